@@ -1,0 +1,110 @@
+/**
+ * Reads the YAML config file (or the built-in demo store when there is none), applies the
+ * STORELOOP_* environment overrides and validates once. No other module reads process.env or the file.
+ */
+import { readFileSync } from 'node:fs';
+
+import { parse as parseYaml } from 'yaml';
+
+import { DEMO_STORE } from './demo-store.js';
+import { ConfigSchema, type Config } from './schema.js';
+
+export class ConfigError extends Error {
+  readonly code = 'SL_ERR_CONFIG_INVALID';
+  constructor(
+    message: string,
+    readonly problems: string[],
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+    this.name = 'ConfigError';
+  }
+}
+
+type Env = Record<string, string | undefined>;
+
+/** Environment variables and the config key each sets; numbers are parsed, `wsPort` accepts `off`. */
+export const ENV_OVERRIDES: ReadonlyArray<readonly [string, readonly string[], 'int' | 'string' | 'port?']> = [
+  ['STORELOOP_MQTT_HOST', ['mqtt', 'host'], 'string'],
+  ['STORELOOP_MQTT_PORT', ['mqtt', 'port'], 'int'],
+  ['STORELOOP_WS_PORT', ['mqtt', 'wsPort'], 'port?'],
+  ['STORELOOP_TOPIC_PREFIX', ['mqtt', 'topicPrefix'], 'string'],
+  ['STORELOOP_HTTP_HOST', ['http', 'host'], 'string'],
+  ['STORELOOP_HTTP_PORT', ['http', 'port'], 'int'],
+  ['STORELOOP_INFLUX_URL', ['influx', 'url'], 'string'],
+  ['STORELOOP_INFLUX_API', ['influx', 'api'], 'string'],
+  ['STORELOOP_INFLUX_DATABASE', ['influx', 'database'], 'string'],
+  ['STORELOOP_INFLUX_USERNAME', ['influx', 'username'], 'string'],
+  ['STORELOOP_INFLUX_PASSWORD', ['influx', 'password'], 'string'],
+  ['STORELOOP_INFLUX_BUCKET', ['influx', 'bucket'], 'string'],
+  ['STORELOOP_INFLUX_ORG', ['influx', 'org'], 'string'],
+  ['STORELOOP_INFLUX_TOKEN', ['influx', 'token'], 'string'],
+  ['STORELOOP_LOG_LEVEL', ['log', 'level'], 'string'],
+];
+
+function setPath(target: Record<string, unknown>, path: readonly string[], value: unknown): void {
+  let node = target;
+  for (const key of path.slice(0, -1)) {
+    const next = node[key];
+    if (typeof next !== 'object' || next === null || Array.isArray(next)) node[key] = {};
+    node = node[key] as Record<string, unknown>;
+  }
+  node[path[path.length - 1] as string] = value;
+}
+
+function envValue(raw: string, type: 'int' | 'string' | 'port?'): unknown {
+  if (type === 'string') return raw;
+  if (type === 'port?' && /^(off|none|disabled)$/i.test(raw)) return null;
+  return /^-?\d+$/.test(raw.trim()) ? Number(raw) : raw; // a non-number reaches zod, which names the key
+}
+
+/** Validates a raw config object (already parsed from YAML) with the env overrides applied. */
+export function parseConfig(raw: unknown, env: Env = {}, source = 'config'): Config {
+  const input: Record<string, unknown> =
+    raw === undefined || raw === null ? {} : typeof raw === 'object' && !Array.isArray(raw) ? structuredClone(raw as Record<string, unknown>) : { __notAnObject: raw };
+  if ('__notAnObject' in input) throw new ConfigError(`${source}: expected a YAML mapping at the top level`, ['(root): expected a mapping']);
+  for (const [name, path, type] of ENV_OVERRIDES) {
+    const value = env[name];
+    if (value !== undefined && value !== '') setPath(input, path, envValue(value, type));
+  }
+  if (input.stores === undefined) input.stores = [DEMO_STORE];
+  const parsed = ConfigSchema.safeParse(input);
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((issue) => {
+      const path = issue.path.map(String).join('.') || '(root)';
+      const envName = ENV_OVERRIDES.find(([, p]) => p.join('.') === path)?.[0];
+      return `${path}: ${issue.message}${envName && env[envName] !== undefined ? ` (from ${envName})` : ''}`;
+    });
+    throw new ConfigError(`${source} is invalid:\n  ${problems.join('\n  ')}`, problems);
+  }
+  const storeIds = parsed.data.stores.map((s) => s.id);
+  const dup = storeIds.find((id, i) => storeIds.indexOf(id) !== i);
+  if (dup) throw new ConfigError(`${source} is invalid:\n  stores: duplicate store id '${dup}'`, [`stores: duplicate store id '${dup}'`]);
+  return deepFreeze(parsed.data);
+}
+
+/** Loads the config file (YAML), or the built-in demo store when `file` is undefined. */
+export function loadConfig(file: string | undefined, env: Env = process.env): Config {
+  if (file === undefined) return parseConfig({}, env, 'built-in demo config');
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (err) {
+    throw new ConfigError(`cannot read config file ${file}: ${(err as Error).message}`, [(err as Error).message], { cause: err });
+  }
+  let raw: unknown;
+  try {
+    raw = parseYaml(text);
+  } catch (err) {
+    throw new ConfigError(`${file}: not valid YAML: ${(err as Error).message}`, [(err as Error).message], { cause: err });
+  }
+  return parseConfig(raw, env, file);
+}
+
+function deepFreeze<T>(value: T): T {
+  if (typeof value === 'object' && value !== null) {
+    Object.values(value).forEach(deepFreeze);
+    Object.freeze(value);
+  }
+  return value;
+}

@@ -1,0 +1,111 @@
+/**
+ * The one schema of storeloop's YAML config file. Defaults live here; `loadConfig` applies the
+ * STORELOOP_* environment overrides and validates the result through this schema.
+ */
+import { z } from 'zod';
+
+import { DEFAULT_TOPIC_PREFIX, EntityIdSchema } from '../protocol/index.js';
+
+const PortSchema = z.number().int().min(0).max(65535);
+
+export const ZONE_KINDS = ['entrance', 'aisle', 'fitting_room', 'checkout', 'display', 'backroom', 'other'] as const;
+export const SENSOR_TYPES = ['ble', 'wifi'] as const;
+export const TOUCHPOINT_TYPES = ['kiosk', 'mirror', 'qr', 'feedback'] as const;
+export const DEVICE_TYPES = ['people_counter', 'smart_shelf', 'environment'] as const;
+
+export const ZoneSchema = z.object({
+  id: EntityIdSchema,
+  name: z.string().min(1).max(100).optional(),
+  kind: z.enum(ZONE_KINDS).default('other'),
+});
+export const SensorSchema = z.object({ id: EntityIdSchema, type: z.enum(SENSOR_TYPES), zone: EntityIdSchema });
+export const TouchpointSchema = z.object({ id: EntityIdSchema, type: z.enum(TOUCHPOINT_TYPES), zone: EntityIdSchema, name: z.string().max(100).optional() });
+export const DeviceSchema = z.object({ id: EntityIdSchema, type: z.enum(DEVICE_TYPES), zone: EntityIdSchema.optional() });
+/** An edge agent: publishes `status` for itself (and on behalf of the sensors it reads). */
+export const AgentSchema = z.object({ id: EntityIdSchema, zone: EntityIdSchema.optional() });
+
+export const StoreSchema = z
+  .object({
+    id: EntityIdSchema,
+    name: z.string().min(1).max(100).optional(),
+    timezone: z.string().default('UTC'),
+    zones: z.array(ZoneSchema).min(1),
+    sensors: z.array(SensorSchema).default([]),
+    touchpoints: z.array(TouchpointSchema).default([]),
+    devices: z.array(DeviceSchema).default([]),
+    agents: z.array(AgentSchema).default([]),
+  })
+  .superRefine((store, ctx) => {
+    const zoneIds = new Set(store.zones.map((z) => z.id));
+    const seen = new Map<string, string>();
+    const check = (list: 'zones' | 'sensors' | 'touchpoints' | 'devices' | 'agents') => {
+      store[list].forEach((item, i) => {
+        if (list !== 'zones') {
+          if (seen.has(item.id)) ctx.addIssue({ code: 'custom', path: [list, i, 'id'], message: `duplicate source id '${item.id}' (also under ${seen.get(item.id)})` });
+          seen.set(item.id, list);
+          const zone = (item as { zone?: string }).zone;
+          if (zone !== undefined && !zoneIds.has(zone)) {
+            ctx.addIssue({ code: 'custom', path: [list, i, 'zone'], message: `unknown zone '${zone}' (zones: ${[...zoneIds].join(', ')})` });
+          }
+        }
+      });
+    };
+    (['sensors', 'touchpoints', 'devices', 'agents'] as const).forEach(check);
+    if (zoneIds.size !== store.zones.length) ctx.addIssue({ code: 'custom', path: ['zones'], message: 'zone ids must be unique' });
+  });
+
+export const InfluxSchema = z.object({
+  url: z.string().url().default('http://127.0.0.1:8086'),
+  /** `v1`: POST /write?db= (every 1.x); `v2`: POST /api/v2/write (2.x, Cloud, 1.8+, 3.x). */
+  api: z.enum(['v1', 'v2']).default('v1'),
+  database: z.string().min(1).default('storeloop'),
+  retentionPolicy: z.string().optional(),
+  username: z.string().optional(),
+  password: z.string().optional(),
+  bucket: z.string().min(1).default('storeloop'),
+  org: z.string().default(''),
+  token: z.string().optional(),
+  /** Create the v1 database at start (InfluxQL CREATE DATABASE; harmless when it exists). */
+  createDatabase: z.boolean().default(true),
+  batchSize: z.number().int().min(1).max(100000).default(5000),
+  flushIntervalMs: z.number().int().min(1).max(60000).default(100),
+  maxRetries: z.number().int().min(0).max(100).default(5),
+  maxRetryDelayMs: z.number().int().min(1).default(15000),
+  timeoutMs: z.number().int().min(100).default(10000),
+  /** Request bodies at least this big are sent gzip-compressed. */
+  gzipThreshold: z.number().int().min(0).default(1000),
+});
+
+export const ConfigSchema = z.object({
+  mqtt: z
+    .object({
+      host: z.string().default('0.0.0.0'),
+      port: PortSchema.default(1883),
+      /** MQTT over WebSocket (path /mqtt); 0 picks a free port, null turns it off. */
+      wsPort: PortSchema.nullable().default(8083),
+      topicPrefix: z.string().regex(/^[A-Za-z0-9_-]+(\/[A-Za-z0-9_-]+)*$/).default(DEFAULT_TOPIC_PREFIX),
+      maxPayloadBytes: z.number().int().min(64).max(16 * 1024 * 1024).default(256 * 1024),
+    })
+    .prefault({}),
+  http: z.object({ host: z.string().default('0.0.0.0'), port: PortSchema.default(8080) }).prefault({}),
+  influx: InfluxSchema.prefault({}),
+  ingest: z
+    .object({
+      /** Oldest accepted event time, in seconds before now. Must cover the edge queue's maximum age. */
+      maxPastSeconds: z.number().int().min(1).default(7 * 24 * 3600),
+      /** Newest accepted event time, in seconds after now (clock skew of store boxes). */
+      maxFutureSeconds: z.number().int().min(0).default(300),
+      /** Message ids remembered per gateway to recognise redeliveries. */
+      dedupEntries: z.number().int().min(0).default(200000),
+      /** Rejected messages kept for GET /api/v1/rejections. */
+      rejectionsKept: z.number().int().min(1).max(10000).default(200),
+    })
+    .prefault({}),
+  log: z.object({ level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info') }).prefault({}),
+  stores: z.array(StoreSchema).min(1),
+});
+
+export type Config = z.infer<typeof ConfigSchema>;
+export type ConfigInput = z.input<typeof ConfigSchema>;
+export type StoreConfig = z.infer<typeof StoreSchema>;
+export type InfluxConfig = z.infer<typeof InfluxSchema>;

@@ -1,0 +1,60 @@
+/**
+ * MQTT topics of the wire contract: `{prefix}/{storeId}/{kind}/{sourceId}`.
+ * Build and parse topics here, never by string concatenation at call sites.
+ */
+import { z } from 'zod';
+
+export const MESSAGE_KINDS = ['ble', 'wifi', 'device', 'touchpoint', 'status'] as const;
+export const MessageKindSchema = z.enum(MESSAGE_KINDS);
+export type MessageKind = z.infer<typeof MessageKindSchema>;
+
+export const DEFAULT_TOPIC_PREFIX = 'storeloop';
+
+/** Store, source and zone ids: short, URL- and topic-safe, no MQTT wildcards or separators. */
+export const ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/;
+export const EntityIdSchema = z.string().regex(ID_PATTERN, 'expected 1-64 characters of A-Z a-z 0-9 _ . - starting with a letter or digit');
+
+export interface TopicParts {
+  storeId: string;
+  kind: MessageKind;
+  sourceId: string;
+}
+
+export type TopicParseResult =
+  | ({ ok: true } & TopicParts)
+  | { ok: false; reason: 'topic_invalid' | 'topic_unknown_kind'; detail: string };
+
+/** Builds the topic a source publishes on. Throws on ids that the contract does not allow. */
+export function buildTopic(prefix: string, parts: TopicParts): string {
+  for (const [name, value] of [['storeId', parts.storeId], ['sourceId', parts.sourceId]] as const) {
+    if (!ID_PATTERN.test(value)) throw new Error(`invalid ${name} '${value}' for an MQTT topic (${ID_PATTERN})`);
+  }
+  return `${prefix}/${parts.storeId}/${parts.kind}/${parts.sourceId}`;
+}
+
+/** A subscription filter for every contract topic (optionally of one store). */
+export function topicFilter(prefix: string, storeId = '+'): string {
+  return `${prefix}/${storeId}/+/+`;
+}
+
+/** True when the topic is under the contract's prefix (and so must follow the contract). */
+export function isContractTopic(prefix: string, topic: string): boolean {
+  return topic === prefix || topic.startsWith(`${prefix}/`);
+}
+
+/** Parses a contract topic; the caller has checked `isContractTopic`. */
+export function parseTopic(prefix: string, topic: string): TopicParseResult {
+  const rest = topic.slice(prefix.length + 1);
+  const levels = rest.split('/');
+  if (levels.length !== 3) {
+    return { ok: false, reason: 'topic_invalid', detail: `expected ${prefix}/{storeId}/{kind}/{sourceId}, got ${levels.length + 1} levels` };
+  }
+  const [storeId, kind, sourceId] = levels as [string, string, string];
+  if (!ID_PATTERN.test(storeId)) return { ok: false, reason: 'topic_invalid', detail: `invalid store id '${storeId.slice(0, 70)}'` };
+  if (!ID_PATTERN.test(sourceId)) return { ok: false, reason: 'topic_invalid', detail: `invalid source id '${sourceId.slice(0, 70)}'` };
+  const parsedKind = MessageKindSchema.safeParse(kind);
+  if (!parsedKind.success) {
+    return { ok: false, reason: 'topic_unknown_kind', detail: `unknown kind '${kind.slice(0, 40)}', expected one of ${MESSAGE_KINDS.join(', ')}` };
+  }
+  return { ok: true, storeId, kind: parsedKind.data, sourceId };
+}
