@@ -1,0 +1,117 @@
+/**
+ * `storeloop demo`: a local InfluxDB (Debian's influxd on a free port with its own data dir, unless
+ * STORELOOP_INFLUX_URL points at one), the gateway, and the simulator: first a fast backfill of recent
+ * history, then a live store in real time. Ctrl-C stops everything and leaves no process behind.
+ */
+import { mkdtemp, rm } from 'node:fs/promises';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+import { loadConfig } from '../../config/index.js';
+import { Gateway } from '../../gateway/gateway.js';
+import { createLogger } from '../../gateway/logger.js';
+import { DEFAULT_SIMULATION_OPTIONS, runSimulation } from '../../simulators/index.js';
+import { ensureInfluxd } from '../ensure-influxd.js';
+import { freePort } from '../free-port.js';
+import { startLocalInfluxd, type LocalInfluxd } from '../local-influxd.js';
+import { parseDuration } from '../parse-duration.js';
+import { waitForSignal } from './gateway-command.js';
+
+export interface DemoCommandOptions {
+  config?: string;
+  backfill: string;
+  visitorsPerHour: string;
+  seed: string;
+  /** Stop by itself after this long (for scripted checks); default: run until Ctrl-C. */
+  stopAfter?: string;
+}
+
+const say = (line: string) => process.stdout.write(`${line}\n`);
+
+async function isPortFree(port: number, host: string): Promise<boolean> {
+  return new Promise((resolve) => {
+    const server = createServer();
+    server.once('error', () => resolve(false));
+    server.listen(port, host, () => server.close(() => resolve(true)));
+  });
+}
+
+/** The preferred port when free, else one the OS picks. */
+async function portOr(preferred: number, host: string): Promise<number> {
+  return (await isPortFree(preferred, host)) ? preferred : freePort(host);
+}
+
+export async function runDemoCommand(options: DemoCommandOptions): Promise<void> {
+  const env: Record<string, string | undefined> = { ...process.env };
+  let influxd: LocalInfluxd | undefined;
+  let dataDir: string | undefined;
+  const cleanups: Array<() => Promise<void>> = [];
+  try {
+    if (!env.STORELOOP_INFLUX_URL) {
+      ensureInfluxd(say);
+      dataDir = await mkdtemp(join(tmpdir(), 'storeloop-demo-'));
+      say(`starting a local InfluxDB (influxd, data in ${dataDir})…`);
+      influxd = await startLocalInfluxd({ dataDir });
+      env.STORELOOP_INFLUX_URL = influxd.url;
+      env.STORELOOP_INFLUX_API = 'v1';
+      const started = influxd;
+      const dir = dataDir;
+      cleanups.push(async () => {
+        await started.stop();
+        await rm(dir, { recursive: true, force: true });
+      });
+    }
+    const host = '127.0.0.1';
+    env.STORELOOP_MQTT_HOST ??= host;
+    env.STORELOOP_HTTP_HOST ??= host;
+    env.STORELOOP_MQTT_PORT ??= String(await portOr(1883, host));
+    env.STORELOOP_WS_PORT ??= String(await portOr(8083, host));
+    env.STORELOOP_HTTP_PORT ??= String(await portOr(8080, host));
+    env.STORELOOP_LOG_LEVEL ??= 'warn';
+    const config = loadConfig(options.config, env);
+    const log = createLogger(config.log.level);
+    const gateway = new Gateway(config, { log });
+    await gateway.start();
+    cleanups.unshift(() => gateway.stop());
+    const urls = gateway.urls();
+    const store = config.stores[0];
+    if (!store) throw new Error('the config has no store');
+    say('');
+    say('storeloop demo is running:');
+    say(`  live store page   ${urls.live}`);
+    say(`  HTTP API          ${urls.http}/api/v1/stores   (rejections: ${urls.http}/api/v1/rejections)`);
+    say(`  OpenAPI UI        ${urls.docs}`);
+    say(`  metrics           ${urls.metrics}`);
+    say(`  MQTT              ${urls.mqtt}   WebSocket ${urls.ws ?? 'off'}`);
+    say(`  InfluxDB          ${config.influx.url} (${config.influx.api === 'v1' ? `database ${config.influx.database}` : `bucket ${config.influx.bucket}`})`);
+    say(`  try: mosquitto_pub -h 127.0.0.1 -p ${gateway.mqttPort} -t ${config.mqtt.topicPrefix}/${store.id}/touchpoint/${store.touchpoints[0]?.id ?? 'kiosk-1'} -m '{"ts":'$(date +%s000)',"action":"tap"}'`);
+    say('Press Ctrl-C to stop.');
+    say('');
+
+    const controller = new AbortController();
+    const base = { ...DEFAULT_SIMULATION_OPTIONS, store, topicPrefix: config.mqtt.topicPrefix, seed: Number(options.seed), visitorsPerHour: Number(options.visitorsPerHour) };
+    const simulate = async () => {
+      const backfillMs = parseDuration(options.backfill);
+      if (backfillMs > 0) {
+        say(`simulator: backfilling the last ${options.backfill} of store life…`);
+        await runSimulation({ ...base, durationMs: backfillMs, speed: 0, url: urls.mqtt, progress: process.stderr.isTTY, log: say, signal: controller.signal });
+      }
+      say('simulator: live store, in real time (watch the live page)');
+      await runSimulation({ ...base, seed: base.seed + 1, durationMs: 24 * 3_600_000, speed: 1, url: urls.mqtt, progress: false, log: () => undefined, signal: controller.signal });
+    };
+    const simulation = simulate().catch((err: unknown) => {
+      if (!controller.signal.aborted) say(`simulator stopped: ${(err as Error).message}`);
+    });
+    const stopTimer = options.stopAfter ? setTimeout(() => process.kill(process.pid, 'SIGTERM'), parseDuration(options.stopAfter)) : undefined;
+    await waitForSignal(log, async () => {
+      if (stopTimer) clearTimeout(stopTimer);
+      controller.abort();
+      await simulation;
+      for (const cleanup of cleanups.splice(0)) await cleanup();
+    });
+    say('storeloop demo stopped.');
+  } finally {
+    for (const cleanup of cleanups.splice(0)) await cleanup().catch(() => undefined);
+  }
+}

@@ -1,0 +1,64 @@
+/** The `storeloop` command line: wiring only; each command lives in cli/commands/. */
+import { Command, Option } from 'commander';
+
+import { STORELOOP_VERSION } from '../gateway/version.js';
+import { runConfigCheck } from './commands/config-check-command.js';
+import { runDemoCommand } from './commands/demo-command.js';
+import { runGatewayCommand } from './commands/gateway-command.js';
+import { runSimulateCommand } from './commands/simulate-command.js';
+
+const program = new Command();
+program
+  .name('storeloop')
+  .description('In-store IoT ingestion gateway: BLE, wifi presence, smart devices and touchpoints over MQTT into InfluxDB.')
+  .version(STORELOOP_VERSION)
+  .showHelpAfterError();
+
+program
+  .command('gateway')
+  .description('run the gateway: MQTT broker (TCP and WebSocket), ingest into InfluxDB, HTTP API')
+  .option('-c, --config <file>', 'YAML config file (default: the built-in demo store); STORELOOP_* env vars override it')
+  .action(async (opts: { config?: string }) => runGatewayCommand(opts));
+
+program
+  .command('simulate')
+  .description('publish a seeded, realistic store simulation to a gateway and write its ground truth')
+  .option('-u, --url <url>', 'broker URL: mqtt://host:port or ws://host:port/mqtt', 'mqtt://127.0.0.1:1883')
+  .option('-c, --config <file>', 'config file with the store layout (default: the demo store)')
+  .option('--store <id>', 'store to simulate (default: the first in the config)')
+  .option('--seed <n>', 'random seed: the same seed gives the same messages', '1')
+  .option('--speed <x>', 'simulated seconds per real second (0: as fast as possible)', '0')
+  .option('--duration <d>', 'simulated time, ending now (e.g. 30m, 2h)', '1h')
+  .option('--visitors-per-hour <n>', 'arrival rate of visitors', '120')
+  .option('--app-share <f>', 'share of visitors carrying the retailer app (0-1)', '0.3')
+  .option('--bad-rate <f>', 'share of deliberately malformed messages (0-1)', '0')
+  .addOption(new Option('--qos <q>', 'MQTT QoS').choices(['0', '1']).default('1'))
+  .option('--truth <file>', 'write the ground truth (visits, paths, interactions, exact counts) to this JSON file')
+  .option('--no-progress', 'no progress bar')
+  .action(async (opts) => {
+    await runSimulateCommand(opts);
+  });
+
+program
+  .command('demo')
+  .description('start a local InfluxDB, the gateway and the simulator; print the URLs; Ctrl-C stops all')
+  .option('-c, --config <file>', 'config file (default: the built-in demo store)')
+  .option('--backfill <d>', 'history to simulate fast before the live store starts (0 for none)', '1h')
+  .option('--visitors-per-hour <n>', 'arrival rate of visitors', '150')
+  .option('--seed <n>', 'random seed', '1')
+  .option('--stop-after <d>', 'stop by itself after this long (for scripted checks)')
+  .action(async (opts) => runDemoCommand(opts));
+
+const configCommand = program.command('config').description('configuration tools');
+configCommand
+  .command('check')
+  .argument('<file>', 'YAML config file')
+  .description('validate a config file (with STORELOOP_* overrides) and print a summary; exit 1 with the bad key paths')
+  .action((file: string) => {
+    process.exitCode = runConfigCheck(file);
+  });
+
+program.parseAsync(process.argv).catch((err: unknown) => {
+  process.stderr.write(`storeloop: ${err instanceof Error ? err.message : String(err)}\n`);
+  process.exit(1);
+});

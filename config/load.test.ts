@@ -1,0 +1,64 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+import { describe, expect, it } from 'vitest';
+
+import { ConfigError, loadConfig, parseConfig } from './load.js';
+import { DEMO_STORE_ID } from './demo-store.js';
+
+function writeYaml(text: string): string {
+  const file = join(mkdtempSync(join(tmpdir(), 'storeloop-config-')), 'storeloop.yaml');
+  writeFileSync(file, text);
+  return file;
+}
+
+describe('config', () => {
+  it('runs the built-in demo store with defaults when there is no file', () => {
+    const config = loadConfig(undefined, {});
+    expect(config.stores.map((s) => s.id)).toEqual([DEMO_STORE_ID]);
+    expect(config.mqtt).toMatchObject({ port: 1883, wsPort: 8083, topicPrefix: 'storeloop', maxPayloadBytes: 262144 });
+    expect(config.influx).toMatchObject({ api: 'v1', database: 'storeloop' });
+    expect(Object.isFrozen(config.mqtt)).toBe(true);
+  });
+
+  it('applies STORELOOP_* environment overrides', () => {
+    const config = loadConfig(undefined, {
+      STORELOOP_MQTT_PORT: '11883', STORELOOP_WS_PORT: 'off', STORELOOP_HTTP_PORT: '18080', STORELOOP_INFLUX_URL: 'http://influx.example:8086',
+      STORELOOP_INFLUX_API: 'v2', STORELOOP_INFLUX_BUCKET: 'b', STORELOOP_INFLUX_ORG: 'o', STORELOOP_INFLUX_TOKEN: 't', STORELOOP_INFLUX_DATABASE: 'd',
+    });
+    expect(config.mqtt.port).toBe(11883);
+    expect(config.mqtt.wsPort).toBeNull();
+    expect(config.http.port).toBe(18080);
+    expect(config.influx).toMatchObject({ url: 'http://influx.example:8086', api: 'v2', bucket: 'b', org: 'o', token: 't', database: 'd' });
+  });
+
+  it('names the key path and the env var of a bad value', () => {
+    expect(() => loadConfig(undefined, { STORELOOP_MQTT_PORT: 'abc' })).toThrow(/mqtt\.port: .*\(from STORELOOP_MQTT_PORT\)/);
+    expect(() => loadConfig(undefined, { STORELOOP_INFLUX_API: 'v3' })).toThrow(/influx\.api: /);
+  });
+
+  it('names the path of a bad key in a YAML file, e.g. a sensor in an unknown zone', () => {
+    const file = writeYaml(`
+stores:
+  - id: s1
+    zones: [{ id: entrance, kind: entrance }]
+    sensors:
+      - { id: ble-1, type: ble, zone: entrance }
+      - { id: ble-2, type: ble, zone: backroom }
+`);
+    try {
+      loadConfig(file, {});
+      expect.unreachable();
+    } catch (err) {
+      expect(err).toBeInstanceOf(ConfigError);
+      expect((err as ConfigError).problems).toEqual([expect.stringMatching(/^stores\.0\.sensors\.1\.zone: unknown zone 'backroom'/)]);
+    }
+  });
+
+  it('refuses duplicate source ids within a store and a non-mapping file', () => {
+    expect(() => parseConfig({ stores: [{ id: 's', zones: [{ id: 'z' }], sensors: [{ id: 'x', type: 'ble', zone: 'z' }], devices: [{ id: 'x', type: 'environment' }] }] })).toThrow(/stores\.0\.devices\.0\.id: duplicate source id 'x'/);
+    expect(() => loadConfig(writeYaml('- a\n- b\n'), {})).toThrow(/top level/);
+    expect(() => loadConfig(writeYaml('mqtt: [\n'), {})).toThrow(/not valid YAML/);
+  });
+});

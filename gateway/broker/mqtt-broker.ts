@@ -1,0 +1,142 @@
+/**
+ * The embedded MQTT broker: aedes (MQTT 3.1.1) over TCP and over WebSocket (path /mqtt).
+ * start() listens, stop() stops accepting, disconnects clients and closes the broker.
+ */
+import { createServer as createHttpServer, type Server as HttpServer } from 'node:http';
+import { createServer as createTcpServer, type AddressInfo, type Server as TcpServer } from 'node:net';
+
+import { Aedes, type AedesOptions, type Client, type Subscription } from 'aedes';
+import { createWebSocketStream, WebSocketServer } from 'ws';
+
+import type { Logger } from '../logger.js';
+import type { GatewayMetrics } from '../metrics.js';
+import { RESERVED_TOPIC_PREFIXES } from './authorize-publish.js';
+
+export const WS_PATH = '/mqtt';
+
+export interface MqttBrokerOptions {
+  host: string;
+  port: number;
+  /** null: no WebSocket listener. */
+  wsPort: number | null;
+  authorizePublish: NonNullable<AedesOptions['authorizePublish']>;
+  log: Logger;
+  metrics: GatewayMetrics;
+}
+
+function transportOf(client: Client): 'ws' | 'tcp' {
+  return client.req ? 'ws' : 'tcp';
+}
+
+export class MqttBroker {
+  private aedes: Aedes | undefined;
+  private tcp: TcpServer | undefined;
+  private http: HttpServer | undefined;
+  private wss: WebSocketServer | undefined;
+  private listening = false;
+
+  constructor(private readonly options: MqttBrokerOptions) {}
+
+  get isListening(): boolean {
+    return this.listening;
+  }
+
+  /** The bound TCP port (useful when configured as 0). */
+  get port(): number {
+    return (this.tcp?.address() as AddressInfo | null)?.port ?? 0;
+  }
+
+  get wsPort(): number | null {
+    return this.http ? ((this.http.address() as AddressInfo | null)?.port ?? null) : null;
+  }
+
+  async start(): Promise<void> {
+    const { log, metrics } = this.options;
+    const aedes = await Aedes.createBroker({
+      authorizePublish: this.options.authorizePublish,
+      authorizeSubscribe: (_client, sub: Subscription, callback) => {
+        if (RESERVED_TOPIC_PREFIXES.some((p) => sub.topic.startsWith(p) && p !== '$SYS/')) {
+          callback(new Error(`subscriptions to ${sub.topic} are not allowed`));
+          return;
+        }
+        callback(null, sub);
+      },
+    });
+    this.aedes = aedes;
+    aedes.on('client', (client) => {
+      metrics.mqttClients.inc({ transport: transportOf(client) });
+      metrics.mqttConnections.inc({ transport: transportOf(client) });
+      log.debug({ clientId: client.id, transport: transportOf(client) }, 'client connected');
+    });
+    aedes.on('clientDisconnect', (client) => {
+      metrics.mqttClients.dec({ transport: transportOf(client) });
+      log.debug({ clientId: client.id }, 'client disconnected');
+    });
+    aedes.on('clientError', (client, err) => {
+      metrics.mqttClientErrors.inc();
+      log.debug({ clientId: client.id, err: err.message }, 'client error');
+    });
+    aedes.on('connectionError', (_client, err) => {
+      metrics.mqttClientErrors.inc();
+      log.debug({ err: err.message }, 'connection error');
+    });
+
+    this.tcp = createTcpServer((socket) => aedes.handle(socket));
+    await listen(this.tcp, this.options.port, this.options.host);
+    if (this.options.wsPort !== null) {
+      this.http = createHttpServer((_req, res) => {
+        res.writeHead(426, { 'content-type': 'text/plain' }).end(`MQTT over WebSocket: connect to ${WS_PATH}\n`);
+      });
+      this.wss = new WebSocketServer({ server: this.http, path: WS_PATH });
+      this.wss.on('connection', (ws, req) => {
+        const stream = createWebSocketStream(ws);
+        stream.on('error', (err) => log.debug({ err: err.message }, 'websocket stream error'));
+        aedes.handle(stream, req);
+      });
+      await listen(this.http, this.options.wsPort, this.options.host);
+    }
+    this.listening = true;
+    log.info({ port: this.port, wsPort: this.wsPort, host: this.options.host }, 'MQTT broker listening');
+  }
+
+  /** Stops accepting connections, then disconnects every client and closes the broker. */
+  async stop(): Promise<void> {
+    this.listening = false;
+    const closing: Promise<void>[] = [];
+    if (this.tcp) closing.push(closeServer(this.tcp));
+    if (this.wss) {
+      for (const ws of this.wss.clients) ws.terminate();
+      this.wss.close();
+    }
+    if (this.http) closing.push(closeServer(this.http));
+    const aedes = this.aedes;
+    if (aedes) await new Promise<void>((resolve) => aedes.close(() => resolve()));
+    await Promise.all(closing);
+  }
+
+  /** Publishes on behalf of the gateway (bypasses authorizePublish). */
+  publish(topic: string, payload: string | Buffer, options: { qos?: 0 | 1; retain?: boolean } = {}): Promise<void> {
+    const aedes = this.aedes;
+    if (!aedes) return Promise.reject(new Error('broker not started'));
+    return new Promise((resolve, reject) =>
+      aedes.publish(
+        { cmd: 'publish', topic, payload: Buffer.from(payload), qos: options.qos ?? 0, retain: options.retain ?? false, dup: false },
+        (err) => (err ? reject(err) : resolve()),
+      ),
+    );
+  }
+}
+
+function listen(server: TcpServer | HttpServer, port: number, host: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+}
+
+function closeServer(server: TcpServer | HttpServer): Promise<void> {
+  return new Promise((resolve) => server.close(() => resolve()));
+}

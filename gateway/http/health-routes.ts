@@ -1,0 +1,25 @@
+/** GET /healthz (the process answers) and GET /readyz (the broker listens and InfluxDB answers). */
+import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import { z } from 'zod';
+
+import type { HttpDeps } from './deps.js';
+
+const ReadyzSchema = z.object({ ready: z.boolean(), checks: z.record(z.string(), z.boolean()) });
+
+export const healthRoutes: FastifyPluginAsyncZod<{ deps: HttpDeps }> = async (app, { deps }) => {
+  app.get('/healthz', { schema: { tags: ['health'], summary: 'Liveness: the gateway process answers', response: { 200: z.object({ status: z.literal('ok'), version: z.string() }) } } }, async () => ({
+    status: 'ok' as const,
+    version: deps.version,
+  }));
+
+  app.get(
+    '/readyz',
+    { schema: { tags: ['health'], summary: 'Readiness: 200 once the MQTT broker listens and InfluxDB answers, else 503', response: { 200: ReadyzSchema, 503: ReadyzSchema } } },
+    async (_req, reply) => {
+      const results = await Promise.all(deps.readiness.map(async (c) => [c.name, await Promise.resolve(c.check()).catch(() => false)] as const));
+      const checks = Object.fromEntries(results);
+      const ready = results.every(([, ok]) => ok);
+      return reply.code(ready ? 200 : 503).send({ ready, checks });
+    },
+  );
+};

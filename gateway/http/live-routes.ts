@@ -1,0 +1,28 @@
+/** GET / (the live page) and GET /api/v1/live (its data: live counts per store). */
+import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import { z } from 'zod';
+
+import { LIVE_PAGE_HTML } from '../../dashboards/live-page.js';
+import type { HttpDeps } from './deps.js';
+
+const KindCounts = z.object({ ble: z.number(), wifi: z.number(), device: z.number(), touchpoint: z.number(), status: z.number() });
+const StoreLiveSchema = z.object({
+  store: z.string(),
+  name: z.string().nullable(),
+  devicesNow: z.number().describe('Distinct beacon ids and phone pseudonyms seen in the last 60 s'),
+  zones: z.array(z.object({ id: z.string(), name: z.string().nullable(), devicesNow: z.number() })),
+  footfall: z.object({ in: z.number(), out: z.number() }).describe('People counter totals since the gateway started'),
+  interactionsLastHour: z.array(z.object({ touchpoint: z.string(), count: z.number() })),
+  messages: KindCounts.describe('Accepted messages by kind since the gateway started'),
+  lastMessageAt: z.string().nullable(),
+  agents: z.array(z.object({ id: z.string(), state: z.string(), since: z.string() })),
+});
+
+export const liveRoutes: FastifyPluginAsyncZod<{ deps: HttpDeps }> = async (app, { deps }) => {
+  app.get('/', { schema: { hide: true } }, async (_req, reply) => reply.type('text/html; charset=utf-8').send(LIVE_PAGE_HTML));
+  app.get(
+    '/api/v1/live',
+    { schema: { tags: ['live'], summary: 'Live counts per store (in memory, since the gateway started)', response: { 200: z.object({ stores: z.array(StoreLiveSchema) }) } } },
+    async () => ({ stores: deps.live.snapshot() }),
+  );
+};

@@ -1,0 +1,179 @@
+/**
+ * The ingest pipeline: topic → size → JSON → schema → store layout → time window → dedup →
+ * points → sink. Each step is a pure function elsewhere; this module orders them, counts every
+ * outcome and records rejections. It never throws on bad input.
+ */
+import {
+  decodeJson,
+  decodeMessage,
+  isContractTopic,
+  parseTopic,
+  type ItemRejection,
+  type MessageByKind,
+  type MessageKind,
+} from '../../protocol/index.js';
+import type { Config } from '../../config/index.js';
+import type { Logger } from '../logger.js';
+import { UNKNOWN_LABEL, type GatewayMetrics } from '../metrics.js';
+import type { LiveState } from '../live/live-state.js';
+import { DedupIndex } from './dedup.js';
+import { normaliseMessage, type NormalisedPoint } from './normalise.js';
+import { payloadExcerpt, RejectionLog, type Rejection, type RejectionReason } from './rejection.js';
+import { isRejection, type ResolvedSource, type StoreDirectory } from './store-directory.js';
+import { RateLimitedLog } from './rate-limited-log.js';
+
+/** Where points go: resolves once InfluxDB (or, later, the spool) holds every line durably. */
+export interface PointSink {
+  write(lines: string[]): Promise<void>;
+}
+
+export interface IncomingMessage {
+  topic: string;
+  payload: Buffer;
+  clientId: string | null;
+  /** Epoch ms the gateway received the message. */
+  receivedAt: number;
+}
+
+export type IngestOutcome =
+  | { status: 'accepted'; storeId: string; kind: MessageKind; points: number; itemRejections: ItemRejection[]; written: Promise<void> }
+  | { status: 'duplicate'; storeId: string; kind: MessageKind; written: Promise<void> }
+  | { status: 'rejected'; rejection: Rejection };
+
+export interface IngestDeps {
+  config: Config;
+  directory: StoreDirectory;
+  sink: PointSink;
+  metrics: GatewayMetrics;
+  log: Logger;
+  rejections: RejectionLog;
+  live?: LiveState;
+}
+
+/** Device event types and the device types allowed to send them (environment: any device). */
+const DEVICE_EVENT_SOURCES: Record<string, string | null> = { people_count: 'people_counter', shelf: 'smart_shelf', environment: null };
+
+export class IngestPipeline {
+  private readonly dedup: DedupIndex;
+  private readonly prefix: string;
+  private readonly rejectionLog: RateLimitedLog;
+
+  constructor(private readonly deps: IngestDeps) {
+    this.dedup = new DedupIndex(deps.config.ingest.dedupEntries);
+    this.prefix = deps.config.mqtt.topicPrefix;
+    this.rejectionLog = new RateLimitedLog(deps.log, 10_000);
+  }
+
+  /** Validates and normalises one MQTT message and hands its points to the sink. */
+  handle(msg: IncomingMessage): IngestOutcome {
+    const { config, directory, metrics } = this.deps;
+    if (!isContractTopic(this.prefix, msg.topic)) {
+      return this.reject(msg, null, null, { reason: 'topic_outside_prefix', detail: `topics must start with '${this.prefix}/'` });
+    }
+    const topic = parseTopic(this.prefix, msg.topic);
+    if (!topic.ok) return this.reject(msg, null, null, { reason: topic.reason, detail: topic.detail });
+    const { storeId, kind, sourceId } = topic;
+    const storeLabel = directory.hasStore(storeId) ? storeId : UNKNOWN_LABEL;
+    metrics.messagesReceived.inc({ store: storeLabel, kind });
+
+    if (msg.payload.length > config.mqtt.maxPayloadBytes) {
+      return this.reject(msg, storeLabel, kind, { reason: 'payload_too_large', detail: `${msg.payload.length} bytes > ${config.mqtt.maxPayloadBytes}` });
+    }
+    const source = directory.resolve(storeId, kind, sourceId);
+    if (isRejection(source)) return this.reject(msg, storeLabel, kind, source);
+
+    const json = decodeJson(msg.payload.toString('utf8'));
+    if (!json.ok) return this.reject(msg, storeLabel, kind, json);
+    const decoded = decodeMessage(kind, json.value);
+    if (!decoded.ok) return this.reject(msg, storeLabel, kind, decoded);
+    const { message, itemRejections } = decoded;
+
+    const deviceCheck = this.checkDeviceEvent(kind, message, source);
+    if (deviceCheck) return this.reject(msg, storeLabel, kind, deviceCheck);
+
+    const eventTimeMs = this.eventTime(kind, message, msg.receivedAt);
+    const window = this.checkWindow(eventTimeMs, msg.receivedAt);
+    if (window) return this.reject(msg, storeLabel, kind, window);
+
+    const dedupKey = message.mid !== undefined ? DedupIndex.key(storeId, kind, sourceId, message.mid) : undefined;
+    const first = dedupKey ? this.dedup.get(dedupKey) : undefined;
+    if (first) {
+      metrics.messagesDuplicate.inc({ store: storeId, kind });
+      return { status: 'duplicate', storeId, kind, written: first };
+    }
+
+    const points = normaliseMessage({ kind, message, source, eventTimeMs, identity: message.mid ?? msg.payload });
+    metrics.messagesAccepted.inc({ store: storeId, kind });
+    if (itemRejections.length > 0) {
+      metrics.itemsRejected.inc({ store: storeId, kind }, itemRejections.length);
+      this.record(msg, storeId, kind, { reason: 'items_invalid', detail: `${itemRejections.length} item(s) rejected, the others kept: ${itemRejections.map((r) => r.detail).join('; ').slice(0, 300)}` });
+    }
+    const written = this.writePoints(points, msg, storeId, kind);
+    if (dedupKey) this.dedup.remember(dedupKey, written);
+    this.deps.live?.recordAccepted(source, kind, message, eventTimeMs);
+    return { status: 'accepted', storeId, kind, points: points.length, itemRejections, written };
+  }
+
+  private writePoints(points: NormalisedPoint[], msg: IncomingMessage, storeId: string, kind: MessageKind): Promise<void> {
+    if (points.length === 0) return Promise.resolve();
+    for (const p of points) this.deps.metrics.pointsQueued.inc({ measurement: p.measurement });
+    const written = this.deps.sink.write(points.map((p) => p.line));
+    written.catch((err: unknown) => {
+      const status = (err as { context?: { status?: unknown } }).context?.status;
+      this.record(msg, storeId, kind, { reason: 'write_rejected', detail: `InfluxDB: ${String((err as Error).message).slice(0, 200)}${status ? ` (HTTP ${String(status)})` : ''}` });
+    });
+    return written;
+  }
+
+  private eventTime(kind: MessageKind, message: MessageByKind[MessageKind], receivedAt: number): number {
+    // a last will is written when the device connects: an offline status is stamped when it arrives
+    if (kind === 'status') {
+      const status = message as MessageByKind['status'];
+      if (status.state === 'offline' || status.ts === undefined) return receivedAt;
+      return status.ts;
+    }
+    return (message as { ts: number }).ts;
+  }
+
+  private checkWindow(eventTimeMs: number, now: number): Rejection | undefined {
+    const { maxPastSeconds, maxFutureSeconds } = this.deps.config.ingest;
+    if (eventTimeMs < now - maxPastSeconds * 1000) {
+      return { reason: 'ts_too_old', detail: `ts ${new Date(eventTimeMs).toISOString()} is more than ${maxPastSeconds} s before the gateway's clock` };
+    }
+    if (eventTimeMs > now + maxFutureSeconds * 1000) {
+      return { reason: 'ts_in_future', detail: `ts ${new Date(eventTimeMs).toISOString()} is more than ${maxFutureSeconds} s after the gateway's clock` };
+    }
+    return undefined;
+  }
+
+  private checkDeviceEvent(kind: MessageKind, message: MessageByKind[MessageKind], source: ResolvedSource): Rejection | undefined {
+    if (kind !== 'device') return undefined;
+    const { event } = message as MessageByKind['device'];
+    const allowed = DEVICE_EVENT_SOURCES[event.type];
+    if (allowed && source.type !== allowed) {
+      return { reason: 'source_kind_mismatch', detail: `device '${source.sourceId}' (${source.type ?? 'unknown'}) may not send '${event.type}' events (only ${allowed})` };
+    }
+    return undefined;
+  }
+
+  private reject(msg: IncomingMessage, storeLabel: string | null, kind: MessageKind | null, rejection: Rejection): IngestOutcome {
+    this.deps.metrics.messagesRejected.inc({ store: storeLabel ?? UNKNOWN_LABEL, kind: kind ?? UNKNOWN_LABEL, reason: rejection.reason });
+    this.record(msg, storeLabel, kind, rejection);
+    return { status: 'rejected', rejection: { reason: rejection.reason, detail: rejection.detail } };
+  }
+
+  private record(msg: IncomingMessage, store: string | null, kind: MessageKind | null, rejection: Rejection): void {
+    const record = {
+      time: new Date(msg.receivedAt).toISOString(),
+      clientId: msg.clientId,
+      topic: payloadExcerpt(msg.topic, 200),
+      store,
+      kind,
+      reason: rejection.reason as RejectionReason,
+      detail: payloadExcerpt(rejection.detail, 400),
+      excerpt: payloadExcerpt(msg.payload),
+    };
+    this.deps.rejections.add(record);
+    this.rejectionLog.warn(record.reason, { reason: record.reason, store, kind, topic: record.topic, detail: record.detail }, 'message rejected');
+  }
+}

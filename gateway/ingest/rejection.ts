@@ -1,0 +1,66 @@
+/**
+ * Rejections are values, not exceptions: every message the gateway refuses gets one, with a reason
+ * code an installer can look up, the detail (zod path, bad id) and a masked, truncated excerpt.
+ */
+import { maskMacAddresses } from '../../protocol/index.js';
+
+export const REJECTION_REASONS = {
+  topic_outside_prefix: 'the topic is not under the contract prefix',
+  topic_invalid: 'the topic does not follow {prefix}/{storeId}/{kind}/{sourceId}',
+  topic_unknown_kind: 'the kind level of the topic is not a contract kind',
+  payload_too_large: 'the payload is over mqtt.maxPayloadBytes',
+  json_invalid: 'the payload is not JSON',
+  schema_invalid: 'the payload does not follow the schema of its kind',
+  version_unsupported: 'the payload names a contract version this gateway does not speak',
+  store_unknown: 'the store id is not in the config',
+  source_unknown: 'the source id is not a sensor, touchpoint, device or agent of the store',
+  source_kind_mismatch: 'the source exists but may not publish this kind (e.g. a wifi sensor on ble)',
+  ts_too_old: 'the event time is older than ingest.maxPastSeconds',
+  ts_in_future: 'the event time is later than now + ingest.maxFutureSeconds',
+  items_invalid: 'some sightings/observations of an accepted message were invalid; the others were kept',
+  write_rejected: 'InfluxDB refused the points for good (HTTP 4xx other than 429)',
+} as const;
+
+export type RejectionReason = keyof typeof REJECTION_REASONS;
+
+export interface Rejection {
+  reason: RejectionReason;
+  detail: string;
+}
+
+export interface RejectionRecord extends Rejection {
+  /** ISO time the gateway received the message. */
+  time: string;
+  clientId: string | null;
+  topic: string;
+  store: string | null;
+  kind: string | null;
+  /** The first bytes of the payload, MAC-shaped strings masked. */
+  excerpt: string;
+}
+
+export const EXCERPT_CHARS = 160;
+
+/** A truncated, MAC-masked excerpt of a payload, safe for logs and the API. */
+export function payloadExcerpt(payload: Buffer | string, maxChars = EXCERPT_CHARS): string {
+  const text = typeof payload === 'string' ? payload : payload.subarray(0, maxChars * 4).toString('utf8');
+  // eslint-style note: control characters are replaced so an excerpt cannot forge log lines
+  const clean = text.replace(/[\u0000-\u001f\u007f]/g, ' ');
+  const masked = maskMacAddresses(clean.slice(0, maxChars + 40)).slice(0, maxChars);
+  return masked.length < clean.length ? `${masked}…` : masked;
+}
+
+/** The most recent rejections, newest first, bounded. */
+export class RejectionLog {
+  private readonly records: RejectionRecord[] = [];
+  constructor(private readonly capacity: number) {}
+
+  add(record: RejectionRecord): void {
+    this.records.unshift(record);
+    if (this.records.length > this.capacity) this.records.length = this.capacity;
+  }
+
+  list(limit = this.capacity): RejectionRecord[] {
+    return this.records.slice(0, limit);
+  }
+}

@@ -1,0 +1,106 @@
+/**
+ * Live counts per store for the first page of the gateway: who is in the store now (by zone), footfall
+ * from the people counters, recent interactions and the last message per kind. In memory only; the
+ * history lives in InfluxDB.
+ */
+import type { MessageByKind, MessageKind } from '../../protocol/index.js';
+import type { StoreConfig } from '../../config/index.js';
+import type { ResolvedSource } from '../ingest/store-directory.js';
+
+/** A device (beacon or phone) not seen for this long has left the zone. One person may carry both, so devices are not people: footfall comes from the counters. */
+export const PRESENCE_WINDOW_MS = 60_000;
+const INTERACTION_WINDOW_MS = 3_600_000;
+
+interface StoreLive {
+  lastSeen: Map<string, { zone: string; at: number; rssi: number }>;
+  footfallIn: number;
+  footfallOut: number;
+  interactions: Array<{ at: number; touchpoint: string; action: string }>;
+  messages: Record<MessageKind, number>;
+  lastMessageAt: number | null;
+  agents: Map<string, { state: string; at: number }>;
+}
+
+export interface StoreLiveSnapshot {
+  store: string;
+  name: string | null;
+  devicesNow: number;
+  zones: Array<{ id: string; name: string | null; devicesNow: number }>;
+  footfall: { in: number; out: number };
+  interactionsLastHour: Array<{ touchpoint: string; count: number }>;
+  messages: Record<MessageKind, number>;
+  lastMessageAt: string | null;
+  agents: Array<{ id: string; state: string; since: string }>;
+}
+
+export class LiveState {
+  private readonly stores = new Map<string, StoreLive>();
+
+  constructor(
+    private readonly storeConfigs: ReadonlyArray<StoreConfig>,
+    private readonly now: () => number = Date.now,
+  ) {
+    for (const s of storeConfigs) {
+      this.stores.set(s.id, {
+        lastSeen: new Map(),
+        footfallIn: 0,
+        footfallOut: 0,
+        interactions: [],
+        messages: { ble: 0, wifi: 0, device: 0, touchpoint: 0, status: 0 },
+        lastMessageAt: null,
+        agents: new Map(),
+      });
+    }
+  }
+
+  recordAccepted(source: ResolvedSource, kind: MessageKind, message: MessageByKind[MessageKind], eventTimeMs: number): void {
+    const live = this.stores.get(source.storeId);
+    if (!live) return;
+    live.messages[kind] += 1;
+    live.lastMessageAt = this.now();
+    if ((kind === 'ble' || kind === 'wifi') && source.zone) {
+      const items = kind === 'ble' ? (message as MessageByKind['ble']).sightings : (message as MessageByKind['wifi']).observations;
+      for (const item of items) {
+        const seen = live.lastSeen.get(item.id);
+        // strongest recent signal wins the zone
+        if (!seen || seen.at < eventTimeMs - 10_000 || item.rssi > seen.rssi || seen.zone === source.zone) {
+          live.lastSeen.set(item.id, { zone: source.zone, at: Math.max(eventTimeMs, seen?.at ?? 0), rssi: item.rssi });
+        }
+      }
+    } else if (kind === 'device') {
+      const { event } = message as MessageByKind['device'];
+      if (event.type === 'people_count') {
+        live.footfallIn += event.in;
+        live.footfallOut += event.out;
+      }
+    } else if (kind === 'touchpoint') {
+      live.interactions.push({ at: eventTimeMs, touchpoint: source.sourceId, action: (message as MessageByKind['touchpoint']).action });
+    } else if (kind === 'status') {
+      live.agents.set(source.sourceId, { state: (message as MessageByKind['status']).state, at: eventTimeMs });
+    }
+  }
+
+  snapshot(): StoreLiveSnapshot[] {
+    const now = this.now();
+    return this.storeConfigs.map((config) => {
+      const live = this.stores.get(config.id) as StoreLive;
+      for (const [id, seen] of live.lastSeen) if (seen.at < now - PRESENCE_WINDOW_MS) live.lastSeen.delete(id);
+      live.interactions = live.interactions.filter((i) => i.at >= now - INTERACTION_WINDOW_MS);
+      const byZone = new Map<string, number>();
+      for (const seen of live.lastSeen.values()) byZone.set(seen.zone, (byZone.get(seen.zone) ?? 0) + 1);
+      const byTouchpoint = new Map<string, number>();
+      for (const i of live.interactions) byTouchpoint.set(i.touchpoint, (byTouchpoint.get(i.touchpoint) ?? 0) + 1);
+      return {
+        store: config.id,
+        name: config.name ?? null,
+        devicesNow: live.lastSeen.size,
+        zones: config.zones.map((z) => ({ id: z.id, name: z.name ?? null, devicesNow: byZone.get(z.id) ?? 0 })),
+        footfall: { in: live.footfallIn, out: live.footfallOut },
+        interactionsLastHour: [...byTouchpoint].map(([touchpoint, count]) => ({ touchpoint, count })),
+        messages: { ...live.messages },
+        lastMessageAt: live.lastMessageAt ? new Date(live.lastMessageAt).toISOString() : null,
+        agents: [...live.agents].map(([id, a]) => ({ id, state: a.state, since: new Date(a.at).toISOString() })),
+      };
+    });
+  }
+}

@@ -1,0 +1,83 @@
+import { describe, expect, it } from 'vitest';
+
+import { decodeMessage } from './decode.js';
+import { buildTopic, parseTopic } from './topics.js';
+import { containsMacAddress, maskMacAddresses } from './identifiers.js';
+
+const TS = 1_790_000_000_000;
+const IBEACON = 'ibeacon:f7826da6-4fa2-4e98-8024-bc5b71e0893e:100:7';
+
+describe('decodeMessage', () => {
+  it('accepts every beacon id format in a ble message', () => {
+    const result = decodeMessage('ble', {
+      ts: TS,
+      mid: 'edge-1-1',
+      sightings: [
+        { id: IBEACON, rssi: -67, tx: -59 },
+        { id: 'eddystone:edd1ebeac04e5defa017:0123456789ab', rssi: -80 },
+        { id: 'altbeacon:eda1a1c8207c43a5b5ab6fbb298985e1002a0007', rssi: -71 },
+        { id: 'dev:3f9a1c0b7e2d4a6f8c1b', rssi: -90 },
+      ],
+    });
+    expect(result.ok).toBe(true);
+    if (result.ok) {
+      expect(result.message.sightings).toHaveLength(4);
+      expect(result.itemRejections).toEqual([]);
+    }
+  });
+
+  it('rejects a sighting with rssi above the range and keeps the others, naming the bad one', () => {
+    const result = decodeMessage('ble', { ts: TS, sightings: [{ id: IBEACON, rssi: -60 }, { id: IBEACON, rssi: 40 }, { id: IBEACON, rssi: -70 }] });
+    expect(result.ok).toBe(true);
+    if (!result.ok) return;
+    expect(result.message.sightings.map((s) => s.rssi)).toEqual([-60, -70]);
+    expect(result.itemRejections).toHaveLength(1);
+    expect(result.itemRejections[0]?.index).toBe(1);
+    expect(result.itemRejections[0]?.detail).toMatch(/^sightings\.1\.rssi: /);
+  });
+
+  it('rejects the whole message when every item is bad', () => {
+    const result = decodeMessage('wifi', { ts: TS, observations: [{ id: 'aa:bb:cc:dd:ee:ff', rssi: -50, randomized: false }] });
+    expect(result).toMatchObject({ ok: false, reason: 'schema_invalid' });
+  });
+
+  it('refuses a raw MAC address as a wifi id and as a customer id', () => {
+    expect(decodeMessage('wifi', { ts: TS, observations: [{ id: '00005e0053aa', rssi: -50, randomized: false }] }).ok).toBe(false);
+    expect(decodeMessage('touchpoint', { ts: TS, action: 'tap', customer: 'phone 00:00:5e:00:53:01' })).toMatchObject({ ok: false, reason: 'schema_invalid' });
+  });
+
+  it('answers version_unsupported for another contract version', () => {
+    expect(decodeMessage('status', { v: 2, state: 'online' })).toMatchObject({ ok: false, reason: 'version_unsupported' });
+  });
+
+  it('names the path of a schema error', () => {
+    const result = decodeMessage('device', { ts: TS, event: { type: 'people_count', in: -1, out: 0 } });
+    expect(result.ok).toBe(false);
+    if (!result.ok) expect(result.detail).toMatch(/^event\.in: /);
+  });
+
+  it('lets a status omit ts (a last will) but not other kinds', () => {
+    expect(decodeMessage('status', { state: 'offline' }).ok).toBe(true);
+    expect(decodeMessage('touchpoint', { action: 'tap' }).ok).toBe(false);
+  });
+});
+
+describe('topics', () => {
+  it('round-trips a topic and rejects wrong shapes and kinds', () => {
+    const topic = buildTopic('storeloop', { storeId: 's1', kind: 'ble', sourceId: 'ble-1' });
+    expect(parseTopic('storeloop', topic)).toEqual({ ok: true, storeId: 's1', kind: 'ble', sourceId: 'ble-1' });
+    expect(parseTopic('storeloop', 'storeloop/s1/ble')).toMatchObject({ ok: false, reason: 'topic_invalid' });
+    expect(parseTopic('storeloop', 'storeloop/s1/bluetooth/x')).toMatchObject({ ok: false, reason: 'topic_unknown_kind' });
+    expect(() => buildTopic('storeloop', { storeId: 'a/b', kind: 'ble', sourceId: 'x' })).toThrow(/invalid storeId/);
+  });
+});
+
+describe('MAC addresses', () => {
+  it('detects and masks MAC-shaped strings', () => {
+    expect(containsMacAddress('00:00:5E:00:53:01')).toBe(true);
+    expect(containsMacAddress('00-00-5e-00-53-01')).toBe(true);
+    expect(containsMacAddress('0000.5e00.5301')).toBe(true);
+    expect(containsMacAddress('C-000123')).toBe(false);
+    expect(maskMacAddresses('{"id":"00:00:5e:00:53:01","x":"00005e005301"}')).toBe('{"id":"xx:xx:xx:xx:xx:xx","x":"xxxxxxxxxxxx"}');
+  });
+});
