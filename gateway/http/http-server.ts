@@ -4,7 +4,7 @@
  */
 import fastifySwagger from '@fastify/swagger';
 import fastifySwaggerUi from '@fastify/swagger-ui';
-import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import { jsonSchemaTransform, serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
 
 import type { Logger } from '../logger.js';
@@ -18,7 +18,7 @@ import { storeRoutes } from './store-routes.js';
 export async function buildHttpServer(deps: HttpDeps, log: Logger): Promise<FastifyInstance> {
   // pino's Logger and fastify's FastifyBaseLogger differ only in optional members; fastify takes pino loggers
   const loggerInstance = log as unknown as FastifyBaseLogger;
-  const app = Fastify({ loggerInstance, disableRequestLogging: true }).withTypeProvider<ZodTypeProvider>();
+  const app = Fastify({ loggerInstance, logController: new LogController({ disableRequestLogging: true }) }).withTypeProvider<ZodTypeProvider>();
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
   app.setErrorHandler((err: { statusCode?: number; code?: string; message: string }, req, reply) => {

@@ -1,0 +1,85 @@
+/**
+ * Starts a real gateway in-process on free loopback ports (MQTT TCP, WebSocket, HTTP) against a given
+ * InfluxDB, with its log captured in memory so tests can read what an installer would see.
+ */
+import { randomBytes } from 'node:crypto';
+import { Writable } from 'node:stream';
+
+import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
+
+import { parseConfig, type Config } from '../../config/index.js';
+import { Gateway } from '../../gateway/gateway.js';
+import { createLogger } from '../../gateway/logger.js';
+
+export interface TestGateway {
+  gateway: Gateway;
+  config: Config;
+  database: string;
+  mqttUrl: string;
+  wsUrl: string;
+  httpUrl: string;
+  /** Log lines (parsed JSON) written so far. */
+  logs(): Array<Record<string, unknown>>;
+  stop(): Promise<void>;
+}
+
+export async function startTestGateway(options: { influxUrl: string; config?: Record<string, unknown>; database?: string }): Promise<TestGateway> {
+  const database = options.database ?? `t_${randomBytes(4).toString('hex')}`;
+  const raw = options.config ?? {};
+  const config = parseConfig({
+    ...raw,
+    mqtt: { host: '127.0.0.1', port: 0, wsPort: 0, ...((raw.mqtt as object | undefined) ?? {}) },
+    http: { host: '127.0.0.1', port: 0 },
+    influx: { url: options.influxUrl, api: 'v1', database, flushIntervalMs: 20, maxRetryDelayMs: 200, maxRetries: 2, timeoutMs: 3000, ...((raw.influx as object | undefined) ?? {}) },
+    log: { level: 'debug' },
+  });
+  const lines: string[] = [];
+  const sink = new Writable({
+    write(chunk: Buffer, _enc, cb) {
+      lines.push(...chunk.toString('utf8').split('\n').filter(Boolean));
+      cb();
+    },
+  });
+  const gateway = new Gateway(config, { log: createLogger('debug', sink), metrics: undefined });
+  await gateway.start();
+  const urls = gateway.urls();
+  let stopped: Promise<void> | undefined;
+  return {
+    gateway,
+    config,
+    database,
+    mqttUrl: urls.mqtt,
+    wsUrl: urls.ws ?? '',
+    httpUrl: urls.http,
+    logs: () => lines.map((l) => JSON.parse(l) as Record<string, unknown>),
+    stop: () => (stopped ??= gateway.stop()),
+  };
+}
+
+/** Connects an MQTT.js client and waits for CONNACK. */
+export async function connectClient(url: string, options: IClientOptions = {}): Promise<MqttClient> {
+  const client = mqtt.connect(url, { reconnectPeriod: 0, connectTimeout: 5000, ...options });
+  await new Promise<void>((resolve, reject) => {
+    client.once('connect', () => resolve());
+    client.once('error', reject);
+  });
+  return client;
+}
+
+/** Publishes at QoS 1 and resolves on PUBACK. */
+export async function publishAcked(client: MqttClient, topic: string, payload: string | object, options: { qos?: 0 | 1; retain?: boolean } = {}): Promise<void> {
+  const body = typeof payload === 'string' ? payload : JSON.stringify(payload);
+  await client.publishAsync(topic, body, { qos: options.qos ?? 1, retain: options.retain ?? false });
+}
+
+/** Reads a counter or gauge value from the Prometheus text at /metrics (sum over matching labels). */
+export async function metricValue(httpUrl: string, name: string, labels: Record<string, string> = {}): Promise<number> {
+  const text = await (await fetch(`${httpUrl}/metrics`)).text();
+  let sum = 0;
+  for (const line of text.split('\n')) {
+    if (!line.startsWith(`${name}{`) && !line.startsWith(`${name} `)) continue;
+    const ok = Object.entries(labels).every(([k, v]) => line.includes(`${k}="${v}"`));
+    if (ok) sum += Number(line.slice(line.lastIndexOf(' ') + 1));
+  }
+  return sum;
+}
