@@ -53,7 +53,7 @@ export class Gateway {
     this.directory = StoreDirectory.fromConfig(config);
     this.rejections = new RejectionLog(config.ingest.rejectionsKept);
     this.live = new LiveState(config.stores);
-    this.writer = options.sink ?? new InfluxWriter(config.influx, { log: this.log.child({ module: 'influx' }), metrics: this.metrics });
+    this.writer = options.sink ?? new InfluxWriter(config.influx, { log: this.log, metrics: this.metrics });
     this.pipeline = new IngestPipeline({
       config,
       directory: this.directory,

@@ -1,9 +1,11 @@
 /**
- * Runs once before the suite: finds influxd, installing Debian's package when root and missing (as the
- * demo does), else fails with exactly what to install.
+ * Runs once before the suite: finds influxd and mosquitto_pub (a third-party MQTT client), installing
+ * Debian's packages when root and missing, as the demo does, else failing with what to install.
  */
-import { ensureInfluxd } from '../cli/ensure-influxd.js';
+import { ensureInfluxd, ensureProgram } from '../cli/ensure-influxd.js';
 
 export default function setup(): void {
-  ensureInfluxd((line) => process.stderr.write(`${line}\n`));
+  const log = (line: string) => process.stderr.write(`${line}\n`);
+  ensureInfluxd(log);
+  ensureProgram('mosquitto_pub', 'mosquitto-clients', log);
 }
