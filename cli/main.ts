@@ -31,7 +31,7 @@ program
   .option('--duration <d>', 'simulated time, ending now (e.g. 30m, 2h)', '1h')
   .option('--visitors-per-hour <n>', 'arrival rate of visitors', '120')
   .option('--app-share <f>', 'share of visitors carrying the retailer app (0-1)', '0.3')
-  .option('--bad-rate <f>', 'share of deliberately malformed messages (0-1)', '0')
+  .option('--bad-rate <f>', 'share of deliberately malformed messages (0-0.5), recorded in the truth', '0')
   .addOption(new Option('--qos <q>', 'MQTT QoS').choices(['0', '1']).default('1'))
   .option('--truth <file>', 'write the ground truth (visits, paths, interactions, exact counts) to this JSON file')
   .option('--no-progress', 'no progress bar')

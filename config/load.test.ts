@@ -61,4 +61,9 @@ stores:
     expect(() => loadConfig(writeYaml('- a\n- b\n'), {})).toThrow(/top level/);
     expect(() => loadConfig(writeYaml('mqtt: [\n'), {})).toThrow(/not valid YAML/);
   });
+
+  it('names an unknown key (a typo) instead of ignoring it, and wants stores in a file', () => {
+    expect(() => loadConfig(writeYaml('influx:\n  ap: v2\nstores: [{ id: s, zones: [{ id: z }] }]\n'), {})).toThrow(/influx: Unrecognized key: "ap"/);
+    expect(() => loadConfig(writeYaml('mqtt:\n  port: 1884\n'), {})).toThrow(/stores: /);
+  });
 });

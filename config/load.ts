@@ -59,7 +59,7 @@ function envValue(raw: string, type: 'int' | 'string' | 'port?'): unknown {
 }
 
 /** Validates a raw config object (already parsed from YAML) with the env overrides applied. */
-export function parseConfig(raw: unknown, env: Env = {}, source = 'config'): Config {
+export function parseConfig(raw: unknown, env: Env = {}, source = 'config', options: { demoStoreByDefault?: boolean } = {}): Config {
   const input: Record<string, unknown> =
     raw === undefined || raw === null ? {} : typeof raw === 'object' && !Array.isArray(raw) ? structuredClone(raw as Record<string, unknown>) : { __notAnObject: raw };
   if ('__notAnObject' in input) throw new ConfigError(`${source}: expected a YAML mapping at the top level`, ['(root): expected a mapping']);
@@ -67,7 +67,7 @@ export function parseConfig(raw: unknown, env: Env = {}, source = 'config'): Con
     const value = env[name];
     if (value !== undefined && value !== '') setPath(input, path, envValue(value, type));
   }
-  if (input.stores === undefined) input.stores = [DEMO_STORE];
+  if (input.stores === undefined && (options.demoStoreByDefault ?? true)) input.stores = [DEMO_STORE];
   const parsed = ConfigSchema.safeParse(input);
   if (!parsed.success) {
     const problems = parsed.error.issues.map((issue) => {
@@ -86,6 +86,7 @@ export function parseConfig(raw: unknown, env: Env = {}, source = 'config'): Con
 /** Loads the config file (YAML), or the built-in demo store when `file` is undefined. */
 export function loadConfig(file: string | undefined, env: Env = process.env): Config {
   if (file === undefined) return parseConfig({}, env, 'built-in demo config');
+  // a config file describes its own stores: the demo store is only for running without one
   let text: string;
   try {
     text = readFileSync(file, 'utf8');
@@ -98,7 +99,7 @@ export function loadConfig(file: string | undefined, env: Env = process.env): Co
   } catch (err) {
     throw new ConfigError(`${file}: not valid YAML: ${(err as Error).message}`, [(err as Error).message], { cause: err });
   }
-  return parseConfig(raw, env, file);
+  return parseConfig(raw, env, file, { demoStoreByDefault: false });
 }
 
 function deepFreeze<T>(value: T): T {

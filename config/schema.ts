@@ -13,16 +13,16 @@ export const SENSOR_TYPES = ['ble', 'wifi'] as const;
 export const TOUCHPOINT_TYPES = ['kiosk', 'mirror', 'qr', 'feedback'] as const;
 export const DEVICE_TYPES = ['people_counter', 'smart_shelf', 'environment'] as const;
 
-export const ZoneSchema = z.object({
+export const ZoneSchema = z.strictObject({
   id: EntityIdSchema,
   name: z.string().min(1).max(100).optional(),
   kind: z.enum(ZONE_KINDS).default('other'),
 });
-export const SensorSchema = z.object({ id: EntityIdSchema, type: z.enum(SENSOR_TYPES), zone: EntityIdSchema });
-export const TouchpointSchema = z.object({ id: EntityIdSchema, type: z.enum(TOUCHPOINT_TYPES), zone: EntityIdSchema, name: z.string().max(100).optional() });
-export const DeviceSchema = z.object({ id: EntityIdSchema, type: z.enum(DEVICE_TYPES), zone: EntityIdSchema.optional() });
+export const SensorSchema = z.strictObject({ id: EntityIdSchema, type: z.enum(SENSOR_TYPES), zone: EntityIdSchema });
+export const TouchpointSchema = z.strictObject({ id: EntityIdSchema, type: z.enum(TOUCHPOINT_TYPES), zone: EntityIdSchema, name: z.string().max(100).optional() });
+export const DeviceSchema = z.strictObject({ id: EntityIdSchema, type: z.enum(DEVICE_TYPES), zone: EntityIdSchema.optional() });
 /** An edge agent: publishes `status` for itself (and on behalf of the sensors it reads). */
-export const AgentSchema = z.object({ id: EntityIdSchema, zone: EntityIdSchema.optional() });
+export const AgentSchema = z.strictObject({ id: EntityIdSchema, zone: EntityIdSchema.optional() });
 
 export const StoreSchema = z
   .object({
@@ -54,7 +54,7 @@ export const StoreSchema = z
     if (zoneIds.size !== store.zones.length) ctx.addIssue({ code: 'custom', path: ['zones'], message: 'zone ids must be unique' });
   });
 
-export const InfluxSchema = z.object({
+export const InfluxSchema = z.strictObject({
   url: z.string().url().default('http://127.0.0.1:8086'),
   /** `v1`: POST /write?db= (every 1.x); `v2`: POST /api/v2/write (2.x, Cloud, 1.8+, 3.x). */
   api: z.enum(['v1', 'v2']).default('v1'),
@@ -76,7 +76,7 @@ export const InfluxSchema = z.object({
   gzipThreshold: z.number().int().min(0).default(1000),
 });
 
-export const ConfigSchema = z.object({
+export const ConfigSchema = z.strictObject({
   mqtt: z
     .object({
       host: z.string().default('0.0.0.0'),
@@ -87,7 +87,7 @@ export const ConfigSchema = z.object({
       maxPayloadBytes: z.number().int().min(64).max(16 * 1024 * 1024).default(256 * 1024),
     })
     .prefault({}),
-  http: z.object({ host: z.string().default('0.0.0.0'), port: PortSchema.default(8080) }).prefault({}),
+  http: z.strictObject({ host: z.string().default('0.0.0.0'), port: PortSchema.default(8080) }).prefault({}),
   influx: InfluxSchema.prefault({}),
   ingest: z
     .object({
@@ -101,7 +101,7 @@ export const ConfigSchema = z.object({
       rejectionsKept: z.number().int().min(1).max(10000).default(200),
     })
     .prefault({}),
-  log: z.object({ level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info') }).prefault({}),
+  log: z.strictObject({ level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info') }).prefault({}),
   stores: z.array(StoreSchema).min(1),
 });
 

@@ -43,6 +43,10 @@ describe('decodeMessage', () => {
 
   it('refuses a raw MAC address as a wifi id and as a customer id', () => {
     expect(decodeMessage('wifi', { ts: TS, observations: [{ id: '00005e0053aa', rssi: -50, randomized: false }] }).ok).toBe(false);
+    // dash-written MACs fit the pseudonym alphabet: they are refused all the same
+    expect(decodeMessage('wifi', { ts: TS, observations: [{ id: '00-00-5e-00-53-aa', rssi: -50, randomized: false }] }).ok).toBe(false);
+    expect(decodeMessage('ble', { ts: TS, sightings: [{ id: 'dev:00-00-5e-00-53-aa', rssi: -50 }] }).ok).toBe(false);
+    expect(decodeMessage('status', { state: 'degraded', detail: 'scanner 00:00:5e:00:53:01 lost' }).ok).toBe(false);
     expect(decodeMessage('touchpoint', { ts: TS, action: 'tap', customer: 'phone 00:00:5e:00:53:01' })).toMatchObject({ ok: false, reason: 'schema_invalid' });
   });
 

@@ -9,7 +9,11 @@ import { z } from 'zod';
  * base64url or hex. It is branded, so a raw address cannot typecheck its way into a message.
  */
 export const PSEUDONYM_PATTERN = /^[A-Za-z0-9_-]{16,64}$/;
-export const PseudonymSchema = z.string().regex(PSEUDONYM_PATTERN, 'expected a pseudonym: 16-64 characters of A-Z a-z 0-9 _ -').brand<'Pseudonym'>();
+export const PseudonymSchema = z
+  .string()
+  .regex(PSEUDONYM_PATTERN, 'expected a pseudonym: 16-64 characters of A-Z a-z 0-9 _ -')
+  .refine((s) => !containsMacAddress(s), 'a MAC address is not a pseudonym: hash it at the source')
+  .brand<'Pseudonym'>();
 export type Pseudonym = z.infer<typeof PseudonymSchema>;
 
 /** MAC-48 written with separators (aa:bb:cc:dd:ee:ff, aa-bb-…, aabb.ccdd.eeff) or as 12 bare hex digits. */
@@ -49,6 +53,10 @@ export const BEACON_ID_TYPES = ['ibeacon', 'eddystone', 'altbeacon', 'dev'] as c
 export type BeaconIdType = (typeof BEACON_ID_TYPES)[number];
 
 export const BeaconIdSchema = z.string().max(200).superRefine((id, ctx) => {
+  if (containsMacAddress(id)) {
+    ctx.addIssue({ code: 'custom', message: 'a MAC address is not a beacon id: hash it at the source (dev:<pseudonym>)' });
+    return;
+  }
   if (!beaconIdType(id)) {
     ctx.addIssue({ code: 'custom', message: 'expected ibeacon:<uuid>:<major>:<minor>, eddystone:<namespace>:<instance>, altbeacon:<id> or dev:<pseudonym>' });
     return;

@@ -104,12 +104,12 @@ export const StatusMessageSchema = z.object({
   mid: envelope.mid,
   ts: EpochMsSchema.optional(),
   state: z.enum(['online', 'offline', 'degraded']),
-  version: z.string().max(64).optional(),
+  version: SafeTextSchema(64).optional(),
   uptime_s: z.number().min(0).optional(),
   queue_depth: z.number().int().min(0).optional(),
   queue_bytes: z.number().int().min(0).optional(),
   clock_synced: z.boolean().optional(),
-  detail: z.string().max(256).optional(),
+  detail: SafeTextSchema(256).optional(),
 });
 export type StatusMessage = z.infer<typeof StatusMessageSchema>;
 

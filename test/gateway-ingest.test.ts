@@ -80,6 +80,25 @@ describe('valid messages of every kind', () => {
     expect(await metricValue(gw.httpUrl, 'storeloop_messages_duplicate_total', { kind: 'ble' })).toBe(dupsBefore + 1);
   });
 
+  it('forwards to subscribers only the validated message: no rejected items, no CRM customer id', async () => {
+    const subscriber = await connectClient(gw.mqttUrl, { clientId: 'watcher' });
+    await subscriber.subscribeAsync('storeloop/#', { qos: 1 });
+    const received: Array<{ topic: string; payload: string }> = [];
+    subscriber.on('message', (t, p) => received.push({ topic: t, payload: p.toString() }));
+    const client = await connectClient(gw.mqttUrl, { clientId: 'forwarded' });
+    const ts = Date.now();
+    await publishAcked(client, topic('touchpoint', 'mirror-1'), { ts, mid: 'fw-1', action: 'try_on', customer: 'C-000777', extra: 'x' });
+    await publishAcked(client, topic('ble', 'ble-fitting'), { ts, mid: 'fw-2', sightings: [{ id: 'dev:00-00-5e-00-53-99', rssi: -50 }, { id: IBEACON, rssi: -55 }] });
+    await publishAcked(client, topic('ble', 'ble-fitting'), 'not json');
+    for (let i = 0; i < 50 && received.length < 2; i++) await new Promise((r) => setTimeout(r, 20));
+    await client.endAsync();
+    await subscriber.endAsync();
+    expect(received.map((m) => JSON.parse(m.payload) as unknown)).toEqual([
+      { ts, mid: 'fw-1', action: 'try_on' },
+      { ts, mid: 'fw-2', sightings: [{ id: IBEACON, rssi: -55 }] },
+    ]);
+  });
+
   it('carries MQTT over WebSocket the same way', async () => {
     const client = await connectClient(gw.wsUrl, { clientId: 'ws-client' });
     await publishAcked(client, topic('touchpoint', 'qr-shoes'), { ts: Date.now(), mid: 'ws-1', action: 'scan', label: 'running shoes' });
@@ -119,6 +138,7 @@ describe('bad input', () => {
     { name: 'a wrong topic shape', topic: 'storeloop/demo-store/ble', payload: { ts: ts(), sightings: [] }, reason: 'topic_invalid' },
     { name: 'an unknown kind', topic: 'storeloop/demo-store/zigbee/x', payload: { ts: ts() }, reason: 'topic_unknown_kind' },
     { name: 'a topic outside the prefix', topic: 'hello/world', payload: 'hi', reason: 'topic_outside_prefix' },
+    { name: 'a reserved $SYS topic', topic: '$SYS/broker/x', payload: 'hi', reason: 'topic_outside_prefix' },
     { name: 'a payload over the limit', topic: topic('touchpoint', 'kiosk-1'), payload: `{"ts":1,"action":"tap","label":"${'x'.repeat(300 * 1024)}"}`, reason: 'payload_too_large' },
     { name: 'a timestamp far in the future', topic: topic('touchpoint', 'kiosk-1'), payload: { ts: Date.now() + 86_400_000, action: 'tap' }, reason: 'ts_in_future' },
     { name: 'a timestamp far in the past', topic: topic('touchpoint', 'kiosk-1'), payload: { ts: Date.now() - 30 * 86_400_000, action: 'tap' }, reason: 'ts_too_old' },

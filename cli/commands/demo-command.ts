@@ -85,7 +85,8 @@ export async function runDemoCommand(options: DemoCommandOptions): Promise<void>
     say(`  metrics           ${urls.metrics}`);
     say(`  MQTT              ${urls.mqtt}   WebSocket ${urls.ws ?? 'off'}`);
     say(`  InfluxDB          ${config.influx.url} (${config.influx.api === 'v1' ? `database ${config.influx.database}` : `bucket ${config.influx.bucket}`})`);
-    say(`  try: mosquitto_pub -h 127.0.0.1 -p ${gateway.mqttPort} -t ${config.mqtt.topicPrefix}/${store.id}/touchpoint/${store.touchpoints[0]?.id ?? 'kiosk-1'} -m '{"ts":'$(date +%s000)',"action":"tap"}'`);
+    const touchpoint = store.touchpoints[0]?.id;
+    if (touchpoint) say(`  try: mosquitto_pub -h 127.0.0.1 -p ${gateway.mqttPort} -q 1 -t ${config.mqtt.topicPrefix}/${store.id}/touchpoint/${touchpoint} -m '{"ts":'$(date +%s%3N)',"action":"tap"}'`);
     say('Press Ctrl-C to stop.');
     say('');
 

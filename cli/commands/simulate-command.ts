@@ -37,7 +37,7 @@ export function simulationOptionsFrom(options: SimulateCommandOptions) {
     durationMs: parseDuration(options.duration),
     visitorsPerHour: number('visitors-per-hour', options.visitorsPerHour, 0, 1e5),
     appShare: number('app-share', options.appShare, 0, 1),
-    badRate: number('bad-rate', options.badRate, 0, 1),
+    badRate: number('bad-rate', options.badRate, 0, 0.5),
   };
 }
 

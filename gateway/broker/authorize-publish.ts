@@ -12,10 +12,10 @@ import type { AedesPublishPacket, Client, PublishPacket } from 'aedes';
 
 import type { Logger } from '../logger.js';
 import type { IngestPipeline } from '../ingest/ingest-pipeline.js';
+import { isPermanentWriteFailure } from '../ingest/write-failure.js';
 
 /** Where acknowledged-but-not-forwarded messages are routed: a topic no client may subscribe to. */
 export const DROPPED_TOPIC = '$storeloop/dropped';
-export const RESERVED_TOPIC_PREFIXES = ['$SYS/', '$storeloop/'];
 
 type Packet = AedesPublishPacket | PublishPacket;
 
@@ -26,18 +26,10 @@ function dropPacket(packet: Packet): void {
   packet.retain = false;
 }
 
-/** True for an InfluxDB answer that will not change on retry (4xx other than 429). */
-export function isPermanentWriteFailure(err: unknown): boolean {
-  const status = (err as { context?: { status?: unknown } } | undefined)?.context?.status;
-  return typeof status === 'number' && status >= 400 && status < 500 && status !== 429;
-}
 
 export function createAuthorizePublish(pipeline: IngestPipeline, log: Logger) {
   return function authorizePublish(client: Client | null, packet: Packet, callback: (error?: Error | null) => void): void {
-    if (RESERVED_TOPIC_PREFIXES.some((p) => packet.topic.startsWith(p))) {
-      callback(new Error(`${packet.topic.split('/')[0]}/ topics are reserved`));
-      return;
-    }
+    // reserved topics ($SYS/, $storeloop/) are outside the contract prefix: rejected and dropped below
     const payload = typeof packet.payload === 'string' ? Buffer.from(packet.payload) : packet.payload;
     const outcome = pipeline.handle({ topic: packet.topic, payload, clientId: client?.id ?? null, receivedAt: Date.now() });
     if (outcome.status === 'rejected') {
@@ -46,6 +38,7 @@ export function createAuthorizePublish(pipeline: IngestPipeline, log: Logger) {
       return;
     }
     if (outcome.status === 'duplicate') dropPacket(packet);
+    else packet.payload = outcome.forwardPayload;
     if (packet.qos === 0) {
       outcome.written.catch(() => undefined); // counted by the pipeline; QoS 0 is best effort
       callback(null);

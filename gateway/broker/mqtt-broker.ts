@@ -10,7 +10,7 @@ import { createWebSocketStream, WebSocketServer } from 'ws';
 
 import type { Logger } from '../logger.js';
 import type { GatewayMetrics } from '../metrics.js';
-import { RESERVED_TOPIC_PREFIXES } from './authorize-publish.js';
+import { DROPPED_TOPIC } from './authorize-publish.js';
 
 export const WS_PATH = '/mqtt';
 
@@ -55,7 +55,7 @@ export class MqttBroker {
     const aedes = await Aedes.createBroker({
       authorizePublish: this.options.authorizePublish,
       authorizeSubscribe: (_client, sub: Subscription, callback) => {
-        if (RESERVED_TOPIC_PREFIXES.some((p) => sub.topic.startsWith(p) && p !== '$SYS/')) {
+        if (sub.topic.startsWith(DROPPED_TOPIC.split('/')[0] as string)) {
           callback(new Error(`subscriptions to ${sub.topic} are not allowed`));
           return;
         }

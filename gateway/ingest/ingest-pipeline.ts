@@ -1,5 +1,5 @@
 /**
- * The ingest pipeline: topic → size → JSON → schema → store layout → time window → dedup →
+ * The ingest pipeline: topic → size → store layout → JSON → schema → time window → dedup →
  * points → sink. Each step is a pure function elsewhere; this module orders them, counts every
  * outcome and records rejections. It never throws on bad input.
  */
@@ -21,6 +21,7 @@ import { normaliseMessage, type NormalisedPoint } from './normalise.js';
 import { payloadExcerpt, RejectionLog, type Rejection, type RejectionReason } from './rejection.js';
 import { isRejection, type ResolvedSource, type StoreDirectory } from './store-directory.js';
 import { RateLimitedLog } from './rate-limited-log.js';
+import { isPermanentWriteFailure } from './write-failure.js';
 
 /** Where points go: resolves once InfluxDB (or, later, the spool) holds every line durably. */
 export interface PointSink {
@@ -36,7 +37,16 @@ export interface IncomingMessage {
 }
 
 export type IngestOutcome =
-  | { status: 'accepted'; storeId: string; kind: MessageKind; points: number; itemRejections: ItemRejection[]; written: Promise<void> }
+  | {
+      status: 'accepted';
+      storeId: string;
+      kind: MessageKind;
+      points: number;
+      itemRejections: ItemRejection[];
+      written: Promise<void>;
+      /** What MQTT subscribers receive instead of the raw bytes: the validated message, without the CRM customer id. */
+      forwardPayload: Buffer;
+    }
   | { status: 'duplicate'; storeId: string; kind: MessageKind; written: Promise<void> }
   | { status: 'rejected'; rejection: Rejection };
 
@@ -48,6 +58,16 @@ export interface IngestDeps {
   log: Logger;
   rejections: RejectionLog;
   live?: LiveState;
+}
+
+/**
+ * Subscribers get the message as validated: unknown keys and rejected items are gone, and the CRM
+ * customer id (personal data, for consented CRM forwarding only) is removed.
+ */
+function forwardPayload(message: MessageByKind[MessageKind], eventTimeMs: number): Buffer {
+  const { customer: _customer, ...rest } = message as MessageByKind['touchpoint'];
+  // ts is the event time the points carry (an offline status is stamped on arrival)
+  return Buffer.from(JSON.stringify({ ...rest, ts: eventTimeMs }));
 }
 
 /** Device event types and the device types allowed to send them (environment: any device). */
@@ -111,7 +131,7 @@ export class IngestPipeline {
     const written = this.writePoints(points, msg, storeId, kind);
     if (dedupKey) this.dedup.remember(dedupKey, written);
     this.deps.live?.recordAccepted(source, kind, message, eventTimeMs);
-    return { status: 'accepted', storeId, kind, points: points.length, itemRejections, written };
+    return { status: 'accepted', storeId, kind, points: points.length, itemRejections, written, forwardPayload: forwardPayload(message, eventTimeMs) };
   }
 
   private writePoints(points: NormalisedPoint[], msg: IncomingMessage, storeId: string, kind: MessageKind): Promise<void> {
@@ -119,7 +139,10 @@ export class IngestPipeline {
     for (const p of points) this.deps.metrics.pointsQueued.inc({ measurement: p.measurement });
     const written = this.deps.sink.write(points.map((p) => p.line));
     written.catch((err: unknown) => {
+      // a transient failure is not a rejection: the broker disconnects the client, which redelivers
+      if (!isPermanentWriteFailure(err)) return;
       const status = (err as { context?: { status?: unknown } }).context?.status;
+      this.deps.metrics.messagesRejected.inc({ store: storeId, kind, reason: 'write_rejected' });
       this.record(msg, storeId, kind, { reason: 'write_rejected', detail: `InfluxDB: ${String((err as Error).message).slice(0, 200)}${status ? ` (HTTP ${String(status)})` : ''}` });
     });
     return written;

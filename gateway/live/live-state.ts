@@ -10,6 +10,7 @@ import type { ResolvedSource } from '../ingest/store-directory.js';
 /** A device (beacon or phone) not seen for this long has left the zone. One person may carry both, so devices are not people: footfall comes from the counters. */
 export const PRESENCE_WINDOW_MS = 60_000;
 const INTERACTION_WINDOW_MS = 3_600_000;
+const PRUNE_EVERY = 1000;
 
 interface StoreLive {
   lastSeen: Map<string, { zone: string; at: number; rssi: number }>;
@@ -35,6 +36,7 @@ export interface StoreLiveSnapshot {
 
 export class LiveState {
   private readonly stores = new Map<string, StoreLive>();
+  private recordsSincePrune = 0;
 
   constructor(
     private readonly storeConfigs: ReadonlyArray<StoreConfig>,
@@ -56,6 +58,8 @@ export class LiveState {
   recordAccepted(source: ResolvedSource, kind: MessageKind, message: MessageByKind[MessageKind], eventTimeMs: number): void {
     const live = this.stores.get(source.storeId);
     if (!live) return;
+    // prune as we go, so memory stays bounded whether or not anyone looks at the page
+    if (++this.recordsSincePrune >= PRUNE_EVERY) this.prune();
     live.messages[kind] += 1;
     live.lastMessageAt = this.now();
     if ((kind === 'ble' || kind === 'wifi') && source.zone) {
@@ -80,12 +84,19 @@ export class LiveState {
     }
   }
 
-  snapshot(): StoreLiveSnapshot[] {
+  private prune(): void {
     const now = this.now();
-    return this.storeConfigs.map((config) => {
-      const live = this.stores.get(config.id) as StoreLive;
+    this.recordsSincePrune = 0;
+    for (const live of this.stores.values()) {
       for (const [id, seen] of live.lastSeen) if (seen.at < now - PRESENCE_WINDOW_MS) live.lastSeen.delete(id);
       live.interactions = live.interactions.filter((i) => i.at >= now - INTERACTION_WINDOW_MS);
+    }
+  }
+
+  snapshot(): StoreLiveSnapshot[] {
+    this.prune();
+    return this.storeConfigs.map((config) => {
+      const live = this.stores.get(config.id) as StoreLive;
       const byZone = new Map<string, number>();
       for (const seen of live.lastSeen.values()) byZone.set(seen.zone, (byZone.get(seen.zone) ?? 0) + 1);
       const byTouchpoint = new Map<string, number>();
