@@ -1,0 +1,106 @@
+/**
+ * Builds a whole simulation up front: the store model, every message in publishing order, and the
+ * ground truth. Pure and deterministic: the same options (seed and `now` included) give the same bytes.
+ */
+import type { StoreConfig } from '../config/index.js';
+import { drawArrivals } from './arrivals.js';
+import { catalogue, counterMessages, environmentMessages, shelfMessages } from './devices.js';
+import { buildFloorPlan } from './floor-plan.js';
+import { countMessages, type GroundTruth, type VisitTruth } from './ground-truth.js';
+import { injectBadMessages } from './injection.js';
+import { finaliseMessages, type SimMessage } from './messages.js';
+import { resolveSimulationOptions, type ResolvedSimulationOptions, type SimulationOptions } from './options.js';
+import { createRng } from './prng.js';
+import { scanMessages } from './scans.js';
+import { simulationWindow, type SimulationWindow } from './schedule.js';
+import { statusMessages } from './status.js';
+import { interactionMessages, planInteractions } from './touchpoints.js';
+import { generateVisitors, wifiPseudonymsDuring, type Visitor } from './visitors.js';
+
+export interface Simulation {
+  /** Every message, in publishing order (ascending `ts`). */
+  messages: SimMessage[];
+  truth: GroundTruth;
+  window: SimulationWindow;
+  options: ResolvedSimulationOptions;
+}
+
+/** Ids of every source a gateway configured with this store accepts messages from. */
+export function knownSourceIds(store: StoreConfig): Set<string> {
+  return new Set([...store.sensors, ...store.touchpoints, ...store.devices, ...store.agents].map((s) => s.id));
+}
+
+/** Derives the run id: from the seed and the window, so re-running a seed later does not reuse message ids. */
+export function deriveRunId(seed: number, windowStartMs: number): string {
+  return createRng(seed, 'run-id', windowStartMs).hex(4);
+}
+
+/** Builds the model, the messages and the ground truth of one run. */
+export function buildSimulation(opts: SimulationOptions): Simulation {
+  const options = resolveSimulationOptions(opts);
+  const { seed, store } = options;
+  const window = simulationWindow(options.now, options.durationMs, options.speed);
+  const { startMs, endMs } = window;
+  const runId = deriveRunId(seed, startMs);
+  const plan = buildFloorPlan(store);
+  const arrivals = drawArrivals(
+    { startMs, endMs, visitorsPerHour: options.visitorsPerHour, profile: options.arrivalProfile, timeZone: store.timezone },
+    createRng(seed, 'arrivals'),
+  );
+  const visitors = generateVisitors(arrivals, plan, {
+    seed,
+    storeId: store.id,
+    endMs,
+    appShare: options.appShare,
+    phoneShare: options.phoneShare,
+    randomizedMacShare: options.randomizedMacShare,
+  });
+  const interactions = planInteractions({ seed, store, visitors, clothingSkus: catalogue(store.id, 'clothing', 40) });
+  const deviceParams = { seed, store, plan, visitors, startMs, endMs };
+  const counters = counterMessages(deviceParams);
+  const drafts = [
+    ...statusMessages({ seed, store, startMs, endMs }),
+    ...scanMessages({ seed, plan, visitors, startMs, endMs, scanIntervalMs: options.scanIntervalMs }, createRng(seed, 'radio')),
+    ...interactionMessages(interactions),
+    ...counters.drafts,
+    ...shelfMessages(deviceParams),
+    ...environmentMessages(deviceParams),
+  ];
+  const good = finaliseMessages(drafts, { topicPrefix: options.topicPrefix, storeId: store.id, runId, qos: options.qos });
+  const knownSources = knownSourceIds(store);
+  const messages = injectBadMessages(good, { badRate: options.badRate, topicPrefix: options.topicPrefix, runId, knownSources }, createRng(seed, 'injection'));
+  const { store: _store, ...echoed } = options;
+  const truth: GroundTruth = {
+    generator: 'storeloop-simulator',
+    truthVersion: 1,
+    seed,
+    runId,
+    options: { ...echoed, storeId: store.id },
+    storeId: store.id,
+    windowStart: startMs,
+    windowEnd: endMs,
+    completed: true,
+    floorPlan: plan,
+    visits: visitors.map((v) => visitTruth(seed, v)),
+    interactions,
+    footfall: counters.footfall,
+    ...countMessages(messages, knownSources),
+  };
+  return { messages, truth, window, options };
+}
+
+function visitTruth(seed: number, v: Visitor): VisitTruth {
+  return {
+    visitor: v.id,
+    app: v.app,
+    ...(v.beaconId !== undefined ? { beacon: v.beaconId } : {}),
+    ...(v.appPseudonym !== undefined ? { appPseudonym: v.appPseudonym } : {}),
+    ...(v.customer !== undefined ? { customer: v.customer } : {}),
+    phone: v.phone,
+    randomizedMac: v.randomizedMac,
+    wifiPseudonyms: wifiPseudonymsDuring(seed, v),
+    enteredAt: v.enteredAt,
+    leftAt: v.leftAt,
+    path: v.path.map((s) => ({ ...s })),
+  };
+}

@@ -1,0 +1,171 @@
+/**
+ * Smart devices: people counters (exact entries and exits per minute, the footfall ground truth),
+ * smart shelves (pick_up / put_back with SKUs while visitors stand in their zone) and environment
+ * sensors (a reading a minute that follows how many people are inside).
+ */
+import type { StoreConfig } from '../config/index.js';
+import type { FloorPlan } from './floor-plan.js';
+import { RANK_NORMAL, type DraftMessage } from './messages.js';
+import { createRng } from './prng.js';
+import { intervalTicks } from './schedule.js';
+import type { Visitor } from './visitors.js';
+
+export const COUNTER_INTERVAL_MS = 60_000;
+export const ENVIRONMENT_INTERVAL_MS = 60_000;
+const PUT_BACK_CHANCE = 0.55;
+const MEAN_PICKS_PER_STAY = 1.2;
+const CO2_OUTDOOR_PPM = 420;
+const CO2_PPM_PER_PERSON = 18;
+const CO2_TIME_CONSTANT_MS = 10 * 60_000;
+
+export interface DeviceParams {
+  seed: number;
+  store: StoreConfig;
+  plan: FloorPlan;
+  visitors: readonly Visitor[];
+  startMs: number;
+  endMs: number;
+}
+
+export interface Footfall {
+  /** People-counter device id. */
+  counter: string;
+  /** Its zone (null: counts the whole store's door traffic). */
+  zone: string | null;
+  in: number;
+  out: number;
+}
+
+/** A SKU list per shelf or rail, fixed per store (an assortment, not a run). */
+export function catalogue(storeId: string, name: string, size = 12): string[] {
+  const rng = createRng(0, 'catalogue', storeId, name);
+  const skus = new Set<string>();
+  while (skus.size < size) skus.add(`SKU-${rng.int(10_000, 99_999)}`);
+  return [...skus];
+}
+
+type CounterEvent = { ts: number; dir: 'in' | 'out' };
+
+/**
+ * Passages a counter sees. A counter in an entrance zone (or with no zone) counts people entering and
+ * leaving the store through it; a counter in any other zone counts people entering and leaving that zone.
+ */
+export function counterEvents(zone: string | undefined, plan: FloorPlan, visitors: readonly Visitor[]): CounterEvent[] {
+  const events: CounterEvent[] = [];
+  const atDoor = zone === undefined || plan.entrances.includes(zone);
+  for (const v of visitors) {
+    if (atDoor) {
+      if (zone !== undefined && v.path[0]?.zone !== zone) continue;
+      events.push({ ts: v.enteredAt, dir: 'in' });
+      if (v.leftAt !== null) events.push({ ts: v.leftAt, dir: 'out' });
+      continue;
+    }
+    v.path.forEach((seg, i) => {
+      if (seg.zone !== zone) return;
+      events.push({ ts: seg.from, dir: 'in' });
+      const stillInside = i === v.path.length - 1 && v.leftAt === null;
+      if (!stillInside) events.push({ ts: seg.to, dir: 'out' });
+    });
+  }
+  return events;
+}
+
+/** People-counter messages (one a minute, zeros included) and each counter's totals. */
+export function counterMessages(params: DeviceParams): { drafts: DraftMessage[]; footfall: Footfall[] } {
+  const drafts: DraftMessage[] = [];
+  const footfall: Footfall[] = [];
+  const ticks = intervalTicks(params.startMs, params.endMs, COUNTER_INTERVAL_MS, true);
+  for (const device of params.store.devices.filter((d) => d.type === 'people_counter')) {
+    const counts = ticks.map(() => ({ in: 0, out: 0 }));
+    for (const e of counterEvents(device.zone, params.plan, params.visitors)) {
+      // the message at tick k covers (tick k−1, tick k]
+      const k = Math.max(0, Math.ceil((e.ts - params.startMs) / COUNTER_INTERVAL_MS) - 1);
+      const bucket = counts[Math.min(k, counts.length - 1)];
+      if (bucket) bucket[e.dir] += 1;
+    }
+    ticks.forEach((ts, k) => {
+      const c = counts[k] as { in: number; out: number };
+      drafts.push({ kind: 'device', sourceId: device.id, ts, rank: RANK_NORMAL, retain: false, payload: { ts, event: { type: 'people_count', in: c.in, out: c.out } } });
+    });
+    const totals = counts.reduce((sum, c) => ({ in: sum.in + c.in, out: sum.out + c.out }), { in: 0, out: 0 });
+    footfall.push({ counter: device.id, zone: device.zone ?? null, ...totals });
+  }
+  return { drafts, footfall };
+}
+
+/** Smart-shelf events while visitors stand in the shelf's zone. */
+export function shelfMessages(params: DeviceParams): DraftMessage[] {
+  const drafts: DraftMessage[] = [];
+  for (const device of params.store.devices.filter((d) => d.type === 'smart_shelf' && d.zone !== undefined)) {
+    const skus = catalogue(params.store.id, device.id);
+    for (const v of params.visitors) {
+      v.path.forEach((seg, segIndex) => {
+        if (seg.zone !== device.zone) return;
+        const rng = createRng(params.seed, 'shelf', device.id, v.index, segIndex);
+        const durS = (seg.to - seg.from) / 1000;
+        if (durS < 10) return;
+        for (let picks = rng.poisson(MEAN_PICKS_PER_STAY); picks > 0; picks -= 1) {
+          const sku = rng.pick(skus);
+          const pickAt = seg.from + Math.round(rng.uniform(3, durS - 3) * 1000);
+          drafts.push(shelfDraft(device.id, pickAt, 'pick_up', sku));
+          const putBackAt = pickAt + Math.round(rng.uniform(5, 60) * 1000);
+          if (rng.chance(PUT_BACK_CHANCE) && putBackAt < seg.to) drafts.push(shelfDraft(device.id, putBackAt, 'put_back', sku));
+        }
+      });
+    }
+  }
+  return drafts;
+}
+
+function shelfDraft(sourceId: string, ts: number, action: 'pick_up' | 'put_back', sku: string): DraftMessage {
+  return { kind: 'device', sourceId, ts, rank: RANK_NORMAL, retain: false, payload: { ts, event: { type: 'shelf', action, sku, qty: 1 } } };
+}
+
+/** Environment readings once a minute: temperature and CO2 follow the number of people inside. */
+export function environmentMessages(params: DeviceParams): DraftMessage[] {
+  const drafts: DraftMessage[] = [];
+  const ticks = intervalTicks(params.startMs, params.endMs, ENVIRONMENT_INTERVAL_MS);
+  const occupancy = occupancyAt(params.visitors, ticks);
+  for (const device of params.store.devices.filter((d) => d.type === 'environment')) {
+    const rng = createRng(params.seed, 'environment', device.id);
+    let co2 = CO2_OUTDOOR_PPM + rng.uniform(0, 30);
+    let drift = 0;
+    let batteryPct = rng.uniform(55, 98);
+    let prev = params.startMs;
+    ticks.forEach((ts, k) => {
+      const people = occupancy[k] ?? 0;
+      const target = CO2_OUTDOOR_PPM + CO2_PPM_PER_PERSON * people;
+      co2 += (target - co2) * (1 - Math.exp(-(ts - prev) / CO2_TIME_CONSTANT_MS));
+      drift = 0.9 * drift + rng.normal(0, 0.05);
+      batteryPct = Math.max(0, batteryPct - 0.0004 * ((ts - prev) / 60_000));
+      prev = ts;
+      const event = {
+        type: 'environment' as const,
+        temperature_c: round1(20.8 + 0.03 * people + drift + rng.normal(0, 0.05)),
+        humidity_pct: round1(Math.min(100, Math.max(0, 41 + 0.05 * people + rng.normal(0, 0.4)))),
+        co2_ppm: Math.round(co2 + rng.normal(0, 4)),
+        battery_pct: round1(batteryPct),
+        battery_mv: Math.round(2750 + 4.5 * batteryPct),
+      };
+      drafts.push({ kind: 'device', sourceId: device.id, ts, rank: RANK_NORMAL, retain: false, payload: { ts, event } });
+    });
+  }
+  return drafts;
+}
+
+/** People inside at each instant (instants ascending). */
+export function occupancyAt(visitors: readonly Visitor[], instants: readonly number[]): number[] {
+  const entries = visitors.map((v) => v.enteredAt).sort((a, b) => a - b);
+  const exits = visitors.flatMap((v) => (v.leftAt === null ? [] : [v.leftAt])).sort((a, b) => a - b);
+  let entered = 0;
+  let left = 0;
+  return instants.map((t) => {
+    while (entered < entries.length && (entries[entered] as number) <= t) entered += 1;
+    while (left < exits.length && (exits[left] as number) <= t) left += 1;
+    return entered - left;
+  });
+}
+
+function round1(x: number): number {
+  return Math.round(x * 10) / 10;
+}

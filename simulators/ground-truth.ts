@@ -1,0 +1,156 @@
+/**
+ * The ground truth of a run, from the simulator's own model: who came and where they went, what they
+ * did at touchpoints, the footfall, and exactly what was published, counted by the normalisation
+ * rules the gateway follows (one point per BLE sighting, wifi observation, touchpoint message,
+ * device message and status message).
+ */
+import { MESSAGE_KINDS, type MessageKind } from '../protocol/index.js';
+import type { Footfall } from './devices.js';
+import type { FloorPlan } from './floor-plan.js';
+import { INJECTION_REASONS, type InjectionReason, type SimMessage } from './messages.js';
+import type { ResolvedSimulationOptions } from './options.js';
+import type { Interaction } from './touchpoints.js';
+import type { PathSegment } from './visitors.js';
+
+export const MEASUREMENTS = ['sighting', 'interaction', 'telemetry', 'agent'] as const;
+export type Measurement = (typeof MEASUREMENTS)[number];
+
+/** The measurement each kind's points go to. */
+export const MEASUREMENT_OF: Readonly<Record<MessageKind, Measurement>> = {
+  ble: 'sighting',
+  wifi: 'sighting',
+  touchpoint: 'interaction',
+  device: 'telemetry',
+  status: 'agent',
+};
+
+export interface VisitTruth {
+  /** Internal id (never on the wire). */
+  visitor: string;
+  app: boolean;
+  /** iBeacon id of the retailer's app (app users). */
+  beacon?: string;
+  /** Pseudonym the app gives touchpoints (app users). */
+  appPseudonym?: string;
+  /** CRM id (app users who are known customers). */
+  customer?: string;
+  phone: boolean;
+  randomizedMac: boolean;
+  /** Wifi pseudonyms the phone used while inside, in order (several when the MAC is randomised). */
+  wifiPseudonyms: string[];
+  enteredAt: number;
+  /** null: still inside when the window ended. */
+  leftAt: number | null;
+  /** Zones in order; contiguous; the last `to` is the window's end for a visitor still inside. */
+  path: PathSegment[];
+}
+
+export interface PublishedCounts {
+  /** Accepted messages by kind (a batch with one bad item counts: the gateway keeps its good items). */
+  messages: Record<MessageKind, number>;
+  /** Points by measurement. */
+  points: Record<Measurement, number>;
+  /** kind → sourceId → counts. */
+  bySource: Record<MessageKind, Record<string, { messages: number; points: number }>>;
+}
+
+export interface RejectionCounts {
+  /** Whole messages (json_invalid, source_unknown, ts_in_future). */
+  messages: number;
+  /** Bad items inside otherwise good batches (items_invalid). */
+  items: number;
+  /** By the gateway's rejection reason: messages, or items for items_invalid. */
+  byReason: Record<InjectionReason, number>;
+}
+
+export interface GroundTruth {
+  generator: 'storeloop-simulator';
+  truthVersion: 1;
+  seed: number;
+  runId: string;
+  options: Omit<ResolvedSimulationOptions, 'store'> & { storeId: string };
+  storeId: string;
+  /** Simulated window, epoch ms. */
+  windowStart: number;
+  windowEnd: number;
+  /** False when the run was stopped early: then message counts cover what went out, visits and interactions the whole plan. */
+  completed: boolean;
+  /** Simulated time the run stopped at (only when not completed). */
+  stoppedAt?: number;
+  floorPlan: FloorPlan;
+  visits: VisitTruth[];
+  interactions: Interaction[];
+  /** People in and out over the window, per people counter. */
+  footfall: Footfall[];
+  /** What the gateway accepts and the points it makes of it. */
+  published: PublishedCounts;
+  /** Every message put on the wire, malformed ones included (what a subscriber receives). */
+  publishedMessages: number;
+  /** Messages and items malformed on purpose (`badRate`). */
+  injected: RejectionCounts;
+  /**
+   * What a gateway configured with this store rejects: the injected messages and items, plus the status
+   * messages of the stand-in agent `sim-agent` when the store config lists no agents (source_unknown).
+   */
+  expectedRejections: RejectionCounts;
+}
+
+/** Points a message normalises to (its bad items excluded); 0 for a message that is malformed as a whole. */
+export function pointsOf(message: SimMessage): number {
+  if (message.injected?.scope === 'message') return 0;
+  const bad = message.injected?.badItems ?? 0;
+  if (message.kind === 'ble') return message.payload.sightings.length - bad;
+  if (message.kind === 'wifi') return message.payload.observations.length - bad;
+  return 1;
+}
+
+/**
+ * Counts what a list of messages puts on the wire and what a gateway that knows `knownSources` (the
+ * store's sensors, touchpoints, devices and agents) makes of it.
+ */
+export function countMessages(
+  messages: readonly SimMessage[],
+  knownSources: ReadonlySet<string>,
+): Pick<GroundTruth, 'published' | 'publishedMessages' | 'injected' | 'expectedRejections'> {
+  const published: PublishedCounts = {
+    messages: zeros(MESSAGE_KINDS),
+    points: zeros(MEASUREMENTS),
+    bySource: Object.fromEntries(MESSAGE_KINDS.map((k) => [k, {}])) as PublishedCounts['bySource'],
+  };
+  const injected = emptyRejections();
+  const expectedRejections = emptyRejections();
+  for (const message of messages) {
+    if (message.injected) {
+      for (const counts of [injected, expectedRejections]) addRejection(counts, message.injected.reason, message.injected.scope, message.injected.badItems);
+      if (message.injected.scope === 'message') continue;
+    } else if (!knownSources.has(message.sourceId)) {
+      addRejection(expectedRejections, 'source_unknown', 'message', 0);
+      continue;
+    }
+    const points = pointsOf(message);
+    published.messages[message.kind] += 1;
+    published.points[MEASUREMENT_OF[message.kind]] += points;
+    const perSource = (published.bySource[message.kind][message.sourceId] ??= { messages: 0, points: 0 });
+    perSource.messages += 1;
+    perSource.points += points;
+  }
+  return { published, publishedMessages: messages.length, injected, expectedRejections };
+}
+
+function emptyRejections(): RejectionCounts {
+  return { messages: 0, items: 0, byReason: zeros(INJECTION_REASONS) };
+}
+
+function addRejection(counts: RejectionCounts, reason: InjectionReason, scope: 'message' | 'item', badItems: number): void {
+  if (scope === 'message') {
+    counts.messages += 1;
+    counts.byReason[reason] += 1;
+  } else {
+    counts.items += badItems;
+    counts.byReason[reason] += badItems;
+  }
+}
+
+function zeros<K extends string>(keys: readonly K[]): Record<K, number> {
+  return Object.fromEntries(keys.map((k) => [k, 0])) as Record<K, number>;
+}

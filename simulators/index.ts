@@ -1,0 +1,34 @@
+/**
+ * The store simulator: a seeded model of a shop (floor plan, visitors, phones, beacons, touchpoints,
+ * devices, agents) that publishes wire-contract traffic over MQTT and writes the ground truth to check
+ * the gateway against. `buildSimulation` is pure; `runSimulation` publishes.
+ */
+export { buildSimulation, deriveRunId, knownSourceIds, type Simulation } from './build.js';
+export { runSimulation, type RunOptions, type RunSimulationOptions } from './run.js';
+export {
+  DEFAULT_SIMULATION_OPTIONS,
+  MAX_DURATION_MS,
+  resolveSimulationOptions,
+  type ArrivalProfile,
+  type ResolvedSimulationOptions,
+  type SimulationOptions,
+} from './options.js';
+export { INJECTION_REASONS, messageBody, type InjectionReason, type SimMessage } from './messages.js';
+export {
+  countMessages,
+  MEASUREMENT_OF,
+  MEASUREMENTS,
+  pointsOf,
+  type GroundTruth,
+  type Measurement,
+  type PublishedCounts,
+  type RejectionCounts,
+  type VisitTruth,
+} from './ground-truth.js';
+export type { Footfall } from './devices.js';
+export type { FloorPlan, ZoneRect, PlacedSensor, FixedBeacon } from './floor-plan.js';
+export type { Interaction } from './touchpoints.js';
+export { simulationWindow, type SimulationWindow } from './schedule.js';
+export { formatDuration, parseDuration } from './duration.js';
+export { SimulationConnectError, SimulationError, SimulationOptionsError, SimulationPublishError } from './errors.js';
+export { DEFAULT_AGENT_ID, SIMULATOR_VERSION } from './status.js';

@@ -1,0 +1,93 @@
+/**
+ * The simulator's messages: a payload per contract kind (typed by the protocol's input schemas),
+ * where and when it goes, and whether it was made malformed on purpose.
+ */
+import type { z } from 'zod';
+
+import { buildTopic, CONTRACT_VERSION, type MESSAGE_SCHEMAS, type MessageKind } from '../protocol/index.js';
+
+/** The payload a source writes for each kind (before the contract's defaults are applied). */
+export type PayloadByKind = { [K in MessageKind]: z.input<(typeof MESSAGE_SCHEMAS)[K]> };
+
+/**
+ * Why a message (or one item of a batch) is malformed on purpose, named like the gateway's rejection
+ * reasons: `json_invalid` (truncated JSON), `source_unknown` (a source id the store does not have),
+ * `ts_in_future` (stamped a day ahead), `items_invalid` (one sighting with an RSSI over +20 dBm in a good batch).
+ */
+export const INJECTION_REASONS = ['json_invalid', 'source_unknown', 'ts_in_future', 'items_invalid'] as const;
+export type InjectionReason = (typeof INJECTION_REASONS)[number];
+
+export interface Injection {
+  reason: InjectionReason;
+  /** `message`: the whole message is bad; `item`: `badItems` items of an otherwise good batch are. */
+  scope: 'message' | 'item';
+  badItems: number;
+}
+
+interface SimMessageOf<K extends MessageKind> {
+  topic: string;
+  kind: K;
+  storeId: string;
+  sourceId: string;
+  payload: PayloadByKind[K];
+  /** When the event happened (epoch ms); the message is published when the simulated clock reaches it. */
+  ts: number;
+  qos: 0 | 1;
+  retain: boolean;
+  /** The exact text published instead of JSON.stringify(payload) (a deliberately broken message). */
+  text?: string;
+  injected?: Injection;
+}
+
+/** One MQTT message of a simulation run. */
+export type SimMessage = { [K in MessageKind]: SimMessageOf<K> }[MessageKind];
+
+/** A message before it has a topic and a message id. */
+export type DraftMessage = { [K in MessageKind]: Omit<SimMessageOf<K>, 'topic' | 'storeId' | 'qos' | 'text' | 'injected'> & { rank: number } }[MessageKind];
+
+/** Order of messages that share a timestamp: online status first, offline status last. */
+export const RANK_FIRST = 0;
+export const RANK_NORMAL = 1;
+export const RANK_LAST = 2;
+
+/** The bytes that go on the wire. */
+export function messageBody(message: SimMessage): string {
+  return message.text ?? JSON.stringify(message.payload);
+}
+
+/** `<sourceId>-<runId>-<seq>` */
+export function messageId(sourceId: string, runId: string, seq: number | string): string {
+  return `${sourceId}-${runId}-${seq}`;
+}
+
+export interface FinaliseParams {
+  topicPrefix: string;
+  storeId: string;
+  runId: string;
+  qos: 0 | 1;
+}
+
+/**
+ * Sorts drafts by time (stable, rank breaks ties), then gives each its topic and a message id whose
+ * sequence number counts up per source in publishing order.
+ */
+export function finaliseMessages(drafts: DraftMessage[], params: FinaliseParams): SimMessage[] {
+  const ordered = drafts
+    .map((draft, order) => ({ draft, order }))
+    .sort((a, b) => a.draft.ts - b.draft.ts || a.draft.rank - b.draft.rank || a.order - b.order);
+  const seqBySource = new Map<string, number>();
+  return ordered.map(({ draft }) => {
+    // source ids are unique across a store's sensors, touchpoints, devices and agents (config schema)
+    const seq = (seqBySource.get(draft.sourceId) ?? 0) + 1;
+    seqBySource.set(draft.sourceId, seq);
+    const { rank: _rank, ...rest } = draft;
+    // the spread keeps each draft's kind and payload together; TypeScript cannot follow that through a union
+    return {
+      ...rest,
+      topic: buildTopic(params.topicPrefix, { storeId: params.storeId, kind: draft.kind, sourceId: draft.sourceId }),
+      storeId: params.storeId,
+      qos: params.qos,
+      payload: { v: CONTRACT_VERSION, mid: messageId(draft.sourceId, params.runId, seq), ...draft.payload },
+    } as SimMessage;
+  });
+}

@@ -1,0 +1,121 @@
+/** Options of a simulation, their defaults in one object, and their validation. */
+import { z } from 'zod';
+
+import { DEMO_STORE, StoreSchema, type StoreConfig } from '../config/index.js';
+import { DEFAULT_TOPIC_PREFIX } from '../protocol/index.js';
+import { SimulationOptionsError } from './errors.js';
+
+export type ArrivalProfile = 'flat' | 'daily';
+
+export interface SimulationOptions {
+  /** Seed of every random draw: the same seed (and `now`) gives byte-identical messages and truth. */
+  seed: number;
+  /** Simulated length of the window, ending now. */
+  durationMs: number;
+  /** Simulated seconds per real second; 0 publishes as fast as possible. */
+  speed: number;
+  /** Mean arrival rate (the daily profile's average over opening hours when `arrivalProfile` is `daily`). */
+  visitorsPerHour: number;
+  /** Share of visitors who carry the retailer's app (an iBeacon the BLE scanners see). */
+  appShare: number;
+  /** Scan interval of BLE and wifi sensors (one message per sensor per interval). */
+  scanIntervalMs: number;
+  /** Share of messages that come with a deliberately malformed companion (see `injection.ts`). */
+  badRate: number;
+  /** The store to simulate (parsed config); the demo store has a hand-made floor plan. */
+  store: StoreConfig;
+  topicPrefix: string;
+  /** Real start of the run, epoch ms; default Date.now(). */
+  now?: number;
+  /** `flat` (default) or `daily`: rate shaped by the store's local hour, closed 21:00-09:00. */
+  arrivalProfile?: ArrivalProfile;
+  /** Share of visitors whose phone probes for wifi (default 0.9). */
+  phoneShare?: number;
+  /** Share of phones with randomised MACs, whose pseudonym rotates (default 0.7). */
+  randomizedMacShare?: number;
+  /** QoS of every message (default 1). */
+  qos?: 0 | 1;
+}
+
+/** Options with every optional field filled in and checked. */
+export type ResolvedSimulationOptions = Required<SimulationOptions>;
+
+/** Longest window: the whole message list is built up front. */
+export const MAX_DURATION_MS = 24 * 3_600_000;
+
+export const DEFAULT_SIMULATION_OPTIONS = Object.freeze({
+  seed: 1,
+  durationMs: 3_600_000,
+  speed: 0,
+  visitorsPerHour: 120,
+  appShare: 0.3,
+  scanIntervalMs: 5000,
+  badRate: 0,
+  store: StoreSchema.parse(DEMO_STORE),
+  topicPrefix: DEFAULT_TOPIC_PREFIX,
+  arrivalProfile: 'flat',
+  phoneShare: 0.9,
+  randomizedMacShare: 0.7,
+  qos: 1,
+} satisfies Omit<ResolvedSimulationOptions, 'now'>);
+
+const share = z.number().min(0).max(1);
+const NumericOptionsSchema = z.object({
+  seed: z.number().int().min(0).max(Number.MAX_SAFE_INTEGER),
+  durationMs: z.number().int().min(1000).max(MAX_DURATION_MS),
+  speed: z
+    .number()
+    .min(0)
+    .max(1e6)
+    // below 1 the window cannot end now without stamping events in the future
+    .refine((s) => s === 0 || s >= 1, 'expected 0 (as fast as possible) or at least 1 (real time)'),
+  visitorsPerHour: z.number().min(0).max(10_000),
+  appShare: share,
+  scanIntervalMs: z.number().int().min(1000).max(300_000),
+  badRate: z.number().min(0).max(1),
+  topicPrefix: z.string().regex(/^[A-Za-z0-9_-]+(\/[A-Za-z0-9_-]+)*$/, 'expected topic levels of A-Z a-z 0-9 _ - separated by /'),
+  now: z.number().int().min(0),
+  arrivalProfile: z.enum(['flat', 'daily']),
+  phoneShare: share,
+  randomizedMacShare: share,
+  qos: z.union([z.literal(0), z.literal(1)]),
+});
+
+const OPTION_KEYS = [
+  'seed',
+  'durationMs',
+  'speed',
+  'visitorsPerHour',
+  'appShare',
+  'scanIntervalMs',
+  'badRate',
+  'store',
+  'topicPrefix',
+  'now',
+  'arrivalProfile',
+  'phoneShare',
+  'randomizedMacShare',
+  'qos',
+] as const satisfies ReadonlyArray<keyof SimulationOptions>;
+
+/** Fills in the optional fields and checks every value; throws SimulationOptionsError naming each bad key. */
+export function resolveSimulationOptions(opts: SimulationOptions): ResolvedSimulationOptions {
+  // only the simulation's own keys: callers pass run options (url, log, signal) in the same object
+  const given = Object.fromEntries(OPTION_KEYS.filter((k) => opts[k] !== undefined).map((k) => [k, opts[k]])) as Partial<SimulationOptions>;
+  const merged = { ...DEFAULT_SIMULATION_OPTIONS, ...given, now: opts.now ?? Date.now() };
+  const parsed = NumericOptionsSchema.safeParse(merged);
+  const problems = parsed.success
+    ? []
+    : parsed.error.issues.map((issue) => `${issue.path.map(String).join('.')}: ${issue.message}, got ${JSON.stringify(valueAt(merged, issue.path))}`);
+  const store = StoreSchema.safeParse(merged.store);
+  if (!store.success) problems.push(...store.error.issues.map((issue) => `store.${issue.path.map(String).join('.')}: ${issue.message}`));
+  if (problems.length > 0 || !store.success) throw new SimulationOptionsError(`invalid simulation options:\n  ${problems.join('\n  ')}`, problems);
+  return { ...merged, store: store.data };
+}
+
+
+function valueAt(root: object, path: readonly PropertyKey[]): unknown {
+  let node: unknown = root;
+  for (const key of path) node = typeof node === 'object' && node !== null ? (node as Record<PropertyKey, unknown>)[key] : undefined;
+  return node;
+}

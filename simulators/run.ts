@@ -1,0 +1,142 @@
+/**
+ * Runs a simulation against a broker: builds it, publishes every message at its time (or as fast as
+ * possible), and returns (and optionally writes) the ground truth.
+ */
+import { mkdir, writeFile } from 'node:fs/promises';
+import { dirname } from 'node:path';
+import { setTimeout as delay } from 'node:timers/promises';
+
+import { buildTopic } from '../protocol/index.js';
+import { buildSimulation, knownSourceIds } from './build.js';
+import { formatDuration } from './duration.js';
+import { countMessages, type GroundTruth } from './ground-truth.js';
+import { messageBody, type SimMessage } from './messages.js';
+import type { SimulationOptions } from './options.js';
+import { createProgressReporter, type ProgressState } from './progress.js';
+import { DEFAULT_CONNECT_TIMEOUT_MS, DEFAULT_MAX_IN_FLIGHT, DEFAULT_RECONNECT_GIVE_UP_MS, MqttPublisher } from './publisher.js';
+import { publishTimeFor, simulatedTimeAt } from './schedule.js';
+import { agentIds, willPayload } from './status.js';
+
+export interface RunOptions {
+  /** mqtt://host:port (TCP) or ws://host:port/mqtt (WebSocket). */
+  url: string;
+  /** QoS of every message (default 1). */
+  qos?: 0 | 1;
+  /** Show progress: a bar when stderr is a TTY, else a line every 5 s through `log` (default false). */
+  progress?: boolean;
+  /** Write the ground truth here as JSON when the run ends. */
+  truthFile?: string;
+  /** Lifecycle lines (start, connection trouble, summary); default: silent. */
+  log?: (line: string) => void;
+  /** Stops the run early: an offline status still goes out and the truth says `completed: false`. */
+  signal?: AbortSignal;
+  /** Unacknowledged publishes at most (default 500). */
+  maxInFlight?: number;
+  /** Time to wait for the broker's CONNACK (default 10 s). */
+  connectTimeoutMs?: number;
+  /** How long a lost connection may stay lost before the run fails (default 30 s). */
+  reconnectGiveUpMs?: number;
+}
+
+export type RunSimulationOptions = SimulationOptions & RunOptions;
+
+/** Builds and publishes a simulation; resolves with its ground truth once every publish is acknowledged. */
+export async function runSimulation(opts: RunSimulationOptions): Promise<GroundTruth> {
+  const log = opts.log ?? (() => undefined);
+  const { messages, truth, window, options } = buildSimulation({ ...opts, now: opts.now ?? Date.now() });
+  const { store, topicPrefix } = options;
+  const agents = agentIds(store);
+  log(
+    `simulate: store ${store.id}, seed ${options.seed}, run ${truth.runId}: ${messages.length} messages over ${formatDuration(options.durationMs)} ` +
+      `(${truth.visits.length} visits), ${options.speed === 0 ? 'as fast as possible' : `speed x${options.speed}`}, to ${opts.url}`,
+  );
+  const publisherFor = (agent: string, clientId: string) =>
+    new MqttPublisher({
+      url: opts.url,
+      clientId,
+      will: {
+        topic: buildTopic(topicPrefix, { storeId: store.id, kind: 'status', sourceId: agent }),
+        payload: JSON.stringify(willPayload(agent, truth.runId)),
+        qos: 1,
+        retain: true,
+      },
+      maxInFlight: opts.maxInFlight ?? DEFAULT_MAX_IN_FLIGHT,
+      connectTimeoutMs: opts.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS,
+      reconnectGiveUpMs: opts.reconnectGiveUpMs ?? DEFAULT_RECONNECT_GIVE_UP_MS,
+      log,
+    });
+  const clientId = `storeloop-sim-${truth.runId}`;
+  const main = publisherFor(agents[0] as string, clientId); // agentIds never answers an empty list
+  // one MQTT connection carries one will: every further agent gets an idle connection holding its own
+  const willHolders = agents.slice(1).map((agent, i) => publisherFor(agent, `${clientId}-${i + 2}`));
+  const progress = createProgressReporter({ enabled: opts.progress ?? false, total: messages.length, windowStartMs: window.startMs, stream: process.stderr, log });
+  const state: ProgressState = { sent: 0, completed: 0, simulatedTs: window.startMs };
+  const startedAt = Date.now();
+  try {
+    await main.start();
+    await Promise.all(willHolders.map((h) => h.start()));
+    for (const message of messages) {
+      if (opts.signal?.aborted) break;
+      if (options.speed > 0 && !(await sleepUntil(publishTimeFor(window, message.ts), opts.signal))) break;
+      await main.publish(message.topic, messageBody(message), message.qos, message.retain);
+      state.sent += 1;
+      state.completed = main.completed;
+      state.simulatedTs = message.ts;
+      progress.update(state);
+    }
+    let result = truth;
+    if (state.sent < messages.length) {
+      // against the clock the simulated time has moved on since the last message; flat out it is that message's
+      const stoppedAt = options.speed === 0 ? state.simulatedTs : Math.max(state.simulatedTs, simulatedTimeAt(window, Date.now()));
+      const farewells = stoppedStatuses(messages, stoppedAt);
+      for (const m of farewells) await main.publish(m.topic, messageBody(m), m.qos, m.retain);
+      result = { ...truth, completed: false, stoppedAt, ...countMessages([...messages.slice(0, state.sent), ...farewells], knownSourceIds(store)) };
+      log(`simulate: stopped at simulated +${formatDuration(stoppedAt - window.startMs)}; agents reported offline`);
+    }
+    await main.drain();
+    state.completed = main.completed;
+    progress.stop(state);
+    await Promise.all(willHolders.map((h) => h.stop()));
+    await main.stop();
+    if (opts.truthFile) await writeTruth(opts.truthFile, result);
+    log(
+      `simulate: ${result.publishedMessages} messages published in ${formatDuration(Date.now() - startedAt)}; ` +
+        `points ${JSON.stringify(result.published.points)}${opts.truthFile ? `; ground truth in ${opts.truthFile}` : ''}`,
+    );
+    return result;
+  } catch (err) {
+    progress.stop(state);
+    await Promise.all([main, ...willHolders].map((p) => p.stop(true)));
+    throw err;
+  }
+}
+
+/** The planned end-of-run offline statuses, re-stamped with the time the run stopped at. */
+function stoppedStatuses(messages: readonly SimMessage[], stoppedAt: number): SimMessage[] {
+  return messages.flatMap((m) => {
+    if (m.kind !== 'status' || m.payload.state !== 'offline') return [];
+    const { uptime_s: uptime, ...rest } = m.payload;
+    const shortenedBy = Math.round((m.ts - stoppedAt) / 1000);
+    return [{ ...m, ts: stoppedAt, payload: { ...rest, ts: stoppedAt, detail: 'simulation stopped', ...(uptime !== undefined ? { uptime_s: Math.max(0, uptime - shortenedBy) } : {}) } }];
+  });
+}
+
+/** Waits until the real clock reaches `dueMs`; false when aborted first. */
+async function sleepUntil(dueMs: number, signal: AbortSignal | undefined): Promise<boolean> {
+  for (;;) {
+    const waitMs = dueMs - Date.now();
+    if (waitMs <= 0) return true;
+    if (signal?.aborted) return false;
+    try {
+      await delay(Math.min(Math.ceil(waitMs), 1000), undefined, signal ? { signal } : {});
+    } catch (err) {
+      if (signal?.aborted) return false;
+      throw err;
+    }
+  }
+}
+
+async function writeTruth(file: string, truth: GroundTruth): Promise<void> {
+  await mkdir(dirname(file), { recursive: true });
+  await writeFile(file, `${JSON.stringify(truth, null, 2)}\n`);
+}
