@@ -11,11 +11,10 @@ import { join } from 'node:path';
 import { loadConfig } from '../../config/index.js';
 import { Gateway } from '../../gateway/gateway.js';
 import { createLogger } from '../../gateway/logger.js';
-import { DEFAULT_SIMULATION_OPTIONS, runSimulation } from '../../simulators/index.js';
+import { DEFAULT_SIMULATION_OPTIONS, parseDuration, runSimulation } from '../../simulators/index.js';
 import { ensureInfluxd } from '../ensure-influxd.js';
 import { freePort } from '../free-port.js';
 import { startLocalInfluxd, type LocalInfluxd } from '../local-influxd.js';
-import { parseDuration } from '../parse-duration.js';
 import { waitForSignal } from './gateway-command.js';
 
 export interface DemoCommandOptions {
@@ -99,7 +98,7 @@ export async function runDemoCommand(options: DemoCommandOptions): Promise<void>
         await runSimulation({ ...base, durationMs: backfillMs, speed: 0, url: urls.mqtt, progress: process.stderr.isTTY, log: say, signal: controller.signal });
       }
       say('simulator: live store, in real time (watch the live page)');
-      await runSimulation({ ...base, seed: base.seed + 1, durationMs: 24 * 3_600_000, speed: 1, url: urls.mqtt, progress: false, log: () => undefined, signal: controller.signal });
+      await runSimulation({ ...base, seed: base.seed + 1, durationMs: 8 * 3_600_000, speed: 1, url: urls.mqtt, progress: false, log: () => undefined, signal: controller.signal });
     };
     const simulation = simulate().catch((err: unknown) => {
       if (!controller.signal.aborted) say(`simulator stopped: ${(err as Error).message}`);

@@ -1,7 +1,6 @@
 /** `storeloop simulate`: publishes a seeded store simulation to a gateway and writes its ground truth. */
 import { loadConfig } from '../../config/index.js';
-import { DEFAULT_SIMULATION_OPTIONS, runSimulation, type GroundTruth } from '../../simulators/index.js';
-import { parseDuration } from '../parse-duration.js';
+import { DEFAULT_SIMULATION_OPTIONS, parseDuration, runSimulation, type GroundTruth } from '../../simulators/index.js';
 
 export interface SimulateCommandOptions {
   url: string;
@@ -35,7 +34,7 @@ export function simulationOptionsFrom(options: SimulateCommandOptions) {
     seed: number('seed', options.seed, 0, 2 ** 32 - 1),
     speed: number('speed', options.speed, 0, 1e6),
     durationMs: parseDuration(options.duration),
-    visitorsPerHour: number('visitors-per-hour', options.visitorsPerHour, 0, 1e5),
+    visitorsPerHour: number('visitors-per-hour', options.visitorsPerHour, 0, 10_000),
     appShare: number('app-share', options.appShare, 0, 1),
     badRate: number('bad-rate', options.badRate, 0, 0.5),
   };
