@@ -131,7 +131,8 @@ async function startOnce(binary: string, opts: LocalInfluxdOptions): Promise<Loc
   const logFd = openSync(logPath, 'a');
   let child: ChildProcess;
   try {
-    child = spawn(binary, ['-config', configPath], { stdio: ['ignore', logFd, logFd] });
+    // its own process group: a Ctrl-C in the terminal reaches storeloop, which stops influxd last, after the gateway flushed
+    child = spawn(binary, ['-config', configPath], { stdio: ['ignore', logFd, logFd], detached: true });
   } finally {
     closeSync(logFd); // the child holds its own copy
   }
