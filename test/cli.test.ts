@@ -1,0 +1,103 @@
+/**
+ * The `storeloop` command as a user runs it: the built bin, a gateway process configured by env vars,
+ * a third-party client (mosquitto_pub) publishing as docs/protocol.md says, and a clean SIGTERM stop.
+ */
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+import { freePort } from '../cli/free-port.js';
+import { startInfluxd, type TestInfluxd } from './helpers/influxd.js';
+
+const BIN = join(import.meta.dirname, '..', 'bin', 'storeloop.js');
+
+function run(args: string[], env: Record<string, string> = {}): { status: number; stdout: string; stderr: string } {
+  try {
+    const stdout = execFileSync(process.execPath, [BIN, ...args], { env: { ...process.env, ...env }, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+    return { status: 0, stdout, stderr: '' };
+  } catch (err) {
+    const e = err as { status: number; stdout: string; stderr: string };
+    return { status: e.status, stdout: e.stdout, stderr: e.stderr };
+  }
+}
+
+beforeAll(() => {
+  // the bin runs dist/, which `npm install` builds; rebuild so this test runs the current sources
+  execFileSync('npx', ['tsc', '-p', 'tsconfig.build.json'], { stdio: 'inherit' });
+}, 120_000);
+
+describe('storeloop CLI', () => {
+  it('prints help for the command and its subcommands', () => {
+    const help = run(['--help']);
+    expect(help.status).toBe(0);
+    for (const command of ['gateway', 'simulate', 'demo', 'config']) expect(help.stdout).toContain(command);
+    expect(run(['simulate', '--help']).stdout).toMatch(/--seed.*\n(.*\n)*.*--speed/);
+  });
+
+  it('checks a config file and names the path of a bad key', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'storeloop-cli-'));
+    const good = join(dir, 'good.yaml');
+    writeFileSync(good, 'stores:\n  - id: s1\n    zones: [{ id: door, kind: entrance }]\n    sensors: [{ id: ble-1, type: ble, zone: door }]\n');
+    const ok = run(['config', 'check', good]);
+    expect(ok.status).toBe(0);
+    expect(ok.stdout).toContain('s1: 1 zones, 1 sensors');
+    const bad = join(dir, 'bad.yaml');
+    writeFileSync(bad, 'mqtt:\n  port: seventeen\nstores:\n  - id: s1\n    zones: [{ id: door }]\n');
+    const failed = run(['config', 'check', bad]);
+    expect(failed.status).toBe(1);
+    expect(failed.stderr).toMatch(/mqtt\.port: /);
+    expect(run(['config', 'check', good], { STORELOOP_INFLUX_API: 'v9' }).stderr).toMatch(/influx\.api: .*STORELOOP_INFLUX_API/);
+  });
+});
+
+describe('storeloop gateway process', () => {
+  let influxd: TestInfluxd;
+  let gateway: ChildProcess | undefined;
+  const ports = { mqtt: 0, ws: 0, http: 0 };
+
+  beforeAll(async () => {
+    influxd = await startInfluxd();
+    ports.mqtt = await freePort();
+    ports.ws = await freePort();
+    ports.http = await freePort();
+  });
+  afterAll(async () => {
+    gateway?.kill('SIGKILL');
+    await influxd?.stop();
+  });
+
+  it('runs with env overrides, takes a mosquitto_pub message as docs/protocol.md shows, and stops cleanly on SIGTERM', async () => {
+    gateway = spawn(process.execPath, [BIN, 'gateway'], {
+      env: {
+        ...process.env,
+        STORELOOP_MQTT_HOST: '127.0.0.1', STORELOOP_HTTP_HOST: '127.0.0.1',
+        STORELOOP_MQTT_PORT: String(ports.mqtt), STORELOOP_WS_PORT: String(ports.ws), STORELOOP_HTTP_PORT: String(ports.http),
+        STORELOOP_INFLUX_URL: influxd.url, STORELOOP_INFLUX_API: 'v1', STORELOOP_INFLUX_DATABASE: 'cli',
+      },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let output = '';
+    gateway.stdout?.on('data', (d: Buffer) => (output += d.toString()));
+    gateway.stderr?.on('data', (d: Buffer) => (output += d.toString()));
+    const exited = new Promise<number | null>((resolve) => gateway?.once('exit', (code) => resolve(code)));
+
+    let ready = false;
+    for (let i = 0; i < 100 && !ready; i++) {
+      await new Promise((r) => setTimeout(r, 100));
+      ready = await fetch(`http://127.0.0.1:${ports.http}/readyz`).then((r) => r.status === 200, () => false);
+    }
+    expect(ready, output).toBe(true);
+
+    const ts = Date.now();
+    execFileSync('mosquitto_pub', ['-h', '127.0.0.1', '-p', String(ports.mqtt), '-q', '1', '-t', 'storeloop/demo-store/touchpoint/kiosk-1', '-m', JSON.stringify({ ts, mid: 'mp-1', action: 'tap' })]);
+    const series = await influxd.query('cli', `SELECT "count", "touchpoint_type" FROM interaction WHERE "touchpoint"='kiosk-1'`, { epoch: 'ms' });
+    expect(series[0]?.values).toEqual([[ts, 1, 'kiosk']]);
+
+    gateway.kill('SIGTERM');
+    expect(await exited).toBe(0);
+    expect(output).toContain('gateway stopped');
+  });
+});
