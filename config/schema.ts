@@ -85,6 +85,11 @@ export const ConfigSchema = z.strictObject({
       wsPort: PortSchema.nullable().default(8083),
       topicPrefix: z.string().regex(/^[A-Za-z0-9_-]+(\/[A-Za-z0-9_-]+)*$/).default(DEFAULT_TOPIC_PREFIX),
       maxPayloadBytes: z.number().int().min(64).max(16 * 1024 * 1024).default(256 * 1024),
+      /**
+       * `durable`: a QoS 1 PUBACK waits until the points are in InfluxDB or fsynced to the spool.
+       * `immediate`: acknowledge at once (loses data on a crash); only for the benchmark's reference run.
+       */
+      ackMode: z.enum(['durable', 'immediate']).default('durable'),
     })
     .prefault({}),
   http: z.strictObject({ host: z.string().default('0.0.0.0'), port: PortSchema.default(8080) }).prefault({}),
