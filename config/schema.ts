@@ -78,7 +78,7 @@ export const InfluxSchema = z.strictObject({
 
 export const ConfigSchema = z.strictObject({
   mqtt: z
-    .object({
+    .strictObject({
       host: z.string().default('0.0.0.0'),
       port: PortSchema.default(1883),
       /** MQTT over WebSocket (path /mqtt); 0 picks a free port, null turns it off. */
@@ -94,8 +94,33 @@ export const ConfigSchema = z.strictObject({
     .prefault({}),
   http: z.strictObject({ host: z.string().default('0.0.0.0'), port: PortSchema.default(8080) }).prefault({}),
   influx: InfluxSchema.prefault({}),
+  /** The gateway's state dir: the outage spool, dead letters and broker state live under it. */
+  state: z.strictObject({ dir: z.string().min(1).default('.storeloop/state') }).prefault({}),
+  spool: z
+    .strictObject({
+      /** Bytes the outage spool may hold on disk; when full, QoS 1 is no longer acknowledged. */
+      quotaBytes: z.number().int().min(4096).default(1024 ** 3),
+      segmentBytes: z.number().int().min(4096).default(64 * 1024 ** 2),
+    })
+    .prefault({}),
+  delivery: z
+    .strictObject({
+      /** A direct InfluxDB write not confirmed within this long goes to the spool instead. */
+      directTimeoutMs: z.number().int().min(50).default(2000),
+      /** Lines in flight to InfluxDB at most; beyond, new points go to the spool. */
+      maxDirectLines: z.number().int().min(1).default(200_000),
+      /** How often InfluxDB is pinged while spooling. */
+      probeIntervalMs: z.number().int().min(50).default(1000),
+      /** Spool records per drain batch. */
+      drainBatchRecords: z.number().int().min(1).default(500),
+      /** Upper bound of the drain rate, so a backlog never starves live traffic. */
+      drainLinesPerSecond: z.number().int().min(1).default(50_000),
+      /** How long a QoS 1 publish is held for room when InfluxDB is down and the spool full, before the client is disconnected. */
+      backpressureHoldMs: z.number().int().min(0).default(5000),
+    })
+    .prefault({}),
   ingest: z
-    .object({
+    .strictObject({
       /** Oldest accepted event time, in seconds before now. Must cover the edge queue's maximum age. */
       maxPastSeconds: z.number().int().min(1).default(7 * 24 * 3600),
       /** Newest accepted event time, in seconds after now (clock skew of store boxes). */
