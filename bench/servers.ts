@@ -1,0 +1,163 @@
+/**
+ * The servers under test, each a separate process on loopback: the storeloop gateway
+ * (`node dist/cli/main.js gateway`) with a generated config, and Debian's mosquitto as the reference.
+ */
+import { spawnSync } from 'node:child_process';
+import { chmod, readFile, writeFile } from 'node:fs/promises';
+import { connect } from 'node:net';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+import { freePort } from '../cli/free-port.js';
+import { DEMO_STORE } from '../config/demo-store.js';
+import { delay, type ProcessGroup, type TrackedProcess } from './processes.js';
+import { publisherSensorIds, SAMPLER_SENSOR_ID } from './traffic.js';
+
+const HOST = '127.0.0.1';
+const READY_TIMEOUT_MS = 30_000;
+const READY_POLL_MS = 100;
+
+export interface RunningServer {
+  proc: TrackedProcess;
+  mqttUrl: string;
+  logFile: string;
+}
+
+export interface RunningGateway extends RunningServer {
+  httpUrl: string;
+}
+
+/**
+ * The demo store plus the benchmark's sensors (SENSORS_PER_PUBLISHER per publisher and the sampler's),
+ * spread over the demo zones. JSON is valid YAML, so the gateway's loader reads it as is.
+ */
+export function benchConfig(publishers: number): object {
+  const zones = DEMO_STORE.zones.map((z) => z.id);
+  const ids = [...Array.from({ length: publishers }, (_, p) => publisherSensorIds(p)).flat(), SAMPLER_SENSOR_ID];
+  const sensors = ids.map((id, i) => ({ id, type: 'ble', zone: zones[i % zones.length] as string }));
+  return { stores: [{ ...DEMO_STORE, sensors: [...(DEMO_STORE.sensors ?? []), ...sensors] }] };
+}
+
+/** Starts the gateway as its own process against `influxUrl` and resolves once GET /readyz is 200. */
+export async function startGateway(
+  group: ProcessGroup,
+  opts: { workDir: string; influxUrl: string; database: string; publishers: number; env?: Record<string, string> },
+): Promise<RunningGateway> {
+  const [mqttPort, httpPort] = [await freePort(HOST), await freePort(HOST)];
+  const configFile = join(opts.workDir, 'gateway-config.yaml');
+  await writeFile(configFile, JSON.stringify(benchConfig(opts.publishers), null, 2));
+  const logFile = join(opts.workDir, 'gateway.log');
+  const main = fileURLToPath(new URL('../cli/main.js', import.meta.url));
+  const env = {
+    ...process.env,
+    STORELOOP_MQTT_HOST: HOST,
+    STORELOOP_MQTT_PORT: String(mqttPort),
+    STORELOOP_WS_PORT: 'off',
+    STORELOOP_HTTP_HOST: HOST,
+    STORELOOP_HTTP_PORT: String(httpPort),
+    STORELOOP_INFLUX_URL: opts.influxUrl,
+    STORELOOP_INFLUX_API: 'v1',
+    STORELOOP_INFLUX_DATABASE: opts.database,
+    STORELOOP_LOG_LEVEL: 'warn',
+    ...opts.env,
+  };
+  const proc = group.spawn('storeloop gateway', process.execPath, [main, 'gateway', '--config', configFile], { env, logFile });
+  const httpUrl = `http://${HOST}:${httpPort}`;
+  await waitUntil(proc, () => httpOk(`${httpUrl}/readyz`), `GET ${httpUrl}/readyz did not answer 200`, logFile);
+  return { proc, mqttUrl: `mqtt://${HOST}:${mqttPort}`, httpUrl, logFile };
+}
+
+/** The mosquitto config: loopback only, anonymous, nothing persisted, queues unbounded so nothing is dropped. */
+export function mosquittoConfig(port: number, logFile: string): string {
+  return [
+    '# written by storeloop bench/servers.ts; throwaway reference broker',
+    `listener ${port} ${HOST}`,
+    'allow_anonymous true',
+    'persistence false',
+    `log_dest file ${logFile}`,
+    'log_type error',
+    'log_type warning',
+    '# 0 = no limit: a slow subscriber gets every QoS 1 message instead of mosquitto dropping them (default 1000)',
+    'max_queued_messages 0',
+    '',
+  ].join('\n');
+}
+
+/** Starts `mosquitto` with a generated config and resolves once its port accepts connections. */
+export async function startMosquitto(group: ProcessGroup, opts: { workDir: string; binary: string }): Promise<RunningServer> {
+  const port = await freePort(HOST);
+  const configFile = join(opts.workDir, 'mosquitto.conf');
+  const logFile = join(opts.workDir, 'mosquitto.log');
+  await writeFile(configFile, mosquittoConfig(port, logFile));
+  await writeFile(logFile, '');
+  // Started as root, mosquitto drops to the `mosquitto` user before it opens its log file.
+  await chmod(opts.workDir, 0o755);
+  await chmod(logFile, 0o666);
+  const proc = group.spawn('mosquitto', opts.binary, ['-c', configFile], { logFile: join(opts.workDir, 'mosquitto.stdout.log') });
+  await waitUntil(proc, () => tcpOpen(HOST, port), `mosquitto did not listen on ${HOST}:${port}`, logFile);
+  return { proc, mqttUrl: `mqtt://${HOST}:${port}`, logFile };
+}
+
+async function waitUntil(proc: TrackedProcess, check: () => Promise<boolean>, failure: string, logFile: string): Promise<void> {
+  const deadline = Date.now() + READY_TIMEOUT_MS;
+  for (let attempt = 0; Date.now() < deadline && attempt < READY_TIMEOUT_MS / READY_POLL_MS; attempt++) {
+    if (proc.hasExited()) throw new Error(`${proc.name} exited during start-up. Log tail:\n${await logTail(logFile)}`);
+    if (await check()) return;
+    await delay(READY_POLL_MS);
+  }
+  throw new Error(`${failure} within ${READY_TIMEOUT_MS} ms. Log tail:\n${await logTail(logFile)}`);
+}
+
+async function httpOk(url: string): Promise<boolean> {
+  try {
+    const res = await fetch(url, { signal: AbortSignal.timeout(2_000) });
+    await res.body?.cancel();
+    return res.ok;
+  } catch {
+    return false; // not listening yet
+  }
+}
+
+function tcpOpen(host: string, port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = connect({ host, port });
+    socket.setTimeout(1_000);
+    socket.once('connect', () => {
+      socket.destroy();
+      resolve(true);
+    });
+    socket.once('error', () => resolve(false));
+    socket.once('timeout', () => {
+      socket.destroy();
+      resolve(false);
+    });
+  });
+}
+
+/** The last `chars` characters of a log file, or a note that it could not be read. */
+export async function logTail(file: string, chars = 2_000): Promise<string> {
+  try {
+    return (await readFile(file, 'utf8')).slice(-chars) || '(empty log)';
+  } catch (err) {
+    return `(no log at ${file}: ${(err as Error).message})`;
+  }
+}
+
+/** The sum of a Prometheus counter or gauge over all label sets (0 when absent). */
+export function metricSum(text: string, name: string, labelFilter?: (labels: string) => boolean): number {
+  let sum = 0;
+  for (const line of text.split('\n')) {
+    const match = /^([a-zA-Z_:][a-zA-Z0-9_:]*)(\{[^}]*\})?\s+(\S+)/.exec(line);
+    if (!match || match[1] !== name) continue;
+    if (labelFilter && !labelFilter(match[2] ?? '')) continue;
+    sum += Number(match[3]);
+  }
+  return sum;
+}
+
+/** First line of a command's output (stdout, else stderr), for the machine facts. */
+export function commandVersion(command: string, args: string[]): string {
+  const out = spawnSync(command, args, { encoding: 'utf8', timeout: 5_000 });
+  const text = `${out.stdout ?? ''}\n${out.stderr ?? ''}`.split('\n').find((l) => l.trim() !== '');
+  return text?.trim() ?? `unknown (${out.error?.message ?? `exit ${String(out.status)}`})`;
+}
