@@ -90,6 +90,11 @@ export const ConfigSchema = z.strictObject({
        * `immediate`: acknowledge at once (loses data on a crash); only for the benchmark's reference run.
        */
       ackMode: z.enum(['durable', 'immediate']).default('durable'),
+      /**
+       * Broker sessions, subscriptions, retained messages, wills and queued QoS 1/2 deliveries.
+       * `sqlite`: kept in `<state.dir>/broker.sqlite` across restarts and crashes; `memory`: lost at exit.
+       */
+      persistence: z.enum(['memory', 'sqlite']).default('sqlite'),
     })
     .prefault({}),
   http: z.strictObject({ host: z.string().default('0.0.0.0'), port: PortSchema.default(8080) }).prefault({}),

@@ -7,6 +7,7 @@ import type { FastifyInstance } from 'fastify';
 import type { Config } from '../config/index.js';
 import { createAuthorizePublish } from './broker/authorize-publish.js';
 import { MqttBroker, WS_PATH } from './broker/mqtt-broker.js';
+import { createBrokerPersistence } from './broker/persistence/index.js';
 import { buildHttpServer } from './http/http-server.js';
 import { IngestPipeline, type PointSink } from './ingest/ingest-pipeline.js';
 import { RejectionLog } from './ingest/rejection.js';
@@ -70,6 +71,7 @@ export class Gateway {
       authorizePublish: createAuthorizePublish(this.pipeline, this.log.child({ module: 'broker' })),
       log: this.log.child({ module: 'broker' }),
       metrics: this.metrics,
+      createPersistence: () => createBrokerPersistence({ kind: config.mqtt.persistence, dir: config.state.dir }, this.log.child({ module: 'broker-state' })),
     });
   }
 

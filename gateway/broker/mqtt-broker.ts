@@ -11,6 +11,7 @@ import { createWebSocketStream, WebSocketServer } from 'ws';
 import type { Logger } from '../logger.js';
 import type { GatewayMetrics } from '../metrics.js';
 import { DROPPED_TOPIC } from './authorize-publish.js';
+import type { BrokerPersistence } from './persistence/index.js';
 
 export const WS_PATH = '/mqtt';
 
@@ -22,6 +23,8 @@ export interface MqttBrokerOptions {
   authorizePublish: NonNullable<AedesOptions['authorizePublish']>;
   log: Logger;
   metrics: GatewayMetrics;
+  /** Opens the broker's session state at start(); it is destroyed at stop(). Default: aedes' in-memory persistence. */
+  createPersistence?: () => Promise<BrokerPersistence>;
 }
 
 function transportOf(client: Client): 'ws' | 'tcp' {
@@ -33,6 +36,7 @@ export class MqttBroker {
   private tcp: TcpServer | undefined;
   private http: HttpServer | undefined;
   private wss: WebSocketServer | undefined;
+  private persistence: BrokerPersistence | undefined;
   private listening = false;
 
   constructor(private readonly options: MqttBrokerOptions) {}
@@ -52,7 +56,10 @@ export class MqttBroker {
 
   async start(): Promise<void> {
     const { log, metrics } = this.options;
+    const persistence = await this.options.createPersistence?.();
+    this.persistence = persistence;
     const aedes = await Aedes.createBroker({
+      persistence,
       authorizePublish: this.options.authorizePublish,
       authorizeSubscribe: (_client, sub: Subscription, callback) => {
         if (sub.topic.startsWith(DROPPED_TOPIC.split('/')[0] as string)) {
@@ -112,6 +119,9 @@ export class MqttBroker {
     const aedes = this.aedes;
     if (aedes) await new Promise<void>((resolve) => aedes.close(() => resolve()));
     await Promise.all(closing);
+    // aedes.close() leaves its persistence open: closing it here releases the state file's lock
+    await this.persistence?.destroy();
+    this.persistence = undefined;
   }
 
   /** Publishes on behalf of the gateway (bypasses authorizePublish). */

@@ -3,6 +3,9 @@
  * InfluxDB, with its log captured in memory so tests can read what an installer would see.
  */
 import { randomBytes } from 'node:crypto';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { Writable } from 'node:stream';
 
 import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
@@ -26,8 +29,11 @@ export interface TestGateway {
 export async function startTestGateway(options: { influxUrl: string; config?: Record<string, unknown>; database?: string }): Promise<TestGateway> {
   const database = options.database ?? `t_${randomBytes(4).toString('hex')}`;
   const raw = options.config ?? {};
+  // a state dir of its own (broker state, spool), removed at stop, unless the test brings one to reuse
+  const ownStateDir = raw.state === undefined ? await mkdtemp(join(tmpdir(), 'storeloop-state-')) : undefined;
   const config = parseConfig({
     ...raw,
+    ...(ownStateDir === undefined ? {} : { state: { dir: ownStateDir } }),
     mqtt: { host: '127.0.0.1', port: 0, wsPort: 0, ...((raw.mqtt as object | undefined) ?? {}) },
     http: { host: '127.0.0.1', port: 0 },
     influx: { url: options.influxUrl, api: 'v1', database, flushIntervalMs: 20, maxRetryDelayMs: 200, maxRetries: 2, timeoutMs: 3000, ...((raw.influx as object | undefined) ?? {}) },
@@ -41,7 +47,12 @@ export async function startTestGateway(options: { influxUrl: string; config?: Re
     },
   });
   const gateway = new Gateway(config, { log: createLogger('debug', sink), metrics: undefined });
-  await gateway.start();
+  try {
+    await gateway.start();
+  } catch (err) {
+    if (ownStateDir !== undefined) await rm(ownStateDir, { recursive: true, force: true });
+    throw err;
+  }
   const urls = gateway.urls();
   let stopped: Promise<void> | undefined;
   return {
@@ -52,7 +63,7 @@ export async function startTestGateway(options: { influxUrl: string; config?: Re
     wsUrl: urls.ws ?? '',
     httpUrl: urls.http,
     logs: () => lines.map((l) => JSON.parse(l) as Record<string, unknown>),
-    stop: () => (stopped ??= gateway.stop()),
+    stop: () => (stopped ??= gateway.stop().finally(() => (ownStateDir === undefined ? undefined : rm(ownStateDir, { recursive: true, force: true })))),
   };
 }
 

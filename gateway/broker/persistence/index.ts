@@ -1,0 +1,3 @@
+/** The MQTT broker's session state (sessions, subscriptions, retained, wills, queues): in memory or on SQLite. */
+export type { BrokerPersistence } from './broker-persistence.js';
+export { BROKER_STATE_FILE, createBrokerPersistence, type BrokerPersistenceConfig, type BrokerPersistenceKind } from './create-broker-persistence.js';
