@@ -2,6 +2,8 @@
  * The gateway's composition root: builds the InfluxDB writer, the ingest pipeline, the MQTT broker
  * and the HTTP API from one validated config, starts them in order and stops them in reverse.
  */
+import { join } from 'node:path';
+
 import type { FastifyInstance } from 'fastify';
 
 import type { Config } from '../config/index.js';
@@ -9,11 +11,15 @@ import { createAuthorizePublish } from './broker/authorize-publish.js';
 import { MqttBroker, WS_PATH } from './broker/mqtt-broker.js';
 import { createBrokerPersistence } from './broker/persistence/index.js';
 import { buildHttpServer } from './http/http-server.js';
-import { IngestPipeline, type PointSink } from './ingest/ingest-pipeline.js';
+import { IngestPipeline } from './ingest/ingest-pipeline.js';
 import { RejectionLog } from './ingest/rejection.js';
 import { StoreDirectory } from './ingest/store-directory.js';
 import { InfluxWriter } from './influx/influx-writer.js';
 import { LiveState } from './live/live-state.js';
+import { DeadLetterStore } from './delivery/dead-letters.js';
+import { Delivery } from './delivery/delivery.js';
+import { Ledger } from './delivery/ledger.js';
+import { Spool } from './spool/spool.js';
 import type { Logger } from './logger.js';
 import { GatewayMetrics } from './metrics.js';
 import { STORELOOP_VERSION } from './version.js';
@@ -30,8 +36,6 @@ export interface GatewayUrls {
 export interface GatewayOptions {
   log: Logger;
   metrics?: GatewayMetrics;
-  /** Replace the InfluxDB writer (the benchmark's reference runs use this); default: InfluxWriter. */
-  sink?: PointSink & { start(): Promise<void>; stop(): Promise<void>; ping(): Promise<boolean> };
 }
 
 export class Gateway {
@@ -40,7 +44,11 @@ export class Gateway {
   readonly rejections: RejectionLog;
   readonly live: LiveState;
   readonly pipeline: IngestPipeline;
-  private readonly writer: NonNullable<GatewayOptions['sink']>;
+  readonly ledger: Ledger;
+  readonly deadLetters: DeadLetterStore;
+  readonly spool: Spool;
+  readonly delivery: Delivery;
+  private readonly writer: InfluxWriter;
   private readonly broker: MqttBroker;
   private http: FastifyInstance | undefined;
   private readonly log: Logger;
@@ -54,11 +62,19 @@ export class Gateway {
     this.directory = StoreDirectory.fromConfig(config);
     this.rejections = new RejectionLog(config.ingest.rejectionsKept);
     this.live = new LiveState(config.stores);
-    this.writer = options.sink ?? new InfluxWriter(config.influx, { log: this.log, metrics: this.metrics });
+    this.writer = new InfluxWriter(config.influx, { log: this.log, metrics: this.metrics });
+    this.ledger = new Ledger(this.metrics.registry);
+    this.deadLetters = new DeadLetterStore(join(config.state.dir, 'dead-letters.jsonl'));
+    this.spool = new Spool({ dir: join(config.state.dir, 'spool'), quotaBytes: config.spool.quotaBytes, segmentBytes: config.spool.segmentBytes, log: this.log.child({ module: 'spool' }) });
+    this.delivery = new Delivery(
+      { writer: this.writer, spool: this.spool, ledger: this.ledger, deadLetters: this.deadLetters, metrics: this.metrics, log: this.log },
+      config.delivery,
+    );
     this.pipeline = new IngestPipeline({
       config,
       directory: this.directory,
-      sink: this.writer,
+      sink: this.delivery,
+      ledger: this.ledger,
       metrics: this.metrics,
       log: this.log.child({ module: 'ingest' }),
       rejections: this.rejections,
@@ -68,7 +84,7 @@ export class Gateway {
       host: config.mqtt.host,
       port: config.mqtt.port,
       wsPort: config.mqtt.wsPort,
-      authorizePublish: createAuthorizePublish(this.pipeline, this.log.child({ module: 'broker' })),
+      authorizePublish: createAuthorizePublish(this.pipeline, this.log.child({ module: 'broker' }), { ackMode: config.mqtt.ackMode }),
       log: this.log.child({ module: 'broker' }),
       metrics: this.metrics,
       createPersistence: () => createBrokerPersistence({ kind: config.mqtt.persistence, dir: config.state.dir }, this.log.child({ module: 'broker-state' })),
@@ -77,6 +93,8 @@ export class Gateway {
 
   async start(): Promise<void> {
     await this.writer.start();
+    await this.deadLetters.open();
+    await this.delivery.start();
     this.http = await buildHttpServer(
       {
         config: this.config,
@@ -85,6 +103,9 @@ export class Gateway {
         metrics: this.metrics,
         live: this.live,
         version: STORELOOP_VERSION,
+        ledger: this.ledger,
+        deadLetters: this.deadLetters,
+        delivery: this.delivery,
         readiness: [
           { name: 'broker', check: () => this.broker.isListening },
           { name: 'influx', check: () => this.writer.ping() },
@@ -97,11 +118,16 @@ export class Gateway {
     this.log.info({ urls: this.urls() }, 'gateway started');
   }
 
-  /** Stops accepting MQTT and HTTP, then flushes the writer. */
+  /**
+   * Stops accepting MQTT and HTTP, lets held publishes settle, flushes the writer and closes the
+   * spool; what is spooled stays for the next start. Bounded by the writer's stop timeout.
+   */
   async stop(): Promise<void> {
     await this.broker.stop();
     await this.http?.close();
     await this.writer.stop();
+    await this.delivery.stop();
+    await this.deadLetters.close();
     this.log.info('gateway stopped');
   }
 

@@ -24,6 +24,12 @@ export class GatewayMetrics {
   readonly mqttClients = new Gauge({ name: 'storeloop_mqtt_clients', help: 'Connected MQTT clients', labelNames: ['transport'], registers: [this.registry] });
   readonly mqttConnections = new Counter({ name: 'storeloop_mqtt_connections_total', help: 'MQTT client connections accepted', labelNames: ['transport'], registers: [this.registry] });
   readonly mqttClientErrors = new Counter({ name: 'storeloop_mqtt_client_errors_total', help: 'MQTT client errors (protocol errors, disconnects by the broker)', registers: [this.registry] });
+  readonly messagesShedOrRefused = new Counter({ name: 'storeloop_messages_not_acknowledged_total', help: 'Valid messages the gateway could not make durable: QoS 0 shed, QoS 1 refused (not acknowledged: the publisher resends)', labelNames: ['store', 'kind', 'reason'], registers: [this.registry] });
+  readonly spoolAppends = new Counter({ name: 'storeloop_spool_appended_messages_total', help: 'Messages appended to the outage spool (InfluxDB down or slow)', registers: [this.registry] });
+  readonly spoolDrained = new Counter({ name: 'storeloop_spool_drained_messages_total', help: 'Spooled messages drained into InfluxDB (or dead-lettered)', registers: [this.registry] });
+  readonly deadLettered = new Counter({ name: 'storeloop_dead_lettered_lines_total', help: 'Lines InfluxDB refused for good, set aside with the reason', registers: [this.registry] });
+  readonly backpressure = new Counter({ name: 'storeloop_backpressure_total', help: 'Deliveries refused because InfluxDB was down and the spool full', registers: [this.registry] });
+  readonly deliveryMode = new Gauge({ name: 'storeloop_delivery_spooling', help: '1 while points go to the spool instead of InfluxDB', registers: [this.registry] });
   readonly influxUp = new Gauge({ name: 'storeloop_influx_up', help: '1 when the last InfluxDB ping or write succeeded', registers: [this.registry] });
 
   constructor(options: { processMetrics?: boolean } = {}) {

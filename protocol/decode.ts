@@ -40,13 +40,17 @@ export function formatZodError(error: z.ZodError, basePath = ''): string {
     .join('; ');
 }
 
-const ITEM_SCHEMAS = { ble: ['sightings', BleSightingSchema], wifi: ['observations', WifiObservationSchema] } as const;
-
 const LooseEnvelopeSchema = z.object({
   v: z.unknown().optional(),
   ts: EpochMsSchema,
   mid: MessageIdSchema.optional(),
 });
+
+/** Envelopes whose items are checked one by one (built once: zod schemas are costly to create). */
+const ITEM_SCHEMAS = {
+  ble: ['sightings', BleSightingSchema, LooseEnvelopeSchema.extend({ sightings: z.array(z.unknown()).max(MAX_ITEMS_PER_MESSAGE) })],
+  wifi: ['observations', WifiObservationSchema, LooseEnvelopeSchema.extend({ observations: z.array(z.unknown()).max(MAX_ITEMS_PER_MESSAGE) })],
+} as const;
 
 /** Parses JSON text; answers `json_invalid` with the parser's message on failure. */
 export function decodeJson(text: string): { ok: true; value: unknown } | { ok: false; reason: 'json_invalid'; detail: string } {
@@ -63,8 +67,8 @@ export function decodeMessage<K extends MessageKind>(kind: K, value: unknown): D
     return { ok: false, reason: 'version_unsupported', detail: `v: this gateway speaks contract version ${CONTRACT_VERSION}` };
   }
   if (kind === 'ble' || kind === 'wifi') {
-    const [field, itemSchema] = ITEM_SCHEMAS[kind as 'ble' | 'wifi'];
-    const envelope = LooseEnvelopeSchema.extend({ [field]: z.array(z.unknown()).max(MAX_ITEMS_PER_MESSAGE) }).safeParse(value);
+    const [field, itemSchema, envelopeSchema] = ITEM_SCHEMAS[kind as 'ble' | 'wifi'];
+    const envelope = (envelopeSchema as z.ZodType).safeParse(value);
     if (!envelope.success) return { ok: false, reason: 'schema_invalid', detail: formatZodError(envelope.error) };
     const items = (envelope.data as unknown as Record<string, unknown[]>)[field] ?? [];
     const good: unknown[] = [];

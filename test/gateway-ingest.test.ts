@@ -200,19 +200,35 @@ describe('HTTP API', () => {
     expect((await fetch(`${gw.httpUrl}/healthz`)).status).toBe(200);
     const ready = await fetch(`${gw.httpUrl}/readyz`);
     expect(ready.status).toBe(200);
-    expect(await ready.json()).toEqual({ ready: true, checks: { broker: true, influx: true } });
+    expect(await ready.json()).toMatchObject({ ready: true, checks: { broker: true, influx: true }, delivery: { mode: 'direct', spool: { pendingMessages: 0 } } });
     const { stores } = (await (await fetch(`${gw.httpUrl}/api/v1/stores`)).json()) as { stores: Array<{ id: string; sensors: unknown[]; touchpoints: unknown[]; devices: unknown[] }> };
     expect(stores[0]?.id).toBe(DEMO_STORE_ID);
     expect(stores[0]?.sensors.length).toBeGreaterThan(0);
     const openapi = (await (await fetch(`${gw.httpUrl}/openapi.json`)).json()) as { openapi: string; paths: Record<string, unknown> };
     expect(openapi.openapi).toMatch(/^3\./);
-    expect(Object.keys(openapi.paths)).toEqual(expect.arrayContaining(['/healthz', '/readyz', '/metrics', '/api/v1/stores', '/api/v1/rejections', '/api/v1/live']));
+    expect(Object.keys(openapi.paths)).toEqual(expect.arrayContaining(['/healthz', '/readyz', '/metrics', '/api/v1/stores', '/api/v1/rejections', '/api/v1/live', '/api/v1/ledger', '/api/v1/dead-letters']));
     expect((await fetch(`${gw.httpUrl}/docs`)).status).toBeLessThan(400);
     const metrics = await (await fetch(`${gw.httpUrl}/metrics`)).text();
     for (const name of ['storeloop_messages_received_total', 'storeloop_messages_accepted_total', 'storeloop_messages_rejected_total', 'storeloop_points_written_total', 'storeloop_influx_write_duration_seconds', 'storeloop_influx_batch_points', 'storeloop_mqtt_clients']) {
       expect(metrics).toContain(name);
     }
     expect(await metricValue(gw.httpUrl, 'storeloop_points_written_total')).toBeGreaterThan(0);
+  });
+
+  it('accounts for every message received in the ledger: one state each, nothing held, balanced', async () => {
+    const ledger = (await (await fetch(`${gw.httpUrl}/api/v1/ledger`)).json()) as {
+      balanced: boolean;
+      totals: { received: number; states: Record<string, number>; rejectedBy: Record<string, number> };
+      rows: Array<{ store: string; kind: string; balanced: boolean }>;
+    };
+    expect(ledger.balanced).toBe(true);
+    expect(ledger.totals.received).toBe(await metricValue(gw.httpUrl, 'storeloop_messages_received_total'));
+    expect(ledger.totals.states.held).toBe(0);
+    expect(ledger.totals.states.duplicate).toBeGreaterThanOrEqual(1);
+    expect(ledger.totals.rejectedBy).toMatchObject({ json_invalid: expect.any(Number), topic_outside_prefix: expect.any(Number), store_unknown: expect.any(Number) });
+    expect(ledger.rows.find((r) => r.store === '_unknown' && r.kind === '_unknown')).toBeDefined();
+    const metrics = await (await fetch(`${gw.httpUrl}/metrics`)).text();
+    expect(metrics).toMatch(/storeloop_ledger_messages\{store="demo-store",kind="ble",state="written"\} [1-9]/);
   });
 
   it('answers 400 with a reason for a bad query parameter', async () => {
@@ -228,7 +244,7 @@ describe('readiness without InfluxDB', () => {
     try {
       const res = await fetch(`${lonely.httpUrl}/readyz`);
       expect(res.status).toBe(503);
-      expect(await res.json()).toEqual({ ready: false, checks: { broker: true, influx: false } });
+      expect(await res.json()).toMatchObject({ ready: false, checks: { broker: true, influx: false } });
       const client = await connectClient(lonely.mqttUrl, { clientId: 'while-down' });
       await client.endAsync(true);
     } finally {

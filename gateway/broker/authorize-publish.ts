@@ -2,17 +2,22 @@
  * The broker's publish policy: every PUBLISH goes through the ingest pipeline before aedes answers it.
  *
  * aedes runs `authorizePublish` before it writes the QoS 1 PUBACK (lib/handlers/publish.js), so a QoS 1
- * message is acknowledged only once its points are durable (InfluxDB answered 2xx). An error passed to
- * the callback disconnects the client [MQTT-3.3.5-2], and a device disconnected before its PUBACK resends
- * the same message forever, so a rejected message is acknowledged and dropped (and counted), never
- * answered with a disconnect. Only a write that failed for a transient reason disconnects the client,
- * which then redelivers the unacknowledged message.
+ * message is acknowledged only once its points are durable: in InfluxDB (2xx) or fsynced to the spool.
+ * An error passed to the callback disconnects the client [MQTT-3.3.5-2], and a device disconnected
+ * before its PUBACK resends the same message forever, so a rejected message is acknowledged and
+ * dropped (and counted), never answered with a disconnect.
+ *
+ * Backpressure: MQTT 3.1.1 has no negative acknowledgement. When InfluxDB is down and the spool is
+ * full, the delivery holds the publish for up to delivery.backpressureHoldMs waiting for room; then
+ * the client is disconnected without PUBACK, with the reason logged, and resends later. The hold is
+ * short on purpose: aedes stops reading a client's socket while one of its publishes is held, so its
+ * PINGREQs go unanswered, and a hold past 1.5 × keepalive would make the client drop and reconnect in
+ * a storm. See docs/ARCHITECTURE.md (delivery guarantees).
  */
 import type { AedesPublishPacket, Client, PublishPacket } from 'aedes';
 
 import type { Logger } from '../logger.js';
 import type { IngestPipeline } from '../ingest/ingest-pipeline.js';
-import { isPermanentWriteFailure } from '../ingest/write-failure.js';
 
 /** Where acknowledged-but-not-forwarded messages are routed: a topic no client may subscribe to. */
 export const DROPPED_TOPIC = '$storeloop/dropped';
@@ -26,12 +31,17 @@ function dropPacket(packet: Packet): void {
   packet.retain = false;
 }
 
+export interface AuthorizePublishOptions {
+  /** `immediate` acknowledges before the points are durable (benchmark reference only). */
+  ackMode: 'durable' | 'immediate';
+}
 
-export function createAuthorizePublish(pipeline: IngestPipeline, log: Logger) {
+export function createAuthorizePublish(pipeline: IngestPipeline, log: Logger, options: AuthorizePublishOptions = { ackMode: 'durable' }) {
+  let lastRefusalLogAt = 0;
   return function authorizePublish(client: Client | null, packet: Packet, callback: (error?: Error | null) => void): void {
     // reserved topics ($SYS/, $storeloop/) are outside the contract prefix: rejected and dropped below
     const payload = typeof packet.payload === 'string' ? Buffer.from(packet.payload) : packet.payload;
-    const outcome = pipeline.handle({ topic: packet.topic, payload, clientId: client?.id ?? null, receivedAt: Date.now() });
+    const outcome = pipeline.handle({ topic: packet.topic, payload, clientId: client?.id ?? null, receivedAt: Date.now(), qos: packet.qos });
     if (outcome.status === 'rejected') {
       dropPacket(packet);
       callback(null);
@@ -39,20 +49,19 @@ export function createAuthorizePublish(pipeline: IngestPipeline, log: Logger) {
     }
     if (outcome.status === 'duplicate') dropPacket(packet);
     else packet.payload = outcome.forwardPayload;
-    if (packet.qos === 0) {
-      outcome.written.catch(() => undefined); // counted by the pipeline; QoS 0 is best effort
+    if (packet.qos === 0 || options.ackMode === 'immediate') {
+      outcome.written.catch(() => undefined); // settled in the ledger by the pipeline
       callback(null);
       return;
     }
     outcome.written.then(
       () => callback(null),
       (err: unknown) => {
-        if (isPermanentWriteFailure(err)) {
-          dropPacket(packet);
-          callback(null);
-          return;
+        const now = Date.now();
+        if (now - lastRefusalLogAt > 10_000) {
+          lastRefusalLogAt = now;
+          log.warn({ clientId: client?.id, reason: (err as { code?: string }).code, err: (err as Error).message }, 'publish not acknowledged: disconnecting the client so it resends later');
         }
-        log.warn({ err, clientId: client?.id, topic: packet.topic }, 'write failed; disconnecting the client so it redelivers');
         callback(err instanceof Error ? err : new Error(String(err)));
       },
     );

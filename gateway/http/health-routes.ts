@@ -4,7 +4,9 @@ import { z } from 'zod';
 
 import type { HttpDeps } from './deps.js';
 
-const ReadyzSchema = z.object({ ready: z.boolean(), checks: z.record(z.string(), z.boolean()) });
+import { DeliveryStatusSchema } from './delivery-routes.js';
+
+const ReadyzSchema = z.object({ ready: z.boolean(), checks: z.record(z.string(), z.boolean()), delivery: DeliveryStatusSchema });
 
 export const healthRoutes: FastifyPluginAsyncZod<{ deps: HttpDeps }> = async (app, { deps }) => {
   app.get('/healthz', { schema: { tags: ['health'], summary: 'Liveness: the gateway process answers', response: { 200: z.object({ status: z.literal('ok'), version: z.string() }) } } }, async () => ({
@@ -14,12 +16,18 @@ export const healthRoutes: FastifyPluginAsyncZod<{ deps: HttpDeps }> = async (ap
 
   app.get(
     '/readyz',
-    { schema: { tags: ['health'], summary: 'Readiness: 200 once the MQTT broker listens and InfluxDB answers, else 503', response: { 200: ReadyzSchema, 503: ReadyzSchema } } },
+    {
+      schema: {
+        tags: ['health'],
+        summary: 'Readiness: 200 once the MQTT broker listens and InfluxDB answers, else 503; with the spool state (bytes, messages, oldest age, drain rate)',
+        response: { 200: ReadyzSchema, 503: ReadyzSchema },
+      },
+    },
     async (_req, reply) => {
       const results = await Promise.all(deps.readiness.map(async (c) => [c.name, await Promise.resolve(c.check()).catch(() => false)] as const));
       const checks = Object.fromEntries(results);
       const ready = results.every(([, ok]) => ok);
-      return reply.code(ready ? 200 : 503).send({ ready, checks });
+      return reply.code(ready ? 200 : 503).send({ ready, checks, delivery: deps.delivery.status() });
     },
   );
 };

@@ -9,6 +9,7 @@ import { jsonSchemaTransform, serializerCompiler, validatorCompiler, type ZodTyp
 
 import type { Logger } from '../logger.js';
 import type { HttpDeps } from './deps.js';
+import { deliveryRoutes } from './delivery-routes.js';
 import { healthRoutes } from './health-routes.js';
 import { liveRoutes } from './live-routes.js';
 import { metricsRoutes } from './metrics-routes.js';
@@ -50,5 +51,6 @@ export async function buildHttpServer(deps: HttpDeps, log: Logger): Promise<Fast
   await app.register(storeRoutes, { deps });
   await app.register(rejectionRoutes, { deps });
   await app.register(liveRoutes, { deps });
+  await app.register(deliveryRoutes, { deps });
   return app;
 }

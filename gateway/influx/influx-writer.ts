@@ -3,7 +3,7 @@
  * retries for both APIs (`v1` through `V1Transport`); `write()` resolves only once the client's
  * `writeSuccess` has reported every one of its lines, never on the resolution of flush()/close().
  */
-import { HttpError, InfluxDB, setLogger, type WriteApi, type WriteOptions } from '@influxdata/influxdb-client';
+import { HttpError, InfluxDB, setLogger, type Transport, type WriteApi, type WriteOptions } from '@influxdata/influxdb-client';
 
 import type { InfluxConfig } from '../../config/schema.js';
 import { InfluxWriteError } from '../errors.js';
@@ -52,6 +52,7 @@ export class InfluxWriter {
   private readonly query: InfluxQuery;
   private readonly warnings = new RateLimiter(LOG_WINDOW_MS);
   private writeApi: WriteApi | undefined;
+  private transport: Transport | undefined;
   private state: 'new' | 'started' | 'stopping' | 'stopped' = 'new';
   private stopping: Promise<void> | undefined;
   /** Line → the write() calls waiting for one accepted copy of it, one entry per copy sent. */
@@ -82,6 +83,7 @@ export class InfluxWriter {
       api === 'v1'
         ? new V1Transport({ url, database, retentionPolicy, username, password, timeoutMs, onDatabaseNotFound: () => this.recreateDatabase() })
         : createV2Transport({ url, token, timeoutMs });
+    this.transport = transport;
     this.writeApi = new InfluxDB({ url, transport }).getWriteApi(api === 'v1' ? '' : org, api === 'v1' ? database : bucket, 'ns', this.writeOptions());
     this.log.info({ api, batchSize: this.config.batchSize, flushIntervalMs: this.config.flushIntervalMs, maxRetries: this.config.maxRetries }, 'influx writer started');
     await this.ensureDatabase();
@@ -113,6 +115,36 @@ export class InfluxWriter {
         this.settle(call, new InfluxWriteError('InfluxDB writer refused the lines', { cause: err, context: { api: this.config.api, lines: lines.length } }));
       }
     });
+  }
+
+  /**
+   * Sends exactly these lines in one request: no batching with other calls, no retries. For finding
+   * the lines of a rejected batch (bisecting) and for draining the spool in known batches; rejects
+   * with InfluxWriteError carrying the HTTP status.
+   */
+  async writeIsolated(lines: string[]): Promise<void> {
+    const transport = this.transport;
+    if (this.state !== 'started' || transport === undefined) {
+      throw new InfluxWriteError('InfluxDB writer not started', { context: { api: this.config.api, lines: lines.length, reason: this.state } });
+    }
+    if (lines.length === 0) return;
+    const { api, org, bucket, database } = this.config;
+    const params = new URLSearchParams({ org: api === 'v1' ? '' : org, bucket: api === 'v1' ? database : bucket, precision: 'ns' });
+    const startedAt = performance.now();
+    try {
+      await transport.request(`/api/v2/write?${params.toString()}`, lines.join('\n'), { method: 'POST', headers: { 'content-type': 'text/plain; charset=utf-8' } });
+    } catch (err) {
+      const status = err instanceof HttpError ? err.statusCode : undefined;
+      this.deps.metrics.writeFailures.inc({ status: status === undefined ? 'network' : String(status) });
+      if (status === undefined || status >= 500) this.deps.metrics.influxUp.set(0);
+      const message = err instanceof Error ? serverMessage(err) : String(err);
+      throw new InfluxWriteError(`InfluxDB write failed${status === undefined ? '' : ` (HTTP ${status})`}: ${message}`, { cause: err, context: { api, status, lines: lines.length, serverMessage: message } });
+    }
+    const { metrics } = this.deps;
+    metrics.pointsWritten.inc(lines.length);
+    metrics.batchPoints.observe(lines.length);
+    metrics.writeLatency.observe((performance.now() - startedAt) / 1000);
+    metrics.influxUp.set(1);
   }
 
   /** GET /ping (1.x and 2.x answer 204); updates influxUp and creates a missing v1 database once up. */

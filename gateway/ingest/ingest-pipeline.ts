@@ -22,10 +22,12 @@ import { payloadExcerpt, RejectionLog, type Rejection, type RejectionReason } fr
 import { isRejection, type ResolvedSource, type StoreDirectory } from './store-directory.js';
 import { RateLimitedLog } from './rate-limited-log.js';
 import { isPermanentWriteFailure } from './write-failure.js';
+import { BackpressureError, type DeliveryResult } from '../delivery/delivery.js';
+import type { Ledger } from '../delivery/ledger.js';
 
-/** Where points go: resolves once InfluxDB (or, later, the spool) holds every line durably. */
+/** Where points go: resolves once InfluxDB or the spool holds every line durably (gateway/delivery). */
 export interface PointSink {
-  write(lines: string[]): Promise<void>;
+  deliver(entry: { store: string; kind: string; lines: string[]; bestEffort: boolean }): Promise<DeliveryResult>;
 }
 
 export interface IncomingMessage {
@@ -34,6 +36,8 @@ export interface IncomingMessage {
   clientId: string | null;
   /** Epoch ms the gateway received the message. */
   receivedAt: number;
+  /** MQTT QoS: 0 is best effort and may be shed under overload. */
+  qos: number;
 }
 
 export type IngestOutcome =
@@ -43,11 +47,11 @@ export type IngestOutcome =
       kind: MessageKind;
       points: number;
       itemRejections: ItemRejection[];
-      written: Promise<void>;
+      written: Promise<DeliveryResult>;
       /** What MQTT subscribers receive instead of the raw bytes: the validated message, without the CRM customer id. */
       forwardPayload: Buffer;
     }
-  | { status: 'duplicate'; storeId: string; kind: MessageKind; written: Promise<void> }
+  | { status: 'duplicate'; storeId: string; kind: MessageKind; written: Promise<DeliveryResult> }
   | { status: 'rejected'; rejection: Rejection };
 
 export interface IngestDeps {
@@ -57,6 +61,7 @@ export interface IngestDeps {
   metrics: GatewayMetrics;
   log: Logger;
   rejections: RejectionLog;
+  ledger: Ledger;
   live?: LiveState;
 }
 
@@ -86,15 +91,16 @@ export class IngestPipeline {
 
   /** Validates and normalises one MQTT message and hands its points to the sink. */
   handle(msg: IncomingMessage): IngestOutcome {
-    const { config, directory, metrics } = this.deps;
-    if (!isContractTopic(this.prefix, msg.topic)) {
-      return this.reject(msg, null, null, { reason: 'topic_outside_prefix', detail: `topics must start with '${this.prefix}/'` });
-    }
-    const topic = parseTopic(this.prefix, msg.topic);
+    const { config, directory, metrics, ledger } = this.deps;
+    const topic = isContractTopic(this.prefix, msg.topic)
+      ? parseTopic(this.prefix, msg.topic)
+      : ({ ok: false, reason: 'topic_outside_prefix', detail: `topics must start with '${this.prefix}/'` } as const);
+    const storeLabel = topic.ok && directory.hasStore(topic.storeId) ? topic.storeId : UNKNOWN_LABEL;
+    const kindLabel = topic.ok ? topic.kind : UNKNOWN_LABEL;
+    metrics.messagesReceived.inc({ store: storeLabel, kind: kindLabel });
+    ledger.receive(storeLabel, kindLabel);
     if (!topic.ok) return this.reject(msg, null, null, { reason: topic.reason, detail: topic.detail });
     const { storeId, kind, sourceId } = topic;
-    const storeLabel = directory.hasStore(storeId) ? storeId : UNKNOWN_LABEL;
-    metrics.messagesReceived.inc({ store: storeLabel, kind });
 
     if (msg.payload.length > config.mqtt.maxPayloadBytes) {
       return this.reject(msg, storeLabel, kind, { reason: 'payload_too_large', detail: `${msg.payload.length} bytes > ${config.mqtt.maxPayloadBytes}` });
@@ -119,6 +125,7 @@ export class IngestPipeline {
     const first = dedupKey ? this.dedup.get(dedupKey) : undefined;
     if (first) {
       metrics.messagesDuplicate.inc({ store: storeId, kind });
+      ledger.move(storeId, kind, 'held', 'duplicate');
       return { status: 'duplicate', storeId, kind, written: first };
     }
 
@@ -129,15 +136,33 @@ export class IngestPipeline {
       this.record(msg, storeId, kind, { reason: 'items_invalid', detail: `${itemRejections.length} item(s) rejected, the others kept: ${itemRejections.map((r) => r.detail).join('; ').slice(0, 300)}` });
     }
     const written = this.writePoints(points, msg, storeId, kind);
+    this.settleInLedger(written, storeId, kind, msg.qos);
     if (dedupKey) this.dedup.remember(dedupKey, written);
     this.deps.live?.recordAccepted(source, kind, message, eventTimeMs);
     return { status: 'accepted', storeId, kind, points: points.length, itemRejections, written, forwardPayload: forwardPayload(message, eventTimeMs) };
   }
 
-  private writePoints(points: NormalisedPoint[], msg: IncomingMessage, storeId: string, kind: MessageKind): Promise<void> {
-    if (points.length === 0) return Promise.resolve();
+  /** Moves the message out of `held` once its delivery settles. */
+  private settleInLedger(written: Promise<DeliveryResult>, storeId: string, kind: MessageKind, qos: number): void {
+    written.then(
+      (result) => this.deps.ledger.move(storeId, kind, 'held', result),
+      (err: unknown) => {
+        if (err instanceof BackpressureError) {
+          // QoS 0 is dropped (shed); QoS 1 is not acknowledged, so the publisher keeps it and resends
+          if (qos === 0) this.deps.ledger.move(storeId, kind, 'held', 'shed');
+          else this.deps.ledger.move(storeId, kind, 'held', 'rejected', 'backpressure');
+          this.deps.metrics.messagesShedOrRefused.inc({ store: storeId, kind, reason: qos === 0 ? 'shed' : 'backpressure' });
+        } else {
+          this.deps.ledger.move(storeId, kind, 'held', 'rejected', 'write_failed');
+        }
+      },
+    );
+  }
+
+  private writePoints(points: NormalisedPoint[], msg: IncomingMessage, storeId: string, kind: MessageKind): Promise<DeliveryResult> {
+    if (points.length === 0) return Promise.resolve('written');
     for (const p of points) this.deps.metrics.pointsQueued.inc({ measurement: p.measurement });
-    const written = this.deps.sink.write(points.map((p) => p.line));
+    const written = this.deps.sink.deliver({ store: storeId, kind, lines: points.map((p) => p.line), bestEffort: msg.qos === 0 });
     written.catch((err: unknown) => {
       // a transient failure is not a rejection: the broker disconnects the client, which redelivers
       if (!isPermanentWriteFailure(err)) return;
@@ -181,6 +206,7 @@ export class IngestPipeline {
 
   private reject(msg: IncomingMessage, storeLabel: string | null, kind: MessageKind | null, rejection: Rejection): IngestOutcome {
     this.deps.metrics.messagesRejected.inc({ store: storeLabel ?? UNKNOWN_LABEL, kind: kind ?? UNKNOWN_LABEL, reason: rejection.reason });
+    this.deps.ledger.move(storeLabel ?? UNKNOWN_LABEL, kind ?? UNKNOWN_LABEL, 'held', 'rejected', rejection.reason);
     this.record(msg, storeLabel, kind, rejection);
     return { status: 'rejected', rejection: { reason: rejection.reason, detail: rejection.detail } };
   }

@@ -3,9 +3,11 @@
  * Pure: the same message always gives the same lines, so writing it twice adds no points.
  *
  * Point identity in InfluxDB is measurement + tag set + timestamp, and many items of one message
- * share their tags and `ts`. Each point's timestamp is therefore `ts` in ms plus a nanosecond offset:
- * `(hash(mid or payload) % 1000) * 1000 + item index`. Items of one message never collide; two
- * different messages of one source in the same millisecond collide with probability 1/1000.
+ * share their tags and `ts`. Each point's timestamp is therefore `ts` in ms plus a nanosecond offset
+ * inside that millisecond: `base + item index`, where `base = hash(mid or payload) mod (10^6 - n + 1)`
+ * for a message of n items. Items of one message never collide. Two different messages of one source
+ * stamped with the same millisecond collide only if their ranges overlap: probability about 2n/10^6
+ * (2 in a million for single-point messages), and a source sends one message per event or interval.
  */
 import { createHash } from 'node:crypto';
 
@@ -32,11 +34,18 @@ export interface NormaliseInput<K extends MessageKind> {
   identity: string | Buffer;
 }
 
-/** Nanosecond timestamp for item `index` of a message. */
-export function pointTimestamp(eventTimeMs: number, identity: string | Buffer, index: number): string {
-  if (index >= MAX_ITEMS_PER_MESSAGE) throw new RangeError(`item index ${index} over ${MAX_ITEMS_PER_MESSAGE}`);
-  const slot = createHash('sha1').update(identity).digest().readUInt32BE(0) % 1000;
-  return (BigInt(eventTimeMs) * 1_000_000n + BigInt(slot * 1000 + index)).toString();
+const NS_PER_MS = 1_000_000;
+
+/** The first nanosecond offset of a message of `itemCount` items inside its millisecond, from its identity. */
+export function messageOffset(identity: string | Buffer, itemCount: number): number {
+  if (itemCount > MAX_ITEMS_PER_MESSAGE) throw new RangeError(`${itemCount} items over ${MAX_ITEMS_PER_MESSAGE}`);
+  const hash = createHash('sha1').update(identity).digest().readUInt32BE(0);
+  return hash % (NS_PER_MS - Math.max(1, itemCount) + 1);
+}
+
+/** Nanosecond timestamp of item `index` of a message whose items start at `offset`. */
+export function pointTimestamp(eventTimeMs: number, offset: number, index: number): string {
+  return (BigInt(eventTimeMs) * BigInt(NS_PER_MS) + BigInt(offset + index)).toString();
 }
 
 function basePoint(measurement: Measurement, source: ResolvedSource): Point {
@@ -55,7 +64,9 @@ function finish(point: Point, measurement: Measurement, ts: string): NormalisedP
 /** Turns one validated message into its points. */
 export function normaliseMessage<K extends MessageKind>(input: NormaliseInput<K>): NormalisedPoint[] {
   const { source, eventTimeMs, identity } = input;
-  const ts = (i: number) => pointTimestamp(eventTimeMs, identity, i);
+  const itemCount = input.kind === 'ble' ? (input.message as MessageByKind['ble']).sightings.length : input.kind === 'wifi' ? (input.message as MessageByKind['wifi']).observations.length : 1;
+  const offset = messageOffset(identity, itemCount); // once per message, not per item
+  const ts = (i: number) => pointTimestamp(eventTimeMs, offset, i);
   switch (input.kind) {
     case 'ble': {
       const message = input.message as MessageByKind['ble'];
