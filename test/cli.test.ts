@@ -76,6 +76,7 @@ describe('storeloop gateway process', () => {
         STORELOOP_MQTT_HOST: '127.0.0.1', STORELOOP_HTTP_HOST: '127.0.0.1',
         STORELOOP_MQTT_PORT: String(ports.mqtt), STORELOOP_WS_PORT: String(ports.ws), STORELOOP_HTTP_PORT: String(ports.http),
         STORELOOP_INFLUX_URL: influxd.url, STORELOOP_INFLUX_API: 'v1', STORELOOP_INFLUX_DATABASE: 'cli',
+        STORELOOP_STATE_DIR: mkdtempSync(join(tmpdir(), 'storeloop-cli-state-')),
       },
       stdio: ['ignore', 'pipe', 'pipe'],
     });

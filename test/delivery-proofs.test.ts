@@ -4,10 +4,11 @@
  * publishers that keep their own log of acknowledged message ids. Every message carries its mid as
  * the interaction `label`, so InfluxDB shows which acknowledged messages arrived, and how often.
  */
-import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 
 import { AckedPublisher } from './helpers/acked-publisher.js';
-import { buildDist, GatewayProcess, type GatewayLedger } from './helpers/gateway-process.js';
+import { GatewayProcess, type GatewayLedger } from './helpers/gateway-process.js';
+import { buildPrivately, type PrivateBuild } from './helpers/private-build.js';
 import { RestartableInfluxd } from './helpers/restartable-influxd.js';
 
 const cleanups: Array<() => Promise<unknown>> = [];
@@ -15,7 +16,13 @@ afterEach(async () => {
   for (const cleanup of cleanups.splice(0).reverse()) await cleanup().catch(() => undefined);
 });
 
-beforeAll(() => buildDist(), 120_000);
+let build: PrivateBuild;
+beforeAll(async () => {
+  build = await buildPrivately('cli/main.js');
+}, 120_000);
+afterAll(async () => {
+  await build?.remove();
+});
 
 async function labelsIn(influxd: RestartableInfluxd): Promise<Map<string, number>> {
   const series = await influxd.query('proof', 'SELECT "label", "count" FROM interaction', { epoch: 'ms' });
@@ -47,7 +54,7 @@ describe('durable acknowledgement', () => {
   it('keeps every PUBACKed message exactly once through repeated kill -9 of the gateway under load', async () => {
     const influxd = await RestartableInfluxd.create();
     cleanups.push(() => influxd.destroy());
-    const gateway = await GatewayProcess.create(influxd.url);
+    const gateway = await GatewayProcess.create(build, influxd.url);
     cleanups.push(() => gateway.destroy());
     await gateway.start();
 
@@ -80,11 +87,11 @@ describe('outage spool', () => {
   it('spools while influxd is stopped under load and drains everything, once, with its own event time', async () => {
     const influxd = await RestartableInfluxd.create();
     cleanups.push(() => influxd.destroy());
-    const gateway = await GatewayProcess.create(influxd.url, { delivery: { directTimeoutMs: 300, probeIntervalMs: 200 } });
+    const gateway = await GatewayProcess.create(build, influxd.url, { delivery: { directTimeoutMs: 300, probeIntervalMs: 200 } });
     cleanups.push(() => gateway.destroy());
     await gateway.start();
 
-    const publisher = new AckedPublisher({ url: gateway.mqttUrl, clientId: 'outage-pub', count: 1500, window: 20, intervalMs: 2 });
+    const publisher = new AckedPublisher({ url: gateway.mqttUrl, clientId: 'outage-pub', count: 1000, window: 20, intervalMs: 2 });
     cleanups.push(() => publisher.stop());
     const running = publisher.run();
     await eventually(async () => publisher.acked.size, (n) => n > 200, 'traffic before the outage');
@@ -106,18 +113,18 @@ describe('outage spool', () => {
     expect(publisher.acked.size).toBeGreaterThan(ackedDuringOutage);
     const ledger = await eventually(() => gateway.ledger(), (l) => l.totals.states.spooled === 0 && l.totals.states.held === 0, 'the spool to drain');
     expectBalanced(ledger);
-    expect(ledger.totals.states.written).toBe(1500);
+    expect(ledger.totals.states.written).toBe(1000);
 
     const series = await influxd.query('proof', 'SELECT "label" FROM interaction', { epoch: 'ms' });
     const rows = series[0]?.values ?? [];
-    expect(rows).toHaveLength(1500);
+    expect(rows).toHaveLength(1000);
     for (const [time, label] of rows) expect(Number(time), String(label)).toBe(publisher.sentAt.get(String(label)));
   });
 
   it('stops acknowledging when a tiny spool is full, loses nothing acknowledged, and resumes when InfluxDB returns', async () => {
     const influxd = await RestartableInfluxd.create({ running: false });
     cleanups.push(() => influxd.destroy());
-    const gateway = await GatewayProcess.create(influxd.url, {
+    const gateway = await GatewayProcess.create(build, influxd.url, {
       spool: { quotaBytes: 64 * 1024, segmentBytes: 16 * 1024 },
       delivery: { directTimeoutMs: 200, probeIntervalMs: 200, backpressureHoldMs: 300 },
     });
@@ -146,7 +153,7 @@ describe('partial failures', () => {
   it('dead-letters one poisoned line with its reason and writes the rest of its batch', async () => {
     const influxd = await RestartableInfluxd.create();
     cleanups.push(() => influxd.destroy());
-    const gateway = await GatewayProcess.create(influxd.url);
+    const gateway = await GatewayProcess.create(build, influxd.url);
     cleanups.push(() => gateway.destroy());
     await gateway.start();
     await eventually(async () => (await fetch(`${gateway.httpUrl}/readyz`)).status, (s) => s === 200, 'readiness');

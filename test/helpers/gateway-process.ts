@@ -1,8 +1,9 @@
 /**
- * The gateway as a separate process (`node dist/cli/main.js gateway`), as it runs in a store, so a test
- * can `kill -9` it and start it again on the same ports and state dir. Build dist/ first (buildDist).
+ * The gateway as a separate process (`node <build>/cli/main.js gateway`), as it runs in a store, so a
+ * test can `kill -9` it and start it again on the same ports and state dir. The build is private to
+ * the test file (test/helpers/private-build.ts), so no concurrent `tsc` rewrites it under the child.
  */
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -12,12 +13,7 @@ import { stringify } from 'yaml';
 import { freePort } from '../../cli/free-port.js';
 import { DEMO_STORE } from '../../config/index.js';
 
-const MAIN = join(import.meta.dirname, '..', '..', 'dist', 'cli', 'main.js');
-
-/** Compiles the sources to dist/ (the process runs the built CLI, as `npm install` leaves it). */
-export function buildDist(): void {
-  execFileSync('npx', ['tsc', '-p', 'tsconfig.build.json'], { stdio: 'inherit' });
-}
+import type { PrivateBuild } from './private-build.js';
 
 export interface GatewayLedger {
   balanced: boolean;
@@ -33,10 +29,11 @@ export class GatewayProcess {
     readonly dir: string,
     readonly ports: { mqtt: number; ws: number; http: number },
     private readonly configFile: string,
+    private readonly main: string,
   ) {}
 
   /** Writes a config (demo store plus `overrides`) into a fresh dir; the state dir lives there too. */
-  static async create(influxUrl: string, overrides: Record<string, unknown> = {}): Promise<GatewayProcess> {
+  static async create(build: PrivateBuild, influxUrl: string, overrides: Record<string, unknown> = {}): Promise<GatewayProcess> {
     const dir = await mkdtemp(join(tmpdir(), 'storeloop-gw-'));
     const ports = { mqtt: await freePort(), ws: await freePort(), http: await freePort() };
     const config = {
@@ -50,7 +47,7 @@ export class GatewayProcess {
     };
     const configFile = join(dir, 'storeloop.yaml');
     await writeFile(configFile, stringify(config));
-    return new GatewayProcess(dir, ports, configFile);
+    return new GatewayProcess(dir, ports, configFile, join(build.dir, 'cli', 'main.js'));
   }
 
   get mqttUrl(): string {
@@ -67,7 +64,7 @@ export class GatewayProcess {
 
   /** Spawns the gateway and waits until its HTTP API answers (not necessarily ready: InfluxDB may be down). */
   async start(): Promise<void> {
-    const child = spawn(process.execPath, [MAIN, 'gateway', '--config', this.configFile], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [this.main, 'gateway', '--config', this.configFile], { stdio: ['ignore', 'pipe', 'pipe'] });
     this.child = child;
     child.stdout?.on('data', (d: Buffer) => (this.output += d.toString()));
     child.stderr?.on('data', (d: Buffer) => (this.output += d.toString()));
