@@ -14,6 +14,12 @@ function writeYaml(text: string): string {
 }
 
 describe('config', () => {
+  it('accepts the documented example file (config/example.yaml)', () => {
+    const config = loadConfig(join(import.meta.dirname, 'example.yaml'), {});
+    expect(config.stores.length).toBeGreaterThan(0);
+    expect(config.spool.quotaBytes).toBe(1024 ** 3);
+  });
+
   it('runs the built-in demo store with defaults when there is no file', () => {
     const config = loadConfig(undefined, {});
     expect(config.stores.map((s) => s.id)).toEqual([DEMO_STORE_ID]);
