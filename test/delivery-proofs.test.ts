@@ -182,3 +182,73 @@ describe('partial failures', () => {
     expect(ledger.totals.states.dead_lettered).toBe(1);
   });
 });
+
+describe('isolation and shutdown', () => {
+  it('keeps connects, retained status, subscriptions and deliveries going while InfluxDB hangs and while the gateway spools', async () => {
+    const influxd = await RestartableInfluxd.create();
+    cleanups.push(() => influxd.destroy());
+    const gateway = await GatewayProcess.create(build, influxd.url, { delivery: { directTimeoutMs: 1500, probeIntervalMs: 200 } });
+    cleanups.push(() => gateway.destroy());
+    await gateway.start();
+    await eventually(async () => (await fetch(`${gateway.httpUrl}/readyz`)).status, (s) => s === 200, 'readiness');
+    const { default: mqtt } = await import('mqtt');
+
+    influxd.pause(); // a hung database: TCP accepts, nothing answers
+    cleanups.push(async () => influxd.resume());
+    const watcher = await mqtt.connectAsync(gateway.mqttUrl, { clientId: 'iso-watcher' });
+    cleanups.push(() => watcher.endAsync(true));
+    const seen: string[] = [];
+    watcher.on('message', (topic) => seen.push(topic));
+    await watcher.subscribeAsync('storeloop/demo-store/#', { qos: 1 });
+    const agent = await mqtt.connectAsync(gateway.mqttUrl, { clientId: 'iso-agent' });
+    cleanups.push(() => agent.endAsync(true));
+    // QoS 0 is forwarded at once even while the write waits on the hung database
+    const startedAt = Date.now();
+    await agent.publishAsync('storeloop/demo-store/touchpoint/kiosk-1', JSON.stringify({ ts: Date.now(), mid: 'iso-q0', action: 'tap' }), { qos: 0 });
+    await eventually(async () => seen.length, (n) => n >= 1, 'a QoS 0 delivery while InfluxDB hangs', 1000);
+    expect(Date.now() - startedAt).toBeLessThan(1500);
+    // a QoS 1 retained status is acknowledged once spooled (after directTimeoutMs), then delivered and retained
+    await agent.publishAsync('storeloop/demo-store/status/edge-1', JSON.stringify({ ts: Date.now(), mid: 'iso-status', state: 'online', version: '9' }), { qos: 1, retain: true });
+    await eventually(async () => seen.length, (n) => n >= 2, 'the status delivery');
+    const late = await mqtt.connectAsync(gateway.mqttUrl, { clientId: 'iso-late' });
+    cleanups.push(() => late.endAsync(true));
+    const retained = new Promise<string>((resolve) => late.on('message', (_t, payload) => resolve(payload.toString())));
+    await late.subscribeAsync('storeloop/demo-store/status/+', { qos: 1 });
+    expect(JSON.parse(await retained)).toMatchObject({ state: 'online', version: '9' });
+    const ledger = await gateway.ledger();
+    expect(ledger.delivery.mode).toBe('spooling');
+
+    influxd.resume();
+    const settled = await eventually(() => gateway.ledger(), (l) => l.delivery.mode === 'direct' && l.totals.states.spooled === 0 && l.totals.states.held === 0, 'the drain after the hang');
+    expectBalanced(settled);
+    const agents = await influxd.query('proof', `SELECT "version" FROM agent WHERE "agent"='edge-1'`);
+    expect(agents[0]?.values.map((v) => v[1])).toEqual(['9']);
+  });
+
+  it('stops within bounds on SIGTERM with a spool pending, and the next run drains it (recovered in its ledger)', async () => {
+    const influxd = await RestartableInfluxd.create({ running: false });
+    cleanups.push(() => influxd.destroy());
+    const gateway = await GatewayProcess.create(build, influxd.url, { delivery: { directTimeoutMs: 200, probeIntervalMs: 200 } });
+    cleanups.push(() => gateway.destroy());
+    await gateway.start();
+    const publisher = new AckedPublisher({ url: gateway.mqttUrl, clientId: 'term-pub', count: 200, window: 20 });
+    cleanups.push(() => publisher.stop());
+    await publisher.run();
+    await publisher.stop();
+    const before = await gateway.ledger();
+    expect(before.totals.states.spooled).toBe(200);
+
+    const stoppedAt = Date.now();
+    expect(await gateway.stop()).toBe(0);
+    expect(Date.now() - stoppedAt).toBeLessThan(15_000);
+
+    await influxd.start();
+    await gateway.start();
+    const after = await eventually(() => gateway.ledger(), (l) => l.totals.recovered === 200 && l.totals.states.spooled === 0, 'the recovered spool to drain');
+    expectBalanced(after);
+    expect(after.totals.states.written).toBe(200);
+    const labels = await labelsIn(influxd);
+    for (const mid of publisher.acked) expect(labels.get(mid), mid).toBe(1);
+    expect(labels.size).toBe(200);
+  });
+});

@@ -30,6 +30,15 @@ export class RestartableInfluxd {
     this.server ??= await startLocalInfluxd({ dataDir: this.dataDir, port: this.port });
   }
 
+  /** SIGSTOP: influxd hangs, connections stay open and nothing answers (a stalled database). */
+  pause(): void {
+    if (this.server) process.kill(this.server.pid, 'SIGSTOP');
+  }
+
+  resume(): void {
+    if (this.server) process.kill(this.server.pid, 'SIGCONT');
+  }
+
   /** Stops the process; the data stays for the next start(). */
   async stop(): Promise<void> {
     await this.server?.stop();
