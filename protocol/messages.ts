@@ -128,3 +128,11 @@ export type MessageByKind = {
   touchpoint: TouchpointMessage;
   status: StatusMessage;
 };
+
+// ---- config (control) --------------------------------------------------------------------------
+/**
+ * An edge agent's remote config: a JSON object the agent validates against its own schema (it
+ * refuses an invalid one and says so in its status). The gateway only checks that it is an object.
+ */
+export const AgentConfigMessageSchema = z.record(z.string(), z.unknown());
+export type AgentConfigMessage = z.infer<typeof AgentConfigMessageSchema>;

@@ -58,3 +58,25 @@ export function parseTopic(prefix: string, topic: string): TopicParseResult {
   }
   return { ok: true, storeId, kind: parsedKind.data, sourceId };
 }
+
+/**
+ * Control topics: `{prefix}/{storeId}/config/{agentId}` carries an edge agent's remote config,
+ * published retained by an operator. The gateway checks the target and forwards it; it is not data.
+ */
+export const CONFIG_LEVEL = 'config';
+
+export function buildConfigTopic(prefix: string, storeId: string, agentId: string): string {
+  for (const [name, value] of [['storeId', storeId], ['agentId', agentId]] as const) {
+    if (!ID_PATTERN.test(value)) throw new Error(`invalid ${name} '${value}' for an MQTT topic (${ID_PATTERN})`);
+  }
+  return `${prefix}/${storeId}/${CONFIG_LEVEL}/${agentId}`;
+}
+
+/** The store and agent of a config topic, or undefined when the topic is not one. */
+export function parseConfigTopic(prefix: string, topic: string): { storeId: string; agentId: string } | undefined {
+  if (!isContractTopic(prefix, topic)) return undefined;
+  const levels = topic.slice(prefix.length + 1).split('/');
+  if (levels.length !== 3 || levels[1] !== CONFIG_LEVEL) return undefined;
+  const [storeId, , agentId] = levels as [string, string, string];
+  return ID_PATTERN.test(storeId) && ID_PATTERN.test(agentId) ? { storeId, agentId } : undefined;
+}

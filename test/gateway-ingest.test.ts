@@ -99,6 +99,25 @@ describe('valid messages of every kind', () => {
     ]);
   });
 
+  it('passes an agent its retained remote config, and refuses config for unknown agents or non-agents', async () => {
+    const operator = await connectClient(gw.mqttUrl, { clientId: 'operator' });
+    const config = { sources: { ble: { intervalMs: 2000 } } };
+    await publishAcked(operator, 'storeloop/demo-store/config/edge-1', config, { retain: true });
+    const before = await metricValue(gw.httpUrl, 'storeloop_messages_rejected_total', { kind: 'config' });
+    await publishAcked(operator, 'storeloop/demo-store/config/edge-9', config, { retain: true });
+    await publishAcked(operator, 'storeloop/demo-store/config/kiosk-1', config, { retain: true });
+    await publishAcked(operator, 'storeloop/demo-store/config/edge-1', '[1,2]');
+    await operator.endAsync();
+    expect(await metricValue(gw.httpUrl, 'storeloop_messages_rejected_total', { kind: 'config' })).toBe(before + 3);
+    const agent = await connectClient(gw.mqttUrl, { clientId: 'edge-1-agent' });
+    const received = new Promise<{ topic: string; payload: string }>((resolve) => agent.on('message', (t, p) => resolve({ topic: t, payload: p.toString() })));
+    await agent.subscribeAsync('storeloop/demo-store/config/edge-1', { qos: 1 });
+    expect(await received).toEqual({ topic: 'storeloop/demo-store/config/edge-1', payload: JSON.stringify(config) });
+    await agent.endAsync();
+    const ledger = (await (await fetch(`${gw.httpUrl}/api/v1/ledger`)).json()) as { totals: { states: Record<string, number> } };
+    expect(ledger.totals.states.forwarded).toBeGreaterThanOrEqual(1);
+  });
+
   it('carries MQTT over WebSocket the same way', async () => {
     const client = await connectClient(gw.wsUrl, { clientId: 'ws-client' });
     await publishAcked(client, topic('touchpoint', 'qr-shoes'), { ts: Date.now(), mid: 'ws-1', action: 'scan', label: 'running shoes' });

@@ -47,6 +47,10 @@ export function createAuthorizePublish(pipeline: IngestPipeline, log: Logger, op
       callback(null);
       return;
     }
+    if (outcome.status === 'forwarded') {
+      callback(null); // an agent's remote config: delivered (and retained) as published
+      return;
+    }
     if (outcome.status === 'duplicate') dropPacket(packet);
     else packet.payload = outcome.forwardPayload;
     if (packet.qos === 0 || options.ackMode === 'immediate') {

@@ -3,7 +3,9 @@
  * counted state, per store and kind. The unit is the message (a message written with some sightings
  * rejected counts as written; its rejected sightings are counted beside it in items_rejected).
  *
- *   received + recovered = held + rejected + duplicate + shed + written + spooled + dead_lettered
+ *   received + recovered = held + rejected + duplicate + shed + written + spooled + dead_lettered + forwarded
+ *
+ * `forwarded` counts control messages (an agent's remote config) passed on to subscribers, not stored.
  *
  * `recovered` counts the messages found in the spool when the gateway started: they were received
  * (and acknowledged) by an earlier run of the process, and enter this run's ledger as spooled.
@@ -12,7 +14,7 @@
  */
 import { Gauge, type Registry } from 'prom-client';
 
-export const LEDGER_STATES = ['held', 'rejected', 'duplicate', 'shed', 'written', 'spooled', 'dead_lettered'] as const;
+export const LEDGER_STATES = ['held', 'rejected', 'duplicate', 'shed', 'written', 'spooled', 'dead_lettered', 'forwarded'] as const;
 export type LedgerState = (typeof LEDGER_STATES)[number];
 /** States a message leaves again; the others are final. */
 export type TransientState = 'held' | 'spooled';
@@ -29,7 +31,7 @@ export interface LedgerRow {
 }
 
 function emptyStates(): Record<LedgerState, number> {
-  return { held: 0, rejected: 0, duplicate: 0, shed: 0, written: 0, spooled: 0, dead_lettered: 0 };
+  return { held: 0, rejected: 0, duplicate: 0, shed: 0, written: 0, spooled: 0, dead_lettered: 0, forwarded: 0 };
 }
 
 export class Ledger {

@@ -4,7 +4,7 @@ import { z } from 'zod';
 
 import type { HttpDeps } from './deps.js';
 
-const StatesSchema = z.object({ held: z.number(), rejected: z.number(), duplicate: z.number(), shed: z.number(), written: z.number(), spooled: z.number(), dead_lettered: z.number() });
+const StatesSchema = z.object({ held: z.number(), rejected: z.number(), duplicate: z.number(), shed: z.number(), written: z.number(), spooled: z.number(), dead_lettered: z.number(), forwarded: z.number() });
 const LedgerRowSchema = z.object({
   store: z.string(),
   kind: z.string(),
@@ -27,7 +27,7 @@ export const deliveryRoutes: FastifyPluginAsyncZod<{ deps: HttpDeps }> = async (
     {
       schema: {
         tags: ['ingest'],
-        summary: 'The conservation ledger: received + recovered = held + rejected + duplicate + shed + written + spooled + dead_lettered, per store and kind',
+        summary: 'The conservation ledger: received + recovered = held + rejected + duplicate + shed + written + spooled + dead_lettered + forwarded, per store and kind',
         response: { 200: z.object({ balanced: z.boolean(), totals: LedgerRowSchema, rows: z.array(LedgerRowSchema), delivery: DeliveryStatusSchema }) },
       },
     },

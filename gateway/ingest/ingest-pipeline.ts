@@ -4,6 +4,10 @@
  * outcome and records rejections. It never throws on bad input.
  */
 import {
+  AgentConfigMessageSchema,
+  CONFIG_LEVEL,
+  formatZodError,
+  parseConfigTopic,
   decodeJson,
   decodeMessage,
   isContractTopic,
@@ -52,7 +56,9 @@ export type IngestOutcome =
       forwardPayload: Buffer;
     }
   | { status: 'duplicate'; storeId: string; kind: MessageKind; written: Promise<DeliveryResult> }
-  | { status: 'rejected'; rejection: Rejection };
+  | { status: 'rejected'; rejection: Rejection }
+  /** A control message (an agent's remote config): checked and passed on to subscribers, not stored. */
+  | { status: 'forwarded'; storeId: string };
 
 export interface IngestDeps {
   config: Config;
@@ -91,6 +97,8 @@ export class IngestPipeline {
 
   /** Validates and normalises one MQTT message and hands its points to the sink. */
   handle(msg: IncomingMessage): IngestOutcome {
+    const control = parseConfigTopic(this.prefix, msg.topic);
+    if (control) return this.handleConfig(msg, control.storeId, control.agentId);
     const { config, directory, metrics, ledger } = this.deps;
     const topic = isContractTopic(this.prefix, msg.topic)
       ? parseTopic(this.prefix, msg.topic)
@@ -140,6 +148,30 @@ export class IngestPipeline {
     if (dedupKey) this.dedup.remember(dedupKey, written);
     this.deps.live?.recordAccepted(source, kind, message, eventTimeMs);
     return { status: 'accepted', storeId, kind, points: points.length, itemRejections, written, forwardPayload: forwardPayload(message, eventTimeMs) };
+  }
+
+  /** An agent's remote config: the agent must exist; the payload must be a JSON object (the agent validates the rest). */
+  private handleConfig(msg: IncomingMessage, storeId: string, agentId: string): IngestOutcome {
+    const { directory, metrics, ledger, config } = this.deps;
+    const storeLabel = directory.hasStore(storeId) ? storeId : UNKNOWN_LABEL;
+    metrics.messagesReceived.inc({ store: storeLabel, kind: CONFIG_LEVEL });
+    ledger.receive(storeLabel, CONFIG_LEVEL);
+    const reject = (rejection: Rejection): IngestOutcome => {
+      metrics.messagesRejected.inc({ store: storeLabel, kind: CONFIG_LEVEL, reason: rejection.reason });
+      ledger.move(storeLabel, CONFIG_LEVEL, 'held', 'rejected', rejection.reason);
+      this.record(msg, storeLabel === UNKNOWN_LABEL ? null : storeLabel, null, rejection);
+      return { status: 'rejected', rejection };
+    };
+    if (msg.payload.length > config.mqtt.maxPayloadBytes) return reject({ reason: 'payload_too_large', detail: `${msg.payload.length} bytes > ${config.mqtt.maxPayloadBytes}` });
+    const source = directory.resolve(storeId, 'status', agentId);
+    if (isRejection(source)) return reject(source);
+    if (source.role !== 'agent') return reject({ reason: 'source_kind_mismatch', detail: `config is for agents; '${agentId}' is a ${source.role}` });
+    const json = decodeJson(msg.payload.toString('utf8'));
+    if (!json.ok) return reject(json);
+    const parsed = AgentConfigMessageSchema.safeParse(json.value);
+    if (!parsed.success) return reject({ reason: 'schema_invalid', detail: formatZodError(parsed.error) });
+    ledger.move(storeId, CONFIG_LEVEL, 'held', 'forwarded');
+    return { status: 'forwarded', storeId };
   }
 
   /** Moves the message out of `held` once its delivery settles. */
@@ -211,7 +243,7 @@ export class IngestPipeline {
     return { status: 'rejected', rejection: { reason: rejection.reason, detail: rejection.detail } };
   }
 
-  private record(msg: IncomingMessage, store: string | null, kind: MessageKind | null, rejection: Rejection): void {
+  private record(msg: IncomingMessage, store: string | null, kind: MessageKind | typeof CONFIG_LEVEL | null, rejection: Rejection): void {
     const record = {
       time: new Date(msg.receivedAt).toISOString(),
       clientId: msg.clientId,
