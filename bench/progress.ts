@@ -2,7 +2,7 @@
 import cliProgress from 'cli-progress';
 
 import type { RunWindow } from './ipc.js';
-import type { ProgressReporter } from './scenarios.js';
+import type { ProgressReporter } from './scenario.js';
 
 const UPDATE_EVERY_MS = 250;
 /** The rate shown is averaged over this long. */
@@ -14,7 +14,7 @@ export function createProgressReporter(stream: NodeJS.WriteStream = process.stde
       const totalSeconds = Math.round((window.endAtMs - window.startAtMs) / 1000);
       const bar = new cliProgress.SingleBar(
         {
-          format: `  ${label.padEnd(10)} [{bar}] {value}/{total} s | {phase} | {rate} msg/s | {acked} acked`,
+          format: `  ${label.padEnd(19)} [{bar}] {value}/{total} s | {phase} | {rate} msg/s | {acked} acked`,
           stream,
           hideCursor: false,
           noTTYOutput: true,

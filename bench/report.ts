@@ -1,8 +1,9 @@
 /**
- * The final report: one column per scenario, one ratio column per subject against the reference,
- * the checks, and the machine the figures came from.
+ * The final report: one column per scenario, a ratio table with one column per comparison (subject
+ * over baseline, both from this run), the outage spool figures, the checks, and the machine.
  */
-import type { BenchOptions, ScenarioResult } from './scenarios.js';
+import type { BenchOptions, OutageFigures, ScenarioResult } from './scenario.js';
+import type { Comparison } from './scenarios.js';
 
 export interface MachineFacts {
   nproc: number;
@@ -15,8 +16,9 @@ export interface MachineFacts {
 }
 
 export interface Ratios {
+  label: string;
   subject: string;
-  reference: string;
+  baseline: string;
   throughput: number;
   pubackP50: number;
   pubackP99: number;
@@ -56,6 +58,7 @@ const ROWS: Row[] = [
   { label: 'end-to-end p50 (ms)', value: (r) => r.endToEnd.latency.p50Ms, format: num(2), ratio: true },
   { label: 'end-to-end p99 (ms)', value: (r) => r.endToEnd.latency.p99Ms, format: num(2), ratio: true },
   { label: 'end-to-end samples', value: (r) => r.endToEnd.latency.count, format: num(0) },
+  { label: 'messages via the spool', value: (r) => r.spoolAppends ?? Number.NaN, format: num(0) },
   { label: 'server CPU (% of one core)', value: (r) => server(r)?.cpu?.percentOfCore ?? Number.NaN, format: num(0), ratio: true },
   { label: 'server CPU ms per 1000 messages', value: cpuPerThousand, format: num(1), ratio: true },
   { label: 'server peak RSS (MB)', value: (r) => (server(r)?.peakRssBytes ?? Number.NaN) / MB, format: num(0), ratio: true },
@@ -69,17 +72,27 @@ const ROWS: Row[] = [
   { label: 'messages sent / acked', value: (r) => `${r.load.sent} / ${r.load.acked}` },
 ];
 
-/** Subject/reference ratios of the headline figures. */
-export function computeRatios(subject: ScenarioResult, reference: ScenarioResult): Ratios {
+/** Subject/baseline ratios of the headline figures. */
+export function computeRatios(comparison: Comparison, subject: ScenarioResult, baseline: ScenarioResult): Ratios {
   return {
+    label: comparison.label,
     subject: subject.id,
-    reference: reference.id,
-    throughput: subject.messagesPerSecond / reference.messagesPerSecond,
-    pubackP50: subject.puback.p50Ms / reference.puback.p50Ms,
-    pubackP99: subject.puback.p99Ms / reference.puback.p99Ms,
-    endToEndP50: subject.endToEnd.latency.p50Ms / reference.endToEnd.latency.p50Ms,
-    endToEndP99: subject.endToEnd.latency.p99Ms / reference.endToEnd.latency.p99Ms,
+    baseline: baseline.id,
+    throughput: subject.messagesPerSecond / baseline.messagesPerSecond,
+    pubackP50: subject.puback.p50Ms / baseline.puback.p50Ms,
+    pubackP99: subject.puback.p99Ms / baseline.puback.p99Ms,
+    endToEndP50: subject.endToEnd.latency.p50Ms / baseline.endToEnd.latency.p50Ms,
+    endToEndP99: subject.endToEnd.latency.p99Ms / baseline.endToEnd.latency.p99Ms,
   };
+}
+
+/** The comparisons whose two scenarios both completed, with their results. */
+export function presentComparisons(comparisons: Comparison[], results: ScenarioResult[]): Array<{ comparison: Comparison; subject: ScenarioResult; baseline: ScenarioResult }> {
+  return comparisons.flatMap((comparison) => {
+    const subject = results.find((r) => r.id === comparison.subject);
+    const baseline = results.find((r) => r.id === comparison.baseline);
+    return subject && baseline ? [{ comparison, subject, baseline }] : [];
+  });
 }
 
 function cell(row: Row, r: ScenarioResult): string {
@@ -87,10 +100,9 @@ function cell(row: Row, r: ScenarioResult): string {
   return typeof v === 'number' ? (row.format ?? num(0))(v) : v;
 }
 
-function ratioCell(row: Row, subject: ScenarioResult, reference: ScenarioResult): string {
-  if (!row.ratio) return '';
+function ratioCell(row: Row, subject: ScenarioResult, baseline: ScenarioResult): string {
   const a = row.value(subject);
-  const b = row.value(reference);
+  const b = row.value(baseline);
   return typeof a === 'number' && typeof b === 'number' && Number.isFinite(a / b) ? `${(a / b).toFixed(2)}×` : 'n/a';
 }
 
@@ -102,30 +114,24 @@ function table(header: string[], rows: string[][]): string {
 }
 
 /** The whole printed report. */
-export function renderReport(opts: { results: ScenarioResult[]; failures: Array<{ id: string; error: string }>; options: BenchOptions; machine: MachineFacts }): string {
+export function renderReport(opts: { results: ScenarioResult[]; failures: Array<{ id: string; error: string }>; options: BenchOptions; machine: MachineFacts; comparisons: Comparison[] }): string {
   const { results, failures, options, machine } = opts;
-  const reference = results.find((r) => r.role === 'reference');
-  const subjects = reference ? results.filter((r) => r.role === 'subject') : [];
-  const header = ['', ...results.map((r) => r.id), ...subjects.map((s) => `${s.id}/${reference?.id ?? ''}`)];
-  const rows = ROWS.map((row) => [row.label, ...results.map((r) => cell(row, r)), ...subjects.map((s) => (reference ? ratioCell(row, s, reference) : ''))]);
+  const present = presentComparisons(opts.comparisons, results);
   const out: string[] = [];
   out.push('', `storeloop bench: ${options.publishers} publishers × window ${options.inflight}, K = ${options.sightings} sightings/message, QoS 1,`);
   out.push(`${options.durationMs / 1000} s per scenario of which ${options.warmupMs / 1000} s warm-up (excluded); all on 127.0.0.1`, '');
-  out.push(table(header, rows), '');
-  for (const s of subjects) {
-    if (!reference) break;
-    const r = computeRatios(s, reference);
-    out.push(
-      `${s.id} vs ${reference.id}: throughput ${r.throughput.toFixed(2)}×, PUBACK p50 ${r.pubackP50.toFixed(1)}× / p99 ${r.pubackP99.toFixed(1)}×, ` +
-        `${s.endToEnd.label} vs ${reference.endToEnd.label}: p50 ${r.endToEndP50.toFixed(1)}× / p99 ${r.endToEndP99.toFixed(1)}×`,
-    );
+  out.push(table(['', ...results.map((r) => r.id)], ROWS.map((row) => [row.label, ...results.map((r) => cell(row, r))])), '');
+  if (present.length > 0) {
+    const ratioRows = ROWS.filter((row) => row.ratio).map((row) => [row.label, ...present.map((p) => ratioCell(row, p.subject, p.baseline))]);
+    out.push(table(['ratios (subject/baseline)', ...present.map((p) => p.comparison.label)], ratioRows), '');
   }
-  if (reference) {
-    out.push(
-      `Note: ${reference.id} neither validates payloads nor persists them to a database; it PUBACKs on receipt. The ratios are the`,
-      'price of storeloop validating every message and acknowledging only after InfluxDB accepted its points (durable ack).',
-    );
+  for (const { comparison, subject, baseline } of present) {
+    const r = computeRatios(comparison, subject, baseline);
+    const endToEnd = Number.isFinite(r.endToEndP50) ? `, ${subject.endToEnd.label} vs ${baseline.endToEnd.label}: p50 ${r.endToEndP50.toFixed(1)}× / p99 ${r.endToEndP99.toFixed(1)}×` : '';
+    out.push(`${comparison.label}: throughput ${r.throughput.toFixed(2)}×, PUBACK p50 ${r.pubackP50.toFixed(2)}× / p99 ${r.pubackP99.toFixed(2)}×${endToEnd}`);
+    out.push(`  (${comparison.meaning})`);
   }
+  for (const r of results) if (r.outage) out.push('', ...outageLines(r.id, r.outage));
   for (const r of results) {
     const usedPercent = cpuOf(r, '') / machine.nproc;
     if (usedPercent >= SATURATED_PERCENT) {
@@ -142,4 +148,13 @@ export function renderReport(opts: { results: ScenarioResult[]; failures: Array<
   out.push(`         node ${machine.node}, ${machine.influxd}, ${machine.mosquitto}`);
   out.push('         every process (publishers, brokers, influxd, the runner) shares these cores: figures are comparable within a run, not across machines');
   return out.join('\n');
+}
+
+function outageLines(id: string, o: OutageFigures): string[] {
+  const perFsync = o.fsyncs === undefined ? 'fsync count not available' : `${o.fsyncs} fsyncs → ${(o.appendedMessages / Math.max(1, o.fsyncs)).toFixed(1)} messages per fsync`;
+  return [
+    `${id} spool: ${num(0)(o.appendedMessages)} messages (${num(0)(o.appendedLines)} points, ${num(1)(o.pendingBytes / MB)} MB) appended while InfluxDB was down, ${perFsync}`,
+    `${id} drain: ${o.drained ? 'spool empty' : 'NOT EMPTY'} ${o.recoverySeconds.toFixed(1)} s after influxd answered again; ${num(0)(o.drainLinesPerSecond)} points/s over ${o.drainSeconds.toFixed(1)} s ` +
+      `(gateway-reported ${num(0)(o.reportedDrainLinesPerSecond)}/s; cap delivery.drainLinesPerSecond = ${num(0)(o.drainCapLinesPerSecond)})`,
+  ];
 }

@@ -1,20 +1,22 @@
 /**
- * `npm run bench`: runs every scenario in bench/scenarios.ts one after the other on loopback, prints
- * one table with the reference's ratios, and fails (exit 1) when any check failed. Every process it
- * starts is stopped at the end, on error and on Ctrl-C.
+ * `npm run bench`: runs every scenario in bench/scenarios.ts (or those named by --scenarios) one after
+ * the other on loopback, prints one table plus the ratios of bench/scenarios.ts's comparisons, and
+ * fails (exit 1) when any check failed. Every process it starts is stopped at the end, on error and
+ * on Ctrl-C.
  */
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import { join } from 'node:path';
 
-import { Command, InvalidArgumentError } from 'commander';
+import { Command, InvalidArgumentError, Option } from 'commander';
 
 import { ensureProgram } from '../cli/ensure-influxd.js';
 import { parseDuration } from '../cli/parse-duration.js';
 import { createProgressReporter } from './progress.js';
 import { ProcessGroup } from './processes.js';
-import { computeRatios, renderReport, type MachineFacts } from './report.js';
-import { SCENARIOS, scenarioDir, type BenchOptions, type Scenario, type ScenarioResult } from './scenarios.js';
+import { computeRatios, presentComparisons, renderReport, type MachineFacts } from './report.js';
+import type { BenchOptions, Scenario, ScenarioResult } from './scenario.js';
+import { COMPARISONS, SCENARIOS, scenarioDir } from './scenarios.js';
 import { commandVersion } from './servers.js';
 
 /** Warm-up when not given: a fifth of the duration, at most 3 s. */
@@ -26,6 +28,8 @@ interface CliOptions {
   warmup?: number;
   sightings: number;
   inflight: number;
+  scenarios?: string[];
+  /** The earlier name of --scenarios. */
   only?: string[];
   json?: string;
   keep: boolean;
@@ -57,15 +61,21 @@ function parseCli(argv: string[]): CliOptions {
     .option('--warmup <d>', 'start of each scenario left out of the figures (default: duration/5, at most 3s)', durationOption)
     .option('--sightings <k>', 'sightings per message (points per message)', intOption(1, 1000), 10)
     .option('--inflight <w>', 'unacknowledged QoS 1 publishes per publisher', intOption(1, 65_000), 100)
-    .option('--only <ids>', `comma-separated scenarios to run (${ids.join(', ')})`, (v: string) => v.split(',').map((s) => s.trim()))
+    .option('--scenarios <ids>', `comma-separated scenarios to run (they run in this order: ${ids.join(', ')})`, idList)
+    .addOption(new Option('--only <ids>', 'same as --scenarios').argParser(idList).hideHelp())
     .option('--json <file>', 'also write the results as JSON to this file')
     .option('--keep', 'keep the work directory (configs, logs, InfluxDB data) even when all went well', false)
     .showHelpAfterError();
   program.parse(argv);
   const opts = program.opts<CliOptions>();
-  const unknown = (opts.only ?? []).filter((id) => !ids.includes(id));
+  const selected = opts.scenarios ?? opts.only;
+  const unknown = (selected ?? []).filter((id) => !ids.includes(id));
   if (unknown.length > 0) program.error(`unknown scenario(s) ${unknown.join(', ')}; known: ${ids.join(', ')}`);
-  return opts;
+  return { ...opts, ...(selected ? { scenarios: selected } : {}) };
+}
+
+function idList(value: string): string[] {
+  return value.split(',').map((id) => id.trim()).filter((id) => id !== '');
 }
 
 function benchOptions(cli: CliOptions): BenchOptions {
@@ -118,7 +128,7 @@ function stopOnSignals(group: ProcessGroup, runDir: string): void {
 async function main(): Promise<number> {
   const cli = parseCli(process.argv);
   const options = benchOptions(cli);
-  const scenarios = SCENARIOS.filter((s) => cli.only === undefined || cli.only.includes(s.id));
+  const scenarios = SCENARIOS.filter((s) => cli.scenarios === undefined || cli.scenarios.includes(s.id));
   const group = new ProcessGroup();
   const runDir = await mkdtemp(join(os.tmpdir(), 'storeloop-bench-'));
   stopOnSignals(group, runDir);
@@ -138,7 +148,7 @@ async function main(): Promise<number> {
       await group.stopAll(); // nothing of one scenario may run into the next
     }
     const machine = machineFacts();
-    process.stdout.write(`${renderReport({ results, failures, options, machine })}\n`);
+    process.stdout.write(`${renderReport({ results, failures, options, machine, comparisons: COMPARISONS })}\n`);
     if (cli.json !== undefined) await writeJson(cli.json, { options, machine, results, failures });
   } finally {
     await group.stopAll();
@@ -152,8 +162,7 @@ async function main(): Promise<number> {
 }
 
 async function writeJson(file: string, data: { options: BenchOptions; machine: MachineFacts; results: ScenarioResult[]; failures: Array<{ id: string; error: string }> }): Promise<void> {
-  const reference = data.results.find((r) => r.role === 'reference');
-  const ratios = reference ? data.results.filter((r) => r.role === 'subject').map((s) => computeRatios(s, reference)) : [];
+  const ratios = presentComparisons(COMPARISONS, data.results).map((p) => computeRatios(p.comparison, p.subject, p.baseline));
   await writeFile(file, `${JSON.stringify({ ...data, ratios }, null, 2)}\n`);
   log(`results written to ${file}`);
 }

@@ -3,13 +3,15 @@
  * (`node dist/cli/main.js gateway`) with a generated config, and Debian's mosquitto as the reference.
  */
 import { spawnSync } from 'node:child_process';
-import { chmod, readFile, writeFile } from 'node:fs/promises';
+import { chmod, mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { connect } from 'node:net';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 import { freePort } from '../cli/free-port.js';
 import { DEMO_STORE } from '../config/demo-store.js';
+import { loadConfig } from '../config/load.js';
+import type { Config } from '../config/schema.js';
 import { delay, type ProcessGroup, type TrackedProcess } from './processes.js';
 import { publisherSensorIds, SAMPLER_SENSOR_ID } from './traffic.js';
 
@@ -25,6 +27,8 @@ export interface RunningServer {
 
 export interface RunningGateway extends RunningServer {
   httpUrl: string;
+  /** The config the gateway runs with: the same file and environment through the same loader. */
+  config: Config;
 }
 
 /**
@@ -38,7 +42,10 @@ export function benchConfig(publishers: number): object {
   return { stores: [{ ...DEMO_STORE, sensors: [...(DEMO_STORE.sensors ?? []), ...sensors] }] };
 }
 
-/** Starts the gateway as its own process against `influxUrl` and resolves once GET /readyz is 200. */
+/**
+ * Starts the gateway as its own process against `influxUrl`, with a fresh state dir (spool, broker
+ * state) under `workDir`, and resolves once GET /readyz is 200.
+ */
 export async function startGateway(
   group: ProcessGroup,
   opts: { workDir: string; influxUrl: string; database: string; publishers: number; env?: Record<string, string> },
@@ -48,6 +55,7 @@ export async function startGateway(
   await writeFile(configFile, JSON.stringify(benchConfig(opts.publishers), null, 2));
   const logFile = join(opts.workDir, 'gateway.log');
   const main = fileURLToPath(new URL('../cli/main.js', import.meta.url));
+  const stateDir = await mkdtemp(join(opts.workDir, 'gateway-state-'));
   const env = {
     ...process.env,
     STORELOOP_MQTT_HOST: HOST,
@@ -58,13 +66,15 @@ export async function startGateway(
     STORELOOP_INFLUX_URL: opts.influxUrl,
     STORELOOP_INFLUX_API: 'v1',
     STORELOOP_INFLUX_DATABASE: opts.database,
+    STORELOOP_STATE_DIR: stateDir,
     STORELOOP_LOG_LEVEL: 'warn',
     ...opts.env,
   };
+  const config = loadConfig(configFile, env);
   const proc = group.spawn('storeloop gateway', process.execPath, [main, 'gateway', '--config', configFile], { env, logFile });
   const httpUrl = `http://${HOST}:${httpPort}`;
   await waitUntil(proc, () => httpOk(`${httpUrl}/readyz`), `GET ${httpUrl}/readyz did not answer 200`, logFile);
-  return { proc, mqttUrl: `mqtt://${HOST}:${mqttPort}`, httpUrl, logFile };
+  return { proc, mqttUrl: `mqtt://${HOST}:${mqttPort}`, httpUrl, logFile, config };
 }
 
 /** The mosquitto config: loopback only, anonymous, nothing persisted, queues unbounded so nothing is dropped. */

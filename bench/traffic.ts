@@ -7,10 +7,11 @@ import { buildTopic, DEFAULT_TOPIC_PREFIX } from '../protocol/index.js';
 /** The store every scenario publishes to: the built-in demo store's id. */
 export const BENCH_STORE_ID = 'demo-store';
 /**
- * Sensors per publisher, used in turn. The gateway gives a point the timestamp `ts` + a hash slot of
- * the mid (gateway/ingest/normalise.ts), so two messages of one sensor in one millisecond overwrite
- * each other 1 time in 1000. Spreading a publisher over many sensors, each with strictly increasing
- * `ts`, keeps every point distinct up to 16 000 messages/s per publisher, so the final count is exact.
+ * Sensors per publisher, used in turn. The gateway gives a point the timestamp `ts` + a nanosecond
+ * offset hashed from the mid (gateway/ingest/normalise.ts), so two messages of n points of one sensor
+ * in one millisecond overwrite each other with probability ~2n/10^6. Spreading a publisher over many
+ * sensors, each with strictly increasing `ts`, keeps every point distinct up to 16 000 messages/s per
+ * publisher, so the final count is exact.
  */
 export const SENSORS_PER_PUBLISHER = 16;
 export const SAMPLER_SENSOR_ID = 'bench-sampler';

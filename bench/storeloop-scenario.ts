@@ -1,0 +1,113 @@
+/**
+ * A storeloop gateway process against a throwaway influxd, loaded by the publishers and sampled for
+ * publish→queryable latency; afterwards the ledger must be settled and InfluxDB must hold exactly
+ * what was acknowledged. Variants differ only in the gateway's environment (e.g. the ack mode).
+ */
+import { join } from 'node:path';
+
+import { startLocalInfluxd } from '../cli/local-influxd.js';
+import { InfluxSchema } from '../config/schema.js';
+import { InfluxQuery } from '../gateway/influx/influx-query.js';
+import { eventLoopDelay, fetchText, heapUsedMb, influxFacts, ledgerCheck, logSummary, waitForSettledLedger } from './gateway-api.js';
+import { countPointsSettled } from './influx-count.js';
+import { planWindow, PublisherFleet } from './load.js';
+import { ProcessWatch } from './proc-stats.js';
+import { QueryableSampler, type SamplerResult } from './sampler.js';
+import { atTime, BENCH_DATABASE, baseResult, latencyPair, loadChecks, watchDuring, type Scenario, type ScenarioContext, type ScenarioResult } from './scenario.js';
+import { metricSum, startGateway, type RunningGateway } from './servers.js';
+
+const MIN_SAMPLES = 20;
+/** How long the ledger may take to settle (held and spooled back to 0) after the load stopped. */
+const SETTLE_TIMEOUT_MS = 60_000;
+
+export interface StoreloopScenarioOptions {
+  id: string;
+  title: string;
+  /** Extra environment for the gateway process (e.g. STORELOOP_ACK_MODE). */
+  gatewayEnv?: Record<string, string>;
+}
+
+export function storeloopScenario(spec: StoreloopScenarioOptions): Scenario {
+  return {
+    id: spec.id,
+    title: spec.title,
+    role: 'subject',
+    requires: [{ program: 'influxd', debianPackage: 'influxdb' }],
+    run: (ctx) => runStoreloop(ctx, spec),
+  };
+}
+
+async function runStoreloop(ctx: ScenarioContext, spec: StoreloopScenarioOptions): Promise<ScenarioResult> {
+  const influxd = await startLocalInfluxd({ dataDir: join(ctx.workDir, 'influxd') });
+  const stopInfluxd = ctx.group.adopt('influxd', influxd.stop);
+  let gateway: RunningGateway | undefined;
+  let sampler: QueryableSampler | undefined;
+  try {
+    gateway = await startGateway(ctx.group, {
+      workDir: ctx.workDir,
+      influxUrl: influxd.url,
+      database: BENCH_DATABASE,
+      publishers: ctx.options.publishers,
+      ...(spec.gatewayEnv ? { env: spec.gatewayEnv } : {}),
+    });
+    const durableAck = gateway.config.mqtt.ackMode === 'durable';
+    const influx = new InfluxQuery(InfluxSchema.parse({ url: influxd.url, database: BENCH_DATABASE }));
+    sampler = await QueryableSampler.connect(gateway.mqttUrl, influx);
+    const fleet = await PublisherFleet.connect(ctx.group, gateway.mqttUrl, ctx.options);
+    const window = planWindow(ctx.options.durationMs, ctx.options.warmupMs);
+    const usage = watchDuring(window, [
+      new ProcessWatch('storeloop gateway', gateway.proc.pid),
+      new ProcessWatch('influxd', influxd.pid),
+      new ProcessWatch('runner (sampler)', process.pid),
+      ...fleet.processes.map((p) => new ProcessWatch(p.name, p.pid)),
+    ]);
+    const httpUrl = gateway.httpUrl;
+    const heapAtStart = atTime(window.measureFromMs, () => fetchText(`${httpUrl}/metrics`).then(heapUsedMb)).catch(() => Number.NaN);
+    const metricsAtEnd = atTime(window.endAtMs, () => fetchText(`${httpUrl}/metrics`)).catch(() => '');
+    const bar = ctx.progress.track(spec.id, window, () => fleet.acked);
+    const [load, samples] = await Promise.all([fleet.run(window), sampler.run(window)]).finally(() => bar.stop());
+    const processes = await usage;
+    const settleStartedMs = performance.now();
+    const ledger = await waitForSettledLedger(httpUrl, SETTLE_TIMEOUT_MS);
+    const settleMs = performance.now() - settleStartedMs;
+    const expected = load.acked * ctx.options.sightings + samples.acked * samples.sightingsPerMessage;
+    const stored = await countPointsSettled(influx, expected);
+    const metrics = await fetchText(`${httpUrl}/metrics`);
+    const alive = !gateway.proc.hasExited();
+    const stop = await gateway.proc.stop();
+    const notVisible = `${samples.notVisibleAtPuback} of ${samples.acked} not yet visible`;
+    const checks = [
+      ...loadChecks(load),
+      { name: 'InfluxDB holds exactly acked × K points', ok: stored === expected, detail: `${stored} stored, expected ${load.acked} × ${ctx.options.sightings} + ${samples.acked} sampler = ${expected}` },
+      ledgerCheck(ledger),
+      { name: 'gateway rejected nothing, dropped nothing', ok: metricSum(metrics, 'storeloop_messages_rejected_total') === 0 && metricSum(metrics, 'storeloop_points_dropped_total') === 0, detail: `messages_rejected=${metricSum(metrics, 'storeloop_messages_rejected_total')} points_dropped=${metricSum(metrics, 'storeloop_points_dropped_total')}` },
+      { name: `≥ ${MIN_SAMPLES} publish→queryable samples`, ok: samples.queryable.count >= MIN_SAMPLES && samples.timedOut === 0, detail: samplerDetail(samples) },
+      // with the immediate ack a point is often not in InfluxDB yet at its PUBACK: that is what it measures
+      ...(durableAck ? [{ name: 'every sampled point was queryable at its PUBACK', ok: samples.notVisibleAtPuback === 0, detail: notVisible }] : []),
+      { name: 'gateway ran through and stopped on SIGTERM', ok: alive && stop.code === 0, detail: `exit ${stop.signal ?? `code ${String(stop.code)}`}` },
+    ];
+    return {
+      ...baseResult({ ...spec, role: 'subject' }, ctx, load, processes, checks),
+      endToEnd: { label: 'publish→queryable', latency: samples.queryable.summary() },
+      spoolAppends: metricSum(metrics, 'storeloop_spool_appended_messages_total'),
+      facts: [
+        ['ack mode', `${gateway.config.mqtt.ackMode} (influx.flushIntervalMs ${gateway.config.influx.flushIntervalMs}, delivery.directTimeoutMs ${gateway.config.delivery.directTimeoutMs})`],
+        ...influxFacts(metrics),
+        ['ledger settled after the load', `${(settleMs / 1000).toFixed(1)} s`],
+        ['gateway V8 heap used, measuring start→end', `${(await heapAtStart).toFixed(0)} → ${heapUsedMb(await metricsAtEnd).toFixed(0)} MB`],
+        ['gateway event-loop delay, measured interval', eventLoopDelay(await metricsAtEnd)],
+        ['sampler PUBACK p50/p99', latencyPair(samples.puback)],
+        ...(durableAck ? [] : [['sampled points not yet queryable at their PUBACK', notVisible] as [string, string]]),
+        ['gateway log (warn and above)', await logSummary(gateway.logFile)],
+      ],
+    };
+  } finally {
+    await sampler?.close();
+    await gateway?.proc.stop();
+    await stopInfluxd();
+  }
+}
+
+function samplerDetail(s: SamplerResult): string {
+  return `${s.queryable.count} samples, ${s.timedOut} timed out, ${s.skipped} skipped${s.errors.length > 0 ? `, errors: ${s.errors.join('; ')}` : ''}`;
+}
