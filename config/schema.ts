@@ -120,7 +120,7 @@ export const ConfigSchema = z.strictObject({
       /** Spool records per drain batch. */
       drainBatchRecords: z.number().int().min(1).default(500),
       /** Upper bound of the drain rate, so a backlog never starves live traffic. */
-      drainLinesPerSecond: z.number().int().min(1).default(50_000),
+      drainLinesPerSecond: z.number().int().min(1).default(100_000),
       /** How long a QoS 1 publish is held for room when InfluxDB is down and the spool full, before the client is disconnected. */
       backpressureHoldMs: z.number().int().min(0).default(5000),
     })

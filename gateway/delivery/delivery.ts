@@ -55,7 +55,7 @@ export const DEFAULT_DELIVERY_OPTIONS: DeliveryOptions = {
   maxDirectLines: 200_000,
   probeIntervalMs: 1_000,
   drainBatchRecords: 500,
-  drainLinesPerSecond: 50_000,
+  drainLinesPerSecond: 100_000,
   backpressureHoldMs: 5_000,
 };
 const BACKPRESSURE_POLL_MS = 250;
