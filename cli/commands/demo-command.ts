@@ -68,6 +68,12 @@ export async function runDemoCommand(options: DemoCommandOptions): Promise<void>
     env.STORELOOP_WS_PORT ??= String(await portOr(8083, host));
     env.STORELOOP_HTTP_PORT ??= String(await portOr(8080, host));
     env.STORELOOP_LOG_LEVEL ??= 'warn';
+    if (!env.STORELOOP_STATE_DIR) {
+      // the demo's spool and broker state are as throwaway as its InfluxDB
+      const stateDir = await mkdtemp(join(tmpdir(), 'storeloop-demo-state-'));
+      env.STORELOOP_STATE_DIR = stateDir;
+      cleanups.push(() => rm(stateDir, { recursive: true, force: true }));
+    }
     const config = loadConfig(options.config, env);
     const log = createLogger(config.log.level);
     const gateway = new Gateway(config, { log });
