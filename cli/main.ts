@@ -4,6 +4,7 @@ import { Command, Option } from 'commander';
 import { STORELOOP_VERSION } from '../gateway/version.js';
 import { runConfigCheck } from './commands/config-check-command.js';
 import { runDemoCommand } from './commands/demo-command.js';
+import { runEdgeCommand } from './commands/edge-command.js';
 import { runGatewayCommand } from './commands/gateway-command.js';
 import { runSimulateCommand } from './commands/simulate-command.js';
 
@@ -19,6 +20,13 @@ program
   .description('run the gateway: MQTT broker (TCP and WebSocket), ingest into InfluxDB, HTTP API')
   .option('-c, --config <file>', 'YAML config file (default: the built-in demo store); STORELOOP_* env vars override it')
   .action(async (opts: { config?: string }) => runGatewayCommand(opts));
+
+program
+  .command('edge')
+  .description('run the store edge agent: sources and local ingress into an on-disk queue, forwarded to the gateway over MQTT')
+  .requiredOption('-c, --config <file>', 'the agent\'s YAML config (docs/edge.md); STORELOOP_EDGE_* env vars override it')
+  .option('--check', 'only validate the config file (with env overrides and source blocks), print a summary, exit 1 on errors')
+  .action(async (opts: { config: string; check?: boolean }) => runEdgeCommand(opts));
 
 program
   .command('simulate')
