@@ -59,3 +59,13 @@ export function ensureProgram(program: string, debianPackage: string, log: (line
 export function ensureInfluxd(log: (line: string) => void): string {
   return ensureProgram('influxd', 'influxdb', log, INFLUXD_MISSING_HELP);
 }
+
+/** Installs the Debian packages that are not installed yet (dpkg -s), when root with apt-get; else says which. */
+export function ensureDebianPackages(packages: string[], log: (line: string) => void): void {
+  if (!findProgram('dpkg')) return; // not Debian: the programs are looked up where they are used
+  const missing = packages.filter((pkg) => spawnSync('dpkg', ['-s', pkg], { stdio: 'ignore' }).status !== 0);
+  if (missing.length === 0) return;
+  if (!aptInstall(missing, log)) {
+    throw new Error(`missing Debian packages: ${missing.join(' ')}; install them with: sudo apt-get update && sudo apt-get install -y ${missing.join(' ')}`);
+  }
+}
