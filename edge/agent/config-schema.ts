@@ -50,10 +50,12 @@ export const QueueSchema = z
     quotaBytes: z.number().int().min(64 * KIB).default(512 * MIB),
     /** Older records (by event time) are dropped at replay, counted: keep it below the gateway's ingest.maxPastSeconds. */
     maxAgeSeconds: MaxAgeSecondsSchema.default(DEFAULT_QUEUE_MAX_AGE_S),
-    segmentBytes: z.number().int().min(4 * KIB).default(16 * MIB),
+    /** Segment file size; default 16 MiB, or an eighth of a smaller quota. */
+    segmentBytes: z.number().int().min(4 * KIB).optional(),
     /** Above this fill level (% of quotaBytes) raw sightings (ble, wifi) are shed; interactions and devices are kept until 100 %. */
     shedRawAbovePct: ShedRawAbovePctSchema.default(80),
   })
+  .transform((q) => ({ ...q, segmentBytes: q.segmentBytes ?? Math.max(4 * KIB, Math.min(16 * MIB, Math.floor(q.quotaBytes / 8))) }))
   .refine((q) => q.segmentBytes <= q.quotaBytes, { message: 'segmentBytes must not exceed quotaBytes', path: ['segmentBytes'] });
 
 export const PseudonymiseSchema = z
