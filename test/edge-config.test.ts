@@ -1,11 +1,15 @@
 /** The agent's config: defaults, STORELOOP_EDGE_* overrides, errors that name the key path, the secret file. */
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 import { afterEach, describe, expect, it } from 'vitest';
 
-import { DEFAULT_QUEUE_MAX_AGE_S } from '../edge/agent/config-schema.js';
+import { parse as parseYaml } from 'yaml';
+
+import { DEFAULT_QUEUE_MAX_AGE_S, GatewayLinkSchema, IngressSchema, PseudonymiseSchema, QueueSchema } from '../edge/agent/config-schema.js';
+import { createEdgeLogger } from '../edge/agent/edge-logger.js';
+import { createConfiguredPseudonymiser, createSources } from '../edge/agent/sources.js';
 import { EdgeConfigError } from '../edge/agent/errors.js';
 import { loadEdgeConfig, parseEdgeConfig } from '../edge/agent/load-config.js';
 import { ConfigSchema } from '../config/schema.js';
@@ -107,5 +111,31 @@ describe('edge config', () => {
     expect(problemsOf(() => loadEdgeConfig(file, { STORELOOP_EDGE_SECRET_FILE: join(dir, 'missing') }))).toEqual([`pseudonymise.secretFile: cannot read ${join(dir, 'missing')}: ENOENT`]);
     await writeFile(file, 'agent: [\n');
     expect(() => loadEdgeConfig(file, {})).toThrow(/not valid YAML/);
+  });
+});
+
+describe('docs/edge.md', () => {
+  const docs = readFile(join(import.meta.dirname, '..', 'docs', 'edge.md'), 'utf8');
+
+  it('has an example that the agent accepts, every source block included', async () => {
+    const yaml = /## Example[\s\S]*?```yaml\n([\s\S]*?)```/.exec(await docs)?.[1];
+    expect(yaml).toBeDefined();
+    const config = parseEdgeConfig(parseYaml(yaml ?? ''), { STORELOOP_EDGE_SECRET: 'a-secret-for-the-docs-example-00' }, 'docs example');
+    const sources = createSources(config, { log: createEdgeLogger('silent'), pseudonymiser: createConfiguredPseudonymiser(config) });
+    expect(sources.map((s) => s.block)).toEqual(['ble', 'meraki']);
+    expect(config.queue.maxAgeSeconds).toBeLessThan(ConfigSchema.shape.ingest.parse({}).maxPastSeconds);
+  });
+
+  it('documents every key of the schema', async () => {
+    const text = await docs;
+    const keys = [
+      ...Object.keys(GatewayLinkSchema.shape).map((k) => `gateway.${k}`),
+      ...Object.keys(QueueSchema.in.shape).map((k) => `queue.${k}`),
+      ...Object.keys(PseudonymiseSchema.shape).map((k) => `pseudonymise.${k}`),
+      ...Object.keys(IngressSchema.shape).map((k) => k),
+      'agent.id', 'agent.storeId', 'status.intervalS', 'status.clockCheck', 'remoteConfig.enabled', 'log.level',
+    ];
+    const undocumented = keys.filter((key) => !text.includes(`\`${key}\``) && !text.includes(`${key}\``) && !text.includes(`\`${key}`));
+    expect(undocumented).toEqual([]);
   });
 });

@@ -5,7 +5,7 @@
  *
  * Config blocks go to the constructors as they are (minus `enabled`): `sources.ble` → BleSource
  * (edge/ble), `sources.meraki` → MerakiReceiver (edge/wifi; `apSensors` maps AP MAC, serial or
- * network id to a wifi sensor id). `sources.probes` is refused until its capture source lands.
+ * network id to a wifi sensor id), `sources.probes` → ProbeCapture (edge/wifi, tshark/dumpcap).
  */
 import { z } from 'zod';
 
@@ -14,8 +14,7 @@ import type { Logger } from '../../gateway/logger.js';
 import { BleSource, type BleSourceOptions } from '../ble/index.js';
 import { createPseudonymiser, type Pseudonymiser } from '../pseudonymise/index.js';
 import type { EdgeSource } from '../types.js';
-import { apSensorMap } from '../wifi/meraki-mapping.js';
-import { MerakiReceiver, type MerakiReceiverOptions } from '../wifi/meraki-receiver.js';
+import { MerakiReceiver, ProbeCapture, apSensorMap, type MerakiReceiverOptions, type ProbeCaptureOptions } from '../wifi/index.js';
 import type { EdgeConfig } from './config-schema.js';
 import { EdgeConfigError } from './errors.js';
 import type { ReconfigurableSourceName } from './remote-config.js';
@@ -121,9 +120,16 @@ export function createSources(config: EdgeConfig, deps: SourceDeps): ConfiguredS
     };
     sources.push({ block: 'meraki', source: build('meraki', () => new MerakiReceiver(options)) });
   }
-  if (blockOf(config, 'probes') !== undefined) {
-    const problem = 'sources.probes: the probe-request capture source is not available in this build';
-    throw new EdgeConfigError(`edge config is invalid:\n  ${problem}`, [problem]);
+  const probes = blockOf(config, 'probes');
+  if (probes !== undefined) {
+    const pseudonymiser = requirePseudonymiser(deps, 'probes');
+    const options = {
+      ...(probes as Omit<ProbeCaptureOptions, 'pseudonymiser' | 'log' | 'now'>),
+      pseudonymiser,
+      log: deps.log,
+      ...(deps.now ? { now: deps.now } : {}),
+    };
+    sources.push({ block: 'probes', source: build('probes', () => new ProbeCapture(options)) });
   }
   return sources;
 }
