@@ -163,6 +163,7 @@ export class Publisher extends EventEmitter<PublisherEvents> {
     if (client === null) return;
     if (this.connectedNow) {
       await waitFor(() => this.inflight.size === 0, STOP_DRAIN_MS);
+      await withTimeout(this.options.queue.flushAcks(), STOP_END_MS).catch(() => undefined);
       await withTimeout(client.publishAsync(this.statusTopic, JSON.stringify({ ...this.options.status(), state: 'offline' }), { qos: 1, retain: true }), STOP_END_MS).catch(() => undefined);
     }
     const ended = await withTimeout(client.endAsync(false), STOP_END_MS).then(

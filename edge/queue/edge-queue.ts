@@ -227,11 +227,16 @@ export class EdgeQueue extends EventEmitter<EdgeQueueEvents> {
     };
   }
 
+  /** Resolves once the acks of every record settled so far are persisted (so `stats().depth` counts them out). */
+  async flushAcks(): Promise<void> {
+    while (this.acking !== null) await this.acking;
+  }
+
   /** Waits for appends and acks in progress, then closes the spool; idempotent. */
   async close(): Promise<void> {
     if (this.ackRetry !== null) clearTimeout(this.ackRetry);
     this.ackRetry = null;
-    while (this.acking !== null) await this.acking;
+    await this.flushAcks();
     this.opened = false;
     await this.spool.close();
   }
