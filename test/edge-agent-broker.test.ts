@@ -3,7 +3,8 @@
  * → QoS 1 publishes in queue order with their mid and original event time, through broker outages;
  * retained status; remote config applied or refused at runtime; a torn queue tail set aside.
  */
-import { readdir, stat, truncate } from 'node:fs/promises';
+import { mkdtemp, readdir, rm, stat, truncate } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 import { afterEach, describe, expect, it } from 'vitest';
@@ -182,5 +183,23 @@ describe('edge agent → broker', () => {
     expect(await readdir(join(spoolDir, 'torn'))).toHaveLength(1);
     expect(second.agent.status().detail).toContain('torn tails set aside 1');
     expect(second.logs().some((l) => l.msg === 'queue tail set aside, never sent' && l.reason === 'truncated-payload')).toBe(true);
+  });
+
+  it('refuses to start when its ingress port is taken, names the address, and leaves the queue closed for the next start', async () => {
+    const broker = await EdgeTestBroker.create();
+    cleanups.push(() => broker.stop());
+    const first = await startTestAgent({ gatewayUrl: broker.url });
+    cleanups.push(() => first.stop());
+    const port = Number(new URL(first.ingressUrl).port);
+    const dir = await mkdtemp(join(tmpdir(), 'storeloop-edge-taken-'));
+    cleanups.push(() => rm(dir, { recursive: true, force: true }));
+    const queueDir = join(dir, 'queue');
+    await expect(startTestAgent({ gatewayUrl: broker.url, queueDir, config: { sources: { ingress: { host: '127.0.0.1', port } } } })).rejects.toMatchObject({
+      code: 'SL_ERR_EDGE_START',
+      message: expect.stringMatching(new RegExp(`EADDRINUSE.*${port}`)) as unknown,
+    });
+    const next = await startTestAgent({ gatewayUrl: broker.url, queueDir });
+    cleanups.push(() => next.stop());
+    expect(next.agent.status().queue_depth).toBe(0);
   });
 });

@@ -7,6 +7,7 @@
  * Every message, from a source or the ingress, goes through `accept()` into the on-disk queue; the
  * publisher drains the queue. Remote config arrives through the publisher and is applied here.
  */
+import { StoreloopError } from '../../gateway/errors.js';
 import type { Logger } from '../../gateway/logger.js';
 import { STORELOOP_VERSION } from '../../gateway/version.js';
 import { EdgeQueue, type EnqueueResult, type QueueMessage } from '../queue/edge-queue.js';
@@ -14,11 +15,15 @@ import { IngressServer } from '../ingress/ingress-server.js';
 import type { SourcePayload } from '../types.js';
 import { ClockMonitor, type TimedatectlProbe } from './clock-monitor.js';
 import type { EdgeConfig } from './config-schema.js';
+import { EdgeStartError } from './errors.js';
 import { Publisher } from './publisher.js';
 import { baseSettings, resolveRemoteConfig, type ReconfigurableSourceName, type RuntimeSettings } from './remote-config.js';
 import { SourceRunner } from './source-runner.js';
 import { createConfiguredPseudonymiser, createSources, isReconfigurable, type ConfiguredSource } from './sources.js';
 import { buildStatus, type AgentStatus, type RemoteConfigState } from './status-report.js';
+
+/** How long start() waits for the sources before it goes on (they keep starting in the background). */
+const SOURCE_START_WAIT_MS = 15_000;
 
 export interface EdgeAgentDeps {
   log: Logger;
@@ -57,13 +62,33 @@ export class EdgeAgent {
     this.settings = this.base;
   }
 
+  /** Opens the queue, then starts the ingress, the publisher and the sources; on failure undoes what it started. */
   async start(): Promise<void> {
     const { config } = this;
     this.log = this.deps.log.child({ module: 'edge-agent', agent: config.agent.id });
     this.startedAt = this.now();
     // sources are built first: a bad source block stops the start before anything is opened
     const configured = this.deps.sources ?? createSources(config, { log: this.deps.log, pseudonymiser: createConfiguredPseudonymiser(config), now: this.deps.now });
+    try {
+      await this.startParts(configured);
+    } catch (err) {
+      await this.stop().catch(() => undefined);
+      throw err instanceof StoreloopError ? err : new EdgeStartError(`edge agent could not start: ${(err as Error).message}`, { cause: err, context: { agent: config.agent.id } });
+    }
+    this.log.info(
+      {
+        version: STORELOOP_VERSION,
+        gateway: config.gateway.url.replace(/\/\/[^@/]*@/, '//'),
+        sources: this.runners.map(({ runner }) => runner.source.name),
+        ingress: this.ingress?.url ?? null,
+        queueDepth: this.queue?.stats().depth ?? 0,
+      },
+      'edge agent started',
+    );
+  }
 
+  private async startParts(configured: ConfiguredSource[]): Promise<void> {
+    const { config } = this;
     const queue = new EdgeQueue({
       dir: config.queue.dir,
       quotaBytes: config.queue.quotaBytes,
@@ -91,14 +116,14 @@ export class EdgeAgent {
         log: this.deps.log,
         now: this.now,
       });
-      await ingress.start();
       this.ingress = ingress;
+      await ingress.start();
     }
 
     const emit = (message: SourcePayload) => void this.accept(message);
     this.runners = configured.map(({ block, source }) => ({ block, runner: new SourceRunner(source, emit, this.deps.log) }));
-    await Promise.all(this.runners.map(({ runner }) => runner.start()));
 
+    // the publisher runs before the sources start: a source that takes long to start delays nothing
     this.publisher = new Publisher({
       link: config.gateway,
       agentId: config.agent.id,
@@ -110,10 +135,10 @@ export class EdgeAgent {
     });
     this.publisher.start();
     this.scheduleStatus();
-    this.log.info(
-      { version: STORELOOP_VERSION, gateway: config.gateway.url.replace(/\/\/[^@/]*@/, '//'), sources: this.runners.map(({ runner }) => runner.source.name), ingress: this.ingress?.url ?? null, queueDepth: queue.stats().depth },
-      'edge agent started',
-    );
+
+    const started = Promise.all(this.runners.map(({ runner }) => runner.start()));
+    const late = await Promise.race([started.then(() => false), sleep(SOURCE_START_WAIT_MS).then(() => true)]);
+    if (late) this.log.warn({ starting: this.runners.filter(({ runner }) => !runner.running).map(({ runner }) => runner.source.name) }, 'sources still starting: going on without waiting');
   }
 
   /** Queues one message (from a source or the ingress); resolves once it is fsynced, or with why it was shed. */
@@ -230,4 +255,8 @@ export class EdgeAgent {
       if (isReconfigurable(runner.source)) runner.source.reconfigure(this.mergedBlock(block, next.sources[block]));
     }
   }
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms).unref());
 }
