@@ -7,6 +7,7 @@ import { readFileSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
 
 import { DEMO_STORE } from './demo-store.js';
+import { deepFreeze, parseEnvValue, setPath } from './overrides.js';
 import { ConfigSchema, type Config } from './schema.js';
 
 export class ConfigError extends Error {
@@ -45,21 +46,7 @@ export const ENV_OVERRIDES: ReadonlyArray<readonly [string, readonly string[], '
   ['STORELOOP_ACK_MODE', ['mqtt', 'ackMode'], 'string'],
 ];
 
-function setPath(target: Record<string, unknown>, path: readonly string[], value: unknown): void {
-  let node = target;
-  for (const key of path.slice(0, -1)) {
-    const next = node[key];
-    if (typeof next !== 'object' || next === null || Array.isArray(next)) node[key] = {};
-    node = node[key] as Record<string, unknown>;
-  }
-  node[path[path.length - 1] as string] = value;
-}
 
-function envValue(raw: string, type: 'int' | 'string' | 'port?'): unknown {
-  if (type === 'string') return raw;
-  if (type === 'port?' && /^(off|none|disabled)$/i.test(raw)) return null;
-  return /^-?\d+$/.test(raw.trim()) ? Number(raw) : raw; // a non-number reaches zod, which names the key
-}
 
 /** Validates a raw config object (already parsed from YAML) with the env overrides applied. */
 export function parseConfig(raw: unknown, env: Env = {}, source = 'config', options: { demoStoreByDefault?: boolean } = {}): Config {
@@ -68,7 +55,7 @@ export function parseConfig(raw: unknown, env: Env = {}, source = 'config', opti
   if ('__notAnObject' in input) throw new ConfigError(`${source}: expected a YAML mapping at the top level`, ['(root): expected a mapping']);
   for (const [name, path, type] of ENV_OVERRIDES) {
     const value = env[name];
-    if (value !== undefined && value !== '') setPath(input, path, envValue(value, type));
+    if (value !== undefined && value !== '') setPath(input, path, parseEnvValue(value, type));
   }
   if (input.stores === undefined && (options.demoStoreByDefault ?? true)) input.stores = [DEMO_STORE];
   const parsed = ConfigSchema.safeParse(input);
@@ -105,10 +92,3 @@ export function loadConfig(file: string | undefined, env: Env = process.env): Co
   return parseConfig(raw, env, file, { demoStoreByDefault: false });
 }
 
-function deepFreeze<T>(value: T): T {
-  if (typeof value === 'object' && value !== null) {
-    Object.values(value).forEach(deepFreeze);
-    Object.freeze(value);
-  }
-  return value;
-}

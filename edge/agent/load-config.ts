@@ -10,6 +10,7 @@ import { parse as parseYaml } from 'yaml';
 import { MIN_SECRET_BYTES } from '../pseudonymise/index.js';
 import { EdgeConfigError } from './errors.js';
 import { EdgeConfigSchema, type EdgeConfig } from './config-schema.js';
+import { deepFreeze, parseEnvValue, setPath } from '../../config/overrides.js';
 
 type Env = Record<string, string | undefined>;
 
@@ -27,20 +28,7 @@ export const EDGE_ENV_OVERRIDES: ReadonlyArray<readonly [string, readonly string
   ['STORELOOP_EDGE_LOG_LEVEL', ['log', 'level'], 'string'],
 ];
 
-function setPath(target: Record<string, unknown>, path: readonly string[], value: unknown): void {
-  let node = target;
-  for (const key of path.slice(0, -1)) {
-    const next = node[key];
-    if (typeof next !== 'object' || next === null || Array.isArray(next)) node[key] = {};
-    node = node[key] as Record<string, unknown>;
-  }
-  node[path[path.length - 1] as string] = value;
-}
 
-function envValue(raw: string, type: 'int' | 'string'): unknown {
-  if (type === 'string') return raw;
-  return /^-?\d+$/.test(raw.trim()) ? Number(raw) : raw; // a non-number reaches zod, which names the key
-}
 
 /** The env overrides of a secret replace each other: STORELOOP_EDGE_SECRET wins over a secretFile in the YAML, and vice versa. */
 function applyEnv(input: Record<string, unknown>, env: Env): void {
@@ -49,7 +37,7 @@ function applyEnv(input: Record<string, unknown>, env: Env): void {
     if (value === undefined || value === '') continue;
     if (name === 'STORELOOP_EDGE_SECRET') setPath(input, ['pseudonymise', 'secretFile'], undefined);
     if (name === 'STORELOOP_EDGE_SECRET_FILE') setPath(input, ['pseudonymise', 'secret'], undefined);
-    setPath(input, path, envValue(value, type));
+    setPath(input, path, parseEnvValue(value, type));
   }
 }
 
@@ -111,10 +99,3 @@ export function loadEdgeConfig(file: string, env: Env = process.env): EdgeConfig
   return parseEdgeConfig(raw, env, file);
 }
 
-function deepFreeze<T>(value: T): T {
-  if (typeof value === 'object' && value !== null) {
-    Object.values(value).forEach(deepFreeze);
-    Object.freeze(value);
-  }
-  return value;
-}
