@@ -9,6 +9,7 @@ import type { InfluxConfig } from '../../config/schema.js';
 import { InfluxWriteError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import type { GatewayMetrics } from '../metrics.js';
+import { RateLimitedLog } from '../ingest/rate-limited-log.js';
 import { InfluxQuery, basicAuth, quoteIdentifier } from './influx-query.js';
 import { V1Transport, createV2Transport } from './v1-transport.js';
 
@@ -50,7 +51,7 @@ const RETRY_TIME_EXCEEDED = 'Max retry time exceeded.';
 export class InfluxWriter {
   private readonly log: Logger;
   private readonly query: InfluxQuery;
-  private readonly warnings = new RateLimiter(LOG_WINDOW_MS);
+  private readonly warnings: RateLimitedLog;
   private writeApi: WriteApi | undefined;
   private transport: Transport | undefined;
   private state: 'new' | 'started' | 'stopping' | 'stopped' = 'new';
@@ -68,6 +69,7 @@ export class InfluxWriter {
     private readonly deps: InfluxWriterDeps,
   ) {
     this.log = deps.log.child({ module: 'influx' });
+    this.warnings = new RateLimitedLog(this.log, LOG_WINDOW_MS);
     this.query = new InfluxQuery(config);
     this.databaseReady = !this.needsDatabase();
   }
@@ -392,22 +394,4 @@ function clientLogger(log: Logger): { error(message: string, err?: unknown): voi
     error: (message, err) => log.debug({ client: summary(err) }, `influxdb-client: ${message}`),
     warn: (message, err) => log.debug({ client: summary(err) }, `influxdb-client: ${message}`),
   };
-}
-
-/** Lets one log line per key through per window and counts the ones it held back. */
-class RateLimiter {
-  private readonly last = new Map<string, { at: number; suppressed: number }>();
-
-  constructor(private readonly windowMs: number) {}
-
-  run(key: string, emit: (suppressed: number) => void): void {
-    const now = Date.now();
-    const entry = this.last.get(key);
-    if (entry !== undefined && now - entry.at < this.windowMs) {
-      entry.suppressed++;
-      return;
-    }
-    this.last.set(key, { at: now, suppressed: 0 });
-    emit(entry?.suppressed ?? 0);
-  }
 }

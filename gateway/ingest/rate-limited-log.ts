@@ -11,13 +11,18 @@ export class RateLimitedLog {
   ) {}
 
   warn(key: string, fields: Record<string, unknown>, message: string): void {
+    this.run(key, (suppressed) => this.log.warn({ ...fields, suppressed }, message));
+  }
+
+  /** Calls `emit` (with the number of calls held back since the last one) at most once per interval per key. */
+  run(key: string, emit: (suppressed: number) => void): void {
     const now = this.now();
     const entry = this.lastLogged.get(key);
     if (entry && now - entry.at < this.intervalMs) {
       entry.suppressed += 1;
       return;
     }
-    this.log.warn({ ...fields, suppressed: entry?.suppressed ?? 0 }, message);
     this.lastLogged.set(key, { at: now, suppressed: 0 });
+    emit(entry?.suppressed ?? 0);
   }
 }
