@@ -4,42 +4,22 @@
  * publishers that keep their own log of acknowledged message ids. Every message carries its mid as
  * the interaction `label`, so InfluxDB shows which acknowledged messages arrived, and how often.
  */
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 
 import { AckedPublisher } from './helpers/acked-publisher.js';
 import { GatewayProcess, type GatewayLedger } from './helpers/gateway-process.js';
-import { buildPrivately, type PrivateBuild } from './helpers/private-build.js';
 import { RestartableInfluxd } from './helpers/restartable-influxd.js';
+import { eventually, useCleanups, usePrivateBuild } from './helpers/lifecycle.js';
 
-const cleanups: Array<() => Promise<unknown>> = [];
-afterEach(async () => {
-  for (const cleanup of cleanups.splice(0).reverse()) await cleanup().catch(() => undefined);
-});
+const cleanups = useCleanups();
 
-let build: PrivateBuild;
-beforeAll(async () => {
-  build = await buildPrivately('cli/main.js');
-}, 120_000);
-afterAll(async () => {
-  await build?.remove();
-});
+const privateBuild = usePrivateBuild();
 
 async function labelsIn(influxd: RestartableInfluxd): Promise<Map<string, number>> {
   const series = await influxd.query('proof', 'SELECT "label", "count" FROM interaction', { epoch: 'ms' });
   const counts = new Map<string, number>();
   for (const row of series[0]?.values ?? []) counts.set(String(row[1]), (counts.get(String(row[1])) ?? 0) + 1);
   return counts;
-}
-
-async function eventually<T>(read: () => Promise<T>, ok: (value: T) => boolean, what: string, timeoutMs = 30_000): Promise<T> {
-  const until = Date.now() + timeoutMs;
-  let value = await read();
-  while (!ok(value)) {
-    if (Date.now() > until) throw new Error(`timed out waiting for ${what}: ${JSON.stringify(value).slice(0, 500)}`);
-    await new Promise((r) => setTimeout(r, 100));
-    value = await read();
-  }
-  return value;
 }
 
 function expectBalanced(ledger: GatewayLedger): void {
@@ -54,7 +34,7 @@ describe('durable acknowledgement', () => {
   it('keeps every PUBACKed message exactly once through repeated kill -9 of the gateway under load', async () => {
     const influxd = await RestartableInfluxd.create();
     cleanups.push(() => influxd.destroy());
-    const gateway = await GatewayProcess.create(build, influxd.url);
+    const gateway = await GatewayProcess.create(privateBuild.current, influxd.url);
     cleanups.push(() => gateway.destroy());
     await gateway.start();
 
@@ -87,7 +67,7 @@ describe('outage spool', () => {
   it('spools while influxd is stopped under load and drains everything, once, with its own event time', async () => {
     const influxd = await RestartableInfluxd.create();
     cleanups.push(() => influxd.destroy());
-    const gateway = await GatewayProcess.create(build, influxd.url, { delivery: { directTimeoutMs: 300, probeIntervalMs: 200 } });
+    const gateway = await GatewayProcess.create(privateBuild.current, influxd.url, { delivery: { directTimeoutMs: 300, probeIntervalMs: 200 } });
     cleanups.push(() => gateway.destroy());
     await gateway.start();
 
@@ -124,7 +104,7 @@ describe('outage spool', () => {
   it('stops acknowledging when a tiny spool is full, loses nothing acknowledged, and resumes when InfluxDB returns', async () => {
     const influxd = await RestartableInfluxd.create({ running: false });
     cleanups.push(() => influxd.destroy());
-    const gateway = await GatewayProcess.create(build, influxd.url, {
+    const gateway = await GatewayProcess.create(privateBuild.current, influxd.url, {
       spool: { quotaBytes: 64 * 1024, segmentBytes: 16 * 1024 },
       delivery: { directTimeoutMs: 200, probeIntervalMs: 200, backpressureHoldMs: 300 },
     });
@@ -153,7 +133,7 @@ describe('partial failures', () => {
   it('dead-letters one poisoned line with its reason and writes the rest of its batch', async () => {
     const influxd = await RestartableInfluxd.create();
     cleanups.push(() => influxd.destroy());
-    const gateway = await GatewayProcess.create(build, influxd.url);
+    const gateway = await GatewayProcess.create(privateBuild.current, influxd.url);
     cleanups.push(() => gateway.destroy());
     await gateway.start();
     await eventually(async () => (await fetch(`${gateway.httpUrl}/readyz`)).status, (s) => s === 200, 'readiness');
@@ -187,7 +167,7 @@ describe('isolation and shutdown', () => {
   it('keeps connects, retained status, subscriptions and deliveries going while InfluxDB hangs and while the gateway spools', async () => {
     const influxd = await RestartableInfluxd.create();
     cleanups.push(() => influxd.destroy());
-    const gateway = await GatewayProcess.create(build, influxd.url, { delivery: { directTimeoutMs: 1500, probeIntervalMs: 200 } });
+    const gateway = await GatewayProcess.create(privateBuild.current, influxd.url, { delivery: { directTimeoutMs: 1500, probeIntervalMs: 200 } });
     cleanups.push(() => gateway.destroy());
     await gateway.start();
     await eventually(async () => (await fetch(`${gateway.httpUrl}/readyz`)).status, (s) => s === 200, 'readiness');
@@ -228,7 +208,7 @@ describe('isolation and shutdown', () => {
   it('stops within bounds on SIGTERM with a spool pending, and the next run drains it (recovered in its ledger)', async () => {
     const influxd = await RestartableInfluxd.create({ running: false });
     cleanups.push(() => influxd.destroy());
-    const gateway = await GatewayProcess.create(build, influxd.url, { delivery: { directTimeoutMs: 200, probeIntervalMs: 200 } });
+    const gateway = await GatewayProcess.create(privateBuild.current, influxd.url, { delivery: { directTimeoutMs: 200, probeIntervalMs: 200 } });
     cleanups.push(() => gateway.destroy());
     await gateway.start();
     const publisher = new AckedPublisher({ url: gateway.mqttUrl, clientId: 'term-pub', count: 200, window: 20 });

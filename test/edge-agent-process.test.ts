@@ -9,33 +9,24 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 
 import { eventually } from './helpers/edge-agent.js';
 import { EdgeAgentProcess } from './helpers/edge-agent-process.js';
 import { EdgeTestBroker } from './helpers/edge-broker.js';
 import { IngressPoster } from './helpers/edge-poster.js';
-import { buildPrivately, type PrivateBuild } from './helpers/private-build.js';
+import { useCleanups, usePrivateBuild } from './helpers/lifecycle.js';
 
 const STATUS_TOPIC = 'storeloop/demo-store/status/edge-1';
 const run = promisify(execFile);
 
-const cleanups: Array<() => Promise<unknown>> = [];
-afterEach(async () => {
-  for (const cleanup of cleanups.splice(0).reverse()) await cleanup().catch(() => undefined);
-});
+const cleanups = useCleanups();
 
-let build: PrivateBuild;
-beforeAll(async () => {
-  build = await buildPrivately('cli/main.js');
-}, 120_000);
-afterAll(async () => {
-  await build?.remove();
-});
+const privateBuild = usePrivateBuild();
 
 async function cli(args: string[], env: Record<string, string> = {}): Promise<{ code: number; stdout: string; stderr: string }> {
   try {
-    const { stdout, stderr } = await run(process.execPath, [join(build.dir, 'cli', 'main.js'), ...args], { env: { ...process.env, ...env } });
+    const { stdout, stderr } = await run(process.execPath, [join(privateBuild.current.dir, 'cli', 'main.js'), ...args], { env: { ...process.env, ...env } });
     return { code: 0, stdout, stderr };
   } catch (err) {
     const e = err as { code: number; stdout: string; stderr: string };
@@ -47,7 +38,7 @@ describe('storeloop edge (process)', () => {
   it('keeps its retained status with the queue depth, and leaves the last will offline when killed with -9', async () => {
     const broker = await EdgeTestBroker.create();
     cleanups.push(() => broker.stop());
-    const agent = await EdgeAgentProcess.create(build, broker.url);
+    const agent = await EdgeAgentProcess.create(privateBuild.current, broker.url);
     cleanups.push(() => agent.destroy());
     await agent.start();
     await eventually(() => broker.on(STATUS_TOPIC).length, (n) => n >= 1, 'the first status');
@@ -75,7 +66,7 @@ describe('storeloop edge (process)', () => {
   it('publishes offline itself on SIGTERM, exits 0, and sends the queue it left on the next start', async () => {
     const broker = await EdgeTestBroker.create();
     cleanups.push(() => broker.stop());
-    const agent = await EdgeAgentProcess.create(build, broker.url);
+    const agent = await EdgeAgentProcess.create(privateBuild.current, broker.url);
     cleanups.push(() => agent.destroy());
     await agent.start();
     await eventually(() => broker.on(STATUS_TOPIC).length, (n) => n >= 1, 'the first status');

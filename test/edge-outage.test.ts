@@ -6,27 +6,18 @@
  * full-ish queue and started again, then the gateway returns: every acknowledged event is in
  * InfluxDB exactly once, with the event time it was posted with.
  */
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 
 import { eventually } from './helpers/edge-agent.js';
 import { EdgeAgentProcess } from './helpers/edge-agent-process.js';
 import { IngressPoster, type PostedEvent } from './helpers/edge-poster.js';
 import { GatewayProcess } from './helpers/gateway-process.js';
-import { buildPrivately, type PrivateBuild } from './helpers/private-build.js';
 import { RestartableInfluxd } from './helpers/restartable-influxd.js';
+import { useCleanups, usePrivateBuild } from './helpers/lifecycle.js';
 
-const cleanups: Array<() => Promise<unknown>> = [];
-afterEach(async () => {
-  for (const cleanup of cleanups.splice(0).reverse()) await cleanup().catch(() => undefined);
-});
+const cleanups = useCleanups();
 
-let build: PrivateBuild;
-beforeAll(async () => {
-  build = await buildPrivately('cli/main.js');
-}, 120_000);
-afterAll(async () => {
-  await build?.remove();
-});
+const privateBuild = usePrivateBuild();
 
 /** Event key → event times (ms) found in InfluxDB: touchpoints by label, devices by `<device>@<ms>`. */
 async function eventsIn(influxd: RestartableInfluxd): Promise<Map<string, number[]>> {
@@ -47,12 +38,12 @@ describe('edge store-and-forward', () => {
   it('delivers every acknowledged event exactly once with its original time through a gateway outage and a kill -9 of the agent with a full queue', async () => {
     const influxd = await RestartableInfluxd.create();
     cleanups.push(() => influxd.destroy());
-    const gateway = await GatewayProcess.create(build, influxd.url);
+    const gateway = await GatewayProcess.create(privateBuild.current, influxd.url);
     cleanups.push(() => gateway.destroy());
     await gateway.start();
     await eventually(async () => (await fetch(`${gateway.httpUrl}/readyz`)).status, (s) => s === 200, 'gateway readiness');
 
-    const agent = await EdgeAgentProcess.create(build, gateway.mqttUrl, { gateway: { url: gateway.mqttUrl, reconnectMinMs: 100, reconnectMaxMs: 400, replayRatePerS: 400 } });
+    const agent = await EdgeAgentProcess.create(privateBuild.current, gateway.mqttUrl, { gateway: { url: gateway.mqttUrl, reconnectMinMs: 100, reconnectMaxMs: 400, replayRatePerS: 400 } });
     cleanups.push(() => agent.destroy());
     await agent.start();
     const poster = new IngressPoster(agent.ingressUrl, 'proof');
