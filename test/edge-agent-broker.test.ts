@@ -9,6 +9,7 @@ import { join } from 'node:path';
 
 import { afterEach, describe, expect, it } from 'vitest';
 
+import { freePort } from '../cli/free-port.js';
 import { EdgeTestBroker } from './helpers/edge-broker.js';
 import { eventually, startTestAgent, type TestAgent } from './helpers/edge-agent.js';
 import { IngressPoster } from './helpers/edge-poster.js';
@@ -154,6 +155,23 @@ describe('edge agent → broker', () => {
     await broker.publish(CONFIG_TOPIC, '{}');
     await eventually(() => source.intervalMs, (ms) => ms === 1000, 'the file values back');
     expect((agent.agent.localStatus() as { settings: { shedRawAbovePct: number } }).settings.shedRawAbovePct).toBe(80);
+  });
+
+  it('restarts a radio source with its new settings when the remote config changes its block (Meraki validator)', async () => {
+    const port = await freePort();
+    const { broker, agent } = await setup({
+      pseudonymise: { mode: 'daily', secret: 'a-test-secret-of-32-bytes-length!!' },
+      sources: { ingress: { host: '127.0.0.1', port: 0 }, meraki: { validator: 'validator-one', secret: 'meraki-shared-secret', defaultSourceId: 'wifi-front', listen: { host: '127.0.0.1', port } } },
+    });
+    const validator = () => fetch(`http://127.0.0.1:${port}/meraki`).then((r) => r.text(), () => 'unreachable');
+    await eventually(validator, (v) => v === 'validator-one', 'the file validator');
+    await eventually(() => agent.agent.connected, (c) => c, 'a connection');
+    await broker.publish(CONFIG_TOPIC, JSON.stringify({ rev: 'm1', sources: { meraki: { validator: 'validator-two' } } }));
+    await eventually(validator, (v) => v === 'validator-two', 'the remote validator, without an agent restart');
+    expect(agent.agent.status().detail).toContain('config rev m1');
+    await broker.publish(CONFIG_TOPIC, JSON.stringify({ rev: 'm2', sources: { meraki: { validator: '' } } }));
+    await eventually(() => agent.agent.status().detail ?? '', (d) => d.includes('rev m2 refused: sources.meraki'), 'an invalid block refused');
+    expect(await validator()).toBe('validator-two');
   });
 
   it('sets aside a torn record at the queue tail after a power cut and sends the rest, never the torn bytes', async () => {

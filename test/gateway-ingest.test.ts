@@ -114,6 +114,17 @@ describe('valid messages of every kind', () => {
     await agent.subscribeAsync('storeloop/demo-store/config/edge-1', { qos: 1 });
     expect(await received).toEqual({ topic: 'storeloop/demo-store/config/edge-1', payload: JSON.stringify(config) });
     await agent.endAsync();
+    // a retained zero-byte publish clears it: a new subscriber gets nothing retained
+    const clearer = await connectClient(gw.mqttUrl, { clientId: 'operator-2' });
+    await publishAcked(clearer, 'storeloop/demo-store/config/edge-1', '', { retain: true });
+    await clearer.endAsync();
+    const late = await connectClient(gw.mqttUrl, { clientId: 'edge-1-late' });
+    const got: string[] = [];
+    late.on('message', (_t, p) => got.push(p.toString()));
+    await late.subscribeAsync('storeloop/demo-store/config/edge-1', { qos: 1 });
+    await publishAcked(late, 'storeloop/demo-store/touchpoint/kiosk-1', { ts: Date.now(), action: 'tap' }); // a round trip after the subscription
+    await late.endAsync();
+    expect(got).toEqual([]);
     const ledger = (await (await fetch(`${gw.httpUrl}/api/v1/ledger`)).json()) as { totals: { states: Record<string, number> } };
     expect(ledger.totals.states.forwarded).toBeGreaterThanOrEqual(1);
   });

@@ -13,7 +13,7 @@ import { EntityIdSchema, formatZodError } from '../../protocol/index.js';
 import type { Logger } from '../../gateway/logger.js';
 import { BleSource, type BleSourceOptions } from '../ble/index.js';
 import { createPseudonymiser, type Pseudonymiser } from '../pseudonymise/index.js';
-import type { EdgeSource } from '../types.js';
+import type { EdgeSource, SourceHealth, SourcePayload } from '../types.js';
 import { MerakiReceiver, ProbeCapture, apSensorMap, type MerakiReceiverOptions, type ProbeCaptureOptions } from '../wifi/index.js';
 import type { EdgeConfig } from './config-schema.js';
 import { EdgeConfigError } from './errors.js';
@@ -88,48 +88,111 @@ export function createConfiguredPseudonymiser(config: EdgeConfig): Pseudonymiser
   }
 }
 
+/** Makes a source from its (merged) block; throws naming the bad option. */
+type SourceFactory = (block: Record<string, unknown>) => EdgeSource;
+
+/**
+ * Remote config for a radio source: a changed block is checked by constructing a new source from it
+ * (constructors validate and store only), and applied by stopping the running source and starting the
+ * new one on the same emitter. The agent, its queue and its connection keep running meanwhile.
+ */
+export class RebuildableSource implements ReconfigurableSource {
+  private current: EdgeSource;
+  private emit: ((message: SourcePayload) => void) | undefined;
+  private started = false;
+  private switching: Promise<void> = Promise.resolve();
+
+  constructor(
+    private readonly make: SourceFactory,
+    block: Record<string, unknown>,
+    private readonly log: Logger,
+  ) {
+    this.current = make(block);
+  }
+
+  get name(): string {
+    return this.current.name;
+  }
+
+  async start(emit: (message: SourcePayload) => void): Promise<void> {
+    this.emit = emit;
+    await this.current.start(emit);
+    this.started = true;
+  }
+
+  async stop(): Promise<void> {
+    this.started = false;
+    await this.switching;
+    await this.current.stop();
+  }
+
+  health(): SourceHealth {
+    return this.current.health();
+  }
+
+  checkReconfigure(block: Record<string, unknown>): string | undefined {
+    try {
+      this.make(block);
+      return undefined;
+    } catch (err) {
+      return (err as Error).message;
+    }
+  }
+
+  reconfigure(block: Record<string, unknown>): void {
+    const next = this.make(block);
+    this.switching = this.switching
+      .then(async () => {
+        const previous = this.current;
+        this.current = next;
+        if (!this.started || this.emit === undefined) return;
+        await previous.stop();
+        await next.start(this.emit);
+      })
+      .catch((err: unknown) => {
+        // the runner's health shows the source down; the next remote config or restart retries
+        this.log.error({ source: next.name, code: (err as { code?: unknown }).code }, 'source did not restart with its new settings');
+      });
+  }
+
+  /** Resolves once the last reconfigure has taken effect (tests, shutdown). */
+  settled(): Promise<void> {
+    return this.switching;
+  }
+}
+
 /** Constructs the enabled sources; throws EdgeConfigError naming `sources.<name>` when a block is invalid. */
 export function createSources(config: EdgeConfig, deps: SourceDeps): ConfiguredSource[] {
   const sources: ConfiguredSource[] = [];
-  const ble = blockOf(config, 'ble');
-  if (ble !== undefined) {
+  const add = (name: ReconfigurableSourceName, make: SourceFactory) => {
+    const block = blockOf(config, name);
+    if (block === undefined) return;
+    sources.push({ block: name, source: build(name, () => new RebuildableSource(make, block, deps.log)) });
+  };
+  const common = { log: deps.log, ...(deps.now ? { now: deps.now } : {}) };
+  add('ble', (ble) => {
     const pseudonymiser = requirePseudonymiser(deps, 'ble');
-    const options = {
+    return new BleSource({
       ...(ble as Omit<BleSourceOptions, 'pseudonymise' | 'log' | 'now'>),
       pseudonymise: (address: string) => pseudonymiser.pseudonymise('ble-address', address),
-      log: deps.log,
-      ...(deps.now ? { now: deps.now } : {}),
-    };
-    sources.push({ block: 'ble', source: build('ble', () => new BleSource(options)) });
-  }
-  const meraki = blockOf(config, 'meraki');
-  if (meraki !== undefined) {
+      ...common,
+    });
+  });
+  add('meraki', (meraki) => {
     const pseudonymiser = requirePseudonymiser(deps, 'meraki');
     const { apSensors, ...settings } = meraki;
     const sensors = ApSensorsSchema.safeParse(apSensors);
-    if (!sensors.success) {
-      const problem = formatZodError(sensors.error, 'sources.meraki.apSensors');
-      throw new EdgeConfigError(`edge config is invalid:\n  ${problem}`, [problem]);
-    }
-    const options = {
+    if (!sensors.success) throw new Error(formatZodError(sensors.error, 'apSensors'));
+    return new MerakiReceiver({
       ...(settings as Omit<MerakiReceiverOptions, 'pseudonymiser' | 'log' | 'now' | 'sensorForAp'>),
       ...(sensors.data === undefined ? {} : { sensorForAp: apSensorMap(sensors.data) }),
       pseudonymiser,
-      log: deps.log,
-      ...(deps.now ? { now: deps.now } : {}),
-    };
-    sources.push({ block: 'meraki', source: build('meraki', () => new MerakiReceiver(options)) });
-  }
-  const probes = blockOf(config, 'probes');
-  if (probes !== undefined) {
+      ...common,
+    });
+  });
+  add('probes', (probes) => {
     const pseudonymiser = requirePseudonymiser(deps, 'probes');
-    const options = {
-      ...(probes as Omit<ProbeCaptureOptions, 'pseudonymiser' | 'log' | 'now'>),
-      pseudonymiser,
-      log: deps.log,
-      ...(deps.now ? { now: deps.now } : {}),
-    };
-    sources.push({ block: 'probes', source: build('probes', () => new ProbeCapture(options)) });
-  }
+    return new ProbeCapture({ ...(probes as Omit<ProbeCaptureOptions, 'pseudonymiser' | 'log' | 'now'>), pseudonymiser, ...common });
+  });
   return sources;
 }

@@ -166,6 +166,11 @@ export class IngestPipeline {
     const source = directory.resolve(storeId, 'status', agentId);
     if (isRejection(source)) return reject(source);
     if (source.role !== 'agent') return reject({ reason: 'source_kind_mismatch', detail: `config is for agents; '${agentId}' is a ${source.role}` });
+    if (msg.payload.length === 0) {
+      // [MQTT-3.3.1-10]: a retained zero-byte message clears the retained config
+      ledger.move(storeId, CONFIG_LEVEL, 'held', 'forwarded');
+      return { status: 'forwarded', storeId };
+    }
     const json = decodeJson(msg.payload.toString('utf8'));
     if (!json.ok) return reject(json);
     const parsed = AgentConfigMessageSchema.safeParse(json.value);
