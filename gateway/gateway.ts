@@ -19,8 +19,8 @@ import { LiveState } from './live/live-state.js';
 import { DeadLetterStore } from './delivery/dead-letters.js';
 import { Delivery } from './delivery/delivery.js';
 import { Ledger } from './delivery/ledger.js';
-import { Spool } from './spool/spool.js';
-import type { Logger } from './logger.js';
+import { Spool } from '../lib/spool/spool.js';
+import type { Logger } from '../lib/logger.js';
 import { GatewayMetrics } from './metrics.js';
 import { STORELOOP_VERSION } from './version.js';
 

@@ -7,8 +7,8 @@
  * Every message, from a source or the ingress, goes through `accept()` into the on-disk queue; the
  * publisher drains the queue. Remote config arrives through the publisher and is applied here.
  */
-import { StoreloopError } from '../../gateway/errors.js';
-import type { Logger } from '../../gateway/logger.js';
+import { StoreloopError } from '../../lib/errors.js';
+import type { Logger } from '../../lib/logger.js';
 import { STORELOOP_VERSION } from '../../gateway/version.js';
 import { EdgeQueue, type EnqueueResult, type QueueMessage } from '../queue/edge-queue.js';
 import { IngressServer } from '../ingress/ingress-server.js';

@@ -9,7 +9,7 @@
  */
 import { execFile } from 'node:child_process';
 
-import type { Logger } from '../../gateway/logger.js';
+import type { Logger } from '../../lib/logger.js';
 import type { ClockCheck } from './config-schema.js';
 
 /** A clock that reads before this year has not been set since boot. */

@@ -1,9 +1,8 @@
 /**
  * Failures of the edge agent, one class per failure, each with a stable SL_ERR_EDGE_* code.
- * The base class lives in gateway/errors.ts (importing it from edge/ is accepted for now: it has no
- * gateway dependencies and should move to a shared module once one exists).
+ * The base class lives in lib/errors.ts, shared by the gateway and the edge agent.
  */
-import { StoreloopError } from '../../gateway/errors.js';
+import { StoreloopError } from '../../lib/errors.js';
 
 interface ErrorOptions {
   context?: Record<string, unknown>;

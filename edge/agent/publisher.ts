@@ -18,8 +18,8 @@ import { EventEmitter } from 'node:events';
 import mqtt, { type MqttClient } from 'mqtt';
 
 import { buildConfigTopic, buildTopic } from '../../protocol/index.js';
-import type { Logger } from '../../gateway/logger.js';
-import { RateLimitedLog } from '../../gateway/ingest/rate-limited-log.js';
+import type { Logger } from '../../lib/logger.js';
+import { RateLimitedLog } from '../../lib/rate-limited-log.js';
 import type { EdgeQueue, OutgoingMessage } from '../queue/edge-queue.js';
 import type { GatewayLinkConfig } from './config-schema.js';
 import type { AgentStatus } from './status-report.js';

@@ -3,7 +3,7 @@
  * a port taken) is reported `down` in the status and started again later with a growing delay,
  * while the rest of the agent (queue, ingress, other sources) keeps going.
  */
-import type { Logger } from '../../gateway/logger.js';
+import type { Logger } from '../../lib/logger.js';
 import type { EdgeSource, SourceHealth, SourcePayload } from '../types.js';
 
 const RETRY_MIN_MS = 5_000;

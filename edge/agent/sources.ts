@@ -10,7 +10,7 @@
 import { z } from 'zod';
 
 import { EntityIdSchema, formatZodError } from '../../protocol/index.js';
-import type { Logger } from '../../gateway/logger.js';
+import type { Logger } from '../../lib/logger.js';
 import { BleSource, type BleSourceOptions } from '../ble/index.js';
 import { createPseudonymiser, type Pseudonymiser } from '../pseudonymise/index.js';
 import type { EdgeSource, SourceHealth, SourcePayload } from '../types.js';

@@ -2,7 +2,7 @@
  * Failures of the BLE source. Messages, contexts and causes never carry a device address: D-Bus
  * errors are re-made from their name and a masked message (object paths spell addresses as dev_XX_XX_…).
  */
-import { StoreloopError } from '../../gateway/errors.js';
+import { StoreloopError } from '../../lib/errors.js';
 import { maskMacAddresses } from '../../protocol/index.js';
 
 export type BleErrorCode =

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 
-import { createLogger } from '../../gateway/logger.js';
+import { createLogger } from '../../lib/logger.js';
 import { BLE_SOURCE_DEFAULTS, resolveBleOptions, type BleSourceOptions } from './ble-options.js';
 import { readDeviceProperties } from './bluez-values.js';
 

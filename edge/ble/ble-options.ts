@@ -1,7 +1,7 @@
 /** Options of the BLE source: defaults in one object, checked once when the source is built. */
 import { z } from 'zod';
 
-import type { Logger } from '../../gateway/logger.js';
+import type { Logger } from '../../lib/logger.js';
 import { EDDYSTONE_ID, IBEACON_ID, ALTBEACON_ID, ID_PATTERN } from '../../protocol/index.js';
 import { BleError, maskAddresses } from './ble-errors.js';
 import type { BlePolicy, Pseudonymise } from './beacon-policy.js';

@@ -10,7 +10,7 @@ import { Writable } from 'node:stream';
 
 import { afterAll, beforeAll, describe, expect, it, onTestFinished, vi } from 'vitest';
 
-import { createLogger } from '../../gateway/logger.js';
+import { createLogger } from '../../lib/logger.js';
 import { BleMessageSchema, DeviceMessageSchema, type BleSighting } from '../../protocol/index.js';
 import { devicePath, pointSystemBusAt, startDbusMock, type DbusMock, type DeviceProperties } from '../../test/helpers/dbusmock.js';
 import type { SourcePayload } from '../types.js';

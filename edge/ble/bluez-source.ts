@@ -6,8 +6,8 @@
  * for configured Eddystone-TLM beacons. Addresses stay in memory: never logged, never emitted.
  */
 import { DeviceMessageSchema, MAX_ITEMS_PER_MESSAGE, type BleSighting } from '../../protocol/index.js';
-import { RateLimitedLog } from '../../gateway/ingest/rate-limited-log.js';
-import type { Logger } from '../../gateway/logger.js';
+import { RateLimitedLog } from '../../lib/rate-limited-log.js';
+import type { Logger } from '../../lib/logger.js';
 import type { EdgeSource, SourceHealth, SourcePayload } from '../types.js';
 import type { EddystoneTlmFrame, FrameErrorCode, FrameResult, IdentityFrame } from './beacon-parser.js';
 import { beaconIdOf, createAllowlist, decideSighting } from './beacon-policy.js';

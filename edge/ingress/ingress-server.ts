@@ -4,7 +4,7 @@
  */
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 
-import type { Logger } from '../../gateway/logger.js';
+import type { Logger } from '../../lib/logger.js';
 import type { IngressConfig } from '../agent/config-schema.js';
 import type { EnqueueResult, QueueMessage } from '../queue/edge-queue.js';
 import { ingressRoutes } from './ingress-routes.js';

@@ -1,5 +1,5 @@
 /** Errors of edge/pseudonymise. A context never holds the raw identifier, only its kind and length. */
-import { StoreloopError } from '../../gateway/errors.js';
+import { StoreloopError } from '../../lib/errors.js';
 
 export type PseudonymiseErrorCode =
   /** Options that cannot give a safe pseudonymiser (short secret, unknown mode, bad timezone). */

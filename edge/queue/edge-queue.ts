@@ -1,8 +1,7 @@
 /**
  * The agent's store-and-forward queue: every message (live or not) goes through it, on disk, before
- * it is published. Built on the gateway's crash-safe spool (gateway/spool: CRC-checked records,
- * group commit with fdatasync, torn tails set aside at open; see its README for the fsync policy);
- * importing it from edge/ is accepted for now, it should move to a shared package with the agent.
+ * it is published. Built on the crash-safe spool the gateway uses too (lib/spool: CRC-checked records,
+ * group commit with fdatasync, torn tails set aside at open; see its README for the fsync policy).
  *
  * - `enqueue()` resolves once the record is fsynced (or with the reason it was shed: shed-policy.ts),
  *   and answers the message's `mid` = `<agentId>-<epoch>-<seq>` (queue-identity.ts, queue-record.ts).
@@ -15,10 +14,10 @@ import { EventEmitter } from 'node:events';
 import { join } from 'node:path';
 
 import { buildTopic, type MessageKind, type StatusMessage } from '../../protocol/index.js';
-import type { Logger } from '../../gateway/logger.js';
-import { RateLimitedLog } from '../../gateway/ingest/rate-limited-log.js';
-import { recordBytes } from '../../gateway/spool/record-codec.js';
-import { Spool, SpoolFullError, type SpoolRecord, type SpoolRecoveryReport } from '../../gateway/spool/spool.js';
+import type { Logger } from '../../lib/logger.js';
+import { RateLimitedLog } from '../../lib/rate-limited-log.js';
+import { recordBytes } from '../../lib/spool/record-codec.js';
+import { Spool, SpoolFullError, type SpoolRecord, type SpoolRecoveryReport } from '../../lib/spool/spool.js';
 import type { SourcePayload } from '../types.js';
 import { EdgeQueueError } from '../agent/errors.js';
 import { QueueCounters, type QueueCountsSnapshot } from './queue-counters.js';

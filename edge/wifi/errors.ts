@@ -1,5 +1,5 @@
 /** Errors of the wifi sources. Contexts hold settings and counts, never an address, SSID or secret. */
-import { StoreloopError } from '../../gateway/errors.js';
+import { StoreloopError } from '../../lib/errors.js';
 
 export type WifiSourceErrorCode =
   /** Receiver options that cannot work (missing validator, consented pseudonymiser, bad source id). */

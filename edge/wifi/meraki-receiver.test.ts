@@ -4,7 +4,7 @@ import { Writable } from 'node:stream';
 import Fastify from 'fastify';
 import { describe, expect, it, onTestFinished } from 'vitest';
 
-import { createLogger } from '../../gateway/logger.js';
+import { createLogger } from '../../lib/logger.js';
 import { BleMessageSchema, PseudonymSchema, WifiMessageSchema } from '../../protocol/index.js';
 import { findLeaks, macSpellings } from '../pseudonymise/leak-scan.js';
 import { createPseudonymiser } from '../pseudonymise/pseudonymiser.js';

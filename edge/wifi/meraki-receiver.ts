@@ -19,8 +19,8 @@ import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, t
 import { z } from 'zod';
 
 import { maskMacAddresses } from '../../protocol/index.js';
-import { RateLimitedLog } from '../../gateway/ingest/rate-limited-log.js';
-import type { Logger } from '../../gateway/logger.js';
+import { RateLimitedLog } from '../../lib/rate-limited-log.js';
+import type { Logger } from '../../lib/logger.js';
 import type { Pseudonymiser } from '../pseudonymise/pseudonymiser.js';
 import type { EdgeSource, SourceHealth, SourcePayload } from '../types.js';
 import { WifiSourceError } from './errors.js';

@@ -7,7 +7,7 @@ import { Writable } from 'node:stream';
 import { beforeAll, describe, expect, it, onTestFinished, vi } from 'vitest';
 
 import { ensureProgram } from '../../cli/ensure-influxd.js';
-import { createLogger } from '../../gateway/logger.js';
+import { createLogger } from '../../lib/logger.js';
 import { WifiMessageSchema } from '../../protocol/index.js';
 import { findLeaks, macSpellings } from '../pseudonymise/leak-scan.js';
 import { createPseudonymiser } from '../pseudonymise/pseudonymiser.js';

@@ -26,7 +26,7 @@ import { createInterface } from 'node:readline';
 import { z } from 'zod';
 
 import { maskMacAddresses } from '../../protocol/index.js';
-import type { Logger } from '../../gateway/logger.js';
+import type { Logger } from '../../lib/logger.js';
 import type { Pseudonymiser } from '../pseudonymise/pseudonymiser.js';
 import type { EdgeSource, SourceHealth, SourcePayload } from '../types.js';
 import { WifiSourceError } from './errors.js';

@@ -16,7 +16,7 @@
  */
 import type { AedesPublishPacket, Client, PublishPacket } from 'aedes';
 
-import type { Logger } from '../logger.js';
+import type { Logger } from '../../lib/logger.js';
 import type { IngestPipeline } from '../ingest/ingest-pipeline.js';
 
 /** Where acknowledged-but-not-forwarded messages are routed: a topic no client may subscribe to. */

@@ -8,7 +8,7 @@ import { createServer as createTcpServer, type AddressInfo, type Server as TcpSe
 import { Aedes, type AedesOptions, type Client, type Subscription } from 'aedes';
 import { createWebSocketStream, WebSocketServer } from 'ws';
 
-import type { Logger } from '../logger.js';
+import type { Logger } from '../../lib/logger.js';
 import type { GatewayMetrics } from '../metrics.js';
 import { DROPPED_TOPIC } from './authorize-publish.js';
 import type { BrokerPersistence } from './persistence/index.js';

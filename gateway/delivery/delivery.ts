@@ -16,11 +16,11 @@
  */
 import { Gauge } from 'prom-client';
 
-import type { Logger } from '../logger.js';
+import type { Logger } from '../../lib/logger.js';
 import type { GatewayMetrics } from '../metrics.js';
-import { StoreloopError } from '../errors.js';
+import { StoreloopError } from '../../lib/errors.js';
 import { isPermanentWriteFailure } from '../ingest/write-failure.js';
-import { SpoolFullError, type Spool, type SpoolRecord } from '../spool/spool.js';
+import { SpoolFullError, type Spool, type SpoolRecord } from '../../lib/spool/spool.js';
 import type { DeadLetter, DeadLetterStore } from './dead-letters.js';
 import type { Ledger } from './ledger.js';
 

@@ -7,7 +7,7 @@ import fastifySwaggerUi from '@fastify/swagger-ui';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import { jsonSchemaTransform, serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
 
-import type { Logger } from '../logger.js';
+import type { Logger } from '../../lib/logger.js';
 import type { HttpDeps } from './deps.js';
 import { deliveryRoutes } from './delivery-routes.js';
 import { healthRoutes } from './health-routes.js';

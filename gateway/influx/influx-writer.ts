@@ -6,10 +6,10 @@
 import { HttpError, InfluxDB, setLogger, type Transport, type WriteApi, type WriteOptions } from '@influxdata/influxdb-client';
 
 import type { InfluxConfig } from '../../config/schema.js';
-import { InfluxWriteError } from '../errors.js';
-import type { Logger } from '../logger.js';
+import { InfluxWriteError } from '../../lib/errors.js';
+import type { Logger } from '../../lib/logger.js';
 import type { GatewayMetrics } from '../metrics.js';
-import { RateLimitedLog } from '../ingest/rate-limited-log.js';
+import { RateLimitedLog } from '../../lib/rate-limited-log.js';
 import { InfluxQuery, basicAuth, quoteIdentifier } from './influx-query.js';
 import { V1Transport, createV2Transport } from './v1-transport.js';
 

@@ -5,8 +5,8 @@ import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vites
 import { freePort } from '../../cli/free-port.js';
 import { InfluxSchema, type InfluxConfig } from '../../config/schema.js';
 import { startInfluxd, type TestInfluxd } from '../../test/helpers/influxd.js';
-import { InfluxWriteError } from '../errors.js';
-import { createLogger } from '../logger.js';
+import { InfluxWriteError } from '../../lib/errors.js';
+import { createLogger } from '../../lib/logger.js';
 import { GatewayMetrics } from '../metrics.js';
 import { InfluxWriter } from './influx-writer.js';
 

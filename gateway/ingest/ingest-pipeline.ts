@@ -17,14 +17,14 @@ import {
   type MessageKind,
 } from '../../protocol/index.js';
 import type { Config } from '../../config/index.js';
-import type { Logger } from '../logger.js';
+import type { Logger } from '../../lib/logger.js';
 import { UNKNOWN_LABEL, type GatewayMetrics } from '../metrics.js';
 import type { LiveState } from '../live/live-state.js';
 import { DedupIndex } from './dedup.js';
 import { normaliseMessage, type NormalisedPoint } from './normalise.js';
 import { payloadExcerpt, RejectionLog, type Rejection, type RejectionReason } from './rejection.js';
 import { isRejection, type ResolvedSource, type StoreDirectory } from './store-directory.js';
-import { RateLimitedLog } from './rate-limited-log.js';
+import { RateLimitedLog } from '../../lib/rate-limited-log.js';
 import { isPermanentWriteFailure } from './write-failure.js';
 import { BackpressureError, type DeliveryResult } from '../delivery/delivery.js';
 import type { Ledger } from '../delivery/ledger.js';

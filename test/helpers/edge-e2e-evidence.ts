@@ -154,7 +154,7 @@ export function bluezObjects(busAddress: string): Promise<string> {
   });
 }
 
-/** Spool record header (gateway/spool/README.md): magic "LS", version, flags, u32 payload length at 4, crc, seq, appendedAt. */
+/** Spool record header (lib/spool/README.md): magic "LS", version, flags, u32 payload length at 4, crc, seq, appendedAt. */
 const RECORD_HEADER_BYTES = 28;
 const RECORD_MAGIC = 0x534c;
 

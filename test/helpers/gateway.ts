@@ -12,7 +12,7 @@ import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
 
 import { parseConfig, type Config } from '../../config/index.js';
 import { Gateway } from '../../gateway/gateway.js';
-import { createLogger } from '../../gateway/logger.js';
+import { createLogger } from '../../lib/logger.js';
 
 export interface TestGateway {
   gateway: Gateway;

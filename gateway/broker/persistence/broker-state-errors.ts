@@ -1,5 +1,5 @@
 /** Failures of the broker's persistent state, one class per failure, each with a stable SL_ERR_BROKER_STATE_* code. */
-import { StoreloopError } from '../../errors.js';
+import { StoreloopError } from '../../../lib/errors.js';
 
 interface ErrorOptions {
   context?: Record<string, unknown>;

@@ -6,7 +6,7 @@
 import { join } from 'node:path';
 
 import type { Config } from '../../../config/index.js';
-import type { Logger } from '../../logger.js';
+import type { Logger } from '../../../lib/logger.js';
 import type { BrokerPersistence } from './broker-persistence.js';
 import { createMemoryPersistence } from './memory-persistence.js';
 import { SqlitePersistence } from './sqlite-persistence.js';

@@ -10,7 +10,7 @@ import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
 
 import { buildPrivately, type PrivateBuild } from '../../../test/helpers/private-build.js';
-import { createLogger } from '../../logger.js';
+import { createLogger } from '../../../lib/logger.js';
 import type { BrokerPersistence, PersistedPacket } from './broker-persistence.js';
 import { SqlitePersistence } from './sqlite-persistence.js';
 

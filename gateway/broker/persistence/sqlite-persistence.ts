@@ -12,7 +12,7 @@
  */
 import { Readable } from 'node:stream';
 
-import type { Logger } from '../../logger.js';
+import type { Logger } from '../../../lib/logger.js';
 import type { BrokerPersistence, BrokerRef, ClientRef, PersistedPacket, StoredSubscription, TopicSubscription } from './broker-persistence.js';
 import { BrokerStateClosedError, BrokerStateIoError, BrokerStateNoPacketError } from './broker-state-errors.js';
 import { copyPacket, createMemoryPersistence } from './memory-persistence.js';

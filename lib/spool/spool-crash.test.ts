@@ -37,7 +37,7 @@ beforeAll(async () => {
   await writeFile(join(buildDir, 'tsconfig.json'), JSON.stringify(tsconfig));
   await writeFile(join(buildDir, 'package.json'), JSON.stringify({ type: 'module' }));
   await promisify(execFile)(process.execPath, [join(REPO, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', join(buildDir, 'tsconfig.json')]);
-  spoolModuleUrl = pathToFileURL(join(buildDir, 'gateway', 'spool', 'spool.js')).href;
+  spoolModuleUrl = pathToFileURL(join(buildDir, 'lib', 'spool', 'spool.js')).href;
 });
 
 afterAll(async () => {

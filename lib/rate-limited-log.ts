@@ -1,5 +1,5 @@
 /** Logs a repeated warning at most once per interval per key, with the count it held back. */
-import type { Logger } from '../logger.js';
+import type { Logger } from './logger.js';
 
 export class RateLimitedLog {
   private readonly lastLogged = new Map<string, { at: number; suppressed: number }>();
