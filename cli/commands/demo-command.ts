@@ -10,7 +10,7 @@ import { join } from 'node:path';
 
 import { loadConfig } from '../../config/index.js';
 import { Gateway } from '../../gateway/gateway.js';
-import { createLogger } from '../../gateway/logger.js';
+import { createLogger } from '../../lib/logger.js';
 import { DEFAULT_SIMULATION_OPTIONS, parseDuration, runSimulation } from '../../simulators/index.js';
 import { ensureInfluxd } from '../ensure-influxd.js';
 import { freePort } from '../free-port.js';

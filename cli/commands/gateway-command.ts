@@ -1,7 +1,7 @@
 /** `storeloop gateway`: runs the gateway until SIGINT/SIGTERM, then stops within a bounded time. */
 import { loadConfig } from '../../config/index.js';
 import { Gateway } from '../../gateway/gateway.js';
-import { createLogger } from '../../gateway/logger.js';
+import { createLogger } from '../../lib/logger.js';
 
 export const STOP_TIMEOUT_MS = 15_000;
 
