@@ -1,18 +1,7 @@
-/**
- * Failures of the simulator, shaped like the gateway's StoreloopError (stable code, context, cause);
- * simulators/ imports only protocol/ and config/, so the class is declared here.
- */
-export class SimulationError extends Error {
-  constructor(
-    readonly code: string,
-    message: string,
-    readonly context: Record<string, unknown> = {},
-    options?: { cause?: unknown },
-  ) {
-    super(message, options);
-    this.name = new.target.name;
-  }
-}
+/** Failures of the simulator: StoreloopError subclasses with stable SL_ERR_SIM_* codes. */
+import { StoreloopError } from '../lib/errors.js';
+
+export class SimulationError extends StoreloopError {}
 
 /** The options do not describe a simulation that can run (names the key and the allowed values). */
 export class SimulationOptionsError extends SimulationError {

@@ -20,10 +20,13 @@ import mqtt, { type MqttClient } from 'mqtt';
 import { buildConfigTopic, buildTopic } from '../../protocol/index.js';
 import type { Logger } from '../../lib/logger.js';
 import { RateLimitedLog } from '../../lib/rate-limited-log.js';
+import { withTimeout } from '../../lib/with-timeout.js';
 import type { EdgeQueue, OutgoingMessage } from '../queue/edge-queue.js';
 import type { GatewayLinkConfig } from './config-schema.js';
 import type { AgentStatus } from './status-report.js';
 import { TokenBucket } from './token-bucket.js';
+
+const stopTimedOut = (): Error => new Error(`timed out after ${STOP_END_MS} ms`);
 
 export interface PublisherOptions {
   link: GatewayLinkConfig;
@@ -163,10 +166,10 @@ export class Publisher extends EventEmitter<PublisherEvents> {
     if (client === null) return;
     if (this.connectedNow) {
       await waitFor(() => this.inflight.size === 0, STOP_DRAIN_MS);
-      await withTimeout(this.options.queue.flushAcks(), STOP_END_MS).catch(() => undefined);
-      await withTimeout(client.publishAsync(this.statusTopic, JSON.stringify({ ...this.options.status(), state: 'offline' }), { qos: 1, retain: true }), STOP_END_MS).catch(() => undefined);
+      await withTimeout(this.options.queue.flushAcks(), STOP_END_MS, stopTimedOut).catch(() => undefined);
+      await withTimeout(client.publishAsync(this.statusTopic, JSON.stringify({ ...this.options.status(), state: 'offline' }), { qos: 1, retain: true }), STOP_END_MS, stopTimedOut).catch(() => undefined);
     }
-    const ended = await withTimeout(client.endAsync(false), STOP_END_MS).then(
+    const ended = await withTimeout(client.endAsync(false), STOP_END_MS, stopTimedOut).then(
       () => true,
       () => false,
     );
@@ -291,18 +294,3 @@ function waitFor(done: () => boolean, timeoutMs: number): Promise<void> {
   });
 }
 
-function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
-  return new Promise<T>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms`)), ms);
-    promise.then(
-      (value) => {
-        clearTimeout(timer);
-        resolve(value);
-      },
-      (err: unknown) => {
-        clearTimeout(timer);
-        reject(err instanceof Error ? err : new Error(String(err)));
-      },
-    );
-  });
-}

@@ -19,6 +19,7 @@ import { Gauge } from 'prom-client';
 import type { Logger } from '../../lib/logger.js';
 import type { GatewayMetrics } from '../metrics.js';
 import { StoreloopError } from '../../lib/errors.js';
+import { withTimeout } from '../../lib/with-timeout.js';
 import { isPermanentWriteFailure } from '../ingest/write-failure.js';
 import { SpoolFullError, type Spool, type SpoolRecord } from '../../lib/spool/spool.js';
 import type { DeadLetter, DeadLetterStore } from './dead-letters.js';
@@ -181,7 +182,7 @@ export class Delivery {
     this.directLines += entry.lines.length;
     const write = this.deps.writer.write(entry.lines);
     try {
-      await withTimeout(write, this.options.directTimeoutMs);
+      await withTimeout(write, this.options.directTimeoutMs, () => new StoreloopError('SL_ERR_INFLUX_TIMEOUT', `InfluxDB did not confirm the write within ${this.options.directTimeoutMs} ms`));
       return 'written';
     } catch (err) {
       if (isPermanentWriteFailure(err)) return this.bisectAndDeadLetter(entry);
@@ -330,18 +331,3 @@ function decode(record: SpoolRecord): SpooledPayload {
   return JSON.parse(record.payload.toString('utf8')) as SpooledPayload;
 }
 
-function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
-  return new Promise<T>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new StoreloopError('SL_ERR_INFLUX_TIMEOUT', `InfluxDB did not confirm the write within ${ms} ms`)), ms);
-    promise.then(
-      (value) => {
-        clearTimeout(timer);
-        resolve(value);
-      },
-      (err: unknown) => {
-        clearTimeout(timer);
-        reject(err);
-      },
-    );
-  });
-}
