@@ -3,7 +3,6 @@
  * store box, so a test can `kill -9` it with a full queue and start it again on the same queue dir and
  * ingress port. The build is private to the test file (test/helpers/private-build.ts).
  */
-import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -13,10 +12,10 @@ import { stringify } from 'yaml';
 import { freePort } from '../../cli/free-port.js';
 import { demoEdgeConfig } from './edge-agent.js';
 import type { PrivateBuild } from './private-build.js';
+import { ChildService } from './child-service.js';
 
 export class EdgeAgentProcess {
-  private child: ChildProcess | undefined;
-  private output = '';
+  private readonly process = new ChildService('edge agent');
 
   private constructor(
     readonly dir: string,
@@ -45,26 +44,16 @@ export class EdgeAgentProcess {
 
   /** Everything the process wrote to stdout and stderr (its pino log). */
   get log(): string {
-    return this.output;
+    return this.process.log;
   }
 
   get pid(): number | undefined {
-    return this.child?.pid;
+    return this.process.pid;
   }
 
   /** Spawns the agent and waits until its ingress answers /healthz. */
-  async start(env: Record<string, string> = {}): Promise<void> {
-    const child = spawn(process.execPath, [this.main, 'edge', '--config', this.configFile], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } });
-    this.child = child;
-    child.stdout?.on('data', (d: Buffer) => (this.output += d.toString()));
-    child.stderr?.on('data', (d: Buffer) => (this.output += d.toString()));
-    for (let i = 0; i < 300; i++) {
-      if (child.exitCode !== null) throw new Error(`edge agent exited with ${child.exitCode}:\n${this.output.slice(-2000)}`);
-      const up = await fetch(`${this.ingressUrl}/healthz`).then((r) => r.ok, () => false);
-      if (up) return;
-      await new Promise((r) => setTimeout(r, 50));
-    }
-    throw new Error(`edge agent did not answer /healthz:\n${this.output.slice(-2000)}`);
+  start(env: Record<string, string> = {}): Promise<void> {
+    return this.process.start([this.main, 'edge', '--config', this.configFile], `${this.ingressUrl}/healthz`, { env, attempts: 300 });
   }
 
   /** GET /v1/status on the ingress: the agent's own view (queue, publisher, clock, config). */
@@ -73,24 +62,13 @@ export class EdgeAgentProcess {
   }
 
   /** SIGKILL: no flush, no goodbye, no offline status; what the ingress acknowledged must survive. */
-  async kill9(): Promise<void> {
-    const child = this.child;
-    if (!child || child.exitCode !== null) return;
-    const exited = new Promise((r) => child.once('exit', r));
-    child.kill('SIGKILL');
-    await exited;
-    this.child = undefined;
+  kill9(): Promise<void> {
+    return this.process.kill9();
   }
 
   /** SIGTERM and the exit code. */
-  async stop(): Promise<number | null> {
-    const child = this.child;
-    if (!child || child.exitCode !== null) return child?.exitCode ?? null;
-    const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
-    child.kill('SIGTERM');
-    const code = await exited;
-    this.child = undefined;
-    return code;
+  stop(): Promise<number | null> {
+    return this.process.stop();
   }
 
   async destroy(): Promise<void> {

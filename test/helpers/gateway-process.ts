@@ -3,7 +3,6 @@
  * test can `kill -9` it and start it again on the same ports and state dir. The build is private to
  * the test file (test/helpers/private-build.ts), so no concurrent `tsc` rewrites it under the child.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -13,6 +12,7 @@ import { stringify } from 'yaml';
 import { freePort } from '../../cli/free-port.js';
 import { DEMO_STORE } from '../../config/index.js';
 
+import { ChildService } from './child-service.js';
 import type { PrivateBuild } from './private-build.js';
 
 export interface GatewayLedger {
@@ -22,8 +22,7 @@ export interface GatewayLedger {
 }
 
 export class GatewayProcess {
-  private child: ChildProcess | undefined;
-  private output = '';
+  private readonly process = new ChildService('gateway');
 
   private constructor(
     readonly dir: string,
@@ -59,43 +58,22 @@ export class GatewayProcess {
   }
 
   get log(): string {
-    return this.output;
+    return this.process.log;
   }
 
   /** Spawns the gateway and waits until its HTTP API answers (not necessarily ready: InfluxDB may be down). */
-  async start(): Promise<void> {
-    const child = spawn(process.execPath, [this.main, 'gateway', '--config', this.configFile], { stdio: ['ignore', 'pipe', 'pipe'] });
-    this.child = child;
-    child.stdout?.on('data', (d: Buffer) => (this.output += d.toString()));
-    child.stderr?.on('data', (d: Buffer) => (this.output += d.toString()));
-    for (let i = 0; i < 200; i++) {
-      if (child.exitCode !== null) throw new Error(`gateway exited with ${child.exitCode}:\n${this.output.slice(-2000)}`);
-      const up = await fetch(`${this.httpUrl}/healthz`).then((r) => r.ok, () => false);
-      if (up) return;
-      await new Promise((r) => setTimeout(r, 50));
-    }
-    throw new Error(`gateway did not answer /healthz:\n${this.output.slice(-2000)}`);
+  start(): Promise<void> {
+    return this.process.start([this.main, 'gateway', '--config', this.configFile], `${this.httpUrl}/healthz`);
   }
 
   /** SIGKILL: no flush, no goodbye; what was acknowledged must survive. */
-  async kill9(): Promise<void> {
-    const child = this.child;
-    if (!child || child.exitCode !== null) return;
-    const exited = new Promise((r) => child.once('exit', r));
-    child.kill('SIGKILL');
-    await exited;
-    this.child = undefined;
+  kill9(): Promise<void> {
+    return this.process.kill9();
   }
 
   /** SIGTERM and the exit code. */
-  async stop(): Promise<number | null> {
-    const child = this.child;
-    if (!child || child.exitCode !== null) return child?.exitCode ?? null;
-    const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
-    child.kill('SIGTERM');
-    const code = await exited;
-    this.child = undefined;
-    return code;
+  stop(): Promise<number | null> {
+    return this.process.stop();
   }
 
   async ledger(): Promise<GatewayLedger> {
