@@ -21,6 +21,7 @@ import type { Logger } from '../logger.js';
 import { INITIAL_CHECKPOINT, readCheckpoint, writeCheckpoint } from './checkpoint.js';
 import { SyncCounter } from './durable-fs.js';
 import { MAX_PAYLOAD_BYTES, RECORD_HEADER_BYTES, encodeHeader, recordBytes } from './record-codec.js';
+import { planRead } from './read-plan.js';
 import { ensureDir, recoverSegments } from './recovery.js';
 import type { Segment } from './segment.js';
 import { readRecords } from './segment-reader.js';
@@ -70,13 +71,6 @@ export interface SpoolRecoveryReport {
 }
 
 type SpoolState = 'new' | 'opening' | 'open' | 'closing' | 'closed';
-
-/** Records [from, to) of one segment, contiguous on disk. */
-interface ReadRun {
-  segment: Segment;
-  from: number;
-  to: number;
-}
 
 interface QueuedAppend {
   records: EncodedRecord[];
@@ -156,7 +150,7 @@ export class Spool {
     if (!Number.isSafeInteger(fromSeq) || !Number.isSafeInteger(maxRecords) || !Number.isSafeInteger(maxBytes)) {
       throw new RangeError(`spool read expects integers, got fromSeq ${fromSeq}, maxRecords ${maxRecords}, maxBytes ${maxBytes}`);
     }
-    const runs = this.locate(Math.max(fromSeq, this.ackedUpto + 1), maxRecords, maxBytes);
+    const runs = planRead(this.segments, Math.max(fromSeq, this.ackedUpto + 1), maxRecords, maxBytes);
     const records: SpoolRecord[] = [];
     for (const run of runs) records.push(...(await readRecords(run.segment, run.from, run.to)));
     return records;
@@ -352,39 +346,6 @@ export class Spool {
     this.segments = this.segments.filter((each) => each !== segment);
   }
 
-  /** Runs of pending records to read: [from, to) indexes per segment. */
-  private locate(startSeq: number, maxRecords: number, maxBytes: number): ReadRun[] {
-    const runs: ReadRun[] = [];
-    let records = 0;
-    let bytes = 0;
-    for (let s = this.segmentIndexFor(startSeq); s < this.segments.length && records < maxRecords; s += 1) {
-      const segment = this.segments[s] as Segment; // s < length
-      const from = segment.indexOfPending(startSeq);
-      let to = from;
-      while (to < segment.count && records < maxRecords) {
-        const payloadBytes = segment.endAt(to) - segment.offsetAt(to) - RECORD_HEADER_BYTES;
-        if (records > 0 && bytes + payloadBytes > maxBytes) return pushRun(runs, segment, from, to);
-        bytes += payloadBytes;
-        records += 1;
-        to += 1;
-      }
-      pushRun(runs, segment, from, to);
-    }
-    return runs;
-  }
-
-  /** Index of the last segment whose first seq is <= seq (0 if none). */
-  private segmentIndexFor(seq: number): number {
-    let low = 0;
-    let high = this.segments.length;
-    while (low < high) {
-      const mid = (low + high) >>> 1;
-      if ((this.segments[mid] as Segment).firstSeq <= seq) low = mid + 1; // mid < length
-      else high = mid;
-    }
-    return Math.max(0, low - 1);
-  }
-
   private firstPendingSegment(): Segment | undefined {
     return this.segments.find((segment) => !segment.isFullyAcked);
   }
@@ -407,11 +368,6 @@ export class Spool {
       throw new SpoolStateError(`spool is ${this.state}: cannot ${operation}`, { context: { dir: this.options.dir, state: this.state, operation } });
     }
   }
-}
-
-function pushRun(runs: ReadRun[], segment: Segment, from: number, to: number): ReadRun[] {
-  if (to > from) runs.push({ segment, from, to });
-  return runs;
 }
 
 function assertPositiveInteger(name: string, value: number): void {
