@@ -17,7 +17,7 @@ describe('config', () => {
   it('accepts the documented example file (config/example.yaml)', () => {
     const config = loadConfig(join(import.meta.dirname, 'example.yaml'), {});
     expect(config.stores.length).toBeGreaterThan(0);
-    expect(config.spool.quotaBytes).toBe(1024 ** 3);
+    expect(config.eventLog.quotaBytes).toBe(1024 ** 3);
   });
 
   it('runs the built-in demo store with defaults when there is no file', () => {

@@ -42,7 +42,7 @@ export const ENV_OVERRIDES: ReadonlyArray<readonly [string, readonly string[], '
   ['STORELOOP_INFLUX_TOKEN', ['influx', 'token'], 'string'],
   ['STORELOOP_LOG_LEVEL', ['log', 'level'], 'string'],
   ['STORELOOP_STATE_DIR', ['state', 'dir'], 'string'],
-  ['STORELOOP_SPOOL_QUOTA_BYTES', ['spool', 'quotaBytes'], 'int'],
+  ['STORELOOP_LOG_QUOTA_BYTES', ['eventLog', 'quotaBytes'], 'int'],
   ['STORELOOP_ACK_MODE', ['mqtt', 'ackMode'], 'string'],
 ];
 

@@ -87,7 +87,7 @@ export const ConfigSchema = z.strictObject({
       topicPrefix: z.string().regex(/^[A-Za-z0-9_-]+(\/[A-Za-z0-9_-]+)*$/).default(DEFAULT_TOPIC_PREFIX),
       maxPayloadBytes: z.number().int().min(64).max(16 * 1024 * 1024).default(256 * 1024),
       /**
-       * `durable`: a QoS 1 PUBACK waits until the points are in InfluxDB or fsynced to the spool.
+       * `durable`: a QoS 1 PUBACK waits until the message is appended to the event log and fsynced.
        * `immediate`: acknowledge at once (loses data on a crash); only for the benchmark's reference run.
        */
       ackMode: z.enum(['durable', 'immediate']).default('durable'),
@@ -100,29 +100,35 @@ export const ConfigSchema = z.strictObject({
     .prefault({}),
   http: z.strictObject({ host: z.string().default('0.0.0.0'), port: PortSchema.default(8080) }).prefault({}),
   influx: InfluxSchema.prefault({}),
-  /** The gateway's state dir: the outage spool, dead letters and broker state live under it. */
+  /** The gateway's state dir: the event log, sink checkpoints, message index, identity vault, dead letters and broker state live under it. */
   state: z.strictObject({ dir: z.string().min(1).default('.storeloop/state') }).prefault({}),
-  spool: z
+  /** The event log every accepted message is appended to before its PUBACK (docs/ARCHITECTURE.md). */
+  eventLog: z
     .strictObject({
-      /** Bytes the outage spool may hold on disk; when full, QoS 1 is no longer acknowledged. */
+      /** Bytes the log may hold on disk; when records InfluxDB has not written fill it, QoS 1 is no longer acknowledged. */
       quotaBytes: z.number().int().min(4096).default(1024 ** 3),
-      segmentBytes: z.number().int().min(4096).default(64 * 1024 ** 2),
+      /** Size of one segment file; retention drops whole segments, so smaller segments free disk sooner. */
+      segmentBytes: z.number().int().min(4096).default(16 * 1024 ** 2),
+      /** How long records every sink has consumed are kept for `storeloop replay`, while the quota allows. */
+      replayRetentionSeconds: z.number().int().min(0).default(24 * 3600),
+      /** How long a QoS 1 publish waits for room when the log is full, before the client is disconnected. */
+      backpressureHoldMs: z.number().int().min(0).default(5000),
     })
     .prefault({}),
-  delivery: z
+  sinks: z
     .strictObject({
-      /** A direct InfluxDB write not confirmed within this long goes to the spool instead. */
-      directTimeoutMs: z.number().int().min(50).default(2000),
-      /** Lines in flight to InfluxDB at most; beyond, new points go to the spool. */
-      maxDirectLines: z.number().int().min(1).default(200_000),
-      /** How often InfluxDB is pinged while spooling. */
-      probeIntervalMs: z.number().int().min(50).default(1000),
-      /** Spool records per drain batch. */
-      drainBatchRecords: z.number().int().min(1).default(500),
-      /** Upper bound of the drain rate, so a backlog never starves live traffic. */
-      drainLinesPerSecond: z.number().int().min(1).default(100_000),
-      /** How long a QoS 1 publish is held for room when InfluxDB is down and the spool full, before the client is disconnected. */
-      backpressureHoldMs: z.number().int().min(0).default(5000),
+      /** The InfluxDB sink: holds back ingest (the log keeps what it has not written). */
+      influx: z
+        .strictObject({
+          /** Log records per batch handed to the InfluxDB writer. */
+          batchRecords: z.number().int().min(1).max(100_000).default(2000),
+          /** First and longest wait before a failed batch is retried (exponential backoff with jitter). */
+          retryMinMs: z.number().int().min(1).default(100),
+          retryMaxMs: z.number().int().min(1).default(10_000),
+          /** How often the sink's checkpoint is made durable while it writes. */
+          checkpointIntervalMs: z.number().int().min(0).default(200),
+        })
+        .prefault({}),
     })
     .prefault({}),
   ingest: z
@@ -131,8 +137,8 @@ export const ConfigSchema = z.strictObject({
       maxPastSeconds: z.number().int().min(1).default(7 * 24 * 3600),
       /** Newest accepted event time, in seconds after now (clock skew of store boxes). */
       maxFutureSeconds: z.number().int().min(0).default(300),
-      /** Message ids remembered per gateway to recognise redeliveries. */
-      dedupEntries: z.number().int().min(0).default(200000),
+      /** How long (receive time) message ids are remembered to recognise resends, across restarts. */
+      dedupWindowSeconds: z.number().int().min(0).default(24 * 3600),
       /** Rejected messages kept for GET /api/v1/rejections. */
       rejectionsKept: z.number().int().min(1).max(10000).default(200),
     })

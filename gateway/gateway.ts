@@ -1,6 +1,7 @@
 /**
- * The gateway's composition root: builds the InfluxDB writer, the ingest pipeline, the MQTT broker
- * and the HTTP API from one validated config, starts them in order and stops them in reverse.
+ * The gateway's composition root: builds the event log, the message index, the identity vault, the
+ * ingest pipeline, the sinks (InfluxDB), the MQTT broker and the HTTP API from one validated config,
+ * starts them in order and stops them in reverse.
  */
 import { join } from 'node:path';
 
@@ -16,10 +17,16 @@ import { RejectionLog } from './ingest/rejection.js';
 import { StoreDirectory } from './ingest/store-directory.js';
 import { InfluxWriter } from './influx/influx-writer.js';
 import { LiveState } from './live/live-state.js';
-import { DeadLetterStore } from './delivery/dead-letters.js';
-import { Delivery } from './delivery/delivery.js';
-import { Ledger } from './delivery/ledger.js';
-import { Spool } from '../lib/spool/spool.js';
+import { CustomerTokenVault } from './identity/customer-tokens.js';
+import { Ledger } from './ingest/ledger.js';
+import { EventLog } from './log/event-log.js';
+import { registerLogMetrics } from './log/log-metrics.js';
+import { MessageIndex } from './log/message-index.js';
+import { DeadLetterStore } from './sinks/dead-letters.js';
+import { InfluxSink } from './sinks/influx/influx-sink.js';
+import type { Sink } from './sinks/sink.js';
+import { DEFAULT_SINK_RUNNER_OPTIONS, type SinkRunnerOptions } from './sinks/sink-runner.js';
+import { SinkSet } from './sinks/sink-set.js';
 import type { Logger } from '../lib/logger.js';
 import { GatewayMetrics } from './metrics.js';
 import { STORELOOP_VERSION } from './version.js';
@@ -36,7 +43,13 @@ export interface GatewayUrls {
 export interface GatewayOptions {
   log: Logger;
   metrics?: GatewayMetrics;
+  /** Sinks attached beside InfluxDB (the experience engine and CRM forwarders plug in here). */
+  extraSinks?: Array<{ sink: Sink; options?: Partial<SinkRunnerOptions> }>;
 }
+
+const INDEX_FLUSH_INTERVAL_MS = 100;
+const INDEX_PRUNE_INTERVAL_MS = 60_000;
+const INDEX_REPLAY_BATCH = 5_000;
 
 export class Gateway {
   readonly metrics: GatewayMetrics;
@@ -46,9 +59,14 @@ export class Gateway {
   readonly pipeline: IngestPipeline;
   readonly ledger: Ledger;
   readonly deadLetters: DeadLetterStore;
-  readonly spool: Spool;
-  readonly delivery: Delivery;
+  readonly eventLog: EventLog;
+  readonly index: MessageIndex;
+  readonly customerTokens: CustomerTokenVault;
+  readonly sinks: SinkSet;
   private readonly writer: InfluxWriter;
+  private readonly extraSinks: NonNullable<GatewayOptions['extraSinks']>;
+  private indexTimer: NodeJS.Timeout | undefined;
+  private lastPruneAt = 0;
   private readonly broker: MqttBroker;
   private http: FastifyInstance | undefined;
   private readonly log: Logger;
@@ -65,15 +83,26 @@ export class Gateway {
     this.writer = new InfluxWriter(config.influx, { log: this.log, metrics: this.metrics });
     this.ledger = new Ledger(this.metrics.registry);
     this.deadLetters = new DeadLetterStore(join(config.state.dir, 'dead-letters.jsonl'));
-    this.spool = new Spool({ dir: join(config.state.dir, 'spool'), quotaBytes: config.spool.quotaBytes, segmentBytes: config.spool.segmentBytes, log: this.log.child({ module: 'spool' }) });
-    this.delivery = new Delivery(
-      { writer: this.writer, spool: this.spool, ledger: this.ledger, deadLetters: this.deadLetters, metrics: this.metrics, log: this.log },
-      config.delivery,
-    );
+    const logDir = join(config.state.dir, 'log');
+    this.eventLog = new EventLog({
+      dir: logDir,
+      quotaBytes: config.eventLog.quotaBytes,
+      segmentBytes: config.eventLog.segmentBytes,
+      replayRetentionMs: config.eventLog.replayRetentionSeconds * 1000,
+      backpressureHoldMs: config.eventLog.backpressureHoldMs,
+      log: this.log,
+    });
+    registerLogMetrics(this.eventLog, this.metrics.registry);
+    this.index = new MessageIndex({ file: join(config.state.dir, 'message-index.sqlite'), dedupWindowMs: config.ingest.dedupWindowSeconds * 1000, log: this.log });
+    this.customerTokens = new CustomerTokenVault(join(config.state.dir, 'identity.sqlite'));
+    this.sinks = new SinkSet(this.eventLog, { checkpointDir: join(logDir, 'sinks'), log: this.log.child({ module: 'sinks' }), registry: this.metrics.registry });
+    this.extraSinks = options.extraSinks ?? [];
     this.pipeline = new IngestPipeline({
       config,
       directory: this.directory,
-      sink: this.delivery,
+      eventLog: this.eventLog,
+      index: this.index,
+      customerTokens: this.customerTokens,
       ledger: this.ledger,
       metrics: this.metrics,
       log: this.log.child({ module: 'ingest' }),
@@ -94,7 +123,18 @@ export class Gateway {
   async start(): Promise<void> {
     await this.writer.start();
     await this.deadLetters.open();
-    await this.delivery.start();
+    await this.eventLog.open();
+    this.customerTokens.open();
+    await this.openIndex();
+    const influx = this.config.sinks.influx;
+    await this.sinks.attach(new InfluxSink({ writer: this.writer, deadLetters: this.deadLetters, metrics: this.metrics, log: this.log }), {
+      ...DEFAULT_SINK_RUNNER_OPTIONS,
+      batchRecords: influx.batchRecords,
+      retryMinMs: influx.retryMinMs,
+      retryMaxMs: influx.retryMaxMs,
+      checkpointIntervalMs: influx.checkpointIntervalMs,
+    });
+    for (const extra of this.extraSinks) await this.sinks.attach(extra.sink, { ...DEFAULT_SINK_RUNNER_OPTIONS, ...extra.options });
     this.http = await buildHttpServer(
       {
         config: this.config,
@@ -105,7 +145,8 @@ export class Gateway {
         version: STORELOOP_VERSION,
         ledger: this.ledger,
         deadLetters: this.deadLetters,
-        delivery: this.delivery,
+        eventLog: this.eventLog,
+        sinks: this.sinks,
         readiness: [
           { name: 'broker', check: () => this.broker.isListening },
           { name: 'influx', check: () => this.writer.ping() },
@@ -119,14 +160,54 @@ export class Gateway {
   }
 
   /**
-   * Stops accepting MQTT and HTTP, lets held publishes settle, flushes the writer and closes the
-   * spool; what is spooled stays for the next start. Bounded by the writer's stop timeout.
+   * Opens the message index and brings it up to the log: the records appended after the seq it
+   * covers on disk are taken in (mids, event slots). It then holds back the log's retention until it
+   * has persisted what it takes in.
+   */
+  private async openIndex(): Promise<void> {
+    const covered = this.index.open();
+    let next = Math.max(covered + 1, this.eventLog.firstSeq() ?? covered + 1);
+    let replayed = 0;
+    for (;;) {
+      const records = await this.eventLog.read(next, INDEX_REPLAY_BATCH, 32 * 1024 * 1024);
+      if (records.length === 0) break;
+      for (const record of records) this.index.committed(record);
+      replayed += records.length;
+      next = (records[records.length - 1]?.seq ?? next) + 1;
+    }
+    this.index.flush();
+    if (replayed > 0) this.log.info({ records: replayed, coveredSeq: this.index.durableSeq }, 'message index: took in the log records it had not persisted');
+    this.eventLog.addConsumer({ name: 'message-index', holdsBackIngest: true, durablePosition: () => this.index.durableSeq });
+    this.indexTimer = setInterval(() => this.maintainIndex(), INDEX_FLUSH_INTERVAL_MS);
+    this.indexTimer.unref();
+  }
+
+  private maintainIndex(): void {
+    try {
+      this.index.flush();
+      if (Date.now() - this.lastPruneAt > INDEX_PRUNE_INTERVAL_MS) {
+        this.lastPruneAt = Date.now();
+        this.index.prune();
+      }
+    } catch (err) {
+      this.log.error({ err }, 'message index: flush failed (retried; the log keeps the records until it succeeds)');
+    }
+  }
+
+  /**
+   * Stops accepting MQTT and HTTP (held publishes settle), stops the sinks (checkpoints made durable),
+   * flushes the writer, persists the index and closes the log. What a sink has not consumed stays in
+   * the log for the next start. Bounded by the writer's stop timeout.
    */
   async stop(): Promise<void> {
     await this.broker.stop();
     await this.http?.close();
+    await this.sinks.stop();
     await this.writer.stop();
-    await this.delivery.stop();
+    if (this.indexTimer) clearInterval(this.indexTimer);
+    await this.eventLog.close();
+    this.index.close();
+    this.customerTokens.close();
     await this.deadLetters.close();
     this.log.info('gateway stopped');
   }

@@ -2,13 +2,14 @@
  * The broker's publish policy: every PUBLISH goes through the ingest pipeline before aedes answers it.
  *
  * aedes runs `authorizePublish` before it writes the QoS 1 PUBACK (lib/handlers/publish.js), so a QoS 1
- * message is acknowledged only once its points are durable: in InfluxDB (2xx) or fsynced to the spool.
+ * message is acknowledged only once it is durable: appended to the event log and fsynced. InfluxDB and
+ * every other sink consume the log afterwards, at their own pace, so they never change PUBACK latency.
  * An error passed to the callback disconnects the client [MQTT-3.3.5-2], and a device disconnected
  * before its PUBACK resends the same message forever, so a rejected message is acknowledged and
  * dropped (and counted), never answered with a disconnect.
  *
- * Backpressure: MQTT 3.1.1 has no negative acknowledgement. When InfluxDB is down and the spool is
- * full, the delivery holds the publish for up to delivery.backpressureHoldMs waiting for room; then
+ * Backpressure: MQTT 3.1.1 has no negative acknowledgement. When the log's quota is full of records
+ * InfluxDB has not consumed, the append holds the publish for up to eventLog.backpressureHoldMs; then
  * the client is disconnected without PUBACK, with the reason logged, and resends later. The hold is
  * short on purpose: aedes stops reading a client's socket while one of its publishes is held, so its
  * PINGREQs go unanswered, and a hold past 1.5 × keepalive would make the client drop and reconnect in
@@ -32,7 +33,7 @@ function dropPacket(packet: Packet): void {
 }
 
 export interface AuthorizePublishOptions {
-  /** `immediate` acknowledges before the points are durable (benchmark reference only). */
+  /** `immediate` acknowledges before the message is durable (benchmark reference only). */
   ackMode: 'durable' | 'immediate';
 }
 
@@ -54,11 +55,11 @@ export function createAuthorizePublish(pipeline: IngestPipeline, log: Logger, op
     if (outcome.status === 'duplicate') dropPacket(packet);
     else packet.payload = outcome.forwardPayload;
     if (packet.qos === 0 || options.ackMode === 'immediate') {
-      outcome.written.catch(() => undefined); // settled in the ledger by the pipeline
+      outcome.logged.catch(() => undefined); // settled in the ledger by the pipeline
       callback(null);
       return;
     }
-    outcome.written.then(
+    outcome.logged.then(
       () => callback(null),
       (err: unknown) => {
         const now = Date.now();

@@ -4,9 +4,10 @@ import type { RejectionLog } from '../ingest/rejection.js';
 import type { StoreDirectory } from '../ingest/store-directory.js';
 import type { LiveState } from '../live/live-state.js';
 import type { GatewayMetrics } from '../metrics.js';
-import type { DeadLetterStore } from '../delivery/dead-letters.js';
-import type { DeliveryStatus } from '../delivery/delivery.js';
-import type { Ledger } from '../delivery/ledger.js';
+import type { Ledger } from '../ingest/ledger.js';
+import type { EventLogStatus } from '../log/event-log.js';
+import type { DeadLetterStore } from '../sinks/dead-letters.js';
+import type { SinkSet } from '../sinks/sink-set.js';
 
 export interface ReadinessCheck {
   name: string;
@@ -22,6 +23,7 @@ export interface HttpDeps {
   readiness: ReadinessCheck[];
   ledger: Ledger;
   deadLetters: DeadLetterStore;
-  delivery: { status(): DeliveryStatus };
+  eventLog: { status(): EventLogStatus };
+  sinks: Pick<SinkSet, 'status' | 'detach' | 'replay'>;
   version: string;
 }

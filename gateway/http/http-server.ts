@@ -9,7 +9,7 @@ import { jsonSchemaTransform, serializerCompiler, validatorCompiler, type ZodTyp
 
 import type { Logger } from '../../lib/logger.js';
 import type { HttpDeps } from './deps.js';
-import { deliveryRoutes } from './delivery-routes.js';
+import { logRoutes } from './log-routes.js';
 import { healthRoutes } from './health-routes.js';
 import { liveRoutes } from './live-routes.js';
 import { metricsRoutes } from './metrics-routes.js';
@@ -51,6 +51,6 @@ export async function buildHttpServer(deps: HttpDeps, log: Logger): Promise<Fast
   await app.register(storeRoutes, { deps });
   await app.register(rejectionRoutes, { deps });
   await app.register(liveRoutes, { deps });
-  await app.register(deliveryRoutes, { deps });
+  await app.register(logRoutes, { deps });
   return app;
 }

@@ -1,8 +1,11 @@
 /**
- * The ingest pipeline: topic → size → store layout → JSON → schema → time window → dedup →
- * points → sink. Each step is a pure function elsewhere; this module orders them, counts every
- * outcome and records rejections. It never throws on bad input.
+ * The ingest pipeline: topic → size → store layout → JSON → schema → time window → dedup → event
+ * slot → event log. Each step is a pure function elsewhere; this module orders them, counts every
+ * outcome and records rejections. It never throws on bad input. What it accepts is appended to the
+ * event log; sinks (InfluxDB, later the experience engine and the CRM) take it from there.
  */
+import { createHash } from 'node:crypto';
+
 import {
   AgentConfigMessageSchema,
   CONFIG_LEVEL,
@@ -20,18 +23,22 @@ import type { Config } from '../../config/index.js';
 import type { Logger } from '../../lib/logger.js';
 import { UNKNOWN_LABEL, type GatewayMetrics } from '../metrics.js';
 import type { LiveState } from '../live/live-state.js';
-import { DedupIndex } from './dedup.js';
-import { normaliseMessage, type NormalisedPoint } from './normalise.js';
 import { payloadExcerpt, RejectionLog, type Rejection, type RejectionReason } from './rejection.js';
 import { isRejection, type ResolvedSource, type StoreDirectory } from './store-directory.js';
 import { RateLimitedLog } from '../../lib/rate-limited-log.js';
-import { isPermanentWriteFailure } from './write-failure.js';
-import { BackpressureError, type DeliveryResult } from '../delivery/delivery.js';
-import type { Ledger } from '../delivery/ledger.js';
+import type { Ledger } from './ledger.js';
+import { LogFullError } from '../log/event-log.js';
+import { itemCount, LOG_RECORD_VERSION, type LogEntry, type LoggedMessage } from '../log/log-record.js';
+import { midKey, type MessageIndex } from '../log/message-index.js';
 
-/** Where points go: resolves once InfluxDB or the spool holds every line durably (gateway/delivery). */
-export interface PointSink {
-  deliver(entry: { store: string; kind: string; lines: string[]; bestEffort: boolean }): Promise<DeliveryResult>;
+/** Where accepted messages go: resolves with the log seq once the append is fsynced (gateway/log). */
+export interface AcceptedLog {
+  append(entry: LogEntry, options: { bestEffort?: boolean }): Promise<number>;
+}
+
+/** Replaces a CRM customer id with its opaque token (gateway/identity). */
+export interface CustomerTokens {
+  tokenFor(customer: string): string;
 }
 
 export interface IncomingMessage {
@@ -49,13 +56,15 @@ export type IngestOutcome =
       status: 'accepted';
       storeId: string;
       kind: MessageKind;
-      points: number;
+      items: number;
       itemRejections: ItemRejection[];
-      written: Promise<DeliveryResult>;
+      /** Resolves with the log seq once the message is durable in the event log. */
+      logged: Promise<number>;
       /** What MQTT subscribers receive instead of the raw bytes: the validated message, without the CRM customer id. */
       forwardPayload: Buffer;
     }
-  | { status: 'duplicate'; storeId: string; kind: MessageKind; written: Promise<DeliveryResult> }
+  /** A resend of an accepted mid: `logged` resolves once the first copy is durable. */
+  | { status: 'duplicate'; storeId: string; kind: MessageKind; logged: Promise<number> }
   | { status: 'rejected'; rejection: Rejection }
   /** A control message (an agent's remote config): checked and passed on to subscribers, not stored. */
   | { status: 'forwarded'; storeId: string };
@@ -63,7 +72,9 @@ export type IngestOutcome =
 export interface IngestDeps {
   config: Config;
   directory: StoreDirectory;
-  sink: PointSink;
+  eventLog: AcceptedLog;
+  index: MessageIndex;
+  customerTokens: CustomerTokens;
   metrics: GatewayMetrics;
   log: Logger;
   rejections: RejectionLog;
@@ -85,17 +96,15 @@ function forwardPayload(message: MessageByKind[MessageKind], eventTimeMs: number
 const DEVICE_EVENT_SOURCES: Record<string, string | null> = { people_count: 'people_counter', shelf: 'smart_shelf', environment: null };
 
 export class IngestPipeline {
-  private readonly dedup: DedupIndex;
   private readonly prefix: string;
   private readonly rejectionLog: RateLimitedLog;
 
   constructor(private readonly deps: IngestDeps) {
-    this.dedup = new DedupIndex(deps.config.ingest.dedupEntries);
     this.prefix = deps.config.mqtt.topicPrefix;
     this.rejectionLog = new RateLimitedLog(deps.log, 10_000);
   }
 
-  /** Validates and normalises one MQTT message and hands its points to the sink. */
+  /** Validates one MQTT message and appends it to the event log. */
   handle(msg: IncomingMessage): IngestOutcome {
     const control = parseConfigTopic(this.prefix, msg.topic);
     if (control) return this.handleConfig(msg, control.storeId, control.agentId);
@@ -129,25 +138,75 @@ export class IngestPipeline {
     const window = this.checkWindow(eventTimeMs, msg.receivedAt);
     if (window) return this.reject(msg, storeLabel, kind, window);
 
-    const dedupKey = message.mid !== undefined ? DedupIndex.key(storeId, kind, sourceId, message.mid) : undefined;
-    const first = dedupKey ? this.dedup.get(dedupKey) : undefined;
-    if (first) {
+    // without a mid, the payload bytes stand in for it: a resend of the same bytes is the same message
+    const payloadHash = message.mid === undefined ? `#sha1:${createHash('sha1').update(msg.payload).digest('base64url')}` : undefined;
+    const dedupKey = midKey(storeId, kind, sourceId, message.mid ?? (payloadHash as string));
+    const first = this.deps.index.find(dedupKey);
+    if (first !== undefined) {
       metrics.messagesDuplicate.inc({ store: storeId, kind });
       ledger.move(storeId, kind, 'held', 'duplicate');
-      return { status: 'duplicate', storeId, kind, written: first };
+      return { status: 'duplicate', storeId, kind, logged: Promise.resolve(first) };
     }
 
-    const points = normaliseMessage({ kind, message, source, eventTimeMs, identity: message.mid ?? msg.payload });
     metrics.messagesAccepted.inc({ store: storeId, kind });
     if (itemRejections.length > 0) {
       metrics.itemsRejected.inc({ store: storeId, kind }, itemRejections.length);
       this.record(msg, storeId, kind, { reason: 'items_invalid', detail: `${itemRejections.length} item(s) rejected, the others kept: ${itemRejections.map((r) => r.detail).join('; ').slice(0, 300)}` });
     }
-    const written = this.writePoints(points, msg, storeId, kind);
-    this.settleInLedger(written, storeId, kind, msg.qos);
-    if (dedupKey) this.dedup.remember(dedupKey, written);
-    this.deps.live?.recordAccepted(source, kind, message, eventTimeMs);
-    return { status: 'accepted', storeId, kind, points: points.length, itemRejections, written, forwardPayload: forwardPayload(message, eventTimeMs) };
+    const items = itemCount(kind, message);
+    const logged = this.append(kind, message, source, eventTimeMs, msg, { key: dedupKey, payloadHash }, items);
+    return { status: 'accepted', storeId, kind, items, itemRejections, logged, forwardPayload: forwardPayload(message, eventTimeMs) };
+  }
+
+  /** Builds the log entry (customer id → token, a unique event slot) and appends it; settles the ledger. */
+  private append(kind: MessageKind, message: MessageByKind[MessageKind], source: ResolvedSource, eventTimeMs: number, msg: IncomingMessage, dedup: { key: string; payloadHash: string | undefined }, items: number): Promise<number> {
+    const { index, ledger, live } = this.deps;
+    const storeId = source.storeId;
+    let entry: LogEntry;
+    try {
+      entry = {
+        v: LOG_RECORD_VERSION,
+        kind,
+        source,
+        eventTime: eventTimeMs,
+        receivedAt: msg.receivedAt,
+        mid: message.mid ?? null,
+        ...(dedup.payloadHash === undefined ? {} : { payloadHash: dedup.payloadHash }),
+        qos: msg.qos === 0 ? 0 : 1,
+        slot: index.allocateSlot(storeId, kind, source.sourceId, eventTimeMs, items),
+        message: this.loggedMessage(kind, message),
+      } as LogEntry;
+    } catch (err) {
+      // the identity vault could not store a token: not acknowledged, the publisher resends
+      ledger.move(storeId, kind, 'held', 'rejected', 'internal_error');
+      this.deps.log.error({ err, store: storeId, kind }, 'message could not be logged');
+      return Promise.reject(err instanceof Error ? err : new Error(String(err)));
+    }
+    const logged = this.deps.eventLog.append(entry, { bestEffort: msg.qos === 0 });
+    index.track(dedup.key, logged);
+    logged.then(
+      (seq) => {
+        index.committed({ ...entry, seq }, dedup.key);
+        ledger.move(storeId, kind, 'held', 'logged');
+        live?.recordAccepted(source, kind, message, eventTimeMs);
+      },
+      (err: unknown) => {
+        const reason = err instanceof LogFullError ? String(err.context.reason) : 'log_write_failed';
+        if (reason === 'backpressure') this.deps.metrics.backpressure.inc();
+        if (reason === 'shed' || (msg.qos === 0 && reason === 'backpressure')) ledger.move(storeId, kind, 'held', 'shed');
+        else ledger.move(storeId, kind, 'held', 'rejected', reason === 'backpressure' || reason === 'stopping' ? 'backpressure' : reason);
+        this.deps.metrics.messagesShedOrRefused.inc({ store: storeId, kind, reason: msg.qos === 0 ? 'shed' : reason });
+      },
+    );
+    return logged;
+  }
+
+  /** The message as it enters the log: a touchpoint's CRM customer id becomes its opaque token. */
+  private loggedMessage(kind: MessageKind, message: MessageByKind[MessageKind]): LoggedMessage<MessageKind> {
+    if (kind !== 'touchpoint') return message as LoggedMessage<MessageKind>;
+    const { customer, ...rest } = message as MessageByKind['touchpoint'];
+    if (customer === undefined) return rest;
+    return { ...rest, customerToken: this.deps.customerTokens.tokenFor(customer) };
   }
 
   /** An agent's remote config: the agent must exist; the payload must be a JSON object (the agent validates the rest). */
@@ -177,37 +236,6 @@ export class IngestPipeline {
     if (!parsed.success) return reject({ reason: 'schema_invalid', detail: formatZodError(parsed.error) });
     ledger.move(storeId, CONFIG_LEVEL, 'held', 'forwarded');
     return { status: 'forwarded', storeId };
-  }
-
-  /** Moves the message out of `held` once its delivery settles. */
-  private settleInLedger(written: Promise<DeliveryResult>, storeId: string, kind: MessageKind, qos: number): void {
-    written.then(
-      (result) => this.deps.ledger.move(storeId, kind, 'held', result),
-      (err: unknown) => {
-        if (err instanceof BackpressureError) {
-          // QoS 0 is dropped (shed); QoS 1 is not acknowledged, so the publisher keeps it and resends
-          if (qos === 0) this.deps.ledger.move(storeId, kind, 'held', 'shed');
-          else this.deps.ledger.move(storeId, kind, 'held', 'rejected', 'backpressure');
-          this.deps.metrics.messagesShedOrRefused.inc({ store: storeId, kind, reason: qos === 0 ? 'shed' : 'backpressure' });
-        } else {
-          this.deps.ledger.move(storeId, kind, 'held', 'rejected', 'write_failed');
-        }
-      },
-    );
-  }
-
-  private writePoints(points: NormalisedPoint[], msg: IncomingMessage, storeId: string, kind: MessageKind): Promise<DeliveryResult> {
-    if (points.length === 0) return Promise.resolve('written');
-    for (const p of points) this.deps.metrics.pointsQueued.inc({ measurement: p.measurement });
-    const written = this.deps.sink.deliver({ store: storeId, kind, lines: points.map((p) => p.line), bestEffort: msg.qos === 0 });
-    written.catch((err: unknown) => {
-      // a transient failure is not a rejection: the broker disconnects the client, which redelivers
-      if (!isPermanentWriteFailure(err)) return;
-      const status = (err as { context?: { status?: unknown } }).context?.status;
-      this.deps.metrics.messagesRejected.inc({ store: storeId, kind, reason: 'write_rejected' });
-      this.record(msg, storeId, kind, { reason: 'write_rejected', detail: `InfluxDB: ${String((err as Error).message).slice(0, 200)}${status ? ` (HTTP ${String(status)})` : ''}` });
-    });
-    return written;
   }
 
   private eventTime(kind: MessageKind, message: MessageByKind[MessageKind], receivedAt: number): number {

@@ -1,5 +1,6 @@
 /** The few fsync-ordered file operations the spool needs, each counting the syncs it issues. */
-import { open, type FileHandle } from 'node:fs/promises';
+import { open, rename, type FileHandle } from 'node:fs/promises';
+import { join } from 'node:path';
 
 /** Counts fsync/fdatasync calls, so stats can show how well group commit batches. */
 export class SyncCounter {
@@ -67,4 +68,21 @@ function dropWritten(buffers: Buffer[], written: number): Buffer[] {
   const first = rest[0];
   if (first !== undefined && skip > 0) rest[0] = first.subarray(skip);
   return rest;
+}
+
+/**
+ * Replaces `dir/name` atomically and durably: write `name.tmp`, fsync it, rename it over `name`,
+ * fsync `dir`. A crash leaves the old or the new content, never a mix (a leftover `.tmp` is junk).
+ */
+export async function replaceFileDurably(dir: string, name: string, content: string, counter: SyncCounter): Promise<void> {
+  const tempPath = join(dir, `${name}.tmp`);
+  const handle = await open(tempPath, 'w');
+  try {
+    await handle.writeFile(content);
+    await syncFile(handle, counter);
+  } finally {
+    await handle.close();
+  }
+  await rename(tempPath, join(dir, name));
+  await syncDir(dir, counter);
 }

@@ -175,6 +175,56 @@ export class Spool {
     return segment === undefined ? null : segment.seqAt(segment.firstPending);
   }
 
+  /** Seq of the newest durable record, or null when the spool holds none (all acked or empty). */
+  lastSeq(): number | null {
+    const last = this.lastDurableSeq();
+    return last > this.ackedUpto ? last : null;
+  }
+
+  /**
+   * Pending records with seq > `afterSeq`: how many, their bytes (headers included) and when the
+   * oldest of them was appended. A pure lookup over the in-memory index, nothing is read from disk.
+   */
+  pendingAfter(afterSeq: number): { records: number; bytes: number; oldestAppendedAt: number | null } {
+    let records = 0;
+    let bytes = 0;
+    let oldestAppendedAt: number | null = null;
+    for (const segment of this.segments) {
+      if (segment.isFullyAcked || (segment.lastSeq ?? 0) <= afterSeq) continue;
+      const from = segment.indexOfPending(afterSeq + 1);
+      if (from >= segment.count) continue;
+      oldestAppendedAt ??= segment.appendedAtAt(from);
+      records += segment.count - from;
+      bytes += segment.committedBytes - segment.offsetAt(from);
+    }
+    return { records, bytes, oldestAppendedAt };
+  }
+
+  /** Seq of the first pending record appended at or after `epochMs`, or null when none is. */
+  firstSeqAppendedSince(epochMs: number): number | null {
+    for (const segment of this.segments) {
+      if (segment.isFullyAcked) continue;
+      const lastIndex = segment.count - 1;
+      if (segment.appendedAtAt(lastIndex) < epochMs) continue;
+      let low = segment.firstPending;
+      let high = lastIndex;
+      while (low < high) {
+        const mid = (low + high) >>> 1;
+        if (segment.appendedAtAt(mid) < epochMs) low = mid + 1;
+        else high = mid;
+      }
+      return segment.seqAt(low);
+    }
+    return null;
+  }
+
+  /** Seq of the last pending record appended before `epochMs` (what a time-based trim may drop), or null. */
+  lastSeqAppendedBefore(epochMs: number): number | null {
+    const first = this.firstSeqAppendedSince(epochMs);
+    if (first === null) return this.lastSeq();
+    return first - 1 > this.ackedUpto ? first - 1 : null;
+  }
+
   stats(): SpoolStats {
     const oldest = this.firstPendingSegment();
     return {

@@ -11,6 +11,7 @@ import { Writable } from 'node:stream';
 import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
 
 import { parseConfig, type Config } from '../../config/index.js';
+import { eventually } from './lifecycle.js';
 import { Gateway } from '../../gateway/gateway.js';
 import { createLogger } from '../../lib/logger.js';
 
@@ -93,4 +94,17 @@ export async function metricValue(httpUrl: string, name: string, labels: Record<
     if (ok) sum += Number(line.slice(line.lastIndexOf(' ') + 1));
   }
   return sum;
+}
+
+/**
+ * Waits until every sink has settled everything the event log holds: after a PUBACK (the message is in
+ * the log), the InfluxDB sink writes it at its own pace.
+ */
+export async function sinksCaughtUp(httpUrl: string, timeoutMs = 30_000): Promise<void> {
+  await eventually(
+    async () => (await (await fetch(`${httpUrl}/api/v1/sinks`)).json()) as { sinks: Array<{ name: string; lag: { records: number } }> },
+    (body) => body.sinks.every((s) => s.lag.records === 0),
+    'every sink to catch up with the event log',
+    timeoutMs,
+  );
 }

@@ -1,29 +1,29 @@
 /**
- * The conservation ledger: every message the gateway receives is, at any moment, in exactly one
- * counted state, per store and kind. The unit is the message (a message written with some sightings
- * rejected counts as written; its rejected sightings are counted beside it in items_rejected).
+ * The gateway's conservation ledger: every message this run of the gateway receives is, at any
+ * moment, in exactly one counted state, per store and kind. The unit is the message (a message logged
+ * with some sightings rejected counts as logged; its rejected sightings are counted beside it in
+ * storeloop_items_rejected_total).
  *
- *   received + recovered = held + rejected + duplicate + shed + written + spooled + dead_lettered + forwarded
+ *   received = held + rejected + duplicate + shed + forwarded + logged
  *
- * `forwarded` counts control messages (an agent's remote config) passed on to subscribers, not stored.
- *
- * `recovered` counts the messages found in the spool when the gateway started: they were received
- * (and acknowledged) by an earlier run of the process, and enter this run's ledger as spooled.
- * The counts are exposed as one Prometheus gauge, storeloop_ledger_messages{store,kind,state}, and by
- * GET /api/v1/ledger.
+ * `held`: being checked, or waiting for its append (or for room in the log); `rejected`: refused with
+ * a reason (incl. `backpressure`: not acknowledged, the publisher resends); `duplicate`: a resend of
+ * an accepted mid; `shed`: QoS 0 dropped under overload; `forwarded`: a control message (an agent's
+ * remote config) passed on to subscribers, not logged; `logged`: appended to the event log (fsynced).
+ * What happens to a logged message at each sink is in that sink's own ledger (gateway/sinks).
+ * Exposed as storeloop_ledger_messages{store,kind,state} and by GET /api/v1/ledger.
  */
 import { Gauge, type Registry } from 'prom-client';
 
-export const LEDGER_STATES = ['held', 'rejected', 'duplicate', 'shed', 'written', 'spooled', 'dead_lettered', 'forwarded'] as const;
+export const LEDGER_STATES = ['held', 'rejected', 'duplicate', 'shed', 'forwarded', 'logged'] as const;
 export type LedgerState = (typeof LEDGER_STATES)[number];
 /** States a message leaves again; the others are final. */
-export type TransientState = 'held' | 'spooled';
+export type TransientState = 'held';
 
 export interface LedgerRow {
   store: string;
   kind: string;
   received: number;
-  recovered: number;
   states: Record<LedgerState, number>;
   /** rejected, broken down by reason */
   rejectedBy: Record<string, number>;
@@ -31,7 +31,7 @@ export interface LedgerRow {
 }
 
 function emptyStates(): Record<LedgerState, number> {
-  return { held: 0, rejected: 0, duplicate: 0, shed: 0, written: 0, spooled: 0, dead_lettered: 0, forwarded: 0 };
+  return { held: 0, rejected: 0, duplicate: 0, shed: 0, forwarded: 0, logged: 0 };
 }
 
 export class Ledger {
@@ -41,7 +41,7 @@ export class Ledger {
   constructor(registry: Registry) {
     this.gauge = new Gauge({
       name: 'storeloop_ledger_messages',
-      help: 'Messages by ledger state (received and recovered are the inputs; the states sum to them)',
+      help: 'Messages by ledger state (received is the input; the states sum to it)',
       labelNames: ['store', 'kind', 'state'],
       registers: [registry],
       collect: () => this.exportTo(),
@@ -53,13 +53,6 @@ export class Ledger {
     const row = this.row(store, kind);
     row.received++;
     row.states.held++;
-  }
-
-  /** A message found in the spool at start (acknowledged by an earlier run). */
-  recover(store: string, kind: string, count = 1): void {
-    const row = this.row(store, kind);
-    row.recovered += count;
-    row.states.spooled += count;
   }
 
   /** Moves one message from a transient state to its next state. */
@@ -76,10 +69,9 @@ export class Ledger {
   }
 
   totals(): LedgerRow {
-    const total: LedgerRow = { store: '*', kind: '*', received: 0, recovered: 0, states: emptyStates(), rejectedBy: {}, balanced: true };
+    const total: LedgerRow = { store: '*', kind: '*', received: 0, states: emptyStates(), rejectedBy: {}, balanced: true };
     for (const row of this.rows.values()) {
       total.received += row.received;
-      total.recovered += row.recovered;
       for (const state of LEDGER_STATES) total.states[state] += row.states[state];
       for (const [reason, n] of Object.entries(row.rejectedBy)) total.rejectedBy[reason] = (total.rejectedBy[reason] ?? 0) + n;
     }
@@ -91,7 +83,7 @@ export class Ledger {
     const key = `${store}\u0000${kind}`;
     let row = this.rows.get(key);
     if (!row) {
-      row = { store, kind, received: 0, recovered: 0, states: emptyStates(), rejectedBy: {}, balanced: true };
+      row = { store, kind, received: 0, states: emptyStates(), rejectedBy: {}, balanced: true };
       this.rows.set(key, row);
     }
     return row;
@@ -102,12 +94,11 @@ export class Ledger {
     for (const row of this.rows.values()) {
       const labels = { store: row.store, kind: row.kind };
       this.gauge.set({ ...labels, state: 'received' }, row.received);
-      this.gauge.set({ ...labels, state: 'recovered' }, row.recovered);
       for (const state of LEDGER_STATES) this.gauge.set({ ...labels, state }, row.states[state]);
     }
   }
 }
 
-function isBalanced(row: Pick<LedgerRow, 'received' | 'recovered' | 'states'>): boolean {
-  return row.received + row.recovered === LEDGER_STATES.reduce((sum, s) => sum + row.states[s], 0);
+function isBalanced(row: Pick<LedgerRow, 'received' | 'states'>): boolean {
+  return row.received === LEDGER_STATES.reduce((sum, s) => sum + row.states[s], 0);
 }

@@ -1,6 +1,6 @@
 /**
- * Lines that InfluxDB refuses for good (e.g. a field type conflict) are set aside here with the
- * server's reason: appended to `<state dir>/dead-letters.jsonl` (fsynced) and kept in memory for
+ * What a sink's destination refuses for good (e.g. an InfluxDB field type conflict) is set aside here
+ * with the server's reason: appended to `<state dir>/dead-letters.jsonl` (fsynced) and kept in memory for
  * GET /api/v1/dead-letters. They never block the queue and are never retried by themselves.
  */
 import { mkdir, open, type FileHandle } from 'node:fs/promises';
@@ -8,6 +8,10 @@ import { dirname } from 'node:path';
 
 export interface DeadLetter {
   time: string;
+  /** The sink that refused it (e.g. `influx`). */
+  sink: string;
+  /** The log seq of the record it came from. */
+  seq: number;
   store: string;
   kind: string;
   /** The refused line protocol (pseudonymous ids only; raw identifiers never reach a line). */
