@@ -20,26 +20,24 @@ const StatesSchema = z.object({
   rejected: z.number(),
   duplicate: z.number(),
   shed: z.number(),
-  written: z.number(),
-  spooled: z.number(),
-  dead_lettered: z.number(),
+  forwarded: z.number(),
+  logged: z.number(),
+});
+
+const SinkSchema = z.object({
+  name: z.string(),
+  lag: z.object({ records: z.number(), bytes: z.number(), seconds: z.number() }),
+  health: z.object({ state: z.string() }),
+  ledger: z.object({ logged: z.number(), pending: z.number(), delivered: z.number(), dead_lettered: z.number(), expired: z.number(), balanced: z.boolean() }),
 });
 
 const LedgerSchema = z.object({
   balanced: z.boolean(),
-  totals: z.object({ received: z.number(), recovered: z.number(), states: StatesSchema }),
-  delivery: z.object({
-    mode: z.enum(['direct', 'spooling']),
-    spool: z.object({
-      pendingMessages: z.number(),
-      pendingBytes: z.number(),
-      quotaBytes: z.number(),
-      drainLinesPerSecond: z.number(),
-      full: z.boolean(),
-    }),
-    deadLetters: z.number(),
-  }),
+  totals: z.object({ received: z.number(), states: StatesSchema }),
+  log: z.object({ headSeq: z.number(), retainedBytes: z.number(), unconsumedBytes: z.number(), quotaBytes: z.number(), full: z.boolean(), fsyncs: z.number(), appendedRecords: z.number() }),
+  sinks: z.array(SinkSchema),
 });
+export type SinkSnapshot = z.infer<typeof SinkSchema>;
 export type LedgerSnapshot = z.infer<typeof LedgerSchema>;
 
 export async function fetchText(url: string): Promise<string> {
@@ -48,7 +46,7 @@ export async function fetchText(url: string): Promise<string> {
   return res.text();
 }
 
-/** GET /api/v1/ledger: every message in exactly one state, and the delivery (spool) status. */
+/** GET /api/v1/ledger: every message in exactly one state, the event log and every sink. */
 export async function fetchLedger(httpUrl: string): Promise<LedgerSnapshot> {
   const url = `${httpUrl}/api/v1/ledger`;
   const res = await fetch(url, { signal: AbortSignal.timeout(HTTP_TIMEOUT_MS) });
@@ -58,9 +56,16 @@ export async function fetchLedger(httpUrl: string): Promise<LedgerSnapshot> {
   return parsed.data;
 }
 
-/** True once no message is held (waiting for its delivery) or spooled (waiting for the drainer). */
+/** The InfluxDB sink in a ledger answer. */
+export function influxSink(ledger: LedgerSnapshot): SinkSnapshot {
+  const sink = ledger.sinks.find((s) => s.name === 'influx');
+  if (!sink) throw new Error(`the gateway reports no influx sink (${ledger.sinks.map((s) => s.name).join(', ')})`);
+  return sink;
+}
+
+/** True once no message is held (waiting for its append) and the InfluxDB sink has written everything logged. */
 export function isSettled(ledger: LedgerSnapshot): boolean {
-  return ledger.totals.states.held === 0 && ledger.totals.states.spooled === 0;
+  return ledger.totals.states.held === 0 && influxSink(ledger).lag.records === 0;
 }
 
 /** Polls the ledger until it is settled or `timeoutMs` passed; returns the last snapshot either way. */
@@ -74,18 +79,19 @@ export async function waitForSettledLedger(httpUrl: string, timeoutMs: number): 
   return ledger;
 }
 
-/** `received=… written=… spooled=…`: the ledger totals in one line. */
+/** `received=… logged=… | influx: delivered=… pending=…`: the ledgers in one line. */
 export function ledgerLine(ledger: LedgerSnapshot): string {
-  const { received, recovered, states } = ledger.totals;
-  const nonZero = Object.entries(states).filter(([state, n]) => n !== 0 || state === 'held' || state === 'spooled');
-  return `received=${received} recovered=${recovered} ${nonZero.map(([state, n]) => `${state}=${n}`).join(' ')}, balanced=${ledger.balanced}`;
+  const { received, states } = ledger.totals;
+  const nonZero = Object.entries(states).filter(([state, n]) => n !== 0 || state === 'held');
+  const sink = influxSink(ledger).ledger;
+  return `received=${received} ${nonZero.map(([state, n]) => `${state}=${n}`).join(' ')} | influx sink: logged=${sink.logged} delivered=${sink.delivered} pending=${sink.pending} dead_lettered=${sink.dead_lettered}, balanced=${ledger.balanced}`;
 }
 
-/** The ledger once settled: balanced, nothing held or spooled, every received message written. */
+/** The ledgers once settled: balanced, nothing held, every logged message delivered to InfluxDB. */
 export function ledgerCheck(ledger: LedgerSnapshot): Check {
-  const { received, recovered, states } = ledger.totals;
-  const ok = ledger.balanced && isSettled(ledger) && states.written === received + recovered;
-  return { name: 'ledger balanced, held = 0, spooled = 0, every message written', ok, detail: ledgerLine(ledger) };
+  const sink = influxSink(ledger).ledger;
+  const ok = ledger.balanced && isSettled(ledger) && ledger.totals.states.logged === ledger.totals.received && sink.delivered === sink.logged;
+  return { name: 'ledgers balanced, held = 0, every message logged and delivered to InfluxDB', ok, detail: ledgerLine(ledger) };
 }
 
 export function heapUsedMb(metrics: string): number {
@@ -102,7 +108,7 @@ export function eventLoopDelay(metrics: string): string {
 }
 
 export function gatewayCounters(metrics: string): string {
-  const names = ['messages_accepted', 'messages_rejected', 'messages_duplicate', 'points_written', 'points_dropped', 'influx_write_failures', 'mqtt_client_errors', 'spool_appended_messages', 'spool_drained_messages'];
+  const names = ['messages_accepted', 'messages_rejected', 'messages_duplicate', 'points_written', 'points_dropped', 'influx_write_failures', 'mqtt_client_errors', 'backpressure'];
   return names.map((n) => `${n}=${metricSum(metrics, `storeloop_${n}_total`)}`).join(' ');
 }
 

@@ -89,9 +89,9 @@ async function runStoreloop(ctx: ScenarioContext, spec: StoreloopScenarioOptions
     return {
       ...baseResult({ ...spec, role: 'subject' }, ctx, load, processes, checks),
       endToEnd: { label: 'publish→queryable', latency: samples.queryable.summary() },
-      spoolAppends: metricSum(metrics, 'storeloop_spool_appended_messages_total'),
+      spoolAppends: metricSum(metrics, 'storeloop_log_appended_records'),
       facts: [
-        ['ack mode', `${gateway.config.mqtt.ackMode} (influx.flushIntervalMs ${gateway.config.influx.flushIntervalMs}, delivery.directTimeoutMs ${gateway.config.delivery.directTimeoutMs})`],
+        ['ack mode', `${gateway.config.mqtt.ackMode} (PUBACK after the event log's fsync; InfluxDB sink batches of ${gateway.config.sinks.influx.batchRecords} records, influx.flushIntervalMs ${gateway.config.influx.flushIntervalMs})`],
         ...influxFacts(metrics),
         ['ledger settled after the load', `${(settleMs / 1000).toFixed(1)} s`],
         ['gateway V8 heap used, measuring start→end', `${(await heapAtStart).toFixed(0)} → ${heapUsedMb(await metricsAtEnd).toFixed(0)} MB`],

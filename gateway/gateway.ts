@@ -24,6 +24,7 @@ import { registerLogMetrics } from './log/log-metrics.js';
 import { MessageIndex } from './log/message-index.js';
 import { DeadLetterStore } from './sinks/dead-letters.js';
 import { InfluxSink } from './sinks/influx/influx-sink.js';
+import { drainLegacySpool } from './sinks/influx/legacy-spool.js';
 import type { Sink } from './sinks/sink.js';
 import { DEFAULT_SINK_RUNNER_OPTIONS, type SinkRunnerOptions } from './sinks/sink-runner.js';
 import { SinkSet } from './sinks/sink-set.js';
@@ -66,6 +67,8 @@ export class Gateway {
   private readonly writer: InfluxWriter;
   private readonly extraSinks: NonNullable<GatewayOptions['extraSinks']>;
   private indexTimer: NodeJS.Timeout | undefined;
+  private legacyDrain: Promise<void> | undefined;
+  private stopping = false;
   private lastPruneAt = 0;
   private readonly broker: MqttBroker;
   private http: FastifyInstance | undefined;
@@ -135,6 +138,9 @@ export class Gateway {
       checkpointIntervalMs: influx.checkpointIntervalMs,
     });
     for (const extra of this.extraSinks) await this.sinks.attach(extra.sink, { ...DEFAULT_SINK_RUNNER_OPTIONS, ...extra.options });
+    this.legacyDrain = drainLegacySpool({ dir: join(this.config.state.dir, 'spool'), writer: this.writer, deadLetters: this.deadLetters, log: this.log, stopped: () => this.stopping }).catch((err: unknown) =>
+      this.log.error({ err }, 'legacy spool could not be drained (kept for the next start)'),
+    );
     this.http = await buildHttpServer(
       {
         config: this.config,
@@ -200,9 +206,11 @@ export class Gateway {
    * the log for the next start. Bounded by the writer's stop timeout.
    */
   async stop(): Promise<void> {
+    this.stopping = true;
     await this.broker.stop();
     await this.http?.close();
     await this.sinks.stop();
+    await this.legacyDrain;
     await this.writer.stop();
     if (this.indexTimer) clearInterval(this.indexTimer);
     await this.eventLog.close();

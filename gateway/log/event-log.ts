@@ -17,6 +17,7 @@
  */
 import { StoreloopError } from '../../lib/errors.js';
 import type { Logger } from '../../lib/logger.js';
+import { RateLimitedLog } from '../../lib/rate-limited-log.js';
 import { SpoolFullError, Spool } from '../../lib/spool/spool.js';
 import { decodeLogRecord, encodeLogEntry, type LogEntry, type LogRecord } from './log-record.js';
 
@@ -73,6 +74,7 @@ export class EventLog {
   private readonly spool: Spool;
   private readonly consumers = new Map<string, LogConsumer>();
   private readonly log: Logger;
+  private readonly alarms: RateLimitedLog;
   private readonly now: () => number;
   private headSeq = 0;
   private making: Promise<boolean> | undefined;
@@ -84,6 +86,7 @@ export class EventLog {
   constructor(private readonly options: EventLogOptions) {
     this.log = options.log.child({ module: 'event-log' });
     this.now = options.now ?? Date.now;
+    this.alarms = new RateLimitedLog(this.log, 10_000);
     this.spool = new Spool({ dir: options.dir, quotaBytes: options.quotaBytes, segmentBytes: options.segmentBytes, log: this.log, now: this.now });
   }
 
@@ -126,6 +129,11 @@ export class EventLog {
         if (!(err instanceof SpoolFullError)) throw err;
         if (await this.makeRoom()) continue;
         if (this.closed || this.now() >= deadline) {
+          if (!this.closed && !options.bestEffort) {
+            this.alarms.run('full', (suppressed) =>
+              this.log.error({ ...err.context, suppressed }, 'LOG FULL: the event log quota is used by records InfluxDB (or another sink that holds back ingest) has not consumed; QoS 1 publishes are no longer acknowledged (publishers keep and resend them), QoS 0 is shed'),
+            );
+          }
           throw new LogFullError('the event log is full: consumers that hold back ingest (InfluxDB) are too far behind', { reason: 'backpressure', ...err.context }, err);
         }
         await new Promise((resolve) => setTimeout(resolve, BACKPRESSURE_POLL_MS));

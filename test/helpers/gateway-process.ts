@@ -15,10 +15,28 @@ import { DEMO_STORE } from '../../config/index.js';
 import { ChildService } from './child-service.js';
 import type { PrivateBuild } from './private-build.js';
 
+export interface SinkState {
+  name: string;
+  holdsBackIngest: boolean;
+  position: number;
+  replay: { at: number; until: number } | null;
+  lag: { records: number; bytes: number; seconds: number };
+  health: { state: string; detail?: string };
+  ledger: { logged: number; pending: number; delivered: number; dead_lettered: number; filtered: number; expired: number; replayed: number; balanced: boolean };
+}
+
 export interface GatewayLedger {
   balanced: boolean;
-  totals: { received: number; recovered: number; states: Record<string, number>; rejectedBy: Record<string, number> };
-  delivery: { mode: string; spool: { pendingMessages: number; pendingBytes: number; full: boolean } };
+  totals: { received: number; states: Record<string, number>; rejectedBy: Record<string, number> };
+  log: { headSeq: number; retainedRecords: number; retainedBytes: number; unconsumedBytes: number; quotaBytes: number; full: boolean; fsyncs: number };
+  sinks: SinkState[];
+}
+
+/** The InfluxDB sink's state in a ledger answer. */
+export function influxSink(ledger: Pick<GatewayLedger, 'sinks'>): SinkState {
+  const sink = ledger.sinks.find((s) => s.name === 'influx');
+  if (!sink) throw new Error(`no influx sink in ${JSON.stringify(ledger.sinks.map((s) => s.name))}`);
+  return sink;
 }
 
 export class GatewayProcess {
