@@ -7,6 +7,7 @@ import { runDemoCommand } from './commands/demo-command.js';
 import { runEdgeCommand } from './commands/edge-command.js';
 import { runGatewayCommand } from './commands/gateway-command.js';
 import { runSimulateCommand } from './commands/simulate-command.js';
+import { runReplay, runSinksDetach, runSinksList } from './commands/sinks-command.js';
 
 const program = new Command();
 program
@@ -17,7 +18,7 @@ program
 
 program
   .command('gateway')
-  .description('run the gateway: MQTT broker (TCP and WebSocket), ingest into InfluxDB, HTTP API')
+  .description('run the gateway: MQTT broker (TCP and WebSocket), event log, InfluxDB sink, HTTP API')
   .option('-c, --config <file>', 'YAML config file (default: the built-in demo store); STORELOOP_* env vars override it')
   .action(async (opts: { config?: string }) => runGatewayCommand(opts));
 
@@ -56,6 +57,29 @@ program
   .option('--seed <n>', 'random seed', '1')
   .option('--stop-after <d>', 'stop by itself after this long (for scripted checks)')
   .action(async (opts) => runDemoCommand(opts));
+
+const GATEWAY_URL_HELP = "the running gateway's HTTP address";
+const DEFAULT_GATEWAY_URL = 'http://127.0.0.1:8080';
+
+const sinksCommand = program
+  .command('sinks')
+  .description("the event log's sinks on a running gateway: position, lag, health and ledger")
+  .option('-u, --url <url>', GATEWAY_URL_HELP, DEFAULT_GATEWAY_URL)
+  .action(async (opts: { url: string }) => runSinksList(opts));
+sinksCommand
+  .command('detach')
+  .argument('<name>', 'sink name (see `storeloop sinks`)')
+  .description('detach a sink: it stops, its checkpoint is removed, the log stops keeping records for it (a configured sink attaches again at the next start)')
+  .option('-u, --url <url>', GATEWAY_URL_HELP, DEFAULT_GATEWAY_URL)
+  .action(async (name: string, opts: { url: string }) => runSinksDetach(name, opts));
+
+program
+  .command('replay')
+  .description('deliver the log records appended since a time again to one sink (idempotent); limited by eventLog.replayRetentionSeconds')
+  .requiredOption('--sink <name>', 'sink to replay to, e.g. influx')
+  .requiredOption('--since <when>', 'receive time to replay from: a duration back from now (2h, 90m) or an ISO 8601 time')
+  .option('-u, --url <url>', GATEWAY_URL_HELP, DEFAULT_GATEWAY_URL)
+  .action(async (opts: { sink: string; since: string; url: string }) => runReplay(opts));
 
 const configCommand = program.command('config').description('configuration tools');
 configCommand

@@ -11,6 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { freePort } from '../cli/free-port.js';
 import { startInfluxd, type TestInfluxd } from './helpers/influxd.js';
+import { eventually } from './helpers/lifecycle.js';
 
 const BIN = join(import.meta.dirname, '..', 'bin', 'storeloop.js');
 
@@ -94,7 +95,12 @@ describe('storeloop gateway process', () => {
 
     const ts = Date.now();
     execFileSync('mosquitto_pub', ['-h', '127.0.0.1', '-p', String(ports.mqtt), '-q', '1', '-t', 'storeloop/demo-store/touchpoint/kiosk-1', '-m', JSON.stringify({ ts, mid: 'mp-1', action: 'tap' })]);
-    const series = await influxd.query('cli', `SELECT "count", "touchpoint_type" FROM interaction WHERE "touchpoint"='kiosk-1'`, { epoch: 'ms' });
+    // acknowledged = in the event log; the InfluxDB sink writes it at its own pace
+    const series = await eventually(
+      () => influxd.query('cli', `SELECT "count", "touchpoint_type" FROM interaction WHERE "touchpoint"='kiosk-1'`, { epoch: 'ms' }),
+      (s) => (s[0]?.values.length ?? 0) > 0,
+      'the tap in InfluxDB',
+    );
     expect(series[0]?.values).toEqual([[ts, 1, 'kiosk']]);
 
     gateway.kill('SIGTERM');

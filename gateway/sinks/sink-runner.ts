@@ -244,6 +244,7 @@ export class SinkRunner implements LogConsumer {
         continue;
       }
       let outcomes: SinkOutcome[];
+      if (this.health.state === 'idle') this.health = { state: 'ok' };
       try {
         outcomes = await this.sink.deliver(records);
         if (outcomes.length !== records.length) throw new Error(`sink ${this.name} answered ${outcomes.length} outcomes for ${records.length} records`);

@@ -12,7 +12,7 @@ import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
 
 import { parseConfig, type Config } from '../../config/index.js';
 import { eventually } from './lifecycle.js';
-import { Gateway } from '../../gateway/gateway.js';
+import { Gateway, type GatewayOptions } from '../../gateway/gateway.js';
 import { createLogger } from '../../lib/logger.js';
 
 export interface TestGateway {
@@ -27,7 +27,7 @@ export interface TestGateway {
   stop(): Promise<void>;
 }
 
-export async function startTestGateway(options: { influxUrl: string; config?: Record<string, unknown>; database?: string }): Promise<TestGateway> {
+export async function startTestGateway(options: { influxUrl: string; config?: Record<string, unknown>; database?: string; extraSinks?: GatewayOptions['extraSinks'] }): Promise<TestGateway> {
   const database = options.database ?? `t_${randomBytes(4).toString('hex')}`;
   const raw = options.config ?? {};
   // a state dir of its own (broker state, spool), removed at stop, unless the test brings one to reuse
@@ -47,7 +47,7 @@ export async function startTestGateway(options: { influxUrl: string; config?: Re
       cb();
     },
   });
-  const gateway = new Gateway(config, { log: createLogger('debug', sink), metrics: undefined });
+  const gateway = new Gateway(config, { log: createLogger('debug', sink), metrics: undefined, extraSinks: options.extraSinks });
   try {
     await gateway.start();
   } catch (err) {
