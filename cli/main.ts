@@ -61,17 +61,17 @@ program
 const GATEWAY_URL_HELP = "the running gateway's HTTP address";
 const DEFAULT_GATEWAY_URL = 'http://127.0.0.1:8080';
 
-const sinksCommand = program
+program
   .command('sinks')
-  .description("the event log's sinks on a running gateway: position, lag, health and ledger")
+  .description("the event log's sinks on a running gateway: `sinks` lists position, lag, health and ledger; `sinks detach NAME` detaches one (it stops, its checkpoint is removed, the log stops keeping records for it; a configured sink attaches again at the next start)")
+  .argument('[action]', 'list (default) or detach')
+  .argument('[name]', 'the sink to detach')
   .option('-u, --url <url>', GATEWAY_URL_HELP, DEFAULT_GATEWAY_URL)
-  .action(async (opts: { url: string }) => runSinksList(opts));
-sinksCommand
-  .command('detach')
-  .argument('<name>', 'sink name (see `storeloop sinks`)')
-  .description('detach a sink: it stops, its checkpoint is removed, the log stops keeping records for it (a configured sink attaches again at the next start)')
-  .option('-u, --url <url>', GATEWAY_URL_HELP, DEFAULT_GATEWAY_URL)
-  .action(async (name: string, opts: { url: string }) => runSinksDetach(name, opts));
+  .action(async (action: string | undefined, name: string | undefined, opts: { url: string }) => {
+    if (action === undefined || action === 'list') return runSinksList(opts);
+    if (action === 'detach' && name !== undefined) return runSinksDetach(name, opts);
+    throw new Error(`sinks: expected \`sinks\` or \`sinks detach NAME\`, got \`sinks ${[action, name].filter(Boolean).join(' ')}\``);
+  });
 
 program
   .command('replay')

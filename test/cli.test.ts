@@ -34,7 +34,7 @@ describe('storeloop CLI', () => {
   it('prints help for the command and its subcommands', () => {
     const help = run(['--help']);
     expect(help.status).toBe(0);
-    for (const command of ['gateway', 'simulate', 'demo', 'config']) expect(help.stdout).toContain(command);
+    for (const command of ['gateway', 'simulate', 'demo', 'config', 'sinks', 'replay']) expect(help.stdout).toContain(command);
     expect(run(['simulate', '--help']).stdout).toMatch(/--seed.*\n(.*\n)*.*--speed/);
   });
 
@@ -102,6 +102,21 @@ describe('storeloop gateway process', () => {
       'the tap in InfluxDB',
     );
     expect(series[0]?.values).toEqual([[ts, 1, 'kiosk']]);
+
+    // the operator commands against the running gateway: sinks, replay, detach
+    const httpUrl = `http://127.0.0.1:${ports.http}`;
+    const listed = run(['sinks', '--url', httpUrl]);
+    expect(listed.status, listed.stderr).toBe(0);
+    expect(listed.stdout).toMatch(/^influx \(holds back ingest\): (ok|idle), position 1, 0 records/m);
+    expect(listed.stdout).toContain('logged 1 = pending 0 + delivered 1 + dead_lettered 0 + filtered 0 + expired 0 (balanced)');
+    const replay = run(['replay', '--sink', 'influx', '--since', '1h', '--url', httpUrl]);
+    expect(replay.status, replay.stderr).toBe(0);
+    expect(replay.stdout).toMatch(/^replaying log records 1–1 /);
+    await eventually(() => run(['sinks', '--url', httpUrl]).stdout, (out) => out.includes('replayed 1'), 'the replay to reach InfluxDB');
+    const unknown = run(['sinks', 'detach', 'nope', '--url', httpUrl]);
+    expect(unknown.status).toBe(1);
+    expect(unknown.stderr).toMatch(/404: no sink named 'nope' is attached \(attached: influx\)/);
+    expect(run(['replay', '--sink', 'influx', '--since', '1h', '--url', 'http://127.0.0.1:1']).stderr).toMatch(/cannot reach the gateway at http:\/\/127\.0\.0\.1:1/);
 
     gateway.kill('SIGTERM');
     expect(await exited).toBe(0);

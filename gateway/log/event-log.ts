@@ -61,6 +61,7 @@ export interface EventLogStatus {
   /** Bytes that consumers holding back ingest have not consumed yet (what backpressure is about). */
   unconsumedBytes: number;
   oldestAgeSeconds: number;
+  /** True while appends are refused for lack of room (backpressure: QoS 1 is not acknowledged). */
   full: boolean;
   appendedRecords: number;
   fsyncs: number;
@@ -82,6 +83,8 @@ export class EventLog {
   private retentionTimer: NodeJS.Timeout | undefined;
   private waiters: Array<() => void> = [];
   private closed = false;
+  /** An append was refused for lack of room, and none succeeded since. */
+  private refusing = false;
 
   constructor(private readonly options: EventLogOptions) {
     this.log = options.log.child({ module: 'event-log' });
@@ -130,6 +133,7 @@ export class EventLog {
         if (await this.makeRoom()) continue;
         if (this.closed || this.now() >= deadline) {
           if (!this.closed && !options.bestEffort) {
+            this.refusing = true;
             this.alarms.run('full', (suppressed) =>
               this.log.error({ ...err.context, suppressed }, 'LOG FULL: the event log quota is used by records InfluxDB (or another sink that holds back ingest) has not consumed; QoS 1 publishes are no longer acknowledged (publishers keep and resend them), QoS 0 is shed'),
             );
@@ -202,7 +206,7 @@ export class EventLog {
       quotaBytes: stats.quotaBytes,
       unconsumedBytes: unconsumed,
       oldestAgeSeconds: stats.oldestAppendedAt === null ? 0 : Math.max(0, Math.round((this.now() - stats.oldestAppendedAt) / 100) / 10),
-      full: unconsumed >= stats.quotaBytes * 0.99,
+      full: this.refusing,
       appendedRecords: stats.appendedRecords,
       fsyncs: stats.fsyncs,
       segments: stats.segments,
@@ -243,6 +247,7 @@ export class EventLog {
 
   private appended(seq: number): number {
     if (seq > this.headSeq) this.headSeq = seq;
+    this.refusing = false;
     this.wake();
     return seq;
   }
