@@ -42,6 +42,7 @@ describe('config', () => {
   it('names the key path and the env var of a bad value', () => {
     expect(() => loadConfig(undefined, { STORELOOP_MQTT_PORT: 'abc' })).toThrow(/mqtt\.port: .*\(from STORELOOP_MQTT_PORT\)/);
     expect(() => loadConfig(undefined, { STORELOOP_INFLUX_API: 'v3' })).toThrow(/influx\.api: /);
+    expect(() => loadConfig(undefined, { STORELOOP_SPOOL_QUOTA_BYTES: '1000000' })).toThrow(/STORELOOP_SPOOL_QUOTA_BYTES was renamed to STORELOOP_LOG_QUOTA_BYTES/);
   });
 
   it('names the path of a bad key in a YAML file, e.g. a sensor in an unknown zone', () => {

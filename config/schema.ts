@@ -68,7 +68,6 @@ export const InfluxSchema = z.strictObject({
   /** Create the v1 database at start (InfluxQL CREATE DATABASE; harmless when it exists). */
   createDatabase: z.boolean().default(true),
   batchSize: z.number().int().min(1).max(100000).default(5000),
-  /** Longest wait before a batch is sent: a QoS 1 PUBACK waits for it, so keep it short. */
   flushIntervalMs: z.number().int().min(1).max(60000).default(25),
   maxRetries: z.number().int().min(0).max(100).default(5),
   maxRetryDelayMs: z.number().int().min(1).default(15000),

@@ -177,7 +177,7 @@ export class Gateway {
     for (;;) {
       const records = await this.eventLog.read(next, INDEX_REPLAY_BATCH, 32 * 1024 * 1024);
       if (records.length === 0) break;
-      for (const record of records) this.index.committed(record);
+      for (const record of records) this.index.committed(record, record.seq);
       replayed += records.length;
       next = (records[records.length - 1]?.seq ?? next) + 1;
     }

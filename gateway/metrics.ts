@@ -13,7 +13,7 @@ export class GatewayMetrics {
   readonly messagesReceived = new Counter({ name: 'storeloop_messages_received_total', help: 'MQTT messages received on contract topics', labelNames: ['store', 'kind'], registers: [this.registry] });
   readonly messagesAccepted = new Counter({ name: 'storeloop_messages_accepted_total', help: 'Messages validated and appended to the event log', labelNames: ['store', 'kind'], registers: [this.registry] });
   readonly messagesRejected = new Counter({ name: 'storeloop_messages_rejected_total', help: 'Messages rejected, by reason', labelNames: ['store', 'kind', 'reason'], registers: [this.registry] });
-  readonly messagesDuplicate = new Counter({ name: 'storeloop_messages_duplicate_total', help: 'Messages recognised as redeliveries by their mid', labelNames: ['store', 'kind'], registers: [this.registry] });
+  readonly messagesDuplicate = new Counter({ name: 'storeloop_messages_duplicate_total', help: 'Messages recognised as resends by their mid (or, without one, their payload bytes)', labelNames: ['store', 'kind'], registers: [this.registry] });
   readonly itemsRejected = new Counter({ name: 'storeloop_items_rejected_total', help: 'Sightings/observations rejected inside accepted messages', labelNames: ['store', 'kind'], registers: [this.registry] });
   readonly pointsQueued = new Counter({ name: 'storeloop_points_queued_total', help: 'Points the InfluxDB sink handed to the writer', labelNames: ['measurement'], registers: [this.registry] });
   readonly pointsWritten = new Counter({ name: 'storeloop_points_written_total', help: 'Points InfluxDB accepted (2xx)', registers: [this.registry] });

@@ -48,6 +48,12 @@ export function createAuthorizePublish(pipeline: IngestPipeline, log: Logger, op
       callback(null);
       return;
     }
+    if (outcome.status === 'failed') {
+      // not acknowledged and delivered to nobody; a QoS 1 publisher resends after the disconnect
+      dropPacket(packet);
+      callback(outcome.error);
+      return;
+    }
     if (outcome.status === 'forwarded') {
       callback(null); // an agent's remote config: delivered (and retained) as published
       return;

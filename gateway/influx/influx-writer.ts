@@ -125,6 +125,11 @@ export class InfluxWriter {
    * with InfluxWriteError carrying the HTTP status.
    */
   async writeIsolated(lines: string[]): Promise<void> {
+    await this.post(lines, false);
+  }
+
+  /** One POST of `lines` through the transport (v1 mapped to /write); counts it; throws InfluxWriteError. */
+  private async post(lines: string[], gzip: boolean): Promise<void> {
     const transport = this.transport;
     if (this.state !== 'started' || transport === undefined) {
       throw new InfluxWriteError('InfluxDB writer not started', { context: { api: this.config.api, lines: lines.length, reason: this.state } });
@@ -133,20 +138,43 @@ export class InfluxWriter {
     const { api, org, bucket, database } = this.config;
     const params = new URLSearchParams({ org: api === 'v1' ? '' : org, bucket: api === 'v1' ? database : bucket, precision: 'ns' });
     const startedAt = performance.now();
+    const options = { method: 'POST', headers: { 'content-type': 'text/plain; charset=utf-8' }, ...(gzip ? { gzipThreshold: this.config.gzipThreshold } : {}) };
     try {
-      await transport.request(`/api/v2/write?${params.toString()}`, lines.join('\n'), { method: 'POST', headers: { 'content-type': 'text/plain; charset=utf-8' } });
+      await transport.request(`/api/v2/write?${params.toString()}`, lines.join('\n'), options);
     } catch (err) {
       const status = err instanceof HttpError ? err.statusCode : undefined;
       this.deps.metrics.writeFailures.inc({ status: status === undefined ? 'network' : String(status) });
       if (status === undefined || status >= 500) this.deps.metrics.influxUp.set(0);
       const message = err instanceof Error ? serverMessage(err) : String(err);
-      throw new InfluxWriteError(`InfluxDB write failed${status === undefined ? '' : ` (HTTP ${status})`}: ${message}`, { cause: err, context: { api, status, lines: lines.length, serverMessage: message } });
+      // 1.x answers 404 "database not found" when the database was dropped: create it, the retry lands
+      if (status === 404 && /database not found/i.test(message)) await this.recreateDatabase();
+      const retryable = status === 404 && /database not found/i.test(message);
+      throw new InfluxWriteError(`InfluxDB write failed${status === undefined ? '' : ` (HTTP ${status})`}: ${message}`, {
+        cause: err,
+        context: { api, status: retryable ? 503 : status, lines: lines.length, serverMessage: message },
+      });
     }
     const { metrics } = this.deps;
     metrics.pointsWritten.inc(lines.length);
     metrics.batchPoints.observe(lines.length);
     metrics.writeLatency.observe((performance.now() - startedAt) / 1000);
     metrics.influxUp.set(1);
+  }
+
+  /**
+   * Writes a sink batch: its lines in requests of at most `batchSize` lines, sent together, gzip-
+   * compressed from `gzipThreshold` bytes (on libuv's thread pool). Resolves once InfluxDB answered
+   * 2xx to every request; rejects with InfluxWriteError (the HTTP status in its context) otherwise.
+   * No retries here: the sink runner retries the whole batch, and points overwrite themselves.
+   */
+  async writeBatch(lines: string[]): Promise<void> {
+    if (lines.length === 0) return;
+    const { batchSize } = this.config;
+    const requests: Array<Promise<void>> = [];
+    for (let from = 0; from < lines.length; from += batchSize) requests.push(this.post(lines.slice(from, from + batchSize), true));
+    const results = await Promise.allSettled(requests);
+    const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+    if (failed) throw failed.reason;
   }
 
   /** GET /ping (1.x and 2.x answer 204); updates influxUp and creates a missing v1 database once up. */

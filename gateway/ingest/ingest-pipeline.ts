@@ -33,7 +33,8 @@ import { midKey, type MessageIndex } from '../log/message-index.js';
 
 /** Where accepted messages go: resolves with the log seq once the append is fsynced (gateway/log). */
 export interface AcceptedLog {
-  append(entry: LogEntry, options: { bestEffort?: boolean }): Promise<number>;
+  /** `messageJson`: JSON.stringify(entry.message), when the caller made it already. */
+  append(entry: LogEntry, options: { bestEffort?: boolean; messageJson?: string }): Promise<number>;
 }
 
 /** Replaces a CRM customer id with its opaque token (gateway/identity). */
@@ -67,7 +68,9 @@ export type IngestOutcome =
   | { status: 'duplicate'; storeId: string; kind: MessageKind; logged: Promise<number> }
   | { status: 'rejected'; rejection: Rejection }
   /** A control message (an agent's remote config): checked and passed on to subscribers, not stored. */
-  | { status: 'forwarded'; storeId: string };
+  | { status: 'forwarded'; storeId: string }
+  /** Valid, but the gateway could not log it (an internal failure): not acknowledged, not forwarded. */
+  | { status: 'failed'; storeId: string; kind: MessageKind; error: Error };
 
 export interface IngestDeps {
   config: Config;
@@ -84,11 +87,13 @@ export interface IngestDeps {
 
 /**
  * Subscribers get the message as validated: unknown keys and rejected items are gone, and the CRM
- * customer id (personal data, for consented CRM forwarding only) is removed.
+ * customer id (personal data, for consented CRM forwarding only) and its token are removed. `ts` is
+ * the event time (an offline status is stamped on arrival). Usually that is the logged message as it
+ * is, so its JSON is reused.
  */
-function forwardPayload(message: MessageByKind[MessageKind], eventTimeMs: number): Buffer {
-  const { customer: _customer, ...rest } = message as MessageByKind['touchpoint'];
-  // ts is the event time the points carry (an offline status is stamped on arrival)
+function forwardPayload(logged: LoggedMessage<MessageKind>, messageJson: string, eventTimeMs: number): Buffer {
+  const { customerToken, ...rest } = logged as LoggedMessage<'touchpoint'>;
+  if (customerToken === undefined && (logged as { ts?: number }).ts === eventTimeMs) return Buffer.from(messageJson);
   return Buffer.from(JSON.stringify({ ...rest, ts: eventTimeMs }));
 }
 
@@ -138,10 +143,14 @@ export class IngestPipeline {
     const window = this.checkWindow(eventTimeMs, msg.receivedAt);
     if (window) return this.reject(msg, storeLabel, kind, window);
 
-    // without a mid, the payload bytes stand in for it: a resend of the same bytes is the same message
-    const payloadHash = message.mid === undefined ? `#sha1:${createHash('sha1').update(msg.payload).digest('base64url')}` : undefined;
-    const dedupKey = midKey(storeId, kind, sourceId, message.mid ?? (payloadHash as string));
-    const first = this.deps.index.find(dedupKey);
+    // Without a mid, the payload bytes stand in for it when they carry the event time: a resend of the
+    // same bytes is the same event. Not when the event time is the arrival (a last will, a ts-less
+    // status): the same bytes then stand for a new event each time.
+    const timed = this.stampedByPayload(kind, message);
+    const payloadHash = message.mid === undefined && timed ? `#sha1:${createHash('sha1').update(msg.payload).digest('base64url')}` : undefined;
+    const dedupId = message.mid ?? payloadHash;
+    const dedupKey = dedupId === undefined ? undefined : midKey(storeId, kind, sourceId, dedupId);
+    const first = dedupKey === undefined ? undefined : this.deps.index.find(dedupKey);
     if (first !== undefined) {
       metrics.messagesDuplicate.inc({ store: storeId, kind });
       ledger.move(storeId, kind, 'held', 'duplicate');
@@ -154,46 +163,58 @@ export class IngestPipeline {
       this.record(msg, storeId, kind, { reason: 'items_invalid', detail: `${itemRejections.length} item(s) rejected, the others kept: ${itemRejections.map((r) => r.detail).join('; ').slice(0, 300)}` });
     }
     const items = itemCount(kind, message);
-    const logged = this.append(kind, message, source, eventTimeMs, msg, { key: dedupKey, payloadHash }, items);
-    return { status: 'accepted', storeId, kind, items, itemRejections, logged, forwardPayload: forwardPayload(message, eventTimeMs) };
-  }
-
-  /** Builds the log entry (customer id → token, a unique event slot) and appends it; settles the ledger. */
-  private append(kind: MessageKind, message: MessageByKind[MessageKind], source: ResolvedSource, eventTimeMs: number, msg: IncomingMessage, dedup: { key: string; payloadHash: string | undefined }, items: number): Promise<number> {
-    const { index, ledger, live } = this.deps;
-    const storeId = source.storeId;
-    let entry: LogEntry;
+    let loggedMessage: LoggedMessage<MessageKind>;
     try {
-      entry = {
-        v: LOG_RECORD_VERSION,
-        kind,
-        source,
-        eventTime: eventTimeMs,
-        receivedAt: msg.receivedAt,
-        mid: message.mid ?? null,
-        ...(dedup.payloadHash === undefined ? {} : { payloadHash: dedup.payloadHash }),
-        qos: msg.qos === 0 ? 0 : 1,
-        slot: index.allocateSlot(storeId, kind, source.sourceId, eventTimeMs, items),
-        message: this.loggedMessage(kind, message),
-      } as LogEntry;
+      loggedMessage = this.loggedMessage(kind, message);
     } catch (err) {
       // the identity vault could not store a token: not acknowledged, the publisher resends
       ledger.move(storeId, kind, 'held', 'rejected', 'internal_error');
       this.deps.log.error({ err, store: storeId, kind }, 'message could not be logged');
-      return Promise.reject(err instanceof Error ? err : new Error(String(err)));
+      return { status: 'failed', storeId, kind, error: err instanceof Error ? err : new Error(String(err)) };
     }
-    const logged = this.deps.eventLog.append(entry, { bestEffort: msg.qos === 0 });
-    index.track(dedup.key, logged);
+    const messageJson = JSON.stringify(loggedMessage);
+    const logged = this.append(kind, message, loggedMessage, messageJson, source, eventTimeMs, msg, { key: dedupKey, payloadHash }, items);
+    return { status: 'accepted', storeId, kind, items, itemRejections, logged, forwardPayload: forwardPayload(loggedMessage, messageJson, eventTimeMs) };
+  }
+
+  /** Builds the log entry (with a unique event slot) and appends it; settles the ledger. */
+  private append(
+    kind: MessageKind,
+    message: MessageByKind[MessageKind],
+    loggedMessage: LoggedMessage<MessageKind>,
+    messageJson: string,
+    source: ResolvedSource,
+    eventTimeMs: number,
+    msg: IncomingMessage,
+    dedup: { key: string | undefined; payloadHash: string | undefined },
+    items: number,
+  ): Promise<number> {
+    const { index, ledger, live } = this.deps;
+    const storeId = source.storeId;
+    const entry = {
+      v: LOG_RECORD_VERSION,
+      kind,
+      source,
+      eventTime: eventTimeMs,
+      receivedAt: msg.receivedAt,
+      mid: message.mid ?? null,
+      ...(dedup.payloadHash === undefined ? {} : { payloadHash: dedup.payloadHash }),
+      qos: msg.qos === 0 ? 0 : 1,
+      slot: index.allocateSlot(storeId, kind, source.sourceId, eventTimeMs, items),
+      message: loggedMessage,
+    } as LogEntry;
+    const logged = this.deps.eventLog.append(entry, { bestEffort: msg.qos === 0, messageJson });
+    if (dedup.key !== undefined) index.track(dedup.key, logged);
     logged.then(
       (seq) => {
-        index.committed({ ...entry, seq }, dedup.key);
+        index.committed(entry, seq, dedup.key);
         ledger.move(storeId, kind, 'held', 'logged');
         live?.recordAccepted(source, kind, message, eventTimeMs);
       },
       (err: unknown) => {
         const reason = err instanceof LogFullError ? String(err.context.reason) : 'log_write_failed';
         if (reason === 'backpressure') this.deps.metrics.backpressure.inc();
-        if (reason === 'shed' || (msg.qos === 0 && reason === 'backpressure')) ledger.move(storeId, kind, 'held', 'shed');
+        if (msg.qos === 0) ledger.move(storeId, kind, 'held', 'shed');
         else ledger.move(storeId, kind, 'held', 'rejected', reason === 'backpressure' || reason === 'stopping' ? 'backpressure' : reason);
         this.deps.metrics.messagesShedOrRefused.inc({ store: storeId, kind, reason: msg.qos === 0 ? 'shed' : reason });
       },
@@ -238,13 +259,16 @@ export class IngestPipeline {
     return { status: 'forwarded', storeId };
   }
 
+  /** True when the event time comes from the payload's `ts`, false when it is the arrival time. */
+  private stampedByPayload(kind: MessageKind, message: MessageByKind[MessageKind]): boolean {
+    if (kind !== 'status') return true;
+    const status = message as MessageByKind['status'];
+    return status.state !== 'offline' && status.ts !== undefined;
+  }
+
   private eventTime(kind: MessageKind, message: MessageByKind[MessageKind], receivedAt: number): number {
     // a last will is written when the device connects: an offline status is stamped when it arrives
-    if (kind === 'status') {
-      const status = message as MessageByKind['status'];
-      if (status.state === 'offline' || status.ts === undefined) return receivedAt;
-      return status.ts;
-    }
+    if (!this.stampedByPayload(kind, message)) return receivedAt;
     return (message as { ts: number }).ts;
   }
 

@@ -40,6 +40,11 @@ export interface LogConsumer {
   readonly holdsBackIngest: boolean;
   /** The seq up to which it has consumed durably (its checkpoint on disk). */
   durablePosition(): number;
+  /**
+   * While it re-reads older records (a replay): the seq it has reached. Retention keeps records after
+   * it, but they do not count as unconsumed, and a full log may drop them (the replay skips them).
+   */
+  replayPosition?(): number | null;
   /** Only for consumers that do not hold back ingest: give up records up to `seq` (count them expired), durably. */
   expireUpTo?(seq: number, reason: string): Promise<void>;
 }
@@ -88,7 +93,10 @@ export class EventLog {
 
   constructor(private readonly options: EventLogOptions) {
     this.log = options.log.child({ module: 'event-log' });
-    this.now = options.now ?? Date.now;
+    // append times never go backwards (a clock step back): replays and retention search by them
+    const clock = options.now ?? Date.now;
+    let last = 0;
+    this.now = () => (last = Math.max(last, clock()));
     this.alarms = new RateLimitedLog(this.log, 10_000);
     this.spool = new Spool({ dir: options.dir, quotaBytes: options.quotaBytes, segmentBytes: options.segmentBytes, log: this.log, now: this.now });
   }
@@ -117,9 +125,9 @@ export class EventLog {
    * LogFullError. `bestEffort` (QoS 0) never waits and is shed while the quota is half used by records
    * holding consumers still need.
    */
-  async append(entry: LogEntry, options: { bestEffort?: boolean } = {}): Promise<number> {
+  async append(entry: LogEntry, options: { bestEffort?: boolean; messageJson?: string } = {}): Promise<number> {
     if (this.closed) throw new LogFullError('the gateway is stopping', { reason: 'stopping' });
-    const payload = encodeLogEntry(entry);
+    const payload = encodeLogEntry(entry, options.messageJson);
     if (options.bestEffort && this.unconsumedBytes() > this.options.quotaBytes / 2) {
       throw new LogFullError('QoS 0 shed: consumers that hold back ingest are behind by more than half the log quota', { reason: 'shed' });
     }
@@ -218,7 +226,9 @@ export class EventLog {
     if (this.closed) return Promise.resolve();
     const byAge = this.spool.lastSeqAppendedBefore(this.now() - this.options.replayRetentionMs);
     if (byAge === null) return Promise.resolve();
-    return this.trimTo(Math.min(byAge, this.floor(false)));
+    let floor = this.floor(false);
+    for (const consumer of this.consumers.values()) floor = Math.min(floor, consumer.replayPosition?.() ?? floor);
+    return this.trimTo(Math.min(byAge, floor));
   }
 
   /** Stops the retention timer, wakes waiting readers and closes the files (waits for appends in flight). */

@@ -60,8 +60,15 @@ export function itemCount(kind: MessageKind, message: unknown): number {
   return 1;
 }
 
-export function encodeLogEntry(entry: LogEntry): Buffer {
-  return Buffer.from(JSON.stringify(entry));
+/**
+ * The entry as JSON bytes. `messageJson`, when given, is `JSON.stringify(entry.message)` already made
+ * (the pipeline reuses it for subscribers), so the message is serialised once.
+ */
+export function encodeLogEntry(entry: LogEntry, messageJson?: string): Buffer {
+  if (messageJson === undefined) return Buffer.from(JSON.stringify(entry));
+  const { message: _message, ...envelope } = entry;
+  const head = JSON.stringify(envelope);
+  return Buffer.from(`${head.slice(0, -1)},"message":${messageJson}}`);
 }
 
 export function decodeLogRecord(seq: number, appendedAt: number, payload: Buffer): LogRecord {

@@ -57,7 +57,7 @@ describe('MessageIndex', () => {
     expect(pending).toBeInstanceOf(Promise);
     settle(7);
     expect(await pending).toBe(7);
-    index.committed(record(7, 'm-1', 1000, 0), key);
+    index.committed(record(7, 'm-1', 1000, 0), 7, key);
     expect(index.find(key)).toBe(7);
     expect(index.flush()).toBe(7);
     index.close();
@@ -82,7 +82,7 @@ describe('MessageIndex', () => {
     let now = 1_000_000;
     const index = open(await file(), () => now, 60_000);
     const key = midKey('s1', 'touchpoint', 'kiosk-1', 'old');
-    index.committed(record(1, 'old', 1000, 0, now), key);
+    index.committed(record(1, 'old', 1000, 0, now), 1, key);
     index.flush();
     now += 61_000;
     expect(index.find(key)).toBeUndefined();
@@ -97,7 +97,7 @@ describe('MessageIndex', () => {
     cleanups.pop();
     // the gateway crashed after logging these, before the index flushed them
     const rebuilt = open(path);
-    for (const r of [record(1, 'a', 5000, 0), record(2, null, 5000, 1), record(3, 'c', 4999, 500_000)]) rebuilt.committed(r);
+    for (const r of [record(1, 'a', 5000, 0), record(2, null, 5000, 1), record(3, 'c', 4999, 500_000)]) rebuilt.committed(r, r.seq);
     expect(rebuilt.find(midKey('s1', 'touchpoint', 'kiosk-1', 'a'))).toBe(1);
     expect(rebuilt.find(midKey('s1', 'touchpoint', 'kiosk-1', '#sha1:2'))).toBe(2);
     expect(rebuilt.allocateSlot('s1', 'touchpoint', 'kiosk-1', 5000, 1)).toEqual({ offset: 2 });

@@ -143,18 +143,18 @@ export class MessageIndex {
    * A record is durable in the log (called in seq order at run time with its dedup key, and for each
    * record replayed at start, whose key is in the record).
    */
-  committed(record: Pick<LogRecord, 'seq' | 'kind' | 'source' | 'mid' | 'payloadHash' | 'receivedAt' | 'eventTime' | 'slot' | 'message'>, runtimeKey?: string): void {
+  committed(record: Pick<LogRecord, 'kind' | 'source' | 'mid' | 'payloadHash' | 'receivedAt' | 'eventTime' | 'slot' | 'message'>, seq: number, runtimeKey?: string): void {
     const replayed = runtimeKey === undefined;
-    if (replayed && record.seq <= this.flushedSeq) return;
-    this.coveredSeq = Math.max(this.coveredSeq, record.seq);
+    if (replayed && seq <= this.flushedSeq) return;
+    this.coveredSeq = Math.max(this.coveredSeq, seq);
     if (replayed) {
       this.slots.observe(slotSeriesKey(record.source.storeId, record.kind, record.source.sourceId), record.eventTime, itemCount(record.kind, record.message), record.slot);
     }
     const id = record.mid ?? record.payloadHash;
     const key = runtimeKey ?? (id === undefined ? undefined : midKey(record.source.storeId, record.kind, record.source.sourceId, id));
     if (key !== undefined) {
-      this.unflushed.push({ key, seq: record.seq, receivedAt: record.receivedAt });
-      this.unflushedKeys.set(key, record.seq);
+      this.unflushed.push({ key, seq, receivedAt: record.receivedAt });
+      this.unflushedKeys.set(key, seq);
     }
   }
 

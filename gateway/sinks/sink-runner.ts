@@ -175,8 +175,12 @@ export class SinkRunner implements LogConsumer {
   }
 
   durablePosition(): number {
-    // a replay reads records the checkpoint already passed: keep them until it is done
-    return Math.min(this.durable, this.cursor);
+    return this.durable;
+  }
+
+  /** A replay reads records the checkpoint already passed: retention keeps them until it is done. */
+  replayPosition(): number | null {
+    return this.cursor < this.position ? this.cursor : null;
   }
 
   /** Gives up the records up to `seq` this sink has not settled: counted `expired`, checkpointed durably. */

@@ -1,6 +1,6 @@
 /**
- * The InfluxDB sink: turns log records into points (normalise.ts) and writes them through the
- * InfluxWriter (batching, gzip, retries; `write()` resolves only on writeSuccess for every line).
+ * The InfluxDB sink: turns log records into points (normalise.ts) and writes each batch through the
+ * InfluxWriter (requests of influx.batchSize lines, gzip; resolved only on a 2xx for every request).
  * It holds back ingest: the log keeps every record it has not written, and when that fills the log's
  * quota, PUBACKs stop (backpressure) until InfluxDB catches up.
  *
@@ -19,7 +19,9 @@ import { normaliseRecord } from './normalise.js';
 import { isPermanentWriteFailure } from './write-failure.js';
 
 export interface InfluxSinkWriter {
-  write(lines: string[]): Promise<void>;
+  /** All lines, in requests of the configured batch size; throws with the HTTP status in `context`. */
+  writeBatch(lines: string[]): Promise<void>;
+  /** Exactly these lines in one request (for finding the refused ones). */
   writeIsolated(lines: string[]): Promise<void>;
 }
 
@@ -45,20 +47,30 @@ export class InfluxSink implements Sink {
     }
     if (lines.length === 0) return records.map(() => 'delivered');
     try {
-      await this.deps.writer.write(lines);
+      await this.deps.writer.writeBatch(lines);
       return records.map(() => 'delivered');
     } catch (err) {
       if (!isPermanentWriteFailure(err)) throw err;
     }
-    // refused for good: find the refused lines record by record; a transient failure throws (retried)
+    // refused for good: find the refused lines record by record. A transient failure on the way throws
+    // (the batch is retried whole), so dead letters are stored once the whole batch is through.
     const outcomes: SinkOutcome[] = [];
+    const dead: DeadLetter[] = [];
     for (const [i, record] of records.entries()) {
-      outcomes.push(await this.writeAlone(record, (linesByRecord[i] ?? []).map((p) => p.line)));
+      const refused = await this.findRefused(record, (linesByRecord[i] ?? []).map((p) => p.line));
+      outcomes.push(refused.length === 0 ? 'delivered' : 'dead_lettered');
+      dead.push(...refused);
+    }
+    if (dead.length > 0) {
+      this.deps.metrics.deadLettered.inc(dead.length);
+      await this.deps.deadLetters.add(dead);
+      for (const letter of dead.slice(0, 5)) this.log.warn({ store: letter.store, kind: letter.kind, seq: letter.seq, status: letter.status, error: letter.error }, 'line dead-lettered: InfluxDB refuses it for good');
     }
     return outcomes;
   }
 
-  private async writeAlone(record: LogRecord, lines: string[]): Promise<SinkOutcome> {
+  /** Writes a record's lines alone, halving down to the lines InfluxDB refuses; returns those. */
+  private async findRefused(record: LogRecord, lines: string[]): Promise<DeadLetter[]> {
     const dead: DeadLetter[] = [];
     const visit = async (part: string[]): Promise<void> => {
       try {
@@ -85,12 +97,7 @@ export class InfluxSink implements Sink {
       await visit(part.slice(0, half));
       await visit(part.slice(half));
     };
-    if (lines.length === 0) return 'delivered';
-    await visit(lines);
-    if (dead.length === 0) return 'delivered';
-    this.deps.metrics.deadLettered.inc(dead.length);
-    await this.deps.deadLetters.add(dead);
-    this.log.warn({ store: record.source.storeId, kind: record.kind, seq: record.seq, lines: dead.length, status: dead[0]?.status, error: dead[0]?.error }, 'lines dead-lettered: InfluxDB refuses them for good');
-    return 'dead_lettered';
+    if (lines.length > 0) await visit(lines);
+    return dead;
   }
 }
