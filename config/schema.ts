@@ -126,6 +126,8 @@ export const ConfigSchema = z.strictObject({
           retryMaxMs: z.number().int().min(1).default(10_000),
           /** How often the sink's checkpoint is made durable while it writes. */
           checkpointIntervalMs: z.number().int().min(0).default(200),
+          /** Batches on the wire at once: the next is read and encoded while the previous is written. */
+          maxInFlightBatches: z.number().int().min(1).max(16).default(2),
         })
         .prefault({}),
     })

@@ -136,6 +136,7 @@ export class Gateway {
       retryMinMs: influx.retryMinMs,
       retryMaxMs: influx.retryMaxMs,
       checkpointIntervalMs: influx.checkpointIntervalMs,
+      maxInFlight: influx.maxInFlightBatches,
     });
     for (const extra of this.extraSinks) await this.sinks.attach(extra.sink, { ...DEFAULT_SINK_RUNNER_OPTIONS, ...extra.options });
     this.legacyDrain = drainLegacySpool({ dir: join(this.config.state.dir, 'spool'), writer: this.writer, deadLetters: this.deadLetters, log: this.log, stopped: () => this.stopping }).catch((err: unknown) =>

@@ -11,7 +11,7 @@ import type { Logger } from '../../lib/logger.js';
 import type { GatewayMetrics } from '../metrics.js';
 import { RateLimitedLog } from '../../lib/rate-limited-log.js';
 import { InfluxQuery, basicAuth, quoteIdentifier } from './influx-query.js';
-import { V1Transport, createV2Transport } from './v1-transport.js';
+import { V1Transport, createV2Transport, parseRetryAfterMs } from './v1-transport.js';
 
 export interface InfluxWriterDeps {
   log: Logger;
@@ -149,9 +149,11 @@ export class InfluxWriter {
       // 1.x answers 404 "database not found" when the database was dropped: create it, the retry lands
       if (status === 404 && /database not found/i.test(message)) await this.recreateDatabase();
       const retryable = status === 404 && /database not found/i.test(message);
+      const retryAfter = err instanceof HttpError ? err.headers?.['retry-after'] : undefined;
+      const retryAfterMs = parseRetryAfterMs(Array.isArray(retryAfter) ? retryAfter[0] : retryAfter);
       throw new InfluxWriteError(`InfluxDB write failed${status === undefined ? '' : ` (HTTP ${status})`}: ${message}`, {
         cause: err,
-        context: { api, status: retryable ? 503 : status, lines: lines.length, serverMessage: message },
+        context: { api, status: retryable ? 503 : status, lines: lines.length, serverMessage: message, ...(retryAfterMs === undefined ? {} : { retryAfterMs }) },
       });
     }
     const { metrics } = this.deps;

@@ -95,6 +95,24 @@ describe('SinkRunner', () => {
     expect(r.status().health.state).toBe('ok');
   });
 
+  it('keeps several batches in flight, settles them in log order, and redelivers from the cursor when one in the middle fails', async () => {
+    const { eventLog, dir } = await setup();
+    class FailSecondCall extends ScriptedSink {
+      private calls = 0;
+      override async deliver(records: readonly LogRecord[]): Promise<SinkOutcome[]> {
+        this.calls += 1;
+        if (this.calls === 2) throw new Error('the second batch fails once');
+        return super.deliver(records);
+      }
+    }
+    for (let i = 0; i < 20; i++) await eventLog.append(entry(i));
+    const sink = new FailSecondCall('pipelined');
+    const r = await runner(eventLog, dir, sink, { batchRecords: 4, maxInFlight: 3 });
+    await until(() => r.status().position === 20, 'all 20 settled');
+    expect(new Set(sink.delivered)).toEqual(new Set(Array.from({ length: 20 }, (_, i) => i + 1)));
+    expect(r.status().ledger).toMatchObject({ logged: 20, delivered: 18, dead_lettered: 2, pending: 0, balanced: true });
+  });
+
   it('resumes from its durable checkpoint after a restart, with its ledger', async () => {
     const { eventLog, dir } = await setup();
     const first = new ScriptedSink('resumed');

@@ -26,6 +26,8 @@ export interface SinkRunnerOptions {
   retryMaxMs: number;
   /** How often the checkpoint is made durable while records are delivered (0: after every batch). */
   checkpointIntervalMs: number;
+  /** Batches handed to the sink before the first is settled (1: strictly one at a time). */
+  maxInFlight: number;
   /** Where a sink without a checkpoint starts: the oldest retained record, or the next new one. */
   startAt: 'earliest' | 'latest';
   /** Only for sinks that do not hold back ingest: records older or more than this are expired. */
@@ -38,6 +40,7 @@ export const DEFAULT_SINK_RUNNER_OPTIONS: SinkRunnerOptions = {
   retryMinMs: 100,
   retryMaxMs: 10_000,
   checkpointIntervalMs: 200,
+  maxInFlight: 1,
   startAt: 'earliest',
 };
 
@@ -95,6 +98,7 @@ export class SinkRunner implements LogConsumer {
   private commitTimer: NodeJS.Timeout | undefined;
   private lagTimer: NodeJS.Timeout | undefined;
   private wakeRetry: (() => void) | undefined;
+  private rewound = false;
 
   constructor(
     readonly sink: Sink,
@@ -169,6 +173,7 @@ export class SinkRunner implements LogConsumer {
     const from = Math.max(fromSeq, first);
     this.replayUntil = Math.max(this.replayUntil, this.position);
     this.cursor = Math.min(this.cursor, from - 1);
+    this.rewound = true;
     this.log.info({ from, until: this.replayUntil }, 'replay requested');
     this.wakeRetry?.();
     return { from, until: this.replayUntil };
@@ -232,38 +237,65 @@ export class SinkRunner implements LogConsumer {
     };
   }
 
+  /**
+   * The delivery loop: up to `maxInFlight` batches are handed to the sink at once (the next one is read
+   * and encoded while the previous is on the wire); they are settled strictly in log order. A failed
+   * batch drops the ones behind it (their results are ignored) and everything after the cursor is
+   * delivered again after the backoff: sinks are idempotent.
+   */
   private async run(): Promise<void> {
     let failures = 0;
+    const inFlight: Array<{ records: LogRecord[]; outcomes: Promise<SinkOutcome[]> }> = [];
+    let readTo = this.cursor;
     while (!this.stopped) {
-      await this.waitOrWake(this.eventLog.waitForAppend(this.cursor));
-      if (this.stopped) break;
-      const records = await this.eventLog.read(this.cursor + 1, this.options.batchRecords, this.options.batchBytes);
-      if (records.length === 0) {
-        // nothing retained after the cursor: it was dropped (expired) or the log is empty
+      if (this.rewound) {
+        // a replay moved the cursor back: what is in flight was read from further on
+        this.rewound = false;
+        inFlight.length = 0;
+      }
+      if (inFlight.length === 0) {
+        await this.waitOrWake(this.eventLog.waitForAppend(this.cursor));
+        if (this.stopped) break;
+        readTo = this.cursor; // after the wait: a replay may have moved the cursor meanwhile
+        this.rewound = false;
+      }
+      while (inFlight.length < this.options.maxInFlight && !this.stopped) {
+        const records = await this.eventLog.read(readTo + 1, this.options.batchRecords, this.options.batchBytes);
+        if (records.length === 0) break;
+        readTo = (records[records.length - 1] as LogRecord).seq;
+        if (this.health.state === 'idle') this.health = { state: 'ok' };
+        const outcomes = this.sink.deliver(records);
+        outcomes.catch(() => undefined); // awaited below, in order
+        inFlight.push({ records, outcomes });
+      }
+      const next = inFlight.shift();
+      if (next === undefined) {
+        // nothing retained after the cursor: the log is empty there, or it was dropped (expired)
         const first = this.eventLog.firstSeq();
-        if (first === null || first <= this.cursor + 1) {
+        if (first !== null && first > this.cursor + 1) this.cursor = first - 1;
+        else {
           this.health = { state: 'idle' };
           await this.waitOrWake(this.eventLog.waitForAppend(this.eventLog.head));
-        } else this.cursor = first - 1;
+        }
         continue;
       }
-      let outcomes: SinkOutcome[];
-      if (this.health.state === 'idle') this.health = { state: 'ok' };
       try {
-        outcomes = await this.sink.deliver(records);
-        if (outcomes.length !== records.length) throw new Error(`sink ${this.name} answered ${outcomes.length} outcomes for ${records.length} records`);
+        const outcomes = await next.outcomes;
+        if (outcomes.length !== next.records.length) throw new Error(`sink ${this.name} answered ${outcomes.length} outcomes for ${next.records.length} records`);
+        if (failures > 0) this.log.info({ failures }, 'sink delivering again');
+        failures = 0;
+        this.health = { state: 'ok' };
+        this.settle(next.records, outcomes);
       } catch (err) {
+        inFlight.length = 0;
         failures += 1;
         const delay = Math.min(this.options.retryMaxMs, this.options.retryMinMs * 2 ** Math.min(failures - 1, 16));
+        const hinted = (err as { context?: { retryAfterMs?: unknown } }).context?.retryAfterMs;
+        const wait = typeof hinted === 'number' && hinted > 0 ? Math.min(hinted, this.options.retryMaxMs * 6) : delay * (0.8 + Math.random() * 0.4);
         this.health = { state: 'failing', detail: err instanceof Error ? err.message.slice(0, 300) : String(err) };
-        this.alarms.warn('failing', { err: this.health.detail, retryInMs: delay, failures, position: this.position }, 'sink delivery failed; retrying');
-        await this.waitOrWake(new Promise((resolve) => setTimeout(resolve, delay * (0.8 + Math.random() * 0.4))));
-        continue;
+        this.alarms.warn('failing', { err: this.health.detail, retryInMs: Math.round(wait), failures, position: this.position }, 'sink delivery failed; retrying');
+        await this.waitOrWake(new Promise((resolve) => setTimeout(resolve, wait)));
       }
-      if (failures > 0) this.log.info({ failures }, 'sink delivering again');
-      failures = 0;
-      this.health = { state: 'ok' };
-      this.settle(records, outcomes);
     }
   }
 
