@@ -74,6 +74,8 @@ export interface EventLogStatus {
 }
 
 const BACKPRESSURE_POLL_MS = 100;
+/** Payload bytes of the newest records kept in memory as decoded entries (what sinks at the head read). */
+const TAIL_CACHE_BYTES = 32 * 1024 * 1024;
 const RETENTION_INTERVAL_MS = 1_000;
 
 export class EventLog {
@@ -91,6 +93,8 @@ export class EventLog {
   /** An append was refused for lack of room, and none succeeded since. */
   private refusing = false;
 
+  private readonly tail = new TailCache(TAIL_CACHE_BYTES);
+
   constructor(private readonly options: EventLogOptions) {
     this.log = options.log.child({ module: 'event-log' });
     // append times never go backwards (a clock step back): replays and retention search by them
@@ -106,6 +110,7 @@ export class EventLog {
     const report = await this.spool.open();
     for (const torn of report.tornTails) this.log.error({ ...torn }, 'event log: a torn record was set aside (power loss while writing?)');
     this.headSeq = this.spool.lastSeq() ?? 0;
+    this.tail.reset(this.headSeq);
     this.retentionTimer = setInterval(() => void this.applyRetention(), RETENTION_INTERVAL_MS);
     this.retentionTimer.unref();
   }
@@ -134,7 +139,9 @@ export class EventLog {
     const deadline = this.now() + (options.bestEffort ? 0 : this.options.backpressureHoldMs);
     for (;;) {
       try {
+        const appendedAt = this.now(); // the spool stamps the record in this same tick
         const [seq] = await this.spool.append([payload]);
+        this.tail.add(seq as number, appendedAt, entry, payload.length);
         return this.appended(seq as number);
       } catch (err) {
         if (!(err instanceof SpoolFullError)) throw err;
@@ -155,7 +162,11 @@ export class EventLog {
 
   /** Retained records with seq >= fromSeq, in order, at most maxRecords and about maxBytes. */
   async read(fromSeq: number, maxRecords: number, maxBytes: number): Promise<LogRecord[]> {
-    const records = await this.spool.read(Math.max(1, fromSeq), maxRecords, maxBytes);
+    const from = Math.max(1, fromSeq, this.spool.firstPendingSeq() ?? this.headSeq + 1);
+    // sinks that keep up read what was just appended: from memory, without a disk read and a parse
+    const cached = this.tail.read(from, maxRecords, maxBytes);
+    if (cached !== undefined) return cached;
+    const records = await this.spool.read(from, maxRecords, maxBytes);
     return records.map((r) => decodeLogRecord(r.seq, r.appendedAt, r.payload));
   }
 
@@ -298,5 +309,73 @@ export class EventLog {
     });
     this.trimming = run.catch((err: unknown) => this.log.error({ err }, 'event log: dropping retained records failed (retried later)'));
     return this.trimming;
+  }
+}
+
+/**
+ * The newest appended records, as the entries the pipeline built (never parsed back), in seq order.
+ * `floor`: every record with a seq above it is in the cache until evicted; reads from above it are
+ * served here, reads from below go to disk. Entries are never modified after append.
+ */
+class TailCache {
+  private records: LogRecord[] = [];
+  private sizes: number[] = [];
+  private start = 0;
+  private bytes = 0;
+  private floor = 0;
+
+  constructor(private readonly maxBytes: number) {}
+
+  reset(floor: number): void {
+    this.records = [];
+    this.sizes = [];
+    this.start = 0;
+    this.bytes = 0;
+    this.floor = floor;
+  }
+
+  add(seq: number, appendedAt: number, entry: LogEntry, size: number): void {
+    const last = this.records[this.records.length - 1];
+    if (last !== undefined && seq <= last.seq) {
+      this.reset(Math.max(seq, last.seq)); // out of order (cannot happen with group commit): start over
+      return;
+    }
+    const record = entry as LogRecord;
+    record.seq = seq;
+    record.appendedAt = appendedAt;
+    this.records.push(record);
+    this.sizes.push(size);
+    this.bytes += size;
+    while (this.bytes > this.maxBytes && this.start < this.records.length) {
+      this.bytes -= this.sizes[this.start] as number;
+      this.floor = (this.records[this.start] as LogRecord).seq;
+      this.start += 1;
+    }
+    if (this.start > 4096 && this.start * 2 > this.records.length) {
+      this.records = this.records.slice(this.start);
+      this.sizes = this.sizes.slice(this.start);
+      this.start = 0;
+    }
+  }
+
+  /** Records with seq >= from (the same selection as a disk read), or undefined when not all are here. */
+  read(from: number, maxRecords: number, maxBytes: number): LogRecord[] | undefined {
+    if (from <= this.floor) return undefined;
+    let low = this.start;
+    let high = this.records.length;
+    while (low < high) {
+      const mid = (low + high) >>> 1;
+      if ((this.records[mid] as LogRecord).seq < from) low = mid + 1;
+      else high = mid;
+    }
+    const out: LogRecord[] = [];
+    let bytes = 0;
+    for (let i = low; i < this.records.length && out.length < maxRecords; i++) {
+      const size = this.sizes[i] as number;
+      if (out.length > 0 && bytes + size > maxBytes) break;
+      bytes += size;
+      out.push(this.records[i] as LogRecord);
+    }
+    return out;
   }
 }

@@ -35,6 +35,7 @@ export interface Sink {
    * Delivers a batch in log order. Resolves with one outcome per record, in order. Throws when the
    * batch should be retried as a whole (destination down, timeout): the runner backs off and retries.
    * Must be idempotent: after a crash, records since the last durable checkpoint are delivered again.
+   * The records are shared with other sinks (the log's in-memory tail): read them, never modify them.
    */
   deliver(records: readonly LogRecord[]): Promise<SinkOutcome[]>;
   /** Stops; what is not delivered stays in the log for the next start. */
