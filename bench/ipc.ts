@@ -37,13 +37,20 @@ export const PublisherResultSchema = z.object({
   sent: z.number().int(),
   acked: z.number().int(),
   ackedInWindow: z.number().int(),
+  /** Messages whose (scheduled) send time fell in the measured interval: the ones `puback` holds. */
+  scheduledInWindow: z.number().int(),
+  /** Open-loop: messages due by the end but not sent (timer granularity; many when the in-flight cap was reached). */
+  missed: z.number().int(),
   /** Still unacknowledged when the drain timed out (or the connection closed). */
   unacked: z.number().int(),
   drainMs: z.number(),
   disconnects: z.number().int(),
   errorCount: z.number().int(),
   errors: z.array(z.string()),
+  /** PUBACK minus the message's scheduled send time (closed-loop: its send time). */
   puback: HistogramSchema,
+  /** Actual minus scheduled send time (open-loop; empty for closed-loop). */
+  sendLag: HistogramSchema,
 });
 export type PublisherResult = z.infer<typeof PublisherResultSchema>;
 

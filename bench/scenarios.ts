@@ -1,11 +1,13 @@
 /**
- * The benchmark's scenarios, run one after the other in this order, and the comparisons the report
- * prints as ratios. Adding a gateway variant is one more `storeloopScenario({ id, title, gatewayEnv })`.
+ * The benchmark's scenarios, run one after the other in this order, the names that select several
+ * at once, and the comparisons the report prints as ratios. Adding a gateway variant is one more
+ * `storeloopScenario({ id, title, gatewayEnv })`.
  */
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 
-import { mosquittoReference } from './mosquitto-scenario.js';
+import { mosquittoScenario } from './mosquitto-scenario.js';
+import { RATE_REFERENCE_SCENARIO } from './open-loop.js';
 import { storeloopOutageScenario } from './outage-scenario.js';
 import type { Scenario } from './scenario.js';
 import { storeloopScenario } from './storeloop-scenario.js';
@@ -26,10 +28,36 @@ export const storeloopOutage = storeloopOutageScenario({
   title: 'storeloop-outage: InfluxDB down, PUBACK after the spool append + fsync; then influxd restarted and the spool drained',
 });
 
-/** Run order: the storeloop variants first, the reference last. */
-export const SCENARIOS: Scenario[] = [storeloopDurable, storeloopImmediate, storeloopOutage, mosquittoReference];
+/** The closed-loop reference; its measured rate also sets the open-loop rate. */
+export const mosquittoClosedLoop = mosquittoScenario({ id: RATE_REFERENCE_SCENARIO, title: 'mosquitto (reference: no validation, no database)', pacing: 'closed-loop' });
 
-/** A ratio column of the report: `subject` divided by `baseline`, when both ran. */
+/** The gateway as shipped at a fixed rate: PUBACK latency without coordinated omission. */
+export const storeloopOpenLoop = storeloopScenario({
+  id: 'storeloop-open-loop',
+  title: 'storeloop-open-loop: the gateway as shipped at a fixed rate (half of mosquitto\'s measured rate unless --rate)',
+  pacing: 'open-loop',
+});
+
+export const mosquittoOpenLoop = mosquittoScenario({ id: 'mosquitto-open-loop', title: 'mosquitto-open-loop (reference: the same fixed rate)', pacing: 'open-loop' });
+
+/** Run order: the closed-loop storeloop variants, the closed-loop reference (whose rate the open-loop pair uses), the open-loop pair. */
+export const SCENARIOS: Scenario[] = [
+  storeloopDurable,
+  storeloopImmediate,
+  storeloopOutage,
+  mosquittoClosedLoop,
+  storeloopOpenLoop,
+  mosquittoOpenLoop,
+];
+
+/** Names --scenarios accepts besides the ids, each standing for several scenarios (or a shorter id). */
+export const SCENARIO_GROUPS: Record<string, string[]> = {
+  /** The gateway as shipped (so `--scenarios storeloop,mosquitto` compares it with the reference). */
+  storeloop: ['storeloop-durable'],
+  'open-loop': ['storeloop-open-loop', 'mosquitto-open-loop'],
+};
+
+/** A ratio column of the report: `subject` divided by `baseline`, when both ran; both of one kind. */
 export interface Comparison {
   label: string;
   subject: string;
@@ -48,7 +76,26 @@ export const COMPARISONS: Comparison[] = [
       'the spool path (append + group-committed fsync) instead of InfluxDB 2xx; influxd is stopped and no sampler polls it, which on a small machine also leaves their CPU to the gateway',
   },
   { label: 'storeloop/mosquitto', subject: 'storeloop-durable', baseline: 'mosquitto', meaning: 'validation plus the durable ack, against a broker that neither validates nor persists and PUBACKs on receipt' },
+  {
+    label: 'open-loop storeloop/mosquitto',
+    subject: 'storeloop-open-loop',
+    baseline: 'mosquitto-open-loop',
+    meaning: "the same fixed rate on both; PUBACK latency from each message's scheduled send time, so a stalled server cannot hide its delay",
+  },
 ];
+
+/** The scenario ids a --scenarios value stands for: itself, or the members of a group. */
+export function expandScenarioNames(names: string[]): { ids: string[]; unknown: string[] } {
+  const known = new Set(SCENARIOS.map((s) => s.id));
+  const ids: string[] = [];
+  const unknown: string[] = [];
+  for (const name of names) {
+    if (known.has(name)) ids.push(name);
+    else if (SCENARIO_GROUPS[name] !== undefined) ids.push(...SCENARIO_GROUPS[name]);
+    else unknown.push(name);
+  }
+  return { ids: [...new Set(ids)], unknown };
+}
 
 /** A fresh work directory for one scenario under the run's directory. */
 export async function scenarioDir(runDir: string, scenario: Scenario): Promise<string> {
