@@ -6,6 +6,7 @@
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 
+import { influxRawScenario } from './influx-raw-scenario.js';
 import { mosquittoScenario } from './mosquitto-scenario.js';
 import { RATE_REFERENCE_SCENARIO } from './open-loop.js';
 import { storeloopOutageScenario } from './outage-scenario.js';
@@ -40,7 +41,10 @@ export const storeloopOpenLoop = storeloopScenario({
 
 export const mosquittoOpenLoop = mosquittoScenario({ id: 'mosquitto-open-loop', title: 'mosquitto-open-loop (reference: the same fixed rate)', pacing: 'open-loop' });
 
-/** Run order: the closed-loop storeloop variants, the closed-loop reference (whose rate the open-loop pair uses), the open-loop pair. */
+/**
+ * Run order: the closed-loop storeloop variants, the closed-loop reference (whose rate the open-loop
+ * pair uses), the open-loop pair, the storage limit.
+ */
 export const SCENARIOS: Scenario[] = [
   storeloopDurable,
   storeloopImmediate,
@@ -48,6 +52,7 @@ export const SCENARIOS: Scenario[] = [
   mosquittoClosedLoop,
   storeloopOpenLoop,
   mosquittoOpenLoop,
+  influxRawScenario,
 ];
 
 /** Names --scenarios accepts besides the ids, each standing for several scenarios (or a shorter id). */
