@@ -75,6 +75,7 @@ function scenarioHelp(): string {
     '  npm run bench',
     '  npm run bench -- --scenarios storeloop,mosquitto --duration 30s',
     '  npm run bench -- --scenarios open-loop --rate 8000',
+    '  npm run bench -- --only influx-raw,idle --devices 5000 --keepalive 20',
   );
   return lines.join('\n');
 }

@@ -6,6 +6,7 @@
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 
+import { idleDevicesScenario } from './idle-devices-scenario.js';
 import { influxRawScenario } from './influx-raw-scenario.js';
 import { mosquittoScenario } from './mosquitto-scenario.js';
 import { RATE_REFERENCE_SCENARIO } from './open-loop.js';
@@ -41,9 +42,13 @@ export const storeloopOpenLoop = storeloopScenario({
 
 export const mosquittoOpenLoop = mosquittoScenario({ id: 'mosquitto-open-loop', title: 'mosquitto-open-loop (reference: the same fixed rate)', pacing: 'open-loop' });
 
+export const idleDevices = idleDevicesScenario({ id: 'idle-devices', title: 'idle-devices: idle MQTT connections held on the gateway through a keepalive period', role: 'subject', server: 'storeloop' });
+
+export const idleDevicesMosquitto = idleDevicesScenario({ id: 'idle-devices-mosquitto', title: 'idle-devices-mosquitto (reference: the same idle connections on mosquitto)', role: 'reference', server: 'mosquitto' });
+
 /**
  * Run order: the closed-loop storeloop variants, the closed-loop reference (whose rate the open-loop
- * pair uses), the open-loop pair, the storage limit.
+ * pair uses), the open-loop pair, the storage limit, the idle pair.
  */
 export const SCENARIOS: Scenario[] = [
   storeloopDurable,
@@ -53,6 +58,8 @@ export const SCENARIOS: Scenario[] = [
   storeloopOpenLoop,
   mosquittoOpenLoop,
   influxRawScenario,
+  idleDevices,
+  idleDevicesMosquitto,
 ];
 
 /** Names --scenarios accepts besides the ids, each standing for several scenarios (or a shorter id). */
@@ -60,6 +67,7 @@ export const SCENARIO_GROUPS: Record<string, string[]> = {
   /** The gateway as shipped (so `--scenarios storeloop,mosquitto` compares it with the reference). */
   storeloop: ['storeloop-durable'],
   'open-loop': ['storeloop-open-loop', 'mosquitto-open-loop'],
+  idle: ['idle-devices', 'idle-devices-mosquitto'],
 };
 
 /** A ratio column of the report: `subject` divided by `baseline`, when both ran; both of one kind. */
@@ -87,6 +95,7 @@ export const COMPARISONS: Comparison[] = [
     baseline: 'mosquitto-open-loop',
     meaning: "the same fixed rate on both; PUBACK latency from each message's scheduled send time, so a stalled server cannot hide its delay",
   },
+  { label: 'idle storeloop/mosquitto', subject: 'idle-devices', baseline: 'idle-devices-mosquitto', meaning: 'what the same idle connections cost each server in resident memory' },
 ];
 
 /** The scenario ids a --scenarios value stands for: itself, or the members of a group. */
