@@ -3,8 +3,8 @@
  * validation, no database. Closed-loop, or open-loop at the same rate as the storeloop open-loop run.
  */
 import { spawnBenchChild, withTimeout } from './children.js';
-import { planWindow, PublisherFleet, type FleetPacing } from './load.js';
-import { openLoopFacts, openLoopFigures, openLoopRate } from './open-loop.js';
+import { planWindow, PublisherFleet } from './load.js';
+import { openLoopFacts, openLoopFigures, scenarioPacing } from './open-loop.js';
 import { LatencyHistogram } from './percentiles.js';
 import { ProcessWatch } from './proc-stats.js';
 import { delay } from './processes.js';
@@ -31,8 +31,7 @@ export function mosquittoScenario(spec: MosquittoScenarioOptions): Scenario {
 }
 
 async function runMosquitto(ctx: ScenarioContext, spec: MosquittoScenarioOptions): Promise<ScenarioResult> {
-  const rate = spec.pacing === 'open-loop' ? openLoopRate(ctx) : undefined;
-  const pacing: FleetPacing = rate === undefined ? { mode: 'closed-loop', inflight: ctx.options.inflight } : { mode: 'open-loop', totalRate: rate.totalRate };
+  const { pacing, rate } = scenarioPacing(ctx, spec.pacing);
   const broker = await startMosquitto(ctx.group, { workDir: ctx.workDir, binary: ctx.programs['mosquitto'] ?? 'mosquitto' });
   try {
     const subscriber = spawnBenchChild(ctx.group, 'subscriber', 'subscriber.js', { url: broker.mqttUrl, topicFilter: 'storeloop/#' });

@@ -4,7 +4,7 @@
  * latency figure is taken at a load the reference broker is known to carry twice over) and the
  * figures and facts they report about keeping to it.
  */
-import { OPEN_LOOP_MAX_INFLIGHT, type LoadResult } from './load.js';
+import { OPEN_LOOP_MAX_INFLIGHT, type FleetPacing, type LoadResult } from './load.js';
 import type { OpenLoopFigures, ScenarioContext } from './scenario.js';
 
 /** The open-loop rate as a share of mosquitto's closed-loop acknowledged rate. */
@@ -28,6 +28,13 @@ export function openLoopRate(ctx: Pick<ScenarioContext, 'options' | 'earlier'>):
   }
   const totalRate = Math.round(reference.messagesPerSecond * OPEN_LOOP_SHARE_OF_REFERENCE);
   return { totalRate, source: `${OPEN_LOOP_SHARE_OF_REFERENCE} × ${RATE_REFERENCE_SCENARIO}'s ${Math.round(reference.messagesPerSecond).toLocaleString('en-US')} msg/s` };
+}
+
+/** A load scenario's pacing: closed-loop with --inflight per publisher, or open-loop at this run's rate (and where it came from). */
+export function scenarioPacing(ctx: Pick<ScenarioContext, 'options' | 'earlier'>, mode: 'closed-loop' | 'open-loop'): { pacing: FleetPacing; rate: OpenLoopRate | undefined } {
+  if (mode === 'closed-loop') return { pacing: { mode, inflight: ctx.options.inflight }, rate: undefined };
+  const rate = openLoopRate(ctx);
+  return { pacing: { mode, totalRate: rate.totalRate }, rate };
 }
 
 export function openLoopFigures(rate: OpenLoopRate, load: LoadResult): OpenLoopFigures {

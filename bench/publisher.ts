@@ -36,7 +36,7 @@ class Publisher implements PacedSender {
   private readonly sendLag = new LatencyHistogram();
   private readonly errors: string[] = [];
   private seq = 0;
-  inflight = 0;
+  private outstanding = 0;
   private sent = 0;
   private acked = 0;
   private ackedInWindow = 0;
@@ -68,6 +68,11 @@ class Publisher implements PacedSender {
 
   get connected(): boolean {
     return this.client.connected;
+  }
+
+  /** Publishes not yet acknowledged. */
+  get inflight(): number {
+    return this.outstanding;
   }
 
   /** Publishes from startAt to endAt, drains, and resolves with the result. */
@@ -119,9 +124,9 @@ class Publisher implements PacedSender {
     const payload = blePayload(ts, mid, this.sightingSets[this.seq % SIGHTING_SETS] as string);
     this.seq++;
     this.sent++;
-    this.inflight++;
+    this.outstanding++;
     this.client.publish(topic, payload, { qos: 1 }, (err) => {
-      this.inflight--;
+      this.outstanding--;
       if (err) this.noteError(err.message);
       else this.recordAck(scheduledAtMs, measured);
       if (this.inflight === 0 && !this.publishing) this.onDrained?.();

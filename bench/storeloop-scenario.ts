@@ -11,8 +11,8 @@ import { InfluxSchema } from '../config/schema.js';
 import { InfluxQuery } from '../gateway/influx/influx-query.js';
 import { eventLoopDelay, fetchText, heapUsedMb, influxFacts, ledgerCheck, logSummary, waitForSettledLedger } from './gateway-api.js';
 import { countPointsSettled } from './influx-count.js';
-import { planWindow, PublisherFleet, type FleetPacing } from './load.js';
-import { openLoopFacts, openLoopFigures, openLoopRate } from './open-loop.js';
+import { planWindow, PublisherFleet } from './load.js';
+import { openLoopFacts, openLoopFigures, scenarioPacing } from './open-loop.js';
 import { ProcessWatch } from './proc-stats.js';
 import { QueryableSampler, type SamplerResult } from './sampler.js';
 import { atTime, BENCH_DATABASE, baseResult, emptyLatency, latencyPair, loadChecks, watchDuring, type Check, type Scenario, type ScenarioContext, type ScenarioResult } from './scenario.js';
@@ -44,8 +44,7 @@ export function storeloopScenario(spec: StoreloopScenarioOptions): Scenario {
 }
 
 async function runStoreloop(ctx: ScenarioContext, spec: StoreloopScenarioOptions): Promise<ScenarioResult> {
-  const rate = spec.pacing === 'open-loop' ? openLoopRate(ctx) : undefined;
-  const pacing: FleetPacing = rate === undefined ? { mode: 'closed-loop', inflight: ctx.options.inflight } : { mode: 'open-loop', totalRate: rate.totalRate };
+  const { pacing, rate } = scenarioPacing(ctx, spec.pacing ?? 'closed-loop');
   const influxd = await startLocalInfluxd({ dataDir: join(ctx.workDir, 'influxd') });
   const stopInfluxd = ctx.group.adopt('influxd', influxd.stop);
   let gateway: RunningGateway | undefined;
