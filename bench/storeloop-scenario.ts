@@ -1,7 +1,7 @@
 /**
  * A storeloop gateway process against a throwaway influxd, loaded by the publishers (closed-loop,
- * sampled for publish→queryable latency; or open-loop at a fixed rate) while its InfluxDB sink lag
- * is polled; afterwards the ledger must be settled and InfluxDB must hold exactly what was
+ * sampled for publish→queryable latency; or open-loop at a fixed rate) while its /metrics are
+ * polled (InfluxDB sink lag, event-loop delay); afterwards the ledger must be settled and InfluxDB must hold exactly what was
  * acknowledged. Variants differ in the gateway's environment (e.g. the ack mode) and the pacing.
  */
 import { join } from 'node:path';
@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { startLocalInfluxd } from '../cli/local-influxd.js';
 import { InfluxSchema } from '../config/schema.js';
 import { InfluxQuery } from '../gateway/influx/influx-query.js';
-import { eventLoopDelay, fetchText, heapUsedMb, influxFacts, ledgerCheck, logSummary, waitForSettledLedger } from './gateway-api.js';
+import { fetchText, heapUsedMb, influxFacts, ledgerCheck, logSummary, waitForSettledLedger } from './gateway-api.js';
 import { countPointsSettled } from './influx-count.js';
 import { planWindow, PublisherFleet } from './load.js';
 import { openLoopFacts, openLoopFigures, scenarioPacing } from './open-loop.js';
@@ -17,7 +17,7 @@ import { ProcessWatch } from './proc-stats.js';
 import { QueryableSampler, type SamplerResult } from './sampler.js';
 import { atTime, BENCH_DATABASE, baseResult, emptyLatency, latencyPair, loadChecks, watchDuring, type Check, type Scenario, type ScenarioContext, type ScenarioResult } from './scenario.js';
 import { metricSum, startGateway, type RunningGateway } from './servers.js';
-import { SinkLagWatch, sinkLagLine } from './sink-lag.js';
+import { eventLoopLine, MetricsWatch, sinkLagLine } from './metrics-watch.js';
 
 const MIN_SAMPLES = 20;
 /** How long the ledger may take to settle (held and spooled back to 0) after the load stopped. */
@@ -71,15 +71,15 @@ async function runStoreloop(ctx: ScenarioContext, spec: StoreloopScenarioOptions
     const httpUrl = gateway.httpUrl;
     const heapAtStart = atTime(window.measureFromMs, () => fetchText(`${httpUrl}/metrics`).then(heapUsedMb)).catch(() => Number.NaN);
     const metricsAtEnd = atTime(window.endAtMs, () => fetchText(`${httpUrl}/metrics`)).catch(() => '');
-    const sinkLag = new SinkLagWatch(httpUrl);
-    sinkLag.start();
+    const watch = new MetricsWatch(httpUrl, window);
+    watch.start();
     const bar = ctx.progress.track(spec.id, window, () => fleet.acked);
     const [load, samples] = await Promise.all([fleet.run(window), sampler?.run(window)]).finally(() => bar.stop());
     const processes = await usage;
     const settleStartedMs = performance.now();
     const ledger = await waitForSettledLedger(httpUrl, SETTLE_TIMEOUT_MS);
     const settleMs = performance.now() - settleStartedMs;
-    const lag = await sinkLag.stop();
+    const { sinkLag: lag, eventLoop } = await watch.stop();
     const expected = load.acked * ctx.options.sightings + (samples ? samples.acked * samples.sightingsPerMessage : 0);
     const stored = await countPointsSettled(influx, expected);
     const metrics = await fetchText(`${httpUrl}/metrics`);
@@ -101,7 +101,7 @@ async function runStoreloop(ctx: ScenarioContext, spec: StoreloopScenarioOptions
       ...influxFacts(metrics),
       ['ledger settled after the load', `${(settleMs / 1000).toFixed(1)} s`],
       ['gateway V8 heap used, measuring start→end', `${(await heapAtStart).toFixed(0)} → ${heapUsedMb(await metricsAtEnd).toFixed(0)} MB`],
-      ['gateway event-loop delay, measured interval', eventLoopDelay(await metricsAtEnd)],
+      ['gateway event-loop delay, measured interval', eventLoopLine(eventLoop)],
       ...(samples ? samplerFacts(samples, durableAck) : []),
       ['gateway log (warn and above)', await logSummary(gateway.logFile)],
     ];
