@@ -13,7 +13,8 @@ import { expandScenarioNames, SCENARIO_GROUPS, SCENARIOS } from './scenarios.js'
 export const DEFAULT_PUBLISHERS = 4;
 export const DEFAULT_INFLIGHT = 64;
 export const DEFAULT_SIGHTINGS = 5;
-export const DEFAULT_DURATION_MS = 20_000;
+/** 15 s per load scenario keeps the whole default run (idle pair included) under ~5 minutes on 2 cores. */
+export const DEFAULT_DURATION_MS = 15_000;
 export const DEFAULT_IDLE_DEVICES = 10_000;
 export const DEFAULT_IDLE_KEEPALIVE_S = 30;
 /** Warm-up when not given: a fifth of the duration, at most 3 s. */
