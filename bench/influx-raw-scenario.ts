@@ -20,8 +20,10 @@ import { SightingLines } from './sighting-lines.js';
 /** The gateway's default influx.batchSize: lines per write request. */
 export const LINES_PER_REQUEST = 5_000;
 /**
- * Requests in flight at once. On the 2-core reference machine (influxd 1.6) 4 gave the highest rate:
- * 2 → 71k, 4 → 108k, 6 → 106k, 8 → 101k points/s; past 4 requests only queue in influxd.
+ * Requests in flight at once. On the 2-core reference machine (influxd 1.6), points/s by requests in
+ * flight, quiet machine: 2 → 277k, 4 → 279k, 6 → 292k, 8 → 258k (influxd and the writer use both
+ * cores); shared with another CPU-heavy job: 2 → 71k, 4 → 108k, 6 → 106k, 8 → 101k. 4 is at the top
+ * of both within their noise; more only queue in influxd.
  */
 export const CONCURRENT_REQUESTS = 4;
 /** The gateway's default influx.gzipThreshold (bytes): every batch of this size is gzipped. */
