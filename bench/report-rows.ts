@@ -40,7 +40,7 @@ export const CLOSED_LOOP_ROWS: Array<Row<LoadScenarioResult>> = [
   { label: 'end-to-end p99 (ms)', value: (r) => r.endToEnd.latency.p99Ms, format: num(2), ratio: true },
   { label: 'end-to-end samples', value: (r) => r.endToEnd.latency.count, format: num(0) },
   { label: 'InfluxDB sink lag max (s)', value: sinkLagSeconds, format: num(2) },
-  { label: 'messages via the spool', value: (r) => r.spoolAppends ?? Number.NaN, format: num(0) },
+  { label: 'messages appended to the log', value: (r) => r.spoolAppends ?? Number.NaN, format: num(0) },
   serverCpu,
   { label: 'server CPU ms per 1000 messages', value: cpuPerThousand, format: num(1), ratio: true },
   serverPeakRss,

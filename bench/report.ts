@@ -155,9 +155,10 @@ export function renderReport(opts: {
 
 function outageLines(id: string, o: OutageFigures): string[] {
   const perFsync = o.fsyncs === undefined ? 'fsync count not available' : `${o.fsyncs} fsyncs → ${(o.appendedMessages / Math.max(1, o.fsyncs)).toFixed(1)} messages per fsync`;
+  const cap = Number.isFinite(o.drainCapLinesPerSecond) ? `; cap ${num(0)(o.drainCapLinesPerSecond)} points/s` : '';
   return [
-    `${id} spool: ${num(0)(o.appendedMessages)} messages (${num(0)(o.appendedLines)} points, ${num(1)(o.pendingBytes / MB)} MB) appended while InfluxDB was down, ${perFsync}`,
-    `${id} drain: ${o.drained ? 'spool empty' : 'NOT EMPTY'} ${o.recoverySeconds.toFixed(1)} s after influxd answered again; ${num(0)(o.drainLinesPerSecond)} points/s over ${o.drainSeconds.toFixed(1)} s ` +
-      `(gateway-reported ${num(0)(o.reportedDrainLinesPerSecond)}/s; cap delivery.drainLinesPerSecond = ${num(0)(o.drainCapLinesPerSecond)})`,
+    `${id} log: ${num(0)(o.appendedMessages)} messages (${num(0)(o.appendedLines)} points, ${num(1)(o.pendingBytes / MB)} MB) appended while InfluxDB was down, ${perFsync}`,
+    `${id} drain: ${o.drained ? 'InfluxDB sink caught up' : 'InfluxDB sink NOT caught up'} ${o.recoverySeconds.toFixed(1)} s after influxd answered again; ` +
+      `${num(0)(o.drainLinesPerSecond)} points/s over ${o.drainSeconds.toFixed(1)} s (fastest between two ledger polls ${num(0)(o.reportedDrainLinesPerSecond)} records/s${cap})`,
   ];
 }

@@ -53,25 +53,28 @@ export interface Check {
   detail: string;
 }
 
-/** The outage scenario's spool figures: what the PUBACKs cost on disk and how fast it drained. */
+/**
+ * The outage scenario's figures: what the PUBACKs cost the event log while InfluxDB was down, and how
+ * fast the InfluxDB sink caught up afterwards (its drain rate, compared with influx-raw).
+ */
 export interface OutageFigures {
-  /** Messages and points (lines) appended to the spool while InfluxDB was down. */
+  /** Messages and points (lines) appended to the log while InfluxDB was down. */
   appendedMessages: number;
   appendedLines: number;
-  /** Spool size once publishing stopped. */
+  /** Log bytes the InfluxDB sink had not consumed once publishing stopped. */
   pendingBytes: number;
-  /** fsync/fdatasync calls of the spool until InfluxDB came back (from the gateway's info log); undefined when not logged. */
+  /** fsync calls of the log during the load; undefined when not known. */
   fsyncs: number | undefined;
-  /** From the restarted influxd answering /ping until the spool was empty. */
+  /** From the restarted influxd answering /ping until the InfluxDB sink had caught up. */
   recoverySeconds: number;
-  /** From the first drained message until the spool was empty. */
+  /** From the first record the sink wrote until it had caught up. */
   drainSeconds: number;
   drainLinesPerSecond: number;
-  /** The drain rate /api/v1/ledger reported last while draining (the gateway's average since the drain started). */
+  /** The fastest rate seen between two ledger polls while draining, records/s. */
   reportedDrainLinesPerSecond: number;
-  /** delivery.drainLinesPerSecond, the gateway's upper bound. */
+  /** The gateway's upper bound on the drain rate, points/s; NaN when it has none. */
   drainCapLinesPerSecond: number;
-  /** False when the spool was not empty within the drain timeout. */
+  /** False when the sink had not caught up within the drain timeout. */
   drained: boolean;
 }
 

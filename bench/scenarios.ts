@@ -14,20 +14,20 @@ import { storeloopOutageScenario } from './outage-scenario.js';
 import type { Scenario } from './scenario.js';
 import { storeloopScenario } from './storeloop-scenario.js';
 
-/** Storeloop as shipped: validation, then PUBACK once InfluxDB accepted the points. */
-export const storeloopDurable = storeloopScenario({ id: 'storeloop-durable', title: 'storeloop-durable: validate, PUBACK after InfluxDB accepted the points' });
+/** Storeloop as shipped: validation, then PUBACK once the message is in the fsynced event log; the InfluxDB sink writes it afterwards. */
+export const storeloopDurable = storeloopScenario({ id: 'storeloop-durable', title: "storeloop-durable: validate, PUBACK after the event log's fsynced append" });
 
 /** The same gateway acknowledging without waiting: the reference for what durability costs. */
 export const storeloopImmediate = storeloopScenario({
   id: 'storeloop-immediate',
-  title: 'storeloop-immediate: validate, PUBACK at once (STORELOOP_ACK_MODE=immediate, bench only)',
+  title: 'storeloop-immediate: validate, PUBACK at once, before the log append (STORELOOP_ACK_MODE=immediate, bench only)',
   gatewayEnv: { STORELOOP_ACK_MODE: 'immediate' },
 });
 
-/** Durable ack with InfluxDB down: every PUBACK after a spool append and fsync, then the drain. */
+/** InfluxDB down: PUBACKs from the log as always while the InfluxDB sink falls behind, then its drain. */
 export const storeloopOutage = storeloopOutageScenario({
   id: 'storeloop-outage',
-  title: 'storeloop-outage: InfluxDB down, PUBACK after the spool append + fsync; then influxd restarted and the spool drained',
+  title: 'storeloop-outage: InfluxDB down, PUBACK from the log while the InfluxDB sink falls behind; then influxd restarted and the sink caught up',
 });
 
 /** The closed-loop reference; its measured rate also sets the open-loop rate. */
@@ -80,13 +80,13 @@ export interface Comparison {
 }
 
 export const COMPARISONS: Comparison[] = [
-  { label: 'durable/immediate', subject: 'storeloop-durable', baseline: 'storeloop-immediate', meaning: 'what waiting for InfluxDB before the PUBACK costs: the price of durability' },
+  { label: 'durable/immediate', subject: 'storeloop-durable', baseline: 'storeloop-immediate', meaning: "what the fsynced log append before the PUBACK costs: the price of durability" },
   {
     label: 'outage/durable',
     subject: 'storeloop-outage',
     baseline: 'storeloop-durable',
     meaning:
-      'the spool path (append + group-committed fsync) instead of InfluxDB 2xx; influxd is stopped and no sampler polls it, which on a small machine also leaves their CPU to the gateway',
+      'the same PUBACK path with the InfluxDB sink stalled: influxd is stopped and no sampler polls it, which on a small machine also leaves their CPU to the gateway',
   },
   { label: 'storeloop/mosquitto', subject: 'storeloop-durable', baseline: 'mosquitto', meaning: 'validation plus the durable ack, against a broker that neither validates nor persists and PUBACKs on receipt' },
   {
