@@ -20,6 +20,8 @@ import { metricSum, startGateway, type RunningGateway } from './servers.js';
 import { eventLoopLine, MetricsWatch, sinkLagLine } from './metrics-watch.js';
 
 const MIN_SAMPLES = 20;
+/** When the gateway sends the PUBACK, by mqtt.ackMode. */
+const ackWhen = { durable: "PUBACK after the event log's fsync", immediate: 'PUBACK at once, before the log append' } as const;
 /** How long the ledger may take to settle (held and spooled back to 0) after the load stopped. */
 const SETTLE_TIMEOUT_MS = 60_000;
 
@@ -94,7 +96,7 @@ async function runStoreloop(ctx: ScenarioContext, spec: StoreloopScenarioOptions
       { name: 'gateway ran through and stopped on SIGTERM', ok: alive && stop.code === 0, detail: `exit ${stop.signal ?? `code ${String(stop.code)}`}` },
     ];
     const facts: Array<[string, string]> = [
-      ['ack mode', `${gateway.config.mqtt.ackMode} (PUBACK after the event log's fsync; InfluxDB sink batches of ${gateway.config.sinks.influx.batchRecords} records, influx.flushIntervalMs ${gateway.config.influx.flushIntervalMs})`],
+      ['ack mode', `${gateway.config.mqtt.ackMode} (${ackWhen[gateway.config.mqtt.ackMode]}; InfluxDB sink batches of ${gateway.config.sinks.influx.batchRecords} records, influx.flushIntervalMs ${gateway.config.influx.flushIntervalMs})`],
       ...(rate ? openLoopFacts(rate, load) : []),
       ['InfluxDB sink lag during the run', sinkLagLine(lag)],
       ...influxFacts(metrics),
