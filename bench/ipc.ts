@@ -1,5 +1,5 @@
 /**
- * What the runner and its child processes (publishers, the subscriber) say to each other over the
+ * What the runner and its child processes (publishers, the subscriber, idle clients) say to each other over the
  * Node IPC channel. Children parse with these schemas; the runner parses what children report.
  */
 import { z } from 'zod';
@@ -27,7 +27,7 @@ export type RunWindow = z.infer<typeof RunWindowSchema>;
 
 export const ParentMessageSchema = z.discriminatedUnion('type', [
   z.object({ type: z.literal('start'), window: RunWindowSchema }),
-  /** Subscriber: report now and exit. */
+  /** Subscriber and idle client: report now and exit. */
   z.object({ type: z.literal('stop') }),
 ]);
 export type ParentMessage = z.infer<typeof ParentMessageSchema>;
@@ -37,13 +37,20 @@ export const PublisherResultSchema = z.object({
   sent: z.number().int(),
   acked: z.number().int(),
   ackedInWindow: z.number().int(),
+  /** Messages whose (scheduled) send time fell in the measured interval: the ones `puback` holds. */
+  scheduledInWindow: z.number().int(),
+  /** Open-loop: messages due by the end but not sent (timer granularity; many when the in-flight cap was reached). */
+  missed: z.number().int(),
   /** Still unacknowledged when the drain timed out (or the connection closed). */
   unacked: z.number().int(),
   drainMs: z.number(),
   disconnects: z.number().int(),
   errorCount: z.number().int(),
   errors: z.array(z.string()),
+  /** PUBACK minus the message's scheduled send time (closed-loop: its send time). */
   puback: HistogramSchema,
+  /** Actual minus scheduled send time (open-loop; empty for closed-loop). */
+  sendLag: HistogramSchema,
 });
 export type PublisherResult = z.infer<typeof PublisherResultSchema>;
 
@@ -58,12 +65,33 @@ export const SubscriberResultSchema = z.object({
 });
 export type SubscriberResult = z.infer<typeof SubscriberResultSchema>;
 
+export const IdleClientResultSchema = z.object({
+  wanted: z.number().int(),
+  /** CONNACK with return code 0 received. */
+  connected: z.number().int(),
+  /** Accepted and still open when the runner said stop. */
+  open: z.number().int(),
+  refused: z.number().int(),
+  failed: z.number().int(),
+  /** Accepted connections the server (or the network) closed before stop. */
+  closedByServer: z.number().int(),
+  pingreqs: z.number().int(),
+  pingresps: z.number().int(),
+  /** Open connections that had at least one PINGRESP by stop. */
+  pinged: z.number().int(),
+  errors: z.array(z.string()),
+  /** TCP connect → CONNACK. */
+  connack: HistogramSchema,
+});
+export type IdleClientResult = z.infer<typeof IdleClientResultSchema>;
+
 export const ChildMessageSchema = z.discriminatedUnion('type', [
   z.object({ type: z.literal('ready') }),
-  /** Running total of acks (publishers) or deliveries (subscriber), for the progress bar. */
+  /** Running total of acks (publishers), deliveries (subscriber) or open connections (idle client). */
   z.object({ type: z.literal('progress'), count: z.number() }),
   z.object({ type: z.literal('publisher-result'), result: PublisherResultSchema }),
   z.object({ type: z.literal('subscriber-result'), result: SubscriberResultSchema }),
+  z.object({ type: z.literal('idle-result'), result: IdleClientResultSchema }),
   z.object({ type: z.literal('failed'), message: z.string() }),
 ]);
 export type ChildMessage = z.infer<typeof ChildMessageSchema>;

@@ -1,20 +1,21 @@
-/** The progress line shown while a scenario runs: elapsed time, current rate, acks so far. */
+/** The progress line shown while a scenario runs: elapsed time, current rate, count so far (acks by default). */
 import cliProgress from 'cli-progress';
 
 import type { RunWindow } from './ipc.js';
-import type { ProgressReporter } from './scenario.js';
+import type { ProgressReporter, ProgressUnits } from './scenario.js';
 
 const UPDATE_EVERY_MS = 250;
 /** The rate shown is averaged over this long. */
 const RATE_WINDOW_MS = 1_000;
+const MESSAGES: ProgressUnits = { rate: 'msg/s', total: 'acked' };
 
 export function createProgressReporter(stream: NodeJS.WriteStream = process.stderr): ProgressReporter {
   return {
-    track(label: string, window: RunWindow, count: () => number) {
+    track(label: string, window: RunWindow, count: () => number, units: ProgressUnits = MESSAGES) {
       const totalSeconds = Math.round((window.endAtMs - window.startAtMs) / 1000);
       const bar = new cliProgress.SingleBar(
         {
-          format: `  ${label.padEnd(19)} [{bar}] {value}/{total} s | {phase} | {rate} msg/s | {acked} acked`,
+          format: `  ${label.padEnd(22)} [{bar}] {value}/{total} s | {phase} | {rate} ${units.rate} | {acked} ${units.total}`,
           stream,
           hideCursor: false,
           noTTYOutput: true,

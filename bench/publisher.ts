@@ -1,6 +1,7 @@
 /**
  * One publisher process (spawned by the runner with an IPC channel): its own MQTT.js connection,
- * QoS 1, at most `inflight` unacknowledged publishes. Reports acks and publish→PUBACK latencies.
+ * QoS 1, paced closed-loop (a window of unacknowledged publishes) or open-loop (a fixed rate, see
+ * pacing.ts). Reports acks and PUBACK latencies, measured from each message's scheduled send time.
  *
  * Usage: node dist/bench/publisher.js '<PublisherSpec JSON>'
  */
@@ -8,14 +9,15 @@ import mqtt, { type MqttClient } from 'mqtt';
 import { z } from 'zod';
 
 import { failChild, listenToParent, MAX_REPORTED_ERRORS, sendToParent, type PublisherResult, type RunWindow } from './ipc.js';
-import { epochMicros, LatencyHistogram } from './percentiles.js';
+import { createPacing, nowMs, PacingSpecSchema, type PacedSender, type Pacing } from './pacing.js';
+import { LatencyHistogram } from './percentiles.js';
 import { bleTopic, blePayload, encodeMid, publisherSensorIds, sightingsJson } from './traffic.js';
 
 export const PublisherSpecSchema = z.object({
   publisher: z.number().int().min(0),
   url: z.string(),
   sightings: z.number().int().min(1).max(1000),
-  inflight: z.number().int().min(1).max(65000),
+  pacing: PacingSpecSchema,
   drainTimeoutMs: z.number().int().min(0),
 });
 export type PublisherSpec = z.infer<typeof PublisherSpecSchema>;
@@ -26,21 +28,24 @@ const SIGHTING_SETS = 8;
 /** Beacon numbers reserved per publisher, so no two publishers report the same beacons. */
 const BEACONS_PER_PUBLISHER = 100_000;
 
-class Publisher {
+class Publisher implements PacedSender {
   private readonly topics: string[];
   private readonly lastTs: number[];
   private readonly sightingSets: string[];
   private readonly puback = new LatencyHistogram();
+  private readonly sendLag = new LatencyHistogram();
   private readonly errors: string[] = [];
   private seq = 0;
-  private inflight = 0;
+  private outstanding = 0;
   private sent = 0;
   private acked = 0;
   private ackedInWindow = 0;
+  private scheduledInWindow = 0;
   private errorCount = 0;
   private disconnects = 0;
   private publishing = false;
   private window: RunWindow | undefined;
+  private pacing: Pacing | undefined;
   private onDrained: (() => void) | undefined;
 
   constructor(
@@ -61,15 +66,28 @@ class Publisher {
     client.on('error', (err) => this.noteError(err.message));
   }
 
+  get connected(): boolean {
+    return this.client.connected;
+  }
+
+  /** Publishes not yet acknowledged. */
+  get inflight(): number {
+    return this.outstanding;
+  }
+
   /** Publishes from startAt to endAt, drains, and resolves with the result. */
   async run(window: RunWindow): Promise<PublisherResult> {
     this.window = window;
+    const pacing = createPacing(this.spec.pacing, this, window.startAtMs);
+    this.pacing = pacing;
     const progress = setInterval(() => sendToParent({ type: 'progress', count: this.acked }), PROGRESS_EVERY_MS);
     await sleepUntil(window.startAtMs);
     this.publishing = true;
-    this.pump();
+    pacing.start();
     await sleepUntil(window.endAtMs);
     this.publishing = false;
+    const unsent = pacing.stop();
+    this.recordUnsent(unsent);
     const drainStart = performance.now();
     await this.drain();
     clearInterval(progress);
@@ -78,47 +96,68 @@ class Publisher {
       sent: this.sent,
       acked: this.acked,
       ackedInWindow: this.ackedInWindow,
+      scheduledInWindow: this.scheduledInWindow,
+      missed: unsent.length,
       unacked: this.inflight,
       drainMs: performance.now() - drainStart,
       disconnects: this.disconnects,
       errorCount: this.errorCount,
       errors: this.errors,
       puback: this.puback.toJSON(),
+      sendLag: this.sendLag.toJSON(),
     };
   }
 
-  private pump(): void {
-    while (this.publishing && this.client.connected && this.inflight < this.spec.inflight) this.publishOne();
-  }
-
-  private publishOne(): void {
+  /** Publishes the next message; its PUBACK latency counts from `scheduledAtMs` when that is in the measured interval. */
+  send(scheduledAtMs: number): void {
+    const sentAtMs = nowMs();
+    const measured = this.isMeasured(scheduledAtMs);
+    if (measured) {
+      this.scheduledInWindow++;
+      if (this.spec.pacing.mode === 'open-loop') this.sendLag.record((sentAtMs - scheduledAtMs) * 1000);
+    }
     const slot = this.seq % this.topics.length;
     const topic = this.topics[slot] as string; // slot < topics.length
     const ts = Math.max(Date.now(), (this.lastTs[slot] ?? 0) + 1);
     this.lastTs[slot] = ts;
-    const mid = encodeMid(`p${this.spec.publisher}`, this.seq, epochMicros());
+    const mid = encodeMid(`p${this.spec.publisher}`, this.seq, Math.round(scheduledAtMs * 1000));
     const payload = blePayload(ts, mid, this.sightingSets[this.seq % SIGHTING_SETS] as string);
     this.seq++;
     this.sent++;
-    this.inflight++;
-    const startedMs = performance.now();
+    this.outstanding++;
     this.client.publish(topic, payload, { qos: 1 }, (err) => {
-      this.inflight--;
+      this.outstanding--;
       if (err) this.noteError(err.message);
-      else this.recordAck(startedMs);
+      else this.recordAck(scheduledAtMs, measured);
       if (this.inflight === 0 && !this.publishing) this.onDrained?.();
-      this.pump();
+      this.pacing?.onSettled();
     });
   }
 
-  private recordAck(startedMs: number): void {
-    this.acked++;
-    const now = Date.now();
-    const window = this.window;
-    if (window !== undefined && now >= window.measureFromMs && now < window.endAtMs) {
-      this.ackedInWindow++;
-      this.puback.record((performance.now() - startedMs) * 1000);
+  /**
+   * Due messages never sent (the in-flight cap held them back) still count, with the time they had
+   * waited when publishing stopped: a lower bound, so a server too slow to take them is not
+   * measured only by the messages it did take (coordinated omission).
+   */
+  private recordUnsent(scheduledAtMs: number[]): void {
+    const stoppedAtMs = nowMs();
+    for (const at of scheduledAtMs) {
+      if (!this.isMeasured(at)) continue;
+      this.scheduledInWindow++;
+      this.puback.record((stoppedAtMs - at) * 1000);
     }
+  }
+
+  private isMeasured(atMs: number): boolean {
+    const window = this.window;
+    return window !== undefined && atMs >= window.measureFromMs && atMs < window.endAtMs;
+  }
+
+  private recordAck(scheduledAtMs: number, measured: boolean): void {
+    this.acked++;
+    const now = nowMs();
+    if (this.isMeasured(now)) this.ackedInWindow++; // throughput: acks that arrived in the interval
+    if (measured) this.puback.record((now - scheduledAtMs) * 1000);
   }
 
   private drain(): Promise<void> {

@@ -1,9 +1,13 @@
 /**
- * The final report: one column per scenario, a ratio table with one column per comparison (subject
- * over baseline, both from this run), the outage spool figures, the checks, and the machine.
+ * The final report: one table per kind of scenario (closed-loop, open-loop, storage, idle) with one
+ * column per scenario, a ratio table per kind with one column per comparison (subject over
+ * baseline, both from this run), the targets of issue #8, the outage spool figures, the checks, and
+ * the machine.
  */
-import type { BenchOptions, OutageFigures, ScenarioResult } from './scenario.js';
+import { CLOSED_LOOP_ROWS, cpuOf, IDLE_ROWS, num, OPEN_LOOP_ROWS, STORAGE_ROWS, type Row } from './report-rows.js';
+import type { BenchOptions, OutageFigures, ScenarioKind, ScenarioResult } from './scenario.js';
 import type { Comparison } from './scenarios.js';
+import type { TargetOutcome } from './targets.js';
 
 export interface MachineFacts {
   nproc: number;
@@ -15,123 +19,122 @@ export interface MachineFacts {
   mosquitto: string;
 }
 
+/** One comparison's ratios: every ratio row of its kind's table, by row label. */
 export interface Ratios {
   label: string;
   subject: string;
   baseline: string;
-  throughput: number;
-  pubackP50: number;
-  pubackP99: number;
-  endToEndP50: number;
-  endToEndP99: number;
-}
-
-interface Row {
-  label: string;
-  value: (r: ScenarioResult) => number | string;
-  format?: (n: number) => string;
-  /** True when the row gets a subject/reference ratio. */
-  ratio?: boolean;
+  figures: Record<string, number>;
 }
 
 const MB = 1024 * 1024;
 /** Above this share of all cores, the load generators and the server compete for CPU. */
 const SATURATED_PERCENT = 85;
-const num = (digits: number) => (n: number) => (Number.isFinite(n) ? n.toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits }) : 'n/a');
-const server = (r: ScenarioResult) => r.processes[0];
-const other = (r: ScenarioResult, name: string) => r.processes.find((p) => p.name === name);
-/** Summed CPU of the processes whose name starts with `prefix`, % of one core. */
-const cpuOf = (r: ScenarioResult, prefix: string) => {
-  const matching = r.processes.filter((p) => p.name.startsWith(prefix) && p.cpu !== undefined);
-  return matching.length === 0 ? Number.NaN : matching.reduce((sum, p) => sum + (p.cpu?.percentOfCore ?? 0), 0);
-};
-/** Server CPU milliseconds spent per 1000 acked messages. */
-const cpuPerThousand = (r: ScenarioResult) => ((server(r)?.cpu?.percentOfCore ?? Number.NaN) * 10_000) / r.messagesPerSecond;
 
-const ROWS: Row[] = [
-  { label: 'messages/s (acked, measured)', value: (r) => r.messagesPerSecond, format: num(0), ratio: true },
-  { label: 'points/s (messages × K)', value: (r) => r.pointsPerSecond, format: num(0), ratio: true },
-  { label: 'PUBACK p50 (ms)', value: (r) => r.puback.p50Ms, format: num(2), ratio: true },
-  { label: 'PUBACK p99 (ms)', value: (r) => r.puback.p99Ms, format: num(2), ratio: true },
-  { label: 'PUBACK max (ms)', value: (r) => r.puback.maxMs, format: num(1) },
-  { label: 'end-to-end kind', value: (r) => r.endToEnd.label },
-  { label: 'end-to-end p50 (ms)', value: (r) => r.endToEnd.latency.p50Ms, format: num(2), ratio: true },
-  { label: 'end-to-end p99 (ms)', value: (r) => r.endToEnd.latency.p99Ms, format: num(2), ratio: true },
-  { label: 'end-to-end samples', value: (r) => r.endToEnd.latency.count, format: num(0) },
-  { label: 'messages via the spool', value: (r) => r.spoolAppends ?? Number.NaN, format: num(0) },
-  { label: 'server CPU (% of one core)', value: (r) => server(r)?.cpu?.percentOfCore ?? Number.NaN, format: num(0), ratio: true },
-  { label: 'server CPU ms per 1000 messages', value: cpuPerThousand, format: num(1), ratio: true },
-  { label: 'server peak RSS (MB)', value: (r) => (server(r)?.peakRssBytes ?? Number.NaN) / MB, format: num(0), ratio: true },
-  { label: 'server RSS start→end (MB)', value: (r) => `${num(0)((server(r)?.rssStartBytes ?? Number.NaN) / MB)} → ${num(0)((server(r)?.rssEndBytes ?? Number.NaN) / MB)}` },
-  { label: 'server RSS growth, 2nd half (MB/min)', value: (r) => server(r)?.rssGrowthMbPerMin ?? Number.NaN, format: num(1) },
-  { label: 'influxd CPU (% of one core)', value: (r) => other(r, 'influxd')?.cpu?.percentOfCore ?? Number.NaN, format: num(0) },
-  { label: 'influxd peak RSS (MB)', value: (r) => (other(r, 'influxd')?.peakRssBytes ?? Number.NaN) / MB, format: num(0) },
-  { label: 'publishers CPU (sum, % of one core)', value: (r) => cpuOf(r, 'publisher '), format: num(0) },
-  { label: 'subscriber / sampler CPU (%)', value: (r) => (r.role === 'reference' ? cpuOf(r, 'subscriber') : cpuOf(r, 'runner')), format: num(0) },
-  { label: 'whole run CPU (sum, % of one core)', value: (r) => cpuOf(r, ''), format: num(0) },
-  { label: 'messages sent / acked', value: (r) => `${r.load.sent} / ${r.load.acked}` },
+type ResultOf<K extends ScenarioKind> = Extract<ScenarioResult, { kind: K }>;
+
+/** Each kind's rows, typed by the results they read. */
+const ROWS: { [K in ScenarioKind]: Array<Row<ResultOf<K>>> } = {
+  'closed-loop': CLOSED_LOOP_ROWS,
+  'open-loop': OPEN_LOOP_ROWS,
+  storage: STORAGE_ROWS,
+  idle: IDLE_ROWS,
+};
+
+/** The report's sections in print order, with the line above each table. */
+const SECTIONS: Array<{ kind: ScenarioKind; heading: (o: BenchOptions) => string }> = [
+  {
+    kind: 'closed-loop',
+    heading: (o) => `Closed loop: ${o.publishers} publishers × ${o.inflight} in flight, K = ${o.sightings} sightings/message, QoS 1, ${o.durationMs / 1000} s of which ${o.warmupMs / 1000} s warm-up (excluded)`,
+  },
+  {
+    kind: 'open-loop',
+    heading: (o) => `Open loop: ${o.publishers} publishers on a fixed schedule (rate in the table), K = ${o.sightings}, QoS 1, ${o.durationMs / 1000} s; PUBACK latency from each message's scheduled send time`,
+  },
+  { kind: 'storage', heading: (o) => `Storage limit: sighting points written straight to influxd, ${o.durationMs / 1000} s of which ${o.warmupMs / 1000} s warm-up` },
+  { kind: 'idle', heading: (o) => `Idle devices: ${o.idleDevices.toLocaleString('en-US')} MQTT connections, keepalive ${o.idleKeepaliveSeconds} s, held one keepalive + 5 s` },
 ];
 
-/** Subject/baseline ratios of the headline figures. */
-export function computeRatios(comparison: Comparison, subject: ScenarioResult, baseline: ScenarioResult): Ratios {
-  return {
-    label: comparison.label,
-    subject: subject.id,
-    baseline: baseline.id,
-    throughput: subject.messagesPerSecond / baseline.messagesPerSecond,
-    pubackP50: subject.puback.p50Ms / baseline.puback.p50Ms,
-    pubackP99: subject.puback.p99Ms / baseline.puback.p99Ms,
-    endToEndP50: subject.endToEnd.latency.p50Ms / baseline.endToEnd.latency.p50Ms,
-    endToEndP99: subject.endToEnd.latency.p99Ms / baseline.endToEnd.latency.p99Ms,
-  };
-}
-
-/** The comparisons whose two scenarios both completed, with their results. */
+/** The comparisons whose two scenarios both completed and are of one kind, with their results. */
 export function presentComparisons(comparisons: Comparison[], results: ScenarioResult[]): Array<{ comparison: Comparison; subject: ScenarioResult; baseline: ScenarioResult }> {
   return comparisons.flatMap((comparison) => {
     const subject = results.find((r) => r.id === comparison.subject);
     const baseline = results.find((r) => r.id === comparison.baseline);
-    return subject && baseline ? [{ comparison, subject, baseline }] : [];
+    return subject && baseline && subject.kind === baseline.kind ? [{ comparison, subject, baseline }] : [];
   });
 }
 
-function cell(row: Row, r: ScenarioResult): string {
+function rowsOf(kind: ScenarioKind): Array<Row<ScenarioResult>> {
+  // a kind's rows read results of that kind, and every caller passes only results of `kind`
+  return ROWS[kind] as Array<Row<ScenarioResult>>;
+}
+
+function ratioOf(row: Row<ScenarioResult>, subject: ScenarioResult, baseline: ScenarioResult): number {
+  const a = row.value(subject);
+  const b = row.value(baseline);
+  return typeof a === 'number' && typeof b === 'number' ? a / b : Number.NaN;
+}
+
+/** Subject/baseline ratios of every ratio row of the comparison's kind (for --json). */
+export function computeRatios(comparison: Comparison, subject: ScenarioResult, baseline: ScenarioResult): Ratios {
+  const rows = rowsOf(subject.kind).filter((row) => row.ratio);
+  return { label: comparison.label, subject: subject.id, baseline: baseline.id, figures: Object.fromEntries(rows.map((row) => [row.label, ratioOf(row, subject, baseline)])) };
+}
+
+function cell(row: Row<ScenarioResult>, r: ScenarioResult): string {
   const v = row.value(r);
   return typeof v === 'number' ? (row.format ?? num(0))(v) : v;
 }
 
-function ratioCell(row: Row, subject: ScenarioResult, baseline: ScenarioResult): string {
-  const a = row.value(subject);
-  const b = row.value(baseline);
-  return typeof a === 'number' && typeof b === 'number' && Number.isFinite(a / b) ? `${(a / b).toFixed(2)}×` : 'n/a';
+function ratioCell(row: Row<ScenarioResult>, subject: ScenarioResult, baseline: ScenarioResult): string {
+  const ratio = ratioOf(row, subject, baseline);
+  return Number.isFinite(ratio) ? `${ratio.toFixed(2)}×` : 'n/a';
 }
 
-function table(header: string[], rows: string[][]): string {
+/** A text table: the first column (or, with `leftAligned`, every column) padded on the right, the others on the left. */
+function table(header: string[], rows: string[][], leftAligned = false): string {
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
-  const line = (cells: string[]) => cells.map((c, i) => (i === 0 ? c.padEnd(widths[i] ?? 0) : c.padStart(widths[i] ?? 0))).join('  │  ');
+  const line = (cells: string[]) => cells.map((c, i) => (i === 0 || leftAligned ? c.padEnd(widths[i] ?? 0) : c.padStart(widths[i] ?? 0))).join('  │  ');
   const rule = widths.map((w) => '─'.repeat(w)).join('──┼──');
   return [line(header), rule, ...rows.map(line)].join('\n');
 }
 
+/** One kind's table, its ratio table and the comparison lines; nothing when no scenario of the kind ran. */
+function sectionLines(kind: ScenarioKind, heading: string, results: ScenarioResult[], comparisons: Comparison[]): string[] {
+  const ofKind = results.filter((r) => r.kind === kind);
+  if (ofKind.length === 0) return [];
+  const rows = rowsOf(kind);
+  const out = [heading, '', table(['', ...ofKind.map((r) => r.id)], rows.map((row) => [row.label, ...ofKind.map((r) => cell(row, r))])), ''];
+  const present = presentComparisons(comparisons, ofKind);
+  if (present.length === 0) return out;
+  const ratioRows = rows.filter((row) => row.ratio).map((row) => [row.label, ...present.map((p) => ratioCell(row, p.subject, p.baseline))]);
+  out.push(table(['ratios (subject/baseline)', ...present.map((p) => p.comparison.label)], ratioRows), '');
+  for (const { comparison } of present) out.push(`${comparison.label}: ${comparison.meaning}`);
+  out.push('');
+  return out;
+}
+
+function targetLines(targets: TargetOutcome[]): string[] {
+  if (targets.length === 0) return [];
+  const status = (t: TargetOutcome) => (t.met === undefined ? (t.goal === '—' ? '' : 'n/a') : t.met ? 'met' : 'NOT MET');
+  const rows = targets.map((t) => [t.label, t.figure, t.reference, t.goal, status(t)]);
+  return ['Targets (issue #8), each against its reference from this run:', '', table(['target', 'measured', 'reference → ratio', 'goal', 'status'], rows, true), ''];
+}
+
 /** The whole printed report. */
-export function renderReport(opts: { results: ScenarioResult[]; failures: Array<{ id: string; error: string }>; options: BenchOptions; machine: MachineFacts; comparisons: Comparison[] }): string {
+export function renderReport(opts: {
+  results: ScenarioResult[];
+  failures: Array<{ id: string; error: string }>;
+  options: BenchOptions;
+  machine: MachineFacts;
+  comparisons: Comparison[];
+  targets: TargetOutcome[];
+}): string {
   const { results, failures, options, machine } = opts;
-  const present = presentComparisons(opts.comparisons, results);
-  const out: string[] = [];
-  out.push('', `storeloop bench: ${options.publishers} publishers × window ${options.inflight}, K = ${options.sightings} sightings/message, QoS 1,`);
-  out.push(`${options.durationMs / 1000} s per scenario of which ${options.warmupMs / 1000} s warm-up (excluded); all on 127.0.0.1`, '');
-  out.push(table(['', ...results.map((r) => r.id)], ROWS.map((row) => [row.label, ...results.map((r) => cell(row, r))])), '');
-  if (present.length > 0) {
-    const ratioRows = ROWS.filter((row) => row.ratio).map((row) => [row.label, ...present.map((p) => ratioCell(row, p.subject, p.baseline))]);
-    out.push(table(['ratios (subject/baseline)', ...present.map((p) => p.comparison.label)], ratioRows), '');
-  }
-  for (const { comparison, subject, baseline } of present) {
-    const r = computeRatios(comparison, subject, baseline);
-    const endToEnd = Number.isFinite(r.endToEndP50) ? `, ${subject.endToEnd.label} vs ${baseline.endToEnd.label}: p50 ${r.endToEndP50.toFixed(1)}× / p99 ${r.endToEndP99.toFixed(1)}×` : '';
-    out.push(`${comparison.label}: throughput ${r.throughput.toFixed(2)}×, PUBACK p50 ${r.pubackP50.toFixed(2)}× / p99 ${r.pubackP99.toFixed(2)}×${endToEnd}`);
-    out.push(`  (${comparison.meaning})`);
-  }
-  for (const r of results) if (r.outage) out.push('', ...outageLines(r.id, r.outage));
+  const out: string[] = ['', 'storeloop bench: every process on 127.0.0.1', ''];
+  for (const section of SECTIONS) out.push(...sectionLines(section.kind, section.heading(options), results, opts.comparisons));
+  out.push(...targetLines(opts.targets));
+  for (const r of results) if (r.kind === 'closed-loop' && r.outage) out.push(...outageLines(r.id, r.outage), '');
   for (const r of results) {
     const usedPercent = cpuOf(r, '') / machine.nproc;
     if (usedPercent >= SATURATED_PERCENT) {
@@ -152,9 +155,10 @@ export function renderReport(opts: { results: ScenarioResult[]; failures: Array<
 
 function outageLines(id: string, o: OutageFigures): string[] {
   const perFsync = o.fsyncs === undefined ? 'fsync count not available' : `${o.fsyncs} fsyncs → ${(o.appendedMessages / Math.max(1, o.fsyncs)).toFixed(1)} messages per fsync`;
+  const cap = Number.isFinite(o.drainCapLinesPerSecond) ? `; cap ${num(0)(o.drainCapLinesPerSecond)} points/s` : '';
   return [
-    `${id} spool: ${num(0)(o.appendedMessages)} messages (${num(0)(o.appendedLines)} points, ${num(1)(o.pendingBytes / MB)} MB) appended while InfluxDB was down, ${perFsync}`,
-    `${id} drain: ${o.drained ? 'spool empty' : 'NOT EMPTY'} ${o.recoverySeconds.toFixed(1)} s after influxd answered again; ${num(0)(o.drainLinesPerSecond)} points/s over ${o.drainSeconds.toFixed(1)} s ` +
-      `(gateway-reported ${num(0)(o.reportedDrainLinesPerSecond)}/s; cap delivery.drainLinesPerSecond = ${num(0)(o.drainCapLinesPerSecond)})`,
+    `${id} log: ${num(0)(o.appendedMessages)} messages (${num(0)(o.appendedLines)} points, ${num(1)(o.pendingBytes / MB)} MB) appended while InfluxDB was down, ${perFsync}`,
+    `${id} drain: ${o.drained ? 'InfluxDB sink caught up' : 'InfluxDB sink NOT caught up'} ${o.recoverySeconds.toFixed(1)} s after influxd answered again; ` +
+      `${num(0)(o.drainLinesPerSecond)} points/s over ${o.drainSeconds.toFixed(1)} s (fastest between two ledger polls ${num(0)(o.reportedDrainLinesPerSecond)} records/s${cap})`,
   ];
 }

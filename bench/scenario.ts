@@ -14,11 +14,23 @@ export interface BenchOptions {
   warmupMs: number;
   sightings: number;
   inflight: number;
+  /** Total open-loop rate (messages/s); undefined: half of the mosquitto scenario's measured rate. */
+  openLoopRate: number | undefined;
+  /** Idle MQTT connections of the idle-devices scenarios. */
+  idleDevices: number;
+  /** MQTT keepalive of the idle devices, seconds. */
+  idleKeepaliveSeconds: number;
+}
+
+/** What a progress line counts, e.g. `msg/s` and `acked`. */
+export interface ProgressUnits {
+  rate: string;
+  total: string;
 }
 
 /** Shows a running scenario; the runner implements it with a progress bar. */
 export interface ProgressReporter {
-  track(label: string, window: RunWindow, count: () => number): { stop(): void };
+  track(label: string, window: RunWindow, count: () => number, units?: ProgressUnits): { stop(): void };
 }
 
 export interface ScenarioContext {
@@ -29,6 +41,8 @@ export interface ScenarioContext {
   /** Paths of the system programs every scenario declared in `requires`. */
   programs: Record<string, string>;
   progress: ProgressReporter;
+  /** Results of the scenarios that completed before this one in the same run. */
+  earlier: readonly ScenarioResult[];
   log(line: string): void;
 }
 
@@ -39,47 +53,129 @@ export interface Check {
   detail: string;
 }
 
-/** The outage scenario's spool figures: what the PUBACKs cost on disk and how fast it drained. */
+/**
+ * The outage scenario's figures: what the PUBACKs cost the event log while InfluxDB was down, and how
+ * fast the InfluxDB sink caught up afterwards (its drain rate, compared with influx-raw).
+ */
 export interface OutageFigures {
-  /** Messages and points (lines) appended to the spool while InfluxDB was down. */
+  /** Messages and points (lines) appended to the log while InfluxDB was down. */
   appendedMessages: number;
   appendedLines: number;
-  /** Spool size once publishing stopped. */
+  /** Log bytes the InfluxDB sink had not consumed once publishing stopped. */
   pendingBytes: number;
-  /** fsync/fdatasync calls of the spool until InfluxDB came back (from the gateway's info log); undefined when not logged. */
+  /** fsync calls of the log during the load; undefined when not known. */
   fsyncs: number | undefined;
-  /** From the restarted influxd answering /ping until the spool was empty. */
+  /** From the restarted influxd answering /ping until the InfluxDB sink had caught up. */
   recoverySeconds: number;
-  /** From the first drained message until the spool was empty. */
+  /** From the first record the sink wrote until it had caught up. */
   drainSeconds: number;
   drainLinesPerSecond: number;
-  /** The drain rate /api/v1/ledger reported last while draining (the gateway's average since the drain started). */
+  /** The fastest rate seen between two ledger polls while draining, records/s. */
   reportedDrainLinesPerSecond: number;
-  /** delivery.drainLinesPerSecond, the gateway's upper bound. */
+  /** The gateway's upper bound on the drain rate, points/s; NaN when it has none. */
   drainCapLinesPerSecond: number;
-  /** False when the spool was not empty within the drain timeout. */
+  /** False when the sink had not caught up within the drain timeout. */
   drained: boolean;
 }
 
-export interface ScenarioResult {
+/** How a scenario loads its server; the report prints one table per kind. */
+export type ScenarioKind = 'closed-loop' | 'open-loop' | 'storage' | 'idle';
+
+interface ResultCommon {
   id: string;
   title: string;
   role: 'subject' | 'reference';
-  messagesPerSecond: number;
-  pointsPerSecond: number;
-  puback: LatencySummary;
-  /** publish→queryable (storeloop) or publish→subscriber (reference); empty when not measured. */
-  endToEnd: { label: string; latency: LatencySummary };
   /** The server under test first, then the other processes of the run (influxd, publishers, …). */
   processes: ProcessUsage[];
-  load: Omit<LoadResult, 'puback' | 'perPublisher' | 'window'>;
-  /** Messages the gateway appended to its outage spool (storeloop only). */
-  spoolAppends?: number;
-  outage?: OutageFigures;
   checks: Check[];
   /** Extra figures worth printing under the table, as label → value. */
   facts: Array<[string, string]>;
 }
+
+/** The gateway's InfluxDB sink lag, sampled from /metrics while the load ran. */
+export interface SinkLagFigures {
+  /** False when the gateway does not export storeloop_sink_lag_seconds{sink="influx"} (printed n/a). */
+  present: boolean;
+  maxSeconds: number;
+  /** Max of storeloop_sink_lag_records{sink="influx"}; NaN when absent. */
+  maxRecords: number;
+  samples: number;
+}
+
+/** What an open-loop (fixed-rate) run adds: the rate asked for and how well the publishers kept to it. */
+export interface OpenLoopFigures {
+  /** Total messages/s the publishers were scheduled to send. */
+  targetRate: number;
+  /** Where targetRate came from, e.g. `½ × mosquitto 30,000 msg/s`. */
+  rateSource: string;
+  /** Messages scheduled in the measured interval. */
+  scheduledInWindow: number;
+  /** Messages due by the end but not sent: a few from timer granularity, more when the in-flight cap was reached. */
+  missed: number;
+  /** Actual send time minus scheduled send time: the load generator's own lag. */
+  sendLag: LatencySummary;
+}
+
+/** A scenario that publishes QoS 1 messages: closed-loop (a window in flight) or open-loop (fixed rate). */
+export interface LoadScenarioResult extends ResultCommon {
+  kind: 'closed-loop' | 'open-loop';
+  messagesPerSecond: number;
+  pointsPerSecond: number;
+  /** Closed-loop: from the publish; open-loop: from the message's scheduled send time. */
+  puback: LatencySummary;
+  /** publish→queryable (storeloop) or publish→subscriber (reference); empty when not measured. */
+  endToEnd: { label: string; latency: LatencySummary };
+  load: Omit<LoadResult, 'puback' | 'sendLag' | 'perPublisher' | 'window'>;
+  /** Messages the gateway appended to its outage spool (storeloop only). */
+  spoolAppends?: number;
+  outage?: OutageFigures;
+  /** storeloop only. */
+  sinkLag?: SinkLagFigures;
+  openLoop?: OpenLoopFigures;
+}
+
+/** InfluxDB written to directly: the storage limit the gateway's InfluxDB sink is compared with. */
+export interface StorageFigures {
+  pointsPerSecond: number;
+  requestsPerSecond: number;
+  linesPerRequest: number;
+  concurrentRequests: number;
+  /** One write request, send to 204. */
+  request: LatencySummary;
+  /** Points acknowledged by InfluxDB over the whole run (warm-up included). */
+  pointsWritten: number;
+}
+
+export interface StorageScenarioResult extends ResultCommon {
+  kind: 'storage';
+  storage: StorageFigures;
+}
+
+/** Many idle MQTT connections held through a keepalive period: what they cost the server. */
+export interface IdleFigures {
+  wanted: number;
+  /** Connections that got a CONNACK (accepted) and were still open at the end of the hold. */
+  connected: number;
+  /** The server's own count (storeloop_mqtt_clients); undefined when the server has none. */
+  serverReported: number | undefined;
+  /** ESTABLISHED sockets on the server's port, from /proc/net/tcp. */
+  established: number;
+  rssBeforeBytes: number;
+  rssWithDevicesBytes: number;
+  peakRssBytes: number;
+  pingreqs: number;
+  pingresps: number;
+  keepaliveSeconds: number;
+  connectSeconds: number;
+  holdSeconds: number;
+}
+
+export interface IdleScenarioResult extends ResultCommon {
+  kind: 'idle';
+  idle: IdleFigures;
+}
+
+export type ScenarioResult = LoadScenarioResult | StorageScenarioResult | IdleScenarioResult;
 
 export interface Scenario {
   id: string;
@@ -87,16 +183,26 @@ export interface Scenario {
   role: 'subject' | 'reference';
   /** System programs (and the Debian package that has each) to ensure before any scenario runs. */
   requires: Array<{ program: string; debianPackage: string }>;
+  /** True when it runs at the open-loop rate (--rate, or a share of the reference's measured rate). */
+  usesOpenLoopRate?: boolean;
   run(ctx: ScenarioContext): Promise<ScenarioResult>;
 }
 
 export const BENCH_DATABASE = 'storeloop_bench';
 
 /** The figures every scenario reports the same way, from its load and its processes. */
-export function baseResult(scenario: Pick<Scenario, 'id' | 'title' | 'role'>, ctx: ScenarioContext, load: LoadResult, processes: ProcessUsage[], checks: Check[]) {
+export function baseResult(
+  scenario: Pick<Scenario, 'id' | 'title' | 'role'>,
+  ctx: ScenarioContext,
+  load: LoadResult,
+  processes: ProcessUsage[],
+  checks: Check[],
+  kind: LoadScenarioResult['kind'] = 'closed-loop',
+) {
   const messagesPerSecond = load.ackedInWindow / load.measuredSeconds;
-  const { puback, perPublisher: _perPublisher, window: _window, ...counts } = load;
+  const { puback, sendLag: _sendLag, perPublisher: _perPublisher, window: _window, ...counts } = load;
   return {
+    kind,
     id: scenario.id,
     title: scenario.title,
     role: scenario.role,

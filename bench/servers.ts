@@ -36,10 +36,15 @@ export interface RunningGateway extends RunningServer {
  * spread over the demo zones. JSON is valid YAML, so the gateway's loader reads it as is.
  */
 export function benchConfig(publishers: number): object {
+  const sensors = benchSensors(publishers).map(({ id, zone }) => ({ id, type: 'ble', zone }));
+  return { stores: [{ ...DEMO_STORE, sensors: [...(DEMO_STORE.sensors ?? []), ...sensors] }] };
+}
+
+/** The benchmark's BLE sensors (every publisher's, then the sampler's) and the demo zone each is in. */
+export function benchSensors(publishers: number): Array<{ id: string; zone: string }> {
   const zones = DEMO_STORE.zones.map((z) => z.id);
   const ids = [...Array.from({ length: publishers }, (_, p) => publisherSensorIds(p)).flat(), SAMPLER_SENSOR_ID];
-  const sensors = ids.map((id, i) => ({ id, type: 'ble', zone: zones[i % zones.length] as string }));
-  return { stores: [{ ...DEMO_STORE, sensors: [...(DEMO_STORE.sensors ?? []), ...sensors] }] };
+  return ids.map((id, i) => ({ id, zone: zones[i % zones.length] as string }));
 }
 
 /**
@@ -153,16 +158,21 @@ export async function logTail(file: string, chars = 2_000): Promise<string> {
   }
 }
 
-/** The sum of a Prometheus counter or gauge over all label sets (0 when absent). */
-export function metricSum(text: string, name: string, labelFilter?: (labels: string) => boolean): number {
-  let sum = 0;
+/** The values of a Prometheus counter or gauge, one per label set matching `labelFilter` (empty when absent). */
+export function metricSamples(text: string, name: string, labelFilter?: (labels: string) => boolean): number[] {
+  const values: number[] = [];
   for (const line of text.split('\n')) {
     const match = /^([a-zA-Z_:][a-zA-Z0-9_:]*)(\{[^}]*\})?\s+(\S+)/.exec(line);
     if (!match || match[1] !== name) continue;
     if (labelFilter && !labelFilter(match[2] ?? '')) continue;
-    sum += Number(match[3]);
+    values.push(Number(match[3]));
   }
-  return sum;
+  return values;
+}
+
+/** The sum of a Prometheus counter or gauge over all label sets (0 when absent). */
+export function metricSum(text: string, name: string, labelFilter?: (labels: string) => boolean): number {
+  return metricSamples(text, name, labelFilter).reduce((sum, value) => sum + value, 0);
 }
 
 /** First line of a command's output (stdout, else stderr), for the machine facts. */

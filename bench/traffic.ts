@@ -31,9 +31,17 @@ export function beaconId(n: number): string {
   return `ibeacon:${BEACON_UUID}:${Math.floor(n / 65536) % 65536}:${n % 65536}`;
 }
 
+/** Every sighting's calibrated tx power (dBm at 1 m), so each point has the gateway's full field set: rssi, tx, visitor. */
+export const BENCH_TX_POWER = -59;
+
+/** The RSSI (dBm) of the `i`-th sighting of a set starting at beacon `firstBeacon`: varied, -40 to -94. */
+export function sightingRssi(firstBeacon: number, i: number): number {
+  return -40 - ((firstBeacon + i * 7) % 55);
+}
+
 /** The `sightings` array of a message as JSON: `count` beacons from `firstBeacon` on, varied RSSI. */
 export function sightingsJson(firstBeacon: number, count: number): string {
-  const items = Array.from({ length: count }, (_, i) => ({ id: beaconId(firstBeacon + i), rssi: -40 - ((firstBeacon + i * 7) % 55) }));
+  const items = Array.from({ length: count }, (_, i) => ({ id: beaconId(firstBeacon + i), rssi: sightingRssi(firstBeacon, i), tx: BENCH_TX_POWER }));
   return JSON.stringify(items);
 }
 

@@ -1,0 +1,141 @@
+/**
+ * The goals of issue #8, each read from this run's results with its reference from the same run.
+ * A goal not met is reported (`NOT MET`), not failed: checks say whether the run itself is sound,
+ * targets say how far the gateway is from where it should be.
+ */
+import type { IdleScenarioResult, LoadScenarioResult, ScenarioResult, StorageScenarioResult } from './scenario.js';
+
+export interface TargetOutcome {
+  label: string;
+  /** The measured figure, e.g. `PUBACK p99 31.2 ms at 14,000 msg/s`. */
+  figure: string;
+  /** The reference and the ratio to it, e.g. `mosquitto-open-loop 2.1 ms → 14.9×`. */
+  reference: string;
+  goal: string;
+  /** undefined when the figure could not be measured (e.g. a metric the gateway does not export). */
+  met: boolean | undefined;
+}
+
+export interface Target {
+  /** The scenarios it needs; it is left out when one of them did not complete. */
+  needs: string[];
+  evaluate(results: ScenarioResult[]): TargetOutcome;
+}
+
+/** storeloop PUBACK p99 at the open-loop rate (half of mosquitto's by default). */
+export const OPEN_LOOP_P99_GOAL_MS = 25;
+/** The gateway's InfluxDB-sink drain rate as a share of writing to InfluxDB directly. */
+export const DRAIN_SHARE_GOAL = 0.8;
+/** Gateway RSS with the idle devices connected. */
+export const IDLE_RSS_GOAL_MB = 250;
+/** The gateway's InfluxDB sink lag, throughout a load run. */
+export const SINK_LAG_GOAL_S = 5;
+
+const MB = 1024 * 1024;
+const int = (n: number) => (Number.isFinite(n) ? Math.round(n).toLocaleString('en-US') : 'n/a');
+const ratio = (a: number, b: number) => (Number.isFinite(a / b) ? `${(a / b).toFixed(2)}×` : 'n/a');
+
+function find<K extends ScenarioResult['kind']>(results: ScenarioResult[], id: string, kinds: K[]): Extract<ScenarioResult, { kind: K }> {
+  const result = results.find((r) => r.id === id);
+  if (result === undefined || !(kinds as string[]).includes(result.kind)) throw new Error(`target needs the ${kinds.join('/')} result of '${id}'`);
+  return result as Extract<ScenarioResult, { kind: K }>;
+}
+
+const load = (results: ScenarioResult[], id: string): LoadScenarioResult => find(results, id, ['closed-loop', 'open-loop']);
+const storage = (results: ScenarioResult[], id: string): StorageScenarioResult => find(results, id, ['storage']);
+const idle = (results: ScenarioResult[], id: string): IdleScenarioResult => find(results, id, ['idle']);
+
+function openLoopP99(): Target {
+  return {
+    needs: ['storeloop-open-loop', 'mosquitto-open-loop'],
+    evaluate(results) {
+      const subject = load(results, 'storeloop-open-loop');
+      const reference = load(results, 'mosquitto-open-loop');
+      const p99 = subject.puback.p99Ms;
+      return {
+        label: 'open-loop PUBACK p99',
+        figure: `${p99.toFixed(1)} ms (p50 ${subject.puback.p50Ms.toFixed(1)}, max ${subject.puback.maxMs.toFixed(0)}) at ${int(subject.openLoop?.targetRate ?? Number.NaN)} msg/s, ${int(subject.messagesPerSecond)} acked/s`,
+        reference: `mosquitto-open-loop p99 ${reference.puback.p99Ms.toFixed(1)} ms → ${ratio(p99, reference.puback.p99Ms)}`,
+        goal: `≤ ${OPEN_LOOP_P99_GOAL_MS} ms`,
+        met: Number.isFinite(p99) ? p99 <= OPEN_LOOP_P99_GOAL_MS : undefined,
+      };
+    },
+  };
+}
+
+function drainVersusRaw(): Target {
+  return {
+    needs: ['storeloop-outage', 'influx-raw'],
+    evaluate(results) {
+      const drain = load(results, 'storeloop-outage').outage?.drainLinesPerSecond ?? Number.NaN;
+      const raw = storage(results, 'influx-raw').storage.pointsPerSecond;
+      return {
+        label: 'InfluxDB sink drain rate',
+        figure: `${int(drain)} points/s (storeloop-outage drain)`,
+        reference: `influx-raw ${int(raw)} points/s → ${ratio(drain, raw)}`,
+        goal: `≥ ${DRAIN_SHARE_GOAL}× raw`,
+        met: Number.isFinite(drain / raw) ? drain / raw >= DRAIN_SHARE_GOAL : undefined,
+      };
+    },
+  };
+}
+
+/** Not a goal of its own: the closed-loop sink throughput, next to the storage limit. */
+function sustainedVersusRaw(): Target {
+  return {
+    needs: ['storeloop-durable', 'influx-raw'],
+    evaluate(results) {
+      const sustained = load(results, 'storeloop-durable').pointsPerSecond;
+      const raw = storage(results, 'influx-raw').storage.pointsPerSecond;
+      return {
+        label: 'closed-loop points/s (information)',
+        figure: `${int(sustained)} points/s (storeloop-durable)`,
+        reference: `influx-raw ${int(raw)} points/s → ${ratio(sustained, raw)}`,
+        goal: '—',
+        met: undefined,
+      };
+    },
+  };
+}
+
+function idleRss(): Target {
+  return {
+    needs: ['idle-devices', 'idle-devices-mosquitto'],
+    evaluate(results) {
+      const subject = idle(results, 'idle-devices').idle;
+      const reference = idle(results, 'idle-devices-mosquitto').idle;
+      const rssMb = subject.rssWithDevicesBytes / MB;
+      return {
+        label: `gateway RSS with ${int(subject.wanted)} idle devices`,
+        figure: `${rssMb.toFixed(0)} MB (${int(subject.connected)} connected, gateway reports ${subject.serverReported ?? 'n/a'})`,
+        reference: `mosquitto ${(reference.rssWithDevicesBytes / MB).toFixed(0)} MB → ${ratio(subject.rssWithDevicesBytes, reference.rssWithDevicesBytes)}`,
+        goal: `≤ ${IDLE_RSS_GOAL_MB} MB`,
+        met: Number.isFinite(rssMb) ? rssMb <= IDLE_RSS_GOAL_MB : undefined,
+      };
+    },
+  };
+}
+
+function sinkLag(id: string): Target {
+  return {
+    needs: [id],
+    evaluate(results) {
+      const lag = load(results, id).sinkLag;
+      const present = lag?.present === true;
+      return {
+        label: `InfluxDB sink lag during ${id}`,
+        figure: present ? `max ${lag.maxSeconds.toFixed(2)} s (${int(lag.maxRecords)} records)` : 'n/a (no storeloop_sink_lag_seconds{sink="influx"})',
+        reference: '—',
+        goal: `< ${SINK_LAG_GOAL_S} s throughout`,
+        met: present ? lag.maxSeconds < SINK_LAG_GOAL_S : undefined,
+      };
+    },
+  };
+}
+
+export const TARGETS: Target[] = [openLoopP99(), drainVersusRaw(), sustainedVersusRaw(), idleRss(), sinkLag('storeloop-durable'), sinkLag('storeloop-open-loop')];
+
+/** The targets whose scenarios all completed, evaluated. */
+export function evaluateTargets(results: ScenarioResult[], targets: Target[] = TARGETS): TargetOutcome[] {
+  return targets.filter((t) => t.needs.every((id) => results.some((r) => r.id === id))).map((t) => t.evaluate(results));
+}
