@@ -76,7 +76,9 @@ export async function startGateway(
     ...opts.env,
   };
   const config = loadConfig(configFile, env);
-  const proc = group.spawn('storeloop gateway', process.execPath, [main, 'gateway', '--config', configFile], { env, logFile });
+  // STORELOOP_BENCH_CPU_PROF=DIR: the gateway writes a V8 CPU profile there when it stops (where the time goes)
+  const profile = process.env.STORELOOP_BENCH_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.STORELOOP_BENCH_CPU_PROF}`] : [];
+  const proc = group.spawn('storeloop gateway', process.execPath, [...profile, main, 'gateway', '--config', configFile], { env, logFile });
   const httpUrl = `http://${HOST}:${httpPort}`;
   await waitUntil(proc, () => httpOk(`${httpUrl}/readyz`), `GET ${httpUrl}/readyz did not answer 200`, logFile);
   return { proc, mqttUrl: `mqtt://${HOST}:${mqttPort}`, httpUrl, logFile, config };

@@ -127,7 +127,7 @@ export const ConfigSchema = z.strictObject({
           /** How often the sink's checkpoint is made durable while it writes. */
           checkpointIntervalMs: z.number().int().min(0).default(200),
           /** Batches on the wire at once: the next is read and encoded while the previous is written. */
-          maxInFlightBatches: z.number().int().min(1).max(16).default(2),
+          maxInFlightBatches: z.number().int().min(1).max(16).default(4),
         })
         .prefault({}),
     })

@@ -10,6 +10,7 @@ const StoreLiveSchema = z.object({
   store: z.string(),
   name: z.string().nullable(),
   devicesNow: z.number().describe('Distinct beacon ids and phone pseudonyms seen in the last 60 s'),
+  devicesCapped: z.boolean().describe('More devices were seen than the live state tracks (20,000 per store): devicesNow is a lower bound'),
   zones: z.array(z.object({ id: z.string(), name: z.string().nullable(), devicesNow: z.number() })),
   footfall: z.object({ in: z.number(), out: z.number() }).describe('People counter totals since the gateway started'),
   interactionsLastHour: z.array(z.object({ touchpoint: z.string(), count: z.number() })),

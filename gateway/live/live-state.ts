@@ -10,10 +10,18 @@ import type { ResolvedSource } from '../ingest/store-directory.js';
 /** A device (beacon or phone) not seen for this long has left the zone. One person may carry both, so devices are not people: footfall comes from the counters. */
 export const PRESENCE_WINDOW_MS = 60_000;
 const INTERACTION_WINDOW_MS = 3_600_000;
-const PRUNE_EVERY = 1000;
+/**
+ * Devices tracked per store at most: memory stays bounded under a flood of distinct ids (a big store
+ * sees a few thousand devices an hour). Past it, new devices are not tracked and the count says so.
+ */
+export const MAX_DEVICES_TRACKED = 20_000;
+/** Pruning walks every device seen: at most this often, whatever the message rate. */
+const PRUNE_INTERVAL_MS = 1_000;
 
 interface StoreLive {
   lastSeen: Map<string, { zone: string; at: number; rssi: number }>;
+  /** Sightings of new devices not tracked because MAX_DEVICES_TRACKED was reached (since the last prune). */
+  untracked: number;
   footfallIn: number;
   footfallOut: number;
   interactions: Array<{ at: number; touchpoint: string; action: string }>;
@@ -26,6 +34,8 @@ export interface StoreLiveSnapshot {
   store: string;
   name: string | null;
   devicesNow: number;
+  /** True when more devices were seen than are tracked (MAX_DEVICES_TRACKED): devicesNow is a lower bound. */
+  devicesCapped: boolean;
   zones: Array<{ id: string; name: string | null; devicesNow: number }>;
   footfall: { in: number; out: number };
   interactionsLastHour: Array<{ touchpoint: string; count: number }>;
@@ -36,7 +46,7 @@ export interface StoreLiveSnapshot {
 
 export class LiveState {
   private readonly stores = new Map<string, StoreLive>();
-  private recordsSincePrune = 0;
+  private lastPruneAt = 0;
 
   constructor(
     private readonly storeConfigs: ReadonlyArray<StoreConfig>,
@@ -45,6 +55,7 @@ export class LiveState {
     for (const s of storeConfigs) {
       this.stores.set(s.id, {
         lastSeen: new Map(),
+        untracked: 0,
         footfallIn: 0,
         footfallOut: 0,
         interactions: [],
@@ -59,16 +70,23 @@ export class LiveState {
     const live = this.stores.get(source.storeId);
     if (!live) return;
     // prune as we go, so memory stays bounded whether or not anyone looks at the page
-    if (++this.recordsSincePrune >= PRUNE_EVERY) this.prune();
+    const now = this.now();
+    if (now - this.lastPruneAt >= PRUNE_INTERVAL_MS) this.prune();
     live.messages[kind] += 1;
-    live.lastMessageAt = this.now();
+    live.lastMessageAt = now;
     if ((kind === 'ble' || kind === 'wifi') && source.zone) {
       const items = kind === 'ble' ? (message as MessageByKind['ble']).sightings : (message as MessageByKind['wifi']).observations;
       for (const item of items) {
         const seen = live.lastSeen.get(item.id);
         // strongest recent signal wins the zone
-        if (!seen || seen.at < eventTimeMs - 10_000 || item.rssi > seen.rssi || seen.zone === source.zone) {
-          live.lastSeen.set(item.id, { zone: source.zone, at: Math.max(eventTimeMs, seen?.at ?? 0), rssi: item.rssi });
+        if (!seen) {
+          if (live.lastSeen.size < MAX_DEVICES_TRACKED) live.lastSeen.set(item.id, { zone: source.zone, at: eventTimeMs, rssi: item.rssi });
+          else live.untracked += 1;
+        }
+        else if (seen.at < eventTimeMs - 10_000 || item.rssi > seen.rssi || seen.zone === source.zone) {
+          seen.zone = source.zone;
+          seen.at = Math.max(eventTimeMs, seen.at);
+          seen.rssi = item.rssi;
         }
       }
     } else if (kind === 'device') {
@@ -86,9 +104,10 @@ export class LiveState {
 
   private prune(): void {
     const now = this.now();
-    this.recordsSincePrune = 0;
+    this.lastPruneAt = now;
     for (const live of this.stores.values()) {
       for (const [id, seen] of live.lastSeen) if (seen.at < now - PRESENCE_WINDOW_MS) live.lastSeen.delete(id);
+      if (live.lastSeen.size < MAX_DEVICES_TRACKED) live.untracked = 0;
       live.interactions = live.interactions.filter((i) => i.at >= now - INTERACTION_WINDOW_MS);
     }
   }
@@ -105,6 +124,7 @@ export class LiveState {
         store: config.id,
         name: config.name ?? null,
         devicesNow: live.lastSeen.size,
+        devicesCapped: live.untracked > 0,
         zones: config.zones.map((z) => ({ id: z.id, name: z.name ?? null, devicesNow: byZone.get(z.id) ?? 0 })),
         footfall: { in: live.footfallIn, out: live.footfallOut },
         interactionsLastHour: [...byTouchpoint].map(([touchpoint, count]) => ({ touchpoint, count })),

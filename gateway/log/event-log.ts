@@ -75,7 +75,7 @@ export interface EventLogStatus {
 
 const BACKPRESSURE_POLL_MS = 100;
 /** Payload bytes of the newest records kept in memory as decoded entries (what sinks at the head read). */
-const TAIL_CACHE_BYTES = 32 * 1024 * 1024;
+const TAIL_CACHE_BYTES = 8 * 1024 * 1024;
 const RETENTION_INTERVAL_MS = 1_000;
 
 export class EventLog {

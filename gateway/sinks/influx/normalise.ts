@@ -9,11 +9,10 @@
  * and kept in the log record. So two distinct accepted messages never map to the same point, and the
  * same accepted message always maps to the same points.
  */
-import { Point } from '@influxdata/influxdb-client';
-
 import { beaconIdType } from '../../../protocol/index.js';
 import type { ResolvedSource } from '../../ingest/store-directory.js';
 import type { LogRecord } from '../../log/log-record.js';
+import { LineBuilder } from './line-protocol.js';
 
 export const MEASUREMENTS = ['sighting', 'interaction', 'telemetry', 'agent'] as const;
 export type Measurement = (typeof MEASUREMENTS)[number];
@@ -30,17 +29,14 @@ export function pointTimestamp(eventTimeMs: number, offset: number, index: numbe
   return (BigInt(eventTimeMs) * NS_PER_MS + BigInt(offset + index)).toString();
 }
 
-function basePoint(measurement: Measurement, source: ResolvedSource): Point {
-  const point = new Point(measurement).tag('store', source.storeId);
+function basePoint(measurement: Measurement, source: ResolvedSource): LineBuilder {
+  const point = new LineBuilder(measurement).tag('store', source.storeId);
   if (source.zone) point.tag('zone', source.zone);
   return point;
 }
 
-function finish(point: Point, measurement: Measurement, ts: string): NormalisedPoint {
-  const line = point.timestamp(ts).toLineProtocol();
-  // toLineProtocol answers undefined only for a point without fields; every point here has one
-  if (line === undefined) throw new Error(`point of ${measurement} has no fields`);
-  return { measurement, line };
+function finish(point: LineBuilder, measurement: Measurement, ts: string): NormalisedPoint {
+  return { measurement, line: point.line(ts) };
 }
 
 /** Turns one log record into its points. */
