@@ -123,7 +123,7 @@ export const ConfigSchema = z.strictObject({
           batchRecords: z.number().int().min(1).max(100_000).default(2000),
           /** First and longest wait before a failed batch is retried (exponential backoff with jitter). */
           retryMinMs: z.number().int().min(1).default(100),
-          retryMaxMs: z.number().int().min(1).default(10_000),
+          retryMaxMs: z.number().int().min(1).default(2_000),
           /** How often the sink's checkpoint is made durable while it writes. */
           checkpointIntervalMs: z.number().int().min(0).default(200),
           /** Batches on the wire at once: the next is read and encoded while the previous is written. */
