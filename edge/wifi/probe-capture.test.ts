@@ -161,8 +161,8 @@ describe('probe capture from a live interface (real dumpcap | tshark)', () => {
     const iface = join(dir, 'monitor.fifo');
     expect(spawnSync('mkfifo', [iface]).status).toBe(0);
     const spoolsBefore = wiresharkTempFiles();
-    // quietFlushMs well above the time a burst takes to go through, so no interval is cut short
-    const run = await startCapture({ input: { interface: iface }, quietFlushMs: 1500 });
+    // quietFlushMs well above the time a burst takes to go through, also on a loaded CI machine, so no interval is cut short
+    const run = await startCapture({ input: { interface: iface }, quietFlushMs: 5000 });
     const pcap = readFileSync(PCAP);
     const split = pcapOffsetAfter(pcap, 8); // frames 1-8: 14:00:00.1 to 14:00:09.875
     // opening a FIFO for writing waits (in libuv's thread pool) until dumpcap opens it for reading
