@@ -48,8 +48,9 @@ export interface GatewayOptions {
   extraSinks?: Array<{ sink: Sink; options?: Partial<SinkRunnerOptions> }>;
 }
 
-const INDEX_FLUSH_INTERVAL_MS = 100;
-const INDEX_PRUNE_INTERVAL_MS = 60_000;
+/** Each flush is one SQLite commit with an fsync on the event loop: a few per second. */
+const INDEX_FLUSH_INTERVAL_MS = 250;
+const INDEX_PRUNE_INTERVAL_MS = 1_000;
 const INDEX_REPLAY_BATCH = 5_000;
 
 export class Gateway {

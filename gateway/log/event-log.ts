@@ -49,6 +49,28 @@ export interface LogConsumer {
   expireUpTo?(seq: number, reason: string): Promise<void>;
 }
 
+/**
+ * What sinks need from the log: positions, reads, waiting for appends, retention hooks. The
+ * file-backed EventLog implements it; a distributed backend (e.g. Redis Streams, for scale-out) would
+ * implement the same, and the sinks would not change.
+ */
+export interface ConsumableLog {
+  /** Seq of the newest record (0 when none was ever appended). */
+  readonly head: number;
+  /** Records appended by this run. */
+  readonly appendedRecords: number;
+  firstSeq(): number | null;
+  firstSeqSince(epochMs: number): number | null;
+  lastSeqBefore(epochMs: number): number | null;
+  after(afterSeq: number): { records: number; bytes: number; oldestAppendedAt: number | null };
+  seqKeepingBytes(afterSeq: number, maxBytes: number): number;
+  read(fromSeq: number, maxRecords: number, maxBytes: number): Promise<LogRecord[]>;
+  waitForAppend(afterSeq: number): Promise<void>;
+  addConsumer(consumer: LogConsumer): void;
+  removeConsumer(name: string): void;
+  applyRetention(): Promise<void>;
+}
+
 export class LogFullError extends StoreloopError {
   constructor(message: string, context: Record<string, unknown>, cause?: unknown) {
     super('SL_ERR_LOG_FULL', message, context, { cause });
@@ -78,7 +100,7 @@ const BACKPRESSURE_POLL_MS = 100;
 const TAIL_CACHE_BYTES = 8 * 1024 * 1024;
 const RETENTION_INTERVAL_MS = 1_000;
 
-export class EventLog {
+export class EventLog implements ConsumableLog {
   private readonly spool: Spool;
   private readonly consumers = new Map<string, LogConsumer>();
   private readonly log: Logger;
@@ -178,6 +200,10 @@ export class EventLog {
 
   get head(): number {
     return this.headSeq;
+  }
+
+  get appendedRecords(): number {
+    return this.spool.stats().appendedRecords;
   }
 
   /** Seq of the oldest retained record (null when none is). */

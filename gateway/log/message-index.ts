@@ -24,6 +24,8 @@ import { EventSlotAllocator, slotSeriesKey, type EventSlot, type SlotState } fro
 import { itemCount, type LogRecord } from './log-record.js';
 
 const SCHEMA_VERSION = 1;
+/** Mids forgotten per prune call at most. */
+export const PRUNE_CHUNK = 5_000;
 const SCHEMA = `
   CREATE TABLE meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL) WITHOUT ROWID;
   CREATE TABLE mids (key TEXT PRIMARY KEY, seq INTEGER NOT NULL, received_at INTEGER NOT NULL) WITHOUT ROWID;
@@ -97,7 +99,8 @@ export class MessageIndex {
       insertMid: db.prepare('INSERT OR REPLACE INTO mids (key, seq, received_at) VALUES (?, ?, ?)'),
       upsertSlot: db.prepare('INSERT OR REPLACE INTO slots (series, ms, next, late) VALUES (?, ?, ?, ?)'),
       setMeta: db.prepare('INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)'),
-      prune: db.prepare('DELETE FROM mids WHERE received_at < ?'),
+      // in chunks, so one call never holds the event loop for long
+      prune: db.prepare('DELETE FROM mids WHERE key IN (SELECT key FROM mids WHERE received_at < ? ORDER BY received_at LIMIT ?)'),
     };
     for (const row of db.prepare('SELECT series, ms, next, late FROM slots').all() as Array<SlotState & { series: string }>) {
       this.slots.restore(row.series, { ms: row.ms, next: row.next, late: row.late });
@@ -178,9 +181,9 @@ export class MessageIndex {
     return covered;
   }
 
-  /** Forgets mids older than the dedup window; returns how many. */
-  prune(): number {
-    return this.stmts().prune.run(this.now() - this.options.dedupWindowMs).changes;
+  /** Forgets up to `limit` mids older than the dedup window (the oldest first); returns how many. */
+  prune(limit = PRUNE_CHUNK): number {
+    return this.stmts().prune.run(this.now() - this.options.dedupWindowMs, limit).changes;
   }
 
   /** The log seq up to which the index is durable: the log may drop records up to it. */

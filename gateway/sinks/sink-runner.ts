@@ -13,7 +13,7 @@
  */
 import type { Logger } from '../../lib/logger.js';
 import { RateLimitedLog } from '../../lib/rate-limited-log.js';
-import type { EventLog, LogConsumer } from '../log/event-log.js';
+import type { ConsumableLog, LogConsumer } from '../log/event-log.js';
 import type { LogRecord } from '../log/log-record.js';
 import type { Sink, SinkHealth, SinkOutcome } from './sink.js';
 import { SETTLED_STATES, SinkCheckpointFile, emptyCounts, type SettledCounts, type SettledState, type SinkCheckpoint } from './sink-checkpoint.js';
@@ -102,7 +102,7 @@ export class SinkRunner implements LogConsumer {
 
   constructor(
     readonly sink: Sink,
-    private readonly eventLog: EventLog,
+    private readonly eventLog: ConsumableLog,
     private readonly deps: { checkpointDir: string; log: Logger; onSettled?: (sink: string, outcome: SettledState, count: number) => void },
     private readonly options: SinkRunnerOptions = DEFAULT_SINK_RUNNER_OPTIONS,
   ) {
@@ -129,7 +129,7 @@ export class SinkRunner implements LogConsumer {
     this.durable = this.position;
     this.cursor = this.position;
     this.loggedAtStart = this.settledTotal() + this.eventLog.after(this.position).records;
-    this.appendedAtStart = this.eventLog.status().appendedRecords;
+    this.appendedAtStart = this.eventLog.appendedRecords;
     this.eventLog.addConsumer(this);
     await this.sink.start?.();
     this.loop = this.run();
@@ -212,7 +212,7 @@ export class SinkRunner implements LogConsumer {
   status(): SinkStatus {
     const after = this.eventLog.after(this.position);
     const totals = this.totals();
-    const logged = this.loggedAtStart + (this.eventLog.status().appendedRecords - this.appendedAtStart);
+    const logged = this.loggedAtStart + (this.eventLog.appendedRecords - this.appendedAtStart);
     const ledger: SinkLedger = {
       logged,
       pending: after.records,

@@ -6,7 +6,7 @@ import { Counter, Gauge, type Registry } from 'prom-client';
 
 import { StoreloopError } from '../../lib/errors.js';
 import type { Logger } from '../../lib/logger.js';
-import type { EventLog } from '../log/event-log.js';
+import type { ConsumableLog } from '../log/event-log.js';
 import type { Sink } from './sink.js';
 import { SinkRunner, type SinkRunnerOptions, type SinkStatus } from './sink-runner.js';
 
@@ -21,7 +21,7 @@ export class SinkSet {
   private readonly settledCounter: Counter<'sink' | 'outcome'>;
 
   constructor(
-    private readonly eventLog: EventLog,
+    private readonly eventLog: ConsumableLog,
     private readonly deps: { checkpointDir: string; log: Logger; registry: Registry },
   ) {
     const registers = [deps.registry];
