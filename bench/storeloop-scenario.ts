@@ -96,7 +96,7 @@ async function runStoreloop(ctx: ScenarioContext, spec: StoreloopScenarioOptions
       { name: 'gateway ran through and stopped on SIGTERM', ok: alive && stop.code === 0, detail: `exit ${stop.signal ?? `code ${String(stop.code)}`}` },
     ];
     const facts: Array<[string, string]> = [
-      ['ack mode', `${gateway.config.mqtt.ackMode} (${ackWhen[gateway.config.mqtt.ackMode]}; InfluxDB sink batches of ${gateway.config.sinks.influx.batchRecords} records, influx.flushIntervalMs ${gateway.config.influx.flushIntervalMs})`],
+      ['ack mode', `${gateway.config.mqtt.ackMode} (${ackWhen[gateway.config.mqtt.ackMode]}; InfluxDB sink batches of ${gateway.config.sinks.influx.batchRecords} records, ${gateway.config.sinks.influx.maxInFlightBatches} in flight)`],
       ...(rate ? openLoopFacts(rate, load) : []),
       ['InfluxDB sink lag during the run', sinkLagLine(lag)],
       ...influxFacts(metrics),

@@ -1,7 +1,10 @@
 /**
- * The only module that writes to InfluxDB. One official-client WriteApi does batching, gzip and
- * retries for both APIs (`v1` through `V1Transport`); `write()` resolves only once the client's
- * `writeSuccess` has reported every one of its lines, never on the resolution of flush()/close().
+ * The only module that writes to InfluxDB, through the official client's transport (v1 mapped by
+ * `V1Transport`). The InfluxDB sink uses `writeBatch` (a batch as requests of `batchSize` lines,
+ * gzip, resolved on a 2xx for every request) and `writeIsolated` (one request, for finding refused
+ * lines); it retries failed batches itself. `write()` is the client's WriteApi (batching, retries;
+ * resolves only once `writeSuccess` reported every line): no longer used by the gateway, kept with
+ * its tests until it is removed together with `influx.flushIntervalMs`, `maxRetries`, `maxRetryDelayMs`.
  */
 import { HttpError, InfluxDB, setLogger, type Transport, type WriteApi, type WriteOptions } from '@influxdata/influxdb-client';
 
