@@ -173,8 +173,17 @@ export class Gateway {
    * has persisted what it takes in.
    */
   private async openIndex(): Promise<void> {
-    const covered = this.index.open();
-    let next = Math.max(covered + 1, this.eventLog.firstSeq() ?? covered + 1);
+    let covered = this.index.open();
+    if (covered > this.eventLog.head) {
+      // the index is ahead of the log: the log dir was replaced or wiped; take in what the log holds
+      this.log.warn({ indexCoveredSeq: covered, logHead: this.eventLog.head }, 'message index: it covers more of the log than the log holds (log dir replaced?); taking in the log again from its start');
+      covered = this.index.resetCoverage();
+    }
+    const first = this.eventLog.firstSeq();
+    if (first !== null && first > covered + 1) {
+      this.log.warn({ indexCoveredSeq: covered, firstLogSeq: first }, 'message index: log records it never took in are gone; resends of those messages within the dedup window will not be recognised');
+    }
+    let next = Math.max(covered + 1, first ?? covered + 1);
     let replayed = 0;
     for (;;) {
       const records = await this.eventLog.read(next, INDEX_REPLAY_BATCH, 32 * 1024 * 1024);

@@ -3,7 +3,7 @@
  * process or as its own process killed with SIGKILL, MQTT.js clients over TCP, and sinks that
  * misbehave on purpose beside the InfluxDB sink.
  */
-import { readdir } from 'node:fs/promises';
+import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 
 import type { MqttClient } from 'mqtt';
@@ -120,6 +120,29 @@ describe('exactly-once effect per sink', () => {
     const series = await restartable.query('proof', 'SELECT "label" FROM interaction');
     const labels = (series[0]?.values ?? []).map((row) => String(row[1]));
     expect(labels.sort()).toEqual([...sent].sort());
+  });
+});
+
+describe('personal references', () => {
+  it('logs a touchpoint customer only as an opaque token the identity vault resolves, so erasure needs no log rewrite', async () => {
+    influxd = await startInfluxd();
+    gw = await startTestGateway({ influxUrl: influxd.url });
+    const client = await connectClient(gw.mqttUrl, { clientId: 'identified' });
+    await publishAcked(client, topic('touchpoint', 'kiosk-1'), { ts: Date.now(), mid: 'id-1', action: 'checkin', customer: 'CRM-4711' });
+    await publishAcked(client, topic('touchpoint', 'kiosk-1'), { ts: Date.now(), mid: 'id-2', action: 'tap', customer: 'CRM-4711' });
+    await client.endAsync();
+    const records = await gw.gateway.eventLog.read(1, 10, 1 << 20);
+    const tokens = records.map((r) => (r.message as { customerToken?: string }).customerToken);
+    expect(tokens[0]).toMatch(/^ct_[A-Za-z0-9_-]{22}$/);
+    expect(tokens[1]).toBe(tokens[0]); // one customer, one token: later sinks can link their records
+    expect(JSON.stringify(records)).not.toContain('CRM-4711');
+    const logDir = join(gw.config.state.dir, 'log');
+    for (const file of (await readdir(logDir)).filter((f) => f.endsWith('.seg'))) {
+      expect((await readFile(join(logDir, file))).includes('CRM-4711'), file).toBe(false);
+    }
+    expect(gw.gateway.customerTokens.resolve(tokens[0] as string)).toBe('CRM-4711');
+    expect(gw.gateway.customerTokens.erase('CRM-4711')).toBe(true);
+    expect(gw.gateway.customerTokens.resolve(tokens[0] as string)).toBeUndefined(); // the log's copies now point nowhere
   });
 });
 

@@ -181,6 +181,14 @@ export class MessageIndex {
     return covered;
   }
 
+  /** Forgets which log seqs the index covers (its mids and slots stay): the log will be taken in from its start. */
+  resetCoverage(): number {
+    this.stmts().setMeta.run('covered_seq', 0);
+    this.coveredSeq = 0;
+    this.flushedSeq = 0;
+    return 0;
+  }
+
   /** Forgets up to `limit` mids older than the dedup window (the oldest first); returns how many. */
   prune(limit = PRUNE_CHUNK): number {
     return this.stmts().prune.run(this.now() - this.options.dedupWindowMs, limit).changes;

@@ -39,12 +39,14 @@ export class InfluxSink implements Sink {
   async deliver(records: readonly LogRecord[]): Promise<SinkOutcome[]> {
     const linesByRecord = records.map((record) => normaliseRecord(record));
     const lines: string[] = [];
+    const perMeasurement = new Map<string, number>();
     for (const points of linesByRecord) {
       for (const point of points) {
         lines.push(point.line);
-        this.deps.metrics.pointsQueued.inc({ measurement: point.measurement });
+        perMeasurement.set(point.measurement, (perMeasurement.get(point.measurement) ?? 0) + 1);
       }
     }
+    for (const [measurement, count] of perMeasurement) this.deps.metrics.pointsQueued.inc({ measurement }, count);
     if (lines.length === 0) return records.map(() => 'delivered');
     try {
       await this.deps.writer.writeBatch(lines);
