@@ -129,6 +129,8 @@ export const ConfigSchema = z.strictObject({
           checkpointIntervalMs: z.number().int().min(0).default(200),
           /** Batches on the wire at once: the next is read and encoded while the previous is written. */
           maxInFlightBatches: z.number().int().min(1).max(16).default(4),
+          /** Decode and encode batches in a worker thread (the compiled gateway; from sources, always in-thread). */
+          encodeInWorker: z.boolean().default(true),
         })
         .prefault({}),
     })

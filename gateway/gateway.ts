@@ -23,6 +23,7 @@ import { EventLog } from './log/event-log.js';
 import { registerLogMetrics } from './log/log-metrics.js';
 import { MessageIndex } from './log/message-index.js';
 import { DeadLetterStore } from './sinks/dead-letters.js';
+import { BatchEncoder } from './sinks/influx/batch-encoder.js';
 import { InfluxSink } from './sinks/influx/influx-sink.js';
 import { drainLegacySpool } from './sinks/influx/legacy-spool.js';
 import type { Sink } from './sinks/sink.js';
@@ -131,7 +132,8 @@ export class Gateway {
     this.customerTokens.open();
     await this.openIndex();
     const influx = this.config.sinks.influx;
-    await this.sinks.attach(new InfluxSink({ writer: this.writer, deadLetters: this.deadLetters, metrics: this.metrics, log: this.log }), {
+    const encoder = new BatchEncoder(this.config.influx.batchSize, this.log.child({ module: 'influx-sink' }), influx.encodeInWorker);
+    await this.sinks.attach(new InfluxSink({ writer: this.writer, encoder, deadLetters: this.deadLetters, metrics: this.metrics, log: this.log }), {
       ...DEFAULT_SINK_RUNNER_OPTIONS,
       batchRecords: influx.batchRecords,
       retryMinMs: influx.retryMinMs,

@@ -74,6 +74,8 @@ describe('durable acknowledgement', () => {
     expectBalanced(ledger);
     // the sink's ledger spans the restarts: every logged record delivered once, none logged twice
     expect(influxSink(ledger).ledger).toMatchObject({ logged: 1800, delivered: 1800 });
+    // the gateway as shipped (compiled) encoded those batches in the sink's worker thread
+    expect(await (await fetch(`${gateway.httpUrl}/metrics`)).text()).toMatch(/^storeloop_influx_sink_encoder_worker 1$/m);
   });
 });
 

@@ -128,22 +128,23 @@ export class InfluxWriter {
    * with InfluxWriteError carrying the HTTP status.
    */
   async writeIsolated(lines: string[]): Promise<void> {
-    await this.post(lines, false);
+    if (lines.length === 0) return;
+    await this.postBody(lines.join('\n'), lines.length, false);
   }
 
-  /** One POST of `lines` through the transport (v1 mapped to /write); counts it; throws InfluxWriteError. */
-  private async post(lines: string[], gzip: boolean): Promise<void> {
+  /** One POST of a body of `lineCount` lines through the transport (v1 mapped to /write); counts it; throws InfluxWriteError. */
+  private async postBody(body: string, lineCount: number, gzip: boolean): Promise<void> {
     const transport = this.transport;
     if (this.state !== 'started' || transport === undefined) {
-      throw new InfluxWriteError('InfluxDB writer not started', { context: { api: this.config.api, lines: lines.length, reason: this.state } });
+      throw new InfluxWriteError('InfluxDB writer not started', { context: { api: this.config.api, lines: lineCount, reason: this.state } });
     }
-    if (lines.length === 0) return;
+    if (lineCount === 0) return;
     const { api, org, bucket, database } = this.config;
     const params = new URLSearchParams({ org: api === 'v1' ? '' : org, bucket: api === 'v1' ? database : bucket, precision: 'ns' });
     const startedAt = performance.now();
     const options = { method: 'POST', headers: { 'content-type': 'text/plain; charset=utf-8' }, ...(gzip ? { gzipThreshold: this.config.gzipThreshold } : {}) };
     try {
-      await transport.request(`/api/v2/write?${params.toString()}`, lines.join('\n'), options);
+      await transport.request(`/api/v2/write?${params.toString()}`, body, options);
     } catch (err) {
       const status = err instanceof HttpError ? err.statusCode : undefined;
       this.deps.metrics.writeFailures.inc({ status: status === undefined ? 'network' : String(status) });
@@ -156,12 +157,12 @@ export class InfluxWriter {
       const retryAfterMs = parseRetryAfterMs(Array.isArray(retryAfter) ? retryAfter[0] : retryAfter);
       throw new InfluxWriteError(`InfluxDB write failed${status === undefined ? '' : ` (HTTP ${status})`}: ${message}`, {
         cause: err,
-        context: { api, status: retryable ? 503 : status, lines: lines.length, serverMessage: message, ...(retryAfterMs === undefined ? {} : { retryAfterMs }) },
+        context: { api, status: retryable ? 503 : status, lines: lineCount, serverMessage: message, ...(retryAfterMs === undefined ? {} : { retryAfterMs }) },
       });
     }
     const { metrics } = this.deps;
-    metrics.pointsWritten.inc(lines.length);
-    metrics.batchPoints.observe(lines.length);
+    metrics.pointsWritten.inc(lineCount);
+    metrics.batchPoints.observe(lineCount);
     metrics.writeLatency.observe((performance.now() - startedAt) / 1000);
     metrics.influxUp.set(1);
   }
@@ -175,9 +176,19 @@ export class InfluxWriter {
   async writeBatch(lines: string[]): Promise<void> {
     if (lines.length === 0) return;
     const { batchSize } = this.config;
-    const requests: Array<Promise<void>> = [];
-    for (let from = 0; from < lines.length; from += batchSize) requests.push(this.post(lines.slice(from, from + batchSize), true));
-    const results = await Promise.allSettled(requests);
+    const bodies: string[] = [];
+    const counts: number[] = [];
+    for (let from = 0; from < lines.length; from += batchSize) {
+      const part = lines.slice(from, from + batchSize);
+      bodies.push(part.join('\n'));
+      counts.push(part.length);
+    }
+    await this.writeBodies(bodies, counts);
+  }
+
+  /** Writes request bodies made already (`bodyLines[i]` lines in `bodies[i]`), together, gzip as configured. */
+  async writeBodies(bodies: string[], bodyLines: number[]): Promise<void> {
+    const results = await Promise.allSettled(bodies.map((body, i) => this.postBody(body, bodyLines[i] ?? 0, true)));
     const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
     if (failed) throw failed.reason;
   }

@@ -19,7 +19,7 @@ import { StoreloopError } from '../../lib/errors.js';
 import type { Logger } from '../../lib/logger.js';
 import { RateLimitedLog } from '../../lib/rate-limited-log.js';
 import { SpoolFullError, Spool } from '../../lib/spool/spool.js';
-import { decodeLogRecord, encodeLogEntry, type LogEntry, type LogRecord } from './log-record.js';
+import { attachRaw, decodeLogRecord, encodeLogEntry, type LogEntry, type LogRecord } from './log-record.js';
 
 export interface EventLogOptions {
   dir: string;
@@ -163,6 +163,7 @@ export class EventLog implements ConsumableLog {
       try {
         const appendedAt = this.now(); // the spool stamps the record in this same tick
         const [seq] = await this.spool.append([payload]);
+        attachRaw(entry, payload);
         this.tail.add(seq as number, appendedAt, entry, payload.length);
         return this.appended(seq as number);
       } catch (err) {

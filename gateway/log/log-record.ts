@@ -71,6 +71,19 @@ export function encodeLogEntry(entry: LogEntry, messageJson?: string): Buffer {
   return Buffer.from(`${head.slice(0, -1)},"message":${messageJson}}`);
 }
 
+/** The encoded bytes of records read or appended in this process (for sinks that decode elsewhere). */
+const rawPayloads = new WeakMap<object, Buffer>();
+
+/** Remembers the bytes a record was encoded as (kept only as long as the record object lives). */
+export function attachRaw(record: object, payload: Buffer): void {
+  rawPayloads.set(record, payload);
+}
+
+/** The record's encoded bytes (the JSON of its entry, without seq and append time), when known. */
+export function rawPayload(record: object): Buffer | undefined {
+  return rawPayloads.get(record);
+}
+
 export function decodeLogRecord(seq: number, appendedAt: number, payload: Buffer): LogRecord {
   let value: unknown;
   try {
@@ -86,5 +99,6 @@ export function decodeLogRecord(seq: number, appendedAt: number, payload: Buffer
   const record = value as LogRecord;
   record.seq = seq;
   record.appendedAt = appendedAt;
+  attachRaw(record, payload);
   return record;
 }

@@ -10,17 +10,20 @@
  *   down to the lines InfluxDB refuses, which are dead-lettered with the server's reason; the rest is
  *   written. A record with a dead-lettered line counts as `dead_lettered`.
  */
+import { Gauge } from 'prom-client';
+
 import type { Logger } from '../../../lib/logger.js';
 import type { GatewayMetrics } from '../../metrics.js';
 import type { LogRecord } from '../../log/log-record.js';
 import type { DeadLetter, DeadLetterStore } from '../dead-letters.js';
 import type { Sink, SinkOutcome } from '../sink.js';
+import type { BatchEncoder } from './batch-encoder.js';
 import { normaliseRecord } from './normalise.js';
 import { isPermanentWriteFailure } from './write-failure.js';
 
 export interface InfluxSinkWriter {
-  /** All lines, in requests of the configured batch size; throws with the HTTP status in `context`. */
-  writeBatch(lines: string[]): Promise<void>;
+  /** Request bodies made already, written together; throws with the HTTP status in `context`. */
+  writeBodies(bodies: string[], bodyLines: number[]): Promise<void>;
   /** Exactly these lines in one request (for finding the refused ones). */
   writeIsolated(lines: string[]): Promise<void>;
 }
@@ -32,28 +35,34 @@ export class InfluxSink implements Sink {
   readonly holdsBackIngest = true;
   private readonly log: Logger;
 
-  constructor(private readonly deps: { writer: InfluxSinkWriter; deadLetters: DeadLetterStore; metrics: GatewayMetrics; log: Logger }) {
+  constructor(private readonly deps: { writer: InfluxSinkWriter; encoder: Pick<BatchEncoder, 'encode' | 'stop' | 'inWorker'>; deadLetters: DeadLetterStore; metrics: GatewayMetrics; log: Logger }) {
     this.log = deps.log.child({ module: 'influx-sink' });
+    const inWorker = deps.encoder.inWorker ? 1 : 0;
+    new Gauge({
+      name: 'storeloop_influx_sink_encoder_worker',
+      help: '1 when the InfluxDB sink decodes and encodes batches in its worker thread (sinks.influx.encodeInWorker), 0 in the event loop',
+      registers: [deps.metrics.registry],
+      collect() {
+        this.set(inWorker);
+      },
+    });
+  }
+
+  async stop(): Promise<void> {
+    await this.deps.encoder.stop();
   }
 
   async deliver(records: readonly LogRecord[]): Promise<SinkOutcome[]> {
-    const linesByRecord = records.map((record) => normaliseRecord(record));
-    const lines: string[] = [];
-    const perMeasurement = new Map<string, number>();
-    for (const points of linesByRecord) {
-      for (const point of points) {
-        lines.push(point.line);
-        perMeasurement.set(point.measurement, (perMeasurement.get(point.measurement) ?? 0) + 1);
-      }
-    }
-    for (const [measurement, count] of perMeasurement) this.deps.metrics.pointsQueued.inc({ measurement }, count);
-    if (lines.length === 0) return records.map(() => 'delivered');
+    const encoded = await this.deps.encoder.encode(records);
+    for (const [measurement, count] of Object.entries(encoded.perMeasurement)) this.deps.metrics.pointsQueued.inc({ measurement }, count);
+    if (encoded.bodies.length === 0) return records.map(() => 'delivered');
     try {
-      await this.deps.writer.writeBatch(lines);
+      await this.deps.writer.writeBodies(encoded.bodies, encoded.bodyLines);
       return records.map(() => 'delivered');
     } catch (err) {
       if (!isPermanentWriteFailure(err)) throw err;
     }
+    const linesByRecord = records.map((record) => normaliseRecord(record));
     // refused for good: find the refused lines record by record. A transient failure on the way throws
     // (the batch is retried whole), so dead letters are stored once the whole batch is through.
     const outcomes: SinkOutcome[] = [];
