@@ -32,17 +32,6 @@ function dropPacket(packet: Packet): void {
   packet.retain = false;
 }
 
-/**
- * A log group commit acknowledges many publishes of a connection in one tick: corking its socket until
- * the next tick sends their PUBACKs in one write instead of one syscall each.
- */
-function corkUntilNextTick(client: Client | null): void {
-  const conn = (client as { conn?: { cork?: () => void; uncork?: () => void } } | null)?.conn;
-  if (typeof conn?.cork !== 'function' || typeof conn.uncork !== 'function') return;
-  conn.cork();
-  process.nextTick(() => conn.uncork?.());
-}
-
 export interface AuthorizePublishOptions {
   /** `immediate` acknowledges before the message is durable (benchmark reference only). */
   ackMode: 'durable' | 'immediate';
@@ -77,10 +66,7 @@ export function createAuthorizePublish(pipeline: IngestPipeline, log: Logger, op
       return;
     }
     outcome.logged.then(
-      () => {
-        corkUntilNextTick(client);
-        callback(null);
-      },
+      () => callback(null),
       (err: unknown) => {
         const now = Date.now();
         if (now - lastRefusalLogAt > 10_000) {
