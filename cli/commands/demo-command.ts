@@ -69,7 +69,7 @@ export async function runDemoCommand(options: DemoCommandOptions): Promise<void>
     env.STORELOOP_HTTP_PORT ??= String(await portOr(8080, host));
     env.STORELOOP_LOG_LEVEL ??= 'warn';
     if (!env.STORELOOP_STATE_DIR) {
-      // the demo's spool and broker state are as throwaway as its InfluxDB
+      // the demo's event log, message index and broker state are as throwaway as its InfluxDB
       const stateDir = await mkdtemp(join(tmpdir(), 'storeloop-demo-state-'));
       env.STORELOOP_STATE_DIR = stateDir;
       cleanups.push(() => rm(stateDir, { recursive: true, force: true }));
