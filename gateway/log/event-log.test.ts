@@ -6,7 +6,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 
 import { createLogger } from '../../lib/logger.js';
 import { EventLog, LogFullError, type LogConsumer } from './event-log.js';
-import type { LogEntry } from './log-record.js';
+import { touchpointEntry } from './log-entry.fixtures.js';
 
 const log = createLogger('silent');
 const dirs: string[] = [];
@@ -16,19 +16,7 @@ afterEach(async () => {
   await Promise.all(dirs.splice(0).map((d) => rm(d, { recursive: true, force: true })));
 });
 
-function entry(i: number, label = `label-${i}`): LogEntry {
-  return {
-    v: 1,
-    kind: 'touchpoint',
-    source: { storeId: 's1', sourceId: 'kiosk-1', role: 'touchpoint', type: 'kiosk', zone: 'door' },
-    eventTime: 1_700_000_000_000 + i,
-    receivedAt: 1_700_000_000_000 + i,
-    mid: `m-${i}`,
-    qos: 1,
-    slot: { offset: 0 },
-    message: { v: 1, ts: 1_700_000_000_000 + i, mid: `m-${i}`, action: 'tap', label },
-  };
-}
+const entry = (i: number, label = `label-${i}`) => touchpointEntry(i, { label });
 
 async function openLog(options: { quotaBytes?: number; segmentBytes?: number; replayRetentionMs?: number; backpressureHoldMs?: number; now?: () => number } = {}): Promise<EventLog> {
   const dir = await mkdtemp(join(tmpdir(), 'storeloop-log-'));

@@ -6,7 +6,8 @@ import { afterEach, describe, expect, it } from 'vitest';
 
 import { createLogger } from '../../lib/logger.js';
 import { EventLog } from '../log/event-log.js';
-import type { LogEntry, LogRecord } from '../log/log-record.js';
+import { touchpointEntry } from '../log/log-entry.fixtures.js';
+import type { LogRecord } from '../log/log-record.js';
 import type { Sink, SinkOutcome } from './sink.js';
 import { DEFAULT_SINK_RUNNER_OPTIONS, SinkRunner, type SinkRunnerOptions } from './sink-runner.js';
 
@@ -16,19 +17,7 @@ afterEach(async () => {
   for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
 });
 
-function entry(i: number): LogEntry {
-  return {
-    v: 1,
-    kind: 'touchpoint',
-    source: { storeId: 's1', sourceId: 'kiosk-1', role: 'touchpoint', type: 'kiosk', zone: 'door' },
-    eventTime: 1_700_000_000_000 + i,
-    receivedAt: 1_700_000_000_000 + i,
-    mid: `m-${i}`,
-    qos: 1,
-    slot: { offset: 0 },
-    message: { v: 1, ts: 1_700_000_000_000 + i, mid: `m-${i}`, action: i % 10 === 9 ? 'poison' : 'tap' },
-  };
-}
+const entry = (i: number) => touchpointEntry(i, { action: i % 10 === 9 ? 'poison' : 'tap' });
 
 /** Records what it is given; refuses `poison` for good; fails the first `failFirst` batches. */
 class ScriptedSink implements Sink {
@@ -41,6 +30,7 @@ class ScriptedSink implements Sink {
   ) {}
   async deliver(records: readonly LogRecord[]): Promise<SinkOutcome[]> {
     this.attempts += 1;
+    progress.notify();
     if (this.failFirst > 0) {
       this.failFirst -= 1;
       throw new Error('destination unavailable');
@@ -60,16 +50,32 @@ async function setup(): Promise<{ eventLog: EventLog; dir: string }> {
 }
 
 async function runner(eventLog: EventLog, dir: string, sink: Sink, options: Partial<SinkRunnerOptions> = {}): Promise<SinkRunner> {
-  const r = new SinkRunner(sink, eventLog, { checkpointDir: join(dir, 'sinks'), log }, { ...DEFAULT_SINK_RUNNER_OPTIONS, checkpointIntervalMs: 0, retryMinMs: 5, retryMaxMs: 20, ...options });
+  const r = new SinkRunner(sink, eventLog, { checkpointDir: join(dir, 'sinks'), log, onSettled: () => progress.notify() }, { ...DEFAULT_SINK_RUNNER_OPTIONS, checkpointIntervalMs: 0, retryMinMs: 5, retryMaxMs: 20, ...options });
   await r.start();
   cleanups.push(() => r.stop());
   return r;
 }
 
+/**
+ * Wakes the tests' waits whenever the runner settles records or a sink is called: a wait re-checks
+ * its condition on each event (after the runner's own continuations ran), never on a timer.
+ */
+const progress = {
+  waiters: [] as Array<() => void>,
+  notify(): void {
+    const waiters = this.waiters.splice(0);
+    setImmediate(() => waiters.forEach((wake) => wake()));
+  },
+  next(): Promise<void> {
+    return new Promise((resolve) => this.waiters.push(resolve));
+  },
+};
+
 async function until(check: () => boolean, what: string): Promise<void> {
-  for (let i = 0; i < 500 && !check(); i++) await new Promise((resolve) => setImmediate(resolve));
-  for (let i = 0; i < 200 && !check(); i++) await new Promise((resolve) => setTimeout(resolve, 10));
-  if (!check()) throw new Error(`timed out waiting for ${what}`);
+  for (let events = 0; !check(); events++) {
+    if (events > 10_000) throw new Error(`no ${what} after 10,000 events`);
+    await progress.next();
+  }
 }
 
 describe('SinkRunner', () => {
@@ -118,8 +124,9 @@ describe('SinkRunner', () => {
     const first = new ScriptedSink('resumed');
     const r1 = await runner(eventLog, dir, first);
     for (let i = 0; i < 12; i++) await eventLog.append(entry(i));
-    await until(() => r1.status().durablePosition === 12, 'a durable checkpoint at 12');
-    await r1.stop();
+    await until(() => r1.status().position === 12, 'the first run to settle 12');
+    await r1.stop(); // makes the checkpoint durable
+    expect(r1.status().durablePosition).toBe(12);
     for (let i = 12; i < 15; i++) await eventLog.append(entry(i));
     const second = new ScriptedSink('resumed');
     const r2 = await runner(eventLog, dir, second);

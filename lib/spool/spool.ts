@@ -21,6 +21,7 @@ import type { Logger } from '../logger.js';
 import { INITIAL_CHECKPOINT, readCheckpoint, writeCheckpoint } from './checkpoint.js';
 import { SyncCounter } from './durable-fs.js';
 import { MAX_PAYLOAD_BYTES, RECORD_HEADER_BYTES, encodeHeader, recordBytes } from './record-codec.js';
+import { firstSeqAppendedSince, pendingAfter, type PendingSpan } from './positions.js';
 import { planRead } from './read-plan.js';
 import { ensureDir, recoverSegments } from './recovery.js';
 import type { Segment } from './segment.js';
@@ -181,41 +182,14 @@ export class Spool {
     return last > this.ackedUpto ? last : null;
   }
 
-  /**
-   * Pending records with seq > `afterSeq`: how many, their bytes (headers included) and when the
-   * oldest of them was appended. A pure lookup over the in-memory index, nothing is read from disk.
-   */
-  pendingAfter(afterSeq: number): { records: number; bytes: number; oldestAppendedAt: number | null } {
-    let records = 0;
-    let bytes = 0;
-    let oldestAppendedAt: number | null = null;
-    for (const segment of this.segments) {
-      if (segment.isFullyAcked || (segment.lastSeq ?? 0) <= afterSeq) continue;
-      const from = segment.indexOfPending(afterSeq + 1);
-      if (from >= segment.count) continue;
-      oldestAppendedAt ??= segment.appendedAtAt(from);
-      records += segment.count - from;
-      bytes += segment.committedBytes - segment.offsetAt(from);
-    }
-    return { records, bytes, oldestAppendedAt };
+  /** Pending records with seq > `afterSeq`: how many, their bytes (headers included), the oldest append time. */
+  pendingAfter(afterSeq: number): PendingSpan {
+    return pendingAfter(this.segments, afterSeq);
   }
 
   /** Seq of the first pending record appended at or after `epochMs`, or null when none is. */
   firstSeqAppendedSince(epochMs: number): number | null {
-    for (const segment of this.segments) {
-      if (segment.isFullyAcked) continue;
-      const lastIndex = segment.count - 1;
-      if (segment.appendedAtAt(lastIndex) < epochMs) continue;
-      let low = segment.firstPending;
-      let high = lastIndex;
-      while (low < high) {
-        const mid = (low + high) >>> 1;
-        if (segment.appendedAtAt(mid) < epochMs) low = mid + 1;
-        else high = mid;
-      }
-      return segment.seqAt(low);
-    }
-    return null;
+    return firstSeqAppendedSince(this.segments, epochMs);
   }
 
   /** Seq of the last pending record appended before `epochMs` (what a time-based trim may drop), or null. */
