@@ -199,3 +199,46 @@ describe('InfluxWriter when influxd comes and goes', () => {
     expect(await counterValue(metrics.influxUp)).toBe(0);
   });
 });
+
+describe('InfluxWriter.writeBatch, the InfluxDB sink’s path, against influxd 1.x', () => {
+  it('writes a batch as requests of batchSize lines, with exact ns timestamps, and adds nothing when written again', async () => {
+    const { writer, metrics, database } = await startWriter({ batchSize: 40 });
+    const lines = Array.from({ length: 100 }, (_, i) => visitLine(i));
+    await writer.writeBatch(lines);
+    await writer.writeBatch(lines); // a retried batch overwrites its own points
+    const [count] = await influxd.query(database, 'SELECT count("count") FROM visits');
+    expect(count?.values[0]?.[1]).toBe(100);
+    expect(await histogramCount(metrics.batchPoints)).toBe(6); // 40 + 40 + 20, twice
+    expect(await counterValue(metrics.pointsWritten)).toBe(200);
+  });
+
+  it('rejects a field type conflict with its HTTP status, so the sink bisects it (permanent)', async () => {
+    const { writer } = await startWriter();
+    await writer.writeBatch([`m,store=s1 f=1i ${T0}`]);
+    const error = (await writer.writeBatch([`m,store=s1 f="x" ${T0 + 1n}`]).catch((err: unknown) => err)) as InfluxWriteError;
+    expect(error).toBeInstanceOf(InfluxWriteError);
+    expect(error.context).toMatchObject({ api: 'v1', status: 400, lines: 1 });
+    expect(String(error.context['serverMessage'])).toContain('field type conflict');
+  });
+
+  it('recreates a database dropped while running: the failed batch is retryable and the retry lands', async () => {
+    const { writer, database } = await startWriter();
+    await writer.writeBatch([visitLine(1)]);
+    await influxd.query(database, `DROP DATABASE "${database}"`);
+    const error = (await writer.writeBatch([visitLine(2)]).catch((err: unknown) => err)) as InfluxWriteError;
+    expect(error.context['status']).toBe(503); // not permanent: the sink retries the batch
+    await writer.writeBatch([visitLine(2)]);
+    const [count] = await influxd.query(database, 'SELECT count("count") FROM visits');
+    expect(count?.values[0]?.[1]).toBe(1);
+  });
+
+  it('rejects without a status when nothing listens (transient), counting the network failure', async () => {
+    const port = await freePort();
+    const { writer, metrics } = await startWriter({ createDatabase: false }, `http://127.0.0.1:${port}`);
+    const error = (await writer.writeBatch([visitLine(1)]).catch((err: unknown) => err)) as InfluxWriteError;
+    expect(error).toBeInstanceOf(InfluxWriteError);
+    expect(error.context['status']).toBeUndefined();
+    expect(await counterValue(metrics.writeFailures, { status: 'network' })).toBe(1);
+    expect(await counterValue(metrics.influxUp)).toBe(0);
+  });
+});

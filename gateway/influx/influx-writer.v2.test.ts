@@ -187,3 +187,23 @@ describe('InfluxWriter against the InfluxDB 2.x write API', () => {
     expect(fake.requests.at(-1)).toMatchObject({ method: 'GET', path: '/ping', status: 204 });
   });
 });
+
+describe('InfluxWriter.writeBatch, the InfluxDB sink’s path, against the 2.x write API', () => {
+  it('passes the server’s Retry-After on to the sink, which waits that long before retrying the batch', async () => {
+    const { fake, writer } = await setup();
+    fake.failNext(429, 1, 3);
+    const error = (await writer.writeBatch([line(1)]).catch((err: unknown) => err)) as InfluxWriteError;
+    expect(error).toBeInstanceOf(InfluxWriteError);
+    expect(error.context).toMatchObject({ status: 429, retryAfterMs: 3000 });
+    await writer.writeBatch([line(1)]);
+    expect(fake.lines(BUCKET)).toEqual([line(1)]);
+  });
+
+  it('gzips a body from gzipThreshold bytes on, and the server takes it', async () => {
+    const { fake, writer } = await setup({ gzipThreshold: 100 });
+    const lines = Array.from({ length: 20 }, (_, i) => line(i));
+    await writer.writeBatch(lines);
+    expect(fake.requests.at(-1)?.headers['content-encoding']).toBe('gzip');
+    expect(fake.lines(BUCKET)).toEqual(lines);
+  });
+});
