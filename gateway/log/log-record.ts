@@ -61,33 +61,53 @@ export function itemCount(kind: MessageKind, message: unknown): number {
 }
 
 /**
- * The entry as JSON bytes. `messageJson`, when given, is `JSON.stringify(entry.message)` already made
- * (the pipeline reuses it for subscribers), so the message is serialised once.
+ * The entry as JSON bytes, the message always last (a reader can then take the envelope without
+ * parsing the message: decodeLogRecord). `messageJson`, when given, is `JSON.stringify(entry.message)`
+ * already made (the pipeline reuses it for subscribers), so the message is serialised once.
  */
 export function encodeLogEntry(entry: LogEntry, messageJson?: string): Buffer {
-  if (messageJson === undefined) return Buffer.from(JSON.stringify(entry));
-  const { message: _message, ...envelope } = entry;
+  const { message, ...envelope } = entry;
   const head = JSON.stringify(envelope);
-  return Buffer.from(`${head.slice(0, -1)},"message":${messageJson}}`);
+  return Buffer.from(`${head.slice(0, -1)},"message":${messageJson ?? JSON.stringify(message)}}`);
 }
 
-/** The encoded bytes of records read or appended in this process (for sinks that decode elsewhere). */
-const rawPayloads = new WeakMap<object, Buffer>();
+/** The encoded bytes of a record read or appended in this process (a symbol key: JSON.stringify skips it). */
+const RAW = Symbol('storeloop.logRecord.raw');
 
-/** Remembers the bytes a record was encoded as (kept only as long as the record object lives). */
+/** Remembers the bytes a record was encoded as (for sinks that decode elsewhere, e.g. in a worker thread). */
 export function attachRaw(record: object, payload: Buffer): void {
-  rawPayloads.set(record, payload);
+  (record as { [RAW]?: Buffer })[RAW] = payload;
 }
 
 /** The record's encoded bytes (the JSON of its entry, without seq and append time), when known. */
 export function rawPayload(record: object): Buffer | undefined {
-  return rawPayloads.get(record);
+  return (record as { [RAW]?: Buffer })[RAW];
 }
 
+/**
+ * `,"message":` can only be the message key of the envelope: inside a JSON string every `"` is escaped,
+ * so a comma directly followed by a quote is never string content, and no envelope field nests a
+ * `message` key.
+ */
+const MESSAGE_KEY = Buffer.from(',"message":');
+const ENVELOPE_KEYS = ['v', 'kind', 'source', 'eventTime', 'receivedAt', 'mid', 'qos', 'slot'] as const;
+
+/**
+ * A record from its bytes. The envelope (kind, source, times, mid, slot) is parsed at once; the
+ * message, the bulk of the bytes, on first access, so a sink that hands the bytes to another thread
+ * (the InfluxDB sink's encoder) or only counts records never parses it on the event loop. Records
+ * whose message is not last (none are written so) are parsed whole.
+ */
 export function decodeLogRecord(seq: number, appendedAt: number, payload: Buffer): LogRecord {
+  const at = payload.indexOf(MESSAGE_KEY);
+  let split = at > 0 && payload[payload.length - 1] === 0x7d;
   let value: unknown;
   try {
-    value = JSON.parse(payload.toString('utf8'));
+    value = JSON.parse(split ? `${payload.toString('utf8', 0, at)}}` : payload.toString('utf8'));
+    if (split && !ENVELOPE_KEYS.every((key) => key in (value as object))) {
+      split = false; // the message was not last: parse the whole record
+      value = JSON.parse(payload.toString('utf8'));
+    }
   } catch (err) {
     throw new LogRecordError(`log record ${seq} is not JSON`, { seq, bytes: payload.length }, err);
   }
@@ -97,8 +117,33 @@ export function decodeLogRecord(seq: number, appendedAt: number, payload: Buffer
   }
   // the bytes passed the spool's CRC and were validated before they were appended: not validated again
   const record = value as LogRecord;
+  if (split) defineLazyMessage(record, seq, payload, at + MESSAGE_KEY.length);
   record.seq = seq;
   record.appendedAt = appendedAt;
   attachRaw(record, payload);
   return record;
+}
+
+function defineLazyMessage(record: LogRecord, seq: number, payload: Buffer, from: number): void {
+  let message: unknown;
+  let parsed = false;
+  Object.defineProperty(record, 'message', {
+    enumerable: true,
+    configurable: true,
+    get() {
+      if (!parsed) {
+        try {
+          message = JSON.parse(payload.toString('utf8', from, payload.length - 1));
+        } catch (err) {
+          throw new LogRecordError(`log record ${seq}: its message is not JSON`, { seq, bytes: payload.length }, err);
+        }
+        parsed = true;
+      }
+      return message;
+    },
+    set(value: unknown) {
+      message = value;
+      parsed = true;
+    },
+  });
 }
