@@ -112,6 +112,8 @@ async function runOutage(ctx: ScenarioContext, spec: { id: string; title: string
       reportedDrainLinesPerSecond: drain.reportedRate,
       drainCapLinesPerSecond: Number.NaN,
       drained: drain.drained,
+      gatewayDrainCpuPercent: gatewayDuringDrain?.cpu?.percentOfCore ?? Number.NaN,
+      influxdDrainCpuPercent: influxdDuringDrain?.cpu?.percentOfCore ?? Number.NaN,
     };
     const checks = [
       ...loadChecks(load),

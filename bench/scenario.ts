@@ -76,6 +76,9 @@ export interface OutageFigures {
   drainCapLinesPerSecond: number;
   /** False when the sink had not caught up within the drain timeout. */
   drained: boolean;
+  /** CPU while draining, % of one core (all threads): the gateway and influxd. */
+  gatewayDrainCpuPercent: number;
+  influxdDrainCpuPercent: number;
 }
 
 /** How a scenario loads its server; the report prints one table per kind. */

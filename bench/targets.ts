@@ -3,6 +3,9 @@
  * A goal not met is reported (`NOT MET`), not failed: checks say whether the run itself is sound,
  * targets say how far the gateway is from where it should be.
  */
+import { availableParallelism } from 'node:os';
+
+import { cpuOf } from './report-rows.js';
 import type { IdleScenarioResult, LoadScenarioResult, ScenarioResult, StorageScenarioResult } from './scenario.js';
 
 export interface TargetOutcome {
@@ -22,6 +25,8 @@ export interface Target {
   evaluate(results: ScenarioResult[]): TargetOutcome;
 }
 
+/** Durable acknowledged rate as a share of mosquitto's, on the same publishers. */
+export const INGEST_SHARE_GOAL = 0.5;
 /** storeloop PUBACK p99 at the open-loop rate (half of mosquitto's by default). */
 export const OPEN_LOOP_P99_GOAL_MS = 25;
 /** The gateway's InfluxDB-sink drain rate as a share of writing to InfluxDB directly. */
@@ -45,6 +50,43 @@ const load = (results: ScenarioResult[], id: string): LoadScenarioResult => find
 const storage = (results: ScenarioResult[], id: string): StorageScenarioResult => find(results, id, ['storage']);
 const idle = (results: ScenarioResult[], id: string): IdleScenarioResult => find(results, id, ['idle']);
 
+/**
+ * Durable ingest against mosquitto, with the CPU budget that goal leaves the gateway on this machine:
+ * every process of the run shares its cores, so at the goal rate the publishers (their measured CPU
+ * per message), influxd (its CPU per point) and the sampler and runner (as measured) take their share
+ * first; what is left, per message, is what the gateway may spend. Its measured CPU per message
+ * (all threads) against that budget says whether the goal fits these cores at all.
+ */
+function ingestVersusMosquitto(cores = availableParallelism()): Target {
+  return {
+    needs: ['storeloop-durable', 'mosquitto'],
+    evaluate(results) {
+      const subject = load(results, 'storeloop-durable');
+      const reference = load(results, 'mosquitto');
+      const share = subject.messagesPerSecond / reference.messagesPerSecond;
+      const goalRate = INGEST_SHARE_GOAL * reference.messagesPerSecond;
+      const pointsPerMessage = subject.pointsPerSecond / subject.messagesPerSecond;
+      const perMessage = (percent: number) => (percent * 10_000) / subject.messagesPerSecond; // core-µs per message
+      const gatewayUs = perMessage(subject.processes[0]?.cpu?.percentOfCore ?? Number.NaN);
+      const publishersUs = perMessage(cpuOf(subject, 'publisher '));
+      const influxdUsPerPoint = perMessage(cpuOf(subject, 'influxd')) / pointsPerMessage;
+      const fixedPercent = cpuOf(subject, 'runner') || 0;
+      const othersAtGoal = (goalRate * (publishersUs + influxdUsPerPoint * pointsPerMessage)) / 10_000 + fixedPercent;
+      const budgetUs = ((cores * 100 - othersAtGoal) * 10_000) / goalRate;
+      return {
+        label: 'durable ingest vs mosquitto',
+        figure:
+          `${int(subject.messagesPerSecond)} msg/s, InfluxDB sink lag max ${subject.sinkLag?.present ? `${subject.sinkLag.maxSeconds.toFixed(2)} s` : 'n/a'}; ` +
+          `CPU budget at ${int(goalRate)} msg/s on ${cores} cores: publishers ${publishersUs.toFixed(0)} µs/msg, influxd ${influxdUsPerPoint.toFixed(1)} µs/point, ` +
+          `sampler+runner ${fixedPercent.toFixed(0)} % → ${(cores * 100 - othersAtGoal).toFixed(0)} % left = ${budgetUs.toFixed(0)} µs/msg for the gateway, which spends ${gatewayUs.toFixed(0)} µs/msg`,
+        reference: `mosquitto ${int(reference.messagesPerSecond)} msg/s → ${share.toFixed(2)}×`,
+        goal: `≥ ${INGEST_SHARE_GOAL}× mosquitto`,
+        met: Number.isFinite(share) ? share >= INGEST_SHARE_GOAL : undefined,
+      };
+    },
+  };
+}
+
 function openLoopP99(): Target {
   return {
     needs: ['storeloop-open-loop', 'mosquitto-open-loop'],
@@ -63,15 +105,28 @@ function openLoopP99(): Target {
   };
 }
 
-function drainVersusRaw(): Target {
+/**
+ * The drain against writing the same points straight to influxd, with the CPU budget the goal leaves
+ * the gateway: at the goal rate influxd takes what it spent per point in influx-raw; the rest of the
+ * cores, per point, is what the gateway may spend; its measured CPU per point while draining beside it.
+ */
+function drainVersusRaw(cores = availableParallelism()): Target {
   return {
     needs: ['storeloop-outage', 'influx-raw'],
     evaluate(results) {
-      const drain = load(results, 'storeloop-outage').outage?.drainLinesPerSecond ?? Number.NaN;
-      const raw = storage(results, 'influx-raw').storage.pointsPerSecond;
+      const outage = load(results, 'storeloop-outage').outage;
+      const drain = outage?.drainLinesPerSecond ?? Number.NaN;
+      const rawResult = storage(results, 'influx-raw');
+      const raw = rawResult.storage.pointsPerSecond;
+      const goalRate = DRAIN_SHARE_GOAL * raw;
+      const influxdUsPerPoint = (cpuOf(rawResult, 'influxd') * 10_000) / raw;
+      const budgetUs = ((cores * 100 - (goalRate * influxdUsPerPoint) / 10_000) * 10_000) / goalRate;
+      const gatewayUs = ((outage?.gatewayDrainCpuPercent ?? Number.NaN) * 10_000) / drain;
       return {
         label: 'InfluxDB sink drain rate',
-        figure: `${int(drain)} points/s (storeloop-outage drain)`,
+        figure:
+          `${int(drain)} points/s (storeloop-outage drain); CPU budget at ${int(goalRate)} points/s on ${cores} cores: influxd ${influxdUsPerPoint.toFixed(1)} µs/point (as in influx-raw) ` +
+          `→ ${budgetUs.toFixed(1)} µs/point for the gateway, which spends ${gatewayUs.toFixed(1)} µs/point (influxd beside it ${(((outage?.influxdDrainCpuPercent ?? Number.NaN) * 10_000) / drain).toFixed(1)})`,
         reference: `influx-raw ${int(raw)} points/s → ${ratio(drain, raw)}`,
         goal: `≥ ${DRAIN_SHARE_GOAL}× raw`,
         met: Number.isFinite(drain / raw) ? drain / raw >= DRAIN_SHARE_GOAL : undefined,
@@ -133,7 +188,7 @@ function sinkLag(id: string): Target {
   };
 }
 
-export const TARGETS: Target[] = [openLoopP99(), drainVersusRaw(), sustainedVersusRaw(), idleRss(), sinkLag('storeloop-durable'), sinkLag('storeloop-open-loop')];
+export const TARGETS: Target[] = [ingestVersusMosquitto(), openLoopP99(), drainVersusRaw(), sustainedVersusRaw(), idleRss(), sinkLag('storeloop-durable'), sinkLag('storeloop-open-loop')];
 
 /** The targets whose scenarios all completed, evaluated. */
 export function evaluateTargets(results: ScenarioResult[], targets: Target[] = TARGETS): TargetOutcome[] {
