@@ -19,21 +19,24 @@ export function encodeRecords(records: readonly Pick<LogRecord, 'kind' | 'source
   const bodies: string[] = [];
   const bodyLines: number[] = [];
   const perMeasurement: Record<string, number> = {};
-  let current: string[] = [];
+  let body = '';
+  let lines = 0;
   for (const record of records) {
     for (const point of normaliseRecord(record as LogRecord)) {
-      current.push(point.line);
+      body = lines === 0 ? point.line : `${body}\n${point.line}`;
+      lines += 1;
       perMeasurement[point.measurement] = (perMeasurement[point.measurement] ?? 0) + 1;
-      if (current.length === linesPerBody) {
-        bodies.push(current.join('\n'));
-        bodyLines.push(current.length);
-        current = [];
+      if (lines === linesPerBody) {
+        bodies.push(body);
+        bodyLines.push(lines);
+        body = '';
+        lines = 0;
       }
     }
   }
-  if (current.length > 0) {
-    bodies.push(current.join('\n'));
-    bodyLines.push(current.length);
+  if (lines > 0) {
+    bodies.push(body);
+    bodyLines.push(lines);
   }
   return { bodies, bodyLines, perMeasurement };
 }

@@ -26,6 +26,12 @@ export function quoteString(value: string): string {
   return `"${NEEDS_QUOTE_ESCAPE.test(value) ? value.replace(/["\\]/g, (c) => QUOTE_ESCAPES[c] as string) : value}"`;
 }
 
+/** An integer field value (`-67i`), as Point writes it; refuses what InfluxDB cannot store. */
+export function intFieldValue(key: string, value: number): string {
+  if (!Number.isFinite(value) || value <= -9223372036854776e3 || value >= 9223372036854776e3) throw new RangeError(`invalid integer value for field '${key}': '${value}'`);
+  return `${Math.floor(value)}i`;
+}
+
 /** One point: add tags and fields in any order, then `line(timestampNs)`. */
 export class LineBuilder {
   private readonly tags: Array<[string, string]> = [];
@@ -39,8 +45,7 @@ export class LineBuilder {
   }
 
   intField(key: string, value: number): this {
-    if (!Number.isFinite(value) || value <= -9223372036854776e3 || value >= 9223372036854776e3) throw new RangeError(`invalid integer value for field '${key}': '${value}'`);
-    this.fields.push([key, `${Math.floor(value)}i`]);
+    this.fields.push([key, intFieldValue(key, value)]);
     return this;
   }
 
@@ -60,10 +65,16 @@ export class LineBuilder {
     return this;
   }
 
-  line(timestampNs: string): string {
-    if (this.fields.length === 0) throw new Error(`point of ${this.measurement} has no fields`);
+  /** The measurement and the tags, escaped and sorted: the start of every line of this series. */
+  seriesKey(): string {
     let out = escapeMeasurement(this.measurement);
     for (const [key, value] of sortByKey(this.tags)) out += `,${escapeTag(key)}=${escapeTag(value)}`;
+    return out;
+  }
+
+  line(timestampNs: string): string {
+    if (this.fields.length === 0) throw new Error(`point of ${this.measurement} has no fields`);
+    let out = this.seriesKey();
     let first = true;
     for (const [key, value] of sortByKey(this.fields)) {
       out += `${first ? ' ' : ','}${escapeTag(key)}=${value}`;

@@ -9,10 +9,10 @@
  * and kept in the log record. So two distinct accepted messages never map to the same point, and the
  * same accepted message always maps to the same points.
  */
-import { beaconIdType } from '../../../protocol/index.js';
+import { ALTBEACON_ID, beaconIdType, DEVICE_ID, EDDYSTONE_ID, IBEACON_ID } from '../../../protocol/index.js';
 import type { ResolvedSource } from '../../ingest/store-directory.js';
 import type { LogRecord } from '../../log/log-record.js';
-import { LineBuilder } from './line-protocol.js';
+import { intFieldValue, LineBuilder, quoteString } from './line-protocol.js';
 
 export const MEASUREMENTS = ['sighting', 'interaction', 'telemetry', 'agent'] as const;
 export type Measurement = (typeof MEASUREMENTS)[number];
@@ -26,7 +26,68 @@ const NS_PER_MS = 1_000_000n;
 
 /** Nanosecond timestamp of item `index` of a message whose slots start at `offset`. */
 export function pointTimestamp(eventTimeMs: number, offset: number, index: number): string {
-  return (BigInt(eventTimeMs) * NS_PER_MS + BigInt(offset + index)).toString();
+  const slot = offset + index;
+  // ms × 10^6 + slot, written as digits: the same string as the BigInt sum, without a BigInt per point
+  if (eventTimeMs > 0 && Number.isSafeInteger(eventTimeMs) && Number.isInteger(slot) && slot >= 0 && slot < 1_000_000) {
+    return `${eventTimeMs}${String(slot).padStart(6, '0')}`;
+  }
+  return (BigInt(eventTimeMs) * NS_PER_MS + BigInt(slot)).toString();
+}
+
+/** The id_type tag of a beacon id: the contract's check of the one format its prefix names (not all four in turn). */
+const ID_FORMATS: Record<string, RegExp> = { ibeacon: IBEACON_ID, eddystone: EDDYSTONE_ID, altbeacon: ALTBEACON_ID, dev: DEVICE_ID };
+function idTypeOf(id: string): string {
+  const prefix = id.slice(0, id.indexOf(':'));
+  const format = ID_FORMATS[prefix];
+  if (format !== undefined) return format.test(id) ? prefix : 'unknown';
+  return beaconIdType(id) ?? 'unknown';
+}
+
+/**
+ * Sighting lines, built as strings: these are nearly every point the gateway writes, so the series key
+ * (measurement and tags) is escaped once per record and id type, and the fields are written in
+ * LineBuilder's sorted order (normalise.test.ts holds both paths to the same bytes).
+ */
+function sightingLines(source: ResolvedSource, sourceKind: 'ble' | 'wifi', items: ReadonlyArray<{ id: string; rssi: number; tx?: number | undefined; randomized?: boolean }>, ts: (i: number) => string): NormalisedPoint[] {
+  const keys = new Map<string, string>();
+  const seriesKey = (idType: string): string => {
+    let key = keys.get(idType);
+    if (key === undefined) {
+      key = basePoint('sighting', source).tag('sensor', source.sourceId).tag('source', sourceKind).tag('id_type', idType).seriesKey();
+      keys.set(idType, key);
+    }
+    return key;
+  };
+  return items.map((item, i) => {
+    const visitor = quoteString(item.id);
+    const fields =
+      sourceKind === 'ble'
+        ? `rssi=${intFieldValue('rssi', item.rssi)}${item.tx === undefined ? '' : `,tx=${intFieldValue('tx', item.tx)}`},visitor=${visitor}`
+        : `randomized=${item.randomized ? 'T' : 'F'},rssi=${intFieldValue('rssi', item.rssi)},visitor=${visitor}`;
+    return { measurement: 'sighting', line: `${seriesKey(sourceKind === 'ble' ? idTypeOf(item.id) : 'wifi')} ${fields} ${ts(i)}` };
+  });
+}
+
+/** The generic path for sightings (the reference the string path is tested against). */
+export function sightingLinesByBuilder(record: LogRecord): NormalisedPoint[] {
+  const { source, eventTime } = record;
+  const ts = (i: number) => pointTimestamp(eventTime, record.slot.offset, i);
+  if (record.kind === 'ble') {
+    return record.message.sightings.map((s, i) => {
+      const p = basePoint('sighting', source).tag('sensor', source.sourceId).tag('source', 'ble').tag('id_type', beaconIdType(s.id) ?? 'unknown');
+      p.intField('rssi', s.rssi).stringField('visitor', s.id);
+      if (s.tx !== undefined) p.intField('tx', s.tx);
+      return finish(p, 'sighting', ts(i));
+    });
+  }
+  if (record.kind === 'wifi') {
+    return record.message.observations.map((o, i) => {
+      const p = basePoint('sighting', source).tag('sensor', source.sourceId).tag('source', 'wifi').tag('id_type', 'wifi');
+      p.intField('rssi', o.rssi).stringField('visitor', o.id).booleanField('randomized', o.randomized);
+      return finish(p, 'sighting', ts(i));
+    });
+  }
+  return [];
 }
 
 function basePoint(measurement: Measurement, source: ResolvedSource): LineBuilder {
@@ -45,23 +106,10 @@ export function normaliseRecord(input: LogRecord): NormalisedPoint[] {
   const offset = input.slot.offset;
   const ts = (i: number) => pointTimestamp(eventTime, offset, i);
   switch (input.kind) {
-    case 'ble': {
-      const message = input.message;
-      return message.sightings.map((s, i) => {
-        const p = basePoint('sighting', source).tag('sensor', source.sourceId).tag('source', 'ble').tag('id_type', beaconIdType(s.id) ?? 'unknown');
-        p.intField('rssi', s.rssi).stringField('visitor', s.id);
-        if (s.tx !== undefined) p.intField('tx', s.tx);
-        return finish(p, 'sighting', ts(i));
-      });
-    }
-    case 'wifi': {
-      const message = input.message;
-      return message.observations.map((o, i) => {
-        const p = basePoint('sighting', source).tag('sensor', source.sourceId).tag('source', 'wifi').tag('id_type', 'wifi');
-        p.intField('rssi', o.rssi).stringField('visitor', o.id).booleanField('randomized', o.randomized);
-        return finish(p, 'sighting', ts(i));
-      });
-    }
+    case 'ble':
+      return sightingLines(source, 'ble', input.message.sightings, ts);
+    case 'wifi':
+      return sightingLines(source, 'wifi', input.message.observations, ts);
     case 'touchpoint': {
       const m = input.message;
       const p = basePoint('interaction', source).tag('touchpoint', source.sourceId).tag('touchpoint_type', source.type ?? 'unknown').tag('action', m.action);
