@@ -22,7 +22,13 @@ function overlapArea(a: ZoneRect, b: ZoneRect): number {
 function reachable(plan: FloorPlan, from: string): Set<string> {
   const seen = new Set([from]);
   const queue = [from];
-  while (queue.length > 0) for (const next of plan.adjacency[queue.shift() as string] ?? []) if (!seen.has(next)) seen.add(next) && queue.push(next);
+  while (queue.length > 0) {
+    for (const next of plan.adjacency[queue.shift() as string] ?? []) {
+      if (seen.has(next)) continue;
+      seen.add(next);
+      queue.push(next);
+    }
+  }
   return seen;
 }
 

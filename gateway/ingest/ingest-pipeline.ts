@@ -23,7 +23,7 @@ import type { Config } from '../../config/index.js';
 import type { Logger } from '../../lib/logger.js';
 import { UNKNOWN_LABEL, type GatewayMetrics } from '../metrics.js';
 import type { LiveState } from '../live/live-state.js';
-import { payloadExcerpt, RejectionLog, type Rejection, type RejectionReason } from './rejection.js';
+import { payloadExcerpt, type RejectionLog, type Rejection, type RejectionReason } from './rejection.js';
 import { isRejection, type ResolvedSource, type StoreDirectory } from './store-directory.js';
 import { RateLimitedLog } from '../../lib/rate-limited-log.js';
 import type { Ledger } from './ledger.js';

@@ -44,7 +44,8 @@ export const EXCERPT_CHARS = 160;
 /** A truncated, MAC-masked excerpt of a payload, safe for logs and the API. */
 export function payloadExcerpt(payload: Buffer | string, maxChars = EXCERPT_CHARS): string {
   const text = typeof payload === 'string' ? payload : payload.subarray(0, maxChars * 4).toString('utf8');
-  // eslint-style note: control characters are replaced so an excerpt cannot forge log lines
+  // control characters are replaced so an excerpt cannot forge log lines
+  // eslint-disable-next-line no-control-regex -- matching control characters is the point
   const clean = text.replace(/[\u0000-\u001f\u007f]/g, ' ');
   const masked = maskMacAddresses(clean.slice(0, maxChars + 40)).slice(0, maxChars);
   return masked.length < clean.length ? `${masked}…` : masked;
