@@ -29,7 +29,10 @@ export class BenchChild {
       });
       // IPC messages sent just before exiting may be read after 'exit': give them a moment
       void proc.exited.then(({ code, signal }) =>
-        setTimeout(() => reject(new Error(`${proc.name} exited (${signal ?? `code ${code}`}) early. stderr: ${proc.stderrTail().slice(-500) || '(empty)'}`)), EXIT_GRACE_MS),
+        setTimeout(
+          () => reject(new Error(`${proc.name} exited (${signal ?? `code ${code}`}) early. stderr: ${proc.stderrTail().slice(-500) || '(empty)'}`)),
+          EXIT_GRACE_MS,
+        ),
       );
     });
     failed.catch(() => undefined); // observed through ready() and result()

@@ -62,14 +62,25 @@ function durationOption(value: string): number {
 }
 
 function idList(value: string): string[] {
-  return value.split(',').map((id) => id.trim()).filter((id) => id !== '');
+  return value
+    .split(',')
+    .map((id) => id.trim())
+    .filter((id) => id !== '');
 }
 
 /** The lines after the options in --help: every scenario in run order and the group names. */
 function scenarioHelp(): string {
   const width = Math.max(...SCENARIOS.map((s) => s.id.length), ...Object.keys(SCENARIO_GROUPS).map((g) => g.length));
-  const lines = ['', 'Scenarios (run in this order; all by default):', ...SCENARIOS.map((s) => `  ${s.id.padEnd(width)}  ${s.title.replace(new RegExp(`^${s.id}:? ?`), '')}`)];
-  lines.push('', 'Groups (also accepted by --scenarios):', ...Object.entries(SCENARIO_GROUPS).map(([name, ids]) => `  ${name.padEnd(width)}  ${ids.join(', ')}`));
+  const lines = [
+    '',
+    'Scenarios (run in this order; all by default):',
+    ...SCENARIOS.map((s) => `  ${s.id.padEnd(width)}  ${s.title.replace(new RegExp(`^${s.id}:? ?`), '')}`),
+  ];
+  lines.push(
+    '',
+    'Groups (also accepted by --scenarios):',
+    ...Object.entries(SCENARIO_GROUPS).map(([name, ids]) => `  ${name.padEnd(width)}  ${ids.join(', ')}`),
+  );
   lines.push(
     '',
     'Examples:',
@@ -84,13 +95,23 @@ function scenarioHelp(): string {
 function buildProgram(): Command {
   return new Command()
     .name('npm run bench --')
-    .description('Load storeloop and its references (mosquitto, InfluxDB written directly) on 127.0.0.1 and report each figure as a ratio against a reference measured in the same run.')
+    .description(
+      'Load storeloop and its references (mosquitto, InfluxDB written directly) on 127.0.0.1 and report each figure as a ratio against a reference measured in the same run.',
+    )
     .option('--publishers <n>', 'publisher processes (closed- and open-loop scenarios)', intOption(1, 64), DEFAULT_PUBLISHERS)
     .option('--inflight <w>', 'closed-loop: unacknowledged QoS 1 publishes per publisher', intOption(1, 65_000), DEFAULT_INFLIGHT)
     .option('--sightings <k>', 'sightings (points) per message', intOption(1, 1000), DEFAULT_SIGHTINGS)
-    .addOption(new Option('--duration <d>', 'length of each load scenario (closed-loop, open-loop, influx-raw)').argParser(durationOption).default(DEFAULT_DURATION_MS, `${DEFAULT_DURATION_MS / 1000}s`))
+    .addOption(
+      new Option('--duration <d>', 'length of each load scenario (closed-loop, open-loop, influx-raw)')
+        .argParser(durationOption)
+        .default(DEFAULT_DURATION_MS, `${DEFAULT_DURATION_MS / 1000}s`),
+    )
     .option('--warmup <d>', 'start of each load scenario left out of the figures (default: duration/5, at most 3s)', durationOption)
-    .option('--rate <msg/s>', `open-loop: total messages/s over all publishers (default: ${OPEN_LOOP_SHARE_OF_REFERENCE} × the '${RATE_REFERENCE_SCENARIO}' scenario's measured rate)`, intOption(1, 1_000_000))
+    .option(
+      '--rate <msg/s>',
+      `open-loop: total messages/s over all publishers (default: ${OPEN_LOOP_SHARE_OF_REFERENCE} × the '${RATE_REFERENCE_SCENARIO}' scenario's measured rate)`,
+      intOption(1, 1_000_000),
+    )
     .option('--devices <n>', 'idle-devices: MQTT connections held open', intOption(1, MAX_IDLE_DEVICES), DEFAULT_IDLE_DEVICES)
     .option('--keepalive <s>', 'idle-devices: MQTT keepalive in seconds; connections are held one keepalive + 5 s', intOption(1, 600), DEFAULT_IDLE_KEEPALIVE_S)
     .option('--scenarios <ids>', 'comma-separated scenario ids or groups to run (listed below)', idList)
@@ -110,12 +131,17 @@ export function parseBenchCli(argv: string[]): BenchCli {
   let scenarioIds = SCENARIOS.map((s) => s.id);
   if (names !== undefined) {
     const { ids, unknown } = expandScenarioNames(names);
-    if (unknown.length > 0) program.error(`unknown scenario(s) ${unknown.join(', ')}; known: ${SCENARIOS.map((s) => s.id).join(', ')}; groups: ${Object.keys(SCENARIO_GROUPS).join(', ')}`);
+    if (unknown.length > 0)
+      program.error(
+        `unknown scenario(s) ${unknown.join(', ')}; known: ${SCENARIOS.map((s) => s.id).join(', ')}; groups: ${Object.keys(SCENARIO_GROUPS).join(', ')}`,
+      );
     scenarioIds = SCENARIOS.map((s) => s.id).filter((id) => ids.includes(id));
   }
   const openLoop = SCENARIOS.filter((s) => s.usesOpenLoopRate === true && scenarioIds.includes(s.id)).map((s) => s.id);
   if (openLoop.length > 0 && raw.rate === undefined && !scenarioIds.includes(RATE_REFERENCE_SCENARIO)) {
-    program.error(`${openLoop.join(', ')} run at ${OPEN_LOOP_SHARE_OF_REFERENCE} × the '${RATE_REFERENCE_SCENARIO}' scenario's rate: add ${RATE_REFERENCE_SCENARIO} to --scenarios or give --rate`);
+    program.error(
+      `${openLoop.join(', ')} run at ${OPEN_LOOP_SHARE_OF_REFERENCE} × the '${RATE_REFERENCE_SCENARIO}' scenario's rate: add ${RATE_REFERENCE_SCENARIO} to --scenarios or give --rate`,
+    );
   }
   const warmupMs = raw.warmup ?? Math.min(MAX_DEFAULT_WARMUP_MS, Math.round(raw.duration / 5));
   if (warmupMs >= raw.duration) program.error(`--warmup (${warmupMs} ms) must be shorter than --duration (${raw.duration} ms)`);

@@ -34,7 +34,15 @@ const SinkSchema = z.object({
 const LedgerSchema = z.object({
   balanced: z.boolean(),
   totals: z.object({ received: z.number(), states: StatesSchema }),
-  log: z.object({ headSeq: z.number(), retainedBytes: z.number(), unconsumedBytes: z.number(), quotaBytes: z.number(), full: z.boolean(), fsyncs: z.number(), appendedRecords: z.number() }),
+  log: z.object({
+    headSeq: z.number(),
+    retainedBytes: z.number(),
+    unconsumedBytes: z.number(),
+    quotaBytes: z.number(),
+    full: z.boolean(),
+    fsyncs: z.number(),
+    appendedRecords: z.number(),
+  }),
   sinks: z.array(SinkSchema),
 });
 export type SinkSnapshot = z.infer<typeof SinkSchema>;
@@ -108,7 +116,16 @@ export function eventLoopDelay(metrics: string): string {
 }
 
 export function gatewayCounters(metrics: string): string {
-  const names = ['messages_accepted', 'messages_rejected', 'messages_duplicate', 'points_written', 'points_dropped', 'influx_write_failures', 'mqtt_client_errors', 'backpressure'];
+  const names = [
+    'messages_accepted',
+    'messages_rejected',
+    'messages_duplicate',
+    'points_written',
+    'points_dropped',
+    'influx_write_failures',
+    'mqtt_client_errors',
+    'backpressure',
+  ];
   return names.map((n) => `${n}=${metricSum(metrics, `storeloop_${n}_total`)}`).join(' ');
 }
 
@@ -157,5 +174,8 @@ export async function logSummary(file: string): Promise<string> {
     byMessage.set(msg, (byMessage.get(msg) ?? 0) + 1);
   }
   if (lines === 0) return 'no lines';
-  return `${lines} lines: ${[...byMessage.entries()].slice(0, 4).map(([m, n]) => `${n}× ${m}`).join('; ')}`;
+  return `${lines} lines: ${[...byMessage.entries()]
+    .slice(0, 4)
+    .map(([m, n]) => `${n}× ${m}`)
+    .join('; ')}`;
 }

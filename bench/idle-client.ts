@@ -96,7 +96,15 @@ class IdleFleet {
 
   private openOne(index: number): void {
     const socket = connect({ host: this.spec.host, port: this.spec.port, noDelay: true });
-    const device: Device = { socket, reader: new PacketReader(), state: 'connecting', startedMs: performance.now(), lastSentMs: Date.now(), pingresps: 0, connackTimer: undefined };
+    const device: Device = {
+      socket,
+      reader: new PacketReader(),
+      state: 'connecting',
+      startedMs: performance.now(),
+      lastSentMs: Date.now(),
+      pingresps: 0,
+      connackTimer: undefined,
+    };
     this.devices.push(device);
     device.connackTimer = setTimeout(() => this.fail(device, `no CONNACK within ${this.spec.connackTimeoutMs} ms`), this.spec.connackTimeoutMs);
     socket.once('connect', () => {

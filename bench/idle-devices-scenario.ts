@@ -54,7 +54,10 @@ interface StartedServer {
   stop(): Promise<Check | undefined>;
 }
 
-async function runIdleDevices(ctx: ScenarioContext, spec: { id: string; title: string; role: 'subject' | 'reference'; server: IdleServer }): Promise<ScenarioResult> {
+async function runIdleDevices(
+  ctx: ScenarioContext,
+  spec: { id: string; title: string; role: 'subject' | 'reference'; server: IdleServer },
+): Promise<ScenarioResult> {
   const devices = ctx.options.idleDevices;
   await ensureOpenFileLimit(devices + FD_HEADROOM);
   const started = spec.server === 'storeloop' ? await startStoreloop(ctx) : await startReference(ctx);
@@ -72,7 +75,12 @@ async function runIdleDevices(ctx: ScenarioContext, spec: { id: string; title: s
     const watches = [new ProcessWatch(started.name, server.proc.pid), ...clients.map((c) => new ProcessWatch(c.proc.name, c.proc.pid))];
     for (const w of watches) w.begin();
     const now = Date.now();
-    const bar = ctx.progress.track(spec.id, { startAtMs: now, measureFromMs: now, endAtMs: now + holdMs }, () => clients.reduce((sum, c) => sum + c.progress, 0), { rate: 'conn/s', total: 'connected' });
+    const bar = ctx.progress.track(
+      spec.id,
+      { startAtMs: now, measureFromMs: now, endAtMs: now + holdMs },
+      () => clients.reduce((sum, c) => sum + c.progress, 0),
+      { rate: 'conn/s', total: 'connected' },
+    );
     await delay(holdMs).finally(() => bar.stop());
 
     const withDevices = readMemory(server.proc.pid);
@@ -101,10 +109,20 @@ async function runIdleDevices(ctx: ScenarioContext, spec: { id: string; title: s
     for (const r of results) connack.merge(r.connack);
     const errors = [...new Set(results.flatMap((r) => r.errors))].slice(0, 5).join('; ') || 'no errors';
     const checks: Check[] = [
-      { name: `all ${devices} devices connected and stayed connected`, ok: idle.connected === devices && sum((r) => r.closedByServer) === 0, detail: `${idle.connected} open at the end; refused ${sum((r) => r.refused)}, failed ${sum((r) => r.failed)}, closed by the server ${sum((r) => r.closedByServer)} (${errors})` },
-      { name: 'every device had a PINGRESP (keepalive honoured)', ok: sum((r) => r.pinged) === devices, detail: `${sum((r) => r.pinged)} of ${devices} devices; ${idle.pingreqs} PINGREQ, ${idle.pingresps} PINGRESP` },
+      {
+        name: `all ${devices} devices connected and stayed connected`,
+        ok: idle.connected === devices && sum((r) => r.closedByServer) === 0,
+        detail: `${idle.connected} open at the end; refused ${sum((r) => r.refused)}, failed ${sum((r) => r.failed)}, closed by the server ${sum((r) => r.closedByServer)} (${errors})`,
+      },
+      {
+        name: 'every device had a PINGRESP (keepalive honoured)',
+        ok: sum((r) => r.pinged) === devices,
+        detail: `${sum((r) => r.pinged)} of ${devices} devices; ${idle.pingreqs} PINGREQ, ${idle.pingresps} PINGRESP`,
+      },
       { name: 'the kernel holds one established socket per device', ok: established === devices, detail: `${established} ESTABLISHED on port ${url.port}` },
-      ...(reported === undefined ? [] : [{ name: `the server reports ${devices} clients`, ok: reported === devices, detail: `${CLIENTS_METRIC} = ${reported}` }]),
+      ...(reported === undefined
+        ? []
+        : [{ name: `the server reports ${devices} clients`, ok: reported === devices, detail: `${CLIENTS_METRIC} = ${reported}` }]),
       ...(stopCheck ? [stopCheck] : []),
     ];
     return {
@@ -116,8 +134,14 @@ async function runIdleDevices(ctx: ScenarioContext, spec: { id: string; title: s
       processes,
       checks,
       facts: [
-        ['devices', `${devices} MQTT 3.1.1 connections (clean session, keepalive ${idle.keepaliveSeconds} s) from ${clients.length} client process${clients.length === 1 ? '' : 'es'} at ${CONNECTS_PER_SECOND}/s, held ${idle.holdSeconds} s after the last one came up`],
-        ['connect', `all up ${connectSeconds.toFixed(1)} s after the first; CONNACK p50 ${connack.summary().p50Ms.toFixed(1)} / p99 ${connack.summary().p99Ms.toFixed(1)} ms`],
+        [
+          'devices',
+          `${devices} MQTT 3.1.1 connections (clean session, keepalive ${idle.keepaliveSeconds} s) from ${clients.length} client process${clients.length === 1 ? '' : 'es'} at ${CONNECTS_PER_SECOND}/s, held ${idle.holdSeconds} s after the last one came up`,
+        ],
+        [
+          'connect',
+          `all up ${connectSeconds.toFixed(1)} s after the first; CONNACK p50 ${connack.summary().p50Ms.toFixed(1)} / p99 ${connack.summary().p99Ms.toFixed(1)} ms`,
+        ],
         ['server memory', memoryFact(idle)],
         ['server CPU while idle', cpuFact(processes[0])],
         ...(spec.server === 'mosquitto' ? [['mosquitto log', await logTail(server.logFile, 300)] as [string, string]] : []),
@@ -132,7 +156,12 @@ async function startStoreloop(ctx: ScenarioContext): Promise<StartedServer> {
   const influxd = await startLocalInfluxd({ dataDir: join(ctx.workDir, 'influxd') });
   const stopInfluxd = ctx.group.adopt('influxd', influxd.stop);
   try {
-    const gateway = await startGateway(ctx.group, { workDir: ctx.workDir, influxUrl: influxd.url, database: BENCH_DATABASE, publishers: ctx.options.publishers });
+    const gateway = await startGateway(ctx.group, {
+      workDir: ctx.workDir,
+      influxUrl: influxd.url,
+      database: BENCH_DATABASE,
+      publishers: ctx.options.publishers,
+    });
     let stopped: Promise<Check> | undefined;
     return {
       name: 'storeloop gateway',
@@ -146,7 +175,11 @@ async function startStoreloop(ctx: ScenarioContext): Promise<StartedServer> {
           const alive = !gateway.proc.hasExited();
           const exit = await gateway.proc.stop();
           await stopInfluxd();
-          return { name: 'gateway ran through and stopped on SIGTERM', ok: alive && exit.code === 0, detail: `exit ${exit.signal ?? `code ${String(exit.code)}`}` };
+          return {
+            name: 'gateway ran through and stopped on SIGTERM',
+            ok: alive && exit.code === 0,
+            detail: `exit ${exit.signal ?? `code ${String(exit.code)}`}`,
+          };
         })();
         return stopped;
       },

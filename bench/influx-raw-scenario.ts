@@ -46,7 +46,14 @@ async function runInfluxRaw(ctx: ScenarioContext): Promise<ScenarioResult> {
     await influx.query(`CREATE DATABASE ${BENCH_DATABASE}`);
     const lines = new SightingLines(benchSensors(ctx.options.publishers), Date.now());
     const writer = new RawInfluxWriter(
-      { url: influxd.url, database: BENCH_DATABASE, linesPerRequest: LINES_PER_REQUEST, concurrentRequests: CONCURRENT_REQUESTS, gzipThreshold: GZIP_THRESHOLD_BYTES, timeoutMs: REQUEST_TIMEOUT_MS },
+      {
+        url: influxd.url,
+        database: BENCH_DATABASE,
+        linesPerRequest: LINES_PER_REQUEST,
+        concurrentRequests: CONCURRENT_REQUESTS,
+        gzipThreshold: GZIP_THRESHOLD_BYTES,
+        timeoutMs: REQUEST_TIMEOUT_MS,
+      },
       lines,
     );
     const window = planWindow(ctx.options.durationMs, ctx.options.warmupMs);
@@ -65,8 +72,16 @@ async function runInfluxRaw(ctx: ScenarioContext): Promise<ScenarioResult> {
       pointsWritten: written.pointsWritten,
     };
     const checks: Check[] = [
-      { name: 'every write request answered 204', ok: written.failedRequests === 0, detail: written.errors.join('; ') || `${written.pointsWritten / LINES_PER_REQUEST} requests, no errors` },
-      { name: 'InfluxDB holds exactly the acknowledged points', ok: stored === written.pointsWritten, detail: `${stored} stored, ${written.pointsWritten} acknowledged` },
+      {
+        name: 'every write request answered 204',
+        ok: written.failedRequests === 0,
+        detail: written.errors.join('; ') || `${written.pointsWritten / LINES_PER_REQUEST} requests, no errors`,
+      },
+      {
+        name: 'InfluxDB holds exactly the acknowledged points',
+        ok: stored === written.pointsWritten,
+        detail: `${stored} stored, ${written.pointsWritten} acknowledged`,
+      },
     ];
     return {
       kind: 'storage',
@@ -77,8 +92,14 @@ async function runInfluxRaw(ctx: ScenarioContext): Promise<ScenarioResult> {
       processes,
       checks,
       facts: [
-        ['write path', `@influxdata/influxdb-client transport, POST /write?db=${BENCH_DATABASE}&precision=n, ${LINES_PER_REQUEST} lines per request, gzip above ${GZIP_THRESHOLD_BYTES} bytes, ${CONCURRENT_REQUESTS} requests in flight`],
-        ['points', `measurement sighting, tags id_type/sensor/source/store/zone over ${benchSensors(ctx.options.publishers).length} sensors, fields rssi (int), tx (int), visitor (string), a unique ns timestamp each`],
+        [
+          'write path',
+          `@influxdata/influxdb-client transport, POST /write?db=${BENCH_DATABASE}&precision=n, ${LINES_PER_REQUEST} lines per request, gzip above ${GZIP_THRESHOLD_BYTES} bytes, ${CONCURRENT_REQUESTS} requests in flight`,
+        ],
+        [
+          'points',
+          `measurement sighting, tags id_type/sensor/source/store/zone over ${benchSensors(ctx.options.publishers).length} sensors, fields rssi (int), tx (int), visitor (string), a unique ns timestamp each`,
+        ],
       ],
     };
   } finally {

@@ -72,10 +72,21 @@ export class PublisherFleet {
   ) {}
 
   /** Spawns the publishers and resolves once every one is connected to `url`; closed-loop with `options.inflight` unless `pacing` says otherwise. */
-  static async connect(group: ProcessGroup, url: string, options: LoadOptions, pacing: FleetPacing = { mode: 'closed-loop', inflight: options.inflight }): Promise<PublisherFleet> {
+  static async connect(
+    group: ProcessGroup,
+    url: string,
+    options: LoadOptions,
+    pacing: FleetPacing = { mode: 'closed-loop', inflight: options.inflight },
+  ): Promise<PublisherFleet> {
     const drainTimeoutMs = pacing.mode === 'closed-loop' ? DRAIN_TIMEOUT_MS : OPEN_LOOP_DRAIN_TIMEOUT_MS;
     const children = Array.from({ length: options.publishers }, (_, publisher) => {
-      const spec: PublisherSpec = { publisher, url, sightings: options.sightings, pacing: publisherPacing(pacing, publisher, options.publishers), drainTimeoutMs };
+      const spec: PublisherSpec = {
+        publisher,
+        url,
+        sightings: options.sightings,
+        pacing: publisherPacing(pacing, publisher, options.publishers),
+        drainTimeoutMs,
+      };
       return spawnBenchChild(group, `publisher ${publisher}`, 'publisher.js', spec);
     });
     await Promise.all(children.map((c) => c.ready(READY_TIMEOUT_MS)));

@@ -33,7 +33,11 @@ const lagText = (seconds: number, records: number) =>
   ].join('\n');
 
 const eventLoopText = (p50: number, p99: number, max: number) =>
-  [`storeloop_process_nodejs_eventloop_lag_p50_seconds ${p50}`, `storeloop_process_nodejs_eventloop_lag_p99_seconds ${p99}`, `storeloop_process_nodejs_eventloop_lag_max_seconds ${max}`].join('\n');
+  [
+    `storeloop_process_nodejs_eventloop_lag_p50_seconds ${p50}`,
+    `storeloop_process_nodejs_eventloop_lag_p99_seconds ${p99}`,
+    `storeloop_process_nodejs_eventloop_lag_max_seconds ${max}`,
+  ].join('\n');
 
 describe('MetricsWatch', () => {
   it('keeps the largest InfluxDB sink lag seen, ignoring the other sinks', async () => {
@@ -56,7 +60,12 @@ describe('MetricsWatch', () => {
   });
 
   it('sums up the per-scrape event-loop delay: median p50, largest p99 and max, skipping empty scrapes', async () => {
-    const url = await serveMetrics([eventLoopText(0.001, 0.01, 0.02), eventLoopText(0.003, 0.05, 0.09), eventLoopText(0, 0, 0), eventLoopText(0.002, 0.02, 0.03)]);
+    const url = await serveMetrics([
+      eventLoopText(0.001, 0.01, 0.02),
+      eventLoopText(0.003, 0.05, 0.09),
+      eventLoopText(0, 0, 0),
+      eventLoopText(0.002, 0.02, 0.03),
+    ]);
     const watch = new MetricsWatch(url, undefined, 5);
     watch.start();
     while (scrapes < 4) await new Promise((resolve) => setTimeout(resolve, 5));

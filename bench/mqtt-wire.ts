@@ -21,7 +21,8 @@ const PROTOCOL_LEVEL_3_1_1 = 4;
 
 /** §2.2.3: the Remaining Length as a variable byte integer. */
 export function encodeRemainingLength(length: number): Buffer {
-  if (!Number.isInteger(length) || length < 0 || length > MAX_REMAINING_LENGTH) throw new RangeError(`remaining length ${length} outside 0–${MAX_REMAINING_LENGTH}`);
+  if (!Number.isInteger(length) || length < 0 || length > MAX_REMAINING_LENGTH)
+    throw new RangeError(`remaining length ${length} outside 0–${MAX_REMAINING_LENGTH}`);
   const bytes: number[] = [];
   let rest = length;
   do {

@@ -27,18 +27,30 @@ export function openLoopRate(ctx: Pick<ScenarioContext, 'options' | 'earlier'>):
     throw new Error(`no open-loop rate: the '${RATE_REFERENCE_SCENARIO}' scenario did not complete earlier in this run and --rate was not given`);
   }
   const totalRate = Math.round(reference.messagesPerSecond * OPEN_LOOP_SHARE_OF_REFERENCE);
-  return { totalRate, source: `${OPEN_LOOP_SHARE_OF_REFERENCE} × ${RATE_REFERENCE_SCENARIO}'s ${Math.round(reference.messagesPerSecond).toLocaleString('en-US')} msg/s` };
+  return {
+    totalRate,
+    source: `${OPEN_LOOP_SHARE_OF_REFERENCE} × ${RATE_REFERENCE_SCENARIO}'s ${Math.round(reference.messagesPerSecond).toLocaleString('en-US')} msg/s`,
+  };
 }
 
 /** A load scenario's pacing: closed-loop with --inflight per publisher, or open-loop at this run's rate (and where it came from). */
-export function scenarioPacing(ctx: Pick<ScenarioContext, 'options' | 'earlier'>, mode: 'closed-loop' | 'open-loop'): { pacing: FleetPacing; rate: OpenLoopRate | undefined } {
+export function scenarioPacing(
+  ctx: Pick<ScenarioContext, 'options' | 'earlier'>,
+  mode: 'closed-loop' | 'open-loop',
+): { pacing: FleetPacing; rate: OpenLoopRate | undefined } {
   if (mode === 'closed-loop') return { pacing: { mode, inflight: ctx.options.inflight }, rate: undefined };
   const rate = openLoopRate(ctx);
   return { pacing: { mode, totalRate: rate.totalRate }, rate };
 }
 
 export function openLoopFigures(rate: OpenLoopRate, load: LoadResult): OpenLoopFigures {
-  return { targetRate: rate.totalRate, rateSource: rate.source, scheduledInWindow: load.scheduledInWindow, missed: load.missed, sendLag: load.sendLag.summary() };
+  return {
+    targetRate: rate.totalRate,
+    rateSource: rate.source,
+    scheduledInWindow: load.scheduledInWindow,
+    missed: load.missed,
+    sendLag: load.sendLag.summary(),
+  };
 }
 
 /** The facts every open-loop scenario prints: the rate, and whether the publishers kept to it. */

@@ -15,12 +15,34 @@ import { startLocalInfluxd, type LocalInfluxd } from '../cli/local-influxd.js';
 import { InfluxSchema } from '../config/schema.js';
 import { InfluxQuery } from '../gateway/influx/influx-query.js';
 import { withTimeout } from './children.js';
-import { eventLoopDelay, fetchLedger, fetchText, gatewayCounters, heapUsedMb, influxSink, ledgerCheck, ledgerLine, logSummary, waitForSettledLedger } from './gateway-api.js';
+import {
+  eventLoopDelay,
+  fetchLedger,
+  fetchText,
+  gatewayCounters,
+  heapUsedMb,
+  influxSink,
+  ledgerCheck,
+  ledgerLine,
+  logSummary,
+  waitForSettledLedger,
+} from './gateway-api.js';
 import { countPointsSettled } from './influx-count.js';
 import { planWindow, PublisherFleet } from './load.js';
 import { ProcessWatch, type ProcessUsage } from './proc-stats.js';
 import { delay } from './processes.js';
-import { atTime, BENCH_DATABASE, baseResult, emptyLatency, loadChecks, watchDuring, type OutageFigures, type Scenario, type ScenarioContext, type ScenarioResult } from './scenario.js';
+import {
+  atTime,
+  BENCH_DATABASE,
+  baseResult,
+  emptyLatency,
+  loadChecks,
+  watchDuring,
+  type OutageFigures,
+  type Scenario,
+  type ScenarioContext,
+  type ScenarioResult,
+} from './scenario.js';
 import { metricSum, startGateway, type RunningGateway } from './servers.js';
 import { bleTopic, blePayload, SAMPLER_SENSOR_ID, sightingsJson } from './traffic.js';
 
@@ -132,7 +154,11 @@ async function runOutage(ctx: ScenarioContext, spec: { id: string; title: string
         ok: drain.drained,
         detail: `${drain.pendingAtStart} → ${drain.pendingAtEnd} records behind, ${drain.recoverySeconds.toFixed(1)} s after influxd answered`,
       },
-      { name: 'InfluxDB holds exactly acked × K points', ok: stored === expected, detail: `${stored} stored, expected ${load.acked} × ${ctx.options.sightings} + ${PRIMING_SIGHTINGS} priming = ${expected}` },
+      {
+        name: 'InfluxDB holds exactly acked × K points',
+        ok: stored === expected,
+        detail: `${stored} stored, expected ${load.acked} × ${ctx.options.sightings} + ${PRIMING_SIGHTINGS} priming = ${expected}`,
+      },
       ledgerCheck(ledger),
       { name: 'gateway ran through and stopped on SIGTERM', ok: alive && stop.code === 0, detail: `exit ${stop.signal ?? `code ${String(stop.code)}`}` },
     ];
@@ -142,8 +168,14 @@ async function runOutage(ctx: ScenarioContext, spec: { id: string; title: string
       spoolAppends: appended,
       outage,
       facts: [
-        ['outage', `influxd stopped after the gateway was ready; the first PUBACK then took ${primingMs.toFixed(0)} ms (it waits for the log, not for InfluxDB)`],
-        ['log after the load', `${influxSink(afterLoad).lag.records} records InfluxDB has not written, ${(afterLoad.log.unconsumedBytes / MB).toFixed(1)} MB (${(afterLoad.log.unconsumedBytes / Math.max(1, influxSink(afterLoad).lag.records)).toFixed(0)} bytes/record), quota ${(quotaBytes / MB).toFixed(0)} MB`],
+        [
+          'outage',
+          `influxd stopped after the gateway was ready; the first PUBACK then took ${primingMs.toFixed(0)} ms (it waits for the log, not for InfluxDB)`,
+        ],
+        [
+          'log after the load',
+          `${influxSink(afterLoad).lag.records} records InfluxDB has not written, ${(afterLoad.log.unconsumedBytes / MB).toFixed(1)} MB (${(afterLoad.log.unconsumedBytes / Math.max(1, influxSink(afterLoad).lag.records)).toFixed(0)} bytes/record), quota ${(quotaBytes / MB).toFixed(0)} MB`,
+        ],
         ['log fsyncs during the load', `${fsyncs} for ${appended} records → ${(appended / Math.max(1, fsyncs)).toFixed(1)} records per fsync`],
         ['gateway V8 heap used, measuring start→end', `${(await heapAtStart).toFixed(0)} → ${heapUsedMb(await metricsAtEnd).toFixed(0)} MB`],
         ['gateway event-loop delay, measured interval', eventLoopDelay(await metricsAtEnd)],
@@ -181,7 +213,11 @@ async function publishPriming(url: string, timeoutMs: number): Promise<number> {
     );
     const payload = blePayload(Date.now(), `priming-${process.pid}`, sightingsJson(PRIMING_BEACON, PRIMING_SIGHTINGS));
     const startedMs = performance.now();
-    await withTimeout(client.publishAsync(bleTopic(SAMPLER_SENSOR_ID), payload, { qos: 1 }), timeoutMs, `no PUBACK for the priming message within ${timeoutMs} ms`);
+    await withTimeout(
+      client.publishAsync(bleTopic(SAMPLER_SENSOR_ID), payload, { qos: 1 }),
+      timeoutMs,
+      `no PUBACK for the priming message within ${timeoutMs} ms`,
+    );
     return performance.now() - startedMs;
   } finally {
     await client.endAsync(true).catch(() => undefined);
@@ -225,7 +261,14 @@ async function watchDrain(httpUrl: string, log: (line: string) => void): Promise
   }
   const emptyAt = performance.now();
   const pendingAtEnd = influxSink(ledger).lag.records;
-  return { drained: pendingAtEnd === 0, pendingAtStart, pendingAtEnd, recoverySeconds: (emptyAt - upAt) / 1000, drainSeconds: (emptyAt - untouchedAt) / 1000, reportedRate: Math.round(reportedRate) };
+  return {
+    drained: pendingAtEnd === 0,
+    pendingAtStart,
+    pendingAtEnd,
+    recoverySeconds: (emptyAt - upAt) / 1000,
+    drainSeconds: (emptyAt - untouchedAt) / 1000,
+    reportedRate: Math.round(reportedRate),
+  };
 }
 
 function drainFact(o: OutageFigures, d: DrainWatch): string {

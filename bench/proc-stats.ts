@@ -116,7 +116,14 @@ export class ProcessWatch {
     this.poll();
     clearInterval(this.timer);
     const cpu = this.startCpu && this.endCpu ? cpuBetween(this.startCpu, this.endCpu) : undefined;
-    return { name: this.name, cpu, rssStartBytes: this.rssStart, rssEndBytes: this.rssLast, peakRssBytes: this.peak, rssGrowthMbPerMin: this.secondHalfGrowth() };
+    return {
+      name: this.name,
+      cpu,
+      rssStartBytes: this.rssStart,
+      rssEndBytes: this.rssLast,
+      peakRssBytes: this.peak,
+      rssGrowthMbPerMin: this.secondHalfGrowth(),
+    };
   }
 
   private secondHalfGrowth(): number {

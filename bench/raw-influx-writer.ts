@@ -38,7 +38,14 @@ const FAILURE_BACKOFF_MS = 200;
 export class RawInfluxWriter {
   private readonly transport: Transport;
   private readonly path: string;
-  private readonly result: RawWriteResult = { pointsWritten: 0, pointsInWindow: 0, requestsInWindow: 0, request: new LatencyHistogram(), failedRequests: 0, errors: [] };
+  private readonly result: RawWriteResult = {
+    pointsWritten: 0,
+    pointsInWindow: 0,
+    requestsInWindow: 0,
+    request: new LatencyHistogram(),
+    failedRequests: 0,
+    errors: [],
+  };
 
   constructor(
     private readonly options: RawWriteOptions,

@@ -13,7 +13,8 @@ export interface Row<R extends ScenarioResult> {
 }
 
 const MB = 1024 * 1024;
-export const num = (digits: number) => (n: number) => (Number.isFinite(n) ? n.toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits }) : 'n/a');
+export const num = (digits: number) => (n: number) =>
+  Number.isFinite(n) ? n.toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits }) : 'n/a';
 const server = (r: ScenarioResult) => r.processes[0];
 const other = (r: ScenarioResult, name: string) => r.processes.find((p) => p.name === name);
 /** Summed CPU of the processes whose name starts with `prefix`, % of one core. */
@@ -25,8 +26,18 @@ export const cpuOf = (r: ScenarioResult, prefix: string) => {
 const cpuPerThousand = (r: LoadScenarioResult) => ((server(r)?.cpu?.percentOfCore ?? Number.NaN) * 10_000) / r.messagesPerSecond;
 const sinkLagSeconds = (r: LoadScenarioResult) => (r.sinkLag?.present === true ? r.sinkLag.maxSeconds : Number.NaN);
 
-const serverCpu: Row<ScenarioResult> = { label: 'server CPU (% of one core)', value: (r) => server(r)?.cpu?.percentOfCore ?? Number.NaN, format: num(0), ratio: true };
-const serverPeakRss: Row<ScenarioResult> = { label: 'server peak RSS (MB)', value: (r) => (server(r)?.peakRssBytes ?? Number.NaN) / MB, format: num(0), ratio: true };
+const serverCpu: Row<ScenarioResult> = {
+  label: 'server CPU (% of one core)',
+  value: (r) => server(r)?.cpu?.percentOfCore ?? Number.NaN,
+  format: num(0),
+  ratio: true,
+};
+const serverPeakRss: Row<ScenarioResult> = {
+  label: 'server peak RSS (MB)',
+  value: (r) => (server(r)?.peakRssBytes ?? Number.NaN) / MB,
+  format: num(0),
+  ratio: true,
+};
 const wholeRunCpu: Row<ScenarioResult> = { label: 'whole run CPU (sum, % of one core)', value: (r) => cpuOf(r, ''), format: num(0) };
 
 export const CLOSED_LOOP_ROWS: Array<Row<LoadScenarioResult>> = [
@@ -44,7 +55,10 @@ export const CLOSED_LOOP_ROWS: Array<Row<LoadScenarioResult>> = [
   serverCpu,
   { label: 'server CPU ms per 1000 messages', value: cpuPerThousand, format: num(1), ratio: true },
   serverPeakRss,
-  { label: 'server RSS start→end (MB)', value: (r) => `${num(0)((server(r)?.rssStartBytes ?? Number.NaN) / MB)} → ${num(0)((server(r)?.rssEndBytes ?? Number.NaN) / MB)}` },
+  {
+    label: 'server RSS start→end (MB)',
+    value: (r) => `${num(0)((server(r)?.rssStartBytes ?? Number.NaN) / MB)} → ${num(0)((server(r)?.rssEndBytes ?? Number.NaN) / MB)}`,
+  },
   { label: 'server RSS growth, 2nd half (MB/min)', value: (r) => server(r)?.rssGrowthMbPerMin ?? Number.NaN, format: num(1) },
   { label: 'influxd CPU (% of one core)', value: (r) => other(r, 'influxd')?.cpu?.percentOfCore ?? Number.NaN, format: num(0) },
   { label: 'influxd peak RSS (MB)', value: (r) => (other(r, 'influxd')?.peakRssBytes ?? Number.NaN) / MB, format: num(0) },

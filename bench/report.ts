@@ -45,18 +45,29 @@ const ROWS: { [K in ScenarioKind]: Array<Row<ResultOf<K>>> } = {
 const SECTIONS: Array<{ kind: ScenarioKind; heading: (o: BenchOptions) => string }> = [
   {
     kind: 'closed-loop',
-    heading: (o) => `Closed loop: ${o.publishers} publishers × ${o.inflight} in flight, K = ${o.sightings} sightings/message, QoS 1, ${o.durationMs / 1000} s of which ${o.warmupMs / 1000} s warm-up (excluded)`,
+    heading: (o) =>
+      `Closed loop: ${o.publishers} publishers × ${o.inflight} in flight, K = ${o.sightings} sightings/message, QoS 1, ${o.durationMs / 1000} s of which ${o.warmupMs / 1000} s warm-up (excluded)`,
   },
   {
     kind: 'open-loop',
-    heading: (o) => `Open loop: ${o.publishers} publishers on a fixed schedule (rate in the table), K = ${o.sightings}, QoS 1, ${o.durationMs / 1000} s; PUBACK latency from each message's scheduled send time`,
+    heading: (o) =>
+      `Open loop: ${o.publishers} publishers on a fixed schedule (rate in the table), K = ${o.sightings}, QoS 1, ${o.durationMs / 1000} s; PUBACK latency from each message's scheduled send time`,
   },
-  { kind: 'storage', heading: (o) => `Storage limit: sighting points written straight to influxd, ${o.durationMs / 1000} s of which ${o.warmupMs / 1000} s warm-up` },
-  { kind: 'idle', heading: (o) => `Idle devices: ${o.idleDevices.toLocaleString('en-US')} MQTT connections, keepalive ${o.idleKeepaliveSeconds} s, held one keepalive + 5 s` },
+  {
+    kind: 'storage',
+    heading: (o) => `Storage limit: sighting points written straight to influxd, ${o.durationMs / 1000} s of which ${o.warmupMs / 1000} s warm-up`,
+  },
+  {
+    kind: 'idle',
+    heading: (o) => `Idle devices: ${o.idleDevices.toLocaleString('en-US')} MQTT connections, keepalive ${o.idleKeepaliveSeconds} s, held one keepalive + 5 s`,
+  },
 ];
 
 /** The comparisons whose two scenarios both completed and are of one kind, with their results. */
-export function presentComparisons(comparisons: Comparison[], results: ScenarioResult[]): Array<{ comparison: Comparison; subject: ScenarioResult; baseline: ScenarioResult }> {
+export function presentComparisons(
+  comparisons: Comparison[],
+  results: ScenarioResult[],
+): Array<{ comparison: Comparison; subject: ScenarioResult; baseline: ScenarioResult }> {
   return comparisons.flatMap((comparison) => {
     const subject = results.find((r) => r.id === comparison.subject);
     const baseline = results.find((r) => r.id === comparison.baseline);
@@ -78,7 +89,12 @@ function ratioOf(row: Row<ScenarioResult>, subject: ScenarioResult, baseline: Sc
 /** Subject/baseline ratios of every ratio row of the comparison's kind (for --json). */
 export function computeRatios(comparison: Comparison, subject: ScenarioResult, baseline: ScenarioResult): Ratios {
   const rows = rowsOf(subject.kind).filter((row) => row.ratio);
-  return { label: comparison.label, subject: subject.id, baseline: baseline.id, figures: Object.fromEntries(rows.map((row) => [row.label, ratioOf(row, subject, baseline)])) };
+  return {
+    label: comparison.label,
+    subject: subject.id,
+    baseline: baseline.id,
+    figures: Object.fromEntries(rows.map((row) => [row.label, ratioOf(row, subject, baseline)])),
+  };
 }
 
 function cell(row: Row<ScenarioResult>, r: ScenarioResult): string {
@@ -104,7 +120,15 @@ function sectionLines(kind: ScenarioKind, heading: string, results: ScenarioResu
   const ofKind = results.filter((r) => r.kind === kind);
   if (ofKind.length === 0) return [];
   const rows = rowsOf(kind);
-  const out = [heading, '', table(['', ...ofKind.map((r) => r.id)], rows.map((row) => [row.label, ...ofKind.map((r) => cell(row, r))])), ''];
+  const out = [
+    heading,
+    '',
+    table(
+      ['', ...ofKind.map((r) => r.id)],
+      rows.map((row) => [row.label, ...ofKind.map((r) => cell(row, r))]),
+    ),
+    '',
+  ];
   const present = presentComparisons(comparisons, ofKind);
   if (present.length === 0) return out;
   const ratioRows = rows.filter((row) => row.ratio).map((row) => [row.label, ...present.map((p) => ratioCell(row, p.subject, p.baseline))]);
@@ -118,7 +142,12 @@ function targetLines(targets: TargetOutcome[]): string[] {
   if (targets.length === 0) return [];
   const status = (t: TargetOutcome) => (t.met === undefined ? (t.goal === '—' ? '' : 'n/a') : t.met ? 'met' : 'NOT MET');
   const rows = targets.map((t) => [t.label, t.figure, t.reference, t.goal, status(t)]);
-  return ['Targets (issue #8), each against its reference from this run:', '', table(['target', 'measured', 'reference → ratio', 'goal', 'status'], rows, true), ''];
+  return [
+    'Targets (issue #8), each against its reference from this run:',
+    '',
+    table(['target', 'measured', 'reference → ratio', 'goal', 'status'], rows, true),
+    '',
+  ];
 }
 
 /** The whole printed report. */
@@ -138,7 +167,9 @@ export function renderReport(opts: {
   for (const r of results) {
     const usedPercent = cpuOf(r, '') / machine.nproc;
     if (usedPercent >= SATURATED_PERCENT) {
-      out.push(`Note: during ${r.id} the run's processes used ${usedPercent.toFixed(0)} % of all ${machine.nproc} cores: the machine, not only the server, limited it.`);
+      out.push(
+        `Note: during ${r.id} the run's processes used ${usedPercent.toFixed(0)} % of all ${machine.nproc} cores: the machine, not only the server, limited it.`,
+      );
     }
   }
   for (const r of results) {
@@ -154,7 +185,8 @@ export function renderReport(opts: {
 }
 
 function outageLines(id: string, o: OutageFigures): string[] {
-  const perFsync = o.fsyncs === undefined ? 'fsync count not available' : `${o.fsyncs} fsyncs → ${(o.appendedMessages / Math.max(1, o.fsyncs)).toFixed(1)} messages per fsync`;
+  const perFsync =
+    o.fsyncs === undefined ? 'fsync count not available' : `${o.fsyncs} fsyncs → ${(o.appendedMessages / Math.max(1, o.fsyncs)).toFixed(1)} messages per fsync`;
   const cap = Number.isFinite(o.drainCapLinesPerSecond) ? `; cap ${num(0)(o.drainCapLinesPerSecond)} points/s` : '';
   return [
     `${id} log: ${num(0)(o.appendedMessages)} messages (${num(0)(o.appendedLines)} points, ${num(1)(o.pendingBytes / MB)} MB) appended while InfluxDB was down, ${perFsync}`,

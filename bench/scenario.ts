@@ -220,7 +220,11 @@ export function baseResult(
 
 export function loadChecks(load: LoadResult): Check[] {
   return [
-    { name: 'publishers stayed connected, no publish errors', ok: load.disconnects === 0 && load.errorCount === 0, detail: load.errors.join('; ') || 'no errors' },
+    {
+      name: 'publishers stayed connected, no publish errors',
+      ok: load.disconnects === 0 && load.errorCount === 0,
+      detail: load.errors.join('; ') || 'no errors',
+    },
     { name: 'every publish was acked before the drain timeout', ok: load.unacked === 0, detail: `${load.unacked} unacked of ${load.sent}` },
   ];
 }

@@ -15,7 +15,10 @@ import type { Scenario } from './scenario.js';
 import { storeloopScenario } from './storeloop-scenario.js';
 
 /** Storeloop as shipped: validation, then PUBACK once the message is in the fsynced event log; the InfluxDB sink writes it afterwards. */
-export const storeloopDurable = storeloopScenario({ id: 'storeloop-durable', title: "storeloop-durable: validate, PUBACK after the event log's fsynced append" });
+export const storeloopDurable = storeloopScenario({
+  id: 'storeloop-durable',
+  title: "storeloop-durable: validate, PUBACK after the event log's fsynced append",
+});
 
 /** The same gateway acknowledging without waiting: the reference for what durability costs. */
 export const storeloopImmediate = storeloopScenario({
@@ -31,20 +34,38 @@ export const storeloopOutage = storeloopOutageScenario({
 });
 
 /** The closed-loop reference; its measured rate also sets the open-loop rate. */
-export const mosquittoClosedLoop = mosquittoScenario({ id: RATE_REFERENCE_SCENARIO, title: 'mosquitto (reference: no validation, no database)', pacing: 'closed-loop' });
+export const mosquittoClosedLoop = mosquittoScenario({
+  id: RATE_REFERENCE_SCENARIO,
+  title: 'mosquitto (reference: no validation, no database)',
+  pacing: 'closed-loop',
+});
 
 /** The gateway as shipped at a fixed rate: PUBACK latency without coordinated omission. */
 export const storeloopOpenLoop = storeloopScenario({
   id: 'storeloop-open-loop',
-  title: 'storeloop-open-loop: the gateway as shipped at a fixed rate (half of mosquitto\'s measured rate unless --rate)',
+  title: "storeloop-open-loop: the gateway as shipped at a fixed rate (half of mosquitto's measured rate unless --rate)",
   pacing: 'open-loop',
 });
 
-export const mosquittoOpenLoop = mosquittoScenario({ id: 'mosquitto-open-loop', title: 'mosquitto-open-loop (reference: the same fixed rate)', pacing: 'open-loop' });
+export const mosquittoOpenLoop = mosquittoScenario({
+  id: 'mosquitto-open-loop',
+  title: 'mosquitto-open-loop (reference: the same fixed rate)',
+  pacing: 'open-loop',
+});
 
-export const idleDevices = idleDevicesScenario({ id: 'idle-devices', title: 'idle-devices: idle MQTT connections held on the gateway through a keepalive period', role: 'subject', server: 'storeloop' });
+export const idleDevices = idleDevicesScenario({
+  id: 'idle-devices',
+  title: 'idle-devices: idle MQTT connections held on the gateway through a keepalive period',
+  role: 'subject',
+  server: 'storeloop',
+});
 
-export const idleDevicesMosquitto = idleDevicesScenario({ id: 'idle-devices-mosquitto', title: 'idle-devices-mosquitto (reference: the same idle connections on mosquitto)', role: 'reference', server: 'mosquitto' });
+export const idleDevicesMosquitto = idleDevicesScenario({
+  id: 'idle-devices-mosquitto',
+  title: 'idle-devices-mosquitto (reference: the same idle connections on mosquitto)',
+  role: 'reference',
+  server: 'mosquitto',
+});
 
 /**
  * Run order: the closed-loop storeloop variants, the closed-loop reference (whose rate the open-loop
@@ -80,7 +101,12 @@ export interface Comparison {
 }
 
 export const COMPARISONS: Comparison[] = [
-  { label: 'durable/immediate', subject: 'storeloop-durable', baseline: 'storeloop-immediate', meaning: "what the fsynced log append before the PUBACK costs: the price of durability" },
+  {
+    label: 'durable/immediate',
+    subject: 'storeloop-durable',
+    baseline: 'storeloop-immediate',
+    meaning: 'what the fsynced log append before the PUBACK costs: the price of durability',
+  },
   {
     label: 'outage/durable',
     subject: 'storeloop-outage',
@@ -88,14 +114,24 @@ export const COMPARISONS: Comparison[] = [
     meaning:
       'the same PUBACK path with the InfluxDB sink stalled: influxd is stopped and no sampler polls it, which on a small machine also leaves their CPU to the gateway',
   },
-  { label: 'storeloop/mosquitto', subject: 'storeloop-durable', baseline: 'mosquitto', meaning: 'validation plus the durable ack, against a broker that neither validates nor persists and PUBACKs on receipt' },
+  {
+    label: 'storeloop/mosquitto',
+    subject: 'storeloop-durable',
+    baseline: 'mosquitto',
+    meaning: 'validation plus the durable ack, against a broker that neither validates nor persists and PUBACKs on receipt',
+  },
   {
     label: 'open-loop storeloop/mosquitto',
     subject: 'storeloop-open-loop',
     baseline: 'mosquitto-open-loop',
     meaning: "the same fixed rate on both; PUBACK latency from each message's scheduled send time, so a stalled server cannot hide its delay",
   },
-  { label: 'idle storeloop/mosquitto', subject: 'idle-devices', baseline: 'idle-devices-mosquitto', meaning: 'what the same idle connections cost each server in resident memory' },
+  {
+    label: 'idle storeloop/mosquitto',
+    subject: 'idle-devices',
+    baseline: 'idle-devices-mosquitto',
+    meaning: 'what the same idle connections cost each server in resident memory',
+  },
 ];
 
 /** The scenario ids a --scenarios value stands for: itself, or the members of a group. */

@@ -24,7 +24,13 @@ describe('SightingLines', () => {
   });
 
   it('gives every point its own timestamp and rotates over the sensors', () => {
-    const lines = new SightingLines([{ id: 's-a', zone: 'z1' }, { id: 's-b', zone: 'z2' }], START_MS);
+    const lines = new SightingLines(
+      [
+        { id: 's-a', zone: 'z1' },
+        { id: 's-b', zone: 'z2' },
+      ],
+      START_MS,
+    );
     const batch = lines.batch(2_001).split('\n');
     const stamps = batch.map((line) => line.slice(line.lastIndexOf(' ') + 1));
     expect(new Set(stamps).size).toBe(2_001);

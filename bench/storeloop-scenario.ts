@@ -15,7 +15,19 @@ import { planWindow, PublisherFleet } from './load.js';
 import { openLoopFacts, openLoopFigures, scenarioPacing } from './open-loop.js';
 import { ProcessWatch } from './proc-stats.js';
 import { QueryableSampler, type SamplerResult } from './sampler.js';
-import { atTime, BENCH_DATABASE, baseResult, emptyLatency, latencyPair, loadChecks, watchDuring, type Check, type Scenario, type ScenarioContext, type ScenarioResult } from './scenario.js';
+import {
+  atTime,
+  BENCH_DATABASE,
+  baseResult,
+  emptyLatency,
+  latencyPair,
+  loadChecks,
+  watchDuring,
+  type Check,
+  type Scenario,
+  type ScenarioContext,
+  type ScenarioResult,
+} from './scenario.js';
 import { metricSum, startGateway, type RunningGateway } from './servers.js';
 import { eventLoopLine, MetricsWatch, sinkLagLine } from './metrics-watch.js';
 
@@ -89,14 +101,25 @@ async function runStoreloop(ctx: ScenarioContext, spec: StoreloopScenarioOptions
     const samplerCount = samples ? ` + ${samples.acked} sampler` : '';
     const checks: Check[] = [
       ...loadChecks(load),
-      { name: 'InfluxDB holds exactly acked × K points', ok: stored === expected, detail: `${stored} stored, expected ${load.acked} × ${ctx.options.sightings}${samplerCount} = ${expected}` },
+      {
+        name: 'InfluxDB holds exactly acked × K points',
+        ok: stored === expected,
+        detail: `${stored} stored, expected ${load.acked} × ${ctx.options.sightings}${samplerCount} = ${expected}`,
+      },
       ledgerCheck(ledger),
-      { name: 'gateway rejected nothing, dropped nothing', ok: metricSum(metrics, 'storeloop_messages_rejected_total') === 0 && metricSum(metrics, 'storeloop_points_dropped_total') === 0, detail: `messages_rejected=${metricSum(metrics, 'storeloop_messages_rejected_total')} points_dropped=${metricSum(metrics, 'storeloop_points_dropped_total')}` },
+      {
+        name: 'gateway rejected nothing, dropped nothing',
+        ok: metricSum(metrics, 'storeloop_messages_rejected_total') === 0 && metricSum(metrics, 'storeloop_points_dropped_total') === 0,
+        detail: `messages_rejected=${metricSum(metrics, 'storeloop_messages_rejected_total')} points_dropped=${metricSum(metrics, 'storeloop_points_dropped_total')}`,
+      },
       ...(samples ? [samplerCheck(samples)] : []),
       { name: 'gateway ran through and stopped on SIGTERM', ok: alive && stop.code === 0, detail: `exit ${stop.signal ?? `code ${String(stop.code)}`}` },
     ];
     const facts: Array<[string, string]> = [
-      ['ack mode', `${gateway.config.mqtt.ackMode} (${ackWhen[gateway.config.mqtt.ackMode]}; InfluxDB sink batches of ${gateway.config.sinks.influx.batchRecords} records, ${gateway.config.sinks.influx.maxInFlightBatches} in flight)`],
+      [
+        'ack mode',
+        `${gateway.config.mqtt.ackMode} (${ackWhen[gateway.config.mqtt.ackMode]}; InfluxDB sink batches of ${gateway.config.sinks.influx.batchRecords} records, ${gateway.config.sinks.influx.maxInFlightBatches} in flight)`,
+      ],
       ...(rate ? openLoopFacts(rate, load) : []),
       ['InfluxDB sink lag during the run', sinkLagLine(lag)],
       ...influxFacts(metrics),
@@ -122,7 +145,11 @@ async function runStoreloop(ctx: ScenarioContext, spec: StoreloopScenarioOptions
 }
 
 function samplerCheck(samples: SamplerResult): Check {
-  return { name: `≥ ${MIN_SAMPLES} publish→queryable samples`, ok: samples.queryable.count >= MIN_SAMPLES && samples.timedOut === 0, detail: samplerDetail(samples) };
+  return {
+    name: `≥ ${MIN_SAMPLES} publish→queryable samples`,
+    ok: samples.queryable.count >= MIN_SAMPLES && samples.timedOut === 0,
+    detail: samplerDetail(samples),
+  };
 }
 
 /**

@@ -75,7 +75,14 @@ class Subscriber {
 }
 
 async function connectAndSubscribe(spec: SubscriberSpec): Promise<MqttClient> {
-  const client = mqtt.connect(spec.url, { clientId: `bench-sub-${process.pid}`, clean: true, reconnectPeriod: 0, connectTimeout: 10_000, keepalive: 60, protocolVersion: 4 });
+  const client = mqtt.connect(spec.url, {
+    clientId: `bench-sub-${process.pid}`,
+    clean: true,
+    reconnectPeriod: 0,
+    connectTimeout: 10_000,
+    keepalive: 60,
+    protocolVersion: 4,
+  });
   await new Promise<void>((resolve, reject) => {
     client.once('connect', () => resolve());
     client.once('error', reject);

@@ -188,7 +188,15 @@ function sinkLag(id: string): Target {
   };
 }
 
-export const TARGETS: Target[] = [ingestVersusMosquitto(), openLoopP99(), drainVersusRaw(), sustainedVersusRaw(), idleRss(), sinkLag('storeloop-durable'), sinkLag('storeloop-open-loop')];
+export const TARGETS: Target[] = [
+  ingestVersusMosquitto(),
+  openLoopP99(),
+  drainVersusRaw(),
+  sustainedVersusRaw(),
+  idleRss(),
+  sinkLag('storeloop-durable'),
+  sinkLag('storeloop-open-loop'),
+];
 
 /** The targets whose scenarios all completed, evaluated. */
 export function evaluateTargets(results: ScenarioResult[], targets: Target[] = TARGETS): TargetOutcome[] {

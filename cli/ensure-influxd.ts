@@ -37,7 +37,10 @@ function aptInstall(packages: string[], log: (line: string) => void): boolean {
   if (!isRoot || !findProgram('apt-get')) return false;
   log(`installing Debian package(s) ${packages.join(' ')} (apt-get update && apt-get install -y ${packages.join(' ')})…`);
   const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
-  for (const args of [['update', '-qq'], ['install', '-y', '-qq', ...packages]]) {
+  for (const args of [
+    ['update', '-qq'],
+    ['install', '-y', '-qq', ...packages],
+  ]) {
     const result = spawnSync('apt-get', args, { stdio: ['ignore', 'ignore', 'inherit'], env });
     if (result.status !== 0) throw new Error(`apt-get ${args.join(' ')} failed (exit ${String(result.status)})`);
   }

@@ -34,7 +34,13 @@ const MAX_START_ATTEMPTS = 3;
 
 /** Finds an executable `influxd` on PATH or in the Debian locations; undefined when none. */
 export function findInfluxd(pathEnv = process.env['PATH'] ?? ''): string | undefined {
-  const candidates = [...pathEnv.split(delimiter).filter((dir) => dir !== '').map((dir) => join(dir, 'influxd')), ...FALLBACK_PATHS];
+  const candidates = [
+    ...pathEnv
+      .split(delimiter)
+      .filter((dir) => dir !== '')
+      .map((dir) => join(dir, 'influxd')),
+    ...FALLBACK_PATHS,
+  ];
   return candidates.find(isExecutable);
 }
 
@@ -103,7 +109,7 @@ export async function startLocalInfluxd(opts: LocalInfluxdOptions): Promise<Loca
   const binary = findInfluxd();
   if (binary === undefined) {
     throw new Error(
-      "influxd not found (looked on PATH, /usr/bin/influxd and /usr/sbin/influxd). " +
+      'influxd not found (looked on PATH, /usr/bin/influxd and /usr/sbin/influxd). ' +
         'Install InfluxDB 1.x with `sudo apt-get install -y influxdb` on Debian/Ubuntu, ' +
         'or point STORELOOP_INFLUX_URL at an existing InfluxDB instead of starting a local one.',
     );

@@ -25,7 +25,7 @@ program
 program
   .command('edge')
   .description('run the store edge agent: sources and local ingress into an on-disk queue, forwarded to the gateway over MQTT')
-  .requiredOption('-c, --config <file>', 'the agent\'s YAML config (docs/edge.md); STORELOOP_EDGE_* env vars override it')
+  .requiredOption('-c, --config <file>', "the agent's YAML config (docs/edge.md); STORELOOP_EDGE_* env vars override it")
   .option('--check', 'only validate the config file (with env overrides and source blocks), print a summary, exit 1 on errors')
   .action(async (opts: { config: string; check?: boolean }) => runEdgeCommand(opts));
 
@@ -63,7 +63,9 @@ const DEFAULT_GATEWAY_URL = 'http://127.0.0.1:8080';
 
 program
   .command('sinks')
-  .description("the event log's sinks on a running gateway: `sinks` lists position, lag, health and ledger; `sinks detach NAME` detaches one (it stops, its checkpoint is removed, the log stops keeping records for it; a configured sink attaches again at the next start)")
+  .description(
+    "the event log's sinks on a running gateway: `sinks` lists position, lag, health and ledger; `sinks detach NAME` detaches one (it stops, its checkpoint is removed, the log stops keeping records for it; a configured sink attaches again at the next start)",
+  )
   .argument('[action]', 'list (default) or detach')
   .argument('[name]', 'the sink to detach')
   .option('-u, --url <url>', GATEWAY_URL_HELP, DEFAULT_GATEWAY_URL)

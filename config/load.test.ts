@@ -30,8 +30,15 @@ describe('config', () => {
 
   it('applies STORELOOP_* environment overrides', () => {
     const config = loadConfig(undefined, {
-      STORELOOP_MQTT_PORT: '11883', STORELOOP_WS_PORT: 'off', STORELOOP_HTTP_PORT: '18080', STORELOOP_INFLUX_URL: 'http://influx.example:8086',
-      STORELOOP_INFLUX_API: 'v2', STORELOOP_INFLUX_BUCKET: 'b', STORELOOP_INFLUX_ORG: 'o', STORELOOP_INFLUX_TOKEN: 't', STORELOOP_INFLUX_DATABASE: 'd',
+      STORELOOP_MQTT_PORT: '11883',
+      STORELOOP_WS_PORT: 'off',
+      STORELOOP_HTTP_PORT: '18080',
+      STORELOOP_INFLUX_URL: 'http://influx.example:8086',
+      STORELOOP_INFLUX_API: 'v2',
+      STORELOOP_INFLUX_BUCKET: 'b',
+      STORELOOP_INFLUX_ORG: 'o',
+      STORELOOP_INFLUX_TOKEN: 't',
+      STORELOOP_INFLUX_DATABASE: 'd',
     });
     expect(config.mqtt.port).toBe(11883);
     expect(config.mqtt.wsPort).toBeNull();
@@ -42,7 +49,9 @@ describe('config', () => {
   it('names the key path and the env var of a bad value', () => {
     expect(() => loadConfig(undefined, { STORELOOP_MQTT_PORT: 'abc' })).toThrow(/mqtt\.port: .*\(from STORELOOP_MQTT_PORT\)/);
     expect(() => loadConfig(undefined, { STORELOOP_INFLUX_API: 'v3' })).toThrow(/influx\.api: /);
-    expect(() => loadConfig(undefined, { STORELOOP_SPOOL_QUOTA_BYTES: '1000000' })).toThrow(/STORELOOP_SPOOL_QUOTA_BYTES was renamed to STORELOOP_LOG_QUOTA_BYTES/);
+    expect(() => loadConfig(undefined, { STORELOOP_SPOOL_QUOTA_BYTES: '1000000' })).toThrow(
+      /STORELOOP_SPOOL_QUOTA_BYTES was renamed to STORELOOP_LOG_QUOTA_BYTES/,
+    );
   });
 
   it('names the path of a bad key in a YAML file, e.g. a sensor in an unknown zone', () => {
@@ -64,7 +73,9 @@ stores:
   });
 
   it('refuses duplicate source ids within a store and a non-mapping file', () => {
-    expect(() => parseConfig({ stores: [{ id: 's', zones: [{ id: 'z' }], sensors: [{ id: 'x', type: 'ble', zone: 'z' }], devices: [{ id: 'x', type: 'environment' }] }] })).toThrow(/stores\.0\.devices\.0\.id: duplicate source id 'x'/);
+    expect(() =>
+      parseConfig({ stores: [{ id: 's', zones: [{ id: 'z' }], sensors: [{ id: 'x', type: 'ble', zone: 'z' }], devices: [{ id: 'x', type: 'environment' }] }] }),
+    ).toThrow(/stores\.0\.devices\.0\.id: duplicate source id 'x'/);
     expect(() => loadConfig(writeYaml('- a\n- b\n'), {})).toThrow(/top level/);
     expect(() => loadConfig(writeYaml('mqtt: [\n'), {})).toThrow(/not valid YAML/);
   });

@@ -46,15 +46,17 @@ export const ENV_OVERRIDES: ReadonlyArray<readonly [string, readonly string[], '
   ['STORELOOP_ACK_MODE', ['mqtt', 'ackMode'], 'string'],
 ];
 
-
-
 /** Environment variables that no longer exist, and what replaced them: refused, never silently ignored. */
 const RENAMED_ENV: ReadonlyArray<[string, string]> = [['STORELOOP_SPOOL_QUOTA_BYTES', 'STORELOOP_LOG_QUOTA_BYTES']];
 
 /** Validates a raw config object (already parsed from YAML) with the env overrides applied. */
 export function parseConfig(raw: unknown, env: Env = {}, source = 'config', options: { demoStoreByDefault?: boolean } = {}): Config {
   const input: Record<string, unknown> =
-    raw === undefined || raw === null ? {} : typeof raw === 'object' && !Array.isArray(raw) ? structuredClone(raw as Record<string, unknown>) : { __notAnObject: raw };
+    raw === undefined || raw === null
+      ? {}
+      : typeof raw === 'object' && !Array.isArray(raw)
+        ? structuredClone(raw as Record<string, unknown>)
+        : { __notAnObject: raw };
   if ('__notAnObject' in input) throw new ConfigError(`${source}: expected a YAML mapping at the top level`, ['(root): expected a mapping']);
   for (const [old, now] of RENAMED_ENV) {
     if (env[old] !== undefined && env[old] !== '') throw new ConfigError(`${source}: ${old} was renamed to ${now}`, [`${old}: renamed to ${now}`]);
@@ -97,4 +99,3 @@ export function loadConfig(file: string | undefined, env: Env = process.env): Co
   }
   return parseConfig(raw, env, file, { demoStoreByDefault: false });
 }
-

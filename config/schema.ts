@@ -19,7 +19,12 @@ export const ZoneSchema = z.strictObject({
   kind: z.enum(ZONE_KINDS).default('other'),
 });
 export const SensorSchema = z.strictObject({ id: EntityIdSchema, type: z.enum(SENSOR_TYPES), zone: EntityIdSchema });
-export const TouchpointSchema = z.strictObject({ id: EntityIdSchema, type: z.enum(TOUCHPOINT_TYPES), zone: EntityIdSchema, name: z.string().max(100).optional() });
+export const TouchpointSchema = z.strictObject({
+  id: EntityIdSchema,
+  type: z.enum(TOUCHPOINT_TYPES),
+  zone: EntityIdSchema,
+  name: z.string().max(100).optional(),
+});
 export const DeviceSchema = z.strictObject({ id: EntityIdSchema, type: z.enum(DEVICE_TYPES), zone: EntityIdSchema.optional() });
 /** An edge agent: publishes `status` for itself (and on behalf of the sensors it reads). */
 export const AgentSchema = z.strictObject({ id: EntityIdSchema, zone: EntityIdSchema.optional() });
@@ -41,7 +46,8 @@ export const StoreSchema = z
     const check = (list: 'zones' | 'sensors' | 'touchpoints' | 'devices' | 'agents') => {
       store[list].forEach((item, i) => {
         if (list !== 'zones') {
-          if (seen.has(item.id)) ctx.addIssue({ code: 'custom', path: [list, i, 'id'], message: `duplicate source id '${item.id}' (also under ${seen.get(item.id)})` });
+          if (seen.has(item.id))
+            ctx.addIssue({ code: 'custom', path: [list, i, 'id'], message: `duplicate source id '${item.id}' (also under ${seen.get(item.id)})` });
           seen.set(item.id, list);
           const zone = (item as { zone?: string }).zone;
           if (zone !== undefined && !zoneIds.has(zone)) {
@@ -84,8 +90,16 @@ export const ConfigSchema = z.strictObject({
       port: PortSchema.default(1883),
       /** MQTT over WebSocket (path /mqtt); 0 picks a free port, null turns it off. */
       wsPort: PortSchema.nullable().default(8083),
-      topicPrefix: z.string().regex(/^[A-Za-z0-9_-]+(\/[A-Za-z0-9_-]+)*$/).default(DEFAULT_TOPIC_PREFIX),
-      maxPayloadBytes: z.number().int().min(64).max(16 * 1024 * 1024).default(256 * 1024),
+      topicPrefix: z
+        .string()
+        .regex(/^[A-Za-z0-9_-]+(\/[A-Za-z0-9_-]+)*$/)
+        .default(DEFAULT_TOPIC_PREFIX),
+      maxPayloadBytes: z
+        .number()
+        .int()
+        .min(64)
+        .max(16 * 1024 * 1024)
+        .default(256 * 1024),
       /**
        * `durable`: a QoS 1 PUBACK waits until the message is appended to the event log and fsynced.
        * `immediate`: acknowledge at once (loses data on a crash); only for the benchmark's reference run.
@@ -106,11 +120,23 @@ export const ConfigSchema = z.strictObject({
   eventLog: z
     .strictObject({
       /** Bytes the log may hold on disk; when records InfluxDB has not written fill it, QoS 1 is no longer acknowledged. */
-      quotaBytes: z.number().int().min(4096).default(1024 ** 3),
+      quotaBytes: z
+        .number()
+        .int()
+        .min(4096)
+        .default(1024 ** 3),
       /** Size of one segment file; retention drops whole segments, so smaller segments free disk sooner. */
-      segmentBytes: z.number().int().min(4096).default(16 * 1024 ** 2),
+      segmentBytes: z
+        .number()
+        .int()
+        .min(4096)
+        .default(16 * 1024 ** 2),
       /** How long records every sink has consumed are kept for `storeloop replay`, while the quota allows. */
-      replayRetentionSeconds: z.number().int().min(0).default(24 * 3600),
+      replayRetentionSeconds: z
+        .number()
+        .int()
+        .min(0)
+        .default(24 * 3600),
       /** How long a QoS 1 publish waits for room when the log is full, before the client is disconnected. */
       backpressureHoldMs: z.number().int().min(0).default(5000),
     })
@@ -138,11 +164,19 @@ export const ConfigSchema = z.strictObject({
   ingest: z
     .strictObject({
       /** Oldest accepted event time, in seconds before now. Must cover the edge queue's maximum age. */
-      maxPastSeconds: z.number().int().min(1).default(7 * 24 * 3600),
+      maxPastSeconds: z
+        .number()
+        .int()
+        .min(1)
+        .default(7 * 24 * 3600),
       /** Newest accepted event time, in seconds after now (clock skew of store boxes). */
       maxFutureSeconds: z.number().int().min(0).default(300),
       /** How long (receive time) message ids are remembered to recognise resends, across restarts. */
-      dedupWindowSeconds: z.number().int().min(0).default(24 * 3600),
+      dedupWindowSeconds: z
+        .number()
+        .int()
+        .min(0)
+        .default(24 * 3600),
       /** Rejected messages kept for GET /api/v1/rejections. */
       rejectionsKept: z.number().int().min(1).max(10000).default(200),
     })

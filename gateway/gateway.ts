@@ -98,9 +98,17 @@ export class Gateway {
       log: this.log,
     });
     registerLogMetrics(this.eventLog, this.metrics.registry);
-    this.index = new MessageIndex({ file: join(config.state.dir, 'message-index.sqlite'), dedupWindowMs: config.ingest.dedupWindowSeconds * 1000, log: this.log });
+    this.index = new MessageIndex({
+      file: join(config.state.dir, 'message-index.sqlite'),
+      dedupWindowMs: config.ingest.dedupWindowSeconds * 1000,
+      log: this.log,
+    });
     this.customerTokens = new CustomerTokenVault(join(config.state.dir, 'identity.sqlite'));
-    this.sinks = new SinkSet(this.eventLog, { checkpointDir: join(logDir, 'sinks'), log: this.log.child({ module: 'sinks' }), registry: this.metrics.registry });
+    this.sinks = new SinkSet(this.eventLog, {
+      checkpointDir: join(logDir, 'sinks'),
+      log: this.log.child({ module: 'sinks' }),
+      registry: this.metrics.registry,
+    });
     this.extraSinks = options.extraSinks ?? [];
     this.pipeline = new IngestPipeline({
       config,
@@ -142,9 +150,13 @@ export class Gateway {
       maxInFlight: influx.maxInFlightBatches,
     });
     for (const extra of this.extraSinks) await this.sinks.attach(extra.sink, { ...DEFAULT_SINK_RUNNER_OPTIONS, ...extra.options });
-    this.legacyDrain = drainLegacySpool({ dir: join(this.config.state.dir, 'spool'), writer: this.writer, deadLetters: this.deadLetters, log: this.log, stopped: () => this.stopping }).catch((err: unknown) =>
-      this.log.error({ err }, 'legacy spool could not be drained (kept for the next start)'),
-    );
+    this.legacyDrain = drainLegacySpool({
+      dir: join(this.config.state.dir, 'spool'),
+      writer: this.writer,
+      deadLetters: this.deadLetters,
+      log: this.log,
+      stopped: () => this.stopping,
+    }).catch((err: unknown) => this.log.error({ err }, 'legacy spool could not be drained (kept for the next start)'));
     this.http = await buildHttpServer(
       {
         config: this.config,
@@ -178,12 +190,18 @@ export class Gateway {
     let covered = this.index.open();
     if (covered > this.eventLog.head) {
       // the index is ahead of the log: the log dir was replaced or wiped; take in what the log holds
-      this.log.warn({ indexCoveredSeq: covered, logHead: this.eventLog.head }, 'message index: it covers more of the log than the log holds (log dir replaced?); taking in the log again from its start');
+      this.log.warn(
+        { indexCoveredSeq: covered, logHead: this.eventLog.head },
+        'message index: it covers more of the log than the log holds (log dir replaced?); taking in the log again from its start',
+      );
       covered = this.index.resetCoverage();
     }
     const first = this.eventLog.firstSeq();
     if (first !== null && first > covered + 1) {
-      this.log.warn({ indexCoveredSeq: covered, firstLogSeq: first }, 'message index: log records it never took in are gone; resends of those messages within the dedup window will not be recognised');
+      this.log.warn(
+        { indexCoveredSeq: covered, firstLogSeq: first },
+        'message index: log records it never took in are gone; resends of those messages within the dedup window will not be recognised',
+      );
     }
     let next = Math.max(covered + 1, first ?? covered + 1);
     let replayed = 0;

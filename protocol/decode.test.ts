@@ -27,7 +27,14 @@ describe('decodeMessage', () => {
   });
 
   it('rejects a sighting with rssi above the range and keeps the others, naming the bad one', () => {
-    const result = decodeMessage('ble', { ts: TS, sightings: [{ id: IBEACON, rssi: -60 }, { id: IBEACON, rssi: 40 }, { id: IBEACON, rssi: -70 }] });
+    const result = decodeMessage('ble', {
+      ts: TS,
+      sightings: [
+        { id: IBEACON, rssi: -60 },
+        { id: IBEACON, rssi: 40 },
+        { id: IBEACON, rssi: -70 },
+      ],
+    });
     expect(result.ok).toBe(true);
     if (!result.ok) return;
     expect(result.message.sightings.map((s) => s.rssi)).toEqual([-60, -70]);

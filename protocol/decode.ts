@@ -26,8 +26,7 @@ export interface ItemRejection {
 }
 
 export type DecodeResult<K extends MessageKind> =
-  | { ok: true; message: MessageByKind[K]; itemRejections: ItemRejection[] }
-  | { ok: false; reason: DecodeRejectionReason; detail: string };
+  { ok: true; message: MessageByKind[K]; itemRejections: ItemRejection[] } | { ok: false; reason: DecodeRejectionReason; detail: string };
 
 /** Formats the first zod issues as `path: message; …`. */
 export function formatZodError(error: z.ZodError, basePath = ''): string {

@@ -52,20 +52,23 @@ export const DEVICE_ID = new RegExp(`^dev:${PSEUDONYM_PATTERN.source.slice(1, -1
 export const BEACON_ID_TYPES = ['ibeacon', 'eddystone', 'altbeacon', 'dev'] as const;
 export type BeaconIdType = (typeof BEACON_ID_TYPES)[number];
 
-export const BeaconIdSchema = z.string().max(200).superRefine((id, ctx) => {
-  if (containsMacAddress(id)) {
-    ctx.addIssue({ code: 'custom', message: 'a MAC address is not a beacon id: hash it at the source (dev:<pseudonym>)' });
-    return;
-  }
-  if (!beaconIdType(id)) {
-    ctx.addIssue({ code: 'custom', message: 'expected ibeacon:<uuid>:<major>:<minor>, eddystone:<namespace>:<instance>, altbeacon:<id> or dev:<pseudonym>' });
-    return;
-  }
-  if (id.startsWith('ibeacon:')) {
-    const [, , major, minor] = id.split(':');
-    if (Number(major) > 65535 || Number(minor) > 65535) ctx.addIssue({ code: 'custom', message: 'iBeacon major and minor are 0-65535' });
-  }
-});
+export const BeaconIdSchema = z
+  .string()
+  .max(200)
+  .superRefine((id, ctx) => {
+    if (containsMacAddress(id)) {
+      ctx.addIssue({ code: 'custom', message: 'a MAC address is not a beacon id: hash it at the source (dev:<pseudonym>)' });
+      return;
+    }
+    if (!beaconIdType(id)) {
+      ctx.addIssue({ code: 'custom', message: 'expected ibeacon:<uuid>:<major>:<minor>, eddystone:<namespace>:<instance>, altbeacon:<id> or dev:<pseudonym>' });
+      return;
+    }
+    if (id.startsWith('ibeacon:')) {
+      const [, , major, minor] = id.split(':');
+      if (Number(major) > 65535 || Number(minor) > 65535) ctx.addIssue({ code: 'custom', message: 'iBeacon major and minor are 0-65535' });
+    }
+  });
 
 /** The type of a beacon id, or undefined when it follows none of the formats. */
 export function beaconIdType(id: string): BeaconIdType | undefined {

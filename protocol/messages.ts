@@ -16,7 +16,12 @@ export const MessageIdSchema = z.string().min(1).max(128);
 const RssiSchema = z.number().int().min(-127).max(20);
 const TxPowerSchema = z.number().int().min(-127).max(20);
 /** Free text that must not carry a MAC address (labels, sku, customer ids). */
-const SafeTextSchema = (max: number) => z.string().min(1).max(max).refine((s) => !containsMacAddress(s), 'must not contain a MAC address');
+const SafeTextSchema = (max: number) =>
+  z
+    .string()
+    .min(1)
+    .max(max)
+    .refine((s) => !containsMacAddress(s), 'must not contain a MAC address');
 const SlugSchema = z.string().regex(/^[a-z][a-z0-9_]{0,31}$/, 'expected a lowercase slug: a-z 0-9 _');
 
 const envelope = {

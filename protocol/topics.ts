@@ -20,13 +20,14 @@ export interface TopicParts {
   sourceId: string;
 }
 
-export type TopicParseResult =
-  | ({ ok: true } & TopicParts)
-  | { ok: false; reason: 'topic_invalid' | 'topic_unknown_kind'; detail: string };
+export type TopicParseResult = ({ ok: true } & TopicParts) | { ok: false; reason: 'topic_invalid' | 'topic_unknown_kind'; detail: string };
 
 /** Builds the topic a source publishes on. Throws on ids that the contract does not allow. */
 export function buildTopic(prefix: string, parts: TopicParts): string {
-  for (const [name, value] of [['storeId', parts.storeId], ['sourceId', parts.sourceId]] as const) {
+  for (const [name, value] of [
+    ['storeId', parts.storeId],
+    ['sourceId', parts.sourceId],
+  ] as const) {
     if (!ID_PATTERN.test(value)) throw new Error(`invalid ${name} '${value}' for an MQTT topic (${ID_PATTERN})`);
   }
   return `${prefix}/${parts.storeId}/${parts.kind}/${parts.sourceId}`;
@@ -66,7 +67,10 @@ export function parseTopic(prefix: string, topic: string): TopicParseResult {
 export const CONFIG_LEVEL = 'config';
 
 export function buildConfigTopic(prefix: string, storeId: string, agentId: string): string {
-  for (const [name, value] of [['storeId', storeId], ['agentId', agentId]] as const) {
+  for (const [name, value] of [
+    ['storeId', storeId],
+    ['agentId', agentId],
+  ] as const) {
     if (!ID_PATTERN.test(value)) throw new Error(`invalid ${name} '${value}' for an MQTT topic (${ID_PATTERN})`);
   }
   return `${prefix}/${storeId}/${CONFIG_LEVEL}/${agentId}`;

@@ -5,16 +5,7 @@
 import { describe, expect, it } from 'vitest';
 
 import { DEMO_STORE, StoreSchema, type StoreConfig } from '../config/index.js';
-import {
-  IBEACON_ID,
-  MESSAGE_SCHEMAS,
-  PSEUDONYM_PATTERN,
-  decodeJson,
-  decodeMessage,
-  isContractTopic,
-  parseTopic,
-  type MessageKind,
-} from '../protocol/index.js';
+import { IBEACON_ID, MESSAGE_SCHEMAS, PSEUDONYM_PATTERN, decodeJson, decodeMessage, isContractTopic, parseTopic, type MessageKind } from '../protocol/index.js';
 import { buildSimulation, type Simulation } from './build.js';
 import { INJECTION_REASONS, messageBody, type InjectionReason, type SimMessage } from './messages.js';
 import { DEFAULT_SIMULATION_OPTIONS, type SimulationOptions } from './options.js';
@@ -193,7 +184,14 @@ describe.each(scenarios)('simulation of the $name', ({ opts }) => {
   it('brackets the run with a retained online and offline status per agent', () => {
     const agents = store.agents.length > 0 ? store.agents.map((a) => a.id) : ['sim-agent'];
     const statuses = messages.filter((m) => m.kind === 'status');
-    expect(statuses.map((m) => [m.sourceId, m.payload.state]).sort()).toEqual(agents.flatMap((a) => [[a, 'offline'], [a, 'online']]).sort());
+    expect(statuses.map((m) => [m.sourceId, m.payload.state]).sort()).toEqual(
+      agents
+        .flatMap((a) => [
+          [a, 'offline'],
+          [a, 'online'],
+        ])
+        .sort(),
+    );
     expect(messages.slice(0, agents.length).every((m) => m.kind === 'status' && m.payload.state === 'online')).toBe(true);
     expect(messages.slice(-agents.length).every((m) => m.kind === 'status' && m.payload.state === 'offline')).toBe(true);
   });
@@ -366,7 +364,10 @@ describe.each(scenarios)('simulation of the $name', ({ opts }) => {
         value: i.value,
       });
       const v = visits.get(i.visit);
-      expect(v?.path.some((s) => s.zone === zoneOf.get(i.touchpoint) && s.from <= i.ts && i.ts < s.to), `${i.visit} at ${i.touchpoint}`).toBe(true);
+      expect(
+        v?.path.some((s) => s.zone === zoneOf.get(i.touchpoint) && s.from <= i.ts && i.ts < s.to),
+        `${i.visit} at ${i.touchpoint}`,
+      ).toBe(true);
       expect(i.visitor).toBe(v?.appPseudonym);
       if (i.customer !== undefined) expect(i.customer).toBe(v?.customer);
       if (i.action === 'feedback') expect([1, 2, 3, 4, 5]).toContain(i.value);
@@ -446,7 +447,15 @@ describe('options', () => {
 
   it('accepts the defaults as they are', () => {
     const sim = buildSimulation({ ...DEFAULT_SIMULATION_OPTIONS, now: NOW });
-    expect(sim.truth.options).toMatchObject({ seed: 1, durationMs: 3_600_000, speed: 0, visitorsPerHour: 120, appShare: 0.3, scanIntervalMs: 5000, badRate: 0 });
+    expect(sim.truth.options).toMatchObject({
+      seed: 1,
+      durationMs: 3_600_000,
+      speed: 0,
+      visitorsPerHour: 120,
+      appShare: 0.3,
+      scanIntervalMs: 5000,
+      badRate: 0,
+    });
     expect(sim.truth.storeId).toBe('demo-store');
   });
 });

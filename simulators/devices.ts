@@ -85,7 +85,14 @@ export function counterMessages(params: DeviceParams): { drafts: DraftMessage[];
     }
     ticks.forEach((ts, k) => {
       const c = counts[k] as { in: number; out: number };
-      drafts.push({ kind: 'device', sourceId: device.id, ts, rank: RANK_NORMAL, retain: false, payload: { ts, event: { type: 'people_count', in: c.in, out: c.out } } });
+      drafts.push({
+        kind: 'device',
+        sourceId: device.id,
+        ts,
+        rank: RANK_NORMAL,
+        retain: false,
+        payload: { ts, event: { type: 'people_count', in: c.in, out: c.out } },
+      });
     });
     const totals = counts.reduce((sum, c) => ({ in: sum.in + c.in, out: sum.out + c.out }), { in: 0, out: 0 });
     footfall.push({ counter: device.id, zone: device.zone ?? null, ...totals });

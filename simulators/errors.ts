@@ -5,7 +5,10 @@ export class SimulationError extends StoreloopError {}
 
 /** The options do not describe a simulation that can run (names the key and the allowed values). */
 export class SimulationOptionsError extends SimulationError {
-  constructor(message: string, readonly problems: string[]) {
+  constructor(
+    message: string,
+    readonly problems: string[],
+  ) {
     super('SL_ERR_SIM_OPTIONS', message, { problems });
   }
 }

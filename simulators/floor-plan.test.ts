@@ -92,7 +92,16 @@ describe('grid floor plan for other stores', () => {
   });
 
   it('treats the demo store id with foreign zones as an ordinary store', () => {
-    const store = StoreSchema.parse({ ...DEMO_STORE, zones: [{ id: 'door', kind: 'entrance' }, { id: 'floor', kind: 'aisle' }], sensors: [], touchpoints: [], devices: [] });
+    const store = StoreSchema.parse({
+      ...DEMO_STORE,
+      zones: [
+        { id: 'door', kind: 'entrance' },
+        { id: 'floor', kind: 'aisle' },
+      ],
+      sensors: [],
+      touchpoints: [],
+      devices: [],
+    });
     expect(buildFloorPlan(store).layout).toBe('grid');
   });
 });

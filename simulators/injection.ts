@@ -40,7 +40,11 @@ export function injectBadMessages(messages: readonly SimMessage[], params: Injec
     const reason = rng.pick(reasons);
     if (reason === 'items_invalid' && message.kind === 'ble') {
       const bad = { id: `dev:${rng.hex(16)}`, rssi: rng.int(21, 60) }; // the contract allows at most +20 dBm
-      out.push({ ...message, payload: { ...message.payload, sightings: [...message.payload.sightings, bad] }, injected: { reason, scope: 'item', badItems: 1 } });
+      out.push({
+        ...message,
+        payload: { ...message.payload, sightings: [...message.payload.sightings, bad] },
+        injected: { reason, scope: 'item', badItems: 1 },
+      });
       continue;
     }
     out.push(message);
@@ -59,7 +63,12 @@ function companion(message: SimMessage, reason: InjectionReason, params: Injecti
       return { ...message, topic, sourceId, retain: false, payload: { ...message.payload, mid: badMid(sourceId) }, injected } as SimMessage;
     }
     case 'ts_in_future':
-      return { ...message, retain: false, payload: { ...message.payload, ts: message.ts + FUTURE_OFFSET_MS, mid: badMid(message.sourceId) }, injected } as SimMessage;
+      return {
+        ...message,
+        retain: false,
+        payload: { ...message.payload, ts: message.ts + FUTURE_OFFSET_MS, mid: badMid(message.sourceId) },
+        injected,
+      } as SimMessage;
     default: {
       const payload = { ...message.payload, mid: badMid(message.sourceId) };
       const text = JSON.stringify(payload);

@@ -72,9 +72,7 @@ export interface FinaliseParams {
  * sequence number counts up per source in publishing order.
  */
 export function finaliseMessages(drafts: DraftMessage[], params: FinaliseParams): SimMessage[] {
-  const ordered = drafts
-    .map((draft, order) => ({ draft, order }))
-    .sort((a, b) => a.draft.ts - b.draft.ts || a.draft.rank - b.draft.rank || a.order - b.order);
+  const ordered = drafts.map((draft, order) => ({ draft, order })).sort((a, b) => a.draft.ts - b.draft.ts || a.draft.rank - b.draft.rank || a.order - b.order);
   const seqBySource = new Map<string, number>();
   return ordered.map(({ draft }) => {
     // source ids are unique across a store's sensors, touchpoints, devices and agents (config schema)

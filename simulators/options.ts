@@ -113,7 +113,6 @@ export function resolveSimulationOptions(opts: SimulationOptions): ResolvedSimul
   return { ...merged, store: store.data };
 }
 
-
 function valueAt(root: object, path: readonly PropertyKey[]): unknown {
   let node: unknown = root;
   for (const key of path) node = typeof node === 'object' && node !== null ? (node as Record<PropertyKey, unknown>)[key] : undefined;

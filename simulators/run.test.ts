@@ -94,7 +94,12 @@ afterEach(async () => {
 });
 
 const store = StoreSchema.parse(DEMO_STORE);
-const base = (overrides: Partial<SimulationOptions> = {}): SimulationOptions => ({ ...DEFAULT_SIMULATION_OPTIONS, store, durationMs: 15 * 60_000, ...overrides });
+const base = (overrides: Partial<SimulationOptions> = {}): SimulationOptions => ({
+  ...DEFAULT_SIMULATION_OPTIONS,
+  store,
+  durationMs: 15 * 60_000,
+  ...overrides,
+});
 const simulatorMessages = (b: TestBroker) => b.received.filter((r) => r.clientId.startsWith('storeloop-sim-'));
 
 describe.each([

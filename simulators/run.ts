@@ -69,7 +69,13 @@ export async function runSimulation(opts: RunSimulationOptions): Promise<GroundT
   const main = publisherFor(agents[0] as string, clientId); // agentIds never answers an empty list
   // one MQTT connection carries one will: every further agent gets an idle connection holding its own
   const willHolders = agents.slice(1).map((agent, i) => publisherFor(agent, `${clientId}-${i + 2}`));
-  const progress = createProgressReporter({ enabled: opts.progress ?? false, total: messages.length, windowStartMs: window.startMs, stream: process.stderr, log });
+  const progress = createProgressReporter({
+    enabled: opts.progress ?? false,
+    total: messages.length,
+    windowStartMs: window.startMs,
+    stream: process.stderr,
+    log,
+  });
   const state: ProgressState = { sent: 0, completed: 0, simulatedTs: window.startMs };
   const startedAt = Date.now();
   try {
@@ -117,7 +123,13 @@ function stoppedStatuses(messages: readonly SimMessage[], stoppedAt: number): Si
     if (m.kind !== 'status' || m.payload.state !== 'offline') return [];
     const { uptime_s: uptime, ...rest } = m.payload;
     const shortenedBy = Math.round((m.ts - stoppedAt) / 1000);
-    return [{ ...m, ts: stoppedAt, payload: { ...rest, ts: stoppedAt, detail: 'simulation stopped', ...(uptime !== undefined ? { uptime_s: Math.max(0, uptime - shortenedBy) } : {}) } }];
+    return [
+      {
+        ...m,
+        ts: stoppedAt,
+        payload: { ...rest, ts: stoppedAt, detail: 'simulation stopped', ...(uptime !== undefined ? { uptime_s: Math.max(0, uptime - shortenedBy) } : {}) },
+      },
+    ];
   });
 }
 

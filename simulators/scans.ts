@@ -48,7 +48,8 @@ export function scanMessages(params: ScanParams, rng: Rng): DraftMessage[] {
       const sightings: BleSightingInput[] = [];
       for (const beacon of plan.beacons) addSighting(sightings, beacon.id, distanceM(sensor, beacon), rng);
       for (const p of present) if (p.visitor.beaconId) addSighting(sightings, p.visitor.beaconId, distanceM(sensor, p.at), rng);
-      for (const batch of batches(sightings)) out.push({ kind: 'ble', sourceId: sensor.id, ts, rank: RANK_NORMAL, retain: false, payload: { ts, sightings: batch } });
+      for (const batch of batches(sightings))
+        out.push({ kind: 'ble', sourceId: sensor.id, ts, rank: RANK_NORMAL, retain: false, payload: { ts, sightings: batch } });
     }
     const observations = new Map<string, WifiObservationInput[]>(wifiSensors.map((s) => [s.id, []]));
     for (const p of present) {

@@ -59,4 +59,3 @@ export function statusMessages(params: StatusParams): DraftMessage[] {
 export function willPayload(agent: string, runId: string): PayloadByKind['status'] {
   return { v: CONTRACT_VERSION, mid: messageId(agent, runId, 'will'), state: 'offline', detail: 'connection lost' };
 }
-

@@ -188,7 +188,8 @@ export function wifiPseudonymsDuring(seed: number, visitor: Visitor): string[] {
   const out = [wifiPseudonymAt(seed, visitor, visitor.enteredAt)];
   if (visitor.randomizedMac) {
     // rotations fall at enteredAt − phase + k·rotationMs; the first one after entering is k = 1
-    for (let t = visitor.enteredAt - visitor.rotationPhaseMs + visitor.rotationMs; t < until; t += visitor.rotationMs) out.push(wifiPseudonymAt(seed, visitor, t));
+    for (let t = visitor.enteredAt - visitor.rotationPhaseMs + visitor.rotationMs; t < until; t += visitor.rotationMs)
+      out.push(wifiPseudonymAt(seed, visitor, t));
   }
   return out;
 }
@@ -232,4 +233,3 @@ export function retailerUuid(storeId: string): string {
   const v4 = `${hex.slice(0, 12)}4${hex.slice(13, 16)}${((parseInt(hex.slice(16, 17), 16) & 0x3) | 0x8).toString(16)}${hex.slice(17)}`;
   return `${v4.slice(0, 8)}-${v4.slice(8, 12)}-${v4.slice(12, 16)}-${v4.slice(16, 20)}-${v4.slice(20, 32)}`;
 }
-

@@ -97,7 +97,9 @@ async function expectSessionRestored(mqttUrl: string, sentAt: number): Promise<v
   onTestFinished(() => dashboard.endAsync());
   const retained = nextMessages(dashboard, 1);
   await dashboard.subscribeAsync(EDGE_STATUS, { qos: 1 });
-  expect(await retained).toEqual([{ topic: EDGE_STATUS, payload: expect.objectContaining({ ts: sentAt, state: 'online', version: '1' }), qos: 1, retain: true }]);
+  expect(await retained).toEqual([
+    { topic: EDGE_STATUS, payload: expect.objectContaining({ ts: sentAt, state: 'online', version: '1' }), qos: 1, retain: true },
+  ]);
 }
 
 describe('broker state across restarts', () => {
@@ -158,7 +160,10 @@ describe('broker state across restarts', () => {
 
     let ready = false;
     for (let i = 0; i < 200 && !ready && child.exitCode === null; i++) {
-      ready = await fetch(`http://127.0.0.1:${ports.http}/readyz`).then((r) => r.status === 200, () => false);
+      ready = await fetch(`http://127.0.0.1:${ports.http}/readyz`).then(
+        (r) => r.status === 200,
+        () => false,
+      );
       if (!ready) await new Promise((r) => setTimeout(r, 50));
     }
     expect(ready, output).toBe(true);

@@ -74,9 +74,14 @@ describe('storeloop gateway process', () => {
     gateway = spawn(process.execPath, [BIN, 'gateway'], {
       env: {
         ...process.env,
-        STORELOOP_MQTT_HOST: '127.0.0.1', STORELOOP_HTTP_HOST: '127.0.0.1',
-        STORELOOP_MQTT_PORT: String(ports.mqtt), STORELOOP_WS_PORT: String(ports.ws), STORELOOP_HTTP_PORT: String(ports.http),
-        STORELOOP_INFLUX_URL: influxd.url, STORELOOP_INFLUX_API: 'v1', STORELOOP_INFLUX_DATABASE: 'cli',
+        STORELOOP_MQTT_HOST: '127.0.0.1',
+        STORELOOP_HTTP_HOST: '127.0.0.1',
+        STORELOOP_MQTT_PORT: String(ports.mqtt),
+        STORELOOP_WS_PORT: String(ports.ws),
+        STORELOOP_HTTP_PORT: String(ports.http),
+        STORELOOP_INFLUX_URL: influxd.url,
+        STORELOOP_INFLUX_API: 'v1',
+        STORELOOP_INFLUX_DATABASE: 'cli',
         STORELOOP_STATE_DIR: mkdtempSync(join(tmpdir(), 'storeloop-cli-state-')),
       },
       stdio: ['ignore', 'pipe', 'pipe'],
@@ -89,12 +94,26 @@ describe('storeloop gateway process', () => {
     let ready = false;
     for (let i = 0; i < 100 && !ready; i++) {
       await new Promise((r) => setTimeout(r, 100));
-      ready = await fetch(`http://127.0.0.1:${ports.http}/readyz`).then((r) => r.status === 200, () => false);
+      ready = await fetch(`http://127.0.0.1:${ports.http}/readyz`).then(
+        (r) => r.status === 200,
+        () => false,
+      );
     }
     expect(ready, output).toBe(true);
 
     const ts = Date.now();
-    execFileSync('mosquitto_pub', ['-h', '127.0.0.1', '-p', String(ports.mqtt), '-q', '1', '-t', 'storeloop/demo-store/touchpoint/kiosk-1', '-m', JSON.stringify({ ts, mid: 'mp-1', action: 'tap' })]);
+    execFileSync('mosquitto_pub', [
+      '-h',
+      '127.0.0.1',
+      '-p',
+      String(ports.mqtt),
+      '-q',
+      '1',
+      '-t',
+      'storeloop/demo-store/touchpoint/kiosk-1',
+      '-m',
+      JSON.stringify({ ts, mid: 'mp-1', action: 'tap' }),
+    ]);
     // acknowledged = in the event log; the InfluxDB sink writes it at its own pace
     const series = await eventually(
       () => influxd.query('cli', `SELECT "count", "touchpoint_type" FROM interaction WHERE "touchpoint"='kiosk-1'`, { epoch: 'ms' }),
@@ -112,11 +131,17 @@ describe('storeloop gateway process', () => {
     const replay = run(['replay', '--sink', 'influx', '--since', '1h', '--url', httpUrl]);
     expect(replay.status, replay.stderr).toBe(0);
     expect(replay.stdout).toMatch(/^replaying log records 1–1 /);
-    await eventually(() => run(['sinks', '--url', httpUrl]).stdout, (out) => out.includes('replayed 1'), 'the replay to reach InfluxDB');
+    await eventually(
+      () => run(['sinks', '--url', httpUrl]).stdout,
+      (out) => out.includes('replayed 1'),
+      'the replay to reach InfluxDB',
+    );
     const unknown = run(['sinks', 'detach', 'nope', '--url', httpUrl]);
     expect(unknown.status).toBe(1);
     expect(unknown.stderr).toMatch(/404: no sink named 'nope' is attached \(attached: influx\)/);
-    expect(run(['replay', '--sink', 'influx', '--since', '1h', '--url', 'http://127.0.0.1:1']).stderr).toMatch(/cannot reach the gateway at http:\/\/127\.0\.0\.1:1/);
+    expect(run(['replay', '--sink', 'influx', '--since', '1h', '--url', 'http://127.0.0.1:1']).stderr).toMatch(
+      /cannot reach the gateway at http:\/\/127\.0\.0\.1:1/,
+    );
 
     gateway.kill('SIGTERM');
     expect(await exited).toBe(0);

@@ -37,7 +37,11 @@ function expectBalanced(ledger: GatewayLedger): void {
 
 /** The ledger once nothing is held and the InfluxDB sink has written everything the log holds. */
 function settled(gateway: GatewayProcess, what = 'a settled ledger'): Promise<GatewayLedger> {
-  return eventually(() => gateway.ledger(), (l) => l.totals.states.held === 0 && influxSink(l).lag.records === 0, what);
+  return eventually(
+    () => gateway.ledger(),
+    (l) => l.totals.states.held === 0 && influxSink(l).lag.records === 0,
+    what,
+  );
 }
 
 describe('durable acknowledgement', () => {
@@ -56,7 +60,11 @@ describe('durable acknowledgement', () => {
 
     for (let crash = 0; crash < 3; crash++) {
       const ackedBefore = publishers.reduce((n, p) => n + p.acked.size, 0);
-      await eventually(async () => publishers.reduce((n, p) => n + p.acked.size, 0), (n) => n > ackedBefore + 150, 'acknowledgements before the crash');
+      await eventually(
+        async () => publishers.reduce((n, p) => n + p.acked.size, 0),
+        (n) => n > ackedBefore + 150,
+        'acknowledgements before the crash',
+      );
       await new Promise((r) => setTimeout(r, Math.floor(Math.random() * 200)));
       await gateway.kill9();
       await gateway.start();
@@ -90,7 +98,11 @@ describe('InfluxDB outages', () => {
     const publisher = new AckedPublisher({ url: gateway.mqttUrl, clientId: 'outage-pub', count: 1000, window: 20, intervalMs: 2 });
     cleanups.push(() => publisher.stop());
     const running = publisher.run();
-    await eventually(async () => publisher.acked.size, (n) => n > 200, 'traffic before the outage');
+    await eventually(
+      async () => publisher.acked.size,
+      (n) => n > 200,
+      'traffic before the outage',
+    );
 
     await influxd.stop();
     const during = await eventually(
@@ -105,7 +117,11 @@ describe('InfluxDB outages', () => {
     const ackedDuringOutage = publisher.acked.size;
 
     // PUBACKs go on while InfluxDB is down: they wait for the log, not for InfluxDB
-    await eventually(async () => publisher.acked.size, (n) => n > ackedDuringOutage + 100, 'acknowledgements during the outage');
+    await eventually(
+      async () => publisher.acked.size,
+      (n) => n > ackedDuringOutage + 100,
+      'acknowledgements during the outage',
+    );
     await influxd.start();
     await running;
     const ledger = await settled(gateway, 'the InfluxDB sink to catch up');
@@ -131,7 +147,11 @@ describe('InfluxDB outages', () => {
     const publisher = new AckedPublisher({ url: gateway.mqttUrl, clientId: 'quota-pub', count: 1200, window: 10 });
     cleanups.push(() => publisher.stop());
     const running = publisher.run();
-    const full = await eventually(() => gateway.ledger(), (l) => l.log.full && (l.totals.rejectedBy.backpressure ?? 0) > 0, 'the log to fill and acks to stop');
+    const full = await eventually(
+      () => gateway.ledger(),
+      (l) => l.log.full && (l.totals.rejectedBy.backpressure ?? 0) > 0,
+      'the log to fill and acks to stop',
+    );
     expect(full.totals.states.logged).toBeGreaterThan(0);
     expect(full.log.unconsumedBytes).toBeLessThanOrEqual(64 * 1024);
     const ackedWhileFull = publisher.acked.size;
@@ -155,9 +175,16 @@ describe('partial failures', () => {
     const gateway = await GatewayProcess.create(privateBuild.current, influxd.url);
     cleanups.push(() => gateway.destroy());
     await gateway.start();
-    await eventually(async () => (await fetch(`${gateway.httpUrl}/readyz`)).status, (s) => s === 200, 'readiness');
+    await eventually(
+      async () => (await fetch(`${gateway.httpUrl}/readyz`)).status,
+      (s) => s === 200,
+      'readiness',
+    );
     // the poison: `value` already exists as a string field in this shard, a float will conflict
-    const res = await fetch(`${influxd.url}/write?db=proof&precision=ms`, { method: 'POST', body: `interaction,store=demo-store,zone=checkout,touchpoint=feedback-1,touchpoint_type=feedback,action=feedback value="five",count=1i ${Date.now() - 1000}` });
+    const res = await fetch(`${influxd.url}/write?db=proof&precision=ms`, {
+      method: 'POST',
+      body: `interaction,store=demo-store,zone=checkout,touchpoint=feedback-1,touchpoint_type=feedback,action=feedback value="five",count=1i ${Date.now() - 1000}`,
+    });
     expect(res.status).toBe(204);
 
     const good = new AckedPublisher({ url: gateway.mqttUrl, clientId: 'good-pub', count: 300, window: 50 });
@@ -166,11 +193,18 @@ describe('partial failures', () => {
     const { default: mqtt } = await import('mqtt');
     const poisoner = await mqtt.connectAsync(gateway.mqttUrl, { clientId: 'poisoner' });
     cleanups.push(() => poisoner.endAsync(true));
-    await poisoner.publishAsync('storeloop/demo-store/touchpoint/feedback-1', JSON.stringify({ ts: Date.now(), mid: 'poison-1', action: 'feedback', value: 5 }), { qos: 1 });
+    await poisoner.publishAsync(
+      'storeloop/demo-store/touchpoint/feedback-1',
+      JSON.stringify({ ts: Date.now(), mid: 'poison-1', action: 'feedback', value: 5 }),
+      { qos: 1 },
+    );
     await goodRun;
     await settled(gateway);
 
-    const letters = (await (await fetch(`${gateway.httpUrl}/api/v1/dead-letters`)).json()) as { total: number; deadLetters: Array<{ line: string; error: string; status: number }> };
+    const letters = (await (await fetch(`${gateway.httpUrl}/api/v1/dead-letters`)).json()) as {
+      total: number;
+      deadLetters: Array<{ line: string; error: string; status: number }>;
+    };
     expect(letters.total, JSON.stringify(letters.deadLetters.slice(0, 3))).toBe(1);
     expect(letters.deadLetters[0]?.line).toContain('touchpoint=feedback-1');
     expect(letters.deadLetters[0]?.error).toMatch(/field type conflict/);
@@ -190,7 +224,11 @@ describe('isolation and shutdown', () => {
     const gateway = await GatewayProcess.create(privateBuild.current, influxd.url, { sinks: { influx: { retryMaxMs: 300 } } });
     cleanups.push(() => gateway.destroy());
     await gateway.start();
-    await eventually(async () => (await fetch(`${gateway.httpUrl}/readyz`)).status, (s) => s === 200, 'readiness');
+    await eventually(
+      async () => (await fetch(`${gateway.httpUrl}/readyz`)).status,
+      (s) => s === 200,
+      'readiness',
+    );
     const { default: mqtt } = await import('mqtt');
 
     influxd.pause(); // a hung database: TCP accepts, nothing answers
@@ -203,10 +241,21 @@ describe('isolation and shutdown', () => {
     const agent = await mqtt.connectAsync(gateway.mqttUrl, { clientId: 'iso-agent' });
     cleanups.push(() => agent.endAsync(true));
     await agent.publishAsync('storeloop/demo-store/touchpoint/kiosk-1', JSON.stringify({ ts: Date.now(), mid: 'iso-q0', action: 'tap' }), { qos: 0 });
-    await eventually(async () => seen.length, (n) => n >= 1, 'a QoS 0 delivery while InfluxDB hangs');
+    await eventually(
+      async () => seen.length,
+      (n) => n >= 1,
+      'a QoS 0 delivery while InfluxDB hangs',
+    );
     // a QoS 1 retained status is acknowledged once logged, delivered and retained, while InfluxDB hangs
-    await agent.publishAsync('storeloop/demo-store/status/edge-1', JSON.stringify({ ts: Date.now(), mid: 'iso-status', state: 'online', version: '9' }), { qos: 1, retain: true });
-    await eventually(async () => seen.length, (n) => n >= 2, 'the status delivery');
+    await agent.publishAsync('storeloop/demo-store/status/edge-1', JSON.stringify({ ts: Date.now(), mid: 'iso-status', state: 'online', version: '9' }), {
+      qos: 1,
+      retain: true,
+    });
+    await eventually(
+      async () => seen.length,
+      (n) => n >= 2,
+      'the status delivery',
+    );
     const late = await mqtt.connectAsync(gateway.mqttUrl, { clientId: 'iso-late' });
     cleanups.push(() => late.endAsync(true));
     const retained = new Promise<string>((resolve) => late.on('message', (_t, payload) => resolve(payload.toString())));

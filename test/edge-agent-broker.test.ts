@@ -23,7 +23,10 @@ afterEach(async () => {
   for (const cleanup of cleanups.splice(0).reverse()) await cleanup().catch(() => undefined);
 });
 
-async function setup(config: Record<string, unknown> = {}, deps?: Parameters<typeof startTestAgent>[0]['deps']): Promise<{ broker: EdgeTestBroker; agent: TestAgent }> {
+async function setup(
+  config: Record<string, unknown> = {},
+  deps?: Parameters<typeof startTestAgent>[0]['deps'],
+): Promise<{ broker: EdgeTestBroker; agent: TestAgent }> {
   const broker = await EdgeTestBroker.create();
   cleanups.push(() => broker.stop());
   const agent = await startTestAgent({ gatewayUrl: broker.url, config, deps });
@@ -32,7 +35,9 @@ async function setup(config: Record<string, unknown> = {}, deps?: Parameters<typ
 }
 
 function dataMessages(broker: EdgeTestBroker): Array<{ topic: string; body: Record<string, unknown> }> {
-  return broker.received.filter((m) => m.clientId === 'storeloop-edge-edge-1' && !m.topic.includes('/status/')).map((m) => ({ topic: m.topic, body: JSON.parse(m.payload) as Record<string, unknown> }));
+  return broker.received
+    .filter((m) => m.clientId === 'storeloop-edge-edge-1' && !m.topic.includes('/status/'))
+    .map((m) => ({ topic: m.topic, body: JSON.parse(m.payload) as Record<string, unknown> }));
 }
 
 function seqOf(mid: unknown): number {
@@ -44,7 +49,11 @@ describe('edge agent → broker', () => {
     const { broker, agent } = await setup();
     const poster = new IngressPoster(agent.ingressUrl);
     for (let i = 0; i < 40; i++) expect(await poster.postOne()).toBe(202);
-    await eventually(() => dataMessages(broker).length, (n) => n >= 40, 'all 40 messages');
+    await eventually(
+      () => dataMessages(broker).length,
+      (n) => n >= 40,
+      'all 40 messages',
+    );
     const messages = dataMessages(broker);
     expect(messages.map((m) => m.body.mid)).toEqual(poster.acknowledged.map((e) => e.mid));
     expect(messages.map((m) => m.body.ts)).toEqual(poster.acknowledged.map((e) => e.ts));
@@ -52,40 +61,68 @@ describe('edge agent → broker', () => {
     const seqs = messages.map((m) => seqOf(m.body.mid));
     expect(seqs).toEqual([...seqs].sort((a, b) => a - b));
     expect(String(messages[0]?.body.mid)).toMatch(/^edge-1-[0-9a-f]{8}-\d+$/);
-    await eventually(() => agent.agent.status().queue_depth, (d) => d === 0, 'an empty queue');
+    await eventually(
+      () => agent.agent.status().queue_depth,
+      (d) => d === 0,
+      'an empty queue',
+    );
   });
 
   it('queues through a broker outage and sends the backlog oldest first after it returns, losing nothing', async () => {
     const { broker, agent } = await setup();
     const poster = new IngressPoster(agent.ingressUrl, 'outage');
     for (let i = 0; i < 20; i++) await poster.postOne();
-    await eventually(() => dataMessages(broker).length, (n) => n >= 20, 'traffic before the outage');
+    await eventually(
+      () => dataMessages(broker).length,
+      (n) => n >= 20,
+      'traffic before the outage',
+    );
     await broker.stop();
-    await eventually(() => agent.agent.connected, (c) => !c, 'the agent to notice the outage');
+    await eventually(
+      () => agent.agent.connected,
+      (c) => !c,
+      'the agent to notice the outage',
+    );
     for (let i = 0; i < 150; i++) expect(await poster.postOne()).toBe(202);
     expect(agent.agent.status().queue_depth).toBeGreaterThanOrEqual(150);
     await broker.start();
     const acked = new Set(poster.acknowledged.map((e) => e.mid));
-    await eventually(() => new Set(dataMessages(broker).map((m) => String(m.body.mid))).size, (n) => n >= acked.size, 'the backlog');
+    await eventually(
+      () => new Set(dataMessages(broker).map((m) => String(m.body.mid))).size,
+      (n) => n >= acked.size,
+      'the backlog',
+    );
     const seen = dataMessages(broker).map((m) => String(m.body.mid));
     expect(new Set(seen)).toEqual(acked);
     // the backlog goes out oldest first: first arrivals are in seq order
     const firsts = seen.filter((mid, i) => seen.indexOf(mid) === i).map(seqOf);
     expect(firsts).toEqual([...firsts].sort((a, b) => a - b));
-    await eventually(() => agent.agent.status().queue_depth, (d) => d === 0, 'an empty queue');
+    await eventually(
+      () => agent.agent.status().queue_depth,
+      (d) => d === 0,
+      'an empty queue',
+    );
   });
 
   it('keeps mids unique and increasing across a restart of the agent on the same queue', async () => {
     const { broker, agent } = await setup();
     const first = new IngressPoster(agent.ingressUrl, 'run1');
     for (let i = 0; i < 5; i++) await first.postOne();
-    await eventually(() => dataMessages(broker).length, (n) => n >= 5, 'run 1');
+    await eventually(
+      () => dataMessages(broker).length,
+      (n) => n >= 5,
+      'run 1',
+    );
     await agent.agent.stop();
     const again = await startTestAgent({ gatewayUrl: broker.url, queueDir: agent.queueDir });
     cleanups.push(() => again.stop());
     const second = new IngressPoster(again.ingressUrl, 'run2');
     for (let i = 0; i < 5; i++) await second.postOne();
-    await eventually(() => dataMessages(broker).length, (n) => n >= 10, 'run 2');
+    await eventually(
+      () => dataMessages(broker).length,
+      (n) => n >= 10,
+      'run 2',
+    );
     const mids = [...first.acknowledged, ...second.acknowledged].map((e) => e.mid);
     expect(new Set(mids).size).toBe(10);
     expect(new Set(mids.map((m) => m.split('-')[2])).size).toBe(1); // one queue, one epoch
@@ -97,7 +134,11 @@ describe('edge agent → broker', () => {
     source.state = 'down';
     source.detail = 'adapter hci0 not found';
     const { broker, agent } = await setup({}, { sources: [{ block: 'ble', source }] });
-    await eventually(() => agent.agent.connected, (c) => c, 'a connection');
+    await eventually(
+      () => agent.agent.connected,
+      (c) => c,
+      'a connection',
+    );
     await broker.stop();
     const before = broker.on(STATUS_TOPIC).length;
     const poster = new IngressPoster(agent.ingressUrl, 'held');
@@ -105,7 +146,11 @@ describe('edge agent → broker', () => {
     await broker.start();
     // the status goes out on connect, before the backlog: it shows the queue as it was
     const first = await eventually(
-      () => broker.on(STATUS_TOPIC).slice(before).map((m) => JSON.parse(m.payload) as Record<string, unknown>),
+      () =>
+        broker
+          .on(STATUS_TOPIC)
+          .slice(before)
+          .map((m) => JSON.parse(m.payload) as Record<string, unknown>),
       (list) => list.length > 0,
       'a status after the reconnect',
     );
@@ -128,14 +173,34 @@ describe('edge agent → broker', () => {
   it('applies a valid remote config without a restart and refuses an invalid one, saying so in its status', async () => {
     const source = new ScriptedSource('ble-entrance');
     const { broker, agent } = await setup({}, { sources: [{ block: 'ble', source }] });
-    await eventually(() => agent.agent.connected, (c) => c, 'a connection');
-    await broker.publish(CONFIG_TOPIC, JSON.stringify({ rev: 'r1', queue: { shedRawAbovePct: 60 }, status: { intervalS: 7 }, sources: { ble: { intervalMs: 2000 }, ingress: { sourceIds: ['kiosk-1'] } } }));
-    await eventually(() => source.intervalMs, (ms) => ms === 2000, 'the source block applied');
+    await eventually(
+      () => agent.agent.connected,
+      (c) => c,
+      'a connection',
+    );
+    await broker.publish(
+      CONFIG_TOPIC,
+      JSON.stringify({
+        rev: 'r1',
+        queue: { shedRawAbovePct: 60 },
+        status: { intervalS: 7 },
+        sources: { ble: { intervalMs: 2000 }, ingress: { sourceIds: ['kiosk-1'] } },
+      }),
+    );
+    await eventually(
+      () => source.intervalMs,
+      (ms) => ms === 2000,
+      'the source block applied',
+    );
     const applied = agent.agent.localStatus() as { settings: { shedRawAbovePct: number; statusIntervalS: number } };
     expect(applied.settings).toMatchObject({ shedRawAbovePct: 60, statusIntervalS: 7 });
     expect(agent.agent.status().detail).toContain('config rev r1');
     // the ingress allowlist applies at once
-    const refused = await fetch(`${agent.ingressUrl}/v1/touchpoint/mirror-1`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ action: 'tap' }) });
+    const refused = await fetch(`${agent.ingressUrl}/v1/touchpoint/mirror-1`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ action: 'tap' }),
+    });
     expect(refused.status).toBe(404);
 
     await broker.publish(CONFIG_TOPIC, JSON.stringify({ rev: 'r2', queue: { shedRawAbovePct: 140 }, sources: { ble: { intervalMs: 5 } } }));
@@ -151,9 +216,17 @@ describe('edge agent → broker', () => {
     expect((agent.agent.localStatus() as { settings: { shedRawAbovePct: number } }).settings.shedRawAbovePct).toBe(60);
 
     await broker.publish(CONFIG_TOPIC, JSON.stringify({ rev: 'r3', sources: { ble: { intervalMs: 0 } } }));
-    await eventually(() => agent.agent.status().detail ?? '', (d) => d.includes('rev r3 refused: sources.ble.intervalMs'), 'a source block refused by its source');
+    await eventually(
+      () => agent.agent.status().detail ?? '',
+      (d) => d.includes('rev r3 refused: sources.ble.intervalMs'),
+      'a source block refused by its source',
+    );
     await broker.publish(CONFIG_TOPIC, '{}');
-    await eventually(() => source.intervalMs, (ms) => ms === 1000, 'the file values back');
+    await eventually(
+      () => source.intervalMs,
+      (ms) => ms === 1000,
+      'the file values back',
+    );
     expect((agent.agent.localStatus() as { settings: { shedRawAbovePct: number } }).settings.shedRawAbovePct).toBe(80);
   });
 
@@ -161,16 +234,31 @@ describe('edge agent → broker', () => {
     const port = await freePort();
     const { broker, agent } = await setup({
       pseudonymise: { mode: 'daily', secret: 'a-test-secret-of-32-bytes-length!!' },
-      sources: { ingress: { host: '127.0.0.1', port: 0 }, meraki: { validator: 'validator-one', secret: 'meraki-shared-secret', defaultSourceId: 'wifi-front', listen: { host: '127.0.0.1', port } } },
+      sources: {
+        ingress: { host: '127.0.0.1', port: 0 },
+        meraki: { validator: 'validator-one', secret: 'meraki-shared-secret', defaultSourceId: 'wifi-front', listen: { host: '127.0.0.1', port } },
+      },
     });
-    const validator = () => fetch(`http://127.0.0.1:${port}/meraki`).then((r) => r.text(), () => 'unreachable');
+    const validator = () =>
+      fetch(`http://127.0.0.1:${port}/meraki`).then(
+        (r) => r.text(),
+        () => 'unreachable',
+      );
     await eventually(validator, (v) => v === 'validator-one', 'the file validator');
-    await eventually(() => agent.agent.connected, (c) => c, 'a connection');
+    await eventually(
+      () => agent.agent.connected,
+      (c) => c,
+      'a connection',
+    );
     await broker.publish(CONFIG_TOPIC, JSON.stringify({ rev: 'm1', sources: { meraki: { validator: 'validator-two' } } }));
     await eventually(validator, (v) => v === 'validator-two', 'the remote validator, without an agent restart');
     expect(agent.agent.status().detail).toContain('config rev m1');
     await broker.publish(CONFIG_TOPIC, JSON.stringify({ rev: 'm2', sources: { meraki: { validator: '' } } }));
-    await eventually(() => agent.agent.status().detail ?? '', (d) => d.includes('rev m2 refused: sources.meraki'), 'an invalid block refused');
+    await eventually(
+      () => agent.agent.status().detail ?? '',
+      (d) => d.includes('rev m2 refused: sources.meraki'),
+      'an invalid block refused',
+    );
     expect(await validator()).toBe('validator-two');
   });
 
@@ -193,8 +281,16 @@ describe('edge agent → broker', () => {
     await broker.start();
     const second = await startTestAgent({ gatewayUrl: broker.url, queueDir });
     cleanups.push(() => second.stop());
-    await eventually(() => dataMessages(broker).length, (n) => n >= 11, 'the 11 good records');
-    await eventually(() => second.agent.status().queue_depth, (d) => d === 0, 'an empty queue');
+    await eventually(
+      () => dataMessages(broker).length,
+      (n) => n >= 11,
+      'the 11 good records',
+    );
+    await eventually(
+      () => second.agent.status().queue_depth,
+      (d) => d === 0,
+      'an empty queue',
+    );
     const sent = dataMessages(broker).map((m) => String(m.body.mid));
     expect(new Set(sent)).toEqual(new Set(poster.acknowledged.slice(0, 11).map((e) => e.mid)));
     expect(sent).not.toContain(poster.acknowledged[11]?.mid);

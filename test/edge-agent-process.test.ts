@@ -41,7 +41,11 @@ describe('storeloop edge (process)', () => {
     const agent = await EdgeAgentProcess.create(privateBuild.current, broker.url);
     cleanups.push(() => agent.destroy());
     await agent.start();
-    await eventually(() => broker.on(STATUS_TOPIC).length, (n) => n >= 1, 'the first status');
+    await eventually(
+      () => broker.on(STATUS_TOPIC).length,
+      (n) => n >= 1,
+      'the first status',
+    );
 
     await broker.stop();
     const poster = new IngressPoster(agent.ingressUrl, 'proc');
@@ -50,16 +54,28 @@ describe('storeloop edge (process)', () => {
     const before = broker.on(STATUS_TOPIC).length;
     await broker.start();
     const status = await eventually(
-      () => broker.on(STATUS_TOPIC).slice(before).map((m) => ({ retain: m.retain, body: JSON.parse(m.payload) as Record<string, unknown> })),
+      () =>
+        broker
+          .on(STATUS_TOPIC)
+          .slice(before)
+          .map((m) => ({ retain: m.retain, body: JSON.parse(m.payload) as Record<string, unknown> })),
       (list) => list.length > 0,
       'a status after the reconnect',
     );
     expect(status[0]?.retain).toBe(true);
     expect(status[0]?.body).toMatchObject({ state: 'online', queue_depth: 25, clock_synced: true, version: expect.any(String) as unknown });
-    await eventually(async () => (await agent.localStatus()).queue.depth, (d) => d === 0, 'the backlog sent');
+    await eventually(
+      async () => (await agent.localStatus()).queue.depth,
+      (d) => d === 0,
+      'the backlog sent',
+    );
 
     await agent.kill9();
-    const will = await eventually(async () => (await broker.retained(STATUS_TOPIC)) ?? '', (p) => p.includes('offline'), 'the retained last will');
+    const will = await eventually(
+      async () => (await broker.retained(STATUS_TOPIC)) ?? '',
+      (p) => p.includes('offline'),
+      'the retained last will',
+    );
     expect(JSON.parse(will)).toEqual({ state: 'offline' });
   });
 
@@ -69,7 +85,11 @@ describe('storeloop edge (process)', () => {
     const agent = await EdgeAgentProcess.create(privateBuild.current, broker.url);
     cleanups.push(() => agent.destroy());
     await agent.start();
-    await eventually(() => broker.on(STATUS_TOPIC).length, (n) => n >= 1, 'the first status');
+    await eventually(
+      () => broker.on(STATUS_TOPIC).length,
+      (n) => n >= 1,
+      'the first status',
+    );
     await broker.stop();
     const poster = new IngressPoster(agent.ingressUrl, 'term');
     for (let i = 0; i < 10; i++) await poster.postOne();
@@ -78,7 +98,16 @@ describe('storeloop edge (process)', () => {
 
     await broker.start();
     await agent.start();
-    await eventually(() => new Set(broker.received.filter((m) => m.topic.includes('/touchpoint/') || m.topic.includes('/device/')).map((m) => (JSON.parse(m.payload) as { mid: string }).mid)).size, (n) => n === 10, 'the queue of the previous run');
+    await eventually(
+      () =>
+        new Set(
+          broker.received
+            .filter((m) => m.topic.includes('/touchpoint/') || m.topic.includes('/device/'))
+            .map((m) => (JSON.parse(m.payload) as { mid: string }).mid),
+        ).size,
+      (n) => n === 10,
+      'the queue of the previous run',
+    );
     expect(await agent.stop()).toBe(0);
     const retained = JSON.parse((await broker.retained(STATUS_TOPIC)) ?? '{}') as Record<string, unknown>;
     expect(retained).toMatchObject({ state: 'offline', queue_depth: 0 });
@@ -101,7 +130,10 @@ describe('storeloop edge (process)', () => {
     expect(ok.stdout).toContain('ingress 127.0.0.1:8090');
 
     const bad = join(dir, 'bad.yaml');
-    await writeFile(bad, 'agent: { id: edge-1, storeId: demo-store }\ngateway: { url: "http://gw" }\nqueue: { shedRawAbovePct: 120 }\nsources:\n  ble: { sourceId: ble-entrance }\n');
+    await writeFile(
+      bad,
+      'agent: { id: edge-1, storeId: demo-store }\ngateway: { url: "http://gw" }\nqueue: { shedRawAbovePct: 120 }\nsources:\n  ble: { sourceId: ble-entrance }\n',
+    );
     const failed = await cli(['edge', '--config', bad, '--check']);
     expect(failed.code).toBe(1);
     expect(failed.stderr).toMatch(/gateway\.url: expected an mqtt:\/\/, mqtts:\/\/, ws:\/\/ or wss:\/\/ URL/);

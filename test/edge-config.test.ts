@@ -64,8 +64,12 @@ describe('edge config', () => {
         expect.stringMatching(/^status: .*colour/),
       ]),
     );
-    expect(problemsOf(() => parseEdgeConfig({ ...MINIMAL, queue: { quotaBytes: 100_000, segmentBytes: 200_000 } }))).toEqual(['queue.segmentBytes: segmentBytes must not exceed quotaBytes']);
-    expect(problemsOf(() => parseEdgeConfig({ ...MINIMAL, gateway: { ...MINIMAL.gateway, reconnectMinMs: 1000, reconnectMaxMs: 100 } }))).toEqual(['gateway.reconnectMaxMs: must be at least gateway.reconnectMinMs']);
+    expect(problemsOf(() => parseEdgeConfig({ ...MINIMAL, queue: { quotaBytes: 100_000, segmentBytes: 200_000 } }))).toEqual([
+      'queue.segmentBytes: segmentBytes must not exceed quotaBytes',
+    ]);
+    expect(problemsOf(() => parseEdgeConfig({ ...MINIMAL, gateway: { ...MINIMAL.gateway, reconnectMinMs: 1000, reconnectMaxMs: 100 } }))).toEqual([
+      'gateway.reconnectMaxMs: must be at least gateway.reconnectMinMs',
+    ]);
   });
 
   it('requires pseudonymisation before any radio source, with exactly one secret source', () => {
@@ -73,7 +77,9 @@ describe('edge config', () => {
       'pseudonymise: required when sources.meraki is enabled: addresses are hashed before they are queued',
     ]);
     expect(parseEdgeConfig({ ...MINIMAL, sources: { ble: { enabled: false } } }).pseudonymise).toBeUndefined();
-    expect(problemsOf(() => parseEdgeConfig({ ...MINIMAL, pseudonymise: { mode: 'daily' } }))).toEqual(['pseudonymise.secret: set exactly one of secret and secretFile']);
+    expect(problemsOf(() => parseEdgeConfig({ ...MINIMAL, pseudonymise: { mode: 'daily' } }))).toEqual([
+      'pseudonymise.secret: set exactly one of secret and secretFile',
+    ]);
     expect(problemsOf(() => parseEdgeConfig({ ...MINIMAL, pseudonymise: { mode: 'forever', secret: 'x'.repeat(32) } }))[0]).toMatch(/^pseudonymise\.mode: /);
     expect(problemsOf(() => parseEdgeConfig({ ...MINIMAL, pseudonymise: { mode: 'daily', secret: 'x'.repeat(32), rotationMinutes: 15 } }))).toEqual([
       'pseudonymise.rotationMinutes: only the short-lived mode rotates by minutes',
@@ -92,9 +98,14 @@ describe('edge config', () => {
     expect(config.queue.dir).toBe('/var/lib/storeloop-edge/queue');
     expect(config.queue.quotaBytes).toBe(1048576);
     expect(config.pseudonymise).toMatchObject({ mode: 'daily', secret: 'from-the-environment-0123' });
-    expect(problemsOf(() => parseEdgeConfig(MINIMAL, { STORELOOP_EDGE_QUEUE_QUOTA_BYTES: 'lots' }))).toEqual([expect.stringMatching(/^queue\.quotaBytes: .*\(from STORELOOP_EDGE_QUEUE_QUOTA_BYTES\)$/)]);
+    expect(problemsOf(() => parseEdgeConfig(MINIMAL, { STORELOOP_EDGE_QUEUE_QUOTA_BYTES: 'lots' }))).toEqual([
+      expect.stringMatching(/^queue\.quotaBytes: .*\(from STORELOOP_EDGE_QUEUE_QUOTA_BYTES\)$/),
+    ]);
     // the environment's secret replaces a secret file named in the YAML
-    const replaced = parseEdgeConfig({ ...MINIMAL, pseudonymise: { mode: 'daily', secretFile: '/nonexistent' } }, { STORELOOP_EDGE_SECRET: 'from-the-environment-0123' });
+    const replaced = parseEdgeConfig(
+      { ...MINIMAL, pseudonymise: { mode: 'daily', secretFile: '/nonexistent' } },
+      { STORELOOP_EDGE_SECRET: 'from-the-environment-0123' },
+    );
     expect(replaced.pseudonymise?.secret).toBe('from-the-environment-0123');
   });
 
@@ -104,11 +115,16 @@ describe('edge config', () => {
     const secretFile = join(dir, 'secret');
     await writeFile(secretFile, 'a-secret-of-32-characters-000000\n');
     const file = join(dir, 'edge.yaml');
-    await writeFile(file, `agent: { id: edge-1, storeId: demo-store }\ngateway: { url: "mqtt://gw" }\npseudonymise: { mode: short-lived, rotationMinutes: 15, secretFile: ${secretFile} }\n`);
+    await writeFile(
+      file,
+      `agent: { id: edge-1, storeId: demo-store }\ngateway: { url: "mqtt://gw" }\npseudonymise: { mode: short-lived, rotationMinutes: 15, secretFile: ${secretFile} }\n`,
+    );
     expect(loadEdgeConfig(file, {}).pseudonymise).toMatchObject({ mode: 'short-lived', rotationMinutes: 15, secret: 'a-secret-of-32-characters-000000' });
     await writeFile(secretFile, 'short\n');
     expect(problemsOf(() => loadEdgeConfig(file, {}))).toEqual([`pseudonymise.secretFile: ${secretFile} holds fewer than 16 bytes`]);
-    expect(problemsOf(() => loadEdgeConfig(file, { STORELOOP_EDGE_SECRET_FILE: join(dir, 'missing') }))).toEqual([`pseudonymise.secretFile: cannot read ${join(dir, 'missing')}: ENOENT`]);
+    expect(problemsOf(() => loadEdgeConfig(file, { STORELOOP_EDGE_SECRET_FILE: join(dir, 'missing') }))).toEqual([
+      `pseudonymise.secretFile: cannot read ${join(dir, 'missing')}: ENOENT`,
+    ]);
     await writeFile(file, 'agent: [\n');
     expect(() => loadEdgeConfig(file, {})).toThrow(/not valid YAML/);
   });
@@ -133,7 +149,12 @@ describe('docs/edge.md', () => {
       ...Object.keys(QueueSchema.in.shape).map((k) => `queue.${k}`),
       ...Object.keys(PseudonymiseSchema.shape).map((k) => `pseudonymise.${k}`),
       ...Object.keys(IngressSchema.shape).map((k) => k),
-      'agent.id', 'agent.storeId', 'status.intervalS', 'status.clockCheck', 'remoteConfig.enabled', 'log.level',
+      'agent.id',
+      'agent.storeId',
+      'status.intervalS',
+      'status.clockCheck',
+      'remoteConfig.enabled',
+      'log.level',
     ];
     const undocumented = keys.filter((key) => !text.includes(`\`${key}\``) && !text.includes(`${key}\``) && !text.includes(`\`${key}`));
     expect(undocumented).toEqual([]);

@@ -26,7 +26,19 @@ import { freePort } from '../cli/free-port.js';
 import { createPseudonymiser, findLeaks } from '../edge/pseudonymise/index.js';
 import { pointSystemBusAt, startDbusMock, type DbusMock } from './helpers/dbusmock.js';
 import { demoEdgeConfig, eventually, startTestAgent } from './helpers/edge-agent.js';
-import { EdgeE2eAgentProcess, TopicRecorder, WireRelay, bluezObjects, dumpDatabase, exchange, queryRows, readTree, tearQueueTail, type Answer, type Row } from './helpers/edge-e2e-evidence.js';
+import {
+  EdgeE2eAgentProcess,
+  TopicRecorder,
+  WireRelay,
+  bluezObjects,
+  dumpDatabase,
+  exchange,
+  queryRows,
+  readTree,
+  tearQueueTail,
+  type Answer,
+  type Row,
+} from './helpers/edge-e2e-evidence.js';
 import {
   BLE_DEVICES,
   PROBE_FRAMES,
@@ -109,7 +121,9 @@ async function startGateway(): Promise<TestGateway> {
 /** The BLE device a stored sighting names: by beacon id, or by the pseudonym of its address at the row's time. */
 function deviceOfSighting(row: Row): BleDevice | undefined {
   const time = Number(row.time);
-  return BLE_DEVICES.find((d) => (d.beaconId !== undefined ? row.visitor === d.beaconId : row.visitor === `dev:${pseudonymiser.pseudonymise('ble-address', d.address, time)}`));
+  return BLE_DEVICES.find((d) =>
+    d.beaconId !== undefined ? row.visitor === d.beaconId : row.visitor === `dev:${pseudonymiser.pseudonymise('ble-address', d.address, time)}`,
+  );
 }
 
 function bleRows(gw: TestGateway): Promise<Row[]> {
@@ -125,7 +139,9 @@ function wifiRows(gw: TestGateway, sensor: string): Promise<Row[]> {
 }
 
 function asWifiRows(rows: readonly Row[]): ExpectedWifiRow[] {
-  return rows.map((r) => ({ time: Number(r.time), visitor: String(r.visitor), rssi: Number(r.rssi), randomized: r.randomized === true })).sort(byTimeAndVisitor);
+  return rows
+    .map((r) => ({ time: Number(r.time), visitor: String(r.visitor), rssi: Number(r.rssi), randomized: r.randomized === true }))
+    .sort(byTimeAndVisitor);
 }
 
 function byTimeAndVisitor(a: ExpectedWifiRow, b: ExpectedWifiRow): number {
@@ -218,7 +234,13 @@ describe('edge agent end to end (real BlueZ mock, gateway, influxd)', () => {
       pseudonymise: PSEUDONYMISE,
       sources: {
         ble: bleBlock(),
-        meraki: { listen: { host: '127.0.0.1', port: merakiPort }, path: '/meraki', validator: MERAKI_VALIDATOR, secret: meraki.secret, defaultSourceId: 'wifi-back' },
+        meraki: {
+          listen: { host: '127.0.0.1', port: merakiPort },
+          path: '/meraki',
+          validator: MERAKI_VALIDATOR,
+          secret: meraki.secret,
+          defaultSourceId: 'wifi-back',
+        },
         probes: { sourceId: 'wifi-front', input: { file: pcap.file } },
         ingress: { host: '127.0.0.1', port: ingressPort },
       },
@@ -244,7 +266,9 @@ describe('edge agent end to end (real BlueZ mock, gateway, influxd)', () => {
     const refused = [
       await ingress('/v1/touchpoint/kiosk-1', { action: 'tap', customer: phone }),
       await ingress('/v1/touchpoint/mirror-1', { action: 'try_on', label: merakiClient.replace(/:/g, '-') }),
-      await ingress('/v1/device/shelf-shoes', { event: { type: 'shelf', action: 'pick_up', sku: (PROBE_FRAMES[0]?.[1] ?? '').replace(/:/g, '').toUpperCase() } }),
+      await ingress('/v1/device/shelf-shoes', {
+        event: { type: 'shelf', action: 'pick_up', sku: (PROBE_FRAMES[0]?.[1] ?? '').replace(/:/g, '').toUpperCase() },
+      }),
       await ingress(`/v1/touchpoint/${phone.replace(/:/g, '').toLowerCase()}`, { action: 'tap' }),
     ];
     expect(refused.map((a) => a.status)).toEqual([422, 422, 422, 422]);
@@ -260,8 +284,19 @@ describe('edge agent end to end (real BlueZ mock, gateway, influxd)', () => {
     expect(expectedProbes).toHaveLength(15); // 20 frames, each MAC once per second (probe-requests.md)
     const expectedMeraki = expectedMerakiRows(meraki, pseudonymiser).sort(byTimeAndVisitor);
     const devPseudonyms = BLE_DEVICES.filter((d) => d.idType === 'dev').map((d) => `dev:${pseudonymiser.pseudonymise('ble-address', d.address)}`);
-    const mustBeQueued = [...expectedProbes.map((r) => r.visitor), ...expectedMeraki.map((r) => r.visitor), ...devPseudonyms, 'e2e-privacy-kiosk', 'e2e-privacy-mirror', 'people_count'];
-    const queueFull = await eventually(() => readTree(queueDir), (q) => mustBeQueued.every((s) => q.text.includes(s)), 'every input in the queue files');
+    const mustBeQueued = [
+      ...expectedProbes.map((r) => r.visitor),
+      ...expectedMeraki.map((r) => r.visitor),
+      ...devPseudonyms,
+      'e2e-privacy-kiosk',
+      'e2e-privacy-mirror',
+      'people_count',
+    ];
+    const queueFull = await eventually(
+      () => readTree(queueDir),
+      (q) => mustBeQueued.every((s) => q.text.includes(s)),
+      'every input in the queue files',
+    );
     expect(relay.sentBytes).toBe(0);
 
     // --- a power cut with the queue full: kill -9, a torn write at its tail, a restart (still offline) ---
@@ -271,7 +306,11 @@ describe('edge agent end to end (real BlueZ mock, gateway, influxd)', () => {
     const { probes: _imported, ...restartSources } = config.sources as Record<string, unknown>;
     await agent.rewrite({ ...config, sources: restartSources });
     await agent.start({ DBUS_SYSTEM_BUS_ADDRESS: bluez.address });
-    await eventually(() => agent.stdout, (out) => out.includes('queue tail set aside, never sent'), 'the torn tail set aside in the log');
+    await eventually(
+      () => agent.stdout,
+      (out) => out.includes('queue tail set aside, never sent'),
+      'the torn tail set aside in the log',
+    );
     const queueRestarted = await readTree(queueDir);
     const tornFile = join(queueDir, 'spool', 'torn', `${torn.segment}.${torn.offset}.bin`);
     expect(queueRestarted.files).toContain(tornFile);
@@ -279,36 +318,63 @@ describe('edge agent end to end (real BlueZ mock, gateway, influxd)', () => {
     const tornText = queueRestarted.text.slice(queueRestarted.text.indexOf(tornFile));
     expect(tornText).toMatch(/^[^\n]+\nLS[\s\S]{26}\{"a":"edge-1","k":"\w+","t":"storeloop\/demo-store\//);
     const offlineStatus = await exchange(answers, 'GET', `${agent.ingressUrl}/v1/status`);
-    expect(JSON.parse(offlineStatus.body)).toMatchObject({ publisher: { connected: false }, status: { detail: expect.stringContaining('torn tails set aside 1') as unknown } });
+    expect(JSON.parse(offlineStatus.body)).toMatchObject({
+      publisher: { connected: false },
+      status: { detail: expect.stringContaining('torn tails set aside 1') as unknown },
+    });
     expect(relay.sentBytes).toBe(0);
 
     // --- the gateway reachable: the queue drains into InfluxDB --------------------------------------
     await relay.open();
-    const probes = await eventually(() => wifiRows(gw, 'wifi-front'), (r) => r.length >= expectedProbes.length, 'the probe requests in InfluxDB');
+    const probes = await eventually(
+      () => wifiRows(gw, 'wifi-front'),
+      (r) => r.length >= expectedProbes.length,
+      'the probe requests in InfluxDB',
+    );
     expect(asWifiRows(probes)).toEqual(expectedProbes);
     expect(new Set(probes.map((r) => r.visitor)).size).toBe(8); // 8 source MACs
     expect(probes.filter((r) => r.randomized === true)).toHaveLength(5); // the rows of a1, b1, a2, b2, a3
 
-    const merakiRows = await eventually(() => wifiRows(gw, 'wifi-back'), (r) => r.length >= expectedMeraki.length, 'the Meraki observations in InfluxDB');
+    const merakiRows = await eventually(
+      () => wifiRows(gw, 'wifi-back'),
+      (r) => r.length >= expectedMeraki.length,
+      'the Meraki observations in InfluxDB',
+    );
     expect(merakiRows).toHaveLength(4);
     expect(asWifiRows(merakiRows)).toEqual(expectedMeraki);
     expect(merakiRows.filter((r) => r.randomized === true)).toHaveLength(1); // da:00:5e:00:53:7c
 
-    const ble = await eventually(() => bleRows(gw), (r) => distinctVisitors(r, 'dev').length >= 2 && distinctVisitors(r, 'ibeacon').length === 1, 'the BLE sightings in InfluxDB');
+    const ble = await eventually(
+      () => bleRows(gw),
+      (r) => distinctVisitors(r, 'dev').length >= 2 && distinctVisitors(r, 'ibeacon').length === 1,
+      'the BLE sightings in InfluxDB',
+    );
     expect(new Set(ble.filter((r) => r.id_type === 'dev').map((r) => deviceOfSighting(r)?.label))).toEqual(new Set(["another company's iBeacon", 'phone']));
     expectBleRowsMatchDevices(ble);
 
-    const interactions = await eventually(() => queryRows(db(), gw.database, `SELECT "label" FROM interaction`), (r) => r.length >= 2, 'the ingress events in InfluxDB');
+    const interactions = await eventually(
+      () => queryRows(db(), gw.database, `SELECT "label" FROM interaction`),
+      (r) => r.length >= 2,
+      'the ingress events in InfluxDB',
+    );
     expect(interactions.map((r) => r.label).sort()).toEqual(['e2e-privacy-kiosk', 'e2e-privacy-mirror']);
     expect(await queryRows(db(), gw.database, `SELECT "in", "out" FROM telemetry WHERE "device" = 'counter-door'`)).toMatchObject([{ in: 2, out: 1 }]);
-    await eventually(() => recorder.on(STATUS_TOPIC).length, (n) => n >= 1, 'a status message');
+    await eventually(
+      () => recorder.on(STATUS_TOPIC).length,
+      (n) => n >= 1,
+      'a status message',
+    );
     await exchange(answers, 'GET', `${agent.ingressUrl}/healthz`);
     await exchange(answers, 'GET', `${agent.ingressUrl}/v1/status`);
 
     // --- stop the agent: its log is complete, its queue closed -----------------------------------------
     expect(await agent.stop()).toBe(0);
     const queueStopped = await readTree(queueDir);
-    await eventually(() => recorder.on(STATUS_TOPIC).at(-1)?.payload ?? '', (p) => p.includes('"offline"'), 'the offline status');
+    await eventually(
+      () => recorder.on(STATUS_TOPIC).at(-1)?.payload ?? '',
+      (p) => p.includes('"offline"'),
+      'the offline status',
+    );
     const rawOnBus = await bluezObjects(bluez.address);
     const stored = await dumpDatabase(db(), gw.database);
 
@@ -328,22 +394,50 @@ describe('edge agent end to end (real BlueZ mock, gateway, influxd)', () => {
     // each output holds what the run produced
     expect(recorder.messages.filter((m) => m.topic.startsWith('storeloop/demo-store/wifi/')).length).toBeGreaterThanOrEqual(15 + 4);
     expect(stored.measurements).toEqual(['agent', 'interaction', 'sighting', 'telemetry']);
-    for (const line of ['ble source started', 'Meraki POST accepted', 'Meraki POST refused', 'probe capture file read', 'queue tail set aside, never sent', 'edge agent stopped']) expect(agent.stdout).toContain(line);
+    for (const line of [
+      'ble source started',
+      'Meraki POST accepted',
+      'Meraki POST refused',
+      'probe capture file read',
+      'queue tail set aside, never sent',
+      'edge agent stopped',
+    ])
+      expect(agent.stdout).toContain(line);
     expect(answers).toHaveLength(13);
 
     const identifiers = [...bleIdentifiers(), ...merakiIdentifiers(meraki), ...probeIdentifiers()];
     const count = (what: string) => identifiers.filter((id) => id.what === what).length;
-    expect([count('ble address'), count('meraki clientMac'), count('meraki apMac'), count('meraki ipv4'), count('meraki ipv6'), count('meraki userId'), count('meraki ssid')]).toEqual([5, 4, 3, 3, 2, 1, 2]);
+    expect([
+      count('ble address'),
+      count('meraki clientMac'),
+      count('meraki apMac'),
+      count('meraki ipv4'),
+      count('meraki ipv6'),
+      count('meraki userId'),
+      count('meraki ssid'),
+    ]).toEqual([5, 4, 3, 3, 2, 1, 2]);
     expect([count('probe transmitter'), count('probe ssid')]).toEqual([8, 3]);
     expect(new Set(pcap.transmitters)).toEqual(new Set(identifiers.filter((id) => id.what === 'probe transmitter').map((id) => id.value)));
 
     // control: the scan finds every identifier in what the test fed the agent, and a leak in BlueZ's spelling in an output
     const inputs = `${rawOnBus}\n${meraki.text}\n${pcap.bytes.toString('latin1')}\n${pcap.bytes.toString('hex')}`;
     expect(identifiers.filter((id) => findLeaks(inputs, id.spellings).length === 0).map((id) => `${id.what} ${id.value}`)).toEqual([]);
-    expect(findLeaks(rawOnBus, bleIdentifiers().flatMap((id) => id.spellings.filter((s) => s.startsWith('dev_'))))).toHaveLength(5);
-    expect(findLeaks(`${agent.stdout}{"msg":"device /org/bluez/hci0/dev_00_00_5E_00_53_F1"}`, identifiers.flatMap((id) => id.spellings))).not.toEqual([]);
+    expect(
+      findLeaks(
+        rawOnBus,
+        bleIdentifiers().flatMap((id) => id.spellings.filter((s) => s.startsWith('dev_'))),
+      ),
+    ).toHaveLength(5);
+    expect(
+      findLeaks(
+        `${agent.stdout}{"msg":"device /org/bluez/hci0/dev_00_00_5E_00_53_F1"}`,
+        identifiers.flatMap((id) => id.spellings),
+      ),
+    ).not.toEqual([]);
 
-    const leaks = Object.entries(outputs).flatMap(([where, text]) => identifiers.flatMap((id) => findLeaks(text, id.spellings).map((spelling) => `${where}: ${id.what} ${id.value} as '${spelling}'`)));
+    const leaks = Object.entries(outputs).flatMap(([where, text]) =>
+      identifiers.flatMap((id) => findLeaks(text, id.spellings).map((spelling) => `${where}: ${id.what} ${id.value} as '${spelling}'`)),
+    );
     expect(leaks).toEqual([]);
   });
 });

@@ -43,14 +43,20 @@ for (const transport of ['tcp', 'ws'] as const) {
 
       const labels = poster.acknowledged.filter((e) => e.kind === 'touchpoint');
       await eventually(
-        async () => (await influxd.query(gw.database, `SELECT "label" FROM interaction WHERE "label" =~ /^gw-${transport}-/`, { epoch: 'ms' }))[0]?.values ?? [],
+        async () =>
+          (await influxd.query(gw.database, `SELECT "label" FROM interaction WHERE "label" =~ /^gw-${transport}-/`, { epoch: 'ms' }))[0]?.values ?? [],
         (rows) => rows.length === labels.length,
         'the touchpoints in InfluxDB',
       );
       const rows = (await influxd.query(gw.database, `SELECT "label" FROM interaction WHERE "label" =~ /^gw-${transport}-/`, { epoch: 'ms' }))[0]?.values ?? [];
       expect(new Map(rows.map((r) => [String(r[1]), Number(r[0])]))).toEqual(new Map(labels.map((e) => [e.key, e.ts])));
       const sightings = await eventually(
-        async () => (await influxd.query(gw.database, `SELECT "rssi", "visitor" FROM sighting WHERE "sensor"='ble-shoes' AND time >= ${ts}ms AND time < ${ts + 1}ms`, { epoch: 'ms' }))[0]?.values ?? [],
+        async () =>
+          (
+            await influxd.query(gw.database, `SELECT "rssi", "visitor" FROM sighting WHERE "sensor"='ble-shoes' AND time >= ${ts}ms AND time < ${ts + 1}ms`, {
+              epoch: 'ms',
+            })
+          )[0]?.values ?? [],
         (r) => r.length === 1,
         'the sighting in InfluxDB',
       );
@@ -60,7 +66,11 @@ for (const transport of ['tcp', 'ws'] as const) {
         (n) => n >= 1,
         'the agent status in InfluxDB',
       );
-      await eventually(() => agent.agent.status().queue_depth, (d) => d === 0, 'an empty queue');
+      await eventually(
+        () => agent.agent.status().queue_depth,
+        (d) => d === 0,
+        'an empty queue',
+      );
     });
   });
 }
@@ -69,11 +79,20 @@ describe('remote config through the gateway', () => {
   it('reaches the agent retained; a valid one applies without a restart, an invalid one is refused and reported', async () => {
     const operator = await connectClient(gw.mqttUrl, { clientId: 'edge-operator' });
     cleanups.push(() => operator.endAsync());
-    await publishAcked(operator, 'storeloop/demo-store/config/edge-1', { rev: 'g1', queue: { shedRawAbovePct: 65 }, gateway: { replayRatePerS: 80 } }, { retain: true });
+    await publishAcked(
+      operator,
+      'storeloop/demo-store/config/edge-1',
+      { rev: 'g1', queue: { shedRawAbovePct: 65 }, gateway: { replayRatePerS: 80 } },
+      { retain: true },
+    );
     // the agent starts after the config was published: the gateway retained it
     const agent = await startTestAgent({ gatewayUrl: gw.mqttUrl });
     cleanups.push(() => agent.stop());
-    await eventually(() => agent.agent.status().detail ?? '', (d) => d.includes('config rev g1'), 'the retained config applied');
+    await eventually(
+      () => agent.agent.status().detail ?? '',
+      (d) => d.includes('config rev g1'),
+      'the retained config applied',
+    );
     expect((agent.agent.localStatus() as { settings: Record<string, unknown> }).settings).toMatchObject({ shedRawAbovePct: 65, replayRatePerS: 80 });
 
     const watcher = await connectClient(gw.mqttUrl, { clientId: 'edge-status-watcher' });
@@ -83,12 +102,24 @@ describe('remote config through the gateway', () => {
     await watcher.subscribeAsync('storeloop/demo-store/status/edge-1', { qos: 1 });
 
     await publishAcked(operator, 'storeloop/demo-store/config/edge-1', { rev: 'g2', gateway: { inflightWindow: 0 } }, { retain: true });
-    const refused = await eventually(() => statuses.filter((s) => s.detail?.includes('rev g2 refused')), (list) => list.length > 0, 'the refusal in the status through the gateway');
+    const refused = await eventually(
+      () => statuses.filter((s) => s.detail?.includes('rev g2 refused')),
+      (list) => list.length > 0,
+      'the refusal in the status through the gateway',
+    );
     expect(refused[0]?.state).toBe('degraded');
     expect(refused[0]?.detail).toMatch(/config rev g2 refused: gateway\.inflightWindow: /);
-    expect((agent.agent.localStatus() as { settings: Record<string, unknown> }).settings).toMatchObject({ shedRawAbovePct: 65, replayRatePerS: 80, inflightWindow: 32 });
+    expect((agent.agent.localStatus() as { settings: Record<string, unknown> }).settings).toMatchObject({
+      shedRawAbovePct: 65,
+      replayRatePerS: 80,
+      inflightWindow: 32,
+    });
     // back to the file's values; the gateway refuses an empty payload, so the operator sends {}
     await publishAcked(operator, 'storeloop/demo-store/config/edge-1', {}, { retain: true });
-    await eventually(() => (agent.agent.localStatus() as { settings: { shedRawAbovePct: number } }).settings.shedRawAbovePct, (p) => p === 80, 'the file values');
+    await eventually(
+      () => (agent.agent.localStatus() as { settings: { shedRawAbovePct: number } }).settings.shedRawAbovePct,
+      (p) => p === 80,
+      'the file values',
+    );
   });
 });

@@ -23,7 +23,11 @@ async function setup(config: Record<string, unknown> = {}) {
   const agent = await startTestAgent({ gatewayUrl: broker.url, config });
   cleanups.push(() => agent.stop());
   const post = async (path: string, body: unknown, headers: Record<string, string> = {}) => {
-    const res = await fetch(`${agent.ingressUrl}${path}`, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: typeof body === 'string' ? body : JSON.stringify(body) });
+    const res = await fetch(`${agent.ingressUrl}${path}`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', ...headers },
+      body: typeof body === 'string' ? body : JSON.stringify(body),
+    });
     return { status: res.status, body: (await res.json()) as Record<string, unknown> };
   };
   return { broker, agent, post };
@@ -48,22 +52,44 @@ describe('edge ingress', () => {
     const shelf = await post('/v1/device/shelf-shoes', { event: { type: 'shelf', action: 'pick_up', sku: 'SKU-9' } });
     expect(shelf.status).toBe(202);
     expect(Number(shelf.body.ts)).toBeGreaterThanOrEqual(before);
-    await eventually(() => broker.on('storeloop/demo-store/device/shelf-shoes').length, (n) => n === 1, 'the device event');
+    await eventually(
+      () => broker.on('storeloop/demo-store/device/shelf-shoes').length,
+      (n) => n === 1,
+      'the device event',
+    );
     const sent = JSON.parse(broker.on('storeloop/demo-store/device/shelf-shoes')[0]?.payload ?? '{}') as Record<string, unknown>;
     expect(sent).toEqual({ ts: shelf.body.ts, mid: shelf.body.mid, event: { type: 'shelf', action: 'pick_up', sku: 'SKU-9', qty: 1 } });
   });
 
   it('answers 4xx naming the path of bad input and queues nothing of it', async () => {
     const { agent, post } = await setup();
-    expect(await post('/v1/touchpoint/kiosk-1', { action: 'Tap!' })).toMatchObject({ status: 400, body: { code: 'SL_ERR_INGRESS_SCHEMA', error: expect.stringMatching(/^action: /) as unknown } });
-    expect(await post('/v1/device/counter-door', { event: { type: 'people_count', in: -1, out: 0 } })).toMatchObject({ status: 400, body: { error: expect.stringMatching(/^event\.in: /) as unknown } });
-    expect(await post('/v1/touchpoint/kiosk-1', { action: 'tap', mid: 'mine-1' })).toMatchObject({ status: 400, body: { error: expect.stringMatching(/^mid: /) as unknown } });
-    expect(await post('/v1/touchpoint/kiosk-1', { action: 'tap', colour: 'red' })).toMatchObject({ status: 400, body: { error: expect.stringMatching(/^colour: unknown key/) as unknown } });
-    expect(await post('/v1/touchpoint/kiosk-1', { v: 2, action: 'tap' })).toMatchObject({ status: 400, body: { error: expect.stringMatching(/^v: /) as unknown } });
+    expect(await post('/v1/touchpoint/kiosk-1', { action: 'Tap!' })).toMatchObject({
+      status: 400,
+      body: { code: 'SL_ERR_INGRESS_SCHEMA', error: expect.stringMatching(/^action: /) as unknown },
+    });
+    expect(await post('/v1/device/counter-door', { event: { type: 'people_count', in: -1, out: 0 } })).toMatchObject({
+      status: 400,
+      body: { error: expect.stringMatching(/^event\.in: /) as unknown },
+    });
+    expect(await post('/v1/touchpoint/kiosk-1', { action: 'tap', mid: 'mine-1' })).toMatchObject({
+      status: 400,
+      body: { error: expect.stringMatching(/^mid: /) as unknown },
+    });
+    expect(await post('/v1/touchpoint/kiosk-1', { action: 'tap', colour: 'red' })).toMatchObject({
+      status: 400,
+      body: { error: expect.stringMatching(/^colour: unknown key/) as unknown },
+    });
+    expect(await post('/v1/touchpoint/kiosk-1', { v: 2, action: 'tap' })).toMatchObject({
+      status: 400,
+      body: { error: expect.stringMatching(/^v: /) as unknown },
+    });
     expect(await post('/v1/touchpoint/kiosk-1', [1, 2])).toMatchObject({ status: 400, body: { error: '(body): expected a JSON object' } });
     expect(await post('/v1/touchpoint/kiosk-1', '{"action":')).toMatchObject({ status: 400, body: { code: 'FST_ERR_CTP_INVALID_JSON_BODY' } });
     expect(await post('/v1/ble/ble-entrance', { sightings: [] })).toMatchObject({ status: 404, body: { code: 'SL_ERR_INGRESS_KIND' } });
-    expect(await post('/v1/touchpoint/bad%20id', { action: 'tap' })).toMatchObject({ status: 400, body: { error: expect.stringMatching(/^sourceId: /) as unknown } });
+    expect(await post('/v1/touchpoint/bad%20id', { action: 'tap' })).toMatchObject({
+      status: 400,
+      body: { error: expect.stringMatching(/^sourceId: /) as unknown },
+    });
     expect(await post('/v1/touchpoint/kiosk-1', 'x'.repeat(70 * 1024))).toMatchObject({ status: 413 });
     expect(agent.agent.status().queue_depth).toBe(0);
   });
@@ -82,9 +108,15 @@ describe('edge ingress', () => {
     expect(answers[0]?.body.error).toMatch(/^customer: a MAC address must not leave the device/);
     expect(answers[2]?.body.error).toMatch(/^event\.sku: /);
     expect(await post('/v1/touchpoint/kiosk-1', { action: 'tap', label: 'fine' })).toMatchObject({ status: 202 });
-    await eventually(() => broker.on('storeloop/demo-store/touchpoint/kiosk-1').length, (n) => n === 1, 'the good event');
+    await eventually(
+      () => broker.on('storeloop/demo-store/touchpoint/kiosk-1').length,
+      (n) => n === 1,
+      'the good event',
+    );
     await agent.agent.stop();
-    const everything = [JSON.stringify(answers), agent.logText(), await filesUnder(agent.queueDir), broker.received.map((m) => m.payload).join('\n')].join('\n').toLowerCase();
+    const everything = [JSON.stringify(answers), agent.logText(), await filesUnder(agent.queueDir), broker.received.map((m) => m.payload).join('\n')]
+      .join('\n')
+      .toLowerCase();
     for (const spelling of macSpellings(mac)) expect(everything, spelling).not.toContain(spelling.toLowerCase());
   });
 
@@ -94,6 +126,9 @@ describe('edge ingress', () => {
     expect(await post('/v1/touchpoint/kiosk-1', { action: 'tap' })).toMatchObject({ status: 401, body: { code: 'SL_ERR_INGRESS_UNAUTHORIZED' } });
     expect(await post('/v1/touchpoint/kiosk-1', { action: 'tap' }, { authorization: 'Bearer wrong' })).toMatchObject({ status: 401 });
     expect(await post('/v1/touchpoint/kiosk-1', { action: 'tap' }, { authorization: `Bearer ${token}` })).toMatchObject({ status: 202 });
-    expect(await post('/v1/touchpoint/mirror-1', { action: 'tap' }, { authorization: `Bearer ${token}` })).toMatchObject({ status: 404, body: { code: 'SL_ERR_INGRESS_SOURCE_UNKNOWN' } });
+    expect(await post('/v1/touchpoint/mirror-1', { action: 'tap' }, { authorization: `Bearer ${token}` })).toMatchObject({
+      status: 404,
+      body: { code: 'SL_ERR_INGRESS_SOURCE_UNKNOWN' },
+    });
   });
 });

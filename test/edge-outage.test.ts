@@ -41,9 +41,15 @@ describe('edge store-and-forward', () => {
     const gateway = await GatewayProcess.create(privateBuild.current, influxd.url);
     cleanups.push(() => gateway.destroy());
     await gateway.start();
-    await eventually(async () => (await fetch(`${gateway.httpUrl}/readyz`)).status, (s) => s === 200, 'gateway readiness');
+    await eventually(
+      async () => (await fetch(`${gateway.httpUrl}/readyz`)).status,
+      (s) => s === 200,
+      'gateway readiness',
+    );
 
-    const agent = await EdgeAgentProcess.create(privateBuild.current, gateway.mqttUrl, { gateway: { url: gateway.mqttUrl, reconnectMinMs: 100, reconnectMaxMs: 400, replayRatePerS: 400 } });
+    const agent = await EdgeAgentProcess.create(privateBuild.current, gateway.mqttUrl, {
+      gateway: { url: gateway.mqttUrl, reconnectMinMs: 100, reconnectMaxMs: 400, replayRatePerS: 400 },
+    });
     cleanups.push(() => agent.destroy());
     await agent.start();
     const poster = new IngressPoster(agent.ingressUrl, 'proof');
@@ -51,12 +57,25 @@ describe('edge store-and-forward', () => {
     poster.start(8);
 
     // 1. live traffic flows through
-    await eventually(() => poster.acknowledged.length, (n) => n >= 100, 'live traffic');
-    await eventually(async () => missing(await eventsIn(influxd), poster.acknowledged.slice(0, 50)), (n) => n === 0, 'live events in InfluxDB');
+    await eventually(
+      () => poster.acknowledged.length,
+      (n) => n >= 100,
+      'live traffic',
+    );
+    await eventually(
+      async () => missing(await eventsIn(influxd), poster.acknowledged.slice(0, 50)),
+      (n) => n === 0,
+      'live events in InfluxDB',
+    );
 
     // 2. the gateway dies: the agent queues
     await gateway.kill9();
-    const queued = await eventually(() => agent.localStatus(), (s) => !s.publisher.connected && s.queue.depth >= 300, 'a queue filling during the outage', 30_000);
+    const queued = await eventually(
+      () => agent.localStatus(),
+      (s) => !s.publisher.connected && s.queue.depth >= 300,
+      'a queue filling during the outage',
+      30_000,
+    );
     expect(queued.status.queue_depth).toBeGreaterThanOrEqual(300);
 
     // 3. the agent dies with its queue full-ish (no flush, no goodbye), while kiosks keep posting
@@ -65,26 +84,43 @@ describe('edge store-and-forward', () => {
     await agent.start();
     const restarted = await agent.localStatus();
     expect(restarted.queue.depth).toBeGreaterThanOrEqual(queued.queue.depth);
-    await eventually(async () => (await agent.localStatus()).queue.depth, (d) => d >= restarted.queue.depth + 100, 'more events queued after the restart');
+    await eventually(
+      async () => (await agent.localStatus()).queue.depth,
+      (d) => d >= restarted.queue.depth + 100,
+      'more events queued after the restart',
+    );
     await poster.stop();
     expect(poster.refused.get(0) ?? 0).toBeGreaterThan(0); // posts while the agent was dead: not acknowledged, not in the log
 
     // 4. the gateway returns: the backlog goes out oldest first
     await gateway.start();
     const acknowledged = poster.acknowledged;
-    const found = await eventually(() => eventsIn(influxd), (f) => missing(f, acknowledged) === 0, 'every acknowledged event in InfluxDB', 60_000);
+    const found = await eventually(
+      () => eventsIn(influxd),
+      (f) => missing(f, acknowledged) === 0,
+      'every acknowledged event in InfluxDB',
+      60_000,
+    );
     for (const event of acknowledged) {
       expect(found.get(event.key), event.key).toEqual([event.ts]);
     }
     // nothing twice, acknowledged or not (a post whose answer was lost in the kill may arrive, once)
     expect([...found.values()].every((times) => times.length === 1)).toBe(true);
     expect(found.size - acknowledged.length).toBeLessThanOrEqual(poster.refused.get(0) ?? 0);
-    await eventually(async () => (await agent.localStatus()).queue.depth, (d) => d === 0, 'an empty agent queue');
+    await eventually(
+      async () => (await agent.localStatus()).queue.depth,
+      (d) => d === 0,
+      'an empty agent queue',
+    );
 
     // the agent's status reached InfluxDB through the gateway, with the backlog it had on reconnect
     const statuses = await influxd.query('proof', `SELECT "queue_depth" FROM agent WHERE "agent"='edge-1'`);
     expect(Math.max(...(statuses[0]?.values ?? []).map((row) => Number(row[1])))).toBeGreaterThan(300);
-    const ledger = await eventually(() => gateway.ledger(), (l) => l.totals.states.held === 0 && influxSink(l).lag.records === 0, 'a settled gateway ledger');
+    const ledger = await eventually(
+      () => gateway.ledger(),
+      (l) => l.totals.states.held === 0 && influxSink(l).lag.records === 0,
+      'a settled gateway ledger',
+    );
     expect(ledger.balanced).toBe(true);
     expect(ledger.totals.rejectedBy).toEqual({});
   });

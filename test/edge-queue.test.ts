@@ -102,14 +102,29 @@ describe('edge queue: when full', () => {
     expect(counts.shed).toEqual({ 'ble/raw_above_threshold': 1, 'touchpoint/queue_full': 1, 'ble/queue_full': 2 });
     // never silent: a warning per kind and reason (rate-limited), and the counts in the status detail
     const warnings = logs().filter((l) => l.msg === 'message shed: not queued');
-    expect(new Set(warnings.map((w) => `${String(w.kind)}/${String(w.reason)}`))).toEqual(new Set(['ble/raw_above_threshold', 'touchpoint/queue_full', 'ble/queue_full']));
-    const status = buildStatus({ version: 't', startedAt: now, now, queue: queue.stats(), shedRawAbovePct: 50, sources: [], clock: { synced: true, eventsBeforeSync: 0 }, remoteConfig: { state: 'none' } });
+    expect(new Set(warnings.map((w) => `${String(w.kind)}/${String(w.reason)}`))).toEqual(
+      new Set(['ble/raw_above_threshold', 'touchpoint/queue_full', 'ble/queue_full']),
+    );
+    const status = buildStatus({
+      version: 't',
+      startedAt: now,
+      now,
+      queue: queue.stats(),
+      shedRawAbovePct: 50,
+      sources: [],
+      clock: { synced: true, eventsBeforeSync: 0 },
+      remoteConfig: { state: 'none' },
+    });
     expect(status.state).toBe('degraded');
     expect(status.detail).toContain('shed ble/raw_above_threshold=1,touchpoint/queue_full=1,ble/queue_full=2');
 
     // once drained (published and acked), sightings are queued again
     expect(await drain(queue)).toBe(bleQueued + tapsQueued);
-    await eventually(() => queue.stats().depth, (d) => d === 0, 'acks to free the quota');
+    await eventually(
+      () => queue.stats().depth,
+      (d) => d === 0,
+      'acks to free the quota',
+    );
     expect((await queue.enqueue(ble(now))).status).toBe('queued');
   });
 
@@ -124,7 +139,11 @@ describe('edge queue: when full', () => {
     expect(batch.map((m) => JSON.parse(m.payload.toString()) as { label?: string }).map((p) => p.label)).toEqual(['fresh']);
     queue.settle(batch[0]?.seq ?? 0);
     expect(queue.stats().counts.shed).toEqual({ 'touchpoint/expired': 2, 'device/expired': 1 });
-    await eventually(() => queue.stats().depth, (d) => d === 0, 'the expired records acked with the rest');
+    await eventually(
+      () => queue.stats().depth,
+      (d) => d === 0,
+      'the expired records acked with the rest',
+    );
     expect(logs().some((l) => l.msg === 'queued message dropped at replay' && l.reason === 'expired')).toBe(true);
   });
 
@@ -136,9 +155,23 @@ describe('edge queue: when full', () => {
     const mids = batch.map((m) => m.mid);
     // PUBACKs for 1, 2 and 4 arrive; 3 is still outstanding
     for (const i of [0, 1, 3]) queue.settle(batch[i]?.seq ?? 0);
-    await eventually(() => queue.stats().depth, (d) => d === 3, 'the first two acked');
+    await eventually(
+      () => queue.stats().depth,
+      (d) => d === 3,
+      'the first two acked',
+    );
     await queue.close();
-    const reopened = new EdgeQueue({ dir, quotaBytes: 20_000, segmentBytes: 8192, shedRawAbovePct: 50, maxAgeSeconds: 3600, agentId: 'edge-1', storeId: 'demo-store', topicPrefix: 'storeloop', log: createEdgeLogger('silent') });
+    const reopened = new EdgeQueue({
+      dir,
+      quotaBytes: 20_000,
+      segmentBytes: 8192,
+      shedRawAbovePct: 50,
+      maxAgeSeconds: 3600,
+      agentId: 'edge-1',
+      storeId: 'demo-store',
+      topicPrefix: 'storeloop',
+      log: createEdgeLogger('silent'),
+    });
     await reopened.open();
     cleanups.push(() => reopened.close());
     const again = await reopened.take(10);
@@ -153,15 +186,27 @@ describe('edge agent: when its queue is full', () => {
     cleanups.push(() => broker.stop());
     await broker.stop();
     const source = new ScriptedSource('ble-entrance');
-    const agent = await startTestAgent({ gatewayUrl: broker.url, config: { queue: { quotaBytes: 64 * 1024, segmentBytes: 16 * 1024, shedRawAbovePct: 60 } }, deps: { sources: [{ block: 'ble', source }] } });
+    const agent = await startTestAgent({
+      gatewayUrl: broker.url,
+      config: { queue: { quotaBytes: 64 * 1024, segmentBytes: 16 * 1024, shedRawAbovePct: 60 } },
+      deps: { sources: [{ block: 'ble', source }] },
+    });
     cleanups.push(() => agent.stop());
     const now = Date.now();
     for (let i = 0; i < 60; i++) source.emit(ble(now + i, 40) as Extract<QueueMessage, { kind: 'ble' }>);
-    await eventually(() => agent.agent.status().detail ?? '', (d) => d.includes('ble/raw_above_threshold'), 'sightings shed');
+    await eventually(
+      () => agent.agent.status().detail ?? '',
+      (d) => d.includes('ble/raw_above_threshold'),
+      'sightings shed',
+    );
     const statuses: number[] = [];
     let answer: { code?: string; reason?: string } = {};
     for (let i = 0; i < 400; i++) {
-      const res = await fetch(`${agent.ingressUrl}/v1/touchpoint/kiosk-1`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ action: 'tap', label: `full-${i}` }) });
+      const res = await fetch(`${agent.ingressUrl}/v1/touchpoint/kiosk-1`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ action: 'tap', label: `full-${i}` }),
+      });
       statuses.push(res.status);
       if (res.status !== 202) {
         answer = (await res.json()) as typeof answer;

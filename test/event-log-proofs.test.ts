@@ -72,7 +72,11 @@ describe('exactly-once effect per sink', () => {
         publishMany(client, perClient, 64, (i) => ({
           topic: topic('ble', 'ble-women'),
           // 20 messages per millisecond per client, all four clients on the same milliseconds; client 3 goes backwards (late slots)
-          payload: { ts: c === 3 ? base + Math.floor((perClient - i) / 20) : base + Math.floor(i / 20), mid: `c${c}-${i}`, sightings: [0, 1, 2, 3, 4].map((k) => ({ id: IBEACON(i * 5 + k), rssi: -60 - k })) },
+          payload: {
+            ts: c === 3 ? base + Math.floor((perClient - i) / 20) : base + Math.floor(i / 20),
+            mid: `c${c}-${i}`,
+            sightings: [0, 1, 2, 3, 4].map((k) => ({ id: IBEACON(i * 5 + k), rssi: -60 - k })),
+          },
         })),
       ),
     );
@@ -98,7 +102,9 @@ describe('exactly-once effect per sink', () => {
       const client = await mqtt.connectAsync(gateway.mqttUrl, { clientId: `resender-${round}`, reconnectPeriod: 0 });
       for (let i = 0; i < 20; i++) {
         const mid = `again-${round}-${i}`;
-        await client.publishAsync('storeloop/demo-store/touchpoint/kiosk-1', JSON.stringify({ ts: Date.now() - 1000, mid, action: 'tap', label: mid }), { qos: 1 });
+        await client.publishAsync('storeloop/demo-store/touchpoint/kiosk-1', JSON.stringify({ ts: Date.now() - 1000, mid, action: 'tap', label: mid }), {
+          qos: 1,
+        });
         sent.push(mid);
       }
       // acknowledged, then the gateway dies at once: the message index may not have flushed those mids
@@ -107,7 +113,9 @@ describe('exactly-once effect per sink', () => {
       await gateway.start();
       const resender = await mqtt.connectAsync(gateway.mqttUrl, { clientId: `resender-${round}-b`, reconnectPeriod: 0 });
       for (const mid of sent) {
-        await resender.publishAsync('storeloop/demo-store/touchpoint/kiosk-1', JSON.stringify({ ts: Date.now() - 1000, mid, action: 'tap', label: mid }), { qos: 1 });
+        await resender.publishAsync('storeloop/demo-store/touchpoint/kiosk-1', JSON.stringify({ ts: Date.now() - 1000, mid, action: 'tap', label: mid }), {
+          qos: 1,
+        });
       }
       await resender.endAsync();
       const run = await gateway.ledger();
@@ -115,7 +123,11 @@ describe('exactly-once effect per sink', () => {
       expect(run.totals.states.duplicate).toBe(sent.length);
       expect(run.totals.states.logged).toBe(0);
     }
-    const settled = await eventually(() => gateway.ledger(), (l) => influxSink(l).lag.records === 0, 'the InfluxDB sink to catch up');
+    const settled = await eventually(
+      () => gateway.ledger(),
+      (l) => influxSink(l).lag.records === 0,
+      'the InfluxDB sink to catch up',
+    );
     expect(influxSink(settled).ledger).toMatchObject({ logged: 60, delivered: 60, balanced: true });
     const series = await restartable.query('proof', 'SELECT "label" FROM interaction');
     const labels = (series[0]?.values ?? []).map((row) => String(row[1]));
@@ -160,13 +172,24 @@ describe('sinks that are slow, failing or stuck', () => {
       ],
     });
     const client = await connectClient(gw.mqttUrl, { clientId: 'beside-stuck' });
-    const acked = await publishMany(client, 600, 32, (i) => ({ topic: topic('touchpoint', 'kiosk-1'), payload: { ts: Date.now(), mid: `s-${i}`, action: 'tap', label: `s-${i}` } }));
+    const acked = await publishMany(client, 600, 32, (i) => ({
+      topic: topic('touchpoint', 'kiosk-1'),
+      payload: { ts: Date.now(), mid: `s-${i}`, action: 'tap', label: `s-${i}` },
+    }));
     await client.endAsync();
     expect(acked).toBe(600); // the PUBACKs never waited for the stuck sink
-    await eventually(() => sinks(gw!.httpUrl), (all) => influxSink({ sinks: all }).lag.records === 0, 'the InfluxDB sink to write everything');
+    await eventually(
+      () => sinks(gw!.httpUrl),
+      (all) => influxSink({ sinks: all }).lag.records === 0,
+      'the InfluxDB sink to write everything',
+    );
     expect(await count(gw.database, `SELECT count("count") FROM interaction WHERE "touchpoint"='kiosk-1'`)).toBe(600);
 
-    const states = await eventually(() => sinks(gw!.httpUrl), (all) => all.find((s) => s.name === 'failing')?.health.state === 'failing', 'the failing sink to report failing');
+    const states = await eventually(
+      () => sinks(gw!.httpUrl),
+      (all) => all.find((s) => s.name === 'failing')?.health.state === 'failing',
+      'the failing sink to report failing',
+    );
     const stuckState = states.find((s) => s.name === 'stuck') as SinkState;
     const failingState = states.find((s) => s.name === 'failing') as SinkState;
     expect(stuckState.lag.records).toBe(600);
@@ -186,7 +209,11 @@ describe('sinks that are slow, failing or stuck', () => {
       expect(res.status).toBe(200);
     }
     expect((await fetch(`${gw.httpUrl}/api/v1/sinks/nope`, { method: 'DELETE' })).status).toBe(404);
-    const after = await eventually(() => ledger(gw!.httpUrl), (l) => l.log.retainedRecords === 0, 'the log to drop what only the detached sinks needed');
+    const after = await eventually(
+      () => ledger(gw!.httpUrl),
+      (l) => l.log.retainedRecords === 0,
+      'the log to drop what only the detached sinks needed',
+    );
     expect(after.sinks.map((s) => s.name)).toEqual(['influx']);
     const segmentsAfter = (await readdir(logDir)).filter((f) => f.endsWith('.seg')).length;
     expect(segmentsBefore).toBeGreaterThan(2);
@@ -204,7 +231,10 @@ describe('sinks that are slow, failing or stuck', () => {
     });
     const client = await connectClient(gw.mqttUrl, { clientId: 'past-budget' });
     // far more than the quota: the stuck sink's backlog must give way, the devices must not
-    const acked = await publishMany(client, 1500, 16, (i) => ({ topic: topic('touchpoint', 'kiosk-1'), payload: { ts: Date.now(), mid: `b-${i}`, action: 'tap', label: `b-${i}-${'x'.repeat(64)}`.slice(0, 64) } }));
+    const acked = await publishMany(client, 1500, 16, (i) => ({
+      topic: topic('touchpoint', 'kiosk-1'),
+      payload: { ts: Date.now(), mid: `b-${i}`, action: 'tap', label: `b-${i}-${'x'.repeat(64)}`.slice(0, 64) },
+    }));
     await client.endAsync();
     expect(acked).toBe(1500);
     await sinksCaughtUpExcept(gw.httpUrl, 'crm-like');
@@ -233,7 +263,11 @@ describe('sinks that are slow, failing or stuck', () => {
     const client = await connectClient(gw.mqttUrl, { clientId: 'aging' });
     await publishMany(client, 50, 8, (i) => ({ topic: topic('touchpoint', 'kiosk-1'), payload: { ts: Date.now(), mid: `a-${i}`, action: 'tap' } }));
     await client.endAsync();
-    const expired = await eventually(() => sinks(gw!.httpUrl), (all) => all.find((s) => s.name === 'short-budget')?.ledger.expired === 50, 'the records to expire for the stuck sink');
+    const expired = await eventually(
+      () => sinks(gw!.httpUrl),
+      (all) => all.find((s) => s.name === 'short-budget')?.ledger.expired === 50,
+      'the records to expire for the stuck sink',
+    );
     expect(expired.find((s) => s.name === 'short-budget')?.ledger).toMatchObject({ expired: 50, pending: 0, delivered: 0, balanced: true });
     expect(expired.find((s) => s.name === 'healthy')?.ledger).toMatchObject({ delivered: 50, expired: 0 });
     expect([...recording.seen.values()].every((n) => n === 1)).toBe(true);
@@ -248,7 +282,10 @@ describe('replay', () => {
     const sentAt = Date.now();
     const since = new Date(sentAt - 1000).toISOString();
     const eventBase = sentAt - 3_600_000; // event times an hour back; replay goes by receive time
-    await publishMany(client, 300, 16, (i) => ({ topic: topic('touchpoint', 'mirror-1'), payload: { ts: eventBase + Math.floor(i / 3), mid: `r-${i}`, action: 'try_on', label: `r-${i}` } }));
+    await publishMany(client, 300, 16, (i) => ({
+      topic: topic('touchpoint', 'mirror-1'),
+      payload: { ts: eventBase + Math.floor(i / 3), mid: `r-${i}`, action: 'try_on', label: `r-${i}` },
+    }));
     await client.endAsync();
     await sinksCaughtUp(gw.httpUrl);
     const before = await influxd.query(gw.database, `SELECT "label" FROM interaction WHERE "touchpoint"='mirror-1'`, { epoch: 'ns' });
@@ -257,11 +294,19 @@ describe('replay', () => {
     await influxd.query(gw.database, `DELETE FROM interaction WHERE time >= ${eventBase}ms`);
     expect(await count(gw.database, `SELECT count("count") FROM interaction WHERE "touchpoint"='mirror-1'`)).toBe(0);
 
-    const res = await fetch(`${gw.httpUrl}/api/v1/sinks/influx/replay`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ since }) });
+    const res = await fetch(`${gw.httpUrl}/api/v1/sinks/influx/replay`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ since }),
+    });
     expect(res.status).toBe(202);
     const range = (await res.json()) as { from: number; until: number };
     expect(range.until - range.from + 1).toBeGreaterThanOrEqual(300);
-    const done = await eventually(() => sinks(gw!.httpUrl), (all) => influxSink({ sinks: all }).replay === null && influxSink({ sinks: all }).lag.records === 0, 'the replay to finish');
+    const done = await eventually(
+      () => sinks(gw!.httpUrl),
+      (all) => influxSink({ sinks: all }).replay === null && influxSink({ sinks: all }).lag.records === 0,
+      'the replay to finish',
+    );
     expect(influxSink({ sinks: done }).ledger).toMatchObject({ delivered: 300, balanced: true });
     expect(influxSink({ sinks: done }).ledger.replayed).toBeGreaterThanOrEqual(300);
     const after = await influxd.query(gw.database, `SELECT "label" FROM interaction WHERE "touchpoint"='mirror-1'`, { epoch: 'ns' });
@@ -271,5 +316,9 @@ describe('replay', () => {
 });
 
 async function sinksCaughtUpExcept(httpUrl: string, except: string): Promise<void> {
-  await eventually(() => sinks(httpUrl), (all) => all.filter((s) => s.name !== except).every((s) => s.lag.records === 0), `every sink but ${except} to catch up`);
+  await eventually(
+    () => sinks(httpUrl),
+    (all) => all.filter((s) => s.name !== except).every((s) => s.lag.records === 0),
+    `every sink but ${except} to catch up`,
+  );
 }

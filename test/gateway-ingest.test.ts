@@ -34,7 +34,14 @@ describe('valid messages of every kind', () => {
   it('writes each kind as documented in docs/schema.md (tags, fields, event time)', async () => {
     const client = await connectClient(gw.mqttUrl, { clientId: 'kinds' });
     const ts = Date.now() - 60_000;
-    await publishAcked(client, topic('ble', 'ble-women'), { ts, mid: 'k-1', sightings: [{ id: IBEACON, rssi: -67, tx: -59 }, { id: `dev:${PSEUDONYM}`, rssi: -80 }] });
+    await publishAcked(client, topic('ble', 'ble-women'), {
+      ts,
+      mid: 'k-1',
+      sightings: [
+        { id: IBEACON, rssi: -67, tx: -59 },
+        { id: `dev:${PSEUDONYM}`, rssi: -80 },
+      ],
+    });
     await publishAcked(client, topic('wifi', 'wifi-front'), { ts, mid: 'k-2', observations: [{ id: PSEUDONYM, rssi: -71, randomized: true }] });
     await publishAcked(client, topic('touchpoint', 'feedback-1'), { ts, mid: 'k-3', action: 'feedback', value: 4, customer: 'C-000123', visitor: PSEUDONYM });
     await publishAcked(client, topic('device', 'counter-door'), { ts, mid: 'k-4', event: { type: 'people_count', in: 3, out: 1 } });
@@ -48,7 +55,17 @@ describe('valid messages of every kind', () => {
     const s = sightings[0];
     expect(s?.values).toHaveLength(2);
     const row = Object.fromEntries(s!.columns.map((c, i) => [c, s!.values[0]![i]]));
-    expect(row).toMatchObject({ time: ts, store: DEMO_STORE_ID, zone: 'aisle-women', sensor: 'ble-women', source: 'ble', id_type: 'ibeacon', rssi: -67, tx: -59, visitor: IBEACON });
+    expect(row).toMatchObject({
+      time: ts,
+      store: DEMO_STORE_ID,
+      zone: 'aisle-women',
+      sensor: 'ble-women',
+      source: 'ble',
+      id_type: 'ibeacon',
+      rssi: -67,
+      tx: -59,
+      visitor: IBEACON,
+    });
 
     const tags = await influxd.query(gw.database, 'SHOW TAG KEYS FROM sighting');
     expect(tags[0]?.values.flat()).not.toContain('visitor'); // pseudonymous ids are fields, never tags
@@ -68,7 +85,14 @@ describe('valid messages of every kind', () => {
 
   it('counts a redelivery with the same mid as a duplicate and writes nothing twice', async () => {
     const client = await connectClient(gw.mqttUrl, { clientId: 'dups' });
-    const msg = { ts: Date.now() - 1000, mid: 'dup-1', sightings: [{ id: IBEACON, rssi: -60 }, { id: IBEACON, rssi: -61 }] };
+    const msg = {
+      ts: Date.now() - 1000,
+      mid: 'dup-1',
+      sightings: [
+        { id: IBEACON, rssi: -60 },
+        { id: IBEACON, rssi: -61 },
+      ],
+    };
     await sinksCaughtUp(gw.httpUrl);
     const before = await count('sighting', 'rssi', `WHERE "sensor"='ble-men'`);
     const dupsBefore = await metricValue(gw.httpUrl, 'storeloop_messages_duplicate_total', { kind: 'ble' });
@@ -92,7 +116,14 @@ describe('valid messages of every kind', () => {
     const client = await connectClient(gw.mqttUrl, { clientId: 'forwarded' });
     const ts = Date.now();
     await publishAcked(client, topic('touchpoint', 'mirror-1'), { ts, mid: 'fw-1', action: 'try_on', customer: 'C-000777', extra: 'x' });
-    await publishAcked(client, topic('ble', 'ble-fitting'), { ts, mid: 'fw-2', sightings: [{ id: 'dev:00-00-5e-00-53-99', rssi: -50 }, { id: IBEACON, rssi: -55 }] });
+    await publishAcked(client, topic('ble', 'ble-fitting'), {
+      ts,
+      mid: 'fw-2',
+      sightings: [
+        { id: 'dev:00-00-5e-00-53-99', rssi: -50 },
+        { id: IBEACON, rssi: -55 },
+      ],
+    });
     await publishAcked(client, topic('ble', 'ble-fitting'), 'not json');
     for (let i = 0; i < 50 && received.length < 2; i++) await new Promise((r) => setTimeout(r, 20));
     await client.endAsync();
@@ -144,7 +175,12 @@ describe('valid messages of every kind', () => {
 
   it('stamps a last-will offline status with the time it fires, and logs the same will bytes again each time they fire', async () => {
     const connectedAt = Date.now();
-    const will = { topic: topic('status', 'edge-1'), payload: Buffer.from(JSON.stringify({ ts: connectedAt - 3_600_000, state: 'offline' })), qos: 1 as const, retain: true };
+    const will = {
+      topic: topic('status', 'edge-1'),
+      payload: Buffer.from(JSON.stringify({ ts: connectedAt - 3_600_000, state: 'offline' })),
+      qos: 1 as const,
+      retain: true,
+    };
     const offlineRows = async () => (await influxd.query(gw.database, `SELECT "online" FROM agent WHERE "state"='offline'`, { epoch: 'ms' }))[0]?.values ?? [];
     for (const round of [1, 2]) {
       const client = await connectClient(gw.mqttUrl, { clientId: `will-edge-${round}`, will });
@@ -169,11 +205,36 @@ describe('bad input', () => {
     { name: 'an unknown kind', topic: 'storeloop/demo-store/zigbee/x', payload: { ts: ts() }, reason: 'topic_unknown_kind' },
     { name: 'a topic outside the prefix', topic: 'hello/world', payload: 'hi', reason: 'topic_outside_prefix' },
     { name: 'a reserved $SYS topic', topic: '$SYS/broker/x', payload: 'hi', reason: 'topic_outside_prefix' },
-    { name: 'a payload over the limit', topic: topic('touchpoint', 'kiosk-1'), payload: `{"ts":1,"action":"tap","label":"${'x'.repeat(300 * 1024)}"}`, reason: 'payload_too_large' },
-    { name: 'a timestamp far in the future', topic: topic('touchpoint', 'kiosk-1'), payload: { ts: Date.now() + 86_400_000, action: 'tap' }, reason: 'ts_in_future' },
-    { name: 'a timestamp far in the past', topic: topic('touchpoint', 'kiosk-1'), payload: { ts: Date.now() - 30 * 86_400_000, action: 'tap' }, reason: 'ts_too_old' },
-    { name: 'a raw MAC address as wifi id', topic: topic('wifi', 'wifi-front'), payload: { ts: ts(), observations: [{ id: '00:00:5e:00:53:01', rssi: -50, randomized: false }] }, reason: 'schema_invalid' },
-    { name: 'a contract version this gateway does not speak', topic: topic('status', 'edge-1'), payload: { v: 2, state: 'online' }, reason: 'version_unsupported' },
+    {
+      name: 'a payload over the limit',
+      topic: topic('touchpoint', 'kiosk-1'),
+      payload: `{"ts":1,"action":"tap","label":"${'x'.repeat(300 * 1024)}"}`,
+      reason: 'payload_too_large',
+    },
+    {
+      name: 'a timestamp far in the future',
+      topic: topic('touchpoint', 'kiosk-1'),
+      payload: { ts: Date.now() + 86_400_000, action: 'tap' },
+      reason: 'ts_in_future',
+    },
+    {
+      name: 'a timestamp far in the past',
+      topic: topic('touchpoint', 'kiosk-1'),
+      payload: { ts: Date.now() - 30 * 86_400_000, action: 'tap' },
+      reason: 'ts_too_old',
+    },
+    {
+      name: 'a raw MAC address as wifi id',
+      topic: topic('wifi', 'wifi-front'),
+      payload: { ts: ts(), observations: [{ id: '00:00:5e:00:53:01', rssi: -50, randomized: false }] },
+      reason: 'schema_invalid',
+    },
+    {
+      name: 'a contract version this gateway does not speak',
+      topic: topic('status', 'edge-1'),
+      payload: { v: 2, state: 'online' },
+      reason: 'version_unsupported',
+    },
   ];
 
   it.each(cases)('acknowledges and drops $name, counted as $reason, and the client stays connected', async ({ topic: t, payload, reason }) => {
@@ -207,11 +268,21 @@ describe('bad input', () => {
     const client = await connectClient(gw.mqttUrl, { clientId: 'batch' });
     await sinksCaughtUp(gw.httpUrl);
     const before = await count('sighting', 'rssi', `WHERE "sensor"='ble-checkout'`);
-    await publishAcked(client, topic('ble', 'ble-checkout'), { ts: Date.now(), mid: 'batch-1', sightings: [{ id: IBEACON, rssi: -60 }, { id: 'ibeacon:nope', rssi: -61 }, { id: IBEACON, rssi: -62 }] });
+    await publishAcked(client, topic('ble', 'ble-checkout'), {
+      ts: Date.now(),
+      mid: 'batch-1',
+      sightings: [
+        { id: IBEACON, rssi: -60 },
+        { id: 'ibeacon:nope', rssi: -61 },
+        { id: IBEACON, rssi: -62 },
+      ],
+    });
     await client.endAsync();
     await sinksCaughtUp(gw.httpUrl);
     expect(await count('sighting', 'rssi', `WHERE "sensor"='ble-checkout'`)).toBe(before + 2);
-    const { rejections } = (await (await fetch(`${gw.httpUrl}/api/v1/rejections?reason=items_invalid&limit=1`)).json()) as { rejections: Array<Record<string, string>> };
+    const { rejections } = (await (await fetch(`${gw.httpUrl}/api/v1/rejections?reason=items_invalid&limit=1`)).json()) as {
+      rejections: Array<Record<string, string>>;
+    };
     expect(rejections[0]?.detail).toMatch(/sightings\.1\.id/);
     expect(await metricValue(gw.httpUrl, 'storeloop_items_rejected_total', { kind: 'ble' })).toBeGreaterThanOrEqual(1);
   });
@@ -232,16 +303,45 @@ describe('HTTP API', () => {
     expect((await fetch(`${gw.httpUrl}/healthz`)).status).toBe(200);
     const ready = await fetch(`${gw.httpUrl}/readyz`);
     expect(ready.status).toBe(200);
-    expect(await ready.json()).toMatchObject({ ready: true, checks: { broker: true, influx: true, log: true }, log: { full: false }, sinks: [{ name: 'influx', holdsBackIngest: true, health: { state: expect.stringMatching(/^(ok|idle)$/) } }] });
-    const { stores } = (await (await fetch(`${gw.httpUrl}/api/v1/stores`)).json()) as { stores: Array<{ id: string; sensors: unknown[]; touchpoints: unknown[]; devices: unknown[] }> };
+    expect(await ready.json()).toMatchObject({
+      ready: true,
+      checks: { broker: true, influx: true, log: true },
+      log: { full: false },
+      sinks: [{ name: 'influx', holdsBackIngest: true, health: { state: expect.stringMatching(/^(ok|idle)$/) } }],
+    });
+    const { stores } = (await (await fetch(`${gw.httpUrl}/api/v1/stores`)).json()) as {
+      stores: Array<{ id: string; sensors: unknown[]; touchpoints: unknown[]; devices: unknown[] }>;
+    };
     expect(stores[0]?.id).toBe(DEMO_STORE_ID);
     expect(stores[0]?.sensors.length).toBeGreaterThan(0);
     const openapi = (await (await fetch(`${gw.httpUrl}/openapi.json`)).json()) as { openapi: string; paths: Record<string, unknown> };
     expect(openapi.openapi).toMatch(/^3\./);
-    expect(Object.keys(openapi.paths)).toEqual(expect.arrayContaining(['/healthz', '/readyz', '/metrics', '/api/v1/stores', '/api/v1/rejections', '/api/v1/live', '/api/v1/ledger', '/api/v1/dead-letters', '/api/v1/sinks', '/api/v1/sinks/{name}', '/api/v1/sinks/{name}/replay']));
+    expect(Object.keys(openapi.paths)).toEqual(
+      expect.arrayContaining([
+        '/healthz',
+        '/readyz',
+        '/metrics',
+        '/api/v1/stores',
+        '/api/v1/rejections',
+        '/api/v1/live',
+        '/api/v1/ledger',
+        '/api/v1/dead-letters',
+        '/api/v1/sinks',
+        '/api/v1/sinks/{name}',
+        '/api/v1/sinks/{name}/replay',
+      ]),
+    );
     expect((await fetch(`${gw.httpUrl}/docs`)).status).toBeLessThan(400);
     const metrics = await (await fetch(`${gw.httpUrl}/metrics`)).text();
-    for (const name of ['storeloop_messages_received_total', 'storeloop_messages_accepted_total', 'storeloop_messages_rejected_total', 'storeloop_points_written_total', 'storeloop_influx_write_duration_seconds', 'storeloop_influx_batch_points', 'storeloop_mqtt_clients']) {
+    for (const name of [
+      'storeloop_messages_received_total',
+      'storeloop_messages_accepted_total',
+      'storeloop_messages_rejected_total',
+      'storeloop_points_written_total',
+      'storeloop_influx_write_duration_seconds',
+      'storeloop_influx_batch_points',
+      'storeloop_mqtt_clients',
+    ]) {
       expect(metrics).toContain(name);
     }
     expect(await metricValue(gw.httpUrl, 'storeloop_points_written_total')).toBeGreaterThan(0);
@@ -257,7 +357,11 @@ describe('HTTP API', () => {
     expect(ledger.totals.received).toBe(await metricValue(gw.httpUrl, 'storeloop_messages_received_total'));
     expect(ledger.totals.states.held).toBe(0);
     expect(ledger.totals.states.duplicate).toBeGreaterThanOrEqual(1);
-    expect(ledger.totals.rejectedBy).toMatchObject({ json_invalid: expect.any(Number), topic_outside_prefix: expect.any(Number), store_unknown: expect.any(Number) });
+    expect(ledger.totals.rejectedBy).toMatchObject({
+      json_invalid: expect.any(Number),
+      topic_outside_prefix: expect.any(Number),
+      store_unknown: expect.any(Number),
+    });
     expect(ledger.rows.find((r) => r.store === '_unknown' && r.kind === '_unknown')).toBeDefined();
     const metrics = await (await fetch(`${gw.httpUrl}/metrics`)).text();
     expect(metrics).toMatch(/storeloop_ledger_messages\{store="demo-store",kind="ble",state="logged"\} [1-9]/);

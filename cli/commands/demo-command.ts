@@ -91,12 +91,21 @@ export async function runDemoCommand(options: DemoCommandOptions): Promise<void>
     say(`  MQTT              ${urls.mqtt}   WebSocket ${urls.ws ?? 'off'}`);
     say(`  InfluxDB          ${config.influx.url} (${config.influx.api === 'v1' ? `database ${config.influx.database}` : `bucket ${config.influx.bucket}`})`);
     const touchpoint = store.touchpoints[0]?.id;
-    if (touchpoint) say(`  try: mosquitto_pub -h 127.0.0.1 -p ${gateway.mqttPort} -q 1 -t ${config.mqtt.topicPrefix}/${store.id}/touchpoint/${touchpoint} -m '{"ts":'$(date +%s%3N)',"action":"tap"}'`);
+    if (touchpoint)
+      say(
+        `  try: mosquitto_pub -h 127.0.0.1 -p ${gateway.mqttPort} -q 1 -t ${config.mqtt.topicPrefix}/${store.id}/touchpoint/${touchpoint} -m '{"ts":'$(date +%s%3N)',"action":"tap"}'`,
+      );
     say('Press Ctrl-C to stop.');
     say('');
 
     const controller = new AbortController();
-    const base = { ...DEFAULT_SIMULATION_OPTIONS, store, topicPrefix: config.mqtt.topicPrefix, seed: Number(options.seed), visitorsPerHour: Number(options.visitorsPerHour) };
+    const base = {
+      ...DEFAULT_SIMULATION_OPTIONS,
+      store,
+      topicPrefix: config.mqtt.topicPrefix,
+      seed: Number(options.seed),
+      visitorsPerHour: Number(options.visitorsPerHour),
+    };
     const simulate = async () => {
       const backfillMs = parseDuration(options.backfill);
       if (backfillMs > 0) {
@@ -104,7 +113,16 @@ export async function runDemoCommand(options: DemoCommandOptions): Promise<void>
         await runSimulation({ ...base, durationMs: backfillMs, speed: 0, url: urls.mqtt, progress: process.stderr.isTTY, log: say, signal: controller.signal });
       }
       say('simulator: live store, in real time (watch the live page)');
-      await runSimulation({ ...base, seed: base.seed + 1, durationMs: 8 * 3_600_000, speed: 1, url: urls.mqtt, progress: false, log: () => undefined, signal: controller.signal });
+      await runSimulation({
+        ...base,
+        seed: base.seed + 1,
+        durationMs: 8 * 3_600_000,
+        speed: 1,
+        url: urls.mqtt,
+        progress: false,
+        log: () => undefined,
+        signal: controller.signal,
+      });
     };
     const simulation = simulate().catch((err: unknown) => {
       if (!controller.signal.aborted) say(`simulator stopped: ${(err as Error).message}`);

@@ -47,7 +47,10 @@ export async function runSinksList(opts: SinksCommandOptions, out: NodeJS.Writab
 }
 
 export async function runSinksDetach(name: string, opts: SinksCommandOptions, out: NodeJS.WritableStream = process.stdout): Promise<void> {
-  const { detached, log } = (await call(`${opts.url}/api/v1/sinks/${encodeURIComponent(name)}`, { method: 'DELETE' })) as { detached: SinkView; log: { retainedBytes: number } };
+  const { detached, log } = (await call(`${opts.url}/api/v1/sinks/${encodeURIComponent(name)}`, { method: 'DELETE' })) as {
+    detached: SinkView;
+    log: { retainedBytes: number };
+  };
   out.write(`detached ${detached.name} at position ${detached.position}; the log now keeps ${(log.retainedBytes / 1024 ** 2).toFixed(1)} MiB\n`);
 }
 
@@ -72,5 +75,7 @@ export async function runReplay(opts: SinksCommandOptions & { sink: string; sinc
     out.write(`nothing retained since ${since.toISOString()}: the log keeps records for eventLog.replayRetentionSeconds while its quota allows\n`);
     return;
   }
-  out.write(`replaying log records ${range.from}–${range.until} (appended since ${since.toISOString()}) to ${opts.sink}; \`storeloop sinks\` shows the progress\n`);
+  out.write(
+    `replaying log records ${range.from}–${range.until} (appended since ${since.toISOString()}) to ${opts.sink}; \`storeloop sinks\` shows the progress\n`,
+  );
 }

@@ -68,12 +68,15 @@ export class EdgeAgent {
     this.log = this.deps.log.child({ module: 'edge-agent', agent: config.agent.id });
     this.startedAt = this.now();
     // sources are built first: a bad source block stops the start before anything is opened
-    const configured = this.deps.sources ?? createSources(config, { log: this.deps.log, pseudonymiser: createConfiguredPseudonymiser(config), now: this.deps.now });
+    const configured =
+      this.deps.sources ?? createSources(config, { log: this.deps.log, pseudonymiser: createConfiguredPseudonymiser(config), now: this.deps.now });
     try {
       await this.startParts(configured);
     } catch (err) {
       await this.stop().catch(() => undefined);
-      throw err instanceof StoreloopError ? err : new EdgeStartError(`edge agent could not start: ${(err as Error).message}`, { cause: err, context: { agent: config.agent.id } });
+      throw err instanceof StoreloopError
+        ? err
+        : new EdgeStartError(`edge agent could not start: ${(err as Error).message}`, { cause: err, context: { agent: config.agent.id } });
     }
     this.log.info(
       {
@@ -138,7 +141,11 @@ export class EdgeAgent {
 
     const started = Promise.all(this.runners.map(({ runner }) => runner.start()));
     const late = await Promise.race([started.then(() => false), sleep(SOURCE_START_WAIT_MS).then(() => true)]);
-    if (late) this.log.warn({ starting: this.runners.filter(({ runner }) => !runner.running).map(({ runner }) => runner.source.name) }, 'sources still starting: going on without waiting');
+    if (late)
+      this.log.warn(
+        { starting: this.runners.filter(({ runner }) => !runner.running).map(({ runner }) => runner.source.name) },
+        'sources still starting: going on without waiting',
+      );
   }
 
   /** Queues one message (from a source or the ingress); resolves once it is fsynced, or with why it was shed. */
@@ -222,7 +229,10 @@ export class EdgeAgent {
     } else {
       this.apply(result.settings);
       this.remoteState = result.rev === null && payload.length === 0 ? { state: 'none' } : { state: 'applied', rev: result.rev };
-      this.log.info({ rev: result.rev, settings: { ...result.settings, ingressSourceIds: result.settings.ingressSourceIds?.length ?? null } }, 'remote config applied');
+      this.log.info(
+        { rev: result.rev, settings: { ...result.settings, ingressSourceIds: result.settings.ingressSourceIds?.length ?? null } },
+        'remote config applied',
+      );
     }
     this.publisher?.publishStatus();
   }

@@ -18,7 +18,11 @@ export const DEFAULT_QUEUE_MAX_AGE_S = 6 * 24 * 3600;
 // ---- fields remote config may change (edge/agent/remote-config.ts) ----------------------------
 export const StatusIntervalSchema = z.number().int().min(5).max(3600);
 export const ShedRawAbovePctSchema = z.number().min(1).max(100);
-export const MaxAgeSecondsSchema = z.number().int().min(60).max(30 * 24 * 3600);
+export const MaxAgeSecondsSchema = z
+  .number()
+  .int()
+  .min(60)
+  .max(30 * 24 * 3600);
 export const InflightWindowSchema = z.number().int().min(1).max(1000);
 export const ReplayRateSchema = z.number().int().min(1).max(100_000);
 export const SourceIdListSchema = z.array(EntityIdSchema).max(1000);
@@ -29,7 +33,10 @@ export const GatewayLinkSchema = z.strictObject({
     .string()
     .url()
     .refine((url) => /^(mqtts?|wss?):\/\//.test(url), 'expected an mqtt://, mqtts://, ws:// or wss:// URL'),
-  topicPrefix: z.string().regex(/^[A-Za-z0-9_-]+(\/[A-Za-z0-9_-]+)*$/).default(DEFAULT_TOPIC_PREFIX),
+  topicPrefix: z
+    .string()
+    .regex(/^[A-Za-z0-9_-]+(\/[A-Za-z0-9_-]+)*$/)
+    .default(DEFAULT_TOPIC_PREFIX),
   username: z.string().min(1).optional(),
   password: z.string().optional(),
   keepaliveS: z.number().int().min(5).max(3600).default(30),
@@ -47,11 +54,19 @@ export const QueueSchema = z
   .strictObject({
     dir: z.string().min(1).default('.storeloop/edge-queue'),
     /** Bytes of queued, not yet acknowledged records (28-byte headers included). */
-    quotaBytes: z.number().int().min(64 * KIB).default(512 * MIB),
+    quotaBytes: z
+      .number()
+      .int()
+      .min(64 * KIB)
+      .default(512 * MIB),
     /** Older records (by event time) are dropped at replay, counted: keep it below the gateway's ingest.maxPastSeconds. */
     maxAgeSeconds: MaxAgeSecondsSchema.default(DEFAULT_QUEUE_MAX_AGE_S),
     /** Segment file size; default 16 MiB, or an eighth of a smaller quota. */
-    segmentBytes: z.number().int().min(4 * KIB).optional(),
+    segmentBytes: z
+      .number()
+      .int()
+      .min(4 * KIB)
+      .optional(),
     /** Above this fill level (% of quotaBytes) raw sightings (ble, wifi) are shed; interactions and devices are kept until 100 %. */
     shedRawAbovePct: ShedRawAbovePctSchema.default(80),
   })
@@ -72,7 +87,10 @@ export const PseudonymiseSchema = z
     timezone: z.string().min(1).optional(),
   })
   .refine((p) => (p.secret === undefined) !== (p.secretFile === undefined), { message: 'set exactly one of secret and secretFile', path: ['secret'] })
-  .refine((p) => p.rotationMinutes === undefined || p.mode === 'short-lived', { message: 'only the short-lived mode rotates by minutes', path: ['rotationMinutes'] });
+  .refine((p) => p.rotationMinutes === undefined || p.mode === 'short-lived', {
+    message: 'only the short-lived mode rotates by minutes',
+    path: ['rotationMinutes'],
+  });
 
 export const IngressSchema = z.strictObject({
   host: z.string().min(1).default('127.0.0.1'),
@@ -81,7 +99,12 @@ export const IngressSchema = z.strictObject({
   token: z.string().min(16, 'the token must have at least 16 characters').optional(),
   /** When set, only these touchpoint and device ids are accepted (404 for others). */
   sourceIds: SourceIdListSchema.optional(),
-  bodyLimitBytes: z.number().int().min(1024).max(1024 * KIB).default(64 * KIB),
+  bodyLimitBytes: z
+    .number()
+    .int()
+    .min(1024)
+    .max(1024 * KIB)
+    .default(64 * KIB),
 });
 
 /** A source block is validated by its source's constructor; here only its shape and the switch. */
@@ -125,7 +148,11 @@ export const EdgeConfigSchema = z
     }
     const radio = (['ble', 'meraki', 'probes'] as const).filter((name) => config.sources[name]?.enabled === true);
     if (radio.length > 0 && config.pseudonymise === undefined) {
-      ctx.addIssue({ code: 'custom', path: ['pseudonymise'], message: `required when sources.${radio.join(', sources.')} is enabled: addresses are hashed before they are queued` });
+      ctx.addIssue({
+        code: 'custom',
+        path: ['pseudonymise'],
+        message: `required when sources.${radio.join(', sources.')} is enabled: addresses are hashed before they are queued`,
+      });
     }
   });
 

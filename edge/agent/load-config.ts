@@ -28,8 +28,6 @@ export const EDGE_ENV_OVERRIDES: ReadonlyArray<readonly [string, readonly string
   ['STORELOOP_EDGE_LOG_LEVEL', ['log', 'level'], 'string'],
 ];
 
-
-
 /** The env overrides of a secret replace each other: STORELOOP_EDGE_SECRET wins over a secretFile in the YAML, and vice versa. */
 function applyEnv(input: Record<string, unknown>, env: Env): void {
   for (const [name, path, type] of EDGE_ENV_OVERRIDES) {
@@ -98,4 +96,3 @@ export function loadEdgeConfig(file: string, env: Env = process.env): EdgeConfig
   }
   return parseEdgeConfig(raw, env, file);
 }
-

@@ -119,7 +119,9 @@ export class Publisher extends EventEmitter<PublisherEvents> {
     this.client = client;
     client.on('connect', () => this.onConnect());
     client.on('close', () => this.onClose());
-    client.on('error', (err) => this.warnings.warn('error', { err: { message: err.message, code: (err as NodeJS.ErrnoException).code } }, 'gateway connection error'));
+    client.on('error', (err) =>
+      this.warnings.warn('error', { err: { message: err.message, code: (err as NodeJS.ErrnoException).code } }, 'gateway connection error'),
+    );
     client.on('message', (topic, payload) => {
       if (topic === this.configTopic) this.options.onConfig?.(payload);
     });
@@ -167,7 +169,11 @@ export class Publisher extends EventEmitter<PublisherEvents> {
     if (this.connectedNow) {
       await waitFor(() => this.inflight.size === 0, STOP_DRAIN_MS);
       await withTimeout(this.options.queue.flushAcks(), STOP_END_MS, stopTimedOut).catch(() => undefined);
-      await withTimeout(client.publishAsync(this.statusTopic, JSON.stringify({ ...this.options.status(), state: 'offline' }), { qos: 1, retain: true }), STOP_END_MS, stopTimedOut).catch(() => undefined);
+      await withTimeout(
+        client.publishAsync(this.statusTopic, JSON.stringify({ ...this.options.status(), state: 'offline' }), { qos: 1, retain: true }),
+        STOP_END_MS,
+        stopTimedOut,
+      ).catch(() => undefined);
     }
     const ended = await withTimeout(client.endAsync(false), STOP_END_MS, stopTimedOut).then(
       () => true,
@@ -249,10 +255,13 @@ export class Publisher extends EventEmitter<PublisherEvents> {
 
   private waitForTokens(): void {
     if (this.tokenTimer !== null) return;
-    this.tokenTimer = setTimeout(() => {
-      this.tokenTimer = null;
-      this.pump();
-    }, Math.max(1, this.bucket.msUntilNext()));
+    this.tokenTimer = setTimeout(
+      () => {
+        this.tokenTimer = null;
+        this.pump();
+      },
+      Math.max(1, this.bucket.msUntilNext()),
+    );
   }
 
   private send(message: OutgoingMessage): void {
@@ -293,4 +302,3 @@ function waitFor(done: () => boolean, timeoutMs: number): Promise<void> {
     check();
   });
 }
-

@@ -52,7 +52,10 @@ const SourceOverlaySchema = z.record(z.string(), z.unknown());
 export const RemoteConfigSchema = z.strictObject({
   v: z.literal(1).optional(),
   /** The operator's revision label, echoed in the agent's status. */
-  rev: z.union([z.string().min(1).max(64), z.number().int()]).transform(String).optional(),
+  rev: z
+    .union([z.string().min(1).max(64), z.number().int()])
+    .transform(String)
+    .optional(),
   status: z.strictObject({ intervalS: StatusIntervalSchema.optional() }).optional(),
   queue: z.strictObject({ shedRawAbovePct: ShedRawAbovePctSchema.optional(), maxAgeSeconds: MaxAgeSecondsSchema.optional() }).optional(),
   gateway: z.strictObject({ inflightWindow: InflightWindowSchema.optional(), replayRatePerS: ReplayRateSchema.optional() }).optional(),
@@ -70,9 +73,7 @@ export type RemoteConfig = z.infer<typeof RemoteConfigSchema>;
 /** Validates a source block; answers the problem with its full key path (`sources.ble.intervalMs: …`) or undefined when it is fine. */
 export type SourceBlockValidator = (source: ReconfigurableSourceName, block: Record<string, unknown>) => string | undefined;
 
-export type RemoteConfigResult =
-  | { ok: true; rev: string | null; settings: RuntimeSettings }
-  | { ok: false; rev: string | null; detail: string };
+export type RemoteConfigResult = { ok: true; rev: string | null; settings: RuntimeSettings } | { ok: false; rev: string | null; detail: string };
 
 /** The settings the file gives. */
 export function baseSettings(config: EdgeConfig): RuntimeSettings {

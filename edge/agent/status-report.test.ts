@@ -29,14 +29,29 @@ const input = (over: Partial<StatusInput> = {}): StatusInput => ({
 describe('buildStatus', () => {
   it('is online with the contract fields when all is well', () => {
     const status = buildStatus(input());
-    expect(status).toEqual({ ts: NOW, state: 'online', version: '1.2.3', uptime_s: 91, queue_depth: 0, queue_bytes: 0, clock_synced: true, detail: 'sources ble:ble-entrance:ok' });
+    expect(status).toEqual({
+      ts: NOW,
+      state: 'online',
+      version: '1.2.3',
+      uptime_s: 91,
+      queue_depth: 0,
+      queue_bytes: 0,
+      clock_synced: true,
+      detail: 'sources ble:ble-entrance:ok',
+    });
     expect(StatusMessageSchema.safeParse(status).success).toBe(true);
   });
 
   it('is degraded and says why first: refused config, unsynced clock, sources, shed, torn, backlog', () => {
     const status = buildStatus(
       input({
-        queue: queue({ depth: 12, bytes: 900, fillPct: 90, oldestQueuedAt: NOW - 7_200_000, counts: { enqueued: {}, shed: { 'ble/raw_above_threshold': 4 }, published: 0, tornTails: 1 } }),
+        queue: queue({
+          depth: 12,
+          bytes: 900,
+          fillPct: 90,
+          oldestQueuedAt: NOW - 7_200_000,
+          counts: { enqueued: {}, shed: { 'ble/raw_above_threshold': 4 }, published: 0, tornTails: 1 },
+        }),
         sources: [{ name: 'meraki', state: 'degraded', detail: 'no POST for 12 min' }],
         clock: { synced: false, eventsBeforeSync: 34 },
         remoteConfig: { state: 'refused', rev: 'r2', detail: 'queue.shedRawAbovePct: Too big' },

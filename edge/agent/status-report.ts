@@ -11,10 +11,7 @@ export const MAX_DETAIL_CHARS = 256;
 const MAX_SOURCE_DETAIL_CHARS = 40;
 
 /** The outcome of the latest remote config, for the status. */
-export type RemoteConfigState =
-  | { state: 'none' }
-  | { state: 'applied'; rev: string | null }
-  | { state: 'refused'; rev: string | null; detail: string };
+export type RemoteConfigState = { state: 'none' } | { state: 'applied'; rev: string | null } | { state: 'refused'; rev: string | null; detail: string };
 
 export interface StatusInput {
   version: string;

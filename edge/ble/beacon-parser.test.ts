@@ -43,7 +43,9 @@ describe('parseAdvertisement against ble-frames.json', () => {
   it('reads the same frames from dbus-next shapes: a Map of company ids and variants holding Buffers', () => {
     for (const v of VECTORS) {
       const md = new Map(Object.entries(v.bluez.ManufacturerData ?? {}).map(([k, bytes]) => [Number(k), { signature: 'ay', value: Buffer.from(bytes) }]));
-      const sd = Object.fromEntries(Object.entries(v.bluez.ServiceData ?? {}).map(([k, bytes]) => [k.toUpperCase(), { signature: 'ay', value: Buffer.from(bytes) }]));
+      const sd = Object.fromEntries(
+        Object.entries(v.bluez.ServiceData ?? {}).map(([k, bytes]) => [k.toUpperCase(), { signature: 'ay', value: Buffer.from(bytes) }]),
+      );
       expect(parseAdvertisement(toAdvertisement({ signature: 'a{qv}', value: md }, sd))).toEqual(parseVector(v));
     }
   });

@@ -8,7 +8,13 @@ import { environmentFromTlm } from './tlm-telemetry.js';
 
 const IBEACON: IbeaconFrame = { format: 'ibeacon', companyId: 76, uuid: '28e13894-a2ad-49b3-9d03-95c43b5bba7c', major: 4660, minor: 22136, measuredPower: -59 };
 const EDDYSTONE: EddystoneUidFrame = { format: 'eddystone-uid', txPower: -18, namespaceId: '0caaf24ab1a0c33440c0', instanceId: '0a0b0c0d0e0f' };
-const ALTBEACON: AltbeaconFrame = { format: 'altbeacon', companyId: 280, beaconId: 'eda1a1c8207c43a5b5ab6fbb298985e1002a0007', referenceRssi: -65, mfgReserved: 90 };
+const ALTBEACON: AltbeaconFrame = {
+  format: 'altbeacon',
+  companyId: 280,
+  beaconId: 'eda1a1c8207c43a5b5ab6fbb298985e1002a0007',
+  referenceRssi: -65,
+  mfgReserved: 90,
+};
 const ADDRESS = 'C0:00:5E:00:53:B1';
 const pseudonymise = (address: string) => createHmac('sha256', 'test-key').update(address).digest('base64url').slice(0, 22);
 
@@ -77,7 +83,16 @@ describe('decideSighting', () => {
 });
 
 describe('environmentFromTlm', () => {
-  const tlm = { format: 'eddystone-tlm', version: 0, batteryMillivolts: 2950, temperatureRaw: 6016, temperatureCelsius: 23.5, advertisingPduCount: 1, uptimeDeciseconds: 1, uptimeSeconds: 0.1 } as const;
+  const tlm = {
+    format: 'eddystone-tlm',
+    version: 0,
+    batteryMillivolts: 2950,
+    temperatureRaw: 6016,
+    temperatureCelsius: 23.5,
+    advertisingPduCount: 1,
+    uptimeDeciseconds: 1,
+    uptimeSeconds: 0.1,
+  } as const;
 
   it('gives battery and temperature', () => {
     expect(environmentFromTlm(tlm)).toEqual({ ok: true, event: { type: 'environment', battery_mv: 2950, temperature_c: 23.5 } });
@@ -85,6 +100,9 @@ describe('environmentFromTlm', () => {
 
   it("leaves out the spec's not-supported values and gives nothing when none is left", () => {
     expect(environmentFromTlm({ ...tlm, batteryMillivolts: 0 })).toEqual({ ok: true, event: { type: 'environment', temperature_c: 23.5 } });
-    expect(environmentFromTlm({ ...tlm, batteryMillivolts: 0, temperatureRaw: -32768, temperatureCelsius: -128 })).toEqual({ ok: false, reason: 'no-readings' });
+    expect(environmentFromTlm({ ...tlm, batteryMillivolts: 0, temperatureRaw: -32768, temperatureCelsius: -128 })).toEqual({
+      ok: false,
+      reason: 'no-readings',
+    });
   });
 });

@@ -44,12 +44,17 @@ export const BLE_SOURCE_DEFAULTS = {
   reconnectAfterMs: 5000,
 } as const;
 
-const BeaconIdKeySchema = z.string().refine((id) => IBEACON_ID.test(id) || EDDYSTONE_ID.test(id) || ALTBEACON_ID.test(id), 'expected a beacon id (ibeacon:…, eddystone:…, altbeacon:…)');
+const BeaconIdKeySchema = z
+  .string()
+  .refine((id) => IBEACON_ID.test(id) || EDDYSTONE_ID.test(id) || ALTBEACON_ID.test(id), 'expected a beacon id (ibeacon:…, eddystone:…, altbeacon:…)');
 const EntityIdSchema = z.string().regex(ID_PATTERN, 'expected 1-64 characters of A-Z a-z 0-9 _ . - starting with a letter or digit');
 const MsSchema = z.number().int().min(0);
 
 const SettingsSchema = z.object({
-  adapter: z.string().regex(/^[A-Za-z0-9_]{1,32}$/, 'expected an adapter name such as hci0').optional(),
+  adapter: z
+    .string()
+    .regex(/^[A-Za-z0-9_]{1,32}$/, 'expected an adapter name such as hci0')
+    .optional(),
   sourceId: EntityIdSchema,
   intervalMs: z.number().int().min(10),
   smoothingWindowMs: MsSchema,

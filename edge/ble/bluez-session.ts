@@ -192,7 +192,8 @@ function helperOf(target: object, what: string): BusHelper {
 /** node-ble's own variant builder (src/buildTypedValue.js): its Variant class is the one its dbus-next marshals. */
 function loadTypedValue(): TypedValue {
   const required: unknown = createRequire(import.meta.url)('node-ble/src/buildTypedValue.js');
-  if (typeof required !== 'function') throw new BleError('SL_ERR_BLE_NODE_BLE', 'node-ble/src/buildTypedValue.js is not a function; was node-ble upgraded past 1.13?');
+  if (typeof required !== 'function')
+    throw new BleError('SL_ERR_BLE_NODE_BLE', 'node-ble/src/buildTypedValue.js is not a function; was node-ble upgraded past 1.13?');
   return required as TypedValue;
 }
 

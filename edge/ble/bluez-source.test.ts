@@ -54,9 +54,17 @@ const IBEACON_ENTRANCE = 'ibeacon:28e13894-a2ad-49b3-9d03-95c43b5bba7c:4660:2213
 const IBEACON_HIGH = 'ibeacon:d1a2ac15-1516-42fd-85e1-1b768703fcde:65534:32769';
 const EDDYSTONE_UID = 'eddystone:0caaf24ab1a0c33440c0:0a0b0c0d0e0f';
 const ALTBEACON = 'altbeacon:eda1a1c8207c43a5b5ab6fbb298985e1002a0007';
-const RETAILER_ALLOWLIST = ['28e13894-a2ad-49b3-9d03-95c43b5bba7c', 'd1a2ac15-1516-42fd-85e1-1b768703fcde', '0caaf24ab1a0c33440c0', 'eda1a1c8207c43a5b5ab6fbb298985e1002a0007'];
+const RETAILER_ALLOWLIST = [
+  '28e13894-a2ad-49b3-9d03-95c43b5bba7c',
+  'd1a2ac15-1516-42fd-85e1-1b768703fcde',
+  '0caaf24ab1a0c33440c0',
+  'eda1a1c8207c43a5b5ab6fbb298985e1002a0007',
+];
 /** A phone: Apple "Nearby Info" manufacturer data (type 0x10), not a beacon. */
-const PHONE = { address: '00:00:5E:00:53:F1', props: { AddressType: 'random', RSSI: -70, TxPower: 8, ManufacturerData: { 76: [0x10, 0x05, 0x01, 0x18, 0x44, 0x7a, 0x9c] } } } as const;
+const PHONE = {
+  address: '00:00:5E:00:53:F1',
+  props: { AddressType: 'random', RSSI: -70, TxPower: 8, ManufacturerData: { 76: [0x10, 0x05, 0x01, 0x18, 0x44, 0x7a, 0x9c] } },
+} as const;
 
 /** A real keyed hash (HMAC-SHA256, base64url), as edge/pseudonymise makes them. */
 const pseudonymise = (address: string): string => createHmac('sha256', 'storeloop-test-key').update(address).digest('base64url').slice(0, 22);
@@ -216,16 +224,43 @@ describe('BleSource on BlueZ (dbusmock bluez5)', () => {
       alive = false;
       await keepAlive;
     });
-    await vi.waitFor(() => expect(h.bleBatches().at(-1)?.sightings.map((s) => s.id)).toEqual([ALTBEACON, EDDYSTONE_UID, IBEACON_ENTRANCE]), wait);
+    await vi.waitFor(
+      () =>
+        expect(
+          h
+            .bleBatches()
+            .at(-1)
+            ?.sightings.map((s) => s.id),
+        ).toEqual([ALTBEACON, EDDYSTONE_UID, IBEACON_ENTRANCE]),
+      wait,
+    );
 
     await mock.removeDevice('hci3', removed);
     const afterRemoval = h.bleBatches().length;
-    await vi.waitFor(() => expect(h.batchesAfter(afterRemoval).at(-1)?.sightings.map((s) => s.id)).toEqual([IBEACON_ENTRANCE]), wait);
+    await vi.waitFor(
+      () =>
+        expect(
+          h
+            .batchesAfter(afterRemoval)
+            .at(-1)
+            ?.sightings.map((s) => s.id),
+        ).toEqual([IBEACON_ENTRANCE]),
+      wait,
+    );
     // the frozen AltBeacon is still on the bus, but no longer reported
     expect(h.source.health()).toMatchObject({ devicesOnBus: 2, devicesPresent: 1 });
 
     await mock.setDeviceProperties('hci3', frozen, { RSSI: -66 });
-    await vi.waitFor(() => expect(h.bleBatches().at(-1)?.sightings.map((s) => s.id)).toEqual([ALTBEACON, IBEACON_ENTRANCE]), wait);
+    await vi.waitFor(
+      () =>
+        expect(
+          h
+            .bleBatches()
+            .at(-1)
+            ?.sightings.map((s) => s.id),
+        ).toEqual([ALTBEACON, IBEACON_ENTRANCE]),
+      wait,
+    );
     expect(h.bleBatches().at(-1)?.sightings[0]).toEqual({ id: ALTBEACON, rssi: -66, tx: -65 });
     expectContractBatches(h.bleBatches());
   });
@@ -303,10 +338,17 @@ describe('BleSource on BlueZ (dbusmock bluez5)', () => {
     await vi.waitFor(() => expect(h.emitted.filter((m) => m.kind === 'device')).toHaveLength(1), wait);
     await vi.waitFor(() => expect(h.source.health().counters.tlmSkipped).toEqual({ unconfigured: 1, 'no-readings': 1 }), wait);
     const telemetry = h.emitted.find((m) => m.kind === 'device');
-    expect(telemetry).toMatchObject({ kind: 'device', sourceId: 'beacon-env-1', payload: { event: { type: 'environment', battery_mv: 2950, temperature_c: 23.5 } } });
+    expect(telemetry).toMatchObject({
+      kind: 'device',
+      sourceId: 'beacon-env-1',
+      payload: { event: { type: 'environment', battery_mv: 2950, temperature_c: 23.5 } },
+    });
     expect(DeviceMessageSchema.safeParse({ ...telemetry?.payload, mid: 'edge-test-tlm' }).success).toBe(true);
     // while BlueZ shows the TLM frame, the beacon is still reported under its UID
-    const ids = h.bleBatches().at(-1)?.sightings.map((s) => s.id);
+    const ids = h
+      .bleBatches()
+      .at(-1)
+      ?.sightings.map((s) => s.id);
     expect(ids).toContain(EDDYSTONE_UID);
     expect(ids).toHaveLength(3);
     expectContractBatches(h.bleBatches());

@@ -65,8 +65,20 @@ export class BleSource implements EdgeSource {
   private readonly isAllowed: (frame: IdentityFrame) => boolean;
   private readonly tracker: DeviceTracker;
   private readonly counters: BleCounters = {
-    polls: 0, pollFailures: 0, blePayloads: 0, sightings: 0, devicePayloads: 0, invalidFrames: {}, othersDropped: 0,
-    pseudonymised: 0, pseudonymFailures: 0, tlmSkipped: {}, deviceReadErrors: 0, emitErrors: 0, sessionsOpened: 0, adapterRecoveries: 0,
+    polls: 0,
+    pollFailures: 0,
+    blePayloads: 0,
+    sightings: 0,
+    devicePayloads: 0,
+    invalidFrames: {},
+    othersDropped: 0,
+    pseudonymised: 0,
+    pseudonymFailures: 0,
+    tlmSkipped: {},
+    deviceReadErrors: 0,
+    emitErrors: 0,
+    sessionsOpened: 0,
+    adapterRecoveries: 0,
   };
   private readonly lastTelemetryAt = new Map<string, number>();
   private pendingTelemetry: SourcePayload[] = [];
@@ -147,15 +159,18 @@ export class BleSource implements EdgeSource {
     const now = Date.now();
     // fixed rate; after a stall (e.g. a slow bus) start again from now instead of bursting
     if (this.nextTickAt < now - this.options.intervalMs) this.nextTickAt = now;
-    this.timer = setTimeout(() => {
-      this.nextTickAt += this.options.intervalMs;
-      this.inFlight = this.tick()
-        .catch((err: unknown) => this.log.error({ err: loggableError(err) }, 'ble poll failed unexpectedly'))
-        .finally(() => {
-          this.inFlight = undefined;
-          this.schedule();
-        });
-    }, Math.max(0, this.nextTickAt - now));
+    this.timer = setTimeout(
+      () => {
+        this.nextTickAt += this.options.intervalMs;
+        this.inFlight = this.tick()
+          .catch((err: unknown) => this.log.error({ err: loggableError(err) }, 'ble poll failed unexpectedly'))
+          .finally(() => {
+            this.inFlight = undefined;
+            this.schedule();
+          });
+      },
+      Math.max(0, this.nextTickAt - now),
+    );
   }
 
   /** One interval: poll, then emit the batch stamped with the interval's end. */
@@ -233,7 +248,11 @@ export class BleSource implements EdgeSource {
     this.adapterPowered = state.powered;
     this.discovering = state.discovering;
     if (state.powered && state.discovering) this.setState('ok', `adapter ${session.adapterName}: powered, discovering`);
-    else this.setState('degraded', `adapter ${session.adapterName}: ${state.powered ? 'powered' : 'not powered'}, ${state.discovering ? 'discovering' : 'not discovering'}`);
+    else
+      this.setState(
+        'degraded',
+        `adapter ${session.adapterName}: ${state.powered ? 'powered' : 'not powered'}, ${state.discovering ? 'discovering' : 'not discovering'}`,
+      );
   }
 
   private forgetRemoved(session: BluezSession, addresses: readonly string[]): void {

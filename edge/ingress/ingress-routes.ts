@@ -41,7 +41,13 @@ export const ingressRoutes: FastifyPluginAsync<{ deps: IngressRouteDeps }> = asy
       deps.count('SL_ERR_INGRESS_UNAUTHORIZED');
       return reply.code(401).send({ error: 'authorization: expected Bearer <sources.ingress.token>', code: 'SL_ERR_INGRESS_UNAUTHORIZED' });
     }
-    const checked = validateIngressEvent({ kind: req.params.kind, sourceId: req.params.sourceId, body: req.body, now: deps.now(), sourceIds: deps.sourceIds() });
+    const checked = validateIngressEvent({
+      kind: req.params.kind,
+      sourceId: req.params.sourceId,
+      body: req.body,
+      now: deps.now(),
+      sourceIds: deps.sourceIds(),
+    });
     if (!checked.ok) {
       deps.count(checked.code);
       req.log.debug({ code: checked.code, detail: checked.detail, kind: req.params.kind.slice(0, 20) }, 'ingress event refused');

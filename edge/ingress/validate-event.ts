@@ -3,13 +3,7 @@
  * URL, then the body against the contract's schema (protocol/). Bad input is a value with an HTTP
  * status, a stable code and the zod path; a MAC-shaped value anywhere is refused, never queued.
  */
-import {
-  DeviceMessageSchema,
-  EntityIdSchema,
-  TouchpointMessageSchema,
-  containsMacAddress,
-  formatZodError,
-} from '../../protocol/index.js';
+import { DeviceMessageSchema, EntityIdSchema, TouchpointMessageSchema, containsMacAddress, formatZodError } from '../../protocol/index.js';
 import type { QueueMessage } from '../queue/edge-queue.js';
 
 export const INGRESS_KINDS = ['touchpoint', 'device'] as const;
@@ -70,11 +64,19 @@ export function validateIngressEvent(input: IngressEventInput): IngressValidatio
   }
   if (typeof body !== 'object' || body === null || Array.isArray(body)) return reject(400, 'SL_ERR_INGRESS_BODY', '(body): expected a JSON object');
   const macPath = findMacAddress(body);
-  if (macPath !== undefined) return reject(422, 'SL_ERR_INGRESS_MAC_ADDRESS', `${macPath}: a MAC address must not leave the device: hash it at the source or leave it out`);
+  if (macPath !== undefined)
+    return reject(422, 'SL_ERR_INGRESS_MAC_ADDRESS', `${macPath}: a MAC address must not leave the device: hash it at the source or leave it out`);
   if ('mid' in body) return reject(400, 'SL_ERR_INGRESS_BODY', 'mid: the agent stamps the message id; leave it out');
   const schema = SCHEMAS[kind];
   const unknown = Object.keys(body).find((key) => !(key in schema.shape));
-  if (unknown !== undefined) return reject(400, 'SL_ERR_INGRESS_BODY', `${unknown.slice(0, 40)}: unknown key (expected ${Object.keys(schema.shape).filter((k) => k !== 'mid').join(', ')})`);
+  if (unknown !== undefined)
+    return reject(
+      400,
+      'SL_ERR_INGRESS_BODY',
+      `${unknown.slice(0, 40)}: unknown key (expected ${Object.keys(schema.shape)
+        .filter((k) => k !== 'mid')
+        .join(', ')})`,
+    );
   const withTs = 'ts' in body ? body : { ...body, ts: input.now };
   const parsed = schema.safeParse(withTs);
   if (!parsed.success) return reject(400, 'SL_ERR_INGRESS_SCHEMA', formatZodError(parsed.error));

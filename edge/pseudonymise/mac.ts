@@ -18,7 +18,10 @@ export function normaliseMac(raw: string): string | undefined {
   const separated = SEPARATED.exec(text);
   if (!separated) return undefined;
   const octets = [separated[1], separated[3], separated[4], separated[5], separated[6], separated[7]];
-  return octets.map((octet) => (octet ?? '').padStart(2, '0')).join('').toLowerCase();
+  return octets
+    .map((octet) => (octet ?? '').padStart(2, '0'))
+    .join('')
+    .toLowerCase();
 }
 
 function firstOctet(mac: string): number | undefined {

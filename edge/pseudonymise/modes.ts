@@ -61,7 +61,8 @@ export function describeDaily(timezone: string): ModeDescription {
     keeps: KEEPS,
     linkableFor: 'one local calendar day (at most 24 h; 23 or 25 h on DST change days)',
     analytics: 'visits, dwell time and paths within the day; no repeat visitors and no visit frequency across days',
-    basis: 'CNIL 2018 "pseudonymised, then anonymised or deleted within 24 h": the key rotation stops linking at midnight; per-visitor rows must also be aggregated or deleted within 24 h downstream',
+    basis:
+      'CNIL 2018 "pseudonymised, then anonymised or deleted within 24 h": the key rotation stops linking at midnight; per-visitor rows must also be aggregated or deleted within 24 h downstream',
   };
 }
 
@@ -72,7 +73,8 @@ export function describeConsented(): ModeDescription {
     keeps: 'a 128-bit HMAC-SHA256 pseudonym per identifier, stable across days; the raw identifier is dropped on receipt',
     linkableFor: 'as long as the secret is kept (until the visitor withdraws consent and their data is deleted)',
     analytics: 'repeat visits, visit frequency and loyalty across days, for visitors who opted in through the retailer app',
-    basis: 'prior consent: only for identifiers of visitors who consented in the retailer app (app user ids, app-advertised ids); never for wifi MACs or device addresses of passers-by',
+    basis:
+      'prior consent: only for identifiers of visitors who consented in the retailer app (app user ids, app-advertised ids); never for wifi MACs or device addresses of passers-by',
   };
 }
 
@@ -88,7 +90,10 @@ export function dailyPeriodOf(timezone: string): PeriodOf {
   try {
     format = new Intl.DateTimeFormat('en-US', { timeZone: timezone, year: 'numeric', month: '2-digit', day: '2-digit' });
   } catch (err) {
-    throw new PseudonymiseError('SL_ERR_PSEUDONYMISE_CONFIG', `unknown timezone '${timezone}': expected an IANA name such as Europe/Paris`, { cause: err, context: { timezone } });
+    throw new PseudonymiseError('SL_ERR_PSEUDONYMISE_CONFIG', `unknown timezone '${timezone}': expected an IANA name such as Europe/Paris`, {
+      cause: err,
+      context: { timezone },
+    });
   }
   // today's UTC offsets are whole minutes (only pre-1970s local mean times had seconds), so the
   // local date is constant within a UTC minute: a few memoised minutes spare Intl ~5 µs per call

@@ -90,7 +90,9 @@ describe('consented mode', () => {
   const consented = createPseudonymiser({ mode: 'consented', secret: SECRET });
 
   it('keeps one pseudonym across days and years', () => {
-    expect(consented.pseudonymise('user-id', 'app-user-4711', at('2024-06-07T12:00:00Z'))).toBe(consented.pseudonymise('user-id', 'app-user-4711', at('2026-01-01T12:00:00Z')));
+    expect(consented.pseudonymise('user-id', 'app-user-4711', at('2024-06-07T12:00:00Z'))).toBe(
+      consented.pseudonymise('user-id', 'app-user-4711', at('2026-01-01T12:00:00Z')),
+    );
   });
 
   it('refuses wifi MACs, which belong to visitors who did not opt in', () => {

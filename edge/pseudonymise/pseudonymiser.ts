@@ -82,7 +82,11 @@ export function createPseudonymiser(options: PseudonymiserOptions): Pseudonymise
       const eventMs = at ?? now();
       if (!Number.isFinite(eventMs)) throw new PseudonymiseError('SL_ERR_PSEUDONYMISE_INPUT', 'event time must be a finite epoch ms', { context: { kind } });
       if (mode === 'consented' && kind === 'wifi-mac') {
-        throw new PseudonymiseError('SL_ERR_PSEUDONYMISE_NOT_ALLOWED', "consented mode keeps pseudonyms across days: it must not hash wifi MACs of passers-by (use 'daily' or 'short-lived')", { context: { kind, mode } });
+        throw new PseudonymiseError(
+          'SL_ERR_PSEUDONYMISE_NOT_ALLOWED',
+          "consented mode keeps pseudonyms across days: it must not hash wifi MACs of passers-by (use 'daily' or 'short-lived')",
+          { context: { kind, mode } },
+        );
       }
       const period = periodOf(eventMs);
       const key = keys.keyFor(period, periodOf(now()));
@@ -95,14 +99,22 @@ export function createPseudonymiser(options: PseudonymiserOptions): Pseudonymise
 function readSecret(secret: Buffer | string): Buffer {
   const bytes = typeof secret === 'string' ? Buffer.from(secret, 'utf8') : Buffer.from(secret);
   if (bytes.length < MIN_SECRET_BYTES) {
-    throw new PseudonymiseError('SL_ERR_PSEUDONYMISE_CONFIG', `the pseudonymisation secret has ${bytes.length} bytes, at least ${MIN_SECRET_BYTES} are needed (32 random bytes recommended)`, { context: { bytes: bytes.length } });
+    throw new PseudonymiseError(
+      'SL_ERR_PSEUDONYMISE_CONFIG',
+      `the pseudonymisation secret has ${bytes.length} bytes, at least ${MIN_SECRET_BYTES} are needed (32 random bytes recommended)`,
+      { context: { bytes: bytes.length } },
+    );
   }
   return bytes;
 }
 
 function periodsOf(mode: PseudonymiseMode, options: PseudonymiserOptions): { periodOf: PeriodOf; description: ModeDescription } {
   if (!(PSEUDONYMISE_MODES as readonly string[]).includes(mode)) {
-    throw new PseudonymiseError('SL_ERR_PSEUDONYMISE_CONFIG', `unknown pseudonymisation mode '${String(mode)}': expected one of ${PSEUDONYMISE_MODES.join(', ')}`, { context: { mode } });
+    throw new PseudonymiseError(
+      'SL_ERR_PSEUDONYMISE_CONFIG',
+      `unknown pseudonymisation mode '${String(mode)}': expected one of ${PSEUDONYMISE_MODES.join(', ')}`,
+      { context: { mode } },
+    );
   }
   if (options.rotationMinutes !== undefined && mode !== 'short-lived') {
     throw new PseudonymiseError('SL_ERR_PSEUDONYMISE_CONFIG', `rotationMinutes applies to mode 'short-lived' only, not '${mode}'`, { context: { mode } });
@@ -113,7 +125,11 @@ function periodsOf(mode: PseudonymiseMode, options: PseudonymiserOptions): { per
   if (mode === 'short-lived') {
     const minutes = options.rotationMinutes ?? DEFAULT_ROTATION_MINUTES;
     if (!Number.isInteger(minutes) || minutes < 1 || minutes > MAX_ROTATION_MINUTES) {
-      throw new PseudonymiseError('SL_ERR_PSEUDONYMISE_CONFIG', `rotationMinutes must be an integer from 1 to ${MAX_ROTATION_MINUTES} (longer windows: use mode 'daily')`, { context: { rotationMinutes: minutes } });
+      throw new PseudonymiseError(
+        'SL_ERR_PSEUDONYMISE_CONFIG',
+        `rotationMinutes must be an integer from 1 to ${MAX_ROTATION_MINUTES} (longer windows: use mode 'daily')`,
+        { context: { rotationMinutes: minutes } },
+      );
     }
     return { periodOf: shortLivedPeriodOf(minutes), description: describeShortLived(minutes) };
   }
@@ -142,7 +158,9 @@ class PeriodKeys {
     }
     let key = this.keys.get(period);
     if (key === undefined) {
-      key = createHmac('sha256', this.secret).update(KEY_LABEL + period).digest();
+      key = createHmac('sha256', this.secret)
+        .update(KEY_LABEL + period)
+        .digest();
       this.keys.set(period, key);
     }
     return key;
@@ -154,14 +172,20 @@ function normaliseIdentifier(kind: IdentifierKind, raw: string): string {
     // emails and user names compare case-insensitively; NFKC folds look-alike Unicode spellings
     const text = raw.normalize('NFKC').trim().toLowerCase();
     if (text.length === 0 || text.length > MAX_USER_ID_LENGTH) {
-      throw new PseudonymiseError('SL_ERR_PSEUDONYMISE_INPUT', `a user-id must have 1-${MAX_USER_ID_LENGTH} characters`, { context: { kind, length: text.length } });
+      throw new PseudonymiseError('SL_ERR_PSEUDONYMISE_INPUT', `a user-id must have 1-${MAX_USER_ID_LENGTH} characters`, {
+        context: { kind, length: text.length },
+      });
     }
     return text;
   }
   const mac = normaliseMac(raw);
   if (mac === undefined) {
     // the value itself stays out of the error: it may be an address in a spelling we do not know
-    throw new PseudonymiseError('SL_ERR_PSEUDONYMISE_INPUT', `a ${kind} must be a MAC-48 address (aa:bb:cc:dd:ee:ff, aa-bb-…, aabb.ccdd.eeff or 12 hex digits)`, { context: { kind, length: raw.length } });
+    throw new PseudonymiseError(
+      'SL_ERR_PSEUDONYMISE_INPUT',
+      `a ${kind} must be a MAC-48 address (aa:bb:cc:dd:ee:ff, aa-bb-…, aabb.ccdd.eeff or 12 hex digits)`,
+      { context: { kind, length: raw.length } },
+    );
   }
   return mac;
 }

@@ -119,7 +119,10 @@ export class EdgeQueue extends EventEmitter<EdgeQueueEvents> {
     this.cursor = this.spool.firstPendingSeq() ?? 0;
     this.counters.countTornTails(report.tornTails.length);
     for (const tail of report.tornTails) {
-      this.log.warn({ segment: tail.segment, offset: tail.offset, bytes: tail.bytes, reason: tail.reason, setAsideAs: tail.setAsideAs }, 'queue tail set aside, never sent');
+      this.log.warn(
+        { segment: tail.segment, offset: tail.offset, bytes: tail.bytes, reason: tail.reason, setAsideAs: tail.setAsideAs },
+        'queue tail set aside, never sent',
+      );
     }
     this.log.info({ dir: this.options.dir, epoch, created, pendingRecords: report.pendingRecords, tornTails: report.tornTails.length }, 'edge queue opened');
     return report;
@@ -242,7 +245,11 @@ export class EdgeQueue extends EventEmitter<EdgeQueueEvents> {
 
   private dropAtReplay(kind: MessageKind, reason: ShedReason, seq: number, fields: Record<string, unknown> = {}): void {
     this.counters.countShed(kind, reason);
-    this.shedLog.warn(`${kind}/${reason}`, { kind, reason, ...fields, total: this.counters.snapshot().shed[`${kind}/${reason}`] }, 'queued message dropped at replay');
+    this.shedLog.warn(
+      `${kind}/${reason}`,
+      { kind, reason, ...fields, total: this.counters.snapshot().shed[`${kind}/${reason}`] },
+      'queued message dropped at replay',
+    );
     this.settle(seq, false);
   }
 

@@ -2,7 +2,8 @@ import { describe, expect, it } from 'vitest';
 
 import { decideAdmission, isExpired } from './shed-policy.js';
 
-const at = (kind: 'ble' | 'wifi' | 'touchpoint' | 'device' | 'status', heldBytes: number) => decideAdmission({ kind, heldBytes, recordBytes: 100, quotaBytes: 10_000, shedRawAbovePct: 80 });
+const at = (kind: 'ble' | 'wifi' | 'touchpoint' | 'device' | 'status', heldBytes: number) =>
+  decideAdmission({ kind, heldBytes, recordBytes: 100, quotaBytes: 10_000, shedRawAbovePct: 80 });
 
 describe('decideAdmission', () => {
   it('sheds raw sightings past the threshold and everything past the quota', () => {

@@ -169,9 +169,13 @@ function heardOf(latest: MerakiLatestRecord | null | undefined, locations: Merak
   if (latest) return { atMs: Date.parse(latest.time), apMac: colonMac(latest.nearestApMac), rssi: Math.round(latest.nearestApRssi) };
   let newest: Heard | undefined;
   for (const location of locations) {
-    const strongest = location.rssiRecords.reduce<(typeof location.rssiRecords)[number] | undefined>((best, r) => (best === undefined || r.rssi > best.rssi ? r : best), undefined);
+    const strongest = location.rssiRecords.reduce<(typeof location.rssiRecords)[number] | undefined>(
+      (best, r) => (best === undefined || r.rssi > best.rssi ? r : best),
+      undefined,
+    );
     const atMs = Date.parse(location.time);
-    if (strongest !== undefined && (newest === undefined || atMs > newest.atMs)) newest = { atMs, apMac: colonMac(strongest.apMac), rssi: Math.round(strongest.rssi) };
+    if (strongest !== undefined && (newest === undefined || atMs > newest.atMs))
+      newest = { atMs, apMac: colonMac(strongest.apMac), rssi: Math.round(strongest.rssi) };
   }
   return newest;
 }

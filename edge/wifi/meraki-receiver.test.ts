@@ -57,7 +57,15 @@ async function startReceiver(overrides: Partial<MerakiReceiverOptions> = {}): Pr
   const chunks: string[] = [];
   const sink = new Writable({ write: (chunk, _enc, done) => (chunks.push(String(chunk)), done()) });
   const log = createLogger('debug', sink);
-  const receiver = createMerakiReceiver({ validator: VALIDATOR, secret: SECRET, defaultSourceId: 'wifi-meraki', listen: { host: '127.0.0.1', port: 0 }, pseudonymiser, log, ...overrides });
+  const receiver = createMerakiReceiver({
+    validator: VALIDATOR,
+    secret: SECRET,
+    defaultSourceId: 'wifi-meraki',
+    listen: { host: '127.0.0.1', port: 0 },
+    pseudonymiser,
+    log,
+    ...overrides,
+  });
   const emitted: SourcePayload[] = [];
   await receiver.start((message) => emitted.push(message));
   onTestFinished(() => receiver.stop());
@@ -126,11 +134,19 @@ describe('WiFi POST', () => {
     expect(status).toBe(202);
     expect(json).toEqual({ accepted: 4, dropped: 0 });
 
-    const observations = h.emitted.flatMap((m) => (m.kind === 'wifi' ? m.payload.observations.map((o) => ({ ...o, ts: m.payload.ts, sourceId: m.sourceId })) : []));
+    const observations = h.emitted.flatMap((m) =>
+      m.kind === 'wifi' ? m.payload.observations.map((o) => ({ ...o, ts: m.payload.ts, sourceId: m.sourceId })) : [],
+    );
     expect(observations).toHaveLength(sample.data.observations.length);
     const expected = sample.data.observations.map((o) => {
       const ts = Date.parse(o.latestRecord.time);
-      return { id: pseudonymiser.pseudonymise('wifi-mac', o.clientMac, ts), rssi: o.latestRecord.nearestApRssi, randomized: o.clientMac.startsWith('da:'), ts, sourceId: 'wifi-meraki' };
+      return {
+        id: pseudonymiser.pseudonymise('wifi-mac', o.clientMac, ts),
+        rssi: o.latestRecord.nearestApRssi,
+        randomized: o.clientMac.startsWith('da:'),
+        ts,
+        sourceId: 'wifi-meraki',
+      };
     });
     expect(observations).toEqual(expect.arrayContaining(expected));
     // only da:00:5e:00:53:7c is locally administered (meraki-scanning.md)
@@ -165,7 +181,9 @@ describe('WiFi POST', () => {
     delete second.latestRecord; // falls back to its newest location: 14:00:12, strongest record -49 at :03
     const { status } = await post(h, sample);
     expect(status).toBe(202);
-    const all = h.emitted.flatMap((m) => (m.kind === 'wifi' ? m.payload.observations.map((o) => ({ rssi: o.rssi, ts: m.payload.ts, randomized: o.randomized })) : []));
+    const all = h.emitted.flatMap((m) =>
+      m.kind === 'wifi' ? m.payload.observations.map((o) => ({ rssi: o.rssi, ts: m.payload.ts, randomized: o.randomized })) : [],
+    );
     expect(all).toContainEqual({ rssi: -47, ts: Date.parse('2024-06-07T14:00:41Z'), randomized: false });
     expect(all).toContainEqual({ rssi: -49, ts: Date.parse('2024-06-07T14:00:12Z'), randomized: true });
   });
@@ -197,9 +215,20 @@ describe('Bluetooth POST', () => {
     const h = await startReceiver({ bluetooth: 'beacons-and-devices', defaultBleSourceId: 'ble-meraki' });
     expect((await post(h, bleSample())).status).toBe(202);
     expect(h.emitted).toEqual([
-      { kind: 'ble', sourceId: 'ble-meraki', payload: { ts: Date.parse('2024-06-07T14:00:44Z'), sightings: [{ id: `dev:${pseudonymiser.pseudonymise('ble-address', 'c0:00:5e:00:53:f1', Date.parse('2024-06-07T14:00:44Z'))}`, rssi: -90 }] } },
+      {
+        kind: 'ble',
+        sourceId: 'ble-meraki',
+        payload: {
+          ts: Date.parse('2024-06-07T14:00:44Z'),
+          sightings: [{ id: `dev:${pseudonymiser.pseudonymise('ble-address', 'c0:00:5e:00:53:f1', Date.parse('2024-06-07T14:00:44Z'))}`, rssi: -90 }],
+        },
+      },
       // vector ibeacon-entrance of ble-frames.json
-      { kind: 'ble', sourceId: 'ble-meraki', payload: { ts: Date.parse('2024-06-07T14:00:58Z'), sightings: [{ id: 'ibeacon:28e13894-a2ad-49b3-9d03-95c43b5bba7c:4660:22136', rssi: -63, tx: -59 }] } },
+      {
+        kind: 'ble',
+        sourceId: 'ble-meraki',
+        payload: { ts: Date.parse('2024-06-07T14:00:58Z'), sightings: [{ id: 'ibeacon:28e13894-a2ad-49b3-9d03-95c43b5bba7c:4660:22136', rssi: -63, tx: -59 }] },
+      },
     ]);
     h.emitted.forEach((m, i) => expect(BleMessageSchema.safeParse(withMid(m, i)).success).toBe(true));
   });
@@ -265,9 +294,17 @@ describe('privacy', () => {
     expect(h.emitted.length).toBeGreaterThan(0);
     expect(h.transcript).toHaveLength(5);
     expect(h.logs()).toContain('Meraki POST accepted');
-    const everything = [JSON.stringify(h.emitted), h.logs(), h.transcript.join('\n'), JSON.stringify(h.receiver.stats()), JSON.stringify(h.receiver.health())].join('\n');
+    const everything = [
+      JSON.stringify(h.emitted),
+      h.logs(),
+      h.transcript.join('\n'),
+      JSON.stringify(h.receiver.stats()),
+      JSON.stringify(h.receiver.health()),
+    ].join('\n');
     const needles = sampleNeedles();
-    expect(needles).toEqual(expect.arrayContaining(['alex@example.com', '192.0.2.41', '2001:db8:10::41', '00:00:5e:00:53:41', '00005e005341', 'StoreGuest', SECRET]));
+    expect(needles).toEqual(
+      expect.arrayContaining(['alex@example.com', '192.0.2.41', '2001:db8:10::41', '00:00:5e:00:53:41', '00005e005341', 'StoreGuest', SECRET]),
+    );
     expect(findLeaks(everything, needles)).toEqual([]);
     // control: the scan does catch a leak, even in another spelling and case
     expect(findLeaks(`${everything} 00-00-5E-00-53-41`, needles)).toEqual(['00-00-5e-00-53-41']);
@@ -276,7 +313,15 @@ describe('privacy', () => {
 
 describe('lifecycle', () => {
   it('mounts as a plugin in another fastify server when listen is false', async () => {
-    const receiver = createMerakiReceiver({ validator: VALIDATOR, secret: SECRET, defaultSourceId: 'wifi-meraki', listen: false, path: '/hooks/meraki', pseudonymiser, log: createLogger('silent') });
+    const receiver = createMerakiReceiver({
+      validator: VALIDATOR,
+      secret: SECRET,
+      defaultSourceId: 'wifi-meraki',
+      listen: false,
+      path: '/hooks/meraki',
+      pseudonymiser,
+      log: createLogger('silent'),
+    });
     const emitted: SourcePayload[] = [];
     await receiver.start((m) => emitted.push(m));
     const app = Fastify();
@@ -294,7 +339,14 @@ describe('lifecycle', () => {
   it('rejects start with SL_ERR_MERAKI_LISTEN when the port is taken', async () => {
     const h = await startReceiver();
     const port = h.receiver.address()?.port ?? 0;
-    const second = createMerakiReceiver({ validator: VALIDATOR, secret: SECRET, defaultSourceId: 'wifi-meraki', listen: { host: '127.0.0.1', port }, pseudonymiser, log: createLogger('silent') });
+    const second = createMerakiReceiver({
+      validator: VALIDATOR,
+      secret: SECRET,
+      defaultSourceId: 'wifi-meraki',
+      listen: { host: '127.0.0.1', port },
+      pseudonymiser,
+      log: createLogger('silent'),
+    });
     await expect(second.start(() => undefined)).rejects.toMatchObject({ code: 'SL_ERR_MERAKI_LISTEN', context: { port } });
   });
 
@@ -311,7 +363,9 @@ describe('lifecycle', () => {
   it('refuses settings that cannot work', () => {
     const log = createLogger('silent');
     const base = { validator: VALIDATOR, secret: SECRET, defaultSourceId: 'wifi-meraki', pseudonymiser, log };
-    expect(() => createMerakiReceiver({ ...base, pseudonymiser: createPseudonymiser({ mode: 'consented', secret: 'retailer-secret-for-tests-0123456789' }) })).toThrow(expect.objectContaining({ code: 'SL_ERR_MERAKI_CONFIG' }));
+    expect(() =>
+      createMerakiReceiver({ ...base, pseudonymiser: createPseudonymiser({ mode: 'consented', secret: 'retailer-secret-for-tests-0123456789' }) }),
+    ).toThrow(expect.objectContaining({ code: 'SL_ERR_MERAKI_CONFIG' }));
     expect(() => createMerakiReceiver({ ...base, bluetooth: 'beacons' })).toThrow(/defaultBleSourceId/);
     expect(() => createMerakiReceiver({ ...base, defaultSourceId: '00-00-5e-00-53-41' })).toThrow(/defaultSourceId: a source id must not be a MAC address/);
     expect(() => createMerakiReceiver({ ...base, validator: '' })).toThrow(/validator/);

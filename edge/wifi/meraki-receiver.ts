@@ -24,7 +24,16 @@ import type { Logger } from '../../lib/logger.js';
 import type { Pseudonymiser } from '../pseudonymise/pseudonymiser.js';
 import type { EdgeSource, SourceHealth, SourcePayload } from '../types.js';
 import { WifiSourceError } from './errors.js';
-import { BLUETOOTH_POLICIES, MERAKI_DROP_REASONS, mapBluetoothData, mapWifiData, type BluetoothPolicy, type MappingResult, type MerakiDropReason, type SensorForAp } from './meraki-mapping.js';
+import {
+  BLUETOOTH_POLICIES,
+  MERAKI_DROP_REASONS,
+  mapBluetoothData,
+  mapWifiData,
+  type BluetoothPolicy,
+  type MappingResult,
+  type MerakiDropReason,
+  type SensorForAp,
+} from './meraki-mapping.js';
 import { MerakiBluetoothDataSchema, MerakiEnvelopeSchema, MerakiWifiDataSchema } from './meraki-schema.js';
 import { SourceIdSchema } from './source-id.js';
 
@@ -32,9 +41,14 @@ import { SourceIdSchema } from './source-id.js';
 export const MerakiReceiverSettingsSchema = z.object({
   name: z.string().min(1).default('meraki'),
   /** Where the standalone receiver listens, or false to mount `plugin` elsewhere. */
-  listen: z.union([z.literal(false), z.object({ host: z.string().min(1).default('127.0.0.1'), port: z.number().int().min(0).max(65535).default(8091) })]).default({ host: '127.0.0.1', port: 8091 }),
+  listen: z
+    .union([z.literal(false), z.object({ host: z.string().min(1).default('127.0.0.1'), port: z.number().int().min(0).max(65535).default(8091) })])
+    .default({ host: '127.0.0.1', port: 8091 }),
   /** The POST URL's path; Meraki sends the validator GET to the same path. */
-  path: z.string().regex(/^\/[A-Za-z0-9/_.-]*$/, 'expected an absolute URL path').default('/meraki'),
+  path: z
+    .string()
+    .regex(/^\/[A-Za-z0-9/_.-]*$/, 'expected an absolute URL path')
+    .default('/meraki'),
   /** The validator string the Dashboard shows for the network. */
   validator: z.string().min(1),
   /** The shared secret set in the Dashboard. */
@@ -43,9 +57,18 @@ export const MerakiReceiverSettingsSchema = z.object({
   bluetooth: z.enum(BLUETOOTH_POLICIES).default('ignore'),
   defaultBleSourceId: SourceIdSchema.optional(),
   /** Meraki consolidates a whole network into one POST: allow large bodies. */
-  bodyLimitBytes: z.number().int().min(1024).max(256 * 1024 * 1024).default(16 * 1024 * 1024),
+  bodyLimitBytes: z
+    .number()
+    .int()
+    .min(1024)
+    .max(256 * 1024 * 1024)
+    .default(16 * 1024 * 1024),
   /** Health turns degraded when no POST was accepted for this long (Meraki posts every 1-2 minutes). */
-  staleAfterMs: z.number().int().min(1000).default(10 * 60_000),
+  staleAfterMs: z
+    .number()
+    .int()
+    .min(1000)
+    .default(10 * 60_000),
 });
 export type MerakiReceiverSettings = z.input<typeof MerakiReceiverSettingsSchema>;
 
@@ -119,11 +142,16 @@ export class MerakiReceiver implements EdgeSource {
     const parsed = MerakiReceiverSettingsSchema.safeParse(settings);
     if (!parsed.success) {
       const problems = parsed.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ');
-      throw new WifiSourceError('SL_ERR_MERAKI_CONFIG', `invalid Meraki receiver settings: ${problems}`, { context: { paths: parsed.error.issues.map((i) => i.path.join('.')) } });
+      throw new WifiSourceError('SL_ERR_MERAKI_CONFIG', `invalid Meraki receiver settings: ${problems}`, {
+        context: { paths: parsed.error.issues.map((i) => i.path.join('.')) },
+      });
     }
     this.settings = parsed.data;
     if (this.settings.bluetooth !== 'ignore' && this.settings.defaultBleSourceId === undefined) {
-      throw new WifiSourceError('SL_ERR_MERAKI_CONFIG', `bluetooth '${this.settings.bluetooth}' needs defaultBleSourceId (a ble sensor: wifi sensors may not publish ble)`);
+      throw new WifiSourceError(
+        'SL_ERR_MERAKI_CONFIG',
+        `bluetooth '${this.settings.bluetooth}' needs defaultBleSourceId (a ble sensor: wifi sensors may not publish ble)`,
+      );
     }
     if (options.pseudonymiser.mode === 'consented') {
       throw new WifiSourceError('SL_ERR_MERAKI_CONFIG', "Meraki reports every client's MAC: use a 'daily' or 'short-lived' pseudonymiser, not 'consented'");
@@ -159,7 +187,10 @@ export class MerakiReceiver implements EdgeSource {
       await app.listen({ host: listen.host, port: listen.port });
     } catch (err) {
       await app.close();
-      throw new WifiSourceError('SL_ERR_MERAKI_LISTEN', `Meraki receiver cannot listen on ${listen.host}:${listen.port}`, { cause: err, context: { host: listen.host, port: listen.port } });
+      throw new WifiSourceError('SL_ERR_MERAKI_LISTEN', `Meraki receiver cannot listen on ${listen.host}:${listen.port}`, {
+        cause: err,
+        context: { host: listen.host, port: listen.port },
+      });
     }
     this.app = app;
     const address = app.server.address();
@@ -195,7 +226,11 @@ export class MerakiReceiver implements EdgeSource {
     if (this.lastRefusal !== undefined) return { ...base, state: 'degraded', detail: `last POST refused: ${MERAKI_REFUSALS[this.lastRefusal]}; ${summary}` };
     const quietMs = this.now() - (c.lastPostAt ?? this.startedAt);
     if (quietMs > this.settings.staleAfterMs) {
-      return { ...base, state: 'degraded', detail: `no POST from Meraki for ${Math.round(quietMs / 60_000)} min (check the Dashboard's POST URL, validator and secret); ${summary}` };
+      return {
+        ...base,
+        state: 'degraded',
+        detail: `no POST from Meraki for ${Math.round(quietMs / 60_000)} min (check the Dashboard's POST URL, validator and secret); ${summary}`,
+      };
     }
     return { ...base, state: 'ok', detail: summary };
   }
@@ -265,7 +300,10 @@ export class MerakiReceiver implements EdgeSource {
     if (result.payloads.length > 0) this.lastItemAt = c.lastPostAt;
     this.lastRefusal = undefined;
     const dropped = Object.values(result.dropped).reduce((a, b) => a + b, 0);
-    this.log.debug({ type, observations: result.received, emitted: result.emitted, payloads: result.payloads.length, dropped: result.dropped }, 'Meraki POST accepted');
+    this.log.debug(
+      { type, observations: result.received, emitted: result.emitted, payloads: result.payloads.length, dropped: result.dropped },
+      'Meraki POST accepted',
+    );
     return { status: 202, body: { accepted: result.emitted, dropped } };
   }
 

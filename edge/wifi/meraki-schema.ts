@@ -14,7 +14,14 @@ export const MERAKI_MAJOR_VERSION = 3;
 const MacSchema = z.string().refine((s) => normaliseMac(s) !== undefined, 'expected a MAC address');
 const TimeSchema = z.iso.datetime({ offset: true });
 /** The doc example sends `"-47"` and `"7.97…"`, deliveries send numbers; `"NaN"` is seen in x/y. */
-const NumberLikeSchema = z.union([z.number(), z.string().trim().regex(/^-?\d+(\.\d+)?$/, 'expected a number').transform(Number)]);
+const NumberLikeSchema = z.union([
+  z.number(),
+  z
+    .string()
+    .trim()
+    .regex(/^-?\d+(\.\d+)?$/, 'expected a number')
+    .transform(Number),
+]);
 /** Fields the receiver drops unread: validated as documented (string or null), never kept. */
 const DroppedStringSchema = z.string().nullable().optional();
 
@@ -37,7 +44,10 @@ export const MerakiRssiRecordSchema = z.object({ apMac: MacSchema, rssi: NumberL
 
 const MerakiLocationSchema = z.object({
   time: TimeSchema,
-  rssiRecords: z.array(MerakiRssiRecordSchema).nullish().transform((r) => r ?? []),
+  rssiRecords: z
+    .array(MerakiRssiRecordSchema)
+    .nullish()
+    .transform((r) => r ?? []),
 });
 
 /** "IF no recent locations" says the schema; every real delivery has it. */
@@ -55,7 +65,10 @@ export const MerakiWifiObservationSchema = z.object({
   os: DroppedStringSchema,
   manufacturer: DroppedStringSchema,
   userId: DroppedStringSchema,
-  locations: z.array(MerakiLocationSchema).nullish().transform((l) => l ?? []),
+  locations: z
+    .array(MerakiLocationSchema)
+    .nullish()
+    .transform((l) => l ?? []),
   latestRecord: MerakiLatestRecordSchema.nullish(),
 });
 
@@ -74,8 +87,14 @@ export const MerakiBleBeaconSchema = z.object({
 
 export const MerakiBluetoothObservationSchema = z.object({
   clientMac: MacSchema,
-  bleBeacons: z.array(MerakiBleBeaconSchema).nullish().transform((b) => b ?? []),
-  locations: z.array(MerakiLocationSchema).nullish().transform((l) => l ?? []),
+  bleBeacons: z
+    .array(MerakiBleBeaconSchema)
+    .nullish()
+    .transform((b) => b ?? []),
+  locations: z
+    .array(MerakiLocationSchema)
+    .nullish()
+    .transform((l) => l ?? []),
   latestRecord: MerakiLatestRecordSchema.nullish(),
 });
 
@@ -83,7 +102,10 @@ export const MerakiReportingApSchema = z.object({ mac: MacSchema, serial: z.stri
 
 export const MerakiBluetoothDataSchema = z.object({
   networkId: z.string().min(1),
-  reportingAps: z.array(MerakiReportingApSchema).nullish().transform((a) => a ?? []),
+  reportingAps: z
+    .array(MerakiReportingApSchema)
+    .nullish()
+    .transform((a) => a ?? []),
   observations: z.array(MerakiBluetoothObservationSchema),
 });
 

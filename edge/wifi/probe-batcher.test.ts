@@ -17,7 +17,13 @@ describe('ProbeBatcher', () => {
       {
         kind: 'wifi',
         sourceId: 'wifi-probes',
-        payload: { ts: T0 + 1000, observations: [{ id: id(1), rssi: -69, randomized: true }, { id: id(2), rssi: -50, randomized: false }] },
+        payload: {
+          ts: T0 + 1000,
+          observations: [
+            { id: id(1), rssi: -69, randomized: true },
+            { id: id(2), rssi: -50, randomized: false },
+          ],
+        },
       },
     ]);
   });

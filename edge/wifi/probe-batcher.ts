@@ -67,7 +67,11 @@ export class ProbeBatcher {
     this.intervals.delete(start);
     const payloads: SourcePayload[] = [];
     for (let i = 0; i < observations.length; i += MAX_ITEMS_PER_MESSAGE) {
-      payloads.push({ kind: 'wifi', sourceId: this.sourceId, payload: { ts: start + this.intervalMs, observations: observations.slice(i, i + MAX_ITEMS_PER_MESSAGE) } });
+      payloads.push({
+        kind: 'wifi',
+        sourceId: this.sourceId,
+        payload: { ts: start + this.intervalMs, observations: observations.slice(i, i + MAX_ITEMS_PER_MESSAGE) },
+      });
     }
     return payloads;
   }

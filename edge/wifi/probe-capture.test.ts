@@ -141,7 +141,10 @@ describe('probe capture from a file (real tshark)', () => {
   it('reports down with the install line when tshark is missing, and finishes', async () => {
     const run = await startCapture({ tsharkPath: '/nonexistent/bin/tshark' });
     await run.source.finished();
-    expect(run.source.health()).toMatchObject({ state: 'down', detail: expect.stringContaining("tshark not found at '/nonexistent/bin/tshark': install it with: apt-get install -y tshark") });
+    expect(run.source.health()).toMatchObject({
+      state: 'down',
+      detail: expect.stringContaining("tshark not found at '/nonexistent/bin/tshark': install it with: apt-get install -y tshark"),
+    });
     expect(run.emitted).toEqual([]);
   });
 
@@ -149,7 +152,10 @@ describe('probe capture from a file (real tshark)', () => {
     const run = await startCapture({ input: { file: '/nonexistent/capture.pcap' } });
     await run.source.finished();
     expect(run.source.stats().exitCode).toBe(2);
-    expect(run.source.health()).toMatchObject({ state: 'down', detail: expect.stringMatching(/tshark exited with code 2: tshark: The file "\/nonexistent\/capture.pcap" doesn't exist/) });
+    expect(run.source.health()).toMatchObject({
+      state: 'down',
+      detail: expect.stringMatching(/tshark exited with code 2: tshark: The file "\/nonexistent\/capture.pcap" doesn't exist/),
+    });
   });
 });
 
@@ -188,7 +194,10 @@ describe('probe capture from a live interface (real dumpcap | tshark)', () => {
     await vi.waitFor(
       () => {
         expect(run.source.stats().restarts).toBeGreaterThanOrEqual(2);
-        expect(run.source.health()).toMatchObject({ state: 'down', detail: expect.stringMatching(/dumpcap exited with code 1: dumpcap: There is no device named "nosuch0".*restarting in/) });
+        expect(run.source.health()).toMatchObject({
+          state: 'down',
+          detail: expect.stringMatching(/dumpcap exited with code 1: dumpcap: There is no device named "nosuch0".*restarting in/),
+        });
       },
       { timeout: 20_000, interval: 20 },
     );
@@ -201,7 +210,9 @@ describe('settings', () => {
   it('refuses a consented pseudonymiser, a MAC-shaped source id and a missing input', () => {
     const log = createLogger('silent');
     const base = { sourceId: 'wifi-probes', input: { file: PCAP }, pseudonymiser, log };
-    expect(() => createProbeCapture({ ...base, pseudonymiser: createPseudonymiser({ mode: 'consented', secret: 'retailer-secret-for-tests-0123456789' }) })).toThrow(expect.objectContaining({ code: 'SL_ERR_PROBE_CONFIG' }));
+    expect(() =>
+      createProbeCapture({ ...base, pseudonymiser: createPseudonymiser({ mode: 'consented', secret: 'retailer-secret-for-tests-0123456789' }) }),
+    ).toThrow(expect.objectContaining({ code: 'SL_ERR_PROBE_CONFIG' }));
     expect(() => createProbeCapture({ ...base, sourceId: '00-00-5e-00-53-11' })).toThrow(/sourceId: a source id must not be a MAC address/);
     expect(() => createProbeCapture({ ...base, input: {} as never })).toThrow(/input/);
   });

@@ -44,7 +44,11 @@ export const ProbeCaptureSettingsSchema = z.object({
   /** Live: an interval is sent once it has ended and no frame arrived for this long. */
   quietFlushMs: z.number().int().min(10).max(60_000).default(500),
   /** Live: health turns degraded after this long without a probe request. */
-  staleAfterMs: z.number().int().min(1000).default(5 * 60_000),
+  staleAfterMs: z
+    .number()
+    .int()
+    .min(1000)
+    .default(5 * 60_000),
   restartMinMs: z.number().int().min(10).default(1000),
   restartMaxMs: z.number().int().min(10).default(60_000),
 });
@@ -75,7 +79,17 @@ const INSTALL_HINT: Record<'tshark' | 'dumpcap', string> = {
   dumpcap: 'it comes with tshark (Debian package wireshark-common): apt-get install -y tshark',
 };
 /** tshark and dumpcap chatter on stderr that says nothing about a failure. */
-const STDERR_NOISE = [/^Running as user/, /^Capturing on/, /^File: /, /^Packets (captured|received)/, /^\d+ packets? captured/, /^\s*\*\* \(/, /^tshark:\s*$/, /^dumpcap:\s*$/, /^\s*$/];
+const STDERR_NOISE = [
+  /^Running as user/,
+  /^Capturing on/,
+  /^File: /,
+  /^Packets (captured|received)/,
+  /^\d+ packets? captured/,
+  /^\s*\*\* \(/,
+  /^tshark:\s*$/,
+  /^dumpcap:\s*$/,
+  /^\s*$/,
+];
 const STDERR_KEPT = 3;
 const KILL_GRACE_MS = 2000;
 
@@ -113,10 +127,15 @@ export class ProbeCapture implements EdgeSource {
     const parsed = ProbeCaptureSettingsSchema.safeParse(settings);
     if (!parsed.success) {
       const problems = parsed.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ');
-      throw new WifiSourceError('SL_ERR_PROBE_CONFIG', `invalid probe capture settings: ${problems}`, { context: { paths: parsed.error.issues.map((i) => i.path.join('.')) } });
+      throw new WifiSourceError('SL_ERR_PROBE_CONFIG', `invalid probe capture settings: ${problems}`, {
+        context: { paths: parsed.error.issues.map((i) => i.path.join('.')) },
+      });
     }
     if (options.pseudonymiser.mode === 'consented') {
-      throw new WifiSourceError('SL_ERR_PROBE_CONFIG', "probe requests come from every passer-by: use a 'daily' or 'short-lived' pseudonymiser, not 'consented'");
+      throw new WifiSourceError(
+        'SL_ERR_PROBE_CONFIG',
+        "probe requests come from every passer-by: use a 'daily' or 'short-lived' pseudonymiser, not 'consented'",
+      );
     }
     this.settings = parsed.data;
     this.name = this.settings.name;
@@ -124,7 +143,16 @@ export class ProbeCapture implements EdgeSource {
     this.now = options.now ?? Date.now;
     this.batcher = new ProbeBatcher(this.settings.sourceId, this.settings.intervalMs);
     this.restartDelayMs = this.settings.restartMinMs;
-    this.counters = { linesRead: 0, framesAccepted: 0, rejected: zeroCounts(PROBE_LINE_REJECTIONS), lateFrames: 0, observationsEmitted: 0, payloadsEmitted: 0, emitFailures: 0, restarts: 0 };
+    this.counters = {
+      linesRead: 0,
+      framesAccepted: 0,
+      rejected: zeroCounts(PROBE_LINE_REJECTIONS),
+      lateFrames: 0,
+      observationsEmitted: 0,
+      payloadsEmitted: 0,
+      emitFailures: 0,
+      restarts: 0,
+    };
     this.finishedPromise = new Promise((resolve) => (this.resolveFinished = resolve));
     this.pseudonymiser = options.pseudonymiser;
   }
@@ -174,7 +202,8 @@ export class ProbeCapture implements EdgeSource {
     const summary = `${this.counters.framesAccepted} probe requests, ${this.counters.observationsEmitted} observations in ${this.counters.payloadsEmitted} messages`;
     if (this.state.state === 'ok' && !this.isFile && this.running) {
       const quietMs = this.now() - (this.lastFrameAt ?? this.startedAt ?? this.now());
-      if (quietMs > this.settings.staleAfterMs) return { ...base, state: 'degraded', detail: `no probe request for ${Math.round(quietMs / 60_000)} min: is the interface in monitor mode? ${summary}` };
+      if (quietMs > this.settings.staleAfterMs)
+        return { ...base, state: 'degraded', detail: `no probe request for ${Math.round(quietMs / 60_000)} min: is the interface in monitor mode? ${summary}` };
     }
     return { ...base, state: this.state.state, detail: `${this.state.detail}; ${summary}` };
   }
@@ -196,7 +225,10 @@ export class ProbeCapture implements EdgeSource {
     const tshark = await this.spawnTool('tshark', this.settings.tsharkPath, tsharkFieldArgs(read), ['ignore', 'pipe', 'pipe'], stderr);
     if (tshark === undefined) return this.failed();
     const running = 'file' in input ? `reading ${input.file}` : `capturing on ${input.interface}`;
-    this.state = restartReason === undefined ? { state: 'ok', detail: running } : { state: 'degraded', detail: `${running}, no frame yet since restart after: ${restartReason}` };
+    this.state =
+      restartReason === undefined
+        ? { state: 'ok', detail: running }
+        : { state: 'degraded', detail: `${running}, no frame yet since restart after: ${restartReason}` };
     // a FIFO end that dies leaves the other blocked in open() or waiting: stop the pair together
     const pair = [...this.children];
     for (const child of pair) whenExited(child, () => pair.forEach((other) => other !== child && other.kill('SIGTERM')));

@@ -22,7 +22,10 @@ describe('parseProbeLine', () => {
   // lines of the actual tshark 4.0.17 output in probe-requests.md (without the ssid column)
   it('turns a line into a pseudonymised frame with millisecond capture time', () => {
     const parsed = parseProbeLine('1717768801.270512000\t02:00:5e:00:53:a1\t-73', pseudonymiser);
-    expect(parsed).toEqual({ ok: true, frame: { atMs: 1717768801270, id: pseudonymiser.pseudonymise('wifi-mac', '02:00:5e:00:53:a1', 1717768801270), rssi: -73, randomized: true } });
+    expect(parsed).toEqual({
+      ok: true,
+      frame: { atMs: 1717768801270, id: pseudonymiser.pseudonymise('wifi-mac', '02:00:5e:00:53:a1', 1717768801270), rssi: -73, randomized: true },
+    });
     expect(JSON.stringify(parsed)).not.toContain('53:a1');
   });
 

@@ -20,7 +20,21 @@ export const PROBE_FIELDS = ['frame.time_epoch', 'wlan.sa', 'radiotap.dbm_antsig
  * addresses unresolved, `-l` flushes every line, `occurrence=f` takes the first antenna's signal.
  */
 export function tsharkFieldArgs(read: string): string[] {
-  return ['-n', '-l', '-r', read, '-Y', PROBE_REQUEST_FILTER, '-T', 'fields', '-E', 'separator=/t', '-E', 'occurrence=f', ...PROBE_FIELDS.flatMap((field) => ['-e', field])];
+  return [
+    '-n',
+    '-l',
+    '-r',
+    read,
+    '-Y',
+    PROBE_REQUEST_FILTER,
+    '-T',
+    'fields',
+    '-E',
+    'separator=/t',
+    '-E',
+    'occurrence=f',
+    ...PROBE_FIELDS.flatMap((field) => ['-e', field]),
+  ];
 }
 
 /**

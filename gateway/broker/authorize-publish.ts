@@ -71,7 +71,10 @@ export function createAuthorizePublish(pipeline: IngestPipeline, log: Logger, op
         const now = Date.now();
         if (now - lastRefusalLogAt > 10_000) {
           lastRefusalLogAt = now;
-          log.warn({ clientId: client?.id, reason: (err as { code?: string }).code, err: (err as Error).message }, 'publish not acknowledged: disconnecting the client so it resends later');
+          log.warn(
+            { clientId: client?.id, reason: (err as { code?: string }).code, err: (err as Error).message },
+            'publish not acknowledged: disconnecting the client so it resends later',
+          );
         }
         callback(err instanceof Error ? err : new Error(String(err)));
       },

@@ -129,9 +129,8 @@ export class MqttBroker {
     const aedes = this.aedes;
     if (!aedes) return Promise.reject(new Error('broker not started'));
     return new Promise((resolve, reject) =>
-      aedes.publish(
-        { cmd: 'publish', topic, payload: Buffer.from(payload), qos: options.qos ?? 0, retain: options.retain ?? false, dup: false },
-        (err) => (err ? reject(err) : resolve()),
+      aedes.publish({ cmd: 'publish', topic, payload: Buffer.from(payload), qos: options.qos ?? 0, retain: options.retain ?? false, dup: false }, (err) =>
+        err ? reject(err) : resolve(),
       ),
     );
   }

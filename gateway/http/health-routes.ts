@@ -9,17 +9,28 @@ import { LogStatusSchema, SinkStatusSchema } from './log-routes.js';
 const ReadyzSchema = z.object({ ready: z.boolean(), checks: z.record(z.string(), z.boolean()), log: LogStatusSchema, sinks: z.array(SinkStatusSchema) });
 
 export const healthRoutes: FastifyPluginAsyncZod<{ deps: HttpDeps }> = async (app, { deps }) => {
-  app.get('/healthz', { schema: { tags: ['health'], summary: 'Liveness: the gateway process answers', response: { 200: z.object({ status: z.literal('ok'), version: z.string() }) } } }, async () => ({
-    status: 'ok' as const,
-    version: deps.version,
-  }));
+  app.get(
+    '/healthz',
+    {
+      schema: {
+        tags: ['health'],
+        summary: 'Liveness: the gateway process answers',
+        response: { 200: z.object({ status: z.literal('ok'), version: z.string() }) },
+      },
+    },
+    async () => ({
+      status: 'ok' as const,
+      version: deps.version,
+    }),
+  );
 
   app.get(
     '/readyz',
     {
       schema: {
         tags: ['health'],
-        summary: 'Readiness: 200 once the MQTT broker listens, InfluxDB answers and the event log is not full, else 503; with the log state and every sink\'s lag and health',
+        summary:
+          "Readiness: 200 once the MQTT broker listens, InfluxDB answers and the event log is not full, else 503; with the log state and every sink's lag and health",
         response: { 200: ReadyzSchema, 503: ReadyzSchema },
       },
     },

@@ -33,7 +33,11 @@ export async function buildHttpServer(deps: HttpDeps, log: Logger): Promise<Fast
 
   await app.register(fastifySwagger, {
     openapi: {
-      info: { title: 'storeloop gateway API', description: 'Health, metrics, store layout, rejections and live counts of a storeloop gateway.', version: deps.version },
+      info: {
+        title: 'storeloop gateway API',
+        description: 'Health, metrics, store layout, rejections and live counts of a storeloop gateway.',
+        version: deps.version,
+      },
       tags: [
         { name: 'health', description: 'Liveness, readiness and Prometheus metrics' },
         { name: 'stores', description: 'The configured store layout' },

@@ -23,7 +23,13 @@ export const liveRoutes: FastifyPluginAsyncZod<{ deps: HttpDeps }> = async (app,
   app.get('/', { schema: { hide: true } }, async (_req, reply) => reply.type('text/html; charset=utf-8').send(LIVE_PAGE_HTML));
   app.get(
     '/api/v1/live',
-    { schema: { tags: ['live'], summary: 'Live counts per store (in memory, since the gateway started)', response: { 200: z.object({ stores: z.array(StoreLiveSchema) }) } } },
+    {
+      schema: {
+        tags: ['live'],
+        summary: 'Live counts per store (in memory, since the gateway started)',
+        response: { 200: z.object({ stores: z.array(StoreLiveSchema) }) },
+      },
+    },
     async () => ({ stores: deps.live.snapshot() }),
   );
 };

@@ -57,28 +57,54 @@ export const logRoutes: FastifyPluginAsyncZod<{ deps: HttpDeps }> = async (app, 
     {
       schema: {
         tags: ['ingest'],
-        summary: 'The ledgers: gateway (received = held + rejected + duplicate + shed + forwarded + logged, per store and kind) and per sink (logged = pending + delivered + dead_lettered + filtered + expired)',
-        response: { 200: z.object({ balanced: z.boolean(), totals: LedgerRowSchema, rows: z.array(LedgerRowSchema), log: LogStatusSchema, sinks: z.array(SinkStatusSchema) }) },
+        summary:
+          'The ledgers: gateway (received = held + rejected + duplicate + shed + forwarded + logged, per store and kind) and per sink (logged = pending + delivered + dead_lettered + filtered + expired)',
+        response: {
+          200: z.object({
+            balanced: z.boolean(),
+            totals: LedgerRowSchema,
+            rows: z.array(LedgerRowSchema),
+            log: LogStatusSchema,
+            sinks: z.array(SinkStatusSchema),
+          }),
+        },
       },
     },
     async () => {
       const totals = deps.ledger.totals();
       const rows = deps.ledger.rowsSnapshot();
       const sinks = deps.sinks.status();
-      return { balanced: totals.balanced && rows.every((r) => r.balanced) && sinks.every((s) => s.ledger.balanced), totals, rows, log: deps.eventLog.status(), sinks };
+      return {
+        balanced: totals.balanced && rows.every((r) => r.balanced) && sinks.every((s) => s.ledger.balanced),
+        totals,
+        rows,
+        log: deps.eventLog.status(),
+        sinks,
+      };
     },
   );
 
-  app.get('/api/v1/sinks', { schema: { tags: ['sinks'], summary: 'The sinks attached to the event log: position, lag, health, ledger', response: { 200: z.object({ sinks: z.array(SinkStatusSchema) }) } } }, async () => ({
-    sinks: deps.sinks.status(),
-  }));
+  app.get(
+    '/api/v1/sinks',
+    {
+      schema: {
+        tags: ['sinks'],
+        summary: 'The sinks attached to the event log: position, lag, health, ledger',
+        response: { 200: z.object({ sinks: z.array(SinkStatusSchema) }) },
+      },
+    },
+    async () => ({
+      sinks: deps.sinks.status(),
+    }),
+  );
 
   app.delete(
     '/api/v1/sinks/:name',
     {
       schema: {
         tags: ['sinks'],
-        summary: 'Detaches a sink: it stops, its checkpoint is removed and the log no longer keeps records for it (a configured sink attaches again at the next start, from the oldest retained record)',
+        summary:
+          'Detaches a sink: it stops, its checkpoint is removed and the log no longer keeps records for it (a configured sink attaches again at the next start, from the oldest retained record)',
         params: z.object({ name: z.string() }),
         response: { 200: z.object({ detached: SinkStatusSchema, log: LogStatusSchema }), 404: ErrorSchema },
       },
@@ -102,7 +128,14 @@ export const logRoutes: FastifyPluginAsyncZod<{ deps: HttpDeps }> = async (app, 
         summary: 'Delivers the retained log records appended since a time again to one sink (idempotent: the same record maps to the same point)',
         params: z.object({ name: z.string() }),
         body: z.object({ since: z.iso.datetime({ offset: true }).describe('Receive time (log position) to replay from, ISO 8601') }),
-        response: { 202: z.object({ sink: z.string(), from: z.number().nullable().describe('First seq replayed; null when nothing retained is that recent'), until: z.number() }), 404: ErrorSchema },
+        response: {
+          202: z.object({
+            sink: z.string(),
+            from: z.number().nullable().describe('First seq replayed; null when nothing retained is that recent'),
+            until: z.number(),
+          }),
+          404: ErrorSchema,
+        },
       },
     },
     async (req, reply) => {
@@ -126,7 +159,18 @@ export const logRoutes: FastifyPluginAsyncZod<{ deps: HttpDeps }> = async (app, 
         response: {
           200: z.object({
             total: z.number(),
-            deadLetters: z.array(z.object({ time: z.string(), sink: z.string(), seq: z.number(), store: z.string(), kind: z.string(), line: z.string(), status: z.number().nullable(), error: z.string() })),
+            deadLetters: z.array(
+              z.object({
+                time: z.string(),
+                sink: z.string(),
+                seq: z.number(),
+                store: z.string(),
+                kind: z.string(),
+                line: z.string(),
+                status: z.number().nullable(),
+                error: z.string(),
+              }),
+            ),
           }),
         },
       },

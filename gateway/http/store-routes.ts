@@ -8,7 +8,13 @@ import type { HttpDeps } from './deps.js';
 export const storeRoutes: FastifyPluginAsyncZod<{ deps: HttpDeps }> = async (app, { deps }) => {
   app.get(
     '/api/v1/stores',
-    { schema: { tags: ['stores'], summary: 'Stores and the ids of their zones, sensors, touchpoints, devices and agents', response: { 200: z.object({ stores: z.array(StoreSchema) }) } } },
+    {
+      schema: {
+        tags: ['stores'],
+        summary: 'Stores and the ids of their zones, sensors, touchpoints, devices and agents',
+        response: { 200: z.object({ stores: z.array(StoreSchema) }) },
+      },
+    },
     async () => ({ stores: [...deps.directory.listStores()] }),
   );
 };

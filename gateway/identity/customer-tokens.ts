@@ -56,7 +56,11 @@ export class CustomerTokenVault {
       this.db = db;
     } catch (err) {
       const code = (err as { code?: string }).code;
-      throw new IdentityVaultError(`cannot open the identity vault ${this.file}${code === 'SQLITE_BUSY' ? ' (in use: is another gateway running with the same state.dir?)' : ''}`, { file: this.file, sqliteCode: code }, err);
+      throw new IdentityVaultError(
+        `cannot open the identity vault ${this.file}${code === 'SQLITE_BUSY' ? ' (in use: is another gateway running with the same state.dir?)' : ''}`,
+        { file: this.file, sqliteCode: code },
+        err,
+      );
     }
   }
 

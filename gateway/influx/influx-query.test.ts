@@ -15,7 +15,11 @@ beforeAll(async () => {
   influxd = await startInfluxd();
   query = new InfluxQuery(InfluxSchema.parse({ url: influxd.url, api: 'v1', database: DB }));
   await query.query(`CREATE DATABASE ${quoteIdentifier(DB)}`);
-  const body = [`zone_presence,store=s1,zone=entrance visitors=3i ${T0}`, `zone_presence,store=s1,zone=checkout visitors=5i ${T0 + 1n}`, `zone_presence,store=s2,zone=entrance visitors=7i ${T0 + 2n}`].join('\n');
+  const body = [
+    `zone_presence,store=s1,zone=entrance visitors=3i ${T0}`,
+    `zone_presence,store=s1,zone=checkout visitors=5i ${T0 + 1n}`,
+    `zone_presence,store=s2,zone=entrance visitors=7i ${T0 + 2n}`,
+  ].join('\n');
   const res = await fetch(`${influxd.url}/write?db=${DB}&precision=n`, { method: 'POST', body });
   expect(res.status).toBe(204);
 });

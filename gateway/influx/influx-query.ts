@@ -32,9 +32,7 @@ const SeriesSchema = z.object({
 });
 
 const ResponseSchema = z.object({
-  results: z
-    .array(z.object({ statement_id: z.number().optional(), series: z.array(SeriesSchema).optional(), error: z.string().optional() }))
-    .default([]),
+  results: z.array(z.object({ statement_id: z.number().optional(), series: z.array(SeriesSchema).optional(), error: z.string().optional() })).default([]),
   error: z.string().optional(),
 });
 

@@ -90,7 +90,10 @@ export class InfluxWriter {
         : createV2Transport({ url, token, timeoutMs });
     this.transport = transport;
     this.writeApi = new InfluxDB({ url, transport }).getWriteApi(api === 'v1' ? '' : org, api === 'v1' ? database : bucket, 'ns', this.writeOptions());
-    this.log.info({ api, batchSize: this.config.batchSize, flushIntervalMs: this.config.flushIntervalMs, maxRetries: this.config.maxRetries }, 'influx writer started');
+    this.log.info(
+      { api, batchSize: this.config.batchSize, flushIntervalMs: this.config.flushIntervalMs, maxRetries: this.config.maxRetries },
+      'influx writer started',
+    );
     await this.ensureDatabase();
   }
 
@@ -233,7 +236,12 @@ export class InfluxWriter {
       this.log.error({ calls: open.length, lines, timeoutMs }, 'influx writer stopped with unconfirmed lines');
     }
     for (const call of open) {
-      this.settle(call, new InfluxWriteError('InfluxDB writer stopped before the lines were confirmed', { context: { api: this.config.api, lines: call.size, reason: 'stopped' } }));
+      this.settle(
+        call,
+        new InfluxWriteError('InfluxDB writer stopped before the lines were confirmed', {
+          context: { api: this.config.api, lines: call.size, reason: 'stopped' },
+        }),
+      );
     }
     this.waiters.clear();
     this.log.info({ settledInTime }, 'influx writer stopped');
@@ -285,11 +293,15 @@ export class InfluxWriter {
     const willRetry = this.state !== 'stopped' && attempt <= this.config.maxRetries && (status === undefined || status >= 429);
     if (willRetry) {
       this.warnings.run(`retry:${status ?? 'network'}`, (suppressed) =>
-        this.log.warn({ status: status ?? 'network', attempt, lines: lines.length, suppressed, serverMessage: serverMessage(error) }, 'influx write failed, will retry'),
+        this.log.warn(
+          { status: status ?? 'network', attempt, lines: lines.length, suppressed, serverMessage: serverMessage(error) },
+          'influx write failed, will retry',
+        ),
       );
       return;
     }
-    const reason: DropReason = status !== undefined && status < 429 ? (/partial write/i.test(error.message) ? 'partial_write' : 'rejected') : 'retries_exhausted';
+    const reason: DropReason =
+      status !== undefined && status < 429 ? (/partial write/i.test(error.message) ? 'partial_write' : 'rejected') : 'retries_exhausted';
     this.giveUp(lines, reason, error, attempt);
   }
 
@@ -308,7 +320,13 @@ export class InfluxWriter {
     }
     for (const call of rejected) {
       const text = `InfluxDB write failed (${reason}${status === undefined ? '' : `, HTTP ${status}`})${message === undefined ? '' : `: ${message}`}`;
-      this.settle(call, new InfluxWriteError(text, { cause: error, context: { api: this.config.api, status, lines: call.size, batchLines: lines.length, reason, serverMessage: message } }));
+      this.settle(
+        call,
+        new InfluxWriteError(text, {
+          cause: error,
+          context: { api: this.config.api, status, lines: call.size, batchLines: lines.length, reason, serverMessage: message },
+        }),
+      );
     }
   }
 
@@ -335,7 +353,10 @@ export class InfluxWriter {
     const list = this.waiters.get(line);
     if (list === undefined) return undefined;
     const wantSettled = outcome === 'failure';
-    const index = Math.max(0, list.findIndex((call) => call.settled === wantSettled));
+    const index = Math.max(
+      0,
+      list.findIndex((call) => call.settled === wantSettled),
+    );
     const [call] = list.splice(index, 1);
     if (list.length === 0) this.waiters.delete(line);
     return call;

@@ -34,7 +34,17 @@ interface Harness {
 /** A started writer on its own database; stopped when the test finishes. */
 async function startWriter(overrides: Partial<InfluxConfig> = {}, url = influxd.url): Promise<Harness> {
   const database = `db_${process.pid}_${++dbCounter}`;
-  const config = InfluxSchema.parse({ url, api: 'v1', database, batchSize: 50, flushIntervalMs: 10, maxRetries: 2, maxRetryDelayMs: 50, timeoutMs: 2000, ...overrides });
+  const config = InfluxSchema.parse({
+    url,
+    api: 'v1',
+    database,
+    batchSize: 50,
+    flushIntervalMs: 10,
+    maxRetries: 2,
+    maxRetryDelayMs: 50,
+    timeoutMs: 2000,
+    ...overrides,
+  });
   const metrics = new GatewayMetrics({ processMetrics: false });
   let logText = '';
   const sink = new Writable({
@@ -49,7 +59,10 @@ async function startWriter(overrides: Partial<InfluxConfig> = {}, url = influxd.
   return { writer, metrics, database, logs: () => logText };
 }
 
-async function counterValue(metric: { get(): Promise<{ values: Array<{ value: number; labels: Record<string, string | number | undefined> }> }> }, labels: Record<string, string> = {}): Promise<number> {
+async function counterValue(
+  metric: { get(): Promise<{ values: Array<{ value: number; labels: Record<string, string | number | undefined> }> }> },
+  labels: Record<string, string> = {},
+): Promise<number> {
   const { values } = await metric.get();
   return values.filter((v) => Object.entries(labels).every(([k, want]) => String(v.labels[k]) === want)).reduce((sum, v) => sum + v.value, 0);
 }

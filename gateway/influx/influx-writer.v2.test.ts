@@ -41,7 +41,10 @@ async function setup(overrides: Partial<InfluxConfig> = {}, fakeOptions: FakeInf
   return { fake, writer, metrics };
 }
 
-async function counterValue(metric: { get(): Promise<{ values: Array<{ value: number; labels: Record<string, string | number | undefined> }> }> }, labels: Record<string, string> = {}): Promise<number> {
+async function counterValue(
+  metric: { get(): Promise<{ values: Array<{ value: number; labels: Record<string, string | number | undefined> }> }> },
+  labels: Record<string, string> = {},
+): Promise<number> {
   const { values } = await metric.get();
   return values.filter((v) => Object.entries(labels).every(([k, want]) => String(v.labels[k]) === want)).reduce((sum, v) => sum + v.value, 0);
 }

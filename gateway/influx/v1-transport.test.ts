@@ -39,11 +39,16 @@ async function recorder(reply: { status: number; headers?: Record<string, string
 function send(transport: V1Transport, path: string, body: string): Promise<{ status: number | undefined; error?: Error }> {
   return new Promise((resolve) => {
     let status: number | undefined;
-    transport.send(path, body, { method: 'POST' }, {
-      responseStarted: (_headers, statusCode) => (status = statusCode),
-      complete: () => resolve({ status }),
-      error: (error) => resolve({ status, error }),
-    });
+    transport.send(
+      path,
+      body,
+      { method: 'POST' },
+      {
+        responseStarted: (_headers, statusCode) => (status = statusCode),
+        complete: () => resolve({ status }),
+        error: (error) => resolve({ status, error }),
+      },
+    );
   });
 }
 
@@ -105,7 +110,9 @@ describe('v1 transport helpers', () => {
   });
 
   it('turns Retry-After seconds into the milliseconds the client retry strategy expects', () => {
-    const original = new HttpError(429, 'Too Many Requests', '{"code":"too many requests","message":"slow down"}', '2', 'application/json', undefined, { 'retry-after': '2' });
+    const original = new HttpError(429, 'Too Many Requests', '{"code":"too many requests","message":"slow down"}', '2', 'application/json', undefined, {
+      'retry-after': '2',
+    });
     expect(original.retryAfter()).toBe(2); // client 1.35 reads the header as milliseconds
     const fixed = normaliseError(original);
     expect(fixed).toBeInstanceOf(HttpError);

@@ -40,7 +40,12 @@ export class NormalisingTransport implements Transport {
   }
 
   send(path: string, body: string, options: SendOptions, callbacks?: Partial<CommunicationObserver<Uint8Array>>): void {
-    this.inner.send(this.mapPath(path), body, options, this.wrapCallbacks(callbacks, (err) => callbacks?.error?.(err)));
+    this.inner.send(
+      this.mapPath(path),
+      body,
+      options,
+      this.wrapCallbacks(callbacks, (err) => callbacks?.error?.(err)),
+    );
   }
 
   async request(path: string, body: unknown, options: SendOptions, responseStarted?: ResponseStartedFn): Promise<unknown> {

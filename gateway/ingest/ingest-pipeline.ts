@@ -160,7 +160,13 @@ export class IngestPipeline {
     metrics.messagesAccepted.inc({ store: storeId, kind });
     if (itemRejections.length > 0) {
       metrics.itemsRejected.inc({ store: storeId, kind }, itemRejections.length);
-      this.record(msg, storeId, kind, { reason: 'items_invalid', detail: `${itemRejections.length} item(s) rejected, the others kept: ${itemRejections.map((r) => r.detail).join('; ').slice(0, 300)}` });
+      this.record(msg, storeId, kind, {
+        reason: 'items_invalid',
+        detail: `${itemRejections.length} item(s) rejected, the others kept: ${itemRejections
+          .map((r) => r.detail)
+          .join('; ')
+          .slice(0, 300)}`,
+      });
     }
     const items = itemCount(kind, message);
     let loggedMessage: LoggedMessage<MessageKind>;
@@ -242,7 +248,8 @@ export class IngestPipeline {
       this.record(msg, storeLabel === UNKNOWN_LABEL ? null : storeLabel, null, rejection);
       return { status: 'rejected', rejection };
     };
-    if (msg.payload.length > config.mqtt.maxPayloadBytes) return reject({ reason: 'payload_too_large', detail: `${msg.payload.length} bytes > ${config.mqtt.maxPayloadBytes}` });
+    if (msg.payload.length > config.mqtt.maxPayloadBytes)
+      return reject({ reason: 'payload_too_large', detail: `${msg.payload.length} bytes > ${config.mqtt.maxPayloadBytes}` });
     const source = directory.resolve(storeId, 'status', agentId);
     if (isRejection(source)) return reject(source);
     if (source.role !== 'agent') return reject({ reason: 'source_kind_mismatch', detail: `config is for agents; '${agentId}' is a ${source.role}` });
@@ -288,7 +295,10 @@ export class IngestPipeline {
     const { event } = message as MessageByKind['device'];
     const allowed = DEVICE_EVENT_SOURCES[event.type];
     if (allowed && source.type !== allowed) {
-      return { reason: 'source_kind_mismatch', detail: `device '${source.sourceId}' (${source.type ?? 'unknown'}) may not send '${event.type}' events (only ${allowed})` };
+      return {
+        reason: 'source_kind_mismatch',
+        detail: `device '${source.sourceId}' (${source.type ?? 'unknown'}) may not send '${event.type}' events (only ${allowed})`,
+      };
     }
     return undefined;
   }

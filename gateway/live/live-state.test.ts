@@ -11,7 +11,8 @@ describe('LiveState', () => {
   it('keeps memory bounded under a flood of distinct device ids and says the count is a lower bound', () => {
     let now = 1_000_000;
     const live = new LiveState([store], () => now);
-    for (let i = 0; i <= MAX_DEVICES_TRACKED; i++) live.recordAccepted(sensor, 'ble', { v: 1, ts: now, sightings: [{ id: `dev:${String(i).padStart(24, '0')}`, rssi: -60 }] }, now);
+    for (let i = 0; i <= MAX_DEVICES_TRACKED; i++)
+      live.recordAccepted(sensor, 'ble', { v: 1, ts: now, sightings: [{ id: `dev:${String(i).padStart(24, '0')}`, rssi: -60 }] }, now);
     const flooded = live.snapshot()[0];
     expect(flooded?.devicesNow).toBe(MAX_DEVICES_TRACKED);
     expect(flooded?.devicesCapped).toBe(true);
@@ -25,7 +26,12 @@ describe('LiveState', () => {
     const now = 1_000_000;
     const live = new LiveState([store], () => now);
     live.recordAccepted(sensor, 'ble', { v: 1, ts: now, sightings: [{ id: 'dev:aaaaaaaaaaaaaaaaaaaaaaaa', rssi: -80 }] }, now);
-    live.recordAccepted({ ...sensor, sourceId: 'ble-men', zone: 'aisle-men' }, 'ble', { v: 1, ts: now, sightings: [{ id: 'dev:aaaaaaaaaaaaaaaaaaaaaaaa', rssi: -50 }] }, now);
+    live.recordAccepted(
+      { ...sensor, sourceId: 'ble-men', zone: 'aisle-men' },
+      'ble',
+      { v: 1, ts: now, sightings: [{ id: 'dev:aaaaaaaaaaaaaaaaaaaaaaaa', rssi: -50 }] },
+      now,
+    );
     const snapshot = live.snapshot()[0];
     expect(snapshot?.devicesNow).toBe(1);
     expect(snapshot?.zones.find((z) => z.id === 'aisle-men')?.devicesNow).toBe(1);

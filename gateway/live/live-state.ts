@@ -82,8 +82,7 @@ export class LiveState {
         if (!seen) {
           if (live.lastSeen.size < MAX_DEVICES_TRACKED) live.lastSeen.set(item.id, { zone: source.zone, at: eventTimeMs, rssi: item.rssi });
           else live.untracked += 1;
-        }
-        else if (seen.at < eventTimeMs - 10_000 || item.rssi > seen.rssi || seen.zone === source.zone) {
+        } else if (seen.at < eventTimeMs - 10_000 || item.rssi > seen.rssi || seen.zone === source.zone) {
           seen.zone = source.zone;
           seen.at = Math.max(eventTimeMs, seen.at);
           seen.rssi = item.rssi;

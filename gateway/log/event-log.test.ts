@@ -18,7 +18,9 @@ afterEach(async () => {
 
 const entry = (i: number, label = `label-${i}`) => touchpointEntry(i, { label });
 
-async function openLog(options: { quotaBytes?: number; segmentBytes?: number; replayRetentionMs?: number; backpressureHoldMs?: number; now?: () => number } = {}): Promise<EventLog> {
+async function openLog(
+  options: { quotaBytes?: number; segmentBytes?: number; replayRetentionMs?: number; backpressureHoldMs?: number; now?: () => number } = {},
+): Promise<EventLog> {
   const dir = await mkdtemp(join(tmpdir(), 'storeloop-log-'));
   dirs.push(dir);
   const eventLog = new EventLog({ dir, quotaBytes: 1024 ** 2, segmentBytes: 4096, replayRetentionMs: 0, backpressureHoldMs: 0, log, ...options });

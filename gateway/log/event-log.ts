@@ -139,7 +139,8 @@ export class EventLog implements ConsumableLog {
   }
 
   addConsumer(consumer: LogConsumer): void {
-    if (this.consumers.has(consumer.name)) throw new StoreloopError('SL_ERR_LOG_CONSUMER', `a log consumer named '${consumer.name}' is already attached`, { name: consumer.name });
+    if (this.consumers.has(consumer.name))
+      throw new StoreloopError('SL_ERR_LOG_CONSUMER', `a log consumer named '${consumer.name}' is already attached`, { name: consumer.name });
     this.consumers.set(consumer.name, consumer);
   }
 
@@ -174,10 +175,17 @@ export class EventLog implements ConsumableLog {
           if (!this.closed && !options.bestEffort) {
             this.refusing = true;
             this.alarms.run('full', (suppressed) =>
-              this.log.error({ ...err.context, suppressed }, 'LOG FULL: the event log quota is used by records InfluxDB (or another sink that holds back ingest) has not consumed; QoS 1 publishes are no longer acknowledged (publishers keep and resend them), QoS 0 is shed'),
+              this.log.error(
+                { ...err.context, suppressed },
+                'LOG FULL: the event log quota is used by records InfluxDB (or another sink that holds back ingest) has not consumed; QoS 1 publishes are no longer acknowledged (publishers keep and resend them), QoS 0 is shed',
+              ),
             );
           }
-          throw new LogFullError('the event log is full: consumers that hold back ingest (InfluxDB) are too far behind', { reason: 'backpressure', ...err.context }, err);
+          throw new LogFullError(
+            'the event log is full: consumers that hold back ingest (InfluxDB) are too far behind',
+            { reason: 'backpressure', ...err.context },
+            err,
+          );
         }
         await new Promise((resolve) => setTimeout(resolve, BACKPRESSURE_POLL_MS));
       }
@@ -322,7 +330,10 @@ export class EventLog implements ConsumableLog {
     const holdingFloor = this.floor(true);
     for (const consumer of this.consumers.values()) {
       if (consumer.holdsBackIngest || consumer.durablePosition() >= holdingFloor || !consumer.expireUpTo) continue;
-      this.log.error({ sink: consumer.name, upto: holdingFloor }, 'event log full: expiring records a lagging sink has not consumed (they will never reach it)');
+      this.log.error(
+        { sink: consumer.name, upto: holdingFloor },
+        'event log full: expiring records a lagging sink has not consumed (they will never reach it)',
+      );
       await consumer.expireUpTo(holdingFloor, 'log_full');
     }
     await this.trimTo(this.floor(false));
@@ -339,4 +350,3 @@ export class EventLog implements ConsumableLog {
     return this.trimming;
   }
 }
-

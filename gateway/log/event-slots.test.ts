@@ -32,7 +32,7 @@ describe('EventSlotAllocator', () => {
     const used = new Set<string>();
     const clashes: string[] = [];
     let seed = 7;
-    const random = () => ((seed = (seed * 1_103_515_245 + 12_345) % 2 ** 31) / 2 ** 31);
+    const random = () => (seed = (seed * 1_103_515_245 + 12_345) % 2 ** 31) / 2 ** 31;
     let slotsHandedOut = 0;
     for (let i = 0; i < 20_000; i++) {
       const ms = 10_000 + Math.floor(random() * 40) + Math.floor(i / 100);
@@ -67,11 +67,24 @@ describe('EventSlotAllocator', () => {
   it('rebuilds from observed allocations so that nothing allocated before is handed out again', () => {
     const original = new EventSlotAllocator();
     const log: Array<{ ms: number; items: number; slot: EventSlot }> = [];
-    for (const [ms, items] of [[100, 3], [100, 2], [99, 4], [101, 1], [99, 2], [101, 5]] as const) log.push({ ms, items, slot: original.allocate(series, ms, items) });
+    for (const [ms, items] of [
+      [100, 3],
+      [100, 2],
+      [99, 4],
+      [101, 1],
+      [99, 2],
+      [101, 5],
+    ] as const)
+      log.push({ ms, items, slot: original.allocate(series, ms, items) });
     const rebuilt = new EventSlotAllocator();
     for (const entry of log) rebuilt.observe(series, entry.ms, entry.items, entry.slot);
     const used = new Set(log.flatMap((e) => cover(e.ms, e.items, e.slot)));
-    for (const [ms, items] of [[99, 3], [100, 1], [101, 2], [102, 1]] as const) {
+    for (const [ms, items] of [
+      [99, 3],
+      [100, 1],
+      [101, 2],
+      [102, 1],
+    ] as const) {
       for (const key of cover(ms, items, rebuilt.allocate(series, ms, items))) expect(used.has(key), key).toBe(false);
     }
   });

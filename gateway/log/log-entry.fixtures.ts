@@ -12,6 +12,12 @@ export function touchpointEntry(i: number, message: { action?: string; label?: s
     mid: `m-${i}`,
     qos: 1,
     slot: { offset: 0 },
-    message: { v: 1, ts: 1_700_000_000_000 + i, mid: `m-${i}`, action: message.action ?? 'tap', ...(message.label === undefined ? {} : { label: message.label }) },
+    message: {
+      v: 1,
+      ts: 1_700_000_000_000 + i,
+      mid: `m-${i}`,
+      action: message.action ?? 'tap',
+      ...(message.label === undefined ? {} : { label: message.label }),
+    },
   };
 }

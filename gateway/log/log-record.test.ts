@@ -39,7 +39,11 @@ describe('log record encoding', () => {
   it('refuses another record version, and a message that is not JSON when it is read', () => {
     const entry = touchpointEntry(4);
     expect(() => decodeLogRecord(9, 9, Buffer.from(JSON.stringify({ ...entry, v: 2 })))).toThrow(/version 2/);
-    const broken = Buffer.from(encodeLogEntry(entry).toString().replace(/"message":\{/, '"message":{{'));
+    const broken = Buffer.from(
+      encodeLogEntry(entry)
+        .toString()
+        .replace(/"message":\{/, '"message":{{'),
+    );
     const record = decodeLogRecord(9, 9, broken);
     expect(() => record.message).toThrow(LogRecordError);
   });

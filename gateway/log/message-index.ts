@@ -62,7 +62,9 @@ export class MessageIndex {
   private readonly unflushedKeys = new Map<string, number>();
   private coveredSeq = 0;
   private flushedSeq = 0;
-  private statements: { find: Database.Statement; insertMid: Database.Statement; upsertSlot: Database.Statement; setMeta: Database.Statement; prune: Database.Statement } | undefined;
+  private statements:
+    | { find: Database.Statement; insertMid: Database.Statement; upsertSlot: Database.Statement; setMeta: Database.Statement; prune: Database.Statement }
+    | undefined;
   private readonly now: () => number;
 
   constructor(private readonly options: MessageIndexOptions) {
@@ -146,12 +148,21 @@ export class MessageIndex {
    * A record is durable in the log (called in seq order at run time with its dedup key, and for each
    * record replayed at start, whose key is in the record).
    */
-  committed(record: Pick<LogRecord, 'kind' | 'source' | 'mid' | 'payloadHash' | 'receivedAt' | 'eventTime' | 'slot' | 'message'>, seq: number, runtimeKey?: string): void {
+  committed(
+    record: Pick<LogRecord, 'kind' | 'source' | 'mid' | 'payloadHash' | 'receivedAt' | 'eventTime' | 'slot' | 'message'>,
+    seq: number,
+    runtimeKey?: string,
+  ): void {
     const replayed = runtimeKey === undefined;
     if (replayed && seq <= this.flushedSeq) return;
     this.coveredSeq = Math.max(this.coveredSeq, seq);
     if (replayed) {
-      this.slots.observe(slotSeriesKey(record.source.storeId, record.kind, record.source.sourceId), record.eventTime, itemCount(record.kind, record.message), record.slot);
+      this.slots.observe(
+        slotSeriesKey(record.source.storeId, record.kind, record.source.sourceId),
+        record.eventTime,
+        itemCount(record.kind, record.message),
+        record.slot,
+      );
     }
     const id = record.mid ?? record.payloadHash;
     const key = runtimeKey ?? (id === undefined ? undefined : midKey(record.source.storeId, record.kind, record.source.sourceId, id));
@@ -200,7 +211,13 @@ export class MessageIndex {
   }
 
   get stats(): { inFlight: number; unflushed: number; sources: number; coveredSeq: number; durableSeq: number } {
-    return { inFlight: this.inFlight.size, unflushed: this.unflushed.length, sources: this.slots.size, coveredSeq: this.coveredSeq, durableSeq: this.flushedSeq };
+    return {
+      inFlight: this.inFlight.size,
+      unflushed: this.unflushed.length,
+      sources: this.slots.size,
+      coveredSeq: this.coveredSeq,
+      durableSeq: this.flushedSeq,
+    };
   }
 
   close(): void {

@@ -15,7 +15,12 @@ import { SyncCounter, replaceFileDurably, syncDir } from '../../lib/spool/durabl
 export const SETTLED_STATES = ['delivered', 'dead_lettered', 'filtered', 'expired'] as const;
 export type SettledState = (typeof SETTLED_STATES)[number];
 
-const CountsSchema = z.strictObject({ delivered: z.number().int().min(0), dead_lettered: z.number().int().min(0), filtered: z.number().int().min(0), expired: z.number().int().min(0) });
+const CountsSchema = z.strictObject({
+  delivered: z.number().int().min(0),
+  dead_lettered: z.number().int().min(0),
+  filtered: z.number().int().min(0),
+  expired: z.number().int().min(0),
+});
 export type SettledCounts = z.infer<typeof CountsSchema>;
 
 const SinkCheckpointSchema = z.strictObject({
@@ -60,7 +65,10 @@ export class SinkCheckpointFile {
       throw new SinkCheckpointError(`cannot read sink checkpoint ${this.path}`, { path: this.path }, err);
     }
     const parsed = SinkCheckpointSchema.safeParse(safeJson(text));
-    if (!parsed.success) throw new SinkCheckpointError(`sink checkpoint ${this.path} is malformed (move it away to re-attach the sink from the oldest retained record)`, { path: this.path });
+    if (!parsed.success)
+      throw new SinkCheckpointError(`sink checkpoint ${this.path} is malformed (move it away to re-attach the sink from the oldest retained record)`, {
+        path: this.path,
+      });
     return parsed.data;
   }
 

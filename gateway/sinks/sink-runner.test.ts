@@ -50,7 +50,12 @@ async function setup(): Promise<{ eventLog: EventLog; dir: string }> {
 }
 
 async function runner(eventLog: EventLog, dir: string, sink: Sink, options: Partial<SinkRunnerOptions> = {}): Promise<SinkRunner> {
-  const r = new SinkRunner(sink, eventLog, { checkpointDir: join(dir, 'sinks'), log, onSettled: () => progress.notify() }, { ...DEFAULT_SINK_RUNNER_OPTIONS, checkpointIntervalMs: 0, retryMinMs: 5, retryMaxMs: 20, ...options });
+  const r = new SinkRunner(
+    sink,
+    eventLog,
+    { checkpointDir: join(dir, 'sinks'), log, onSettled: () => progress.notify() },
+    { ...DEFAULT_SINK_RUNNER_OPTIONS, checkpointIntervalMs: 0, retryMinMs: 5, retryMaxMs: 20, ...options },
+  );
   await r.start();
   cleanups.push(() => r.stop());
   return r;

@@ -205,7 +205,10 @@ export class SinkRunner implements LogConsumer {
     this.position = Math.max(this.position, seq);
     this.cursor = Math.max(this.cursor, seq);
     this.deps.onSettled?.(this.name, 'expired', count);
-    this.log.error({ from, upto: seq, records: count, reason }, `SINK LAGGING: ${count} records expired for sink '${this.name}' (${reason}); they will never reach it`);
+    this.log.error(
+      { from, upto: seq, records: count, reason },
+      `SINK LAGGING: ${count} records expired for sink '${this.name}' (${reason}); they will never reach it`,
+    );
     await this.commitNow();
   }
 
@@ -230,7 +233,11 @@ export class SinkRunner implements LogConsumer {
       position: this.position,
       durablePosition: this.durable,
       replay: this.replayUntil > this.cursor ? { at: this.cursor, until: this.replayUntil } : null,
-      lag: { records: after.records, bytes: after.bytes, seconds: after.oldestAppendedAt === null ? 0 : Math.max(0, (Date.now() - after.oldestAppendedAt) / 1000) },
+      lag: {
+        records: after.records,
+        bytes: after.bytes,
+        seconds: after.oldestAppendedAt === null ? 0 : Math.max(0, (Date.now() - after.oldestAppendedAt) / 1000),
+      },
       lagBudget: this.holdsBackIngest ? null : (this.options.lagBudget ?? null),
       health: this.health,
       ledger,
@@ -281,7 +288,8 @@ export class SinkRunner implements LogConsumer {
       }
       try {
         const outcomes = await next.outcomes;
-        if (outcomes.length !== next.records.length) throw new Error(`sink ${this.name} answered ${outcomes.length} outcomes for ${next.records.length} records`);
+        if (outcomes.length !== next.records.length)
+          throw new Error(`sink ${this.name} answered ${outcomes.length} outcomes for ${next.records.length} records`);
         if (failures > 0) this.log.info({ failures }, 'sink delivering again');
         failures = 0;
         this.health = { state: 'ok' };
@@ -293,7 +301,11 @@ export class SinkRunner implements LogConsumer {
         const hinted = (err as { context?: { retryAfterMs?: unknown } }).context?.retryAfterMs;
         const wait = typeof hinted === 'number' && hinted > 0 ? Math.min(hinted, this.options.retryMaxMs * 6) : delay * (0.8 + Math.random() * 0.4);
         this.health = { state: 'failing', detail: err instanceof Error ? err.message.slice(0, 300) : String(err) };
-        this.alarms.warn('failing', { err: this.health.detail, retryInMs: Math.round(wait), failures, position: this.position }, 'sink delivery failed; retrying');
+        this.alarms.warn(
+          'failing',
+          { err: this.health.detail, retryInMs: Math.round(wait), failures, position: this.position },
+          'sink delivery failed; retrying',
+        );
         await this.waitOrWake(new Promise((resolve) => setTimeout(resolve, wait)));
       }
     }
@@ -336,9 +348,10 @@ export class SinkRunner implements LogConsumer {
     const byBytes = this.eventLog.seqKeepingBytes(this.position, budget.bytes);
     const upto = Math.max(byAge, byBytes);
     if (upto <= this.position) return undefined;
-    return this.expireUpTo(upto, byAge >= byBytes ? `older than the lag budget of ${budget.seconds} s` : `more than the lag budget of ${budget.bytes} bytes`).catch((err: unknown) =>
-      this.log.error({ err }, 'expiring records past the lag budget failed'),
-    );
+    return this.expireUpTo(
+      upto,
+      byAge >= byBytes ? `older than the lag budget of ${budget.seconds} s` : `more than the lag budget of ${budget.bytes} bytes`,
+    ).catch((err: unknown) => this.log.error({ err }, 'expiring records past the lag budget failed'));
   }
 
   private scheduleCommit(): void {
@@ -369,7 +382,13 @@ export class SinkRunner implements LogConsumer {
   }
 
   private checkpoint(): SinkCheckpoint {
-    return { version: 1, sink: this.name, position: this.position, attachedAt: this.attachedAt, settled: Object.fromEntries([...this.settled.entries()].map(([k, v]) => [k, { ...v }])) };
+    return {
+      version: 1,
+      sink: this.name,
+      position: this.position,
+      attachedAt: this.attachedAt,
+      settled: Object.fromEntries([...this.settled.entries()].map(([k, v]) => [k, { ...v }])),
+    };
   }
 
   private totals(): SettledCounts {

@@ -26,7 +26,12 @@ export class SinkSet {
   ) {
     const registers = [deps.registry];
     const statuses = () => this.status();
-    this.settledCounter = new Counter({ name: 'storeloop_sink_records_total', help: 'Log records settled by each sink, by outcome (delivered, dead_lettered, filtered, expired)', labelNames: ['sink', 'outcome'], registers });
+    this.settledCounter = new Counter({
+      name: 'storeloop_sink_records_total',
+      help: 'Log records settled by each sink, by outcome (delivered, dead_lettered, filtered, expired)',
+      labelNames: ['sink', 'outcome'],
+      registers,
+    });
     const gauge = (name: string, help: string, pick: (s: SinkStatus) => number) =>
       new Gauge({
         name,
@@ -41,14 +46,27 @@ export class SinkSet {
     gauge('storeloop_sink_lag_records', 'Log records a sink has not settled yet', (s) => s.lag.records);
     gauge('storeloop_sink_lag_bytes', 'Bytes of log records a sink has not settled yet', (s) => s.lag.bytes);
     gauge('storeloop_sink_lag_seconds', 'Age of the oldest log record a sink has not settled (0 when caught up)', (s) => s.lag.seconds);
-    gauge('storeloop_sink_up', '1 while a sink delivers or is idle, 0 while its deliveries fail', (s) => (s.health.state === 'failing' || s.health.state === 'stopped' ? 0 : 1));
-    gauge('storeloop_sink_ledger_balanced', '1 when logged = pending + delivered + dead_lettered + filtered + expired for the sink', (s) => (s.ledger.balanced ? 1 : 0));
+    gauge('storeloop_sink_up', '1 while a sink delivers or is idle, 0 while its deliveries fail', (s) =>
+      s.health.state === 'failing' || s.health.state === 'stopped' ? 0 : 1,
+    );
+    gauge('storeloop_sink_ledger_balanced', '1 when logged = pending + delivered + dead_lettered + filtered + expired for the sink', (s) =>
+      s.ledger.balanced ? 1 : 0,
+    );
   }
 
   /** Attaches a sink (its runner starts from its checkpoint). */
   async attach(sink: Sink, options: SinkRunnerOptions): Promise<SinkRunner> {
     if (this.runners.has(sink.name)) throw new StoreloopError('SL_ERR_SINK_EXISTS', `a sink named '${sink.name}' is already attached`, { name: sink.name });
-    const runner = new SinkRunner(sink, this.eventLog, { checkpointDir: this.deps.checkpointDir, log: this.deps.log, onSettled: (name, outcome, count) => this.settledCounter.inc({ sink: name, outcome }, count) }, options);
+    const runner = new SinkRunner(
+      sink,
+      this.eventLog,
+      {
+        checkpointDir: this.deps.checkpointDir,
+        log: this.deps.log,
+        onSettled: (name, outcome, count) => this.settledCounter.inc({ sink: name, outcome }, count),
+      },
+      options,
+    );
     await runner.start();
     this.runners.set(sink.name, runner);
     return runner;

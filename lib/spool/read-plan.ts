@@ -39,7 +39,8 @@ function segmentIndexFor(segments: readonly Segment[], seq: number): number {
   let high = segments.length;
   while (low < high) {
     const mid = (low + high) >>> 1;
-    if ((segments[mid] as Segment).firstSeq <= seq) low = mid + 1; // mid < length
+    if ((segments[mid] as Segment).firstSeq <= seq)
+      low = mid + 1; // mid < length
     else high = mid;
   }
   return Math.max(0, low - 1);

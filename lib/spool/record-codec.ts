@@ -36,14 +36,7 @@ export interface RecordHeader {
 
 /** Why a record could not be accepted; also the `reason` of a torn tail. */
 export type RecordDefect =
-  | 'truncated-header'
-  | 'bad-magic'
-  | 'bad-version'
-  | 'bad-flags'
-  | 'bad-seq'
-  | 'truncated-payload'
-  | 'crc-mismatch'
-  | 'seq-out-of-order';
+  'truncated-header' | 'bad-magic' | 'bad-version' | 'bad-flags' | 'bad-seq' | 'truncated-payload' | 'crc-mismatch' | 'seq-out-of-order';
 
 export type HeaderDecoding = { ok: true; header: RecordHeader } | { ok: false; defect: RecordDefect };
 

@@ -84,7 +84,7 @@ async function setTailAside(dir: string, segment: Segment, tail: { offset: numbe
   try {
     const target = await open(setAsideAs, 'w');
     try {
-      for (let done = 0; done < tail.bytes; ) {
+      for (let done = 0; done < tail.bytes;) {
         const chunk = await readAt(source, Math.min(COPY_CHUNK_BYTES, tail.bytes - done), tail.offset + done);
         if (chunk.length === 0) break;
         await writeAllAt(target, [chunk], done);

@@ -44,7 +44,12 @@ function decodeIndexed(segment: Segment, index: number, bytes: Buffer, at: numbe
   const decoded = decodeHeader(bytes, at);
   const payload = bytes.subarray(at + RECORD_HEADER_BYTES, end);
   const header = decoded.ok ? decoded.header : null;
-  const intact = header !== null && header.seq === seq && end <= bytes.length && header.length === payload.length && hasValidCrc(bytes.subarray(at, at + RECORD_HEADER_BYTES), header, payload);
+  const intact =
+    header !== null &&
+    header.seq === seq &&
+    end <= bytes.length &&
+    header.length === payload.length &&
+    hasValidCrc(bytes.subarray(at, at + RECORD_HEADER_BYTES), header, payload);
   if (!intact) {
     throw new SpoolCorruptError(`spool record ${seq} in ${segment.name} failed its checks on read (reopen the spool to set it aside)`, {
       context: { segment: segment.name, offset: segment.offsetAt(index), seq, defect: decoded.ok ? 'crc-mismatch' : decoded.defect },

@@ -143,7 +143,9 @@ export class SegmentWriter {
       segment.handle = null;
       if (handle !== null) {
         // best effort: recovery cuts whatever is left past the last good record anyway
-        await handle.truncate(segment.committedBytes).catch((err: unknown) => this.options.log.warn({ err, segment: segment.name }, 'spool segment truncate failed'));
+        await handle
+          .truncate(segment.committedBytes)
+          .catch((err: unknown) => this.options.log.warn({ err, segment: segment.name }, 'spool segment truncate failed'));
         await handle.close().catch((err: unknown) => this.options.log.warn({ err, segment: segment.name }, 'spool segment close failed'));
       }
       if (segment.count === 0) {

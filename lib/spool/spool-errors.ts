@@ -9,11 +9,7 @@ interface ErrorOptions {
 /** The quota would be exceeded; nothing of the rejected append was written. */
 export class SpoolFullError extends StoreloopError {
   constructor(context: { quotaBytes: number; pendingBytes: number; recordBytes: number }) {
-    super(
-      'SL_ERR_SPOOL_FULL',
-      `spool full: ${context.recordBytes} bytes do not fit (${context.pendingBytes} of ${context.quotaBytes} bytes pending)`,
-      context,
-    );
+    super('SL_ERR_SPOOL_FULL', `spool full: ${context.recordBytes} bytes do not fit (${context.pendingBytes} of ${context.quotaBytes} bytes pending)`, context);
   }
 }
 

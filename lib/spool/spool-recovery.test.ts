@@ -67,7 +67,9 @@ describe('Spool recovery of a torn tail', () => {
     expect(report).toEqual({
       segments: 1,
       pendingRecords: 9,
-      tornTails: [{ segment: segmentFileName(1), offset: lastOffset, bytes: original.length - 10 - lastOffset, reason: 'truncated-payload', setAsideAs: tornPath }],
+      tornTails: [
+        { segment: segmentFileName(1), offset: lastOffset, bytes: original.length - 10 - lastOffset, reason: 'truncated-payload', setAsideAs: tornPath },
+      ],
     });
     expect(await readFile(tornPath)).toEqual(original.subarray(lastOffset, original.length - 10));
     expect((await stat(path)).size).toBe(lastOffset);
@@ -229,7 +231,10 @@ describe('Spool read of damaged bytes', () => {
     bytes[secondOffset + RECORD_HEADER_BYTES + 2] = (bytes[secondOffset + RECORD_HEADER_BYTES + 2] ?? 0) ^ 0x04;
     await writeFile(path, bytes);
 
-    await expect(spool.read(0, 10, 1_000_000)).rejects.toMatchObject({ code: 'SL_ERR_SPOOL_CORRUPT', context: { seq: 2, offset: secondOffset, defect: 'crc-mismatch' } });
+    await expect(spool.read(0, 10, 1_000_000)).rejects.toMatchObject({
+      code: 'SL_ERR_SPOOL_CORRUPT',
+      context: { seq: 2, offset: secondOffset, defect: 'crc-mismatch' },
+    });
     expect((await spool.read(0, 1, 1_000_000)).map((record) => record.seq)).toEqual([1]);
     await spool.close();
 

@@ -56,7 +56,14 @@ describe('Spool append/read/ack', () => {
 
     const totalBytes = payloads.reduce((sum, payload) => sum + RECORD_HEADER_BYTES + payload.length, 0);
     const stats = spool.stats();
-    expect(stats).toMatchObject({ pendingRecords: 50, pendingBytes: totalBytes, oldestAppendedAt: 1_700_000_000_000, quotaBytes: 1_000_000, appendedRecords: 50, ackedRecords: 0 });
+    expect(stats).toMatchObject({
+      pendingRecords: 50,
+      pendingBytes: totalBytes,
+      oldestAppendedAt: 1_700_000_000_000,
+      quotaBytes: 1_000_000,
+      appendedRecords: 50,
+      ackedRecords: 0,
+    });
     const files = await segmentFiles(dir);
     expect(files.length).toBeGreaterThan(3);
     expect(stats.segments).toBe(files.length);
@@ -178,7 +185,10 @@ describe('Spool quota', () => {
     const statsBefore = spool.stats();
     const rejection = spool.append([Buffer.alloc(100, 8)]);
     await expect(rejection).rejects.toBeInstanceOf(SpoolFullError);
-    await expect(rejection).rejects.toMatchObject({ code: 'SL_ERR_SPOOL_FULL', context: { quotaBytes: 10 * recordBytes, pendingBytes: 10 * recordBytes, recordBytes } });
+    await expect(rejection).rejects.toMatchObject({
+      code: 'SL_ERR_SPOOL_FULL',
+      context: { quotaBytes: 10 * recordBytes, pendingBytes: 10 * recordBytes, recordBytes },
+    });
     expect(await sizes(dir)).toEqual(filesBefore);
     expect(spool.stats()).toEqual(statsBefore);
 
@@ -215,7 +225,10 @@ describe('Spool write failure', () => {
 
     // seq 2 is never handed out again
     expect(await spool.append([Buffer.alloc(30, 3)])).toEqual([3]);
-    expect((await spool.read(1, 10, 1000)).map((record) => [record.seq, record.payload[0]])).toEqual([[1, 1], [3, 3]]);
+    expect((await spool.read(1, 10, 1000)).map((record) => [record.seq, record.payload[0]])).toEqual([
+      [1, 1],
+      [3, 3],
+    ]);
     await spool.close();
 
     // the empty file that was in the way holds nothing: recovery removes it
@@ -259,7 +272,9 @@ describe('Spool lifecycle', () => {
     expect(settled.every((outcome) => outcome.status === 'fulfilled')).toBe(true);
 
     const reopened = await openSpool({ dir, quotaBytes: 1_000_000 });
-    expect((await reopened.read(1, 100, 1_000_000)).map((record) => record.payload.toString())).toEqual(Array.from({ length: 50 }, (_, index) => `late ${index}`));
+    expect((await reopened.read(1, 100, 1_000_000)).map((record) => record.payload.toString())).toEqual(
+      Array.from({ length: 50 }, (_, index) => `late ${index}`),
+    );
   });
 
   it('creates a missing directory, nested', async () => {

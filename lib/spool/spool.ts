@@ -251,7 +251,17 @@ export class Spool {
       this.writer = this.createWriter();
       this.state = 'open';
       const report = { segments: this.segments.length, pendingRecords: this.pendingRecords, tornTails: recovered.tornTails };
-      this.log.info({ dir, segments: report.segments, pendingRecords: report.pendingRecords, pendingBytes: this.pendingBytes, tornTails: report.tornTails.length, nextSeq: this.nextSeq }, 'spool opened');
+      this.log.info(
+        {
+          dir,
+          segments: report.segments,
+          pendingRecords: report.pendingRecords,
+          pendingBytes: this.pendingBytes,
+          tornTails: report.tornTails.length,
+          nextSeq: this.nextSeq,
+        },
+        'spool opened',
+      );
       return report;
     } catch (err) {
       this.state = 'closed';
@@ -347,7 +357,9 @@ export class Spool {
 
   /** Deletes segment files whose records are all acked, except ones a group is writing to. */
   private async deleteAckedSegments(): Promise<void> {
-    const doomed = this.segments.filter((segment) => segment.isFullyAcked && !segment.busy && (segment !== this.writer?.activeSegment || this.flushing === null));
+    const doomed = this.segments.filter(
+      (segment) => segment.isFullyAcked && !segment.busy && (segment !== this.writer?.activeSegment || this.flushing === null),
+    );
     for (const segment of doomed) {
       if (segment === this.writer?.activeSegment) this.writer.detachActive();
       this.removeSegment(segment);

@@ -28,7 +28,10 @@ export class ChildService {
     child.stderr?.on('data', (d: Buffer) => (this.output += d.toString()));
     for (let i = 0; i < (options.attempts ?? 200); i++) {
       if (child.exitCode !== null) throw new Error(`${this.name} exited with ${child.exitCode}:\n${this.output.slice(-2000)}`);
-      const up = await fetch(healthUrl).then((r) => r.ok, () => false);
+      const up = await fetch(healthUrl).then(
+        (r) => r.ok,
+        () => false,
+      );
       if (up) return;
       await new Promise((r) => setTimeout(r, 50));
     }

@@ -28,7 +28,11 @@ export class EdgeAgentProcess {
   static async create(build: PrivateBuild, gatewayUrl: string, overrides: Record<string, unknown> = {}): Promise<EdgeAgentProcess> {
     const dir = await mkdtemp(join(tmpdir(), 'storeloop-edge-proc-'));
     const ingressPort = await freePort();
-    const config = demoEdgeConfig(gatewayUrl, join(dir, 'queue'), { sources: { ingress: { host: '127.0.0.1', port: ingressPort } }, log: { level: 'info' }, ...overrides });
+    const config = demoEdgeConfig(gatewayUrl, join(dir, 'queue'), {
+      sources: { ingress: { host: '127.0.0.1', port: ingressPort } },
+      log: { level: 'info' },
+      ...overrides,
+    });
     const configFile = join(dir, 'edge.yaml');
     await writeFile(configFile, stringify(config));
     return new EdgeAgentProcess(dir, ingressPort, configFile, join(build.dir, 'cli', 'main.js'));
@@ -57,7 +61,11 @@ export class EdgeAgentProcess {
   }
 
   /** GET /v1/status on the ingress: the agent's own view (queue, publisher, clock, config). */
-  async localStatus(): Promise<{ status: Record<string, unknown>; queue: { depth: number; counts: { shed: Record<string, number> } }; publisher: { connected: boolean } }> {
+  async localStatus(): Promise<{
+    status: Record<string, unknown>;
+    queue: { depth: number; counts: { shed: Record<string, number> } };
+    publisher: { connected: boolean };
+  }> {
     return (await (await fetch(`${this.ingressUrl}/v1/status`)).json()) as Awaited<ReturnType<EdgeAgentProcess['localStatus']>>;
   }
 

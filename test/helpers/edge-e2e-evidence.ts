@@ -147,10 +147,15 @@ export async function readTree(dir: string): Promise<{ files: string[]; bytes: n
 /** org.freedesktop.DBus.ObjectManager.GetManagedObjects of the mock BlueZ: every object path and property, as text. */
 export function bluezObjects(busAddress: string): Promise<string> {
   return new Promise((resolve, reject) => {
-    execFile('gdbus', ['call', '--address', busAddress, '--dest', 'org.bluez', '--object-path', '/', '--method', 'org.freedesktop.DBus.ObjectManager.GetManagedObjects'], { timeout: 10_000, maxBuffer: 16 * 1024 * 1024 }, (err, stdout, stderr) => {
-      if (err) reject(new Error(`gdbus GetManagedObjects failed: ${stderr.trim() || err.message}`));
-      else resolve(stdout);
-    });
+    execFile(
+      'gdbus',
+      ['call', '--address', busAddress, '--dest', 'org.bluez', '--object-path', '/', '--method', 'org.freedesktop.DBus.ObjectManager.GetManagedObjects'],
+      { timeout: 10_000, maxBuffer: 16 * 1024 * 1024 },
+      (err, stdout, stderr) => {
+        if (err) reject(new Error(`gdbus GetManagedObjects failed: ${stderr.trim() || err.message}`));
+        else resolve(stdout);
+      },
+    );
   });
 }
 
@@ -164,7 +169,10 @@ const RECORD_MAGIC = 0x534c;
  * next start; the complete original stays in front of it, so no message is lost.
  */
 export async function tearQueueTail(spoolDir: string, cutBytes = 5): Promise<{ segment: string; offset: number; bytes: number }> {
-  const segment = (await readdir(spoolDir)).filter((name) => name.endsWith('.seg')).sort().at(-1);
+  const segment = (await readdir(spoolDir))
+    .filter((name) => name.endsWith('.seg'))
+    .sort()
+    .at(-1);
   if (segment === undefined) throw new Error(`no segment in ${spoolDir}`);
   const path = join(spoolDir, segment);
   const content = await readFile(path);
@@ -192,8 +200,18 @@ export interface Answer {
 
 /** Sends a request and records the agent's answer in `into`. */
 export async function exchange(into: Answer[], method: 'GET' | 'POST', url: string, body?: string, headers: Record<string, string> = {}): Promise<Answer> {
-  const res = await fetch(url, { method, headers: body === undefined ? headers : { 'content-type': 'application/json', ...headers }, ...(body === undefined ? {} : { body }), signal: AbortSignal.timeout(10_000) });
-  const answer: Answer = { request: `${method} ${new URL(url).pathname}`, status: res.status, headers: Object.fromEntries(res.headers), body: await res.text() };
+  const res = await fetch(url, {
+    method,
+    headers: body === undefined ? headers : { 'content-type': 'application/json', ...headers },
+    ...(body === undefined ? {} : { body }),
+    signal: AbortSignal.timeout(10_000),
+  });
+  const answer: Answer = {
+    request: `${method} ${new URL(url).pathname}`,
+    status: res.status,
+    headers: Object.fromEntries(res.headers),
+    body: await res.text(),
+  };
   into.push(answer);
   return answer;
 }
@@ -227,13 +245,22 @@ export class EdgeE2eAgentProcess {
 
   /** Spawns the agent with `env` added and waits until its ingress answers /healthz (the sources have started by then). */
   async start(env: Record<string, string>): Promise<void> {
-    const child = spawn(process.execPath, [this.main, 'edge', '--config', this.configFile], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } });
+    const child = spawn(process.execPath, [this.main, 'edge', '--config', this.configFile], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: { ...process.env, ...env },
+    });
     this.child = child;
     child.stdout?.on('data', (d: Buffer) => (this.stdout += d.toString('utf8')));
     child.stderr?.on('data', (d: Buffer) => (this.stderr += d.toString('utf8')));
     for (let i = 0; i < 400; i++) {
       if (child.exitCode !== null) throw new Error(`edge agent exited with ${child.exitCode}:\n${this.output().slice(-3000)}`);
-      if (await fetch(`${this.ingressUrl}/healthz`).then((r) => r.ok, () => false)) return;
+      if (
+        await fetch(`${this.ingressUrl}/healthz`).then(
+          (r) => r.ok,
+          () => false,
+        )
+      )
+        return;
       await new Promise((r) => setTimeout(r, 50));
     }
     throw new Error(`edge agent did not answer /healthz:\n${this.output().slice(-3000)}`);

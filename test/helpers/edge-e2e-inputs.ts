@@ -79,11 +79,41 @@ export const TLM_READINGS = { battery_mv: 2950, temperature_c: 23.5 };
 
 /** Every device the mock BlueZ shows; the Eddystone beacon first shows its UID frame. */
 export const BLE_DEVICES: readonly BleDevice[] = [
-  { label: 'retailer iBeacon', address: vector('ibeacon-entrance').bluez.Address, props: propsOf('ibeacon-entrance'), beaconId: IBEACON_ENTRANCE, idType: 'ibeacon', rssi: -63, tx: -59 },
+  {
+    label: 'retailer iBeacon',
+    address: vector('ibeacon-entrance').bluez.Address,
+    props: propsOf('ibeacon-entrance'),
+    beaconId: IBEACON_ENTRANCE,
+    idType: 'ibeacon',
+    rssi: -63,
+    tx: -59,
+  },
   // Eddystone announces tx at 0 m (-18 dBm): -59 at 1 m after the spec's 41 dB
-  { label: 'retailer Eddystone-UID', address: vector('eddystone-uid').bluez.Address, props: propsOf('eddystone-uid'), beaconId: EDDYSTONE_UID, idType: 'eddystone', rssi: -70, tx: -59 },
-  { label: 'retailer AltBeacon', address: vector('altbeacon').bluez.Address, props: propsOf('altbeacon'), beaconId: ALTBEACON, idType: 'altbeacon', rssi: -58, tx: -65 },
-  { label: "another company's iBeacon", address: vector('ibeacon-high-major-minor').bluez.Address, props: propsOf('ibeacon-high-major-minor'), idType: 'dev', rssi: -81 },
+  {
+    label: 'retailer Eddystone-UID',
+    address: vector('eddystone-uid').bluez.Address,
+    props: propsOf('eddystone-uid'),
+    beaconId: EDDYSTONE_UID,
+    idType: 'eddystone',
+    rssi: -70,
+    tx: -59,
+  },
+  {
+    label: 'retailer AltBeacon',
+    address: vector('altbeacon').bluez.Address,
+    props: propsOf('altbeacon'),
+    beaconId: ALTBEACON,
+    idType: 'altbeacon',
+    rssi: -58,
+    tx: -65,
+  },
+  {
+    label: "another company's iBeacon",
+    address: vector('ibeacon-high-major-minor').bluez.Address,
+    props: propsOf('ibeacon-high-major-minor'),
+    idType: 'dev',
+    rssi: -81,
+  },
   // Apple "Nearby Info" manufacturer data (type 0x10): a phone, not a beacon; TxPower 8 dBm is 8 - 41 at 1 m
   {
     label: 'phone',
@@ -161,7 +191,12 @@ export interface ExpectedWifiRow {
 export function expectedMerakiRows(input: MerakiInput, pseudonymiser: Pseudonymiser): ExpectedWifiRow[] {
   return input.observations.map((obs) => {
     const time = Date.parse(obs.latestRecord.time);
-    return { time, visitor: pseudonymiser.pseudonymise('wifi-mac', obs.clientMac, time), rssi: obs.latestRecord.nearestApRssi, randomized: isLocallyAdministered(obs.clientMac) };
+    return {
+      time,
+      visitor: pseudonymiser.pseudonymise('wifi-mac', obs.clientMac, time),
+      rssi: obs.latestRecord.nearestApRssi,
+      randomized: isLocallyAdministered(obs.clientMac),
+    };
   });
 }
 
@@ -208,7 +243,7 @@ export async function writeShiftedPcap(dir: string, shiftS: number): Promise<Pca
   const bytes = Buffer.from(readFileSync(PCAP_SAMPLE_FILE));
   if (bytes.readUInt32LE(0) !== 0xa1b2c3d4) throw new Error(`${PCAP_SAMPLE_FILE}: expected a little-endian microsecond pcap`);
   const transmitters: string[] = [];
-  for (let offset = 24; offset < bytes.length; ) {
+  for (let offset = 24; offset < bytes.length;) {
     bytes.writeUInt32LE(bytes.readUInt32LE(offset) + shiftS, offset);
     const length = bytes.readUInt32LE(offset + 8);
     const frame = bytes.subarray(offset + 16, offset + 16 + length);
@@ -231,7 +266,12 @@ export function expectedProbeRows(minuteS: number, pseudonymiser: Pseudonymiser)
     const devices = bySecond.get(second) ?? new Map<string, ExpectedWifiRow>();
     const held = devices.get(mac);
     if (held === undefined || rssi > held.rssi) {
-      devices.set(mac, { time: (minuteS + second + 1) * 1000, visitor: pseudonymiser.pseudonymise('wifi-mac', mac, frameMs), rssi, randomized: isLocallyAdministered(mac) });
+      devices.set(mac, {
+        time: (minuteS + second + 1) * 1000,
+        visitor: pseudonymiser.pseudonymise('wifi-mac', mac, frameMs),
+        rssi,
+        randomized: isLocallyAdministered(mac),
+      });
     }
     bySecond.set(second, devices);
   }

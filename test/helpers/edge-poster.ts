@@ -26,7 +26,10 @@ export class IngressPoster {
   private stopping = false;
   private url: string;
 
-  constructor(url: string, private readonly prefix = 'ev') {
+  constructor(
+    url: string,
+    private readonly prefix = 'ev',
+  ) {
     this.url = url;
   }
 
@@ -48,7 +51,12 @@ export class IngressPoster {
     const kind = isDevice ? 'device' : 'touchpoint';
     let status = 0;
     try {
-      const res = await fetch(`${this.url}/v1/${kind}/${sourceId}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body), signal: AbortSignal.timeout(5000) });
+      const res = await fetch(`${this.url}/v1/${kind}/${sourceId}`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify(body),
+        signal: AbortSignal.timeout(5000),
+      });
       status = res.status;
       const answer = (await res.json()) as { mid?: string };
       if (res.ok && answer.mid !== undefined) this.acknowledged.push({ kind, sourceId, key: isDevice ? `${sourceId}@${ts}` : label, ts, mid: answer.mid });

@@ -79,7 +79,11 @@ export async function startFakeInfluxV2(options: FakeInfluxV2Options = {}): Prom
     requests.push(entry);
     const answer = (status: number, json?: object, headers: Record<string, string> = {}) => {
       entry.status = status;
-      res.writeHead(status, { 'x-influxdb-version': 'v2.7.0-fake', ...(json === undefined ? {} : { 'content-type': 'application/json; charset=utf-8' }), ...headers });
+      res.writeHead(status, {
+        'x-influxdb-version': 'v2.7.0-fake',
+        ...(json === undefined ? {} : { 'content-type': 'application/json; charset=utf-8' }),
+        ...headers,
+      });
       res.end(json === undefined ? undefined : JSON.stringify(json));
     };
 
@@ -97,7 +101,10 @@ export async function startFakeInfluxV2(options: FakeInfluxV2Options = {}): Prom
       if (err instanceof RangeError) return answer(413, { code: 'request too large', message: 'unable to read data: request body too large' });
       return answer(400, { code: 'invalid', message: `unable to decode gzip body: ${(err as Error).message}` });
     }
-    entry.lines = text.split('\n').map((l) => l.replace(/\r$/, '')).filter((l) => l.trim() !== '' && !l.startsWith('#'));
+    entry.lines = text
+      .split('\n')
+      .map((l) => l.replace(/\r$/, ''))
+      .filter((l) => l.trim() !== '' && !l.startsWith('#'));
 
     const failure = scripted.shift();
     if (failure !== undefined) {
@@ -132,9 +139,13 @@ export async function startFakeInfluxV2(options: FakeInfluxV2Options = {}): Prom
     }
     // Documented partial writes: the valid lines are written, the bad ones reported.
     stored.set(bucket, [...(stored.get(bucket) ?? []), ...accepted]);
-    if (parseErrors.length > 0) return answer(400, { code: 'invalid', message: `partial write: ${parseErrors.join('\n')} dropped=${parseErrors.length + conflicts.length}` });
+    if (parseErrors.length > 0)
+      return answer(400, { code: 'invalid', message: `partial write: ${parseErrors.join('\n')} dropped=${parseErrors.length + conflicts.length}` });
     if (conflicts.length > 0) {
-      return answer(422, { code: 'unprocessable entity', message: `failure writing points to database: partial write: ${conflicts.join('\n')} dropped=${conflicts.length}` });
+      return answer(422, {
+        code: 'unprocessable entity',
+        message: `failure writing points to database: partial write: ${conflicts.join('\n')} dropped=${conflicts.length}`,
+      });
     }
     return answer(204);
   };

@@ -27,7 +27,12 @@ export interface TestGateway {
   stop(): Promise<void>;
 }
 
-export async function startTestGateway(options: { influxUrl: string; config?: Record<string, unknown>; database?: string; extraSinks?: GatewayOptions['extraSinks'] }): Promise<TestGateway> {
+export async function startTestGateway(options: {
+  influxUrl: string;
+  config?: Record<string, unknown>;
+  database?: string;
+  extraSinks?: GatewayOptions['extraSinks'];
+}): Promise<TestGateway> {
   const database = options.database ?? `t_${randomBytes(4).toString('hex')}`;
   const raw = options.config ?? {};
   // a state dir of its own (broker state, spool), removed at stop, unless the test brings one to reuse
@@ -37,7 +42,16 @@ export async function startTestGateway(options: { influxUrl: string; config?: Re
     ...(ownStateDir === undefined ? {} : { state: { dir: ownStateDir } }),
     mqtt: { host: '127.0.0.1', port: 0, wsPort: 0, ...((raw.mqtt as object | undefined) ?? {}) },
     http: { host: '127.0.0.1', port: 0 },
-    influx: { url: options.influxUrl, api: 'v1', database, flushIntervalMs: 20, maxRetryDelayMs: 200, maxRetries: 2, timeoutMs: 3000, ...((raw.influx as object | undefined) ?? {}) },
+    influx: {
+      url: options.influxUrl,
+      api: 'v1',
+      database,
+      flushIntervalMs: 20,
+      maxRetryDelayMs: 200,
+      maxRetries: 2,
+      timeoutMs: 3000,
+      ...((raw.influx as object | undefined) ?? {}),
+    },
     log: { level: 'debug' },
   });
   const lines: string[] = [];
@@ -79,7 +93,12 @@ export async function connectClient(url: string, options: IClientOptions = {}): 
 }
 
 /** Publishes at QoS 1 and resolves on PUBACK. */
-export async function publishAcked(client: MqttClient, topic: string, payload: string | object, options: { qos?: 0 | 1; retain?: boolean } = {}): Promise<void> {
+export async function publishAcked(
+  client: MqttClient,
+  topic: string,
+  payload: string | object,
+  options: { qos?: 0 | 1; retain?: boolean } = {},
+): Promise<void> {
   const body = typeof payload === 'string' ? payload : JSON.stringify(payload);
   await client.publishAsync(topic, body, { qos: options.qos ?? 1, retain: options.retain ?? false });
 }

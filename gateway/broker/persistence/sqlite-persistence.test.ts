@@ -118,9 +118,18 @@ describe('SqlitePersistence', () => {
     await first.storeRetained(publish('storeloop/demo-store/status/edge-1', '{"state":"online"}', { retain: true }));
     await first.storeRetained(publish('storeloop/demo-store/status/kiosk-1', '{"state":"online"}', { retain: true }));
     await first.storeRetained(publish('storeloop/demo-store/status/kiosk-1', '', { retain: true })); // an empty payload clears it
-    await first.outgoingEnqueueCombi([{ clientId: 'crm-sync' }], publish('storeloop/demo-store/status/edge-1', 'one', { brokerId: 'broker-a', brokerCounter: 7 }));
-    await first.outgoingEnqueueCombi([{ clientId: 'crm-sync' }], publish('storeloop/demo-store/status/edge-1', 'two', { brokerId: 'broker-a', brokerCounter: 8 }));
-    await first.outgoingUpdate({ id: 'crm-sync' }, publish('storeloop/demo-store/status/edge-1', 'one', { brokerId: 'broker-a', brokerCounter: 7, messageId: 42 }));
+    await first.outgoingEnqueueCombi(
+      [{ clientId: 'crm-sync' }],
+      publish('storeloop/demo-store/status/edge-1', 'one', { brokerId: 'broker-a', brokerCounter: 7 }),
+    );
+    await first.outgoingEnqueueCombi(
+      [{ clientId: 'crm-sync' }],
+      publish('storeloop/demo-store/status/edge-1', 'two', { brokerId: 'broker-a', brokerCounter: 8 }),
+    );
+    await first.outgoingUpdate(
+      { id: 'crm-sync' },
+      publish('storeloop/demo-store/status/edge-1', 'one', { brokerId: 'broker-a', brokerCounter: 7, messageId: 42 }),
+    );
     await first.incomingStorePacket({ id: 'edge-1' }, publish('storeloop/demo-store/status/edge-1', 'qos2', { qos: 2, messageId: 9 }));
     await first.putWill({ id: 'edge-1' }, publish('storeloop/demo-store/status/edge-1', '{"state":"offline"}', { retain: true }));
     await first.destroy();
@@ -180,7 +189,9 @@ describe('SqlitePersistence', () => {
   it('refuses a second opener of the same state file while the first holds it', async () => {
     const file = await tempStateFile();
     const first = await open(file, 'broker-a');
-    expect(() => new SqlitePersistence(file, log)).toThrow(expect.objectContaining({ code: 'SL_ERR_BROKER_STATE_OPEN', message: expect.stringMatching(/another gateway/) }));
+    expect(() => new SqlitePersistence(file, log)).toThrow(
+      expect.objectContaining({ code: 'SL_ERR_BROKER_STATE_OPEN', message: expect.stringMatching(/another gateway/) }),
+    );
     await first.destroy();
     const second = await open(file, 'broker-b');
     await second.destroy();
@@ -192,7 +203,9 @@ describe('SqlitePersistence', () => {
     const db = new Database(file);
     db.pragma('user_version = 99');
     db.close();
-    expect(() => new SqlitePersistence(file, log)).toThrow(expect.objectContaining({ code: 'SL_ERR_BROKER_STATE_OPEN', context: expect.objectContaining({ version: 99 }) }));
+    expect(() => new SqlitePersistence(file, log)).toThrow(
+      expect.objectContaining({ code: 'SL_ERR_BROKER_STATE_OPEN', context: expect.objectContaining({ version: 99 }) }),
+    );
   });
 
   it('rejects every call after destroy() with SL_ERR_BROKER_STATE_CLOSED', async () => {

@@ -28,7 +28,9 @@ type Statements = ReturnType<typeof prepareStatements>;
 
 function prepareStatements(db: StateDatabase) {
   return {
-    upsertRetained: db.prepare<[string, Buffer]>('INSERT INTO retained (topic, packet) VALUES (?, ?) ON CONFLICT (topic) DO UPDATE SET packet = excluded.packet'),
+    upsertRetained: db.prepare<[string, Buffer]>(
+      'INSERT INTO retained (topic, packet) VALUES (?, ?) ON CONFLICT (topic) DO UPDATE SET packet = excluded.packet',
+    ),
     deleteRetained: db.prepare<[string]>('DELETE FROM retained WHERE topic = ?'),
     allRetained: db.prepare<[], { packet: Buffer }>('SELECT packet FROM retained ORDER BY rowid'),
     upsertSubscription: db.prepare<[string, string, number, Buffer]>(
@@ -36,13 +38,18 @@ function prepareStatements(db: StateDatabase) {
     ),
     deleteSubscription: db.prepare<[string, string]>('DELETE FROM subscriptions WHERE client_id = ? AND topic = ?'),
     deleteClientSubscriptions: db.prepare<[string]>('DELETE FROM subscriptions WHERE client_id = ?'),
-    allSubscriptions: db.prepare<[], { client_id: string; topic: string; options: Buffer }>('SELECT client_id, topic, options FROM subscriptions ORDER BY rowid'),
+    allSubscriptions: db.prepare<[], { client_id: string; topic: string; options: Buffer }>(
+      'SELECT client_id, topic, options FROM subscriptions ORDER BY rowid',
+    ),
     insertOutgoing: db.prepare<[string, string | null, number | null, number | null, Buffer]>(
       'INSERT INTO outgoing (client_id, broker_id, broker_counter, message_id, packet) VALUES (?, ?, ?, ?, ?)',
     ),
     // asyncPersistence.outgoingUpdate's loop as one query: the first queued packet that is either the
     // same packet (same broker, same counter) or, from another broker, holds the same messageId
-    findOutgoingForUpdate: db.prepare<[string, string | null, number | null, string | null, number | null], { seq: number; broker_id: string | null; packet: Buffer }>(
+    findOutgoingForUpdate: db.prepare<
+      [string, string | null, number | null, string | null, number | null],
+      { seq: number; broker_id: string | null; packet: Buffer }
+    >(
       `SELECT seq, broker_id, packet FROM outgoing
         WHERE client_id = ? AND ((broker_id IS ? AND broker_counter IS ?) OR (broker_id IS NOT ? AND message_id IS ?))
         ORDER BY seq LIMIT 1`,
@@ -207,7 +214,9 @@ export class SqlitePersistence implements BrokerPersistence {
     this.#write('outgoingUpdate', { clientId: client.id, messageId }, () => {
       const row = this.#sql.findOutgoingForUpdate.get(client.id, brokerId, orNull(packet.brokerCounter), brokerId, messageId);
       if (!row) {
-        throw new BrokerStateNoPacketError(`no queued packet to update for client '${client.id}' (messageId ${messageId})`, { context: { clientId: client.id, messageId } });
+        throw new BrokerStateNoPacketError(`no queued packet to update for client '${client.id}' (messageId ${messageId})`, {
+          context: { clientId: client.id, messageId },
+        });
       }
       if (row.broker_id === brokerId) {
         // the same packet being sent: record the messageId it was given
@@ -265,7 +274,8 @@ export class SqlitePersistence implements BrokerPersistence {
   async incomingDelPacket(client: ClientRef, packet: PersistedPacket): Promise<void> {
     const messageId = incomingKey(packet);
     const result = this.#write('incomingDelPacket', { clientId: client.id, messageId }, () => this.#sql.deleteIncoming.run(client.id, messageId));
-    if (result.changes === 0) throw new BrokerStateNoPacketError(`no incoming packet ${messageId} for client '${client.id}'`, { context: { clientId: client.id, messageId } });
+    if (result.changes === 0)
+      throw new BrokerStateNoPacketError(`no incoming packet ${messageId} for client '${client.id}'`, { context: { clientId: client.id, messageId } });
   }
 
   async cleanIncoming(client: ClientRef): Promise<void> {

@@ -84,7 +84,8 @@ export class BatchEncoder {
     });
     worker.on('exit', (code) => {
       if (this.worker === worker) this.worker = undefined;
-      if (!this.stopped && code !== 0) this.failAll(new StoreloopError('SL_ERR_ENCODER', `the InfluxDB sink encoder thread exited with code ${code}`, { code }));
+      if (!this.stopped && code !== 0)
+        this.failAll(new StoreloopError('SL_ERR_ENCODER', `the InfluxDB sink encoder thread exited with code ${code}`, { code }));
     });
     this.worker = worker;
     return worker;

@@ -18,7 +18,12 @@ function bleRecord(seq: number, sightings: number): LogRecord {
     mid: `m-${seq}`,
     qos: 1,
     slot: { offset: seq % 3 },
-    message: { v: 1, ts: 1_700_000_000_000 + seq, mid: `m-${seq}`, sightings: Array.from({ length: sightings }, (_, i) => ({ id: `dev:${String(seq * 10 + i).padStart(24, '0')}`, rssi: -60 - i })) },
+    message: {
+      v: 1,
+      ts: 1_700_000_000_000 + seq,
+      mid: `m-${seq}`,
+      sightings: Array.from({ length: sightings }, (_, i) => ({ id: `dev:${String(seq * 10 + i).padStart(24, '0')}`, rssi: -60 - i })),
+    },
   };
 }
 

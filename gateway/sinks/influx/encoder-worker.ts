@@ -16,7 +16,8 @@ export interface EncodeRequest {
   linesPerBody: number;
 }
 
-export type EncodeResponse = { id: number; ok: true; bodies: string[]; bodyLines: number[]; perMeasurement: Record<string, number> } | { id: number; ok: false; error: string };
+export type EncodeResponse =
+  { id: number; ok: true; bodies: string[]; bodyLines: number[]; perMeasurement: Record<string, number> } | { id: number; ok: false; error: string };
 
 parentPort?.on('message', (request: EncodeRequest) => {
   try {

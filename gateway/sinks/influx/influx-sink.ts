@@ -35,7 +35,15 @@ export class InfluxSink implements Sink {
   readonly holdsBackIngest = true;
   private readonly log: Logger;
 
-  constructor(private readonly deps: { writer: InfluxSinkWriter; encoder: Pick<BatchEncoder, 'encode' | 'stop' | 'inWorker'>; deadLetters: DeadLetterStore; metrics: GatewayMetrics; log: Logger }) {
+  constructor(
+    private readonly deps: {
+      writer: InfluxSinkWriter;
+      encoder: Pick<BatchEncoder, 'encode' | 'stop' | 'inWorker'>;
+      deadLetters: DeadLetterStore;
+      metrics: GatewayMetrics;
+      log: Logger;
+    },
+  ) {
     this.log = deps.log.child({ module: 'influx-sink' });
     const inWorker = deps.encoder.inWorker ? 1 : 0;
     new Gauge({
@@ -68,14 +76,21 @@ export class InfluxSink implements Sink {
     const outcomes: SinkOutcome[] = [];
     const dead: DeadLetter[] = [];
     for (const [i, record] of records.entries()) {
-      const refused = await this.findRefused(record, (linesByRecord[i] ?? []).map((p) => p.line));
+      const refused = await this.findRefused(
+        record,
+        (linesByRecord[i] ?? []).map((p) => p.line),
+      );
       outcomes.push(refused.length === 0 ? 'delivered' : 'dead_lettered');
       dead.push(...refused);
     }
     if (dead.length > 0) {
       this.deps.metrics.deadLettered.inc(dead.length);
       await this.deps.deadLetters.add(dead);
-      for (const letter of dead.slice(0, 5)) this.log.warn({ store: letter.store, kind: letter.kind, seq: letter.seq, status: letter.status, error: letter.error }, 'line dead-lettered: InfluxDB refuses it for good');
+      for (const letter of dead.slice(0, 5))
+        this.log.warn(
+          { store: letter.store, kind: letter.kind, seq: letter.seq, status: letter.status, error: letter.error },
+          'line dead-lettered: InfluxDB refuses it for good',
+        );
     }
     return outcomes;
   }

@@ -13,7 +13,13 @@ import { isPermanentWriteFailure } from './write-failure.js';
 
 const RETRY_MS = 5_000;
 
-export async function drainLegacySpool(deps: { dir: string; writer: { writeIsolated(lines: string[]): Promise<void> }; deadLetters: DeadLetterStore; log: Logger; stopped: () => boolean }): Promise<void> {
+export async function drainLegacySpool(deps: {
+  dir: string;
+  writer: { writeIsolated(lines: string[]): Promise<void> };
+  deadLetters: DeadLetterStore;
+  log: Logger;
+  stopped: () => boolean;
+}): Promise<void> {
   const exists = await stat(deps.dir).then(
     (s) => s.isDirectory(),
     () => false,
@@ -22,7 +28,10 @@ export async function drainLegacySpool(deps: { dir: string; writer: { writeIsola
   const log = deps.log.child({ module: 'legacy-spool' });
   const spool = new Spool({ dir: deps.dir, quotaBytes: Number.MAX_SAFE_INTEGER, log });
   const report = await spool.open();
-  log.warn({ dir: deps.dir, pendingRecords: report.pendingRecords }, 'a storeloop 0.1 outage spool was found: writing what it holds to InfluxDB, then removing it');
+  log.warn(
+    { dir: deps.dir, pendingRecords: report.pendingRecords },
+    'a storeloop 0.1 outage spool was found: writing what it holds to InfluxDB, then removing it',
+  );
   while (!deps.stopped()) {
     const first = spool.firstPendingSeq();
     if (first === null) break;
@@ -43,13 +52,27 @@ export async function drainLegacySpool(deps: { dir: string; writer: { writeIsola
   }
 }
 
-async function writeRecord(record: SpoolRecord, deps: { writer: { writeIsolated(lines: string[]): Promise<void> }; deadLetters: DeadLetterStore }): Promise<void> {
+async function writeRecord(
+  record: SpoolRecord,
+  deps: { writer: { writeIsolated(lines: string[]): Promise<void> }; deadLetters: DeadLetterStore },
+): Promise<void> {
   const { s: store, k: kind, l: lines } = JSON.parse(record.payload.toString('utf8')) as { s: string; k: string; l: string[] };
   try {
     await deps.writer.writeIsolated(lines);
   } catch (err) {
     if (!isPermanentWriteFailure(err)) throw err;
     const context = (err as { context?: { status?: number; serverMessage?: string } }).context;
-    await deps.deadLetters.add(lines.map((line) => ({ time: new Date().toISOString(), sink: 'influx', seq: record.seq, store, kind, line, status: context?.status ?? null, error: context?.serverMessage ?? 'refused' })));
+    await deps.deadLetters.add(
+      lines.map((line) => ({
+        time: new Date().toISOString(),
+        sink: 'influx',
+        seq: record.seq,
+        store,
+        kind,
+        line,
+        status: context?.status ?? null,
+        error: context?.serverMessage ?? 'refused',
+      })),
+    );
   }
 }

@@ -3,14 +3,42 @@ import { describe, expect, it } from 'vitest';
 
 import { LineBuilder } from './line-protocol.js';
 
-const HOSTILE = ['plain', 'with space', 'comma,here', 'equals=sign', 'quote"mark', 'back\\slash', 'new\nline', 'cr\rtab\t', '"\\,= \n', 'ünïcødé ✓', '', '\\"', 'trailing\\'];
+const HOSTILE = [
+  'plain',
+  'with space',
+  'comma,here',
+  'equals=sign',
+  'quote"mark',
+  'back\\slash',
+  'new\nline',
+  'cr\rtab\t',
+  '"\\,= \n',
+  'ünïcødé ✓',
+  '',
+  '\\"',
+  'trailing\\',
+];
 
 describe('LineBuilder', () => {
   it('writes the same bytes as the official client’s Point, for hostile tag values and string fields', () => {
     for (const [i, text] of HOSTILE.entries()) {
       const ts = `17000000000000000${String(i).padStart(2, '0')}`;
-      const ours = new LineBuilder('sighting').tag('zone', text).tag('store', 's 1').tag('sensor', `b,${text}`).stringField('visitor', text).intField('rssi', -67).floatField('value', 4.5).booleanField('randomized', i % 2 === 0);
-      const reference = new Point('sighting').tag('zone', text).tag('store', 's 1').tag('sensor', `b,${text}`).stringField('visitor', text).intField('rssi', -67).floatField('value', 4.5).booleanField('randomized', i % 2 === 0);
+      const ours = new LineBuilder('sighting')
+        .tag('zone', text)
+        .tag('store', 's 1')
+        .tag('sensor', `b,${text}`)
+        .stringField('visitor', text)
+        .intField('rssi', -67)
+        .floatField('value', 4.5)
+        .booleanField('randomized', i % 2 === 0);
+      const reference = new Point('sighting')
+        .tag('zone', text)
+        .tag('store', 's 1')
+        .tag('sensor', `b,${text}`)
+        .stringField('visitor', text)
+        .intField('rssi', -67)
+        .floatField('value', 4.5)
+        .booleanField('randomized', i % 2 === 0);
       expect(ours.line(ts), JSON.stringify(text)).toBe(reference.timestamp(ts).toLineProtocol());
     }
   });

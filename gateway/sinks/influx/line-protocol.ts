@@ -28,7 +28,8 @@ export function quoteString(value: string): string {
 
 /** An integer field value (`-67i`), as Point writes it; refuses what InfluxDB cannot store. */
 export function intFieldValue(key: string, value: number): string {
-  if (!Number.isFinite(value) || value <= -9223372036854776e3 || value >= 9223372036854776e3) throw new RangeError(`invalid integer value for field '${key}': '${value}'`);
+  if (!Number.isFinite(value) || value <= -9223372036854776e3 || value >= 9223372036854776e3)
+    throw new RangeError(`invalid integer value for field '${key}': '${value}'`);
   return `${Math.floor(value)}i`;
 }
 

@@ -7,8 +7,24 @@ const HOSTILE = ['plain', 'with space', 'comma,here', 'equals=sign', 'new\nline'
 
 function sightingRecord(kind: 'ble' | 'wifi', i: number, text: string): LogRecord {
   const source = { storeId: `store ${text}`, sourceId: `scanner,${text}`, role: 'sensor' as const, type: 'ble_scanner', zone: text };
-  const base = { v: 1 as const, source, eventTime: 1_700_000_000_000 + i, receivedAt: 1_700_000_000_000, mid: `m-${i}`, qos: 1 as const, slot: { offset: (i * 37_013) % 999_990 }, seq: i, appendedAt: 1 };
-  const ids = ['ibeacon:f7826da6-4fa2-4e98-8024-bc5b71e0893e:1:65535', 'eddystone:00112233445566778899:aabbccddeeff', `altbeacon:${'ab'.repeat(20)}`, 'dev:abcdefghijklmnop_-', 'dev:"quote\\d"'];
+  const base = {
+    v: 1 as const,
+    source,
+    eventTime: 1_700_000_000_000 + i,
+    receivedAt: 1_700_000_000_000,
+    mid: `m-${i}`,
+    qos: 1 as const,
+    slot: { offset: (i * 37_013) % 999_990 },
+    seq: i,
+    appendedAt: 1,
+  };
+  const ids = [
+    'ibeacon:f7826da6-4fa2-4e98-8024-bc5b71e0893e:1:65535',
+    'eddystone:00112233445566778899:aabbccddeeff',
+    `altbeacon:${'ab'.repeat(20)}`,
+    'dev:abcdefghijklmnop_-',
+    'dev:"quote\\d"',
+  ];
   if (kind === 'ble') {
     const sightings = ids.map((id, n) => ({ id, rssi: -40 - n - i, ...(n % 2 === 0 ? { tx: -59 } : {}) }));
     return { ...base, kind, message: { v: 1, ts: base.eventTime, mid: base.mid, sightings } } as unknown as LogRecord;

@@ -48,7 +48,12 @@ function idTypeOf(id: string): string {
  * (measurement and tags) is escaped once per record and id type, and the fields are written in
  * LineBuilder's sorted order (normalise.test.ts holds both paths to the same bytes).
  */
-function sightingLines(source: ResolvedSource, sourceKind: 'ble' | 'wifi', items: ReadonlyArray<{ id: string; rssi: number; tx?: number | undefined; randomized?: boolean }>, ts: (i: number) => string): NormalisedPoint[] {
+function sightingLines(
+  source: ResolvedSource,
+  sourceKind: 'ble' | 'wifi',
+  items: ReadonlyArray<{ id: string; rssi: number; tx?: number | undefined; randomized?: boolean }>,
+  ts: (i: number) => string,
+): NormalisedPoint[] {
   const keys = new Map<string, string>();
   const seriesKey = (idType: string): string => {
     let key = keys.get(idType);
@@ -74,7 +79,10 @@ export function sightingLinesByBuilder(record: LogRecord): NormalisedPoint[] {
   const ts = (i: number) => pointTimestamp(eventTime, record.slot.offset, i);
   if (record.kind === 'ble') {
     return record.message.sightings.map((s, i) => {
-      const p = basePoint('sighting', source).tag('sensor', source.sourceId).tag('source', 'ble').tag('id_type', beaconIdType(s.id) ?? 'unknown');
+      const p = basePoint('sighting', source)
+        .tag('sensor', source.sourceId)
+        .tag('source', 'ble')
+        .tag('id_type', beaconIdType(s.id) ?? 'unknown');
       p.intField('rssi', s.rssi).stringField('visitor', s.id);
       if (s.tx !== undefined) p.intField('tx', s.tx);
       return finish(p, 'sighting', ts(i));
@@ -112,7 +120,10 @@ export function normaliseRecord(input: LogRecord): NormalisedPoint[] {
       return sightingLines(source, 'wifi', input.message.observations, ts);
     case 'touchpoint': {
       const m = input.message;
-      const p = basePoint('interaction', source).tag('touchpoint', source.sourceId).tag('touchpoint_type', source.type ?? 'unknown').tag('action', m.action);
+      const p = basePoint('interaction', source)
+        .tag('touchpoint', source.sourceId)
+        .tag('touchpoint_type', source.type ?? 'unknown')
+        .tag('action', m.action);
       // the CRM customer id is personal data: InfluxDB keeps only the fact that the customer identified
       p.intField('count', 1).booleanField('identified', m.customerToken !== undefined);
       if (m.visitor !== undefined) p.stringField('visitor', m.visitor);
@@ -122,7 +133,10 @@ export function normaliseRecord(input: LogRecord): NormalisedPoint[] {
     }
     case 'device': {
       const { event } = input.message;
-      const p = basePoint('telemetry', source).tag('device', source.sourceId).tag('device_type', source.type ?? 'unknown').tag('event', event.type);
+      const p = basePoint('telemetry', source)
+        .tag('device', source.sourceId)
+        .tag('device_type', source.type ?? 'unknown')
+        .tag('event', event.type);
       if (event.type === 'people_count') p.intField('in', event.in).intField('out', event.out);
       else if (event.type === 'shelf') p.tag('action', event.action).stringField('sku', event.sku).intField('qty', event.qty);
       else {
