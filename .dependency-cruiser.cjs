@@ -40,7 +40,11 @@ module.exports = {
     only('edge', ['protocol', 'lib'], 'the edge agent runs in the store and shares only the contract and lib with the gateway'),
     only('simulators', ['protocol', 'config', 'lib'], 'the simulator places its store from the config and speaks the contract; nothing of the gateway or edge'),
     {
-      ...only('gateway', ['protocol', 'config', 'lib'], 'the gateway uses the contract, the config and lib; only its composition root registers the dashboards'),
+      ...only(
+        'gateway',
+        ['protocol', 'config', 'lib'],
+        'the gateway uses the contract, the config and lib; only its composition root registers the dashboards',
+      ),
       from: { path: '^gateway/', pathNot: [TESTS, '^gateway/gateway\\.ts$'] },
     },
     only('dashboards', ['protocol', 'config', 'lib'], 'dashboards read through the HTTP API: they import no gateway internals'),
@@ -52,8 +56,16 @@ module.exports = {
       from: { path: SOURCE, pathNot: [TESTS, '^devtools/', '^cli/commands/demo-command\\.ts$'] },
       to: { path: '^devtools/' },
     },
-    only('cli', ['protocol', 'lib', 'config', 'edge', 'simulators', 'gateway', 'dashboards', 'devtools'], 'the CLI wires the parts; tests and bench are not part of the product'),
-    only('bench', ['protocol', 'lib', 'config', 'gateway', 'devtools', 'simulators'], 'the bench runs the gateway as a process; it shares no code with the tests'),
+    only(
+      'cli',
+      ['protocol', 'lib', 'config', 'edge', 'simulators', 'gateway', 'dashboards', 'devtools'],
+      'the CLI wires the parts; tests and bench are not part of the product',
+    ),
+    only(
+      'bench',
+      ['protocol', 'lib', 'config', 'gateway', 'devtools', 'simulators'],
+      'the bench runs the gateway as a process; it shares no code with the tests',
+    ),
     {
       name: 'no-test-helpers-in-source',
       comment: 'product code never imports test helpers',
@@ -81,7 +93,11 @@ module.exports = {
     exclude: { path: '^(dist|node_modules)/' },
     tsPreCompilationDeps: true,
     tsConfig: { fileName: 'tsconfig.json' },
-    enhancedResolveOptions: { exportsFields: ['exports'], conditionNames: ['import', 'require', 'node', 'default'], extensions: ['.ts', '.js', '.mjs', '.cjs'] },
+    enhancedResolveOptions: {
+      exportsFields: ['exports'],
+      conditionNames: ['import', 'require', 'node', 'default'],
+      extensions: ['.ts', '.js', '.mjs', '.cjs'],
+    },
     moduleSystems: ['es6', 'cjs'],
   },
 };

@@ -4,7 +4,7 @@
  */
 import { Command, InvalidArgumentError, Option } from 'commander';
 
-import { parseDuration } from '../cli/parse-duration.js';
+import { parseDuration } from '../lib/duration.js';
 import { OPEN_LOOP_SHARE_OF_REFERENCE, RATE_REFERENCE_SCENARIO } from './open-loop.js';
 import type { BenchOptions } from './scenario.js';
 import { expandScenarioNames, SCENARIO_GROUPS, SCENARIOS } from './scenarios.js';

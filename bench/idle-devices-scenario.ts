@@ -8,7 +8,7 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 
-import { startLocalInfluxd } from '../cli/local-influxd.js';
+import { startLocalInfluxd } from '../devtools/local-influxd.js';
 import { spawnBenchChild, type BenchChild } from './children.js';
 import type { IdleClientSpec } from './idle-client.js';
 import type { IdleClientResult } from './ipc.js';

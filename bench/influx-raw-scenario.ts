@@ -6,7 +6,7 @@
  */
 import { join } from 'node:path';
 
-import { startLocalInfluxd } from '../cli/local-influxd.js';
+import { startLocalInfluxd } from '../devtools/local-influxd.js';
 import { InfluxSchema } from '../config/schema.js';
 import { InfluxQuery } from '../gateway/influx/influx-query.js';
 import { countPointsSettled } from './influx-count.js';

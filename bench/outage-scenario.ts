@@ -11,7 +11,7 @@ import { join } from 'node:path';
 
 import mqtt from 'mqtt';
 
-import { startLocalInfluxd, type LocalInfluxd } from '../cli/local-influxd.js';
+import { startLocalInfluxd, type LocalInfluxd } from '../devtools/local-influxd.js';
 import { InfluxSchema } from '../config/schema.js';
 import { InfluxQuery } from '../gateway/influx/influx-query.js';
 import { withTimeout } from './children.js';

@@ -8,7 +8,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import { join } from 'node:path';
 
-import { ensureProgram } from '../cli/ensure-influxd.js';
+import { ensureProgram } from '../devtools/ensure-program.js';
 import { parseBenchCli } from './cli-options.js';
 import { createProgressReporter } from './progress.js';
 import { ProcessGroup } from './processes.js';

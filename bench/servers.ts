@@ -8,7 +8,7 @@ import { connect } from 'node:net';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-import { freePort } from '../cli/free-port.js';
+import { freePort } from '../devtools/free-port.js';
 import { DEMO_STORE } from '../config/demo-store.js';
 import { loadConfig } from '../config/load.js';
 import type { Config } from '../config/schema.js';

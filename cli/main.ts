@@ -1,7 +1,7 @@
 /** The `storeloop` command line: wiring only; each command lives in cli/commands/. */
 import { Command, Option } from 'commander';
 
-import { STORELOOP_VERSION } from '../gateway/version.js';
+import { STORELOOP_VERSION } from '../lib/version.js';
 import { runConfigCheck } from './commands/config-check-command.js';
 import { runDemoCommand } from './commands/demo-command.js';
 import { runEdgeCommand } from './commands/edge-command.js';

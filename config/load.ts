@@ -7,7 +7,7 @@ import { readFileSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
 
 import { DEMO_STORE } from './demo-store.js';
-import { deepFreeze, parseEnvValue, setPath } from './overrides.js';
+import { deepFreeze, parseEnvValue, setPath } from '../lib/env-overrides.js';
 import { ConfigSchema, type Config } from './schema.js';
 
 export class ConfigError extends Error {

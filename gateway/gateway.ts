@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 
 import type { Config } from '../config/index.js';
+import { dashboardsPlugin } from '../dashboards/index.js';
 import { createAuthorizePublish } from './broker/authorize-publish.js';
 import { MqttBroker, WS_PATH } from './broker/mqtt-broker.js';
 import { createBrokerPersistence } from './broker/persistence/index.js';
@@ -31,7 +32,7 @@ import { DEFAULT_SINK_RUNNER_OPTIONS, type SinkRunnerOptions } from './sinks/sin
 import { SinkSet } from './sinks/sink-set.js';
 import type { Logger } from '../lib/logger.js';
 import { GatewayMetrics } from './metrics.js';
-import { STORELOOP_VERSION } from './version.js';
+import { STORELOOP_VERSION } from '../lib/version.js';
 
 export interface GatewayUrls {
   mqtt: string;
@@ -175,6 +176,7 @@ export class Gateway {
         ],
       },
       this.log.child({ module: 'http' }),
+      [dashboardsPlugin],
     );
     await this.broker.start();
     await this.http.listen({ port: this.config.http.port, host: this.config.http.host });

@@ -10,15 +10,3 @@ export class StoreloopError extends Error {
     this.name = new.target.name;
   }
 }
-
-export class InfluxWriteError extends StoreloopError {
-  constructor(message: string, options: { context?: Record<string, unknown>; cause?: unknown } = {}) {
-    super('SL_ERR_INFLUX_WRITE', message, options.context, { cause: options.cause });
-  }
-}
-
-export class InfluxQueryError extends StoreloopError {
-  constructor(message: string, options: { context?: Record<string, unknown>; cause?: unknown } = {}) {
-    super('SL_ERR_INFLUX_QUERY', message, options.context, { cause: options.cause });
-  }
-}

@@ -29,6 +29,6 @@ export type { Footfall } from './devices.js';
 export type { FloorPlan, ZoneRect, PlacedSensor, FixedBeacon } from './floor-plan.js';
 export type { Interaction } from './touchpoints.js';
 export { simulationWindow, type SimulationWindow } from './schedule.js';
-export { formatDuration, parseDuration } from './duration.js';
+export { formatDuration, parseDuration } from '../lib/duration.js';
 export { SimulationConnectError, SimulationError, SimulationOptionsError, SimulationPublishError } from './errors.js';
 export { DEFAULT_AGENT_ID, SIMULATOR_VERSION } from './status.js';

@@ -4,7 +4,7 @@
  */
 import cliProgress from 'cli-progress';
 
-import { formatDuration } from './duration.js';
+import { formatDuration } from '../lib/duration.js';
 
 export interface ProgressState {
   /** Messages handed to the client. */

@@ -8,7 +8,7 @@ import { setTimeout as delay } from 'node:timers/promises';
 
 import { buildTopic } from '../protocol/index.js';
 import { buildSimulation, knownSourceIds } from './build.js';
-import { formatDuration } from './duration.js';
+import { formatDuration } from '../lib/duration.js';
 import { countMessages, type GroundTruth } from './ground-truth.js';
 import { messageBody, type SimMessage } from './messages.js';
 import type { SimulationOptions } from './options.js';

@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import mqtt, { type IConnackPacket, type IPublishPacket, type MqttClient } from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
 
-import { freePort } from '../cli/free-port.js';
+import { freePort } from '../devtools/free-port.js';
 import { connectClient, publishAcked, startTestGateway } from './helpers/gateway.js';
 import { startInfluxd, type TestInfluxd } from './helpers/influxd.js';
 import { buildPrivately, type PrivateBuild } from './helpers/private-build.js';

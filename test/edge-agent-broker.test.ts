@@ -9,7 +9,7 @@ import { join } from 'node:path';
 
 import { afterEach, describe, expect, it } from 'vitest';
 
-import { freePort } from '../cli/free-port.js';
+import { freePort } from '../devtools/free-port.js';
 import { EdgeTestBroker } from './helpers/edge-broker.js';
 import { eventually, startTestAgent, type TestAgent } from './helpers/edge-agent.js';
 import { IngressPoster } from './helpers/edge-poster.js';

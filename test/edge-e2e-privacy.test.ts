@@ -22,7 +22,7 @@ import { join } from 'node:path';
 
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 
-import { freePort } from '../cli/free-port.js';
+import { freePort } from '../devtools/free-port.js';
 import { createPseudonymiser, findLeaks } from '../edge/pseudonymise/index.js';
 import { pointSystemBusAt, startDbusMock, type DbusMock } from './helpers/dbusmock.js';
 import { demoEdgeConfig, eventually, startTestAgent } from './helpers/edge-agent.js';

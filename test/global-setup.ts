@@ -4,7 +4,7 @@
  * third-party MQTT client (mosquitto_pub), a private D-Bus with BlueZ's mock (edge BLE tests) and
  * tshark (edge probe-request tests).
  */
-import { ensureDebianPackages, ensureInfluxd, ensureProgram } from '../cli/ensure-influxd.js';
+import { ensureDebianPackages, ensureInfluxd, ensureProgram } from '../devtools/ensure-program.js';
 
 export default function setup(): void {
   const log = (line: string) => process.stderr.write(`${line}\n`);

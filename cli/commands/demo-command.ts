@@ -12,9 +12,9 @@ import { loadConfig } from '../../config/index.js';
 import { Gateway } from '../../gateway/gateway.js';
 import { createLogger } from '../../lib/logger.js';
 import { DEFAULT_SIMULATION_OPTIONS, parseDuration, runSimulation } from '../../simulators/index.js';
-import { ensureInfluxd } from '../ensure-influxd.js';
-import { freePort } from '../free-port.js';
-import { startLocalInfluxd, type LocalInfluxd } from '../local-influxd.js';
+import { ensureInfluxd } from '../../devtools/ensure-program.js';
+import { freePort } from '../../devtools/free-port.js';
+import { startLocalInfluxd, type LocalInfluxd } from '../../devtools/local-influxd.js';
 import { waitForSignal } from './gateway-command.js';
 
 export interface DemoCommandOptions {

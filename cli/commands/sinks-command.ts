@@ -2,7 +2,7 @@
  * Operator commands for the event log's sinks, against a running gateway's HTTP API:
  * `storeloop sinks` (list), `storeloop sinks detach NAME`, `storeloop replay --sink NAME --since D`.
  */
-import { parseDuration } from '../parse-duration.js';
+import { parseDuration } from '../../lib/duration.js';
 
 export interface SinksCommandOptions {
   url: string;

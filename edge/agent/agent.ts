@@ -9,7 +9,7 @@
  */
 import { StoreloopError } from '../../lib/errors.js';
 import type { Logger } from '../../lib/logger.js';
-import { STORELOOP_VERSION } from '../../gateway/version.js';
+import { STORELOOP_VERSION } from '../../lib/version.js';
 import { EdgeQueue, type EnqueueResult, type QueueMessage } from '../queue/edge-queue.js';
 import { IngressServer } from '../ingress/ingress-server.js';
 import type { SourcePayload } from '../types.js';

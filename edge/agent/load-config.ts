@@ -10,7 +10,7 @@ import { parse as parseYaml } from 'yaml';
 import { MIN_SECRET_BYTES } from '../pseudonymise/index.js';
 import { EdgeConfigError } from './errors.js';
 import { EdgeConfigSchema, type EdgeConfig } from './config-schema.js';
-import { deepFreeze, parseEnvValue, setPath } from '../../config/overrides.js';
+import { deepFreeze, parseEnvValue, setPath } from '../../lib/env-overrides.js';
 
 type Env = Record<string, string | undefined>;
 

@@ -6,7 +6,7 @@ import { Writable } from 'node:stream';
 
 import { beforeAll, describe, expect, it, onTestFinished, vi } from 'vitest';
 
-import { ensureProgram } from '../../cli/ensure-influxd.js';
+import { ensureProgram } from '../../devtools/ensure-program.js';
 import { createLogger } from '../../lib/logger.js';
 import { WifiMessageSchema } from '../../protocol/index.js';
 import { findLeaks, macSpellings } from '../pseudonymise/leak-scan.js';

@@ -4,7 +4,7 @@
  */
 import fastifySwagger from '@fastify/swagger';
 import fastifySwaggerUi from '@fastify/swagger-ui';
-import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyPluginAsync } from 'fastify';
 import { jsonSchemaTransform, serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
 
 import type { Logger } from '../../lib/logger.js';
@@ -16,7 +16,8 @@ import { metricsRoutes } from './metrics-routes.js';
 import { rejectionRoutes } from './rejection-routes.js';
 import { storeRoutes } from './store-routes.js';
 
-export async function buildHttpServer(deps: HttpDeps, log: Logger): Promise<FastifyInstance> {
+/** `pages`: plugins the composition root adds beside the API (the dashboards). */
+export async function buildHttpServer(deps: HttpDeps, log: Logger, pages: FastifyPluginAsync[] = []): Promise<FastifyInstance> {
   // pino's Logger and fastify's FastifyBaseLogger differ only in optional members; fastify takes pino loggers
   const loggerInstance = log as unknown as FastifyBaseLogger;
   const app = Fastify({ loggerInstance, logController: new LogController({ disableRequestLogging: true }) }).withTypeProvider<ZodTypeProvider>();
@@ -56,5 +57,6 @@ export async function buildHttpServer(deps: HttpDeps, log: Logger): Promise<Fast
   await app.register(rejectionRoutes, { deps });
   await app.register(liveRoutes, { deps });
   await app.register(logRoutes, { deps });
+  for (const plugin of pages) await app.register(plugin);
   return app;
 }

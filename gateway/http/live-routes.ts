@@ -1,8 +1,7 @@
-/** GET / (the live page) and GET /api/v1/live (its data: live counts per store). */
+/** GET /api/v1/live: live counts per store (the data of the dashboards' live page). */
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 
-import { LIVE_PAGE_HTML } from '../../dashboards/live-page.js';
 import type { HttpDeps } from './deps.js';
 
 const KindCounts = z.object({ ble: z.number(), wifi: z.number(), device: z.number(), touchpoint: z.number(), status: z.number() });
@@ -20,7 +19,6 @@ const StoreLiveSchema = z.object({
 });
 
 export const liveRoutes: FastifyPluginAsyncZod<{ deps: HttpDeps }> = async (app, { deps }) => {
-  app.get('/', { schema: { hide: true } }, async (_req, reply) => reply.type('text/html; charset=utf-8').send(LIVE_PAGE_HTML));
   app.get(
     '/api/v1/live',
     {

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { InfluxSchema } from '../../config/schema.js';
 import { startInfluxd, type TestInfluxd } from '../../test/helpers/influxd.js';
-import { InfluxQueryError } from '../../lib/errors.js';
+import { InfluxQueryError } from './influx-errors.js';
 import { InfluxQuery, isReadOnlyQuery, quoteIdentifier, rfc3339ToEpochNs } from './influx-query.js';
 
 const DB = 'query_test';

@@ -5,7 +5,7 @@
 import { z } from 'zod';
 
 import type { InfluxConfig } from '../../config/schema.js';
-import { InfluxQueryError } from '../../lib/errors.js';
+import { InfluxQueryError } from './influx-errors.js';
 
 /** One series of a statement's result, as InfluxDB's JSON has it. */
 export interface QuerySeries {

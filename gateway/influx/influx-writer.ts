@@ -9,7 +9,7 @@
 import { HttpError, InfluxDB, setLogger, type Transport, type WriteApi, type WriteOptions } from '@influxdata/influxdb-client';
 
 import type { InfluxConfig } from '../../config/schema.js';
-import { InfluxWriteError } from '../../lib/errors.js';
+import { InfluxWriteError } from './influx-errors.js';
 import type { Logger } from '../../lib/logger.js';
 import type { GatewayMetrics } from '../metrics.js';
 import { RateLimitedLog } from '../../lib/rate-limited-log.js';

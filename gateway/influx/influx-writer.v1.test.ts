@@ -2,10 +2,10 @@ import { Writable } from 'node:stream';
 
 import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
 
-import { freePort } from '../../cli/free-port.js';
+import { freePort } from '../../devtools/free-port.js';
 import { InfluxSchema, type InfluxConfig } from '../../config/schema.js';
 import { startInfluxd, type TestInfluxd } from '../../test/helpers/influxd.js';
-import { InfluxWriteError } from '../../lib/errors.js';
+import { InfluxWriteError } from './influx-errors.js';
 import { createLogger } from '../../lib/logger.js';
 import { GatewayMetrics } from '../metrics.js';
 import { InfluxWriter } from './influx-writer.js';

@@ -2,7 +2,7 @@ import { describe, expect, it, onTestFinished, vi } from 'vitest';
 
 import { InfluxSchema, type InfluxConfig } from '../../config/schema.js';
 import { startFakeInfluxV2, type FakeInfluxV2, type FakeInfluxV2Options } from '../../test/helpers/fake-influx-v2.js';
-import { InfluxWriteError } from '../../lib/errors.js';
+import { InfluxWriteError } from './influx-errors.js';
 import { createLogger } from '../../lib/logger.js';
 import { GatewayMetrics } from '../metrics.js';
 import { InfluxWriter } from './influx-writer.js';

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 
 import { stringify } from 'yaml';
 
-import { freePort } from '../../cli/free-port.js';
+import { freePort } from '../../devtools/free-port.js';
 import { demoEdgeConfig } from './edge-agent.js';
 import type { PrivateBuild } from './private-build.js';
 import { ChildService } from './child-service.js';

@@ -8,7 +8,7 @@ import { createServer, type AddressInfo, type Server, type Socket } from 'node:n
 import { Aedes } from 'aedes';
 import mqtt from 'mqtt';
 
-import { freePort } from '../../cli/free-port.js';
+import { freePort } from '../../devtools/free-port.js';
 
 export interface BrokerMessage {
   topic: string;

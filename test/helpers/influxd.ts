@@ -3,7 +3,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
-import { startLocalInfluxd } from '../../cli/local-influxd.js';
+import { startLocalInfluxd } from '../../devtools/local-influxd.js';
 import { InfluxSchema } from '../../config/schema.js';
 import { InfluxQuery, type QueryOptions, type QuerySeries } from '../../gateway/influx/influx-query.js';
 

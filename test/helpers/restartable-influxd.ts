@@ -3,8 +3,8 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
-import { freePort } from '../../cli/free-port.js';
-import { startLocalInfluxd, type LocalInfluxd } from '../../cli/local-influxd.js';
+import { freePort } from '../../devtools/free-port.js';
+import { startLocalInfluxd, type LocalInfluxd } from '../../devtools/local-influxd.js';
 import { InfluxSchema } from '../../config/schema.js';
 import { InfluxQuery, type QueryOptions, type QuerySeries } from '../../gateway/influx/influx-query.js';
 
