@@ -41,6 +41,11 @@ program
   .option('--visitors-per-hour <n>', 'arrival rate of visitors', '120')
   .option('--app-share <f>', 'share of visitors carrying the retailer app (0-1)', '0.3')
   .option('--bad-rate <f>', 'share of deliberately malformed messages (0-0.5), recorded in the truth', '0')
+  .addOption(
+    new Option('--arrival-profile <profile>', "visitor arrivals: flat, or daily (by the store's local hour, stores[].timezone; closed 21:00-09:00)")
+      .choices(['flat', 'daily'])
+      .default('flat'),
+  )
   .addOption(new Option('--qos <q>', 'MQTT QoS').choices(['0', '1']).default('1'))
   .option('--truth <file>', 'write the ground truth (visits, paths, interactions, exact counts) to this JSON file')
   .option('--no-progress', 'no progress bar')
