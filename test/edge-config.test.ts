@@ -167,7 +167,7 @@ describe('docs/edge.md', () => {
   const docs = readFile(join(import.meta.dirname, '..', 'docs', 'edge.md'), 'utf8');
 
   it('has an example that the agent accepts, every source block included', async () => {
-    const yaml = /## Example[\s\S]*?```yaml\n([\s\S]*?)```/.exec(await docs)?.[1];
+    const yaml = /## Example[\s\S]*?```yaml[^\n]*\n([\s\S]*?)```/.exec(await docs)?.[1];
     expect(yaml).toBeDefined();
     const config = parseEdgeConfig(parseYaml(yaml ?? ''), { STORELOOP_EDGE_SECRET: 'a-secret-for-the-docs-example-00' }, 'docs example');
     const sources = createSources(config, { log: createEdgeLogger('silent'), pseudonymiser: createConfiguredPseudonymiser(config) });
