@@ -6,6 +6,7 @@ import { containsMacAddress, maskMacAddresses } from './identifiers.js';
 
 const TS = 1_790_000_000_000;
 const IBEACON = 'ibeacon:f7826da6-4fa2-4e98-8024-bc5b71e0893e:100:7';
+const PSEUDONYM = 'a1b2c3d4e5f60718293a4b5c';
 
 describe('decodeMessage', () => {
   it('accepts every beacon id format in a ble message', () => {
@@ -43,7 +44,63 @@ describe('decodeMessage', () => {
     expect(result.itemRejections[0]?.detail).toMatch(/^sightings\.1\.rssi: /);
   });
 
+  it('drops each bad observation with its own rejection and keeps the good ones in order, as the wifi schema makes them', () => {
+    const result = decodeMessage('wifi', {
+      ts: TS,
+      mid: 'w-7',
+      observations: [
+        { id: PSEUDONYM, rssi: -50, randomized: true, extra: 'dropped' },
+        { id: PSEUDONYM, rssi: -50 },
+        { id: '00:00:5e:00:53:01', rssi: -50, randomized: false },
+        { id: PSEUDONYM, rssi: -60, randomized: false },
+      ],
+    });
+    expect(result).toEqual({
+      ok: true,
+      kind: 'wifi',
+      message: {
+        ts: TS,
+        mid: 'w-7',
+        observations: [
+          { id: PSEUDONYM, rssi: -50, randomized: true },
+          { id: PSEUDONYM, rssi: -60, randomized: false },
+        ],
+      },
+      itemRejections: [
+        { index: 1, detail: 'observations.1.randomized: Invalid input: expected boolean, received undefined' },
+        {
+          index: 2,
+          detail:
+            'observations.2.id: expected a pseudonym: 16-64 characters of A-Z a-z 0-9 _ -; observations.2.id: a MAC address is not a pseudonym: hash it at the source',
+        },
+      ],
+    });
+  });
+
+  it('rejects the whole message for a bad envelope, whatever its items', () => {
+    expect(decodeMessage('ble', { ts: 'x', sightings: [{ id: IBEACON, rssi: -60 }, { id: 'x' }] })).toEqual({
+      ok: false,
+      reason: 'schema_invalid',
+      detail: 'ts: Invalid input: expected number, received string',
+    });
+    expect(decodeMessage('ble', { ts: TS, sightings: Array.from({ length: 1001 }, () => ({ id: 'x' })) })).toEqual({
+      ok: false,
+      reason: 'schema_invalid',
+      detail: 'sightings: Too big: expected array to have <=1000 items',
+    });
+    expect(decodeMessage('wifi', { ts: TS })).toMatchObject({ ok: false, reason: 'schema_invalid', detail: expect.stringMatching(/^observations: /) });
+  });
+
+  it('accepts a scan that saw nothing', () => {
+    expect(decodeMessage('ble', { ts: TS, sightings: [] })).toEqual({ ok: true, kind: 'ble', message: { ts: TS, sightings: [] }, itemRejections: [] });
+  });
+
   it('rejects the whole message when every item is bad', () => {
+    expect(decodeMessage('wifi', { ts: TS, observations: [{ id: '00-00-5e-00-53-aa', rssi: -50, randomized: false }, { rssi: 1 }] })).toEqual({
+      ok: false,
+      reason: 'schema_invalid',
+      detail: 'every item is invalid; first: observations.0.id: a MAC address is not a pseudonym: hash it at the source',
+    });
     const result = decodeMessage('wifi', { ts: TS, observations: [{ id: 'aa:bb:cc:dd:ee:ff', rssi: -50, randomized: false }] });
     expect(result).toMatchObject({ ok: false, reason: 'schema_invalid' });
   });

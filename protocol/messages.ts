@@ -118,22 +118,6 @@ export const StatusMessageSchema = z.object({
 });
 export type StatusMessage = z.infer<typeof StatusMessageSchema>;
 
-export const MESSAGE_SCHEMAS = {
-  ble: BleMessageSchema,
-  wifi: WifiMessageSchema,
-  device: DeviceMessageSchema,
-  touchpoint: TouchpointMessageSchema,
-  status: StatusMessageSchema,
-} as const;
-
-export type MessageByKind = {
-  ble: BleMessage;
-  wifi: WifiMessage;
-  device: DeviceMessage;
-  touchpoint: TouchpointMessage;
-  status: StatusMessage;
-};
-
 // ---- config (control) --------------------------------------------------------------------------
 /**
  * An edge agent's remote config: a JSON object the agent validates against its own schema (it
