@@ -1,9 +1,7 @@
 /** Resolves a (store, source) pair from a topic against the configured store layout. */
-import type { MessageKind } from '../../protocol/index.js';
-import type { Config, StoreConfig } from '../../config/index.js';
+import { kindSpec, type MessageKind, type SourceRole } from '../../protocol/index.js';
+import { SENSOR_TYPES, type Config, type StoreConfig } from '../../config/index.js';
 import type { Rejection } from './rejection.js';
-
-export type SourceRole = 'sensor' | 'touchpoint' | 'device' | 'agent';
 
 export interface ResolvedSource {
   storeId: string;
@@ -14,13 +12,16 @@ export interface ResolvedSource {
   zone: string | null;
 }
 
-/** Which roles may publish each kind. */
-const ROLES_BY_KIND: Record<MessageKind, ReadonlyArray<SourceRole>> = {
-  ble: ['sensor'],
-  wifi: ['sensor'],
-  device: ['device'],
-  touchpoint: ['touchpoint'],
-  status: ['agent', 'sensor', 'touchpoint', 'device'],
+/**
+ * Which sensors may publish each kind, by their configured type, when the kind's roles (protocol's
+ * kind table) include sensors: a sensor publishes the kind of its type, and every sensor its status.
+ */
+const SENSOR_TYPES_BY_KIND: Record<MessageKind, ReadonlyArray<string>> = {
+  ble: ['ble'],
+  wifi: ['wifi'],
+  device: [],
+  touchpoint: [],
+  status: SENSOR_TYPES,
 };
 
 export class StoreDirectory {
@@ -59,9 +60,8 @@ export class StoreDirectory {
     if (!source) {
       return { reason: 'source_unknown', detail: `unknown source '${sourceId}' in store '${storeId}' (not under its sensors, touchpoints, devices or agents)` };
     }
-    const roles = ROLES_BY_KIND[kind];
-    const typeMismatch = source.role === 'sensor' && (kind === 'ble' || kind === 'wifi') && source.type !== kind;
-    if (!roles.includes(source.role) || typeMismatch) {
+    const typeMismatch = source.role === 'sensor' && !SENSOR_TYPES_BY_KIND[kind].includes(source.type ?? '');
+    if (!kindSpec(kind).roles.includes(source.role) || typeMismatch) {
       return { reason: 'source_kind_mismatch', detail: `${source.role} '${sourceId}'${source.type ? ` (${source.type})` : ''} may not publish '${kind}'` };
     }
     return source;
