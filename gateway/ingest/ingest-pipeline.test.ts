@@ -39,6 +39,7 @@ async function startPipeline() {
   cleanups.push(() => customerTokens.close());
   const metrics = new GatewayMetrics({ processMetrics: false });
   const live = new LiveState(config.stores);
+  const rejections = new RejectionLog(10);
   const pipeline = new IngestPipeline({
     config,
     directory: StoreDirectory.fromConfig(config),
@@ -47,14 +48,14 @@ async function startPipeline() {
     customerTokens,
     metrics,
     log,
-    rejections: new RejectionLog(10),
     ledger: new Ledger(metrics.registry),
     live,
+    rejections,
   });
   /** A consumer that holds back ingest (like the InfluxDB sink), at the position the test sets. */
   const sink: LogConsumer & { position: number } = { name: 'influx-like', holdsBackIngest: true, position: 0, durablePosition: () => sink.position };
   eventLog.addConsumer(sink);
-  return { pipeline, eventLog, live, sink };
+  return { pipeline, eventLog, live, sink, rejections };
 }
 
 const footfall = (live: LiveState) => live.snapshot()[0]?.footfall;
@@ -109,5 +110,46 @@ describe('IngestPipeline and the live state', () => {
     await logged(after);
     expect(footfall(live)).toEqual({ in: 1, out: 1 });
     expect(live.snapshot()[0]?.messages.device).toBe(1);
+  });
+});
+
+describe('IngestPipeline rejections that teach', () => {
+  function publish(pipeline: IngestPipeline, topic: string, message: object): IngestOutcome {
+    return pipeline.handle({ topic, payload: Buffer.from(JSON.stringify(message)), clientId: 'teach', receivedAt: Date.now(), qos: 1 });
+  }
+
+  it('refuses a ts in epoch seconds as too old, saying that ts is epoch milliseconds', async () => {
+    const { pipeline, rejections } = await startPipeline();
+    const outcome = publish(pipeline, `storeloop/${DEMO_STORE_ID}/touchpoint/kiosk-1`, { ts: 1_700_000_000, action: 'tap' });
+    expect(outcome).toEqual({
+      status: 'rejected',
+      rejection: {
+        reason: 'ts_too_old',
+        detail:
+          "ts is epoch milliseconds: 1700000000 looks like epoch seconds (send 1700000000000); as milliseconds it is 1970-01-20T16:13:20.000Z, more than 604800 s before the gateway's clock",
+      },
+    });
+    expect(rejections.list(1)[0]).toMatchObject({ reason: 'ts_too_old', detail: expect.stringMatching(/^ts is epoch milliseconds: /) });
+    // a ts that is simply old keeps its plain detail
+    const old = publish(pipeline, `storeloop/${DEMO_STORE_ID}/touchpoint/kiosk-1`, { ts: Date.now() - 30 * 86_400_000, action: 'tap' });
+    expect(old).toMatchObject({
+      rejection: { reason: 'ts_too_old', detail: expect.stringMatching(/^ts \d{4}-.* is more than 604800 s before the gateway's clock$/) },
+    });
+  });
+
+  it('refuses a MAC address as source id, saying why, and keeps the address out of the rejection', async () => {
+    const { pipeline, rejections } = await startPipeline();
+    for (const [mac, reason] of [
+      ['00:00:5e:00:53:01', 'topic_invalid'],
+      ['00-00-5e-00-53-01', 'source_unknown'],
+    ] as const) {
+      const outcome = publish(pipeline, `storeloop/${DEMO_STORE_ID}/wifi/${mac}`, { ts: Date.now(), observations: [] });
+      expect(outcome, mac).toMatchObject({
+        status: 'rejected',
+        rejection: { reason, detail: expect.stringMatching(/^the source id is a MAC address: device ids are personal data; pseudonymise at the source/) },
+      });
+      expect(JSON.stringify(outcome), mac).not.toContain(mac);
+      expect(JSON.stringify(rejections.list(1)), mac).not.toContain(mac);
+    }
   });
 });

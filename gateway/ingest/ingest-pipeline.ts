@@ -13,6 +13,7 @@ import {
   parseConfigTopic,
   decodeJson,
   decodeMessage,
+  epochSecondsHint,
   isContractTopic,
   parseTopic,
   type DeviceEvent,
@@ -320,7 +321,13 @@ export class IngestPipeline {
   private checkWindow(eventTimeMs: number, now: number): Rejection | undefined {
     const { maxPastSeconds, maxFutureSeconds } = this.deps.config.ingest;
     if (eventTimeMs < now - maxPastSeconds * 1000) {
-      return { reason: 'ts_too_old', detail: `ts ${new Date(eventTimeMs).toISOString()} is more than ${maxPastSeconds} s before the gateway's clock` };
+      const at = new Date(eventTimeMs).toISOString();
+      const hint = epochSecondsHint(eventTimeMs);
+      const detail =
+        hint === undefined
+          ? `ts ${at} is more than ${maxPastSeconds} s before the gateway's clock`
+          : `${hint}; as milliseconds it is ${at}, more than ${maxPastSeconds} s before the gateway's clock`;
+      return { reason: 'ts_too_old', detail };
     }
     if (eventTimeMs > now + maxFutureSeconds * 1000) {
       return { reason: 'ts_in_future', detail: `ts ${new Date(eventTimeMs).toISOString()} is more than ${maxFutureSeconds} s after the gateway's clock` };

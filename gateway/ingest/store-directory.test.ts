@@ -38,6 +38,20 @@ describe('StoreDirectory', () => {
     });
   });
 
+  it('says why a MAC address is not a source or store id, without repeating it', () => {
+    for (const mac of ['00-00-5e-00-53-01', '00005e005301', '0000.5e00.5301']) {
+      const source = directory.resolve(DEMO_STORE_ID, 'wifi', mac);
+      expect(source, mac).toEqual({
+        reason: 'source_unknown',
+        detail: 'the source id is a MAC address: device ids are personal data; pseudonymise at the source and publish under a source id of the gateway config',
+      });
+      expect(directory.resolve(mac, 'wifi', 'wifi-front'), mac).toMatchObject({
+        reason: 'store_unknown',
+        detail: expect.stringMatching(/^the store id is a MAC address/),
+      });
+    }
+  });
+
   it('names the unknown store or source', () => {
     expect(directory.resolve('nowhere', 'ble', 'ble-women')).toEqual({ reason: 'store_unknown', detail: "unknown store 'nowhere' (not under stores[].id)" });
     expect(directory.resolve(DEMO_STORE_ID, 'ble', 'ble-07')).toMatchObject({

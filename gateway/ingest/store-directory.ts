@@ -1,5 +1,5 @@
 /** Resolves a (store, source) pair from a topic against the configured store layout. */
-import { kindSpec, type MessageKind, type SourceRole } from '../../protocol/index.js';
+import { containsMacAddress, kindSpec, macAddressIdDetail, type MessageKind, type SourceRole } from '../../protocol/index.js';
 import { SENSOR_TYPES, type Config, type StoreConfig } from '../../config/index.js';
 import type { Rejection } from './rejection.js';
 
@@ -55,9 +55,14 @@ export class StoreDirectory {
   /** The source behind a topic, or the rejection that says why there is none. */
   resolve(storeId: string, kind: MessageKind, sourceId: string): ResolvedSource | Rejection {
     const byId = this.sources.get(storeId);
-    if (!byId) return { reason: 'store_unknown', detail: `unknown store '${storeId}' (not under stores[].id)` };
+    if (!byId) {
+      // dash, dot and bare spellings of a MAC address pass the id format: they are only unknown ids
+      if (containsMacAddress(storeId)) return { reason: 'store_unknown', detail: macAddressIdDetail('store id') };
+      return { reason: 'store_unknown', detail: `unknown store '${storeId}' (not under stores[].id)` };
+    }
     const source = byId.get(sourceId);
     if (!source) {
+      if (containsMacAddress(sourceId)) return { reason: 'source_unknown', detail: macAddressIdDetail('source id') };
       return { reason: 'source_unknown', detail: `unknown source '${sourceId}' in store '${storeId}' (not under its sensors, touchpoints, devices or agents)` };
     }
     const typeMismatch = source.role === 'sensor' && !SENSOR_TYPES_BY_KIND[kind].includes(source.type ?? '');
