@@ -3,9 +3,11 @@ import { describe, expect, it } from 'vitest';
 import { decodeMessage } from './decode.js';
 import { buildTopic, parseTopic } from './topics.js';
 import { containsMacAddress, maskMacAddresses } from './identifiers.js';
+import { epochSecondsHint } from './messages.js';
 
 const TS = 1_790_000_000_000;
 const IBEACON = 'ibeacon:f7826da6-4fa2-4e98-8024-bc5b71e0893e:100:7';
+const PSEUDONYM = 'a1b2c3d4e5f60718293a4b5c';
 
 describe('decodeMessage', () => {
   it('accepts every beacon id format in a ble message', () => {
@@ -43,7 +45,63 @@ describe('decodeMessage', () => {
     expect(result.itemRejections[0]?.detail).toMatch(/^sightings\.1\.rssi: /);
   });
 
+  it('drops each bad observation with its own rejection and keeps the good ones in order, as the wifi schema makes them', () => {
+    const result = decodeMessage('wifi', {
+      ts: TS,
+      mid: 'w-7',
+      observations: [
+        { id: PSEUDONYM, rssi: -50, randomized: true, extra: 'dropped' },
+        { id: PSEUDONYM, rssi: -50 },
+        { id: '00:00:5e:00:53:01', rssi: -50, randomized: false },
+        { id: PSEUDONYM, rssi: -60, randomized: false },
+      ],
+    });
+    expect(result).toEqual({
+      ok: true,
+      kind: 'wifi',
+      message: {
+        ts: TS,
+        mid: 'w-7',
+        observations: [
+          { id: PSEUDONYM, rssi: -50, randomized: true },
+          { id: PSEUDONYM, rssi: -60, randomized: false },
+        ],
+      },
+      itemRejections: [
+        { index: 1, detail: 'observations.1.randomized: Invalid input: expected boolean, received undefined' },
+        {
+          index: 2,
+          detail:
+            'observations.2.id: expected a pseudonym: 16-64 characters of A-Z a-z 0-9 _ -; observations.2.id: a MAC address is not a pseudonym: hash it at the source',
+        },
+      ],
+    });
+  });
+
+  it('rejects the whole message for a bad envelope, whatever its items', () => {
+    expect(decodeMessage('ble', { ts: 'x', sightings: [{ id: IBEACON, rssi: -60 }, { id: 'x' }] })).toEqual({
+      ok: false,
+      reason: 'schema_invalid',
+      detail: 'ts: Invalid input: expected number, received string',
+    });
+    expect(decodeMessage('ble', { ts: TS, sightings: Array.from({ length: 1001 }, () => ({ id: 'x' })) })).toEqual({
+      ok: false,
+      reason: 'schema_invalid',
+      detail: 'sightings: Too big: expected array to have <=1000 items',
+    });
+    expect(decodeMessage('wifi', { ts: TS })).toMatchObject({ ok: false, reason: 'schema_invalid', detail: expect.stringMatching(/^observations: /) });
+  });
+
+  it('accepts a scan that saw nothing', () => {
+    expect(decodeMessage('ble', { ts: TS, sightings: [] })).toEqual({ ok: true, kind: 'ble', message: { ts: TS, sightings: [] }, itemRejections: [] });
+  });
+
   it('rejects the whole message when every item is bad', () => {
+    expect(decodeMessage('wifi', { ts: TS, observations: [{ id: '00-00-5e-00-53-aa', rssi: -50, randomized: false }, { rssi: 1 }] })).toEqual({
+      ok: false,
+      reason: 'schema_invalid',
+      detail: 'every item is invalid; first: observations.0.id: a MAC address is not a pseudonym: hash it at the source',
+    });
     const result = decodeMessage('wifi', { ts: TS, observations: [{ id: 'aa:bb:cc:dd:ee:ff', rssi: -50, randomized: false }] });
     expect(result).toMatchObject({ ok: false, reason: 'schema_invalid' });
   });
@@ -73,6 +131,24 @@ describe('decodeMessage', () => {
   });
 });
 
+describe('ts', () => {
+  it('tells a sender of epoch seconds that ts is epoch milliseconds', () => {
+    expect(epochSecondsHint(1_700_000_000)).toBe('ts is epoch milliseconds: 1700000000 looks like epoch seconds (send 1700000000000)');
+    expect(epochSecondsHint(1_700_000_000.25)).toBe('ts is epoch milliseconds: 1700000000.25 looks like epoch seconds (send 1700000000250)');
+    for (const ms of [TS, 0, 3_600_000, 1e11, -1_700_000_000]) expect(epochSecondsHint(ms), String(ms)).toBeUndefined();
+  });
+
+  it('refuses fractional epoch seconds with the hint, in every kind', () => {
+    const ts = 1_700_000_000.25;
+    const hint = 'ts: ts is epoch milliseconds: 1700000000.25 looks like epoch seconds (send 1700000000250)';
+    expect(decodeMessage('touchpoint', { ts, action: 'tap' })).toEqual({ ok: false, reason: 'schema_invalid', detail: hint });
+    expect(decodeMessage('ble', { ts, sightings: [{ id: IBEACON, rssi: -60 }] })).toEqual({ ok: false, reason: 'schema_invalid', detail: hint });
+    expect(decodeMessage('status', { ts, state: 'online' })).toEqual({ ok: false, reason: 'schema_invalid', detail: hint });
+    // other fractions keep zod's own message
+    expect(decodeMessage('touchpoint', { ts: TS + 0.5, action: 'tap' })).toMatchObject({ detail: 'ts: Invalid input: expected int, received number' });
+  });
+});
+
 describe('topics', () => {
   it('round-trips a topic and rejects wrong shapes and kinds', () => {
     const topic = buildTopic('storeloop', { storeId: 's1', kind: 'ble', sourceId: 'ble-1' });
@@ -80,6 +156,22 @@ describe('topics', () => {
     expect(parseTopic('storeloop', 'storeloop/s1/ble')).toMatchObject({ ok: false, reason: 'topic_invalid' });
     expect(parseTopic('storeloop', 'storeloop/s1/bluetooth/x')).toMatchObject({ ok: false, reason: 'topic_unknown_kind' });
     expect(() => buildTopic('storeloop', { storeId: 'a/b', kind: 'ble', sourceId: 'x' })).toThrow(/invalid storeId/);
+  });
+
+  it('says why a MAC address is not a store or source id, without repeating it', () => {
+    expect(parseTopic('storeloop', 'storeloop/s1/wifi/00:00:5e:00:53:01')).toEqual({
+      ok: false,
+      reason: 'topic_invalid',
+      detail: 'the source id is a MAC address: device ids are personal data; pseudonymise at the source and publish under a source id of the gateway config',
+    });
+    const store = parseTopic('storeloop', 'storeloop/00:00:5e:00:53:01/ble/ble-1');
+    expect(store).toMatchObject({
+      ok: false,
+      reason: 'topic_invalid',
+      detail: expect.stringMatching(/^the store id is a MAC address: device ids are personal data/),
+    });
+    expect(JSON.stringify(store)).not.toMatch(/00:00:5e/);
+    expect(parseTopic('storeloop', 'storeloop/s1/ble/a b')).toEqual({ ok: false, reason: 'topic_invalid', detail: "invalid source id 'a b'" });
   });
 });
 

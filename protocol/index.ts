@@ -2,4 +2,5 @@
 export * from './topics.js';
 export * from './identifiers.js';
 export * from './messages.js';
+export * from './kinds.js';
 export * from './decode.js';

@@ -11,7 +11,24 @@ export const CONTRACT_VERSION = 1;
 /** Items (sightings, observations) in one message at most. */
 export const MAX_ITEMS_PER_MESSAGE = 1000;
 
-export const EpochMsSchema = z.number().int().min(0).max(8.64e15);
+/**
+ * `ts` values from 1e9 to 1e11 are 1970-01-12 to 1973-03-03 as epoch milliseconds, and 2001 to the
+ * year 5138 as epoch seconds: a device that sends one counts in seconds.
+ */
+const EPOCH_SECONDS_RANGE = [1e9, 1e11] as const;
+
+/** What to tell the sender of a `ts` that looks like epoch seconds; undefined for any other value. */
+export function epochSecondsHint(ts: number): string | undefined {
+  if (!(ts >= EPOCH_SECONDS_RANGE[0] && ts < EPOCH_SECONDS_RANGE[1])) return undefined;
+  return `ts is epoch milliseconds: ${ts} looks like epoch seconds (send ${Math.round(ts * 1000)})`;
+}
+
+/** An event time, epoch milliseconds. Fractional epoch seconds (a clock read as 1700000000.25) are refused with the hint. */
+export const EpochMsSchema = z
+  .number()
+  .int({ error: (issue) => (typeof issue.input === 'number' ? epochSecondsHint(issue.input) : undefined) })
+  .min(0)
+  .max(8.64e15);
 export const MessageIdSchema = z.string().min(1).max(128);
 const RssiSchema = z.number().int().min(-127).max(20);
 const TxPowerSchema = z.number().int().min(-127).max(20);
@@ -117,22 +134,6 @@ export const StatusMessageSchema = z.object({
   detail: SafeTextSchema(256).optional(),
 });
 export type StatusMessage = z.infer<typeof StatusMessageSchema>;
-
-export const MESSAGE_SCHEMAS = {
-  ble: BleMessageSchema,
-  wifi: WifiMessageSchema,
-  device: DeviceMessageSchema,
-  touchpoint: TouchpointMessageSchema,
-  status: StatusMessageSchema,
-} as const;
-
-export type MessageByKind = {
-  ble: BleMessage;
-  wifi: WifiMessage;
-  device: DeviceMessage;
-  touchpoint: TouchpointMessage;
-  status: StatusMessage;
-};
 
 // ---- config (control) --------------------------------------------------------------------------
 /**

@@ -4,6 +4,8 @@
  */
 import { z } from 'zod';
 
+import { containsMacAddress } from './identifiers.js';
+
 export const MESSAGE_KINDS = ['ble', 'wifi', 'device', 'touchpoint', 'status'] as const;
 export const MessageKindSchema = z.enum(MESSAGE_KINDS);
 export type MessageKind = z.infer<typeof MessageKindSchema>;
@@ -51,13 +53,25 @@ export function parseTopic(prefix: string, topic: string): TopicParseResult {
     return { ok: false, reason: 'topic_invalid', detail: `expected ${prefix}/{storeId}/{kind}/{sourceId}, got ${levels.length + 1} levels` };
   }
   const [storeId, kind, sourceId] = levels as [string, string, string];
-  if (!ID_PATTERN.test(storeId)) return { ok: false, reason: 'topic_invalid', detail: `invalid store id '${storeId.slice(0, 70)}'` };
-  if (!ID_PATTERN.test(sourceId)) return { ok: false, reason: 'topic_invalid', detail: `invalid source id '${sourceId.slice(0, 70)}'` };
+  if (!ID_PATTERN.test(storeId)) return { ok: false, reason: 'topic_invalid', detail: invalidIdDetail('store id', storeId) };
+  if (!ID_PATTERN.test(sourceId)) return { ok: false, reason: 'topic_invalid', detail: invalidIdDetail('source id', sourceId) };
   const parsedKind = MessageKindSchema.safeParse(kind);
   if (!parsedKind.success) {
     return { ok: false, reason: 'topic_unknown_kind', detail: `unknown kind '${kind.slice(0, 40)}', expected one of ${MESSAGE_KINDS.join(', ')}` };
   }
   return { ok: true, storeId, kind: parsedKind.data, sourceId };
+}
+
+/**
+ * Why a store or source id in a topic that holds a MAC address is refused. The address itself is not
+ * repeated: it is personal data, and the detail reaches logs and the API.
+ */
+export function macAddressIdDetail(name: 'store id' | 'source id'): string {
+  return `the ${name} is a MAC address: device ids are personal data; pseudonymise at the source and publish under a ${name} of the gateway config`;
+}
+
+function invalidIdDetail(name: 'store id' | 'source id', id: string): string {
+  return containsMacAddress(id) ? macAddressIdDetail(name) : `invalid ${name} '${id.slice(0, 70)}'`;
 }
 
 /**

@@ -5,7 +5,7 @@
 import { describe, expect, it } from 'vitest';
 
 import { DEMO_STORE, StoreSchema, type StoreConfig } from '../config/index.js';
-import { IBEACON_ID, MESSAGE_SCHEMAS, PSEUDONYM_PATTERN, decodeJson, decodeMessage, isContractTopic, parseTopic, type MessageKind } from '../protocol/index.js';
+import { IBEACON_ID, PSEUDONYM_PATTERN, decodeJson, decodeMessage, isContractTopic, kindSpec, parseTopic, type MessageKind } from '../protocol/index.js';
 import { buildSimulation, type Simulation } from './build.js';
 import { INJECTION_REASONS, messageBody, type InjectionReason, type SimMessage } from './messages.js';
 import { DEFAULT_SIMULATION_OPTIONS, type SimulationOptions } from './options.js';
@@ -149,7 +149,7 @@ describe.each(scenarios)('simulation of the $name', ({ opts }) => {
     for (const m of messages) {
       expect(isContractTopic(sim.options.topicPrefix, m.topic)).toBe(true);
       expect(parseTopic(sim.options.topicPrefix, m.topic)).toEqual({ ok: true, storeId: store.id, kind: m.kind, sourceId: m.sourceId });
-      const parsed = MESSAGE_SCHEMAS[m.kind].safeParse(JSON.parse(messageBody(m)));
+      const parsed = kindSpec(m.kind).schema.safeParse(JSON.parse(messageBody(m)));
       expect(parsed.success, `${m.topic} ${messageBody(m).slice(0, 200)}`).toBe(true);
       expect(m.qos).toBe(1);
       expect(m.retain).toBe(m.kind === 'status');

@@ -4,10 +4,10 @@
  */
 import type { z } from 'zod';
 
-import { buildTopic, CONTRACT_VERSION, type MESSAGE_SCHEMAS, type MessageKind } from '../protocol/index.js';
+import { buildTopic, CONTRACT_VERSION, type MESSAGE_KIND_TABLE, type MessageKind } from '../protocol/index.js';
 
 /** The payload a source writes for each kind (before the contract's defaults are applied). */
-export type PayloadByKind = { [K in MessageKind]: z.input<(typeof MESSAGE_SCHEMAS)[K]> };
+export type PayloadByKind = { [K in MessageKind]: z.input<(typeof MESSAGE_KIND_TABLE)[K]['schema']> };
 
 /**
  * Why a message (or one item of a batch) is malformed on purpose, named like the gateway's rejection

@@ -2,9 +2,11 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 
+import { MESSAGE_KINDS } from '../../protocol/index.js';
 import type { HttpDeps } from './deps.js';
 
-const KindCounts = z.object({ ble: z.number(), wifi: z.number(), device: z.number(), touchpoint: z.number(), status: z.number() });
+/** One count per contract kind, from the kind list: a new kind shows up here without a change. */
+const KindCounts = z.object(Object.fromEntries(MESSAGE_KINDS.map((kind) => [kind, z.number()])));
 const StoreLiveSchema = z.object({
   store: z.string(),
   name: z.string().nullable(),
@@ -18,7 +20,7 @@ const StoreLiveSchema = z.object({
   agents: z.array(z.object({ id: z.string(), state: z.string(), since: z.string() })),
 });
 
-export const liveRoutes: FastifyPluginAsyncZod<{ deps: HttpDeps }> = async (app, { deps }) => {
+export const liveRoutes: FastifyPluginAsyncZod<{ deps: Pick<HttpDeps, 'live'> }> = async (app, { deps }) => {
   app.get(
     '/api/v1/live',
     {

@@ -13,9 +13,12 @@ import {
   parseConfigTopic,
   decodeJson,
   decodeMessage,
+  epochSecondsHint,
   isContractTopic,
   parseTopic,
+  type DeviceEvent,
   type ItemRejection,
+  type KindedMessage,
   type MessageByKind,
   type MessageKind,
 } from '../../protocol/index.js';
@@ -28,7 +31,7 @@ import { isRejection, type ResolvedSource, type StoreDirectory } from './store-d
 import { RateLimitedLog } from '../../lib/rate-limited-log.js';
 import type { Ledger } from './ledger.js';
 import { LogFullError } from '../log/event-log.js';
-import { itemCount, LOG_RECORD_VERSION, type LogEntry, type LoggedMessage } from '../log/log-record.js';
+import { itemCount, LOG_RECORD_VERSION, type LogEntry, type LoggedKindedMessage, type LoggedMessage } from '../log/log-record.js';
 import { midKey, type MessageIndex } from '../log/message-index.js';
 
 /** Where accepted messages go: resolves with the log seq once the append is fsynced (gateway/log). */
@@ -92,13 +95,68 @@ export interface IngestDeps {
  * is, so its JSON is reused.
  */
 function forwardPayload(logged: LoggedMessage<MessageKind>, messageJson: string, eventTimeMs: number): Buffer {
-  const { customerToken, ...rest } = logged as LoggedMessage<'touchpoint'>;
-  if (customerToken === undefined && (logged as { ts?: number }).ts === eventTimeMs) return Buffer.from(messageJson);
-  return Buffer.from(JSON.stringify({ ...rest, ts: eventTimeMs }));
+  if ('customerToken' in logged) {
+    const { customerToken: _token, ...rest } = logged;
+    return Buffer.from(JSON.stringify({ ...rest, ts: eventTimeMs }));
+  }
+  if (logged.ts === eventTimeMs) return Buffer.from(messageJson);
+  return Buffer.from(JSON.stringify({ ...logged, ts: eventTimeMs }));
 }
 
 /** Device event types and the device types allowed to send them (environment: any device). */
-const DEVICE_EVENT_SOURCES: Record<string, string | null> = { people_count: 'people_counter', shelf: 'smart_shelf', environment: null };
+const DEVICE_EVENT_SOURCES: Record<DeviceEvent['type'], string | null> = { people_count: 'people_counter', shelf: 'smart_shelf', environment: null };
+
+/** What the pipeline does differently for each kind: a new kind is an entry here the compiler demands. */
+interface KindIngest<K extends MessageKind> {
+  /** The event time the payload carries, or undefined when the gateway stamps the message on arrival. */
+  payloadTime(message: MessageByKind[K]): number | undefined;
+  /** Why this source may not send this message, beyond the roles the store directory checks. */
+  checkSource(message: MessageByKind[K], source: ResolvedSource): Rejection | undefined;
+  /** The message as it enters the log: personal references replaced (gateway/identity). */
+  toLogged(message: MessageByKind[K], tokens: CustomerTokens): LoggedMessage<K>;
+}
+
+const anySource = (): undefined => undefined;
+const asIs = <M>(message: M): M => message;
+
+const KIND_INGEST: { [K in MessageKind]: KindIngest<K> } = {
+  ble: { payloadTime: (m) => m.ts, checkSource: anySource, toLogged: asIs },
+  wifi: { payloadTime: (m) => m.ts, checkSource: anySource, toLogged: asIs },
+  device: { payloadTime: (m) => m.ts, checkSource: checkDeviceEvent, toLogged: asIs },
+  touchpoint: { payloadTime: (m) => m.ts, checkSource: anySource, toLogged: tokeniseCustomer },
+  // a last will is written when the device connects: an offline status is stamped when it arrives (and one without ts)
+  status: { payloadTime: (m) => (m.state === 'offline' ? undefined : m.ts), checkSource: anySource, toLogged: asIs },
+};
+
+function checkDeviceEvent({ event }: MessageByKind['device'], source: ResolvedSource): Rejection | undefined {
+  const allowed = DEVICE_EVENT_SOURCES[event.type];
+  if (allowed && source.type !== allowed) {
+    return {
+      reason: 'source_kind_mismatch',
+      detail: `device '${source.sourceId}' (${source.type ?? 'unknown'}) may not send '${event.type}' events (only ${allowed})`,
+    };
+  }
+  return undefined;
+}
+
+/** A touchpoint's CRM customer id becomes its opaque token: the id never enters the log. */
+function tokeniseCustomer({ customer, ...rest }: MessageByKind['touchpoint'], tokens: CustomerTokens): LoggedMessage<'touchpoint'> {
+  if (customer === undefined) return rest;
+  return { ...rest, customerToken: tokens.tokenFor(customer) };
+}
+
+// One generic step per column of KIND_INGEST: called with any kind's message, each uses the row of that kind.
+function payloadTime<K extends MessageKind>(accepted: KindedMessage<K>): number | undefined {
+  return KIND_INGEST[accepted.kind].payloadTime(accepted.message);
+}
+
+function checkSource<K extends MessageKind>(accepted: KindedMessage<K>, source: ResolvedSource): Rejection | undefined {
+  return KIND_INGEST[accepted.kind].checkSource(accepted.message, source);
+}
+
+function toLogged<K extends MessageKind>(accepted: KindedMessage<K>, tokens: CustomerTokens): LoggedKindedMessage<K> {
+  return { kind: accepted.kind, message: KIND_INGEST[accepted.kind].toLogged(accepted.message, tokens) };
+}
 
 export class IngestPipeline {
   private readonly prefix: string;
@@ -134,21 +192,22 @@ export class IngestPipeline {
     if (!json.ok) return this.reject(msg, storeLabel, kind, json);
     const decoded = decodeMessage(kind, json.value);
     if (!decoded.ok) return this.reject(msg, storeLabel, kind, decoded);
-    const { message, itemRejections } = decoded;
+    const { itemRejections } = decoded;
 
-    const deviceCheck = this.checkDeviceEvent(kind, message, source);
-    if (deviceCheck) return this.reject(msg, storeLabel, kind, deviceCheck);
+    const sourceCheck = checkSource(decoded, source);
+    if (sourceCheck) return this.reject(msg, storeLabel, kind, sourceCheck);
 
-    const eventTimeMs = this.eventTime(kind, message, msg.receivedAt);
+    const stampedAt = payloadTime(decoded);
+    const eventTimeMs = stampedAt ?? msg.receivedAt;
     const window = this.checkWindow(eventTimeMs, msg.receivedAt);
     if (window) return this.reject(msg, storeLabel, kind, window);
 
     // Without a mid, the payload bytes stand in for it when they carry the event time: a resend of the
     // same bytes is the same event. Not when the event time is the arrival (a last will, a ts-less
     // status): the same bytes then stand for a new event each time.
-    const timed = this.stampedByPayload(kind, message);
-    const payloadHash = message.mid === undefined && timed ? `#sha1:${createHash('sha1').update(msg.payload).digest('base64url')}` : undefined;
-    const dedupId = message.mid ?? payloadHash;
+    const { mid } = decoded.message;
+    const payloadHash = mid === undefined && stampedAt !== undefined ? `#sha1:${createHash('sha1').update(msg.payload).digest('base64url')}` : undefined;
+    const dedupId = mid ?? payloadHash;
     const dedupKey = dedupId === undefined ? undefined : midKey(storeId, kind, sourceId, dedupId);
     const first = dedupKey === undefined ? undefined : this.deps.index.find(dedupKey);
     if (first !== undefined) {
@@ -168,72 +227,65 @@ export class IngestPipeline {
           .slice(0, 300)}`,
       });
     }
-    const items = itemCount(kind, message);
-    let loggedMessage: LoggedMessage<MessageKind>;
+    let logged: LoggedKindedMessage;
     try {
-      loggedMessage = this.loggedMessage(kind, message);
+      logged = toLogged(decoded, this.deps.customerTokens);
     } catch (err) {
       // the identity vault could not store a token: not acknowledged, the publisher resends
       ledger.move(storeId, kind, 'held', 'rejected', 'internal_error');
       this.deps.log.error({ err, store: storeId, kind }, 'message could not be logged');
       return { status: 'failed', storeId, kind, error: err instanceof Error ? err : new Error(String(err)) };
     }
-    const messageJson = JSON.stringify(loggedMessage);
-    const logged = this.append(kind, message, loggedMessage, messageJson, source, eventTimeMs, msg, { key: dedupKey, payloadHash }, items);
-    return { status: 'accepted', storeId, kind, items, itemRejections, logged, forwardPayload: forwardPayload(loggedMessage, messageJson, eventTimeMs) };
-  }
-
-  /** Builds the log entry (with a unique event slot) and appends it; settles the ledger. */
-  private append(
-    kind: MessageKind,
-    message: MessageByKind[MessageKind],
-    loggedMessage: LoggedMessage<MessageKind>,
-    messageJson: string,
-    source: ResolvedSource,
-    eventTimeMs: number,
-    msg: IncomingMessage,
-    dedup: { key: string | undefined; payloadHash: string | undefined },
-    items: number,
-  ): Promise<number> {
-    const { index, ledger, live } = this.deps;
-    const storeId = source.storeId;
-    const entry = {
+    const items = itemCount(logged);
+    const entry: LogEntry = {
       v: LOG_RECORD_VERSION,
-      kind,
+      ...logged,
       source,
       eventTime: eventTimeMs,
       receivedAt: msg.receivedAt,
-      mid: message.mid ?? null,
-      ...(dedup.payloadHash === undefined ? {} : { payloadHash: dedup.payloadHash }),
+      mid: mid ?? null,
+      ...(payloadHash === undefined ? {} : { payloadHash }),
       qos: msg.qos === 0 ? 0 : 1,
-      slot: index.allocateSlot(storeId, kind, source.sourceId, eventTimeMs, items),
-      message: loggedMessage,
-    } as LogEntry;
-    const logged = this.deps.eventLog.append(entry, { bestEffort: msg.qos === 0, messageJson });
-    if (dedup.key !== undefined) index.track(dedup.key, logged);
+      slot: this.deps.index.allocateSlot(storeId, kind, sourceId, eventTimeMs, items),
+    };
+    const messageJson = JSON.stringify(logged.message);
+    const durable = this.append(entry, messageJson, msg.qos, dedupKey);
+    return {
+      status: 'accepted',
+      storeId,
+      kind,
+      items,
+      itemRejections,
+      logged: durable,
+      forwardPayload: forwardPayload(logged.message, messageJson, eventTimeMs),
+    };
+  }
+
+  /**
+   * Appends the entry; settles the ledger. The message index and the live state learn of it only
+   * once the append has resolved: what they count is durable.
+   */
+  private append(entry: LogEntry, messageJson: string, qos: number, dedupKey: string | undefined): Promise<number> {
+    const { index, ledger, live, metrics } = this.deps;
+    const { storeId } = entry.source;
+    const { kind } = entry;
+    const logged = this.deps.eventLog.append(entry, { bestEffort: qos === 0, messageJson });
+    if (dedupKey !== undefined) index.track(dedupKey, logged);
     logged.then(
       (seq) => {
-        index.committed(entry, seq, dedup.key);
+        index.committed(entry, seq, dedupKey);
         ledger.move(storeId, kind, 'held', 'logged');
-        live?.recordAccepted(source, kind, message, eventTimeMs);
+        live?.recordLogged(entry);
       },
       (err: unknown) => {
         const reason = err instanceof LogFullError ? String(err.context.reason) : 'log_write_failed';
-        if (reason === 'backpressure') this.deps.metrics.backpressure.inc();
-        if (msg.qos === 0) ledger.move(storeId, kind, 'held', 'shed');
+        if (reason === 'backpressure') metrics.backpressure.inc();
+        if (qos === 0) ledger.move(storeId, kind, 'held', 'shed');
         else ledger.move(storeId, kind, 'held', 'rejected', reason === 'backpressure' || reason === 'stopping' ? 'backpressure' : reason);
-        this.deps.metrics.messagesShedOrRefused.inc({ store: storeId, kind, reason: msg.qos === 0 ? 'shed' : reason });
+        metrics.messagesShedOrRefused.inc({ store: storeId, kind, reason: qos === 0 ? 'shed' : reason });
       },
     );
     return logged;
-  }
-
-  /** The message as it enters the log: a touchpoint's CRM customer id becomes its opaque token. */
-  private loggedMessage(kind: MessageKind, message: MessageByKind[MessageKind]): LoggedMessage<MessageKind> {
-    if (kind !== 'touchpoint') return message as LoggedMessage<MessageKind>;
-    const { customer, ...rest } = message as MessageByKind['touchpoint'];
-    if (customer === undefined) return rest;
-    return { ...rest, customerToken: this.deps.customerTokens.tokenFor(customer) };
   }
 
   /** An agent's remote config: the agent must exist; the payload must be a JSON object (the agent validates the rest). */
@@ -266,39 +318,19 @@ export class IngestPipeline {
     return { status: 'forwarded', storeId };
   }
 
-  /** True when the event time comes from the payload's `ts`, false when it is the arrival time. */
-  private stampedByPayload(kind: MessageKind, message: MessageByKind[MessageKind]): boolean {
-    if (kind !== 'status') return true;
-    const status = message as MessageByKind['status'];
-    return status.state !== 'offline' && status.ts !== undefined;
-  }
-
-  private eventTime(kind: MessageKind, message: MessageByKind[MessageKind], receivedAt: number): number {
-    // a last will is written when the device connects: an offline status is stamped when it arrives
-    if (!this.stampedByPayload(kind, message)) return receivedAt;
-    return (message as { ts: number }).ts;
-  }
-
   private checkWindow(eventTimeMs: number, now: number): Rejection | undefined {
     const { maxPastSeconds, maxFutureSeconds } = this.deps.config.ingest;
     if (eventTimeMs < now - maxPastSeconds * 1000) {
-      return { reason: 'ts_too_old', detail: `ts ${new Date(eventTimeMs).toISOString()} is more than ${maxPastSeconds} s before the gateway's clock` };
+      const at = new Date(eventTimeMs).toISOString();
+      const hint = epochSecondsHint(eventTimeMs);
+      const detail =
+        hint === undefined
+          ? `ts ${at} is more than ${maxPastSeconds} s before the gateway's clock`
+          : `${hint}; as milliseconds it is ${at}, more than ${maxPastSeconds} s before the gateway's clock`;
+      return { reason: 'ts_too_old', detail };
     }
     if (eventTimeMs > now + maxFutureSeconds * 1000) {
       return { reason: 'ts_in_future', detail: `ts ${new Date(eventTimeMs).toISOString()} is more than ${maxFutureSeconds} s after the gateway's clock` };
-    }
-    return undefined;
-  }
-
-  private checkDeviceEvent(kind: MessageKind, message: MessageByKind[MessageKind], source: ResolvedSource): Rejection | undefined {
-    if (kind !== 'device') return undefined;
-    const { event } = message as MessageByKind['device'];
-    const allowed = DEVICE_EVENT_SOURCES[event.type];
-    if (allowed && source.type !== allowed) {
-      return {
-        reason: 'source_kind_mismatch',
-        detail: `device '${source.sourceId}' (${source.type ?? 'unknown'}) may not send '${event.type}' events (only ${allowed})`,
-      };
     }
     return undefined;
   }

@@ -1,9 +1,7 @@
 /** Resolves a (store, source) pair from a topic against the configured store layout. */
-import type { MessageKind } from '../../protocol/index.js';
-import type { Config, StoreConfig } from '../../config/index.js';
+import { containsMacAddress, kindSpec, macAddressIdDetail, type MessageKind, type SourceRole } from '../../protocol/index.js';
+import { SENSOR_TYPES, type Config, type StoreConfig } from '../../config/index.js';
 import type { Rejection } from './rejection.js';
-
-export type SourceRole = 'sensor' | 'touchpoint' | 'device' | 'agent';
 
 export interface ResolvedSource {
   storeId: string;
@@ -14,13 +12,16 @@ export interface ResolvedSource {
   zone: string | null;
 }
 
-/** Which roles may publish each kind. */
-const ROLES_BY_KIND: Record<MessageKind, ReadonlyArray<SourceRole>> = {
-  ble: ['sensor'],
-  wifi: ['sensor'],
-  device: ['device'],
-  touchpoint: ['touchpoint'],
-  status: ['agent', 'sensor', 'touchpoint', 'device'],
+/**
+ * Which sensors may publish each kind, by their configured type, when the kind's roles (protocol's
+ * kind table) include sensors: a sensor publishes the kind of its type, and every sensor its status.
+ */
+const SENSOR_TYPES_BY_KIND: Record<MessageKind, ReadonlyArray<string>> = {
+  ble: ['ble'],
+  wifi: ['wifi'],
+  device: [],
+  touchpoint: [],
+  status: SENSOR_TYPES,
 };
 
 export class StoreDirectory {
@@ -54,14 +55,18 @@ export class StoreDirectory {
   /** The source behind a topic, or the rejection that says why there is none. */
   resolve(storeId: string, kind: MessageKind, sourceId: string): ResolvedSource | Rejection {
     const byId = this.sources.get(storeId);
-    if (!byId) return { reason: 'store_unknown', detail: `unknown store '${storeId}' (not under stores[].id)` };
+    if (!byId) {
+      // dash, dot and bare spellings of a MAC address pass the id format: they are only unknown ids
+      if (containsMacAddress(storeId)) return { reason: 'store_unknown', detail: macAddressIdDetail('store id') };
+      return { reason: 'store_unknown', detail: `unknown store '${storeId}' (not under stores[].id)` };
+    }
     const source = byId.get(sourceId);
     if (!source) {
+      if (containsMacAddress(sourceId)) return { reason: 'source_unknown', detail: macAddressIdDetail('source id') };
       return { reason: 'source_unknown', detail: `unknown source '${sourceId}' in store '${storeId}' (not under its sensors, touchpoints, devices or agents)` };
     }
-    const roles = ROLES_BY_KIND[kind];
-    const typeMismatch = source.role === 'sensor' && (kind === 'ble' || kind === 'wifi') && source.type !== kind;
-    if (!roles.includes(source.role) || typeMismatch) {
+    const typeMismatch = source.role === 'sensor' && !SENSOR_TYPES_BY_KIND[kind].includes(source.type ?? '');
+    if (!kindSpec(kind).roles.includes(source.role) || typeMismatch) {
       return { reason: 'source_kind_mismatch', detail: `${source.role} '${sourceId}'${source.type ? ` (${source.type})` : ''} may not publish '${kind}'` };
     }
     return source;

@@ -3,9 +3,9 @@
  * from the people counters, recent interactions and the last message per kind. In memory only; the
  * history lives in InfluxDB.
  */
-import type { MessageByKind, MessageKind } from '../../protocol/index.js';
+import type { MessageKind } from '../../protocol/index.js';
 import type { StoreConfig } from '../../config/index.js';
-import type { ResolvedSource } from '../ingest/store-directory.js';
+import type { LogEntry, LogEntryOf } from '../log/log-record.js';
 
 /** A device (beacon or phone) not seen for this long has left the zone. One person may carry both, so devices are not people: footfall comes from the counters. */
 export const PRESENCE_WINDOW_MS = 60_000;
@@ -44,6 +44,43 @@ export interface StoreLiveSnapshot {
   agents: Array<{ id: string; state: string; since: string }>;
 }
 
+/** How a logged message of each kind changes its store's live state: a new kind is an entry here the compiler demands. */
+type LiveReducer<K extends MessageKind> = (live: StoreLive, entry: LogEntryOf<K>) => void;
+
+const LIVE_REDUCERS: { [K in MessageKind]: LiveReducer<K> } = {
+  ble: (live, entry) => trackDevices(live, entry.source.zone, entry.message.sightings, entry.eventTime),
+  wifi: (live, entry) => trackDevices(live, entry.source.zone, entry.message.observations, entry.eventTime),
+  device: (live, { message: { event } }) => {
+    if (event.type === 'people_count') {
+      live.footfallIn += event.in;
+      live.footfallOut += event.out;
+    }
+  },
+  touchpoint: (live, entry) => {
+    live.interactions.push({ at: entry.eventTime, touchpoint: entry.source.sourceId, action: entry.message.action });
+  },
+  status: (live, entry) => {
+    live.agents.set(entry.source.sourceId, { state: entry.message.state, at: entry.eventTime });
+  },
+};
+
+/** Devices (beacon ids, phone pseudonyms) a sensor of `zone` heard at `eventTimeMs`; a sensor without a zone places nobody. */
+function trackDevices(live: StoreLive, zone: string | null, items: ReadonlyArray<{ id: string; rssi: number }>, eventTimeMs: number): void {
+  if (!zone) return;
+  for (const item of items) {
+    const seen = live.lastSeen.get(item.id);
+    // strongest recent signal wins the zone
+    if (!seen) {
+      if (live.lastSeen.size < MAX_DEVICES_TRACKED) live.lastSeen.set(item.id, { zone, at: eventTimeMs, rssi: item.rssi });
+      else live.untracked += 1;
+    } else if (seen.at < eventTimeMs - 10_000 || item.rssi > seen.rssi || seen.zone === zone) {
+      seen.zone = zone;
+      seen.at = Math.max(eventTimeMs, seen.at);
+      seen.rssi = item.rssi;
+    }
+  }
+}
+
 export class LiveState {
   private readonly stores = new Map<string, StoreLive>();
   private lastPruneAt = 0;
@@ -66,39 +103,20 @@ export class LiveState {
     }
   }
 
-  recordAccepted(source: ResolvedSource, kind: MessageKind, message: MessageByKind[MessageKind], eventTimeMs: number): void {
-    const live = this.stores.get(source.storeId);
+  /**
+   * A message is durable in the event log: it counts from now on. Called once its append has resolved
+   * and never for a duplicate, so a refused publish that is resent counts once.
+   */
+  recordLogged<K extends MessageKind>(entry: LogEntry<K>): void {
+    const live = this.stores.get(entry.source.storeId);
     if (!live) return;
     // prune as we go, so memory stays bounded whether or not anyone looks at the page
     const now = this.now();
     if (now - this.lastPruneAt >= PRUNE_INTERVAL_MS) this.prune();
-    live.messages[kind] += 1;
+    live.messages[entry.kind] += 1;
     live.lastMessageAt = now;
-    if ((kind === 'ble' || kind === 'wifi') && source.zone) {
-      const items = kind === 'ble' ? (message as MessageByKind['ble']).sightings : (message as MessageByKind['wifi']).observations;
-      for (const item of items) {
-        const seen = live.lastSeen.get(item.id);
-        // strongest recent signal wins the zone
-        if (!seen) {
-          if (live.lastSeen.size < MAX_DEVICES_TRACKED) live.lastSeen.set(item.id, { zone: source.zone, at: eventTimeMs, rssi: item.rssi });
-          else live.untracked += 1;
-        } else if (seen.at < eventTimeMs - 10_000 || item.rssi > seen.rssi || seen.zone === source.zone) {
-          seen.zone = source.zone;
-          seen.at = Math.max(eventTimeMs, seen.at);
-          seen.rssi = item.rssi;
-        }
-      }
-    } else if (kind === 'device') {
-      const { event } = message as MessageByKind['device'];
-      if (event.type === 'people_count') {
-        live.footfallIn += event.in;
-        live.footfallOut += event.out;
-      }
-    } else if (kind === 'touchpoint') {
-      live.interactions.push({ at: eventTimeMs, touchpoint: source.sourceId, action: (message as MessageByKind['touchpoint']).action });
-    } else if (kind === 'status') {
-      live.agents.set(source.sourceId, { state: (message as MessageByKind['status']).state, at: eventTimeMs });
-    }
+    const reduce: LiveReducer<K> = LIVE_REDUCERS[entry.kind];
+    reduce(live, entry);
   }
 
   private prune(): void {

@@ -1,7 +1,10 @@
 import { describe, expect, it } from 'vitest';
 
+import { PseudonymSchema, type MessageKind } from '../../protocol/index.js';
 import { touchpointEntry } from './log-entry.fixtures.js';
-import { decodeLogRecord, encodeLogEntry, LogRecordError, rawPayload } from './log-record.js';
+import { decodeLogRecord, encodeLogEntry, itemCount, LogRecordError, rawPayload, type LoggedKindedMessage } from './log-record.js';
+
+const VISITOR = PseudonymSchema.parse('a1b2c3d4e5f60718293a4b5c');
 
 describe('log record encoding', () => {
   it('decodes what it encodes, the message last and parsed on first access', () => {
@@ -46,5 +49,24 @@ describe('log record encoding', () => {
     );
     const record = decodeLogRecord(9, 9, broken);
     expect(() => record.message).toThrow(LogRecordError);
+  });
+});
+
+describe('itemCount', () => {
+  /** A logged message of every kind and the points it becomes (a Record over the kinds: a new kind needs one here). */
+  const CASES: Record<MessageKind, { logged: LoggedKindedMessage; items: number }> = {
+    ble: { logged: { kind: 'ble', message: { ts: 1, sightings: [1, 2, 3].map((i) => ({ id: `dev:${VISITOR}${i}`, rssi: -60 })) } }, items: 3 },
+    wifi: { logged: { kind: 'wifi', message: { ts: 1, observations: [{ id: VISITOR, rssi: -60, randomized: false }] } }, items: 1 },
+    device: { logged: { kind: 'device', message: { ts: 1, event: { type: 'people_count', in: 4, out: 2 } } }, items: 1 },
+    touchpoint: { logged: { kind: 'touchpoint', message: { ts: 1, action: 'tap', customerToken: 'tok' } }, items: 1 },
+    status: { logged: { kind: 'status', message: { state: 'online' } }, items: 1 },
+  };
+
+  it.each(Object.entries(CASES))('counts the items of a %s message', (_kind, { logged, items }) => {
+    expect(itemCount(logged)).toBe(items);
+  });
+
+  it('counts no item in a scan that saw nothing', () => {
+    expect(itemCount({ kind: 'ble', message: { ts: 1, sightings: [] } })).toBe(0);
   });
 });

@@ -19,8 +19,14 @@ export type LoggedTouchpoint = Omit<TouchpointMessage, 'customer'> & { customerT
 
 export type LoggedMessage<K extends MessageKind> = K extends 'touchpoint' ? LoggedTouchpoint : MessageByKind[K];
 
-/** One accepted message, as appended. Kind and message travel together, so `kind` narrows `message`. */
-export type LogEntry = { [K in MessageKind]: LogEntryOf<K> }[MessageKind];
+/**
+ * One accepted message, as appended. Kind and message travel together, so `kind` narrows `message`.
+ * `LogEntry` is the union of every kind; `LogEntry<K>` in a function generic in K is the entry of kind K.
+ */
+export type LogEntry<K extends MessageKind = MessageKind> = { [P in K]: LogEntryOf<P> }[K];
+
+/** A message as logged, with its kind (the part of a `LogEntry` that depends on the kind). */
+export type LoggedKindedMessage<K extends MessageKind = MessageKind> = { [P in K]: { kind: P; message: LoggedMessage<P> } }[K];
 
 export interface LogEntryOf<K extends MessageKind> {
   v: typeof LOG_RECORD_VERSION;
@@ -41,7 +47,10 @@ export interface LogEntryOf<K extends MessageKind> {
 }
 
 /** A record read back from the log: the entry plus its position. */
-export type LogRecord = LogEntry & {
+export type LogRecord<K extends MessageKind = MessageKind> = { [P in K]: LogRecordOf<P> }[K];
+
+/** A record of kind K read back from the log. */
+export type LogRecordOf<K extends MessageKind> = LogEntryOf<K> & {
   seq: number;
   /** When it was appended to the log (epoch ms): the log position that `--since` and retention use. */
   appendedAt: number;
@@ -53,11 +62,18 @@ export class LogRecordError extends StoreloopError {
   }
 }
 
-/** Items a message carries (sightings, observations, or 1): each becomes one point downstream. */
-export function itemCount(kind: MessageKind, message: unknown): number {
-  if (kind === 'ble') return (message as MessageByKind['ble']).sightings.length;
-  if (kind === 'wifi') return (message as MessageByKind['wifi']).observations.length;
-  return 1;
+/** Items each kind's message carries: each becomes one point downstream. */
+const ITEM_COUNTS: { [K in MessageKind]: (message: LoggedMessage<K>) => number } = {
+  ble: (message) => message.sightings.length,
+  wifi: (message) => message.observations.length,
+  device: () => 1,
+  touchpoint: () => 1,
+  status: () => 1,
+};
+
+/** Items a logged message carries (sightings, observations, or 1): each becomes one point downstream. */
+export function itemCount<K extends MessageKind>(entry: LoggedKindedMessage<K>): number {
+  return ITEM_COUNTS[entry.kind](entry.message);
 }
 
 /**

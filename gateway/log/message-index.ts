@@ -21,7 +21,7 @@ import Database from 'better-sqlite3';
 import { StoreloopError } from '../../lib/errors.js';
 import type { Logger } from '../../lib/logger.js';
 import { EventSlotAllocator, slotSeriesKey, type EventSlot, type SlotState } from './event-slots.js';
-import { itemCount, type LogRecord } from './log-record.js';
+import { itemCount, type LogEntry } from './log-record.js';
 
 const SCHEMA_VERSION = 1;
 /** Mids forgotten per prune call at most. */
@@ -148,21 +148,12 @@ export class MessageIndex {
    * A record is durable in the log (called in seq order at run time with its dedup key, and for each
    * record replayed at start, whose key is in the record).
    */
-  committed(
-    record: Pick<LogRecord, 'kind' | 'source' | 'mid' | 'payloadHash' | 'receivedAt' | 'eventTime' | 'slot' | 'message'>,
-    seq: number,
-    runtimeKey?: string,
-  ): void {
+  committed(record: LogEntry, seq: number, runtimeKey?: string): void {
     const replayed = runtimeKey === undefined;
     if (replayed && seq <= this.flushedSeq) return;
     this.coveredSeq = Math.max(this.coveredSeq, seq);
     if (replayed) {
-      this.slots.observe(
-        slotSeriesKey(record.source.storeId, record.kind, record.source.sourceId),
-        record.eventTime,
-        itemCount(record.kind, record.message),
-        record.slot,
-      );
+      this.slots.observe(slotSeriesKey(record.source.storeId, record.kind, record.source.sourceId), record.eventTime, itemCount(record), record.slot);
     }
     const id = record.mid ?? record.payloadHash;
     const key = runtimeKey ?? (id === undefined ? undefined : midKey(record.source.storeId, record.kind, record.source.sourceId, id));

@@ -9,9 +9,9 @@
  * and kept in the log record. So two distinct accepted messages never map to the same point, and the
  * same accepted message always maps to the same points.
  */
-import { ALTBEACON_ID, beaconIdType, DEVICE_ID, EDDYSTONE_ID, IBEACON_ID } from '../../../protocol/index.js';
+import { ALTBEACON_ID, beaconIdType, DEVICE_ID, EDDYSTONE_ID, IBEACON_ID, type MessageKind } from '../../../protocol/index.js';
 import type { ResolvedSource } from '../../ingest/store-directory.js';
-import type { LogRecord } from '../../log/log-record.js';
+import type { LogRecord, LogRecordOf } from '../../log/log-record.js';
 import { intFieldValue, LineBuilder, quoteString } from './line-protocol.js';
 
 export const MEASUREMENTS = ['sighting', 'interaction', 'telemetry', 'agent'] as const;
@@ -108,58 +108,71 @@ function finish(point: LineBuilder, measurement: Measurement, ts: string): Norma
   return { measurement, line: point.line(ts) };
 }
 
+/** A kind's points from one record; `ts(i)` is the timestamp of item i. */
+type KindNormaliser<K extends MessageKind> = (record: LogRecordOf<K>, ts: (i: number) => string) => NormalisedPoint[];
+
+/** Each kind's points (docs/schema.md): a new kind is an entry here the compiler demands. */
+const NORMALISERS: { [K in MessageKind]: KindNormaliser<K> } = {
+  ble: (record, ts) => sightingLines(record.source, 'ble', record.message.sightings, ts),
+  wifi: (record, ts) => sightingLines(record.source, 'wifi', record.message.observations, ts),
+  touchpoint: interactionPoints,
+  device: telemetryPoints,
+  status: agentPoints,
+};
+
 /** Turns one log record into its points. */
-export function normaliseRecord(input: LogRecord): NormalisedPoint[] {
-  const { source, eventTime } = input;
+export function normaliseRecord<K extends MessageKind>(input: LogRecord<K>): NormalisedPoint[] {
+  const { eventTime } = input;
   const offset = input.slot.offset;
   const ts = (i: number) => pointTimestamp(eventTime, offset, i);
-  switch (input.kind) {
-    case 'ble':
-      return sightingLines(source, 'ble', input.message.sightings, ts);
-    case 'wifi':
-      return sightingLines(source, 'wifi', input.message.observations, ts);
-    case 'touchpoint': {
-      const m = input.message;
-      const p = basePoint('interaction', source)
-        .tag('touchpoint', source.sourceId)
-        .tag('touchpoint_type', source.type ?? 'unknown')
-        .tag('action', m.action);
-      // the CRM customer id is personal data: InfluxDB keeps only the fact that the customer identified
-      p.intField('count', 1).booleanField('identified', m.customerToken !== undefined);
-      if (m.visitor !== undefined) p.stringField('visitor', m.visitor);
-      if (m.value !== undefined) p.floatField('value', m.value);
-      if (m.label !== undefined) p.stringField('label', m.label);
-      return [finish(p, 'interaction', ts(0))];
+  // a record written by a newer gateway may carry a kind this one does not know
+  const normalise: KindNormaliser<K> | undefined = NORMALISERS[input.kind];
+  if (normalise === undefined) throw new Error(`no normaliser for kind '${String(input.kind)}'`);
+  return normalise(input, ts);
+}
+
+function interactionPoints(record: LogRecordOf<'touchpoint'>, ts: (i: number) => string): NormalisedPoint[] {
+  const { source, message: m } = record;
+  const p = basePoint('interaction', source)
+    .tag('touchpoint', source.sourceId)
+    .tag('touchpoint_type', source.type ?? 'unknown')
+    .tag('action', m.action);
+  // the CRM customer id is personal data: InfluxDB keeps only the fact that the customer identified
+  p.intField('count', 1).booleanField('identified', m.customerToken !== undefined);
+  if (m.visitor !== undefined) p.stringField('visitor', m.visitor);
+  if (m.value !== undefined) p.floatField('value', m.value);
+  if (m.label !== undefined) p.stringField('label', m.label);
+  return [finish(p, 'interaction', ts(0))];
+}
+
+function telemetryPoints(record: LogRecordOf<'device'>, ts: (i: number) => string): NormalisedPoint[] {
+  const { source } = record;
+  const { event } = record.message;
+  const p = basePoint('telemetry', source)
+    .tag('device', source.sourceId)
+    .tag('device_type', source.type ?? 'unknown')
+    .tag('event', event.type);
+  if (event.type === 'people_count') p.intField('in', event.in).intField('out', event.out);
+  else if (event.type === 'shelf') p.tag('action', event.action).stringField('sku', event.sku).intField('qty', event.qty);
+  else {
+    for (const key of ['temperature_c', 'humidity_pct', 'co2_ppm', 'battery_pct'] as const) {
+      const value = event[key];
+      if (value !== undefined) p.floatField(key, value);
     }
-    case 'device': {
-      const { event } = input.message;
-      const p = basePoint('telemetry', source)
-        .tag('device', source.sourceId)
-        .tag('device_type', source.type ?? 'unknown')
-        .tag('event', event.type);
-      if (event.type === 'people_count') p.intField('in', event.in).intField('out', event.out);
-      else if (event.type === 'shelf') p.tag('action', event.action).stringField('sku', event.sku).intField('qty', event.qty);
-      else {
-        for (const key of ['temperature_c', 'humidity_pct', 'co2_ppm', 'battery_pct'] as const) {
-          const value = event[key];
-          if (value !== undefined) p.floatField(key, value);
-        }
-        if (event.battery_mv !== undefined) p.intField('battery_mv', event.battery_mv);
-      }
-      return [finish(p, 'telemetry', ts(0))];
-    }
-    case 'status': {
-      const m = input.message;
-      const p = basePoint('agent', source).tag('agent', source.sourceId).tag('role', source.role).tag('state', m.state);
-      p.booleanField('online', m.state !== 'offline');
-      if (m.version !== undefined) p.stringField('version', m.version);
-      if (m.uptime_s !== undefined) p.floatField('uptime_s', m.uptime_s);
-      if (m.queue_depth !== undefined) p.intField('queue_depth', m.queue_depth);
-      if (m.queue_bytes !== undefined) p.intField('queue_bytes', m.queue_bytes);
-      if (m.clock_synced !== undefined) p.booleanField('clock_synced', m.clock_synced);
-      if (m.detail !== undefined) p.stringField('detail', m.detail);
-      return [finish(p, 'agent', ts(0))];
-    }
+    if (event.battery_mv !== undefined) p.intField('battery_mv', event.battery_mv);
   }
-  throw new Error(`no normaliser for kind '${String((input as { kind: unknown }).kind)}'`);
+  return [finish(p, 'telemetry', ts(0))];
+}
+
+function agentPoints(record: LogRecordOf<'status'>, ts: (i: number) => string): NormalisedPoint[] {
+  const { source, message: m } = record;
+  const p = basePoint('agent', source).tag('agent', source.sourceId).tag('role', source.role).tag('state', m.state);
+  p.booleanField('online', m.state !== 'offline');
+  if (m.version !== undefined) p.stringField('version', m.version);
+  if (m.uptime_s !== undefined) p.floatField('uptime_s', m.uptime_s);
+  if (m.queue_depth !== undefined) p.intField('queue_depth', m.queue_depth);
+  if (m.queue_bytes !== undefined) p.intField('queue_bytes', m.queue_bytes);
+  if (m.clock_synced !== undefined) p.booleanField('clock_synced', m.clock_synced);
+  if (m.detail !== undefined) p.stringField('detail', m.detail);
+  return [finish(p, 'agent', ts(0))];
 }

@@ -1,0 +1,60 @@
+import { describe, expect, it } from 'vitest';
+
+import { MESSAGE_KINDS, PseudonymSchema, type MessageKind } from '../../../protocol/index.js';
+import type { ResolvedSource } from '../../ingest/store-directory.js';
+import type { LogRecord, LogRecordOf, LoggedMessage } from '../../log/log-record.js';
+import { normaliseRecord } from './normalise.js';
+
+const MS = 1_700_000_000_000;
+const VISITOR = PseudonymSchema.parse('a1b2c3d4e5f60718293a4b5c');
+
+function record<K extends MessageKind>(kind: K, source: ResolvedSource, message: LoggedMessage<K>): LogRecordOf<K> {
+  return { v: 1, kind, source, eventTime: MS, receivedAt: MS, mid: null, qos: 1, slot: { offset: 7 }, seq: 1, appendedAt: MS, message };
+}
+
+/** One record of every kind and the lines docs/schema.md gives it (a Record over the kinds: a new kind needs one here). */
+const CASES: Record<MessageKind, { record: LogRecord; lines: string[] }> = {
+  ble: {
+    record: record(
+      'ble',
+      { storeId: 's1', sourceId: 'ble-1', role: 'sensor', type: 'ble', zone: 'door' },
+      { ts: MS, sightings: [{ id: `dev:${VISITOR}`, rssi: -60, tx: -59 }] },
+    ),
+    lines: [`sighting,id_type=dev,sensor=ble-1,source=ble,store=s1,zone=door rssi=-60i,tx=-59i,visitor="dev:${VISITOR}" 1700000000000000007`],
+  },
+  wifi: {
+    record: record(
+      'wifi',
+      { storeId: 's1', sourceId: 'wifi-1', role: 'sensor', type: 'wifi', zone: null },
+      { ts: MS, observations: [{ id: VISITOR, rssi: -70, randomized: true }] },
+    ),
+    lines: [`sighting,id_type=wifi,sensor=wifi-1,source=wifi,store=s1 randomized=T,rssi=-70i,visitor="${VISITOR}" 1700000000000000007`],
+  },
+  device: {
+    record: record(
+      'device',
+      { storeId: 's1', sourceId: 'counter', role: 'device', type: 'people_counter', zone: 'door' },
+      { ts: MS, event: { type: 'people_count', in: 3, out: 1 } },
+    ),
+    lines: ['telemetry,device=counter,device_type=people_counter,event=people_count,store=s1,zone=door in=3i,out=1i 1700000000000000007'],
+  },
+  touchpoint: {
+    record: record(
+      'touchpoint',
+      { storeId: 's1', sourceId: 'kiosk-1', role: 'touchpoint', type: 'kiosk', zone: 'door' },
+      { ts: MS, action: 'tap', value: 4, customerToken: 'tok' },
+    ),
+    lines: ['interaction,action=tap,store=s1,touchpoint=kiosk-1,touchpoint_type=kiosk,zone=door count=1i,identified=T,value=4 1700000000000000007'],
+  },
+  status: {
+    record: record('status', { storeId: 's1', sourceId: 'edge-1', role: 'agent', type: null, zone: null }, { state: 'offline', version: '1.0.0' }),
+    lines: ['agent,agent=edge-1,role=agent,state=offline,store=s1 online=F,version="1.0.0" 1700000000000000007'],
+  },
+};
+
+describe('normaliseRecord, kind by kind', () => {
+  it.each(MESSAGE_KINDS)('writes a %s record as its documented lines', (kind) => {
+    const { record: input, lines } = CASES[kind];
+    expect(normaliseRecord(input).map((p) => p.line)).toEqual(lines);
+  });
+});
