@@ -1,7 +1,7 @@
 /**
- * Limits at the MQTT transport, probed the way an attacker on the store network would: raw sockets
- * and a raw WebSocket against a real gateway. Each probe is refused with a counted reason, the gateway
- * keeps running and an honest device still gets its PUBACK afterwards.
+ * Hostile clients: what a client on the store network could send, probed with raw sockets and a raw
+ * WebSocket against a real gateway. Each probe is refused with a counted reason, the gateway keeps
+ * running and an honest device still gets its PUBACK afterwards. It grows with each security control.
  */
 import { once } from 'node:events';
 import { connect, type Socket } from 'node:net';
@@ -163,5 +163,25 @@ describe('MQTT transport limits', () => {
     expect(code).toBe(1009); // "message too big"
     await expect.poll(() => refusals('packet_too_large')).toBe(before + 1);
     await honestDevicePublishes();
+  });
+});
+
+describe('HTTP API shutdown', () => {
+  it('closes idle and half-sent HTTP connections at stop instead of waiting for them', async () => {
+    const own = await startTestGateway({ influxUrl: influxd.url });
+    const { hostname, port } = new URL(own.httpUrl);
+    const idle = connect({ host: hostname, port: Number(port) });
+    idle.on('error', () => undefined);
+    await once(idle, 'connect');
+    idle.write(`GET /healthz HTTP/1.1\r\nHost: ${hostname}\r\nConnection: keep-alive\r\n\r\n`);
+    await once(idle, 'data'); // answered: now an idle keep-alive connection
+    const halfSent = connect({ host: hostname, port: Number(port) });
+    halfSent.on('error', () => undefined);
+    await once(halfSent, 'connect');
+    halfSent.write(`GET /healthz HTTP/1.1\r\nHost: ${hostname}\r\n`); // headers never finished
+    const started = performance.now();
+    await own.stop();
+    expect(performance.now() - started).toBeLessThan(3_000);
+    expect(idle.destroyed || idle.readableEnded).toBe(true);
   });
 });
