@@ -9,6 +9,7 @@ import { Aedes, type AedesOptions, type Client, type Subscription } from 'aedes'
 import { Gauge } from 'prom-client';
 import { createWebSocketStream, WebSocketServer } from 'ws';
 
+import { maskClientId } from '../ingest/redact.js';
 import type { Logger } from '../../lib/logger.js';
 import { RateLimitedLog } from '../../lib/rate-limited-log.js';
 import type { GatewayMetrics } from '../metrics.js';
@@ -113,7 +114,7 @@ export class MqttBroker {
         }
         const held = (client as Client & { subscriptions?: Record<string, unknown> }).subscriptions ?? {};
         if (!subscriptionCap.allow(client, held, sub.topic)) {
-          refused('too_many_subscriptions', { clientId: client.id });
+          refused('too_many_subscriptions', { clientId: maskClientId(client.id) });
           callback(null, null); // aedes answers this topic with SUBACK failure (0x80) and keeps the connection
           return;
         }
@@ -124,15 +125,15 @@ export class MqttBroker {
     aedes.on('client', (client) => {
       metrics.mqttClients.inc({ transport: transportOf(client) });
       metrics.mqttConnections.inc({ transport: transportOf(client) });
-      log.debug({ clientId: client.id, transport: transportOf(client) }, 'client connected');
+      log.debug({ clientId: maskClientId(client.id), transport: transportOf(client) }, 'client connected');
     });
     aedes.on('clientDisconnect', (client) => {
       metrics.mqttClients.dec({ transport: transportOf(client) });
-      log.debug({ clientId: client.id }, 'client disconnected');
+      log.debug({ clientId: maskClientId(client.id) }, 'client disconnected');
     });
     aedes.on('clientError', (client, err) => {
       metrics.mqttClientErrors.inc();
-      log.debug({ clientId: client.id, err: err.message }, 'client error');
+      log.debug({ clientId: maskClientId(client.id), err: err.message }, 'client error');
     });
     aedes.on('connectionError', (_client, err) => {
       metrics.mqttClientErrors.inc();
