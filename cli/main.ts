@@ -2,12 +2,17 @@
 import { Command, Option } from 'commander';
 
 import { STORELOOP_VERSION } from '../lib/version.js';
-import { runConfigCheck } from './commands/config-check-command.js';
-import { runDemoCommand } from './commands/demo-command.js';
-import { runEdgeCommand } from './commands/edge-command.js';
-import { runGatewayCommand } from './commands/gateway-command.js';
-import { runSimulateCommand } from './commands/simulate-command.js';
-import { runReplay, runSinksDetach, runSinksList } from './commands/sinks-command.js';
+
+// each command loads its parts (gateway, broker, sqlite, BlueZ…) only when it runs, so `--help`
+// and a mistyped option answer at once
+const commands = {
+  configCheck: () => import('./commands/config-check-command.js'),
+  demo: () => import('./commands/demo-command.js'),
+  edge: () => import('./commands/edge-command.js'),
+  gateway: () => import('./commands/gateway-command.js'),
+  simulate: () => import('./commands/simulate-command.js'),
+  sinks: () => import('./commands/sinks-command.js'),
+};
 
 const program = new Command();
 program
@@ -20,14 +25,14 @@ program
   .command('gateway')
   .description('run the gateway: MQTT broker (TCP and WebSocket), event log, InfluxDB sink, HTTP API')
   .option('-c, --config <file>', 'YAML config file (default: the built-in demo store); STORELOOP_* env vars override it')
-  .action(async (opts: { config?: string }) => runGatewayCommand(opts));
+  .action(async (opts: { config?: string }) => (await commands.gateway()).runGatewayCommand(opts));
 
 program
   .command('edge')
   .description('run the store edge agent: sources and local ingress into an on-disk queue, forwarded to the gateway over MQTT')
   .requiredOption('-c, --config <file>', "the agent's YAML config (docs/edge.md); STORELOOP_EDGE_* env vars override it")
   .option('--check', 'only validate the config file (with env overrides and source blocks), print a summary, exit 1 on errors')
-  .action(async (opts: { config: string; check?: boolean }) => runEdgeCommand(opts));
+  .action(async (opts: { config: string; check?: boolean }) => (await commands.edge()).runEdgeCommand(opts));
 
 program
   .command('simulate')
@@ -41,11 +46,16 @@ program
   .option('--visitors-per-hour <n>', 'arrival rate of visitors', '120')
   .option('--app-share <f>', 'share of visitors carrying the retailer app (0-1)', '0.3')
   .option('--bad-rate <f>', 'share of deliberately malformed messages (0-0.5), recorded in the truth', '0')
+  .addOption(
+    new Option('--arrival-profile <profile>', "visitor arrivals: flat, or daily (by the store's local hour, stores[].timezone; closed 21:00-09:00)")
+      .choices(['flat', 'daily'])
+      .default('flat'),
+  )
   .addOption(new Option('--qos <q>', 'MQTT QoS').choices(['0', '1']).default('1'))
   .option('--truth <file>', 'write the ground truth (visits, paths, interactions, exact counts) to this JSON file')
   .option('--no-progress', 'no progress bar')
   .action(async (opts) => {
-    await runSimulateCommand(opts);
+    await (await commands.simulate()).runSimulateCommand(opts);
   });
 
 program
@@ -56,7 +66,7 @@ program
   .option('--visitors-per-hour <n>', 'arrival rate of visitors', '150')
   .option('--seed <n>', 'random seed', '1')
   .option('--stop-after <d>', 'stop by itself after this long (for scripted checks)')
-  .action(async (opts) => runDemoCommand(opts));
+  .action(async (opts) => (await commands.demo()).runDemoCommand(opts));
 
 const GATEWAY_URL_HELP = "the running gateway's HTTP address";
 const DEFAULT_GATEWAY_URL = 'http://127.0.0.1:8080';
@@ -70,6 +80,7 @@ program
   .argument('[name]', 'the sink to detach')
   .option('-u, --url <url>', GATEWAY_URL_HELP, DEFAULT_GATEWAY_URL)
   .action(async (action: string | undefined, name: string | undefined, opts: { url: string }) => {
+    const { runSinksDetach, runSinksList } = await commands.sinks();
     if (action === undefined || action === 'list') return runSinksList(opts);
     if (action === 'detach' && name !== undefined) return runSinksDetach(name, opts);
     throw new Error(`sinks: expected \`sinks\` or \`sinks detach NAME\`, got \`sinks ${[action, name].filter(Boolean).join(' ')}\``);
@@ -81,15 +92,15 @@ program
   .requiredOption('--sink <name>', 'sink to replay to, e.g. influx')
   .requiredOption('--since <when>', 'receive time to replay from: a duration back from now (2h, 90m) or an ISO 8601 time')
   .option('-u, --url <url>', GATEWAY_URL_HELP, DEFAULT_GATEWAY_URL)
-  .action(async (opts: { sink: string; since: string; url: string }) => runReplay(opts));
+  .action(async (opts: { sink: string; since: string; url: string }) => (await commands.sinks()).runReplay(opts));
 
 const configCommand = program.command('config').description('configuration tools');
 configCommand
   .command('check')
   .argument('<file>', 'YAML config file')
   .description('validate a config file (with STORELOOP_* overrides) and print a summary; exit 1 with the bad key paths')
-  .action((file: string) => {
-    process.exitCode = runConfigCheck(file);
+  .action(async (file: string) => {
+    process.exitCode = (await commands.configCheck()).runConfigCheck(file);
   });
 
 program.parseAsync(process.argv).catch((err: unknown) => {

@@ -83,5 +83,9 @@ stores:
   it('names an unknown key (a typo) instead of ignoring it, and wants stores in a file', () => {
     expect(() => loadConfig(writeYaml('influx:\n  ap: v2\nstores: [{ id: s, zones: [{ id: z }] }]\n'), {})).toThrow(/influx: Unrecognized key: "ap"/);
     expect(() => loadConfig(writeYaml('mqtt:\n  port: 1884\n'), {})).toThrow(/stores: /);
+    // a store's own keys too: a misspelt timezone must not quietly fall back to UTC
+    expect(() => loadConfig(writeYaml('stores: [{ id: s, timzone: Europe/Paris, zones: [{ id: z }] }]\n'), {})).toThrow(
+      /stores\.0: Unrecognized key: "timzone"/,
+    );
   });
 });

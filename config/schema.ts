@@ -30,7 +30,7 @@ export const DeviceSchema = z.strictObject({ id: EntityIdSchema, type: z.enum(DE
 export const AgentSchema = z.strictObject({ id: EntityIdSchema, zone: EntityIdSchema.optional() });
 
 export const StoreSchema = z
-  .object({
+  .strictObject({
     id: EntityIdSchema,
     name: z.string().min(1).max(100).optional(),
     timezone: z.string().default('UTC'),

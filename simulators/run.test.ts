@@ -165,6 +165,21 @@ describe('runSimulation', () => {
     expect(last).toMatchObject({ state: 'offline', detail: 'simulation stopped', ts: truth.stoppedAt });
   });
 
+  it('keeps the agents online for the run that takes over (keepAgentsOnline) and counts only what went out', async () => {
+    broker = await startBroker();
+    const now = Date.now();
+    const truth = await runSimulation({ ...base({ seed: 10, durationMs: 5 * 60_000, now }), url: broker.tcpUrl, keepAgentsOnline: true });
+    const plan = buildSimulation(base({ seed: 10, durationMs: 5 * 60_000, now }));
+    await expect.poll(() => simulatorMessages(broker).length).toBe(truth.publishedMessages);
+    expect(simulatorMessages(broker).map((r) => r.body)).toEqual(
+      plan.messages.filter((m) => m.kind !== 'status' || m.payload.state !== 'offline').map(messageBody),
+    );
+    expect(truth.publishedMessages).toBe(plan.truth.publishedMessages - 1);
+    expect(truth.published.points.agent).toBe(plan.truth.published.points.agent - 1);
+    const status = JSON.parse((await broker.retained('storeloop/demo-store/status/edge-1')) ?? '{}') as { state?: string };
+    expect(status.state).toBe('online');
+  });
+
   it("leaves a retained offline will per agent when the simulator's connections die", async () => {
     broker = await startBroker();
     const twoAgents = StoreSchema.parse({ ...DEMO_STORE, agents: [{ id: 'edge-1' }, { id: 'edge-2' }] });

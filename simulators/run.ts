@@ -30,6 +30,12 @@ export interface RunOptions {
   log?: (line: string) => void;
   /** Stops the run early: an offline status still goes out and the truth says `completed: false`. */
   signal?: AbortSignal;
+  /**
+   * Another run of the same store takes over when this one ends (the demo: a backfill, then the live
+   * store): the agents stay online, so their closing `offline` statuses are not published, nor counted
+   * in the truth. A run stopped early still reports them offline; the last will still covers a crash.
+   */
+  keepAgentsOnline?: boolean;
   /** Unacknowledged publishes at most (default 500). */
   maxInFlight?: number;
   /** Time to wait for the broker's CONNACK (default 10 s). */
@@ -43,8 +49,12 @@ export type RunSimulationOptions = SimulationOptions & RunOptions;
 /** Builds and publishes a simulation; resolves with its ground truth once every publish is acknowledged. */
 export async function runSimulation(opts: RunSimulationOptions): Promise<GroundTruth> {
   const log = opts.log ?? (() => undefined);
-  const { messages, truth, window, options } = buildSimulation({ ...opts, now: opts.now ?? Date.now() });
+  const plan = buildSimulation({ ...opts, now: opts.now ?? Date.now() });
+  const { window, options } = plan;
   const { store, topicPrefix } = options;
+  const handOver = opts.keepAgentsOnline === true;
+  const messages = handOver ? plan.messages.filter((m) => !isOfflineStatus(m)) : plan.messages;
+  const truth = handOver ? { ...plan.truth, ...countMessages(messages, knownSourceIds(store)) } : plan.truth;
   const agents = agentIds(store);
   log(
     `simulate: store ${store.id}, seed ${options.seed}, run ${truth.runId}: ${messages.length} messages over ${formatDuration(options.durationMs)} ` +
@@ -94,7 +104,7 @@ export async function runSimulation(opts: RunSimulationOptions): Promise<GroundT
     if (state.sent < messages.length) {
       // against the clock the simulated time has moved on since the last message; flat out it is that message's
       const stoppedAt = options.speed === 0 ? state.simulatedTs : Math.max(state.simulatedTs, simulatedTimeAt(window, Date.now()));
-      const farewells = stoppedStatuses(messages, stoppedAt);
+      const farewells = stoppedStatuses(plan.messages, stoppedAt);
       for (const m of farewells) await main.publish(m.topic, messageBody(m), m.qos, m.retain);
       result = { ...truth, completed: false, stoppedAt, ...countMessages([...messages.slice(0, state.sent), ...farewells], knownSourceIds(store)) };
       log(`simulate: stopped at simulated +${formatDuration(stoppedAt - window.startMs)}; agents reported offline`);
@@ -115,6 +125,11 @@ export async function runSimulation(opts: RunSimulationOptions): Promise<GroundT
     await Promise.all([main, ...willHolders].map((p) => p.stop(true)));
     throw err;
   }
+}
+
+/** A planned end-of-run `offline` status of an agent. */
+function isOfflineStatus(m: SimMessage): boolean {
+  return m.kind === 'status' && m.payload.state === 'offline';
 }
 
 /** The planned end-of-run offline statuses, re-stamped with the time the run stopped at. */

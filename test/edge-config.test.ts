@@ -130,11 +130,44 @@ describe('edge config', () => {
   });
 });
 
+describe('edge source blocks', () => {
+  const RADIO = {
+    ...MINIMAL,
+    pseudonymise: { mode: 'daily', secret: 'a-secret-for-the-source-tests-00' },
+  };
+  const BLOCKS: Record<string, Record<string, unknown>> = {
+    ble: { sourceId: 'ble-entrance', policy: { allowUuids: [], others: 'drop' } },
+    meraki: { validator: 'v', secret: 's', defaultSourceId: 'wifi-front', listen: { host: '127.0.0.1', port: 8091 } },
+    probes: { sourceId: 'wifi-front', input: { interface: 'wlan1' } },
+  };
+  const problemsOfSources = (sources: Record<string, unknown>) =>
+    problemsOf(() => {
+      const config = parseEdgeConfig({ ...RADIO, sources });
+      return createSources(config, { log: createEdgeLogger('silent'), pseudonymiser: createConfiguredPseudonymiser(config) });
+    });
+
+  it.each([
+    ['ble', { ...BLOCKS.ble, intervalMz: 2000 }, /^sources\.ble: .*intervalMz/],
+    ['ble', { ...BLOCKS.ble, policy: { allowUuids: [], others: 'drop', other: 'keep' } }, /^sources\.ble: .*policy.*other/],
+    ['meraki', { ...BLOCKS.meraki, valdator: 'v' }, /^sources\.meraki: .*valdator/],
+    ['meraki', { ...BLOCKS.meraki, listen: { host: '127.0.0.1', prot: 8091 } }, /^sources\.meraki: .*listen.*prot/],
+    ['probes', { ...BLOCKS.probes, intervalMz: 2000 }, /^sources\.probes: .*intervalMz/],
+  ])('refuses a misspelt key in sources.%s, naming it', (name, block, problem) => {
+    expect(problemsOfSources({ [name]: block })).toEqual([expect.stringMatching(problem)]);
+  });
+
+  it('accepts every documented block as it is', () => {
+    const config = parseEdgeConfig({ ...RADIO, sources: BLOCKS });
+    const sources = createSources(config, { log: createEdgeLogger('silent'), pseudonymiser: createConfiguredPseudonymiser(config) });
+    expect(sources.map((s) => s.block)).toEqual(['ble', 'meraki', 'probes']);
+  });
+});
+
 describe('docs/edge.md', () => {
   const docs = readFile(join(import.meta.dirname, '..', 'docs', 'edge.md'), 'utf8');
 
   it('has an example that the agent accepts, every source block included', async () => {
-    const yaml = /## Example[\s\S]*?```yaml\n([\s\S]*?)```/.exec(await docs)?.[1];
+    const yaml = /## Example[\s\S]*?```yaml[^\n]*\n([\s\S]*?)```/.exec(await docs)?.[1];
     expect(yaml).toBeDefined();
     const config = parseEdgeConfig(parseYaml(yaml ?? ''), { STORELOOP_EDGE_SECRET: 'a-secret-for-the-docs-example-00' }, 'docs example');
     const sources = createSources(config, { log: createEdgeLogger('silent'), pseudonymiser: createConfiguredPseudonymiser(config) });

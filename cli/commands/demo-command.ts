@@ -110,7 +110,17 @@ export async function runDemoCommand(options: DemoCommandOptions): Promise<void>
       const backfillMs = parseDuration(options.backfill);
       if (backfillMs > 0) {
         say(`simulator: backfilling the last ${options.backfill} of store life…`);
-        await runSimulation({ ...base, durationMs: backfillMs, speed: 0, url: urls.mqtt, progress: process.stderr.isTTY, log: say, signal: controller.signal });
+        // the live store takes over at once: its agent stays online (no offline status, then online again)
+        await runSimulation({
+          ...base,
+          durationMs: backfillMs,
+          speed: 0,
+          url: urls.mqtt,
+          progress: process.stderr.isTTY,
+          log: say,
+          signal: controller.signal,
+          keepAgentsOnline: true,
+        });
       }
       say('simulator: live store, in real time (watch the live page)');
       await runSimulation({

@@ -1,6 +1,6 @@
 /** `storeloop simulate`: publishes a seeded store simulation to a gateway and writes its ground truth. */
 import { loadConfig } from '../../config/index.js';
-import { DEFAULT_SIMULATION_OPTIONS, parseDuration, runSimulation, type GroundTruth } from '../../simulators/index.js';
+import { DEFAULT_SIMULATION_OPTIONS, parseDuration, runSimulation, type ArrivalProfile, type GroundTruth } from '../../simulators/index.js';
 
 export interface SimulateCommandOptions {
   url: string;
@@ -12,6 +12,8 @@ export interface SimulateCommandOptions {
   visitorsPerHour: string;
   appShare: string;
   badRate: string;
+  /** `flat` (default) or `daily`: arrivals shaped by the store's local hour (`stores[].timezone`). */
+  arrivalProfile?: string;
   qos: string;
   truth?: string;
   progress: boolean;
@@ -23,6 +25,13 @@ function number(name: string, text: string, min: number, max: number): number {
   return value;
 }
 
+function arrivalProfile(text: string | undefined): ArrivalProfile {
+  if (text === undefined) return DEFAULT_SIMULATION_OPTIONS.arrivalProfile;
+  if (text === 'flat' || text === 'daily') return text;
+  throw new Error(`--arrival-profile: expected flat or daily, got '${text}'`);
+}
+
+/** The simulation the command's options describe (no I/O but reading the config file). */
 export function simulationOptionsFrom(options: SimulateCommandOptions) {
   const config = loadConfig(options.config);
   const store = options.store ? config.stores.find((s) => s.id === options.store) : config.stores[0];
@@ -37,6 +46,7 @@ export function simulationOptionsFrom(options: SimulateCommandOptions) {
     visitorsPerHour: number('visitors-per-hour', options.visitorsPerHour, 0, 10_000),
     appShare: number('app-share', options.appShare, 0, 1),
     badRate: number('bad-rate', options.badRate, 0, 0.5),
+    arrivalProfile: arrivalProfile(options.arrivalProfile),
   };
 }
 

@@ -50,7 +50,8 @@ const BeaconIdKeySchema = z
 const EntityIdSchema = z.string().regex(ID_PATTERN, 'expected 1-64 characters of A-Z a-z 0-9 _ . - starting with a letter or digit');
 const MsSchema = z.number().int().min(0);
 
-const SettingsSchema = z.object({
+/** Strict, like every section of the agent's config: a misspelt key is refused, not left at its default. */
+const SettingsSchema = z.strictObject({
   adapter: z
     .string()
     .regex(/^[A-Za-z0-9_]{1,32}$/, 'expected an adapter name such as hci0')
@@ -59,7 +60,7 @@ const SettingsSchema = z.object({
   intervalMs: z.number().int().min(10),
   smoothingWindowMs: MsSchema,
   departedAfterMs: z.number().int().min(1),
-  policy: z.object({ allowUuids: z.array(z.string()), others: z.enum(['drop', 'pseudonymise']) }),
+  policy: z.strictObject({ allowUuids: z.array(z.string()), others: z.enum(['drop', 'pseudonymise']) }),
   tlmDeviceIds: z.record(BeaconIdKeySchema, EntityIdSchema),
   tlmMinIntervalMs: MsSchema,
   callTimeoutMs: z.number().int().min(1),
@@ -70,20 +71,22 @@ export type ResolvedBleOptions = z.infer<typeof SettingsSchema> & { pseudonymise
 
 /** Applies the defaults and checks the options; throws `SL_ERR_BLE_CONFIG` naming the key path. */
 export function resolveBleOptions(options: BleSourceOptions): ResolvedBleOptions {
+  const { pseudonymise, log, now, ...settings } = options;
   const parsed = SettingsSchema.safeParse({
     ...BLE_SOURCE_DEFAULTS,
-    ...withoutUndefined(options),
-    tlmDeviceIds: options.tlmDeviceIds ?? {},
+    ...withoutUndefined(settings),
+    tlmDeviceIds: settings.tlmDeviceIds ?? {},
   });
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
-    // a key path may quote what an operator typed, a MAC address included
+    // a key path or an unknown key's name may quote what an operator typed, a MAC address included
     const path = maskAddresses(issue?.path.join('.') ?? '');
-    const message = issue?.code === 'invalid_key' ? 'expected a beacon id (ibeacon:…, eddystone:…, altbeacon:…) as key' : (issue?.message ?? 'invalid');
-    throw new BleError('SL_ERR_BLE_CONFIG', `ble source options: ${path}: ${message}`, { context: { path } });
+    const message =
+      issue?.code === 'invalid_key' ? 'expected a beacon id (ibeacon:…, eddystone:…, altbeacon:…) as key' : maskAddresses(issue?.message ?? 'invalid');
+    throw new BleError('SL_ERR_BLE_CONFIG', `ble source options: ${path || '(root)'}: ${message}`, { context: { path } });
   }
-  if (typeof options.pseudonymise !== 'function') throw new BleError('SL_ERR_BLE_CONFIG', 'ble source options: pseudonymise must be a function');
-  return { ...parsed.data, pseudonymise: options.pseudonymise, log: options.log, now: options.now ?? Date.now };
+  if (typeof pseudonymise !== 'function') throw new BleError('SL_ERR_BLE_CONFIG', 'ble source options: pseudonymise must be a function');
+  return { ...parsed.data, pseudonymise, log, now: now ?? Date.now };
 }
 
 function withoutUndefined<T extends object>(value: T): Partial<T> {

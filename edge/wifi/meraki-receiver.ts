@@ -37,12 +37,12 @@ import {
 import { MerakiBluetoothDataSchema, MerakiEnvelopeSchema, MerakiWifiDataSchema } from './meraki-schema.js';
 import { SourceIdSchema } from './source-id.js';
 
-/** The settings a config file can hold; validated by the constructor. */
-export const MerakiReceiverSettingsSchema = z.object({
+/** The settings a config file can hold; validated by the constructor, strictly (a misspelt key is refused). */
+export const MerakiReceiverSettingsSchema = z.strictObject({
   name: z.string().min(1).default('meraki'),
   /** Where the standalone receiver listens, or false to mount `plugin` elsewhere. */
   listen: z
-    .union([z.literal(false), z.object({ host: z.string().min(1).default('127.0.0.1'), port: z.number().int().min(0).max(65535).default(8091) })])
+    .union([z.literal(false), z.strictObject({ host: z.string().min(1).default('127.0.0.1'), port: z.number().int().min(0).max(65535).default(8091) })])
     .default({ host: '127.0.0.1', port: 8091 }),
   /** The POST URL's path; Meraki sends the validator GET to the same path. */
   path: z
@@ -141,7 +141,8 @@ export class MerakiReceiver implements EdgeSource {
     const { sensorForAp: _s, pseudonymiser: _p, log: _l, now: _n, ...settings } = options;
     const parsed = MerakiReceiverSettingsSchema.safeParse(settings);
     if (!parsed.success) {
-      const problems = parsed.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ');
+      // an unknown key's name is quoted in the message: mask it in case it is an address
+      const problems = parsed.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${maskMacAddresses(i.message)}`).join('; ');
       throw new WifiSourceError('SL_ERR_MERAKI_CONFIG', `invalid Meraki receiver settings: ${problems}`, {
         context: { paths: parsed.error.issues.map((i) => i.path.join('.')) },
       });

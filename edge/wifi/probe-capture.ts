@@ -34,7 +34,8 @@ import { ProbeBatcher } from './probe-batcher.js';
 import { SourceIdSchema } from './source-id.js';
 import { PROBE_LINE_REJECTIONS, dumpcapArgs, parseProbeLine, tsharkFieldArgs, type ProbeLineRejection } from './tshark-fields.js';
 
-export const ProbeCaptureSettingsSchema = z.object({
+/** The settings a config file can hold; validated by the constructor, strictly (a misspelt key is refused). */
+export const ProbeCaptureSettingsSchema = z.strictObject({
   name: z.string().min(1).default('probe-capture'),
   sourceId: SourceIdSchema,
   input: z.union([z.strictObject({ file: z.string().min(1) }), z.strictObject({ interface: z.string().min(1) })]),
@@ -126,7 +127,8 @@ export class ProbeCapture implements EdgeSource {
     const { pseudonymiser: _p, log: _l, now: _n, ...settings } = options;
     const parsed = ProbeCaptureSettingsSchema.safeParse(settings);
     if (!parsed.success) {
-      const problems = parsed.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ');
+      // an unknown key's name is quoted in the message: mask it in case it is an address
+      const problems = parsed.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${maskMacAddresses(i.message)}`).join('; ');
       throw new WifiSourceError('SL_ERR_PROBE_CONFIG', `invalid probe capture settings: ${problems}`, {
         context: { paths: parsed.error.issues.map((i) => i.path.join('.')) },
       });

@@ -1,0 +1,37 @@
+import { describe, expect, it } from 'vitest';
+
+import { buildSimulation, DEFAULT_SIMULATION_OPTIONS } from '../../simulators/index.js';
+import { simulationOptionsFrom, type SimulateCommandOptions } from './simulate-command.js';
+
+/** What commander hands the command when no option is given (the defaults in cli/main.ts). */
+const CLI_DEFAULTS: SimulateCommandOptions = {
+  url: 'mqtt://127.0.0.1:1883',
+  seed: '1',
+  speed: '0',
+  duration: '1h',
+  visitorsPerHour: '120',
+  appShare: '0.3',
+  badRate: '0',
+  arrivalProfile: 'flat',
+  qos: '1',
+  progress: true,
+};
+
+describe('simulationOptionsFrom', () => {
+  it("gives the simulator's defaults when no option is set, so a seed publishes the same bytes as before --arrival-profile", () => {
+    const now = Date.UTC(2026, 0, 15, 10);
+    const fromCli = buildSimulation({ ...simulationOptionsFrom(CLI_DEFAULTS), now });
+    const fromDefaults = buildSimulation({ ...DEFAULT_SIMULATION_OPTIONS, now });
+    expect(JSON.stringify(fromCli.truth)).toBe(JSON.stringify(fromDefaults.truth));
+    expect(fromCli.messages).toEqual(fromDefaults.messages);
+  });
+
+  it("shapes arrivals by the store's local hour with --arrival-profile daily", () => {
+    const options = simulationOptionsFrom({ ...CLI_DEFAULTS, arrivalProfile: 'daily' });
+    expect(options.arrivalProfile).toBe('daily');
+    // the demo store is in Europe/Paris: 03:00 there is closed, 18:00 is the evening peak
+    expect(buildSimulation({ ...options, now: Date.UTC(2026, 0, 15, 3) }).truth.visits).toHaveLength(0);
+    expect(buildSimulation({ ...options, now: Date.UTC(2026, 0, 15, 18) }).truth.visits.length).toBeGreaterThan(100);
+    expect(() => simulationOptionsFrom({ ...CLI_DEFAULTS, arrivalProfile: 'weekly' })).toThrow(/--arrival-profile: expected flat or daily/);
+  });
+});
