@@ -37,8 +37,15 @@ export interface RunningGateway extends RunningServer {
  */
 export function benchConfig(publishers: number): object {
   const sensors = benchSensors(publishers).map(({ id, zone }) => ({ id, type: 'ble', zone }));
-  return { stores: [{ ...DEMO_STORE, sensors: [...(DEMO_STORE.sensors ?? []), ...sensors] }] };
+  return {
+    stores: [{ ...DEMO_STORE, sensors: [...(DEMO_STORE.sensors ?? []), ...sensors] }],
+    // every bench client comes from 127.0.0.1: the idle-devices scenario opens 10,000 connections from it
+    mqtt: { limits: { maxConnections: BENCH_MAX_CONNECTIONS, maxConnectionsPerAddress: BENCH_MAX_CONNECTIONS } },
+  };
 }
+
+/** Connection caps of the bench's gateway: room for the idle-devices scenario's largest --devices. */
+const BENCH_MAX_CONNECTIONS = 60_000;
 
 /** The benchmark's BLE sensors (every publisher's, then the sampler's) and the demo zone each is in. */
 export function benchSensors(publishers: number): Array<{ id: string; zone: string }> {

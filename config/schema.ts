@@ -110,6 +110,24 @@ export const ConfigSchema = z.strictObject({
        * `sqlite`: kept in `<state.dir>/broker.sqlite` across restarts and crashes; `memory`: lost at exit.
        */
       persistence: z.enum(['memory', 'sqlite']).default('sqlite'),
+      /**
+       * Limits at the transport (gateway/broker/transport-guard.ts). A packet that declares more than
+       * maxPayloadBytes plus the largest topic is refused before it is buffered, and its connection closed.
+       */
+      limits: z
+        .strictObject({
+          /** A connection must send CONNECT within this time. */
+          connectTimeoutMs: z.number().int().min(100).max(300_000).default(10_000),
+          /** A packet must arrive whole within this time of its first byte, whatever the client's keepalive. */
+          packetTimeoutMs: z.number().int().min(100).max(300_000).default(10_000),
+          /** Open MQTT connections (TCP and WebSocket together). */
+          maxConnections: z.number().int().min(1).default(20_000),
+          /** Open MQTT connections from one remote address (a store behind NAT shares one). */
+          maxConnectionsPerAddress: z.number().int().min(1).default(2_000),
+          /** Subscriptions one client may hold. */
+          maxSubscriptionsPerClient: z.number().int().min(1).max(100_000).default(100),
+        })
+        .prefault({}),
     })
     .prefault({}),
   http: z.strictObject({ host: z.string().default('0.0.0.0'), port: PortSchema.default(8080) }).prefault({}),

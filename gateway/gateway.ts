@@ -131,6 +131,8 @@ export class Gateway {
       log: this.log.child({ module: 'broker' }),
       metrics: this.metrics,
       createPersistence: () => createBrokerPersistence({ kind: config.mqtt.persistence, dir: config.state.dir }, this.log.child({ module: 'broker-state' })),
+      maxPayloadBytes: config.mqtt.maxPayloadBytes,
+      limits: config.mqtt.limits,
     });
   }
 

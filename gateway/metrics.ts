@@ -78,6 +78,12 @@ export class GatewayMetrics {
     labelNames: ['transport'],
     registers: [this.registry],
   });
+  readonly mqttRefused = new Counter({
+    name: 'storeloop_mqtt_refused_total',
+    help: 'MQTT connections, packets and subscriptions refused at the transport (packet too large or stalled, connection or subscription caps)',
+    labelNames: ['reason'],
+    registers: [this.registry],
+  });
   readonly mqttClientErrors = new Counter({
     name: 'storeloop_mqtt_client_errors_total',
     help: 'MQTT client errors (protocol errors, disconnects by the broker)',

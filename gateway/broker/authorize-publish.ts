@@ -17,6 +17,7 @@
  */
 import type { AedesPublishPacket, Client, PublishPacket } from 'aedes';
 
+import { maskClientId } from '../ingest/redact.js';
 import type { Logger } from '../../lib/logger.js';
 import type { IngestPipeline } from '../ingest/ingest-pipeline.js';
 
@@ -72,7 +73,7 @@ export function createAuthorizePublish(pipeline: IngestPipeline, log: Logger, op
         if (now - lastRefusalLogAt > 10_000) {
           lastRefusalLogAt = now;
           log.warn(
-            { clientId: client?.id, reason: (err as { code?: string }).code, err: (err as Error).message },
+            { clientId: maskClientId(client?.id ?? null), reason: (err as { code?: string }).code, err: (err as Error).message },
             'publish not acknowledged: disconnecting the client so it resends later',
           );
         }

@@ -6,12 +6,16 @@ import { createServer as createHttpServer, type Server as HttpServer } from 'nod
 import { createServer as createTcpServer, type AddressInfo, type Server as TcpServer } from 'node:net';
 
 import { Aedes, type AedesOptions, type Client, type Subscription } from 'aedes';
+import { Gauge } from 'prom-client';
 import { createWebSocketStream, WebSocketServer } from 'ws';
 
+import { maskClientId } from '../ingest/redact.js';
 import type { Logger } from '../../lib/logger.js';
+import { RateLimitedLog } from '../../lib/rate-limited-log.js';
 import type { GatewayMetrics } from '../metrics.js';
 import { DROPPED_TOPIC } from './authorize-publish.js';
 import type { BrokerPersistence } from './persistence/index.js';
+import { PUBLISH_OVERHEAD_BYTES, SubscriptionCap, TransportGuard, type TransportRefusal } from './transport-guard.js';
 
 export const WS_PATH = '/mqtt';
 
@@ -25,7 +29,20 @@ export interface MqttBrokerOptions {
   metrics: GatewayMetrics;
   /** Opens the broker's session state at start(); it is destroyed at stop(). Default: aedes' in-memory persistence. */
   createPersistence?: () => Promise<BrokerPersistence>;
+  /** Largest payload a PUBLISH may carry (mqtt.maxPayloadBytes); a packet declaring more than this plus the largest topic is refused unread. */
+  maxPayloadBytes: number;
+  limits: { connectTimeoutMs: number; packetTimeoutMs: number; maxConnections: number; maxConnectionsPerAddress: number; maxSubscriptionsPerClient: number };
 }
+
+/** What an installer reads in the log when the transport refuses something. */
+const REFUSAL_TEXT: Record<TransportRefusal | 'too_many_subscriptions', string> = {
+  packet_too_large: 'MQTT packet refused before it was read: it declares more bytes than mqtt.maxPayloadBytes allows; connection closed',
+  malformed_length: 'MQTT packet with a malformed length; connection closed',
+  packet_timeout: 'MQTT packet not completed within mqtt.limits.packetTimeoutMs; connection closed',
+  too_many_connections: 'MQTT connection refused: mqtt.limits.maxConnections reached',
+  too_many_connections_from_address: 'MQTT connection refused: mqtt.limits.maxConnectionsPerAddress reached for this address',
+  too_many_subscriptions: 'MQTT subscription refused: mqtt.limits.maxSubscriptionsPerClient reached for this client',
+};
 
 function transportOf(client: Client): 'ws' | 'tcp' {
   return client.req ? 'ws' : 'tcp';
@@ -38,8 +55,19 @@ export class MqttBroker {
   private wss: WebSocketServer | undefined;
   private persistence: BrokerPersistence | undefined;
   private listening = false;
+  private guard: TransportGuard | undefined;
 
-  constructor(private readonly options: MqttBrokerOptions) {}
+  constructor(private readonly options: MqttBrokerOptions) {
+    const openConnections = (): number => this.guard?.size ?? 0;
+    new Gauge({
+      name: 'storeloop_mqtt_open_connections',
+      help: 'Open MQTT connections (TCP and WebSocket) counted at the transport, CONNECT sent or not',
+      registers: [options.metrics.registry],
+      collect() {
+        this.set(openConnections());
+      },
+    });
+  }
 
   get isListening(): boolean {
     return this.listening;
@@ -55,15 +83,39 @@ export class MqttBroker {
   }
 
   async start(): Promise<void> {
-    const { log, metrics } = this.options;
+    const { log, metrics, limits } = this.options;
+    const alarms = new RateLimitedLog(log, 10_000);
+    const refused = (reason: TransportRefusal | 'too_many_subscriptions', context: Record<string, unknown>) => {
+      metrics.mqttRefused.inc({ reason });
+      alarms.warn(reason, { reason, ...context }, REFUSAL_TEXT[reason]);
+    };
+    const maxPacketBytes = this.options.maxPayloadBytes + PUBLISH_OVERHEAD_BYTES;
+    const guard = new TransportGuard(
+      {
+        maxPacketBytes,
+        packetTimeoutMs: limits.packetTimeoutMs,
+        maxConnections: limits.maxConnections,
+        maxConnectionsPerAddress: limits.maxConnectionsPerAddress,
+      },
+      refused,
+    );
+    this.guard = guard;
+    const subscriptionCap = new SubscriptionCap(limits.maxSubscriptionsPerClient);
     const persistence = await this.options.createPersistence?.();
     this.persistence = persistence;
     const aedes = await Aedes.createBroker({
       persistence,
+      connectTimeout: limits.connectTimeoutMs,
       authorizePublish: this.options.authorizePublish,
-      authorizeSubscribe: (_client, sub: Subscription, callback) => {
+      authorizeSubscribe: (client, sub: Subscription, callback) => {
         if (sub.topic.startsWith(DROPPED_TOPIC.split('/')[0] as string)) {
           callback(new Error(`subscriptions to ${sub.topic} are not allowed`));
+          return;
+        }
+        const held = (client as Client & { subscriptions?: Record<string, unknown> }).subscriptions ?? {};
+        if (!subscriptionCap.allow(client, held, sub.topic)) {
+          refused('too_many_subscriptions', { clientId: maskClientId(client.id) });
+          callback(null, null); // aedes answers this topic with SUBACK failure (0x80) and keeps the connection
           return;
         }
         callback(null, sub);
@@ -73,32 +125,39 @@ export class MqttBroker {
     aedes.on('client', (client) => {
       metrics.mqttClients.inc({ transport: transportOf(client) });
       metrics.mqttConnections.inc({ transport: transportOf(client) });
-      log.debug({ clientId: client.id, transport: transportOf(client) }, 'client connected');
+      log.debug({ clientId: maskClientId(client.id), transport: transportOf(client) }, 'client connected');
     });
     aedes.on('clientDisconnect', (client) => {
       metrics.mqttClients.dec({ transport: transportOf(client) });
-      log.debug({ clientId: client.id }, 'client disconnected');
+      log.debug({ clientId: maskClientId(client.id) }, 'client disconnected');
     });
     aedes.on('clientError', (client, err) => {
       metrics.mqttClientErrors.inc();
-      log.debug({ clientId: client.id, err: err.message }, 'client error');
+      log.debug({ clientId: maskClientId(client.id), err: err.message }, 'client error');
     });
     aedes.on('connectionError', (_client, err) => {
       metrics.mqttClientErrors.inc();
       log.debug({ err: err.message }, 'connection error');
     });
 
-    this.tcp = createTcpServer((socket) => aedes.handle(socket));
+    guard.start();
+    this.tcp = createTcpServer((socket) => {
+      if (guard.admit(socket, socket.remoteAddress ?? 'unknown')) aedes.handle(socket);
+    });
     await listen(this.tcp, this.options.port, this.options.host);
     if (this.options.wsPort !== null) {
       this.http = createHttpServer((_req, res) => {
         res.writeHead(426, { 'content-type': 'text/plain' }).end(`MQTT over WebSocket: connect to ${WS_PATH}\n`);
       });
-      this.wss = new WebSocketServer({ server: this.http, path: WS_PATH });
+      // a WebSocket frame over the packet limit is refused by ws itself before it is buffered
+      this.wss = new WebSocketServer({ server: this.http, path: WS_PATH, maxPayload: maxPacketBytes + 5 });
       this.wss.on('connection', (ws, req) => {
         const stream = createWebSocketStream(ws);
-        stream.on('error', (err) => log.debug({ err: err.message }, 'websocket stream error'));
-        aedes.handle(stream, req);
+        stream.on('error', (err: Error & { code?: string }) => {
+          if (err.code === 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH') refused('packet_too_large', { address: req.socket.remoteAddress, transport: 'ws' });
+          else log.debug({ err: err.message }, 'websocket stream error');
+        });
+        if (guard.admit(stream, req.socket.remoteAddress ?? 'unknown')) aedes.handle(stream, req);
       });
       await listen(this.http, this.options.wsPort, this.options.host);
     }
@@ -109,6 +168,7 @@ export class MqttBroker {
   /** Stops accepting connections, then disconnects every client and closes the broker. */
   async stop(): Promise<void> {
     this.listening = false;
+    this.guard?.stop();
     const closing: Promise<void>[] = [];
     if (this.tcp) closing.push(closeServer(this.tcp));
     if (this.wss) {

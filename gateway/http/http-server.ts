@@ -16,11 +16,21 @@ import { metricsRoutes } from './metrics-routes.js';
 import { rejectionRoutes } from './rejection-routes.js';
 import { storeRoutes } from './store-routes.js';
 
+const HTTP_REQUEST_TIMEOUT_MS = 30_000;
+
 /** `pages`: plugins the composition root adds beside the API (the dashboards). */
 export async function buildHttpServer(deps: HttpDeps, log: Logger, pages: FastifyPluginAsync[] = []): Promise<FastifyInstance> {
   // pino's Logger and fastify's FastifyBaseLogger differ only in optional members; fastify takes pino loggers
   const loggerInstance = log as unknown as FastifyBaseLogger;
-  const app = Fastify({ loggerInstance, logController: new LogController({ disableRequestLogging: true }) }).withTypeProvider<ZodTypeProvider>();
+  const app = Fastify({
+    loggerInstance,
+    logController: new LogController({ disableRequestLogging: true }),
+    // at stop, every connection is closed (idle keep-alives and requests whose headers never finished), so
+    // SIGTERM is not held up by a client and the shutdown reaches the sinks' final commits
+    forceCloseConnections: true,
+    // a request must arrive whole within 30 s (slow headers or body: 408 and closed)
+    requestTimeout: HTTP_REQUEST_TIMEOUT_MS,
+  }).withTypeProvider<ZodTypeProvider>();
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
   app.setErrorHandler((err: { statusCode?: number; code?: string; message: string }, req, reply) => {

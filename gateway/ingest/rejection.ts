@@ -2,7 +2,7 @@
  * Rejections are values, not exceptions: every message the gateway refuses gets one, with a reason
  * code an installer can look up, the detail (zod path, bad id) and a masked, truncated excerpt.
  */
-import { maskMacAddresses } from '../../protocol/index.js';
+import { maskClientId, redactPayloadText } from './redact.js';
 
 export const REJECTION_REASONS = {
   topic_outside_prefix: 'the topic is not under the contract prefix',
@@ -35,20 +35,21 @@ export interface RejectionRecord extends Rejection {
   topic: string;
   store: string | null;
   kind: string | null;
-  /** The first bytes of the payload, MAC-shaped strings masked. */
+  /** The first characters of the payload without personal references, MAC-shaped strings masked (redact.ts). */
   excerpt: string;
 }
 
 export const EXCERPT_CHARS = 160;
 
-/** A truncated, MAC-masked excerpt of a payload, safe for logs and the API. */
+/** A truncated excerpt of a payload, safe for logs and the API: no personal references, MACs masked. */
 export function payloadExcerpt(payload: Buffer | string, maxChars = EXCERPT_CHARS): string {
-  const text = typeof payload === 'string' ? payload : payload.subarray(0, maxChars * 4).toString('utf8');
+  // the whole payload is read (it is at most mqtt.maxPayloadBytes), so a customer key past the excerpt's end is redacted too
+  const text = typeof payload === 'string' ? payload : payload.toString('utf8');
   // control characters are replaced so an excerpt cannot forge log lines
   // eslint-disable-next-line no-control-regex -- matching control characters is the point
-  const clean = text.replace(/[\u0000-\u001f\u007f]/g, ' ');
-  const masked = maskMacAddresses(clean.slice(0, maxChars + 40)).slice(0, maxChars);
-  return masked.length < clean.length ? `${masked}…` : masked;
+  const clean = redactPayloadText(text).replace(/[\u0000-\u001f\u007f]/g, ' ');
+  const cut = clean.slice(0, maxChars);
+  return cut.length < clean.length ? `${cut}…` : cut;
 }
 
 /** The most recent rejections, newest first, bounded. */
@@ -57,7 +58,7 @@ export class RejectionLog {
   constructor(private readonly capacity: number) {}
 
   add(record: RejectionRecord): void {
-    this.records.unshift(record);
+    this.records.unshift({ ...record, clientId: maskClientId(record.clientId) });
     if (this.records.length > this.capacity) this.records.length = this.capacity;
   }
 

@@ -1,0 +1,187 @@
+/**
+ * Hostile clients: what a client on the store network could send, probed with raw sockets and a raw
+ * WebSocket against a real gateway. Each probe is refused with a counted reason, the gateway keeps
+ * running and an honest device still gets its PUBACK afterwards. It grows with each security control.
+ */
+import { once } from 'node:events';
+import { connect, type Socket } from 'node:net';
+
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import WebSocket from 'ws';
+
+import { encodeConnect, encodeRemainingLength } from '../bench/mqtt-wire.js';
+import { connectClient, metricValue, publishAcked, startTestGateway, type TestGateway } from './helpers/gateway.js';
+import { startInfluxd, type TestInfluxd } from './helpers/influxd.js';
+
+const LIMITS = { connectTimeoutMs: 400, packetTimeoutMs: 400, maxConnections: 50, maxConnectionsPerAddress: 6, maxSubscriptionsPerClient: 3 };
+const MAX_PAYLOAD = 4096;
+
+let influxd: TestInfluxd;
+let gw: TestGateway;
+
+beforeAll(async () => {
+  influxd = await startInfluxd();
+  gw = await startTestGateway({ influxUrl: influxd.url, config: { mqtt: { maxPayloadBytes: MAX_PAYLOAD, limits: LIMITS } } });
+});
+
+afterAll(async () => {
+  await gw?.stop();
+  await influxd?.stop();
+});
+
+function mqttAddress(): { host: string; port: number } {
+  const url = new URL(gw.mqttUrl);
+  return { host: url.hostname, port: Number(url.port) };
+}
+
+async function rawSocket(): Promise<Socket> {
+  const socket = connect(mqttAddress());
+  socket.on('error', () => undefined); // a reset by the server is one of the answers under test
+  await once(socket, 'connect');
+  return socket;
+}
+
+/** CONNECT on a raw socket; resolves with what the server answered: a CONNACK, or closing the socket. */
+async function connectRaw(clientId: string): Promise<{ socket: Socket; answer: 'connack' | 'closed' }> {
+  const socket = await rawSocket();
+  const answer = new Promise<'connack' | 'closed'>((resolve) => {
+    socket.once('data', (data: Buffer) => resolve(data[0] === 0x20 ? 'connack' : 'closed'));
+    socket.once('close', () => resolve('closed'));
+  });
+  socket.write(encodeConnect({ clientId, keepaliveSeconds: 60 }));
+  return { socket, answer: await answer };
+}
+
+/** Waits until the gateway counts exactly `count` open MQTT connections (closes are seen asynchronously). */
+async function openConnections(count: number): Promise<void> {
+  await expect.poll(() => metricValue(gw.httpUrl, 'storeloop_mqtt_open_connections'), { timeout: 5_000 }).toBe(count);
+}
+
+/** Resolves with the time the server took to close the socket (it fails the test after `withinMs`). */
+async function closedByServer(socket: Socket, withinMs: number): Promise<number> {
+  const started = performance.now();
+  socket.resume(); // read whatever the server sends (a CONNACK) so 'close' can come
+  await Promise.race([
+    new Promise((resolve) => socket.once('close', resolve)),
+    new Promise((_, reject) => setTimeout(() => reject(new Error(`the gateway did not close the connection within ${withinMs} ms`)), withinMs).unref()),
+  ]);
+  return performance.now() - started;
+}
+
+async function refusals(reason: string): Promise<number> {
+  return metricValue(gw.httpUrl, 'storeloop_mqtt_refused_total', { reason });
+}
+
+/** An honest device still gets its PUBACK: the gateway survived the probe. */
+async function honestDevicePublishes(): Promise<void> {
+  const client = await connectClient(gw.mqttUrl, { clientId: `kiosk-honest-${Math.random().toString(36).slice(2, 8)}` });
+  try {
+    await publishAcked(client, 'storeloop/demo-store/touchpoint/kiosk-1', { v: 1, ts: Date.now(), action: 'tap' });
+  } finally {
+    await client.endAsync();
+  }
+}
+
+describe('MQTT transport limits', () => {
+  it('refuses a 100 MB PUBLISH on its header, before reading its body', async () => {
+    const before = await refusals('packet_too_large');
+    const socket = await rawSocket();
+    socket.write(encodeConnect({ clientId: 'attacker-big', keepaliveSeconds: 0 }));
+    const declared = 100 * 1024 * 1024;
+    const header = Buffer.concat([Buffer.from([0x32]), encodeRemainingLength(declared)]);
+    // the header and the first 64 KiB of the body: the gateway must not wait for the other 99.9 MB
+    socket.write(Buffer.concat([header, Buffer.alloc(64 * 1024, 0x41)]));
+    await closedByServer(socket, 5_000);
+    expect(await refusals('packet_too_large')).toBe(before + 1);
+    await honestDevicePublishes();
+  });
+
+  it('closes a connection whose packet stalls half-sent, whatever its keepalive', async () => {
+    const before = await refusals('packet_timeout');
+    const socket = await rawSocket();
+    socket.write(encodeConnect({ clientId: 'attacker-slow', keepaliveSeconds: 0 }));
+    socket.write(Buffer.concat([Buffer.from([0x32]), encodeRemainingLength(2_000), Buffer.alloc(10, 0x41)]));
+    const tookMs = await closedByServer(socket, 5_000);
+    expect(tookMs).toBeGreaterThanOrEqual(LIMITS.packetTimeoutMs - 50);
+    expect(await refusals('packet_timeout')).toBe(before + 1);
+    await honestDevicePublishes();
+  });
+
+  it('closes a connection that never sends CONNECT', async () => {
+    const socket = await rawSocket();
+    const tookMs = await closedByServer(socket, 5_000);
+    expect(tookMs).toBeGreaterThanOrEqual(LIMITS.connectTimeoutMs - 50);
+  });
+
+  it('caps connections from one address, and frees the place when one goes', async () => {
+    await openConnections(0);
+    const before = await refusals('too_many_connections_from_address');
+    const held: Socket[] = [];
+    try {
+      for (let i = 0; i < LIMITS.maxConnectionsPerAddress; i++) {
+        const { socket, answer } = await connectRaw(`flood-${i}`);
+        expect(answer).toBe('connack');
+        held.push(socket);
+      }
+      expect((await connectRaw('flood-extra')).answer).toBe('closed');
+      expect(await refusals('too_many_connections_from_address')).toBe(before + 1);
+      (held.pop() as Socket).destroy();
+      await openConnections(LIMITS.maxConnectionsPerAddress - 1);
+      const again = await connectRaw('flood-again');
+      held.push(again.socket);
+      expect(again.answer).toBe('connack');
+    } finally {
+      for (const socket of held) socket.destroy();
+      await openConnections(0);
+    }
+  });
+
+  it('refuses subscriptions beyond the cap with a failure return code, and counts them', async () => {
+    const before = await refusals('too_many_subscriptions');
+    const client = await connectClient(gw.mqttUrl, { clientId: 'subscriber-greedy' });
+    try {
+      // MQTT.js rejects a SUBACK with a failure code; the SUBACK's codes ride on the error
+      const codes = await client.subscribeAsync(['storeloop/a/#', 'storeloop/b/#', 'storeloop/c/#', 'storeloop/d/#', 'storeloop/e/#'], { qos: 0 }).then(
+        (granted) => granted.map((g) => g.qos),
+        (err: { packet?: { granted?: number[] } }) => err.packet?.granted ?? Promise.reject(err as Error),
+      );
+      expect(codes).toEqual([0, 0, 0, 128, 128]);
+      expect(client.connected).toBe(true);
+      expect(await refusals('too_many_subscriptions')).toBe(before + 2);
+    } finally {
+      await client.endAsync();
+    }
+  });
+
+  it('refuses a WebSocket frame over the packet limit before buffering it', async () => {
+    const before = await refusals('packet_too_large');
+    const ws = new WebSocket(gw.wsUrl, 'mqtt');
+    await once(ws, 'open');
+    const closed = once(ws, 'close') as Promise<[number, Buffer]>;
+    ws.send(Buffer.alloc(MAX_PAYLOAD + 70_000 + 16, 0x41));
+    const [code] = await closed;
+    expect(code).toBe(1009); // "message too big"
+    await expect.poll(() => refusals('packet_too_large')).toBe(before + 1);
+    await honestDevicePublishes();
+  });
+});
+
+describe('HTTP API shutdown', () => {
+  it('closes idle and half-sent HTTP connections at stop instead of waiting for them', async () => {
+    const own = await startTestGateway({ influxUrl: influxd.url });
+    const { hostname, port } = new URL(own.httpUrl);
+    const idle = connect({ host: hostname, port: Number(port) });
+    idle.on('error', () => undefined);
+    await once(idle, 'connect');
+    idle.write(`GET /healthz HTTP/1.1\r\nHost: ${hostname}\r\nConnection: keep-alive\r\n\r\n`);
+    await once(idle, 'data'); // answered: now an idle keep-alive connection
+    const halfSent = connect({ host: hostname, port: Number(port) });
+    halfSent.on('error', () => undefined);
+    await once(halfSent, 'connect');
+    halfSent.write(`GET /healthz HTTP/1.1\r\nHost: ${hostname}\r\n`); // headers never finished
+    const started = performance.now();
+    await own.stop();
+    expect(performance.now() - started).toBeLessThan(3_000);
+    expect(idle.destroyed || idle.readableEnded).toBe(true);
+  });
+});
