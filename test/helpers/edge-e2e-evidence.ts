@@ -1,5 +1,5 @@
 /**
- * What the edge agent emitted, collected for the privacy proof (test/edge-e2e-privacy.test.ts):
+ * What the edge agent emitted, collected for the privacy proof (test/edge-e2e-privacy.int.test.ts):
  * every MQTT message on the gateway, every InfluxDB row of the run's database, every byte under a
  * directory (the agent's queue, torn/ included), the HTTP answers the agent gave, and the agent's own
  * stdout/stderr when it runs as `storeloop edge` in a child process, and every byte it sent to the
