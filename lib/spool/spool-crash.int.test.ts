@@ -1,48 +1,24 @@
 /**
  * Crash safety with a real process: a child appends continuously and prints each seq once its
  * append resolved; it is SIGKILLed at a random moment, and every printed seq must then be
- * readable with its payload. The child runs the spool compiled by tsc into node_modules/.cache
- * (tsx is not installed; building only the spool keeps this test independent of the rest of the tree).
+ * readable with its payload. The child runs the spool from the run's build (test/helpers/test-build.ts).
  */
-import { execFile, spawn } from 'node:child_process';
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { spawn } from 'node:child_process';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
+import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { promisify } from 'node:util';
 
-import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
+import { describe, expect, it, onTestFinished } from 'vitest';
 
 import { createLogger } from '../logger.js';
+import { testBuild } from '../../test/helpers/test-build.js';
 import { Spool } from './spool.js';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
-const REPO = resolve(HERE, '..', '..');
 const ROUNDS = 4;
 
-let buildDir = '';
-let spoolModuleUrl = '';
-
-beforeAll(async () => {
-  const cacheDir = join(REPO, 'node_modules', '.cache');
-  await mkdir(cacheDir, { recursive: true });
-  // inside the repo, so the compiled modules resolve zod and pino from its node_modules
-  buildDir = await mkdtemp(join(cacheDir, 'storeloop-spool-crash-'));
-  const tsconfig = {
-    extends: join(REPO, 'tsconfig.json'),
-    compilerOptions: { rootDir: REPO, outDir: buildDir, sourceMap: false, typeRoots: [join(REPO, 'node_modules', '@types')] },
-    include: [],
-    files: [join(HERE, 'spool.ts')],
-  };
-  await writeFile(join(buildDir, 'tsconfig.json'), JSON.stringify(tsconfig));
-  await writeFile(join(buildDir, 'package.json'), JSON.stringify({ type: 'module' }));
-  await promisify(execFile)(process.execPath, [join(REPO, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', join(buildDir, 'tsconfig.json')]);
-  spoolModuleUrl = pathToFileURL(join(buildDir, 'lib', 'spool', 'spool.js')).href;
-});
-
-afterAll(async () => {
-  if (buildDir !== '') await rm(buildDir, { recursive: true, force: true });
-});
+const spoolModuleUrl = pathToFileURL(join(testBuild().dist, 'lib', 'spool', 'spool.js')).href;
 
 interface ChildOutput {
   appended: Map<number, string>;
