@@ -108,7 +108,11 @@ describe('storeloop edge (process)', () => {
       'the queue of the previous run',
     );
     expect(await agent.stop()).toBe(0);
-    const retained = JSON.parse((await broker.retained(STATUS_TOPIC)) ?? '{}') as Record<string, unknown>;
+    const retained = await eventually(
+      async () => JSON.parse((await broker.retained(STATUS_TOPIC)) ?? '{}') as Record<string, unknown>,
+      (status) => status.state === 'offline',
+      'the retained offline status',
+    );
     expect(retained).toMatchObject({ state: 'offline', queue_depth: 0 });
   });
 
