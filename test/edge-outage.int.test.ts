@@ -79,7 +79,12 @@ describe('edge store-and-forward', () => {
 
     // 3. the agent dies with its queue full-ish (no flush, no goodbye), while kiosks keep posting
     await agent.kill9();
-    await new Promise((r) => setTimeout(r, 300));
+    const refusedBefore = poster.refused.get(0) ?? 0;
+    await eventually(
+      () => poster.refused.get(0) ?? 0,
+      (n) => n > refusedBefore,
+      'a post that no agent answers',
+    );
     await agent.start();
     const restarted = await agent.localStatus();
     expect(restarted.queue.depth).toBeGreaterThanOrEqual(queued.queue.depth);

@@ -1,7 +1,8 @@
 /**
  * Crash safety with a real process: a child appends continuously and prints each seq once its
- * append resolved; it is SIGKILLed at a random moment, and every printed seq must then be
- * readable with its payload. The child runs the spool from the run's build (test/helpers/test-build.ts).
+ * append resolved; it is SIGKILLed after a count of appends that differs per round, and every
+ * printed seq must then be readable with its payload. The child runs the spool from the run's build
+ * (test/helpers/test-build.ts).
  */
 import { spawn } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -16,7 +17,8 @@ import { testBuild } from '../../test/helpers/test-build.js';
 import { Spool } from './spool.js';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
-const ROUNDS = 4;
+/** Appends each round lets the child make before the kill: a different moment each round, the same in every run. */
+const KILL_AFTER_APPENDS = [300, 2_417, 1_133, 3_809];
 
 const spoolModuleUrl = pathToFileURL(join(testBuild().dist, 'lib', 'spool', 'spool.js')).href;
 
@@ -79,9 +81,9 @@ describe('Spool crash safety', () => {
     let ackRequestedUpto = 0;
     let ackResolvedUpto = 0;
 
-    for (let round = 0; round < ROUNDS; round += 1) {
+    for (const [round, appends] of KILL_AFTER_APPENDS.entries()) {
       // the last round runs until the drainer has acked at least once, so acks are crashed into too
-      const output = await runAndKill(dir, `round-${round}`, 300 + Math.floor(Math.random() * 4000), round === ROUNDS - 1 ? 1 : 0);
+      const output = await runAndKill(dir, `round-${round}`, appends, round === KILL_AFTER_APPENDS.length - 1 ? 1 : 0);
       for (const [seq, payload] of output.appended) {
         expect(appended.has(seq), `seq ${seq} handed out twice`).toBe(false);
         appended.set(seq, payload);
