@@ -28,6 +28,8 @@ export default defineConfig({
           exclude: [...EXCLUDE, '**/*.int.test.ts'],
           setupFiles: ['test/unit-setup.ts'],
           testTimeout: 10_000,
+          // one module cache per worker: importing zod, fastify and pino again for every file took
+          // most of the project's time; unit tests keep no state between files (no globals, no sockets)
           isolate: false,
         },
       },
