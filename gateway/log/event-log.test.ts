@@ -2,7 +2,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, onTestFinished, vi } from 'vitest';
 
 import { createLogger } from '../../lib/logger.js';
 import { EventLog, LogFullError, type LogConsumer } from './event-log.js';
@@ -43,6 +43,37 @@ function consumer(name: string, holdsBackIngest: boolean, position = 0): LogCons
     },
   };
   return c;
+}
+
+/** Appends records of one size (two-digit `i`) until the next would not fit the quota; returns the head. */
+async function fill(eventLog: EventLog, quotaBytes: number, from = 10): Promise<number> {
+  await eventLog.append(entry(from, 'x'));
+  const recordBytes = eventLog.status().retainedBytes;
+  for (let i = from + 1; eventLog.status().retainedBytes + recordBytes <= quotaBytes; i++) await eventLog.append(entry((i % 90) + 10, 'x'));
+  return eventLog.head;
+}
+
+/** The append's outcome as a value, so a rejection is never unhandled while the test looks elsewhere. */
+function settle(append: Promise<number>): { readonly result: number | Error | undefined; done: Promise<number | Error> } {
+  const holder: { result: number | Error | undefined } = { result: undefined };
+  const done = append.then(
+    (seq) => (holder.result = seq),
+    (err: unknown) => (holder.result = err as Error),
+  );
+  return {
+    get result() {
+      return holder.result;
+    },
+    done,
+  };
+}
+
+/** The log's backpressure polls run on setTimeout: faked here, so a test decides when a poll happens. */
+function fakePolls(): void {
+  vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
+  onTestFinished(() => {
+    vi.useRealTimers();
+  });
 }
 
 describe('EventLog', () => {
@@ -115,6 +146,90 @@ describe('EventLog', () => {
     expect(eventLog.status().full).toBe(true);
     expect(appended).toBeGreaterThan(5);
     await expect(eventLog.append(entry(1000), { bestEffort: true })).rejects.toMatchObject({ context: { reason: 'shed' } });
+  });
+
+  it('holds a QoS 1 append while a consumer that holds back ingest fills the quota, and completes it once that consumer catches up', async () => {
+    const now = 1_000_000; // the log's clock stands still: the hold cannot run out
+    const eventLog = await openLog({ quotaBytes: 8 * 1024, backpressureHoldMs: 5_000, now: () => now });
+    const influx = consumer('influx-like', true, 0);
+    eventLog.addConsumer(influx);
+    const head = await fill(eventLog, 8 * 1024);
+    fakePolls();
+
+    const held = settle(eventLog.append(entry(1)));
+    await vi.advanceTimersByTimeAsync(2_000); // twenty polls of a full log
+    expect(held.result).toBeUndefined();
+    expect(eventLog.status()).toMatchObject({ headSeq: head, full: false });
+
+    influx.position = head; // InfluxDB wrote everything: the log may drop it
+    await vi.advanceTimersByTimeAsync(100);
+    expect(await held.done).toBe(head + 1);
+    expect(eventLog.firstSeq()).toBe(head + 1);
+  });
+
+  it('refuses a held QoS 1 append with LogFullError once backpressureHoldMs has passed on its clock, reports full until an append succeeds', async () => {
+    let now = 1_000_000;
+    const eventLog = await openLog({ quotaBytes: 8 * 1024, backpressureHoldMs: 5_000, now: () => now });
+    const influx = consumer('influx-like', true, 0);
+    eventLog.addConsumer(influx);
+    const head = await fill(eventLog, 8 * 1024);
+    fakePolls();
+
+    const held = settle(eventLog.append(entry(1)));
+    await vi.advanceTimersByTimeAsync(1_000);
+    now += 4_999;
+    await vi.advanceTimersByTimeAsync(100);
+    expect(held.result).toBeUndefined(); // 1 ms of its hold left
+    now += 1;
+    await vi.advanceTimersByTimeAsync(100);
+    const refused = await held.done;
+    expect(refused).toBeInstanceOf(LogFullError);
+    expect(refused).toMatchObject({ code: 'SL_ERR_LOG_FULL', context: { reason: 'backpressure' } });
+    expect(eventLog.status()).toMatchObject({ headSeq: head, full: true });
+
+    influx.position = head;
+    expect(await eventLog.append(entry(2))).toBe(head + 1);
+    expect(eventLog.status().full).toBe(false);
+  });
+
+  it('makes room by dropping records every consumer has consumed before it expires anything, even within the replay retention', async () => {
+    const eventLog = await openLog({ quotaBytes: 8 * 1024, replayRetentionMs: 3_600_000, now: () => 1_000_000 });
+    const influx = consumer('influx-like', true, 0);
+    const crm = consumer('crm-like', false, 0);
+    eventLog.addConsumer(influx);
+    eventLog.addConsumer(crm);
+    const head = await fill(eventLog, 8 * 1024);
+    influx.position = head;
+    crm.position = 10; // the lagging sink has consumed the first ten records
+
+    // 1. the ten records both consumed are dropped (kept only for replays): nothing expires
+    expect(await eventLog.append(entry(11, 'x'))).toBe(head + 1);
+    expect(eventLog.firstSeq()).toBe(11);
+    expect(crm.expired).toEqual([]);
+
+    // 2. once those are gone, the lagging sink gives up what only it still needs: up to what InfluxDB consumed, no further
+    const influxAt = eventLog.head;
+    influx.position = influxAt;
+    for (let i = 0; crm.expired.length === 0 && i < 50; i++) await eventLog.append(entry(12 + i, 'x'));
+    expect(crm.expired).toEqual([influxAt]);
+    expect(eventLog.firstSeq()).toBe(influxAt + 1);
+    expect(eventLog.status().full).toBe(false);
+  });
+
+  it('sheds QoS 0 while holding consumers are behind by more than half the quota, and takes it again once they catch up', async () => {
+    const eventLog = await openLog({ quotaBytes: 8 * 1024 });
+    const influx = consumer('influx-like', true, 0);
+    eventLog.addConsumer(influx);
+    let i = 10;
+    while (eventLog.status().unconsumedBytes <= 4 * 1024) await eventLog.append(entry(i++, 'x'), { bestEffort: true });
+
+    await expect(eventLog.append(entry(i++, 'x'), { bestEffort: true })).rejects.toMatchObject({ code: 'SL_ERR_LOG_FULL', context: { reason: 'shed' } });
+    const qos1 = await eventLog.append(entry(i++, 'x')); // QoS 1 still fits: only QoS 0 is shed
+    expect(qos1).toBe(eventLog.head);
+    expect(eventLog.status().full).toBe(false);
+
+    influx.position = eventLog.head;
+    expect(await eventLog.append(entry(i++, 'x'), { bestEffort: true })).toBe(qos1 + 1);
   });
 
   it('expires a lagging consumer that does not hold back ingest instead of refusing the append', async () => {

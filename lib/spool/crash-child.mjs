@@ -1,4 +1,4 @@
-// Child process of spool-crash.test.ts: appends to a spool as fast as it can, prints
+// Child process of spool-crash.int.test.ts: appends to a spool as fast as it can, prints
 // `a <seq> <payload base64>` only after append() resolved (the record is fsynced), drains and acks
 // old records, printing `K <seq>` before calling ack() and `k <seq>` after it resolved. The test
 // SIGKILLs it at a random moment. stdout to a pipe is synchronous on Linux, so a line is out

@@ -1,7 +1,7 @@
 /**
  * The edge agent as a separate process (`node <build>/cli/main.js edge --config …`), as it runs on a
  * store box, so a test can `kill -9` it with a full queue and start it again on the same queue dir and
- * ingress port. The build is private to the test file (test/helpers/private-build.ts).
+ * ingress port. It runs the run's one build (test/helpers/test-build.ts).
  */
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -11,7 +11,7 @@ import { stringify } from 'yaml';
 
 import { freePort } from '../../devtools/free-port.js';
 import { demoEdgeConfig } from './edge-agent.js';
-import type { PrivateBuild } from './private-build.js';
+import type { TestBuild } from './test-build.js';
 import { ChildService } from './child-service.js';
 
 export class EdgeAgentProcess {
@@ -25,7 +25,7 @@ export class EdgeAgentProcess {
   ) {}
 
   /** Writes an edge.yaml for agent edge-1 of the demo store (plus `overrides`) into a fresh dir holding its queue. */
-  static async create(build: PrivateBuild, gatewayUrl: string, overrides: Record<string, unknown> = {}): Promise<EdgeAgentProcess> {
+  static async create(build: TestBuild, gatewayUrl: string, overrides: Record<string, unknown> = {}): Promise<EdgeAgentProcess> {
     const dir = await mkdtemp(join(tmpdir(), 'storeloop-edge-proc-'));
     const ingressPort = await freePort();
     const config = demoEdgeConfig(gatewayUrl, join(dir, 'queue'), {
@@ -35,7 +35,7 @@ export class EdgeAgentProcess {
     });
     const configFile = join(dir, 'edge.yaml');
     await writeFile(configFile, stringify(config));
-    return new EdgeAgentProcess(dir, ingressPort, configFile, join(build.dir, 'cli', 'main.js'));
+    return new EdgeAgentProcess(dir, ingressPort, configFile, build.cliMain);
   }
 
   get ingressUrl(): string {

@@ -9,6 +9,8 @@ import { Aedes } from 'aedes';
 import mqtt from 'mqtt';
 
 import { freePort } from '../../devtools/free-port.js';
+import type { BrokerPersistence } from '../../gateway/broker/persistence/broker-persistence.js';
+import { retainedPayload, retainingPersistence } from './retained.js';
 
 export interface BrokerMessage {
   topic: string;
@@ -23,6 +25,7 @@ export class EdgeTestBroker {
   /** While true, PUBACKs for data topics (not status, not config) are held back. */
   holdAcks = false;
   private aedes: Aedes | null = null;
+  private persistence: BrokerPersistence | null = null;
   private server: Server | null = null;
   private readonly sockets = new Set<Socket>();
   private readonly held: Array<() => void> = [];
@@ -41,7 +44,9 @@ export class EdgeTestBroker {
 
   /** Starts a fresh broker (retained messages of a previous run are gone, as after a restart without persistence). */
   async start(): Promise<void> {
+    const persistence = retainingPersistence();
     const aedes = await Aedes.createBroker({
+      persistence,
       authorizePublish: (client, packet, callback) => {
         const isData = !/\/(status|config)\//.test(packet.topic);
         if (this.holdAcks && isData && client !== null) this.held.push(() => callback(null));
@@ -62,6 +67,7 @@ export class EdgeTestBroker {
       server.listen(this.port, '127.0.0.1', () => resolve());
     });
     this.aedes = aedes;
+    this.persistence = persistence;
     this.server = server;
   }
 
@@ -73,13 +79,15 @@ export class EdgeTestBroker {
 
   /** An outage: drops every connection and stops listening. */
   async stop(): Promise<void> {
-    const { aedes, server } = this;
+    const { aedes, server, persistence } = this;
     this.aedes = null;
     this.server = null;
+    this.persistence = null;
     this.held.splice(0);
     for (const socket of this.sockets) socket.destroy();
     if (server) await new Promise<void>((resolve) => server.close(() => resolve()));
     if (aedes) await new Promise<void>((resolve) => aedes.close(() => resolve()));
+    await persistence?.destroy();
   }
 
   /** Messages published on a topic (not counting retained copies delivered to subscribers). */
@@ -87,21 +95,14 @@ export class EdgeTestBroker {
     return this.received.filter((m) => m.topic === topic && m.clientId !== null);
   }
 
-  /** The retained message of a topic as a fresh subscriber gets it (undefined when none within 500 ms). */
+  /**
+   * The message the broker retains for a topic now, undefined when it retains none (read from its
+   * store: exact, so a slow delivery never looks like none). A QoS 1 publisher gets its PUBACK just
+   * before aedes stores the retained copy: wait with eventually() for the one expected.
+   */
   async retained(topic: string): Promise<string | undefined> {
-    const sub = await mqtt.connectAsync(this.url, { clientId: `probe-${process.hrtime.bigint()}`, reconnectPeriod: 0 });
-    try {
-      const message = new Promise<string | undefined>((resolve) => {
-        sub.on('message', (_t, payload, packet) => {
-          if (packet.retain) resolve(payload.toString());
-        });
-        setTimeout(() => resolve(undefined), 500);
-      });
-      await sub.subscribeAsync(topic, { qos: 1 });
-      return await message;
-    } finally {
-      await sub.endAsync(true);
-    }
+    if (!this.persistence) throw new Error('the test broker is stopped');
+    return retainedPayload(this.persistence, topic);
   }
 
   /** Publishes (retained by default) as an operator would. */

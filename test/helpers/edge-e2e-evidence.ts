@@ -1,5 +1,5 @@
 /**
- * What the edge agent emitted, collected for the privacy proof (test/edge-e2e-privacy.test.ts):
+ * What the edge agent emitted, collected for the privacy proof (test/edge-e2e-privacy.int.test.ts):
  * every MQTT message on the gateway, every InfluxDB row of the run's database, every byte under a
  * directory (the agent's queue, torn/ included), the HTTP answers the agent gave, and the agent's own
  * stdout/stderr when it runs as `storeloop edge` in a child process, and every byte it sent to the
@@ -17,6 +17,7 @@ import { stringify } from 'yaml';
 
 import { connectClient } from './gateway.js';
 import type { TestInfluxd } from './influxd.js';
+import type { TestBuild } from './test-build.js';
 
 export interface CapturedMessage {
   topic: string;
@@ -217,7 +218,7 @@ export async function exchange(into: Answer[], method: 'GET' | 'POST', url: stri
 }
 
 /**
- * `storeloop edge --config FILE` from a private build, with its stdout and stderr kept apart and in
+ * `storeloop edge --config FILE` from the run's build, with its stdout and stderr kept apart and in
  * full: the agent's pino log is everything it writes. The config is written as given.
  */
 export class EdgeE2eAgentProcess {
@@ -232,10 +233,10 @@ export class EdgeE2eAgentProcess {
   ) {}
 
   /** Writes `config` as YAML to `<dir>/edge.yaml`; `ingressPort` must be its sources.ingress.port (also in every later `rewrite`). */
-  static async create(buildDir: string, dir: string, config: Record<string, unknown>, ingressPort: number): Promise<EdgeE2eAgentProcess> {
+  static async create(build: TestBuild, dir: string, config: Record<string, unknown>, ingressPort: number): Promise<EdgeE2eAgentProcess> {
     const configFile = join(dir, 'edge.yaml');
     await writeFile(configFile, stringify(config));
-    return new EdgeE2eAgentProcess(join(buildDir, 'cli', 'main.js'), configFile, `http://127.0.0.1:${ingressPort}`);
+    return new EdgeE2eAgentProcess(build.cliMain, configFile, `http://127.0.0.1:${ingressPort}`);
   }
 
   /** Replaces the config file, for the next start. */

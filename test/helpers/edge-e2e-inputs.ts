@@ -1,5 +1,5 @@
 /**
- * The raw inputs of the edge end-to-end proofs (test/edge-e2e-privacy.test.ts), the raw identifiers
+ * The raw inputs of the edge end-to-end proofs (test/edge-e2e-privacy.int.test.ts), the raw identifiers
  * each carries, and what the agent must make of them:
  * - BLE devices for dbusmock's bluez5 template: the retailer's iBeacon, Eddystone-UID (and its TLM
  *   frame) and AltBeacon from edge/ble/vectors/ble-frames.json, a foreign iBeacon and a phone;

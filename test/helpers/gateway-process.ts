@@ -1,7 +1,7 @@
 /**
  * The gateway as a separate process (`node <build>/cli/main.js gateway`), as it runs in a store, so a
- * test can `kill -9` it and start it again on the same ports and state dir. The build is private to
- * the test file (test/helpers/private-build.ts), so no concurrent `tsc` rewrites it under the child.
+ * test can `kill -9` it and start it again on the same ports and state dir. It runs the run's one
+ * build (test/helpers/test-build.ts).
  */
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -13,7 +13,7 @@ import { freePort } from '../../devtools/free-port.js';
 import { DEMO_STORE } from '../../config/index.js';
 
 import { ChildService } from './child-service.js';
-import type { PrivateBuild } from './private-build.js';
+import type { TestBuild } from './test-build.js';
 
 export interface SinkState {
   name: string;
@@ -50,7 +50,7 @@ export class GatewayProcess {
   ) {}
 
   /** Writes a config (demo store plus `overrides`) into a fresh dir; the state dir lives there too. */
-  static async create(build: PrivateBuild, influxUrl: string, overrides: Record<string, unknown> = {}): Promise<GatewayProcess> {
+  static async create(build: TestBuild, influxUrl: string, overrides: Record<string, unknown> = {}): Promise<GatewayProcess> {
     const dir = await mkdtemp(join(tmpdir(), 'storeloop-gw-'));
     const ports = { mqtt: await freePort(), ws: await freePort(), http: await freePort() };
     const config = {
@@ -64,7 +64,7 @@ export class GatewayProcess {
     };
     const configFile = join(dir, 'storeloop.yaml');
     await writeFile(configFile, stringify(config));
-    return new GatewayProcess(dir, ports, configFile, join(build.dir, 'cli', 'main.js'));
+    return new GatewayProcess(dir, ports, configFile, build.cliMain);
   }
 
   get mqttUrl(): string {

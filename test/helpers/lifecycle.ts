@@ -1,10 +1,8 @@
 /**
- * What every test with real processes needs: cleanups run after each test in reverse order, a
- * private build of the sources for child processes, and `eventually` to wait for a condition.
+ * What every test with real processes needs: cleanups run after each test in reverse order, and
+ * `eventually` to wait for a condition. Child processes run the run's one build (test-build.ts).
  */
-import { afterAll, afterEach, beforeAll } from 'vitest';
-
-import { buildPrivately, type PrivateBuild } from './private-build.js';
+import { afterEach } from 'vitest';
 
 /** Polls `read` until `ok` holds; throws naming `what` with the last value after `timeoutMs`. */
 export async function eventually<T>(read: () => T | Promise<T>, ok: (value: T) => boolean, what: string, timeoutMs = 30_000): Promise<T> {
@@ -25,21 +23,4 @@ export function useCleanups(): Array<() => Promise<unknown>> {
     for (const cleanup of cleanups.splice(0).reverse()) await cleanup().catch(() => undefined);
   });
   return cleanups;
-}
-
-/** Builds the sources once for the file (for child processes) and removes the build after it. */
-export function usePrivateBuild(): { readonly current: PrivateBuild } {
-  const holder: { current: PrivateBuild | undefined } = { current: undefined };
-  beforeAll(async () => {
-    holder.current = await buildPrivately('cli/main.js');
-  }, 120_000);
-  afterAll(async () => {
-    await holder.current?.remove();
-  });
-  return {
-    get current(): PrivateBuild {
-      if (!holder.current) throw new Error('the private build is made in beforeAll');
-      return holder.current;
-    },
-  };
 }

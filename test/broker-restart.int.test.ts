@@ -15,7 +15,7 @@ import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vites
 import { freePort } from '../devtools/free-port.js';
 import { connectClient, publishAcked, startTestGateway } from './helpers/gateway.js';
 import { startInfluxd, type TestInfluxd } from './helpers/influxd.js';
-import { buildPrivately, type PrivateBuild } from './helpers/private-build.js';
+import { testBuild } from './helpers/test-build.js';
 
 const STATUS_FILTER = 'storeloop/demo-store/status/+';
 const EDGE_STATUS = 'storeloop/demo-store/status/edge-1';
@@ -104,15 +104,12 @@ async function expectSessionRestored(mqttUrl: string, sentAt: number): Promise<v
 
 describe('broker state across restarts', () => {
   let influxd: TestInfluxd;
-  let build: PrivateBuild | undefined;
 
   beforeAll(async () => {
-    // the crash test runs the built CLI in a child process
-    [influxd, build] = await Promise.all([startInfluxd(), buildPrivately(join('cli', 'main.js'))]);
-  }, 120_000);
+    influxd = await startInfluxd();
+  });
   afterAll(async () => {
     await influxd?.stop();
-    await build?.remove();
   });
 
   it('restores a persistent session, its queued QoS 1 messages and the retained status after a stop and start on the same state dir', async () => {
@@ -134,7 +131,7 @@ describe('broker state across restarts', () => {
     const stateDir = await tempDir('storeloop-crash-');
     const sentAt = Date.now();
     const ports = { mqtt: await freePort(), http: await freePort() };
-    const child: ChildProcess = spawn(process.execPath, [join(build?.dir ?? '', 'cli', 'main.js'), 'gateway'], {
+    const child: ChildProcess = spawn(process.execPath, [testBuild().cliMain, 'gateway'], {
       env: {
         ...process.env,
         STORELOOP_STATE_DIR: stateDir,

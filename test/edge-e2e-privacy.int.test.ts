@@ -60,7 +60,7 @@ import {
 } from './helpers/edge-e2e-inputs.js';
 import { startTestGateway, type TestGateway } from './helpers/gateway.js';
 import { startInfluxd, type TestInfluxd } from './helpers/influxd.js';
-import { buildPrivately, type PrivateBuild } from './helpers/private-build.js';
+import { testBuild } from './helpers/test-build.js';
 
 const SECRET = 'retailer-secret-for-the-e2e-proofs-0123456789';
 const PSEUDONYMISE = { mode: 'daily', secret: SECRET, timezone: 'UTC' } as const;
@@ -81,14 +81,10 @@ function bleBlock(): Record<string, unknown> {
 }
 
 let influxd: TestInfluxd | undefined;
-let build: PrivateBuild | undefined;
 beforeAll(async () => {
-  // influxd and the private build (for the agent process) in parallel; both kept for afterAll even if the other fails
-  const results = await Promise.allSettled([startInfluxd().then((i) => (influxd = i)), buildPrivately('cli/main.js').then((b) => (build = b))]);
-  for (const result of results) if (result.status === 'rejected') throw result.reason;
-}, 120_000);
+  influxd = await startInfluxd();
+});
 afterAll(async () => {
-  await build?.remove();
   await influxd?.stop();
 });
 
@@ -212,7 +208,6 @@ describe('edge agent end to end (real BlueZ mock, gateway, influxd)', () => {
   });
 
   it('lets no raw MAC, IP address, user id or SSID out through any output while BLE, Meraki, probe requests and the ingress feed it at once', async () => {
-    if (!build) throw new Error('the private build is made in beforeAll');
     const dir = await mkdtemp(join(tmpdir(), 'storeloop-e2e-privacy-'));
     cleanups.push(() => rm(dir, { recursive: true, force: true }));
     const bluez = await startBluez();
@@ -246,7 +241,7 @@ describe('edge agent end to end (real BlueZ mock, gateway, influxd)', () => {
       },
       log: { level: 'debug' },
     });
-    const agent = await EdgeE2eAgentProcess.create(build.dir, dir, config, ingressPort);
+    const agent = await EdgeE2eAgentProcess.create(testBuild(), dir, config, ingressPort);
     cleanups.push(() => agent.stop());
     await agent.start({ DBUS_SYSTEM_BUS_ADDRESS: bluez.address });
 

@@ -12,8 +12,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePort } from '../devtools/free-port.js';
 import { startInfluxd, type TestInfluxd } from './helpers/influxd.js';
 import { eventually } from './helpers/lifecycle.js';
+import { testBuild } from './helpers/test-build.js';
 
-const BIN = join(import.meta.dirname, '..', 'bin', 'storeloop.js');
+// the bin beside the run's build, laid out as npm installs the package
+const BIN = testBuild().bin;
 
 function run(args: string[], env: Record<string, string> = {}): { status: number; stdout: string; stderr: string } {
   try {
@@ -24,11 +26,6 @@ function run(args: string[], env: Record<string, string> = {}): { status: number
     return { status: e.status, stdout: e.stdout, stderr: e.stderr };
   }
 }
-
-beforeAll(() => {
-  // the bin runs dist/, which `npm install` builds; rebuild so this test runs the current sources
-  execFileSync('npx', ['tsc', '-p', 'tsconfig.build.json'], { stdio: 'inherit' });
-}, 120_000);
 
 describe('storeloop CLI', () => {
   it('prints help for the command and its subcommands', () => {

@@ -15,18 +15,17 @@ import { eventually } from './helpers/edge-agent.js';
 import { EdgeAgentProcess } from './helpers/edge-agent-process.js';
 import { EdgeTestBroker } from './helpers/edge-broker.js';
 import { IngressPoster } from './helpers/edge-poster.js';
-import { useCleanups, usePrivateBuild } from './helpers/lifecycle.js';
+import { useCleanups } from './helpers/lifecycle.js';
+import { testBuild } from './helpers/test-build.js';
 
 const STATUS_TOPIC = 'storeloop/demo-store/status/edge-1';
 const run = promisify(execFile);
 
 const cleanups = useCleanups();
 
-const privateBuild = usePrivateBuild();
-
 async function cli(args: string[], env: Record<string, string> = {}): Promise<{ code: number; stdout: string; stderr: string }> {
   try {
-    const { stdout, stderr } = await run(process.execPath, [join(privateBuild.current.dir, 'cli', 'main.js'), ...args], { env: { ...process.env, ...env } });
+    const { stdout, stderr } = await run(process.execPath, [testBuild().cliMain, ...args], { env: { ...process.env, ...env } });
     return { code: 0, stdout, stderr };
   } catch (err) {
     const e = err as { code: number; stdout: string; stderr: string };
@@ -38,7 +37,7 @@ describe('storeloop edge (process)', () => {
   it('keeps its retained status with the queue depth, and leaves the last will offline when killed with -9', async () => {
     const broker = await EdgeTestBroker.create();
     cleanups.push(() => broker.stop());
-    const agent = await EdgeAgentProcess.create(privateBuild.current, broker.url);
+    const agent = await EdgeAgentProcess.create(testBuild(), broker.url);
     cleanups.push(() => agent.destroy());
     await agent.start();
     await eventually(
@@ -82,7 +81,7 @@ describe('storeloop edge (process)', () => {
   it('publishes offline itself on SIGTERM, exits 0, and sends the queue it left on the next start', async () => {
     const broker = await EdgeTestBroker.create();
     cleanups.push(() => broker.stop());
-    const agent = await EdgeAgentProcess.create(privateBuild.current, broker.url);
+    const agent = await EdgeAgentProcess.create(testBuild(), broker.url);
     cleanups.push(() => agent.destroy());
     await agent.start();
     await eventually(
@@ -109,7 +108,11 @@ describe('storeloop edge (process)', () => {
       'the queue of the previous run',
     );
     expect(await agent.stop()).toBe(0);
-    const retained = JSON.parse((await broker.retained(STATUS_TOPIC)) ?? '{}') as Record<string, unknown>;
+    const retained = await eventually(
+      async () => JSON.parse((await broker.retained(STATUS_TOPIC)) ?? '{}') as Record<string, unknown>,
+      (status) => status.state === 'offline',
+      'the retained offline status',
+    );
     expect(retained).toMatchObject({ state: 'offline', queue_depth: 0 });
   });
 

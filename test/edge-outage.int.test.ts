@@ -13,11 +13,10 @@ import { EdgeAgentProcess } from './helpers/edge-agent-process.js';
 import { IngressPoster, type PostedEvent } from './helpers/edge-poster.js';
 import { GatewayProcess, influxSink } from './helpers/gateway-process.js';
 import { RestartableInfluxd } from './helpers/restartable-influxd.js';
-import { useCleanups, usePrivateBuild } from './helpers/lifecycle.js';
+import { useCleanups } from './helpers/lifecycle.js';
+import { testBuild } from './helpers/test-build.js';
 
 const cleanups = useCleanups();
-
-const privateBuild = usePrivateBuild();
 
 /** Event key → event times (ms) found in InfluxDB: touchpoints by label, devices by `<device>@<ms>`. */
 async function eventsIn(influxd: RestartableInfluxd): Promise<Map<string, number[]>> {
@@ -38,7 +37,7 @@ describe('edge store-and-forward', () => {
   it('delivers every acknowledged event exactly once with its original time through a gateway outage and a kill -9 of the agent with a full queue', async () => {
     const influxd = await RestartableInfluxd.create();
     cleanups.push(() => influxd.destroy());
-    const gateway = await GatewayProcess.create(privateBuild.current, influxd.url);
+    const gateway = await GatewayProcess.create(testBuild(), influxd.url);
     cleanups.push(() => gateway.destroy());
     await gateway.start();
     await eventually(
@@ -47,7 +46,7 @@ describe('edge store-and-forward', () => {
       'gateway readiness',
     );
 
-    const agent = await EdgeAgentProcess.create(privateBuild.current, gateway.mqttUrl, {
+    const agent = await EdgeAgentProcess.create(testBuild(), gateway.mqttUrl, {
       gateway: { url: gateway.mqttUrl, reconnectMinMs: 100, reconnectMaxMs: 400, replayRatePerS: 400 },
     });
     cleanups.push(() => agent.destroy());
@@ -80,7 +79,12 @@ describe('edge store-and-forward', () => {
 
     // 3. the agent dies with its queue full-ish (no flush, no goodbye), while kiosks keep posting
     await agent.kill9();
-    await new Promise((r) => setTimeout(r, 300));
+    const refusedBefore = poster.refused.get(0) ?? 0;
+    await eventually(
+      () => poster.refused.get(0) ?? 0,
+      (n) => n > refusedBefore,
+      'a post that no agent answers',
+    );
     await agent.start();
     const restarted = await agent.localStatus();
     expect(restarted.queue.depth).toBeGreaterThanOrEqual(queued.queue.depth);

@@ -7,9 +7,9 @@ import { dirname, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 
 import Database from 'better-sqlite3';
-import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
+import { describe, expect, it, onTestFinished } from 'vitest';
 
-import { buildPrivately, type PrivateBuild } from '../../../test/helpers/private-build.js';
+import { testBuild } from '../../../test/helpers/test-build.js';
 import { createLogger } from '../../../lib/logger.js';
 import type { BrokerPersistence, PersistedPacket } from './broker-persistence.js';
 import { SqlitePersistence } from './sqlite-persistence.js';
@@ -42,15 +42,7 @@ function publish(topic: string, payload: string, extra: Partial<PersistedPacket>
 
 describe('SqlitePersistence against the compiled build', () => {
   // the abstract suite and the crash child run on plain node, so they need JavaScript
-  const MODULE = join('gateway', 'broker', 'persistence', 'sqlite-persistence.js');
-  let build: PrivateBuild | undefined;
-  let moduleUrl = '';
-
-  beforeAll(async () => {
-    build = await buildPrivately(MODULE);
-    moduleUrl = pathToFileURL(join(build.dir, MODULE)).href;
-  }, 120_000);
-  afterAll(() => build?.remove());
+  const moduleUrl = pathToFileURL(join(testBuild().dist, 'gateway', 'broker', 'persistence', 'sqlite-persistence.js')).href;
 
   it("passes every test of aedes-persistence's abstract suite, run by node --test", async () => {
     // the number of tests the suite declares, so an empty or partial run cannot pass

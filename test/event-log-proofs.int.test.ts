@@ -13,13 +13,12 @@ import { DEMO_STORE_ID } from '../config/index.js';
 import { connectClient, metricValue, publishAcked, sinksCaughtUp, startTestGateway, type TestGateway } from './helpers/gateway.js';
 import { GatewayProcess, influxSink, type GatewayLedger, type SinkState } from './helpers/gateway-process.js';
 import { startInfluxd, type TestInfluxd } from './helpers/influxd.js';
-import { eventually, useCleanups, usePrivateBuild } from './helpers/lifecycle.js';
+import { eventually, useCleanups } from './helpers/lifecycle.js';
+import { testBuild } from './helpers/test-build.js';
 import { RestartableInfluxd } from './helpers/restartable-influxd.js';
 import { FailingSink, RecordingSink, StuckSink } from './helpers/test-sinks.js';
 
 const cleanups = useCleanups();
-const privateBuild = usePrivateBuild();
-
 const IBEACON = (n: number) => `ibeacon:f7826da6-4fa2-4e98-8024-bc5b71e0893e:${1 + (n % 60000)}:7`;
 const topic = (kind: string, source: string) => `storeloop/${DEMO_STORE_ID}/${kind}/${source}`;
 
@@ -93,7 +92,7 @@ describe('exactly-once effect per sink', () => {
   it('recognises a resend of the same mid after a kill -9 and restart of the gateway, and stores it once', async () => {
     const restartable = await RestartableInfluxd.create();
     cleanups.push(() => restartable.destroy());
-    const gateway = await GatewayProcess.create(privateBuild.current, restartable.url);
+    const gateway = await GatewayProcess.create(testBuild(), restartable.url);
     cleanups.push(() => gateway.destroy());
     await gateway.start();
     const { default: mqtt } = await import('mqtt');

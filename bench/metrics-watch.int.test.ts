@@ -1,7 +1,7 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 
 import { eventLoopLine, MetricsWatch, sinkLagLine } from './metrics-watch.js';
 
@@ -44,7 +44,7 @@ describe('MetricsWatch', () => {
     const url = await serveMetrics([lagText(0.5, 100), lagText(3.25, 9_000), lagText(1, 10)]);
     const watch = new MetricsWatch(url, undefined, 5);
     watch.start();
-    while (scrapes < 3) await new Promise((resolve) => setTimeout(resolve, 5));
+    await vi.waitFor(() => expect(scrapes, 'scrapes of the fake /metrics').toBeGreaterThanOrEqual(3));
     const { sinkLag: lag } = await watch.stop();
     expect(lag).toMatchObject({ present: true, maxSeconds: 3.25, maxRecords: 9_000 });
     expect(sinkLagLine(lag)).toMatch(/^max 3\.25 s \(9,000 records\)/);
@@ -68,7 +68,7 @@ describe('MetricsWatch', () => {
     ]);
     const watch = new MetricsWatch(url, undefined, 5);
     watch.start();
-    while (scrapes < 4) await new Promise((resolve) => setTimeout(resolve, 5));
+    await vi.waitFor(() => expect(scrapes, 'scrapes of the fake /metrics').toBeGreaterThanOrEqual(4));
     const { eventLoop } = await watch.stop();
     expect(eventLoop).toMatchObject({ p50Ms: 2, p99Ms: 50, maxMs: 90 });
     expect(eventLoopLine(eventLoop)).toMatch(/^p50 2\.0 \/ p99 50\.0 \/ max 90\.0 ms/);

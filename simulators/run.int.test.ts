@@ -9,11 +9,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 import { Aedes, type Client } from 'aedes';
-import mqtt from 'mqtt';
 import { afterEach, describe, expect, it, onTestFinished } from 'vitest';
 import { createWebSocketStream, WebSocketServer } from 'ws';
 
 import { DEMO_STORE, StoreSchema } from '../config/index.js';
+import { retainedPayload, retainingPersistence } from '../test/helpers/retained.js';
 import { buildSimulation } from './build.js';
 import { SimulationConnectError } from './errors.js';
 import { messageBody } from './messages.js';
@@ -32,7 +32,7 @@ interface TestBroker {
   wsUrl: string;
   received: Received[];
   clients: Client[];
-  /** The retained message of a topic, as a fresh subscriber gets it. */
+  /** The message the broker retains for a topic now (undefined: none), read from its store. */
   retained(topic: string): Promise<string | undefined>;
   stop(): Promise<void>;
 }
@@ -43,7 +43,8 @@ async function listen(server: TcpServer | HttpServer): Promise<number> {
 }
 
 async function startBroker(): Promise<TestBroker> {
-  const aedes = await Aedes.createBroker();
+  const persistence = retainingPersistence();
+  const aedes = await Aedes.createBroker({ persistence });
   const received: Received[] = [];
   const clients: Client[] = [];
   aedes.on('client', (client) => clients.push(client));
@@ -66,19 +67,7 @@ async function startBroker(): Promise<TestBroker> {
     wsUrl: `ws://127.0.0.1:${wsPort}/mqtt`,
     received,
     clients,
-    async retained(topic) {
-      const sub = await mqtt.connectAsync(tcpUrl, { clientId: `probe-${Math.floor(performance.now())}` });
-      try {
-        const message = new Promise<string | undefined>((resolve) => {
-          sub.on('message', (_t, payload) => resolve(payload.toString()));
-          setTimeout(() => resolve(undefined), 500);
-        });
-        await sub.subscribeAsync(topic, { qos: 1 });
-        return await message;
-      } finally {
-        await sub.endAsync();
-      }
-    },
+    retained: (topic) => retainedPayload(persistence, topic),
     async stop() {
       for (const ws of wss.clients) ws.terminate();
       wss.close();
@@ -121,8 +110,10 @@ describe.each([
     expect(simulatorMessages(broker).map((r) => [r.topic, r.body])).toEqual(plan.messages.map((m) => [m.topic, messageBody(m)]));
     expect(JSON.parse(await readFile(truthFile, 'utf8'))).toEqual(truth);
     expect(lines.some((l) => l.includes(`${truth.publishedMessages} messages published`))).toBe(true);
-    const status = JSON.parse((await broker.retained('storeloop/demo-store/status/edge-1')) ?? '{}') as { state?: string; detail?: string };
-    expect(status).toMatchObject({ state: 'offline', detail: 'simulation finished' });
+    // aedes stores a retained copy just after it sends the PUBACK: poll the broker's store for it
+    await expect
+      .poll(async () => JSON.parse((await broker.retained('storeloop/demo-store/status/edge-1')) ?? '{}') as unknown)
+      .toMatchObject({ state: 'offline', detail: 'simulation finished' });
   });
 });
 
@@ -195,8 +186,11 @@ describe('runSimulation', () => {
       ['storeloop/demo-store/status/edge-2', 'offline'],
     ]);
     for (const agent of ['edge-1', 'edge-2']) {
-      const status = JSON.parse((await broker.retained(`storeloop/demo-store/status/${agent}`)) ?? '{}') as { detail?: string };
-      expect(status.detail, agent).toBe('simulation finished');
+      await expect
+        .poll(async () => (JSON.parse((await broker.retained(`storeloop/demo-store/status/${agent}`)) ?? '{}') as { detail?: string }).detail, {
+          message: agent,
+        })
+        .toBe('simulation finished');
     }
   });
 

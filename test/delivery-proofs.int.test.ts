@@ -11,11 +11,10 @@ import { describe, expect, it } from 'vitest';
 import { AckedPublisher } from './helpers/acked-publisher.js';
 import { GatewayProcess, influxSink, type GatewayLedger } from './helpers/gateway-process.js';
 import { RestartableInfluxd } from './helpers/restartable-influxd.js';
-import { eventually, useCleanups, usePrivateBuild } from './helpers/lifecycle.js';
+import { eventually, useCleanups } from './helpers/lifecycle.js';
+import { testBuild } from './helpers/test-build.js';
 
 const cleanups = useCleanups();
-
-const privateBuild = usePrivateBuild();
 
 async function labelsIn(influxd: RestartableInfluxd): Promise<Map<string, number>> {
   const series = await influxd.query('proof', 'SELECT "label", "count" FROM interaction', { epoch: 'ms' });
@@ -48,7 +47,7 @@ describe('durable acknowledgement', () => {
   it('keeps every PUBACKed message exactly once through repeated kill -9 of the gateway under load', async () => {
     const influxd = await RestartableInfluxd.create();
     cleanups.push(() => influxd.destroy());
-    const gateway = await GatewayProcess.create(privateBuild.current, influxd.url);
+    const gateway = await GatewayProcess.create(testBuild(), influxd.url);
     cleanups.push(() => gateway.destroy());
     await gateway.start();
 
@@ -58,14 +57,14 @@ describe('durable acknowledgement', () => {
     cleanups.push(...publishers.map((p) => () => p.stop()));
     const running = Promise.all(publishers.map((p) => p.run()));
 
-    for (let crash = 0; crash < 3; crash++) {
+    // each kill lands at another point of the load, chosen by a count of acknowledgements, not a timer
+    for (const acksBeforeCrash of [150, 233, 317]) {
       const ackedBefore = publishers.reduce((n, p) => n + p.acked.size, 0);
       await eventually(
         async () => publishers.reduce((n, p) => n + p.acked.size, 0),
-        (n) => n > ackedBefore + 150,
-        'acknowledgements before the crash',
+        (n) => n >= ackedBefore + acksBeforeCrash,
+        `${acksBeforeCrash} acknowledgements before the crash`,
       );
-      await new Promise((r) => setTimeout(r, Math.floor(Math.random() * 200)));
       await gateway.kill9();
       await gateway.start();
     }
@@ -91,7 +90,7 @@ describe('InfluxDB outages', () => {
   it('keeps acknowledging from the log while influxd is stopped under load, then writes everything once, with its own event time', async () => {
     const influxd = await RestartableInfluxd.create();
     cleanups.push(() => influxd.destroy());
-    const gateway = await GatewayProcess.create(privateBuild.current, influxd.url, { sinks: { influx: { retryMaxMs: 300 } } });
+    const gateway = await GatewayProcess.create(testBuild(), influxd.url, { sinks: { influx: { retryMaxMs: 300 } } });
     cleanups.push(() => gateway.destroy());
     await gateway.start();
 
@@ -137,7 +136,7 @@ describe('InfluxDB outages', () => {
   it('stops acknowledging when a tiny log is full of what InfluxDB has not written, loses nothing acknowledged, and resumes when InfluxDB returns', async () => {
     const influxd = await RestartableInfluxd.create({ running: false });
     cleanups.push(() => influxd.destroy());
-    const gateway = await GatewayProcess.create(privateBuild.current, influxd.url, {
+    const gateway = await GatewayProcess.create(testBuild(), influxd.url, {
       eventLog: { quotaBytes: 64 * 1024, segmentBytes: 16 * 1024, backpressureHoldMs: 300 },
       sinks: { influx: { retryMaxMs: 300 } },
     });
@@ -172,7 +171,7 @@ describe('partial failures', () => {
   it('dead-letters one poisoned line with its reason and writes the rest of its batch', async () => {
     const influxd = await RestartableInfluxd.create();
     cleanups.push(() => influxd.destroy());
-    const gateway = await GatewayProcess.create(privateBuild.current, influxd.url);
+    const gateway = await GatewayProcess.create(testBuild(), influxd.url);
     cleanups.push(() => gateway.destroy());
     await gateway.start();
     await eventually(
@@ -221,7 +220,7 @@ describe('isolation and shutdown', () => {
   it('keeps connects, retained status, subscriptions, deliveries and PUBACKs going while InfluxDB hangs', async () => {
     const influxd = await RestartableInfluxd.create();
     cleanups.push(() => influxd.destroy());
-    const gateway = await GatewayProcess.create(privateBuild.current, influxd.url, { sinks: { influx: { retryMaxMs: 300 } } });
+    const gateway = await GatewayProcess.create(testBuild(), influxd.url, { sinks: { influx: { retryMaxMs: 300 } } });
     cleanups.push(() => gateway.destroy());
     await gateway.start();
     await eventually(
@@ -273,7 +272,7 @@ describe('isolation and shutdown', () => {
   it('stops within bounds on SIGTERM with records InfluxDB has not written, and the next run writes them', async () => {
     const influxd = await RestartableInfluxd.create({ running: false });
     cleanups.push(() => influxd.destroy());
-    const gateway = await GatewayProcess.create(privateBuild.current, influxd.url, { sinks: { influx: { retryMaxMs: 300 } } });
+    const gateway = await GatewayProcess.create(testBuild(), influxd.url, { sinks: { influx: { retryMaxMs: 300 } } });
     cleanups.push(() => gateway.destroy());
     await gateway.start();
     const publisher = new AckedPublisher({ url: gateway.mqttUrl, clientId: 'term-pub', count: 200, window: 20 });

@@ -1,48 +1,26 @@
 /**
  * Crash safety with a real process: a child appends continuously and prints each seq once its
- * append resolved; it is SIGKILLed at a random moment, and every printed seq must then be
- * readable with its payload. The child runs the spool compiled by tsc into node_modules/.cache
- * (tsx is not installed; building only the spool keeps this test independent of the rest of the tree).
+ * append resolved; it is SIGKILLed after a count of appends that differs per round, and every
+ * printed seq must then be readable with its payload. The child runs the spool from the run's build
+ * (test/helpers/test-build.ts).
  */
-import { execFile, spawn } from 'node:child_process';
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { spawn } from 'node:child_process';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
+import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { promisify } from 'node:util';
 
-import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
+import { describe, expect, it, onTestFinished } from 'vitest';
 
 import { createLogger } from '../logger.js';
+import { testBuild } from '../../test/helpers/test-build.js';
 import { Spool } from './spool.js';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
-const REPO = resolve(HERE, '..', '..');
-const ROUNDS = 4;
+/** Appends each round lets the child make before the kill: a different moment each round, the same in every run. */
+const KILL_AFTER_APPENDS = [300, 2_417, 1_133, 3_809];
 
-let buildDir = '';
-let spoolModuleUrl = '';
-
-beforeAll(async () => {
-  const cacheDir = join(REPO, 'node_modules', '.cache');
-  await mkdir(cacheDir, { recursive: true });
-  // inside the repo, so the compiled modules resolve zod and pino from its node_modules
-  buildDir = await mkdtemp(join(cacheDir, 'storeloop-spool-crash-'));
-  const tsconfig = {
-    extends: join(REPO, 'tsconfig.json'),
-    compilerOptions: { rootDir: REPO, outDir: buildDir, sourceMap: false, typeRoots: [join(REPO, 'node_modules', '@types')] },
-    include: [],
-    files: [join(HERE, 'spool.ts')],
-  };
-  await writeFile(join(buildDir, 'tsconfig.json'), JSON.stringify(tsconfig));
-  await writeFile(join(buildDir, 'package.json'), JSON.stringify({ type: 'module' }));
-  await promisify(execFile)(process.execPath, [join(REPO, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', join(buildDir, 'tsconfig.json')]);
-  spoolModuleUrl = pathToFileURL(join(buildDir, 'lib', 'spool', 'spool.js')).href;
-});
-
-afterAll(async () => {
-  if (buildDir !== '') await rm(buildDir, { recursive: true, force: true });
-});
+const spoolModuleUrl = pathToFileURL(join(testBuild().dist, 'lib', 'spool', 'spool.js')).href;
 
 interface ChildOutput {
   appended: Map<number, string>;
@@ -103,9 +81,9 @@ describe('Spool crash safety', () => {
     let ackRequestedUpto = 0;
     let ackResolvedUpto = 0;
 
-    for (let round = 0; round < ROUNDS; round += 1) {
+    for (const [round, appends] of KILL_AFTER_APPENDS.entries()) {
       // the last round runs until the drainer has acked at least once, so acks are crashed into too
-      const output = await runAndKill(dir, `round-${round}`, 300 + Math.floor(Math.random() * 4000), round === ROUNDS - 1 ? 1 : 0);
+      const output = await runAndKill(dir, `round-${round}`, appends, round === KILL_AFTER_APPENDS.length - 1 ? 1 : 0);
       for (const [seq, payload] of output.appended) {
         expect(appended.has(seq), `seq ${seq} handed out twice`).toBe(false);
         appended.set(seq, payload);

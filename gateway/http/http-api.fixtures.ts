@@ -1,0 +1,88 @@
+/**
+ * The gateway's HTTP API on real parts, for the route tests (test support: not in the build): a real
+ * ledger, rejection log, dead-letter store (in memory), metrics registry, event log and sink set in a
+ * temp dir. Requests go through fastify's inject(): no socket is opened. Readiness answers as `ready`
+ * says, so a test decides what the broker and InfluxDB checks report.
+ */
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+import type { FastifyInstance, FastifyPluginAsync } from 'fastify';
+
+import { DEMO_STORE, parseConfig } from '../../config/index.js';
+import { createLogger } from '../../lib/logger.js';
+import { Ledger } from '../ingest/ledger.js';
+import { RejectionLog } from '../ingest/rejection.js';
+import { StoreDirectory } from '../ingest/store-directory.js';
+import { LiveState } from '../live/live-state.js';
+import { EventLog } from '../log/event-log.js';
+import { GatewayMetrics } from '../metrics.js';
+import { DeadLetterStore } from '../sinks/dead-letters.js';
+import { SinkSet } from '../sinks/sink-set.js';
+import type { HttpDeps } from './deps.js';
+import { buildHttpServer } from './http-server.js';
+
+export interface TestApi {
+  app: FastifyInstance;
+  deps: HttpDeps;
+  eventLog: EventLog;
+  sinks: SinkSet;
+  ledger: Ledger;
+  rejections: RejectionLog;
+  deadLetters: DeadLetterStore;
+  /** What the readiness checks answer: true, false, or a rejected promise (a ping that failed). */
+  ready: { broker: boolean; influx: boolean | 'rejects' };
+  close(): Promise<void>;
+}
+
+export async function buildTestApi(options: { quotaBytes?: number; pages?: FastifyPluginAsync[] } = {}): Promise<TestApi> {
+  const log = createLogger('silent');
+  const dir = await mkdtemp(join(tmpdir(), 'storeloop-http-'));
+  const config = parseConfig({ stores: [DEMO_STORE], state: { dir } });
+  const metrics = new GatewayMetrics({ processMetrics: false });
+  const eventLog = new EventLog({
+    dir: join(dir, 'log'),
+    quotaBytes: options.quotaBytes ?? 1024 ** 2,
+    segmentBytes: 4096,
+    replayRetentionMs: 3_600_000,
+    backpressureHoldMs: 0,
+    log,
+  });
+  await eventLog.open();
+  const sinks = new SinkSet(eventLog, { checkpointDir: join(dir, 'log', 'sinks'), log, registry: metrics.registry });
+  const ready: TestApi['ready'] = { broker: true, influx: true };
+  const deps: HttpDeps = {
+    config,
+    directory: StoreDirectory.fromConfig(config),
+    rejections: new RejectionLog(config.ingest.rejectionsKept),
+    metrics,
+    live: new LiveState(config.stores),
+    readiness: [
+      { name: 'broker', check: () => ready.broker },
+      { name: 'influx', check: () => (ready.influx === 'rejects' ? Promise.reject(new Error('ping failed')) : Promise.resolve(ready.influx)) },
+    ],
+    ledger: new Ledger(metrics.registry),
+    deadLetters: new DeadLetterStore(join(dir, 'dead-letters.jsonl')),
+    eventLog,
+    sinks,
+    version: '9.8.7',
+  };
+  const app = await buildHttpServer(deps, log, options.pages);
+  return {
+    app,
+    deps,
+    eventLog,
+    sinks,
+    ledger: deps.ledger,
+    rejections: deps.rejections,
+    deadLetters: deps.deadLetters,
+    ready,
+    close: async () => {
+      await app.close();
+      await sinks.stop();
+      await eventLog.close();
+      await rm(dir, { recursive: true, force: true });
+    },
+  };
+}

@@ -1,0 +1,31 @@
+/**
+ * Setup file of the unit project (vitest.config.ts). A unit test starts no process and opens no
+ * socket: no TCP or UDP (MQTT, HTTP, influxd), no Unix socket (D-Bus). Anything that tries fails
+ * at once, naming the rule, so which project a file belongs to is checked rather than trusted.
+ * Worker threads and files in a temp dir stay allowed.
+ */
+import childProcess from 'node:child_process';
+import dgram from 'node:dgram';
+import { syncBuiltinESMExports } from 'node:module';
+import net from 'node:net';
+
+function refuse(what: string): never {
+  throw new Error(`a unit test ${what}: unit tests start no process and open no socket; name the file *.int.test.ts to make it an integration test`);
+}
+
+const processStarters = ['spawn', 'spawnSync', 'exec', 'execSync', 'execFile', 'execFileSync', 'fork'] as const;
+for (const name of processStarters) {
+  Object.defineProperty(childProcess, name, { value: () => refuse(`called child_process.${name}()`), configurable: true, writable: true });
+}
+// the named ESM exports of node:child_process follow the patched CommonJS object
+syncBuiltinESMExports();
+
+net.Server.prototype.listen = function listen(): never {
+  return refuse('listened on a socket');
+};
+net.Socket.prototype.connect = function connect(): never {
+  return refuse('connected a socket');
+};
+dgram.Socket.prototype.bind = function bind(): never {
+  return refuse('bound a UDP socket');
+};
