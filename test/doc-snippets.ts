@@ -1,5 +1,5 @@
 /**
- * The fenced blocks of the docs and the commands in them, for test/docs.test.ts. Pure: text in,
+ * The fenced blocks of the docs and the commands in them, for test/docs.int.test.ts. Pure: text in,
  * blocks, commands, parsed --help and problems out.
  *
  * Every fenced block says what the docs test does with it: a mark in its info string, after the

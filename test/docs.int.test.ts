@@ -30,7 +30,7 @@ import {
   type FencedBlock,
   type Help,
 } from './doc-snippets.js';
-import { usePrivateBuild } from './helpers/lifecycle.js';
+import { testBuild } from './helpers/test-build.js';
 
 const ROOT = join(import.meta.dirname, '..');
 const DOC_FILES = [
@@ -49,8 +49,6 @@ const EDGE_SECRET = { STORELOOP_EDGE_SECRET: 'a-secret-for-the-docs-example-00' 
 /** Child processes at once: the machine has two cores. */
 const PARALLEL = 3;
 
-const build = usePrivateBuild();
-
 interface Run {
   status: number;
   stdout: string;
@@ -67,14 +65,9 @@ async function runNode(entry: string, args: readonly string[], env: Record<strin
   const clean = Object.fromEntries(Object.entries(process.env).filter(([key]) => !key.startsWith('STORELOOP_')));
   try {
     return await new Promise<Run>((resolve) => {
-      execFile(
-        process.execPath,
-        [join(build.current.dir, entry), ...args],
-        { cwd: ROOT, env: { ...clean, ...env }, timeout: 30_000 },
-        (err, stdout, stderr) => {
-          resolve({ status: err === null ? 0 : typeof err.code === 'number' ? err.code : 1, stdout, stderr });
-        },
-      );
+      execFile(process.execPath, [join(testBuild().dist, entry), ...args], { cwd: ROOT, env: { ...clean, ...env }, timeout: 30_000 }, (err, stdout, stderr) => {
+        resolve({ status: err === null ? 0 : typeof err.code === 'number' ? err.code : 1, stdout, stderr });
+      });
     });
   } finally {
     running -= 1;
