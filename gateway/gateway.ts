@@ -127,7 +127,10 @@ export class Gateway {
       host: config.mqtt.host,
       port: config.mqtt.port,
       wsPort: config.mqtt.wsPort,
-      authorizePublish: createAuthorizePublish(this.pipeline, this.log.child({ module: 'broker' }), { ackMode: config.mqtt.ackMode }),
+      authorizePublish: createAuthorizePublish(this.pipeline, this.log.child({ module: 'broker' }), {
+        ackMode: config.mqtt.ackMode,
+        onRetainDropped: (kind) => this.metrics.retainDropped.inc({ kind }),
+      }),
       log: this.log.child({ module: 'broker' }),
       metrics: this.metrics,
       createPersistence: () => createBrokerPersistence({ kind: config.mqtt.persistence, dir: config.state.dir }, this.log.child({ module: 'broker-state' })),

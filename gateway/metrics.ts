@@ -84,6 +84,12 @@ export class GatewayMetrics {
     labelNames: ['reason'],
     registers: [this.registry],
   });
+  readonly retainDropped = new Counter({
+    name: 'storeloop_mqtt_retain_dropped_total',
+    help: 'Data messages published with the retain flag: logged, but not retained (only statuses are)',
+    labelNames: ['kind'],
+    registers: [this.registry],
+  });
   readonly mqttClientErrors = new Counter({
     name: 'storeloop_mqtt_client_errors_total',
     help: 'MQTT client errors (protocol errors, disconnects by the broker)',

@@ -166,6 +166,75 @@ describe('MQTT transport limits', () => {
   });
 });
 
+/** The retained messages a fresh subscriber to `topic` is handed, up to the marker (a retained status published last). */
+async function retainedUpTo(topic: string, markerTopic: string): Promise<Array<{ topic: string; payload: string }>> {
+  const watcher = await connectClient(gw.mqttUrl, { clientId: `watcher-${Math.random().toString(36).slice(2, 8)}` });
+  try {
+    const received: Array<{ topic: string; payload: string }> = [];
+    const done = new Promise<void>((resolve) => {
+      watcher.on('message', (topic, payload, packet) => {
+        if (!packet.retain) return;
+        if (topic === markerTopic) resolve();
+        else received.push({ topic, payload: payload.toString() });
+      });
+    });
+    await watcher.subscribeAsync([topic, markerTopic], { qos: 1 });
+    await done;
+    return received;
+  } finally {
+    await watcher.endAsync();
+  }
+}
+
+describe('MQTT topic rules without identities', () => {
+  it('refuses subscriptions to $SYS and $storeloop with SUBACK failure, and keeps the connection', async () => {
+    const before = await refusals('reserved_topic');
+    const client = await connectClient(gw.mqttUrl, { clientId: 'curious' });
+    try {
+      const codes = await client.subscribeAsync(['$SYS/#', '$storeloop/dropped', 'storeloop/demo-store/status/+'], { qos: 0 }).then(
+        (granted) => granted.map((g) => g.qos),
+        (err: { packet?: { granted?: number[] } }) => err.packet?.granted ?? Promise.reject(err as Error),
+      );
+      expect(codes).toEqual([128, 128, 0]);
+      expect(client.connected).toBe(true);
+      expect(await refusals('reserved_topic')).toBe(before + 2);
+    } finally {
+      await client.endAsync();
+    }
+  });
+
+  it('logs a data message published with the retain flag but does not retain it; a status stays retained', async () => {
+    const device = await connectClient(gw.mqttUrl, { clientId: 'counter-retain' });
+    try {
+      const before = await metricValue(gw.httpUrl, 'storeloop_mqtt_retain_dropped_total', { kind: 'device' });
+      const ts = Date.now();
+      await publishAcked(device, 'storeloop/demo-store/device/counter-door', { v: 1, ts, event: { type: 'people_count', in: 1, out: 0 } }, { retain: true });
+      await publishAcked(device, 'storeloop/demo-store/status/edge-1', { v: 1, ts, state: 'online' }, { retain: true });
+      expect(await retainedUpTo('storeloop/demo-store/device/counter-door', 'storeloop/demo-store/status/edge-1')).toEqual([]);
+      expect(await metricValue(gw.httpUrl, 'storeloop_mqtt_retain_dropped_total', { kind: 'device' })).toBe(before + 1);
+    } finally {
+      await device.endAsync();
+    }
+  });
+
+  it('clears a retained status with a retained zero-byte message', async () => {
+    const device = await connectClient(gw.mqttUrl, { clientId: 'kiosk-clear' });
+    try {
+      const ts = Date.now();
+      await publishAcked(device, 'storeloop/demo-store/status/kiosk-1', { v: 1, ts, state: 'online' }, { retain: true });
+      await publishAcked(device, 'storeloop/demo-store/status/edge-1', { v: 1, ts, state: 'online' }, { retain: true });
+      const kept = await retainedUpTo('storeloop/demo-store/status/kiosk-1', 'storeloop/demo-store/status/edge-1');
+      expect(kept.map((m) => m.topic)).toEqual(['storeloop/demo-store/status/kiosk-1']);
+      await new Promise<void>((resolve, reject) =>
+        device.publish('storeloop/demo-store/status/kiosk-1', Buffer.alloc(0), { qos: 1, retain: true }, (err) => (err ? reject(err) : resolve())),
+      );
+      expect(await retainedUpTo('storeloop/demo-store/status/kiosk-1', 'storeloop/demo-store/status/edge-1')).toEqual([]);
+    } finally {
+      await device.endAsync();
+    }
+  });
+});
+
 describe('HTTP API shutdown', () => {
   it('closes idle and half-sent HTTP connections at stop instead of waiting for them', async () => {
     const own = await startTestGateway({ influxUrl: influxd.url });

@@ -36,6 +36,8 @@ function dropPacket(packet: Packet): void {
 export interface AuthorizePublishOptions {
   /** `immediate` acknowledges before the message is durable (benchmark reference only). */
   ackMode: 'durable' | 'immediate';
+  /** A data message arrived with the retain flag, which was dropped (only statuses are retained). */
+  onRetainDropped?: (kind: string) => void;
 }
 
 export function createAuthorizePublish(pipeline: IngestPipeline, log: Logger, options: AuthorizePublishOptions = { ackMode: 'durable' }) {
@@ -43,7 +45,14 @@ export function createAuthorizePublish(pipeline: IngestPipeline, log: Logger, op
   return function authorizePublish(client: Client | null, packet: Packet, callback: (error?: Error | null) => void): void {
     // reserved topics ($SYS/, $storeloop/) are outside the contract prefix: rejected and dropped below
     const payload = typeof packet.payload === 'string' ? Buffer.from(packet.payload) : packet.payload;
-    const outcome = pipeline.handle({ topic: packet.topic, payload, clientId: client?.id ?? null, receivedAt: Date.now(), qos: packet.qos });
+    const outcome = pipeline.handle({
+      topic: packet.topic,
+      payload,
+      clientId: client?.id ?? null,
+      receivedAt: Date.now(),
+      qos: packet.qos,
+      retain: packet.retain,
+    });
     if (outcome.status === 'rejected') {
       dropPacket(packet);
       callback(null);
@@ -61,6 +70,12 @@ export function createAuthorizePublish(pipeline: IngestPipeline, log: Logger, op
     }
     if (outcome.status === 'duplicate') dropPacket(packet);
     else packet.payload = outcome.forwardPayload;
+    if (packet.retain && outcome.kind !== 'status') {
+      // only a status is retained (a device's last known state); a retained sighting or interaction would be
+      // handed to every later subscriber as if it were new. The message is logged; the flag is dropped.
+      packet.retain = false;
+      options.onRetainDropped?.(outcome.kind);
+    }
     if (packet.qos === 0 || options.ackMode === 'immediate') {
       outcome.logged.catch(() => undefined); // settled in the ledger by the pipeline
       callback(null);

@@ -13,7 +13,6 @@ import { maskClientId } from '../ingest/redact.js';
 import type { Logger } from '../../lib/logger.js';
 import { RateLimitedLog } from '../../lib/rate-limited-log.js';
 import type { GatewayMetrics } from '../metrics.js';
-import { DROPPED_TOPIC } from './authorize-publish.js';
 import type { BrokerPersistence } from './persistence/index.js';
 import { PUBLISH_OVERHEAD_BYTES, SubscriptionCap, TransportGuard, type TransportRefusal } from './transport-guard.js';
 
@@ -35,7 +34,8 @@ export interface MqttBrokerOptions {
 }
 
 /** What an installer reads in the log when the transport refuses something. */
-const REFUSAL_TEXT: Record<TransportRefusal | 'too_many_subscriptions', string> = {
+const REFUSAL_TEXT: Record<TransportRefusal | 'too_many_subscriptions' | 'reserved_topic', string> = {
+  reserved_topic: 'MQTT subscription refused: $-topics ($SYS, $storeloop) are not for clients (broker figures are on /metrics)',
   packet_too_large: 'MQTT packet refused before it was read: it declares more bytes than mqtt.maxPayloadBytes allows; connection closed',
   malformed_length: 'MQTT packet with a malformed length; connection closed',
   packet_timeout: 'MQTT packet not completed within mqtt.limits.packetTimeoutMs; connection closed',
@@ -85,7 +85,7 @@ export class MqttBroker {
   async start(): Promise<void> {
     const { log, metrics, limits } = this.options;
     const alarms = new RateLimitedLog(log, 10_000);
-    const refused = (reason: TransportRefusal | 'too_many_subscriptions', context: Record<string, unknown>) => {
+    const refused = (reason: TransportRefusal | 'too_many_subscriptions' | 'reserved_topic', context: Record<string, unknown>) => {
       metrics.mqttRefused.inc({ reason });
       alarms.warn(reason, { reason, ...context }, REFUSAL_TEXT[reason]);
     };
@@ -108,8 +108,11 @@ export class MqttBroker {
       connectTimeout: limits.connectTimeoutMs,
       authorizePublish: this.options.authorizePublish,
       authorizeSubscribe: (client, sub: Subscription, callback) => {
-        if (sub.topic.startsWith(DROPPED_TOPIC.split('/')[0] as string)) {
-          callback(new Error(`subscriptions to ${sub.topic} are not allowed`));
+        if (sub.topic.startsWith('$')) {
+          // $SYS lists every client id and $storeloop/dropped holds what was refused: neither is for clients
+          // (the broker's figures are on /metrics). Refused with SUBACK failure, the connection kept.
+          refused('reserved_topic', { clientId: maskClientId(client.id), topic: sub.topic.slice(0, 80) });
+          callback(null, null);
           return;
         }
         const held = (client as Client & { subscriptions?: Record<string, unknown> }).subscriptions ?? {};

@@ -153,3 +153,24 @@ describe('IngestPipeline rejections that teach', () => {
     }
   });
 });
+
+describe('IngestPipeline and retained messages', () => {
+  it('passes on a retained zero-byte message as the clear of a known topic, and refuses an empty message that is not retained', async () => {
+    const { pipeline, rejections } = await startPipeline();
+    const topic = `storeloop/${DEMO_STORE_ID}/status/kiosk-1`;
+    const clear = pipeline.handle({ topic, payload: Buffer.alloc(0), clientId: 'kiosk-1', receivedAt: Date.now(), qos: 1, retain: true });
+    expect(clear).toEqual({ status: 'forwarded', storeId: DEMO_STORE_ID });
+    const empty = pipeline.handle({ topic, payload: Buffer.alloc(0), clientId: 'kiosk-1', receivedAt: Date.now(), qos: 1 });
+    expect(empty).toMatchObject({ status: 'rejected', rejection: { reason: 'json_invalid' } });
+    const unknown = pipeline.handle({
+      topic: `storeloop/${DEMO_STORE_ID}/status/nobody`,
+      payload: Buffer.alloc(0),
+      clientId: 'x',
+      receivedAt: Date.now(),
+      qos: 1,
+      retain: true,
+    });
+    expect(unknown).toMatchObject({ status: 'rejected', rejection: { reason: 'source_unknown' } });
+    expect(rejections.list().map((r) => r.reason)).toEqual(['source_unknown', 'json_invalid']);
+  });
+});

@@ -53,6 +53,8 @@ export interface IncomingMessage {
   receivedAt: number;
   /** MQTT QoS: 0 is best effort and may be shed under overload. */
   qos: number;
+  /** The PUBLISH's retain flag: with an empty payload, it clears the topic's retained message. */
+  retain?: boolean;
 }
 
 export type IngestOutcome =
@@ -70,7 +72,7 @@ export type IngestOutcome =
   /** A resend of an accepted mid: `logged` resolves once the first copy is durable. */
   | { status: 'duplicate'; storeId: string; kind: MessageKind; logged: Promise<number> }
   | { status: 'rejected'; rejection: Rejection }
-  /** A control message (an agent's remote config): checked and passed on to subscribers, not stored. */
+  /** A control message (an agent's remote config, a retained-message clear): checked and passed on, not stored. */
   | { status: 'forwarded'; storeId: string }
   /** Valid, but the gateway could not log it (an internal failure): not acknowledged, not forwarded. */
   | { status: 'failed'; storeId: string; kind: MessageKind; error: Error };
@@ -187,6 +189,12 @@ export class IngestPipeline {
     }
     const source = directory.resolve(storeId, kind, sourceId);
     if (isRejection(source)) return this.reject(msg, storeLabel, kind, source);
+    if (msg.retain === true && msg.payload.length === 0) {
+      // [MQTT-3.3.1-10]: a retained zero-byte message clears the topic's retained message (a retained data
+      // message published before data messages lost their retain flag, a stale status); nothing is logged
+      ledger.move(storeId, kind, 'held', 'forwarded');
+      return { status: 'forwarded', storeId };
+    }
 
     const json = decodeJson(msg.payload.toString('utf8'));
     if (!json.ok) return this.reject(msg, storeLabel, kind, json);
