@@ -16,16 +16,30 @@ export const PseudonymSchema = z
   .brand<'Pseudonym'>();
 export type Pseudonym = z.infer<typeof PseudonymSchema>;
 
-/** MAC-48 written with separators (aa:bb:cc:dd:ee:ff, aa-bb-…, aabb.ccdd.eeff) or as 12 bare hex digits. */
+/**
+ * MAC-48 written with separators between bytes (aa:bb:cc:dd:ee:ff, aa-bb-…, aa.bb.…, aa bb …), in
+ * Cisco's dotted groups (aabb.ccdd.eeff), or as 12 bare hex digits (the whole value).
+ */
 const MAC_SHAPES = [
-  /(?<![0-9a-f])[0-9a-f]{2}([:-])[0-9a-f]{2}(?:\1[0-9a-f]{2}){4}(?![0-9a-f])/i,
+  /(?<![0-9a-f])[0-9a-f]{2}([:\-. ])[0-9a-f]{2}(?:\1[0-9a-f]{2}){4}(?![0-9a-f])/i,
   /(?<![0-9a-f.])[0-9a-f]{4}\.[0-9a-f]{4}\.[0-9a-f]{4}(?![0-9a-f.])/i,
 ];
 const BARE_MAC = /^[0-9a-f]{12}$/i;
+/** 12 hex digits standing as a word of free text ("seen aabbccddee05 here"). */
+const BARE_MAC_IN_TEXT = /(?<![0-9a-z])[0-9a-f]{12}(?![0-9a-z])/i;
 
-/** True when the string is, or contains, a MAC address. */
+/**
+ * True when the string is, or contains, a MAC address in a separated spelling, or is 12 bare hex
+ * digits. For identifiers (pseudonyms, beacon ids): 12 hex digits inside one are part of it (an
+ * Eddystone instance id is 12 hex digits).
+ */
 export function containsMacAddress(value: string): boolean {
   return BARE_MAC.test(value) || MAC_SHAPES.some((re) => re.test(value));
+}
+
+/** For free text (labels, sku, details, customer references): also 12 bare hex digits standing as a word. */
+export function textContainsMacAddress(value: string): boolean {
+  return containsMacAddress(value) || BARE_MAC_IN_TEXT.test(value);
 }
 
 /** Replaces every MAC-shaped substring with `xx:xx:xx:xx:xx:xx` (for excerpts in logs and the API). */

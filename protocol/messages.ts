@@ -5,7 +5,7 @@
  */
 import { z } from 'zod';
 
-import { BeaconIdSchema, PseudonymSchema, containsMacAddress } from './identifiers.js';
+import { BeaconIdSchema, PseudonymSchema, textContainsMacAddress } from './identifiers.js';
 
 export const CONTRACT_VERSION = 1;
 /** Items (sightings, observations) in one message at most. */
@@ -38,7 +38,7 @@ const SafeTextSchema = (max: number) =>
     .string()
     .min(1)
     .max(max)
-    .refine((s) => !containsMacAddress(s), 'must not contain a MAC address');
+    .refine((s) => !textContainsMacAddress(s), 'must not contain a MAC address (in any spelling, 12 bare hex digits included)');
 const SlugSchema = z.string().regex(/^[a-z][a-z0-9_]{0,31}$/, 'expected a lowercase slug: a-z 0-9 _');
 
 const envelope = {
