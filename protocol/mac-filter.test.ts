@@ -18,7 +18,7 @@ const spelledMac = fc.tuple(macBytes, fc.constantFrom(':', '-', '.', ' ', 'cisco
   return upper ? text.toUpperCase() : text;
 });
 /** Text around an address: anything that does not run on into hex digits or letters. */
-const surrounding = fc.string({ maxLength: 20 }).map((s) => s.replace(/[0-9a-z.:\-]/gi, ''));
+const surrounding = fc.string({ maxLength: 20 }).map((s) => s.replace(/[-0-9a-z.:]/gi, ''));
 
 describe('the contract’s MAC filter (property tests)', () => {
   it('refuses every spelling of a MAC address inside free text, wherever it stands', () => {
