@@ -86,7 +86,11 @@ export const InfluxSchema = z.strictObject({
 export const ConfigSchema = z.strictObject({
   mqtt: z
     .strictObject({
-      host: z.string().default('0.0.0.0'),
+      /**
+       * Listen address of both MQTT listeners. Loopback by default: the listeners are plaintext and take
+       * any client (docs/security.md); set 0.0.0.0 (or the store LAN's address) to accept devices.
+       */
+      host: z.string().default('127.0.0.1'),
       port: PortSchema.default(1883),
       /** MQTT over WebSocket (path /mqtt); 0 picks a free port, null turns it off. */
       wsPort: PortSchema.nullable().default(8083),
@@ -130,7 +134,8 @@ export const ConfigSchema = z.strictObject({
         .prefault({}),
     })
     .prefault({}),
-  http: z.strictObject({ host: z.string().default('0.0.0.0'), port: PortSchema.default(8080) }).prefault({}),
+  /** The HTTP API, dashboards, /metrics and /docs. Loopback by default: the API has no authentication yet (docs/security.md). */
+  http: z.strictObject({ host: z.string().default('127.0.0.1'), port: PortSchema.default(8080) }).prefault({}),
   influx: InfluxSchema.prefault({}),
   /** The gateway's state dir: the event log, sink checkpoints, message index, identity vault, dead letters and broker state live under it. */
   state: z.strictObject({ dir: z.string().min(1).default('.storeloop/state') }).prefault({}),

@@ -14,6 +14,7 @@ describe('dashboards plugin', () => {
     expect(res.body).toMatch(/^<!doctype html>/);
     expect(res.body).toContain("fetch('/api/v1/live')");
     expect(res.body).not.toMatch(/<(script|link)[^>]+(src|href)="https?:/); // no external assets: works offline
+    expect(res.headers['content-security-policy']).toMatch(/default-src 'none'.*connect-src 'self'.*frame-ancestors 'none'/);
   });
 
   it('adds only the page: other paths stay unanswered', async () => {

@@ -186,6 +186,17 @@ export class Gateway {
     await this.broker.start();
     await this.http.listen({ port: this.config.http.port, host: this.config.http.host });
     this.log.info({ urls: this.urls() }, 'gateway started');
+    for (const [listener, host] of [
+      ['MQTT', this.config.mqtt.host],
+      ['HTTP API', this.config.http.host],
+    ] as const) {
+      if (!isLoopback(host)) {
+        this.log.warn(
+          { listener, host },
+          `${listener} listens beyond loopback without authentication or TLS: anyone who reaches ${host} can use it (docs/security.md)`,
+        );
+      }
+    }
   }
 
   /**
@@ -289,4 +300,9 @@ export class Gateway {
   publish(topic: string, payload: string, options: { qos?: 0 | 1; retain?: boolean } = {}): Promise<void> {
     return this.broker.publish(topic, payload, options);
   }
+}
+
+/** True for addresses only this machine reaches. */
+function isLoopback(host: string): boolean {
+  return host === 'localhost' || host === '::1' || /^127\./.test(host);
 }

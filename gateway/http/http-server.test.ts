@@ -70,4 +70,16 @@ describe('the gateway HTTP server', () => {
     const t = await api();
     expect((await t.app.inject({ method: 'GET', url: '/api/v1/nothing' })).statusCode).toBe(404);
   });
+
+  it('sends security headers on every answer, errors included', async () => {
+    const t = await api();
+    for (const url of ['/api/v1/stores', '/api/v1/nothing']) {
+      const res = await t.app.inject({ method: 'GET', url });
+      expect(res.headers['x-content-type-options'], url).toBe('nosniff');
+      expect(res.headers['x-frame-options'], url).toBe('SAMEORIGIN');
+      expect(res.headers['referrer-policy'], url).toBe('no-referrer');
+      expect(res.headers['cross-origin-resource-policy'], url).toBe('same-origin');
+      expect(res.headers['access-control-allow-origin'], url).toBeUndefined(); // CORS stays closed
+    }
+  });
 });

@@ -2,6 +2,7 @@
  * The gateway's HTTP API (fastify): one encapsulated plugin per route group, zod schemas for
  * validation and the OpenAPI document (/openapi.json, UI at /docs).
  */
+import fastifyHelmet from '@fastify/helmet';
 import fastifySwagger from '@fastify/swagger';
 import fastifySwaggerUi from '@fastify/swagger-ui';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyPluginAsync } from 'fastify';
@@ -42,6 +43,9 @@ export async function buildHttpServer(deps: HttpDeps, log: Logger, pages: Fastif
     return reply.code(status).send({ error: err.message, code: err.code ?? 'SL_ERR_HTTP_BAD_REQUEST' });
   });
 
+  // security headers on every answer (nosniff, frame-ancestors none, no referrer, same-origin resources);
+  // each page sets its own Content-Security-Policy (the dashboards', the OpenAPI UI's)
+  await app.register(fastifyHelmet, { contentSecurityPolicy: false, crossOriginEmbedderPolicy: false, strictTransportSecurity: false });
   await app.register(fastifySwagger, {
     openapi: {
       info: {
