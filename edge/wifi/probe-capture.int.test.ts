@@ -160,12 +160,7 @@ describe('probe capture from a file (real tshark)', () => {
 });
 
 describe('probe capture from a live interface (real dumpcap | tshark)', () => {
-  // Retried while a product race stands: when the feed ends, dumpcap exits and launch() SIGTERMs its
-  // partner at once, but tshark prints its last frames some milliseconds after dumpcap exits (about
-  // 35 ms from a cold start); a tshark that lags on a loaded machine is killed with the second half
-  // unread, and the wait for 15 payloads times out. Stopping tshark (SIGSTOP) across dumpcap's exit
-  // loses those 12 frames every time. A broken pipeline still fails all 3 tries.
-  it('captures a live interface through dumpcap as frames arrive, batches like the file, and spools nothing to disk', { retry: 2 }, async () => {
+  it('captures a live interface through dumpcap as frames arrive, batches like the file, and spools nothing to disk', async () => {
     // a FIFO stands in for the monitor interface: dumpcap captures from it as from a live device
     const dir = mkdtempSync(join(tmpdir(), 'probe-iface-'));
     onTestFinished(() => rmSync(dir, { recursive: true, force: true }));

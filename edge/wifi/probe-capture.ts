@@ -18,7 +18,7 @@
  * (with the apt-get line to run) and the agent's other sources keep going.
  */
 import { spawn, spawnSync, type ChildProcess, type StdioOptions } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { closeSync, constants, mkdtempSync, openSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -98,6 +98,9 @@ const KILL_GRACE_MS = 2000;
 export function createProbeCapture(options: ProbeCaptureOptions): ProbeCapture {
   return new ProbeCapture(options);
 }
+
+/** After dumpcap exits, how long tshark may go on printing what dumpcap wrote before it is stopped. */
+const TSHARK_DRAIN_MS = 2_000;
 
 export class ProbeCapture implements EdgeSource {
   readonly name: string;
@@ -231,9 +234,25 @@ export class ProbeCapture implements EdgeSource {
       restartReason === undefined
         ? { state: 'ok', detail: running }
         : { state: 'degraded', detail: `${running}, no frame yet since restart after: ${restartReason}` };
-    // a FIFO end that dies leaves the other blocked in open() or waiting: stop the pair together
-    const pair = [...this.children];
-    for (const child of pair) whenExited(child, () => pair.forEach((other) => other !== child && other.kill('SIGTERM')));
+    // A FIFO end that dies leaves the other blocked in open() or waiting: stop the pair together. When
+    // dumpcap's feed ends, tshark first gets TSHARK_DRAIN_MS to print what dumpcap wrote last and exit on
+    // EOF (stopping it at once lost the last frames); when dumpcap fails, or tshark ends, the other is
+    // stopped at once.
+    if (dumpcap !== undefined) {
+      const writer = dumpcap;
+      whenExited(writer, () => {
+        if (writer.exitCode !== 0) {
+          tshark.kill('SIGKILL'); // dumpcap failed: nothing more will come, and its reason is the one to report
+          return;
+        }
+        // the feed ended: tshark reads to EOF (let through if it was still waiting in open()), then exits
+        releaseFifoReader(read);
+        const stop = setTimeout(() => tshark.kill('SIGKILL'), TSHARK_DRAIN_MS);
+        stop.unref();
+        whenExited(tshark, () => clearTimeout(stop));
+      });
+      whenExited(tshark, () => writer.kill('SIGTERM'));
+    }
     const lines = createInterface({ input: tshark.stdout as NodeJS.ReadableStream, crlfDelay: Number.POSITIVE_INFINITY });
     lines.on('line', (line) => this.onLine(line));
     const exits = Promise.all(this.children.map((child) => exitOf(child)));
@@ -367,6 +386,19 @@ export class ProbeCapture implements EdgeSource {
 function whenExited(child: ChildProcess, then: () => void): void {
   if (child.exitCode !== null || child.signalCode !== null) then();
   else child.once('exit', then);
+}
+
+/**
+ * Opens and closes the FIFO's write end without blocking: a reader blocked in open() is let through
+ * and reads EOF; a reader already reading sees EOF once no writer is left. Without a reader, the open
+ * fails (ENXIO) and there is nothing to release.
+ */
+function releaseFifoReader(fifo: string): void {
+  try {
+    closeSync(openSync(fifo, constants.O_WRONLY | constants.O_NONBLOCK));
+  } catch {
+    // no reader waiting
+  }
 }
 
 function exitOf(child: ChildProcess): Promise<number | null> {
