@@ -40,7 +40,15 @@ export function benchConfig(publishers: number): object {
   return {
     stores: [{ ...DEMO_STORE, sensors: [...(DEMO_STORE.sensors ?? []), ...sensors] }],
     // every bench client comes from 127.0.0.1: the idle-devices scenario opens 10,000 connections from it
-    mqtt: { limits: { maxConnections: BENCH_MAX_CONNECTIONS, maxConnectionsPerAddress: BENCH_MAX_CONNECTIONS } },
+    // and its publishers are the load: no per-client rate may slow them
+    mqtt: {
+      limits: {
+        maxConnections: BENCH_MAX_CONNECTIONS,
+        maxConnectionsPerAddress: BENCH_MAX_CONNECTIONS,
+        maxMessagesPerSecondPerClient: 1_000_000,
+        maxBytesPerSecondPerClient: 1024 ** 3,
+      },
+    },
   };
 }
 

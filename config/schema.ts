@@ -130,6 +130,16 @@ export const ConfigSchema = z.strictObject({
           maxConnectionsPerAddress: z.number().int().min(1).default(2_000),
           /** Subscriptions one client may hold. */
           maxSubscriptionsPerClient: z.number().int().min(1).max(100_000).default(100),
+          /** Messages a second one client may publish (one second of burst); a client over it is slowed down. */
+          maxMessagesPerSecondPerClient: z.number().int().min(1).default(2_000),
+          /** Payload bytes a second one client may publish (one second of burst); at least maxPayloadBytes. */
+          maxBytesPerSecondPerClient: z
+            .number()
+            .int()
+            .min(64)
+            .default(8 * 1024 * 1024),
+          /** A client so far over its rate that a publish would wait longer than this is disconnected instead. */
+          maxThrottleDelayMs: z.number().int().min(0).max(60_000).default(5_000),
         })
         .prefault({}),
     })

@@ -84,6 +84,11 @@ export class GatewayMetrics {
     labelNames: ['reason'],
     registers: [this.registry],
   });
+  readonly mqttThrottled = new Counter({
+    name: 'storeloop_mqtt_throttled_total',
+    help: 'Publishes held back because their client was over its rate (mqtt.limits.maxMessagesPerSecondPerClient, maxBytesPerSecondPerClient)',
+    registers: [this.registry],
+  });
   readonly retainDropped = new Counter({
     name: 'storeloop_mqtt_retain_dropped_total',
     help: 'Data messages published with the retain flag: logged, but not retained (only statuses are)',

@@ -13,7 +13,15 @@ import { encodeConnect, encodeRemainingLength } from '../bench/mqtt-wire.js';
 import { connectClient, metricValue, publishAcked, startTestGateway, type TestGateway } from './helpers/gateway.js';
 import { startInfluxd, type TestInfluxd } from './helpers/influxd.js';
 
-const LIMITS = { connectTimeoutMs: 400, packetTimeoutMs: 400, maxConnections: 50, maxConnectionsPerAddress: 6, maxSubscriptionsPerClient: 3 };
+const LIMITS = {
+  connectTimeoutMs: 400,
+  packetTimeoutMs: 400,
+  maxConnections: 50,
+  maxConnectionsPerAddress: 6,
+  maxSubscriptionsPerClient: 3,
+  maxMessagesPerSecondPerClient: 100,
+  maxThrottleDelayMs: 2_000,
+};
 const MAX_PAYLOAD = 4096;
 
 let influxd: TestInfluxd;
@@ -185,6 +193,43 @@ async function retainedUpTo(topic: string, markerTopic: string): Promise<Array<{
     await watcher.endAsync();
   }
 }
+
+describe('MQTT publish rates per client', () => {
+  const tap = (i: number, tag: string) => JSON.stringify({ v: 1, ts: Date.now(), mid: `${tag}-${i}`, action: 'tap' });
+
+  it('slows a flooding client to its rate, while an honest device is answered before the flood is through', async () => {
+    const before = await metricValue(gw.httpUrl, 'storeloop_mqtt_throttled_total');
+    const flooder = await connectClient(gw.mqttUrl, { clientId: 'flooder-slowed' });
+    try {
+      const started = performance.now();
+      let floodDoneAt = Number.POSITIVE_INFINITY;
+      // 250 at once at 100 msg/s with 100 of burst: 150 owed, so the last cannot be answered before 1.5 s
+      const flood = Promise.all(
+        Array.from({ length: 250 }, (_, i) => flooder.publishAsync('storeloop/demo-store/touchpoint/kiosk-1', tap(i, 'slowed'), { qos: 1 })),
+      ).then(() => (floodDoneAt = performance.now()));
+      await honestDevicePublishes();
+      const honestDoneAt = performance.now();
+      await flood;
+      expect(honestDoneAt).toBeLessThan(floodDoneAt);
+      expect(floodDoneAt - started).toBeGreaterThanOrEqual(1_450);
+      expect(await metricValue(gw.httpUrl, 'storeloop_mqtt_throttled_total')).toBeGreaterThanOrEqual(before + 140);
+    } finally {
+      await flooder.endAsync();
+    }
+  });
+
+  it('disconnects a client so far over its rate that it would wait longer than the limit, and counts it', async () => {
+    const before = await refusals('rate_exceeded');
+    const flooder = await connectClient(gw.mqttUrl, { clientId: 'flooder-cut' });
+    const closed = new Promise<void>((resolve) => flooder.once('close', () => resolve()));
+    // 500 at once: the 301st would wait more than 2 s
+    for (let i = 0; i < 500; i++) flooder.publish('storeloop/demo-store/touchpoint/kiosk-1', tap(i, 'cut'), { qos: 1 }, () => undefined);
+    await closed;
+    expect(await refusals('rate_exceeded')).toBeGreaterThanOrEqual(before + 1);
+    flooder.end(true);
+    await honestDevicePublishes();
+  });
+});
 
 describe('MQTT topic rules without identities', () => {
   it('refuses subscriptions to $SYS and $storeloop with SUBACK failure, and keeps the connection', async () => {

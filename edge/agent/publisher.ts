@@ -24,7 +24,7 @@ import { withTimeout } from '../../lib/with-timeout.js';
 import type { EdgeQueue, OutgoingMessage } from '../queue/edge-queue.js';
 import type { GatewayLinkConfig } from './config-schema.js';
 import type { AgentStatus } from './status-report.js';
-import { TokenBucket } from './token-bucket.js';
+import { TokenBucket } from '../../lib/token-bucket.js';
 
 const stopTimedOut = (): Error => new Error(`timed out after ${STOP_END_MS} ms`);
 

@@ -5,6 +5,8 @@
 import { createServer as createHttpServer, type Server as HttpServer } from 'node:http';
 import { createServer as createTcpServer, type AddressInfo, type Server as TcpServer } from 'node:net';
 
+import type { Duplex } from 'node:stream';
+
 import { Aedes, type AedesOptions, type Client, type Subscription } from 'aedes';
 import { Gauge } from 'prom-client';
 import { createWebSocketStream, WebSocketServer } from 'ws';
@@ -14,6 +16,7 @@ import type { Logger } from '../../lib/logger.js';
 import { RateLimitedLog } from '../../lib/rate-limited-log.js';
 import type { GatewayMetrics } from '../metrics.js';
 import type { BrokerPersistence } from './persistence/index.js';
+import { PublishThrottle } from './publish-throttle.js';
 import { PUBLISH_OVERHEAD_BYTES, SubscriptionCap, TransportGuard, type TransportRefusal } from './transport-guard.js';
 
 export const WS_PATH = '/mqtt';
@@ -30,11 +33,24 @@ export interface MqttBrokerOptions {
   createPersistence?: () => Promise<BrokerPersistence>;
   /** Largest payload a PUBLISH may carry (mqtt.maxPayloadBytes); a packet declaring more than this plus the largest topic is refused unread. */
   maxPayloadBytes: number;
-  limits: { connectTimeoutMs: number; packetTimeoutMs: number; maxConnections: number; maxConnectionsPerAddress: number; maxSubscriptionsPerClient: number };
+  limits: {
+    connectTimeoutMs: number;
+    packetTimeoutMs: number;
+    maxConnections: number;
+    maxConnectionsPerAddress: number;
+    maxSubscriptionsPerClient: number;
+    maxMessagesPerSecondPerClient: number;
+    maxBytesPerSecondPerClient: number;
+    maxThrottleDelayMs: number;
+  };
 }
 
 /** What an installer reads in the log when the transport refuses something. */
-const REFUSAL_TEXT: Record<TransportRefusal | 'too_many_subscriptions' | 'reserved_topic', string> = {
+type BrokerRefusal = TransportRefusal | 'too_many_subscriptions' | 'reserved_topic' | 'rate_exceeded';
+
+const REFUSAL_TEXT: Record<BrokerRefusal, string> = {
+  rate_exceeded:
+    'MQTT client disconnected: it publishes so far over mqtt.limits.maxMessagesPerSecondPerClient / maxBytesPerSecondPerClient that it would wait longer than maxThrottleDelayMs',
   reserved_topic: 'MQTT subscription refused: $-topics ($SYS, $storeloop) are not for clients (broker figures are on /metrics)',
   packet_too_large: 'MQTT packet refused before it was read: it declares more bytes than mqtt.maxPayloadBytes allows; connection closed',
   malformed_length: 'MQTT packet with a malformed length; connection closed',
@@ -56,6 +72,8 @@ export class MqttBroker {
   private persistence: BrokerPersistence | undefined;
   private listening = false;
   private guard: TransportGuard | undefined;
+  /** Publishes held back by the rate limit, answered with an error if the broker stops first. */
+  private readonly throttled = new Map<NodeJS.Timeout, (error: Error) => void>();
 
   constructor(private readonly options: MqttBrokerOptions) {
     const openConnections = (): number => this.guard?.size ?? 0;
@@ -85,7 +103,7 @@ export class MqttBroker {
   async start(): Promise<void> {
     const { log, metrics, limits } = this.options;
     const alarms = new RateLimitedLog(log, 10_000);
-    const refused = (reason: TransportRefusal | 'too_many_subscriptions' | 'reserved_topic', context: Record<string, unknown>) => {
+    const refused = (reason: BrokerRefusal, context: Record<string, unknown>) => {
       metrics.mqttRefused.inc({ reason });
       alarms.warn(reason, { reason, ...context }, REFUSAL_TEXT[reason]);
     };
@@ -101,12 +119,39 @@ export class MqttBroker {
     );
     this.guard = guard;
     const subscriptionCap = new SubscriptionCap(limits.maxSubscriptionsPerClient);
+    const throttle = new PublishThrottle({
+      messagesPerSecond: limits.maxMessagesPerSecondPerClient,
+      bytesPerSecond: Math.max(limits.maxBytesPerSecondPerClient, this.options.maxPayloadBytes),
+      maxDelayMs: limits.maxThrottleDelayMs,
+    });
     const persistence = await this.options.createPersistence?.();
     this.persistence = persistence;
     const aedes = await Aedes.createBroker({
       persistence,
       connectTimeout: limits.connectTimeoutMs,
-      authorizePublish: this.options.authorizePublish,
+      authorizePublish: (client, packet, answer) => {
+        // while a publish is being answered, aedes reads no further from its connection: not a stalled packet
+        const conn = client?.conn as Duplex | undefined;
+        if (conn) guard.busy(conn);
+        const callback = (error?: Error | null) => {
+          if (conn) guard.idle(conn);
+          answer(error);
+        };
+        const verdict = client === null ? ({ action: 'pass' } as const) : throttle.verdict(client, packet.payload.length);
+        if (verdict.action === 'pass') return this.options.authorizePublish(client, packet, callback);
+        if (verdict.action === 'disconnect') {
+          refused('rate_exceeded', { clientId: maskClientId(client?.id ?? null), wouldWaitMs: verdict.ms });
+          return callback(new Error(`publish rate over mqtt.limits (would wait ${verdict.ms} ms)`)); // aedes disconnects the client
+        }
+        metrics.mqttThrottled.inc();
+        const timer = setTimeout(() => {
+          this.throttled.delete(timer);
+          // the client left or the broker stopped meanwhile: nothing to answer, nothing to log
+          if (conn?.destroyed || !this.listening) return callback(new Error('client gone while throttled'));
+          this.options.authorizePublish(client, packet, callback);
+        }, verdict.ms);
+        this.throttled.set(timer, callback);
+      },
       authorizeSubscribe: (client, sub: Subscription, callback) => {
         if (sub.topic.startsWith('$')) {
           // $SYS lists every client id and $storeloop/dropped holds what was refused: neither is for clients
@@ -172,6 +217,11 @@ export class MqttBroker {
   async stop(): Promise<void> {
     this.listening = false;
     this.guard?.stop();
+    for (const [timer, callback] of this.throttled) {
+      clearTimeout(timer);
+      callback(new Error('the broker is stopping'));
+    }
+    this.throttled.clear();
     const closing: Promise<void>[] = [];
     if (this.tcp) closing.push(closeServer(this.tcp));
     if (this.wss) {

@@ -128,3 +128,26 @@ describe('SubscriptionCap', () => {
     expect(cap.allow(client, { a: 1, b: 1 }, 'd')).toBe(false);
   });
 });
+
+describe('TransportGuard while the broker answers a publish', () => {
+  it('does not count the time aedes is not reading against a begun packet', () => {
+    const clock = { now: 0 };
+    const guard = new TransportGuard(
+      { maxPacketBytes: 1_000, packetTimeoutMs: 500, maxConnections: 10, maxConnectionsPerAddress: 10 },
+      () => undefined,
+      () => clock.now,
+    );
+    const conn = new PassThrough();
+    guard.admit(conn, '10.0.0.1');
+    conn.write(Buffer.from([0x30, 100, 1, 2, 3])); // a packet begun, 97 bytes still to come
+    conn.read();
+    guard.busy(conn);
+    clock.now = 5_000;
+    expect(guard.sweep()).toBe(0);
+    guard.idle(conn); // aedes reads again: the client has the full timeout from now
+    clock.now = 5_499;
+    expect(guard.sweep()).toBe(0);
+    clock.now = 5_500;
+    expect(guard.sweep()).toBe(1);
+  });
+});

@@ -102,6 +102,8 @@ interface Guarded {
   conn: Duplex;
   reader: PacketLengthReader;
   address: string;
+  /** Publishes of this connection the broker is still answering: aedes reads no further meanwhile. */
+  busy: number;
 }
 
 /**
@@ -110,6 +112,7 @@ interface Guarded {
  */
 export class TransportGuard {
   private readonly connections = new Set<Guarded>();
+  private readonly byConn = new WeakMap<Duplex, Guarded>();
   private readonly perAddress = new Map<string, number>();
   private timer: NodeJS.Timeout | undefined;
 
@@ -149,8 +152,9 @@ export class TransportGuard {
       conn.destroy();
       return false;
     }
-    const guarded: Guarded = { conn, reader: new PacketLengthReader(this.limits.maxPacketBytes, this.now), address };
+    const guarded: Guarded = { conn, reader: new PacketLengthReader(this.limits.maxPacketBytes, this.now), address, busy: 0 };
     this.connections.add(guarded);
+    this.byConn.set(conn, guarded);
     this.perAddress.set(address, fromAddress + 1);
     const read = conn.read.bind(conn);
     conn.read = (size?: number) => {
@@ -168,13 +172,30 @@ export class TransportGuard {
     return true;
   }
 
-  /** Closes every connection whose current packet began more than packetTimeoutMs ago. */
+  /**
+   * The broker is answering a publish of this connection (the log append, a throttle delay): aedes
+   * reads nothing more from it meanwhile, so a packet it has begun cannot stall by the client's fault.
+   */
+  busy(conn: Duplex): void {
+    const guarded = this.byConn.get(conn);
+    if (guarded) guarded.busy += 1;
+  }
+
+  /** The broker answered one publish; when none is left, a begun packet's time starts again. */
+  idle(conn: Duplex): void {
+    const guarded = this.byConn.get(conn);
+    if (!guarded || guarded.busy === 0) return;
+    guarded.busy -= 1;
+    if (guarded.busy === 0 && guarded.reader.startedAt !== null) guarded.reader.startedAt = this.now();
+  }
+
+  /** Closes every connection whose current packet began more than packetTimeoutMs ago while aedes was reading it. */
   sweep(): number {
     const cutoff = this.now() - this.limits.packetTimeoutMs;
     let closed = 0;
     for (const guarded of this.connections) {
       const startedAt = guarded.reader.startedAt;
-      if (startedAt !== null && startedAt <= cutoff && !guarded.conn.destroyed) {
+      if (guarded.busy === 0 && startedAt !== null && startedAt <= cutoff && !guarded.conn.destroyed) {
         this.refuse(guarded, 'packet_timeout');
         closed += 1;
       }

@@ -30,6 +30,16 @@ export class TokenBucket {
     return this.tokens >= 1 ? 0 : Math.ceil(((1 - this.tokens) / this.ratePerS) * 1000);
   }
 
+  /**
+   * Takes `n` tokens even when fewer are there (the balance may go below zero) and answers how many
+   * milliseconds until the balance is back at zero: the delay that keeps a caller to the rate.
+   */
+  reserve(n: number): number {
+    this.refill();
+    this.tokens -= n;
+    return this.tokens >= 0 ? 0 : Math.ceil((-this.tokens / this.ratePerS) * 1000);
+  }
+
   /** Changes the rate and the burst (remote config); saved tokens above the new burst are dropped. */
   reset(ratePerS: number, burst: number): void {
     this.refill();

@@ -20,3 +20,16 @@ describe('TokenBucket', () => {
     expect(bucket.msUntilNext()).toBe(1000);
   });
 });
+
+describe('TokenBucket.reserve', () => {
+  it('goes into debt and answers the delay that keeps the caller to the rate', () => {
+    let now = 0;
+    const bucket = new TokenBucket(100, 100, () => now);
+    expect(bucket.reserve(100)).toBe(0); // the burst
+    expect(bucket.reserve(50)).toBe(500); // 50 tokens owed at 100/s
+    expect(bucket.reserve(50)).toBe(1000);
+    now = 1000;
+    expect(bucket.reserve(0)).toBe(0);
+    expect(bucket.reserve(1)).toBe(10);
+  });
+});
