@@ -11,7 +11,7 @@ import { connect, type Socket } from 'node:net';
 import { z } from 'zod';
 
 import { failChild, listenToParent, MAX_REPORTED_ERRORS, sendToParent, type IdleClientResult } from './ipc.js';
-import { connackReturnCode, encodeConnect, PacketReader, PacketType, PINGREQ } from './mqtt-wire.js';
+import { connackReturnCode, encodeConnect, PacketReader, PacketType, PINGREQ } from '../devtools/mqtt-wire.js';
 import { LatencyHistogram } from './percentiles.js';
 
 export const IdleClientSpecSchema = z.object({

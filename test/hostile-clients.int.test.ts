@@ -9,7 +9,7 @@ import { connect, type Socket } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 
-import { encodeConnect, encodeRemainingLength } from '../bench/mqtt-wire.js';
+import { encodeConnect, encodeRemainingLength } from '../devtools/mqtt-wire.js';
 import { connectClient, metricValue, publishAcked, startTestGateway, type TestGateway } from './helpers/gateway.js';
 import { startInfluxd, type TestInfluxd } from './helpers/influxd.js';
 

@@ -2,19 +2,12 @@ import { PassThrough } from 'node:stream';
 
 import { describe, expect, it } from 'vitest';
 
+import { encodeRemainingLength } from '../../devtools/mqtt-wire.js';
 import { PacketLengthReader, SubscriptionCap, TransportGuard, type TransportRefusal } from './transport-guard.js';
 
-/** A packet: type byte, remaining length as MQTT's variable byte integer, then `length` body bytes. */
+/** A PUBLISH-typed packet: type byte, remaining length, then `length` body bytes (or the header alone). */
 function packet(length: number, body = true): Buffer {
-  const bytes: number[] = [0x30];
-  let rest = length;
-  do {
-    let byte = rest % 128;
-    rest = Math.floor(rest / 128);
-    if (rest > 0) byte |= 0x80;
-    bytes.push(byte);
-  } while (rest > 0);
-  return Buffer.concat([Buffer.from(bytes), body ? Buffer.alloc(length, 7) : Buffer.alloc(0)]);
+  return Buffer.concat([Buffer.from([0x30]), encodeRemainingLength(length), body ? Buffer.alloc(length, 7) : Buffer.alloc(0)]);
 }
 
 describe('PacketLengthReader', () => {
