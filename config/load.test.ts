@@ -80,6 +80,18 @@ stores:
     expect(() => loadConfig(writeYaml('mqtt: [\n'), {})).toThrow(/not valid YAML/);
   });
 
+  it('refuses a MAC address as a store or source id, in any spelling, and an unknown time zone', () => {
+    const store = (over: Record<string, unknown>) => ({ id: 's', zones: [{ id: 'z' }], sensors: [{ id: 'x', type: 'ble', zone: 'z' }], ...over });
+    for (const mac of ['aa-bb-cc-dd-ee-05', 'aabb.ccdd.ee05', 'AABBCCDDEE05']) {
+      expect(() => parseConfig({ stores: [store({ sensors: [{ id: mac, type: 'ble', zone: 'z' }] })] }), mac).toThrow(
+        /stores\.0\.sensors\.0\.id: a MAC address is not an id/,
+      );
+      expect(() => parseConfig({ stores: [store({ id: mac })] }), mac).toThrow(/stores\.0\.id: a MAC address is not an id/);
+    }
+    expect(() => parseConfig({ stores: [store({ timezone: 'Europe/Pariss' })] })).toThrow(/stores\.0\.timezone: unknown time zone/);
+    expect(parseConfig({ stores: [store({ timezone: 'Europe/Paris' })] }).stores[0]?.timezone).toBe('Europe/Paris');
+  });
+
   it('names an unknown key (a typo) instead of ignoring it, and wants stores in a file', () => {
     expect(() => loadConfig(writeYaml('influx:\n  ap: v2\nstores: [{ id: s, zones: [{ id: z }] }]\n'), {})).toThrow(/influx: Unrecognized key: "ap"/);
     expect(() => loadConfig(writeYaml('mqtt:\n  port: 1884\n'), {})).toThrow(/stores: /);

@@ -4,7 +4,26 @@
  */
 import { z } from 'zod';
 
-import { DEFAULT_TOPIC_PREFIX, EntityIdSchema } from '../protocol/index.js';
+import { containsMacAddress, DEFAULT_TOPIC_PREFIX, EntityIdSchema as ContractIdSchema } from '../protocol/index.js';
+
+/**
+ * Ids of stores, zones and sources: the contract's id format, and never a MAC address in any
+ * spelling (the gateway refuses such an id in a topic, so a device named so could never publish).
+ */
+const EntityIdSchema = ContractIdSchema.refine(
+  (id) => !containsMacAddress(id),
+  'a MAC address is not an id: device addresses are personal data; name the device instead (e.g. counter-door)',
+);
+
+/** An IANA time zone name the runtime knows (e.g. Europe/Paris). */
+function isTimeZone(name: string): boolean {
+  try {
+    new Intl.DateTimeFormat('en', { timeZone: name });
+    return true;
+  } catch {
+    return false;
+  }
+}
 
 const PortSchema = z.number().int().min(0).max(65535);
 
@@ -33,7 +52,7 @@ export const StoreSchema = z
   .strictObject({
     id: EntityIdSchema,
     name: z.string().min(1).max(100).optional(),
-    timezone: z.string().default('UTC'),
+    timezone: z.string().refine(isTimeZone, 'unknown time zone: use an IANA name such as Europe/Paris').default('UTC'),
     zones: z.array(ZoneSchema).min(1),
     sensors: z.array(SensorSchema).default([]),
     touchpoints: z.array(TouchpointSchema).default([]),

@@ -49,6 +49,7 @@ describe('GET /readyz', () => {
     { what: 'the broker does not listen', broker: false, influx: true, failing: { broker: false, influx: true } },
     { what: 'InfluxDB answers no ping', broker: true, influx: false, failing: { broker: true, influx: false } },
     { what: 'the InfluxDB ping rejects', broker: true, influx: 'rejects' as const, failing: { broker: true, influx: false } },
+    { what: 'the InfluxDB check throws before it starts', broker: true, influx: 'throws' as const, failing: { broker: true, influx: false } },
   ])('answers 503 naming the failed check when $what', async ({ broker, influx, failing }) => {
     const { app, ready } = await api();
     ready.broker = broker;

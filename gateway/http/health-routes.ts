@@ -35,7 +35,17 @@ export const healthRoutes: FastifyPluginAsyncZod<{ deps: HttpDeps }> = async (ap
       },
     },
     async (_req, reply) => {
-      const results = await Promise.all(deps.readiness.map(async (c) => [c.name, await Promise.resolve(c.check()).catch(() => false)] as const));
+      const results = await Promise.all(
+        deps.readiness.map(
+          async (c) =>
+            [
+              c.name,
+              await Promise.resolve()
+                .then(() => c.check())
+                .catch(() => false),
+            ] as const,
+        ),
+      );
       const log = deps.eventLog.status();
       const checks = { ...Object.fromEntries(results), log: !log.full };
       const ready = Object.values(checks).every((ok) => ok);

@@ -32,7 +32,7 @@ export interface TestApi {
   rejections: RejectionLog;
   deadLetters: DeadLetterStore;
   /** What the readiness checks answer: true, false, or a rejected promise (a ping that failed). */
-  ready: { broker: boolean; influx: boolean | 'rejects' };
+  ready: { broker: boolean; influx: boolean | 'rejects' | 'throws' };
   close(): Promise<void>;
 }
 
@@ -60,7 +60,13 @@ export async function buildTestApi(options: { quotaBytes?: number; pages?: Fasti
     live: new LiveState(config.stores),
     readiness: [
       { name: 'broker', check: () => ready.broker },
-      { name: 'influx', check: () => (ready.influx === 'rejects' ? Promise.reject(new Error('ping failed')) : Promise.resolve(ready.influx)) },
+      {
+        name: 'influx',
+        check: () => {
+          if (ready.influx === 'throws') throw new Error('ping could not start');
+          return ready.influx === 'rejects' ? Promise.reject(new Error('ping failed')) : Promise.resolve(ready.influx);
+        },
+      },
     ],
     ledger: new Ledger(metrics.registry),
     deadLetters: new DeadLetterStore(join(dir, 'dead-letters.jsonl')),
