@@ -157,6 +157,11 @@ export const ConfigSchema = z.strictObject({
             .int()
             .min(64)
             .default(8 * 1024 * 1024),
+          /**
+           * QoS 1 packets one client's queue may hold (a persistent session that is away, or a subscriber slower
+           * than the traffic); past it, new packets for that client are dropped (with mqtt.persistence: sqlite).
+           */
+          maxQueuedPerSession: z.number().int().min(1).default(1_000),
           /** A client so far over its rate that a publish would wait longer than this is disconnected instead. */
           maxThrottleDelayMs: z.number().int().min(0).max(60_000).default(5_000),
         })

@@ -14,6 +14,7 @@ import { MqttBroker, WS_PATH } from './broker/mqtt-broker.js';
 import { createBrokerPersistence } from './broker/persistence/index.js';
 import { buildHttpServer } from './http/http-server.js';
 import { IngestPipeline } from './ingest/ingest-pipeline.js';
+import { maskClientId } from './ingest/redact.js';
 import { RejectionLog } from './ingest/rejection.js';
 import { StoreDirectory } from './ingest/store-directory.js';
 import { InfluxWriter } from './influx/influx-writer.js';
@@ -31,6 +32,7 @@ import type { Sink } from './sinks/sink.js';
 import { DEFAULT_SINK_RUNNER_OPTIONS, type SinkRunnerOptions } from './sinks/sink-runner.js';
 import { SinkSet } from './sinks/sink-set.js';
 import type { Logger } from '../lib/logger.js';
+import { RateLimitedLog } from '../lib/rate-limited-log.js';
 import { GatewayMetrics } from './metrics.js';
 import { STORELOOP_VERSION } from '../lib/version.js';
 
@@ -133,7 +135,26 @@ export class Gateway {
       }),
       log: this.log.child({ module: 'broker' }),
       metrics: this.metrics,
-      createPersistence: () => createBrokerPersistence({ kind: config.mqtt.persistence, dir: config.state.dir }, this.log.child({ module: 'broker-state' })),
+      createPersistence: () => {
+        const log = this.log.child({ module: 'broker-state' });
+        const alarms = new RateLimitedLog(log, 10_000);
+        return createBrokerPersistence(
+          {
+            kind: config.mqtt.persistence,
+            dir: config.state.dir,
+            maxQueuedPerClient: config.mqtt.limits.maxQueuedPerSession,
+            onQueueFull: (clientId) => {
+              this.metrics.mqttQueueDropped.inc();
+              alarms.warn(
+                'queue-full',
+                { clientId: maskClientId(clientId), max: config.mqtt.limits.maxQueuedPerSession },
+                "a client's queue is full (mqtt.limits.maxQueuedPerSession): new QoS 1 packets for it are dropped until it catches up",
+              );
+            },
+          },
+          log,
+        );
+      },
       maxPayloadBytes: config.mqtt.maxPayloadBytes,
       limits: config.mqtt.limits,
     });

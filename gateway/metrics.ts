@@ -84,6 +84,11 @@ export class GatewayMetrics {
     labelNames: ['reason'],
     registers: [this.registry],
   });
+  readonly mqttQueueDropped = new Counter({
+    name: 'storeloop_mqtt_queue_dropped_total',
+    help: 'QoS 1 packets not queued for a client because its queue held mqtt.limits.maxQueuedPerSession already',
+    registers: [this.registry],
+  });
   readonly mqttThrottled = new Counter({
     name: 'storeloop_mqtt_throttled_total',
     help: 'Publishes held back because their client was over its rate (mqtt.limits.maxMessagesPerSecondPerClient, maxBytesPerSecondPerClient)',

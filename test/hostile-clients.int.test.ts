@@ -6,6 +6,7 @@
 import { once } from 'node:events';
 import { connect, type Socket } from 'node:net';
 
+import mqtt from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 
@@ -21,6 +22,7 @@ const LIMITS = {
   maxSubscriptionsPerClient: 3,
   maxMessagesPerSecondPerClient: 100,
   maxThrottleDelayMs: 2_000,
+  maxQueuedPerSession: 5,
 };
 const MAX_PAYLOAD = 4096;
 
@@ -228,6 +230,39 @@ describe('MQTT publish rates per client', () => {
     expect(await refusals('rate_exceeded')).toBeGreaterThanOrEqual(before + 1);
     flooder.end(true);
     await honestDevicePublishes();
+  });
+});
+
+describe('MQTT persistent sessions', () => {
+  it('queues at most maxQueuedPerSession packets for a session that is away, drops the rest and counts them', async () => {
+    const topic = 'storeloop/demo-store/touchpoint/kiosk-1';
+    const before = await metricValue(gw.httpUrl, 'storeloop_mqtt_queue_dropped_total');
+    const away = await connectClient(gw.mqttUrl, { clientId: 'session-away', clean: false });
+    await away.subscribeAsync(topic, { qos: 1 });
+    await away.endAsync();
+    const device = await connectClient(gw.mqttUrl, { clientId: 'kiosk-queue' });
+    try {
+      for (let i = 0; i < 8; i++) await publishAcked(device, topic, { v: 1, ts: Date.now(), mid: `queued-${i}`, action: 'tap' });
+      expect(await metricValue(gw.httpUrl, 'storeloop_mqtt_queue_dropped_total')).toBe(before + 3);
+      const back = mqtt.connect(gw.mqttUrl, { clientId: 'session-away', clean: false, reconnectPeriod: 0 });
+      const mids: string[] = [];
+      const sawMarker = new Promise<void>((resolve) =>
+        back.on('message', (_topic, payload) => {
+          const mid = (JSON.parse(payload.toString()) as { mid?: string }).mid ?? '';
+          if (mid === 'marker') resolve();
+          else mids.push(mid);
+        }),
+      );
+      await new Promise<void>((resolve) => back.once('connect', () => resolve()));
+      // the queued packets are handed over on connect; a live one published after them marks the end
+      await expect.poll(() => mids.length, { timeout: 5_000 }).toBe(LIMITS.maxQueuedPerSession);
+      await publishAcked(device, topic, { v: 1, ts: Date.now(), mid: 'marker', action: 'tap' });
+      await sawMarker;
+      expect(mids).toEqual(['queued-0', 'queued-1', 'queued-2', 'queued-3', 'queued-4']);
+      await back.endAsync();
+    } finally {
+      await device.endAsync();
+    }
   });
 });
 

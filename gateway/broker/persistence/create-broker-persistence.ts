@@ -21,6 +21,9 @@ export interface BrokerPersistenceConfig {
   kind: BrokerPersistenceKind;
   /** The gateway's state dir (`state.dir`); the sqlite kind keeps its file here. */
   dir: string;
+  /** Packets one client's queue may hold (sqlite kind); past it, new ones for that client are dropped. */
+  maxQueuedPerClient?: number;
+  onQueueFull?: (clientId: string) => void;
 }
 
 /** Opens the configured persistence; pass it to aedes, which calls setup(), and destroy() it after aedes closed. */
@@ -30,6 +33,9 @@ export async function createBrokerPersistence(config: BrokerPersistenceConfig, l
       log.info({ kind: 'memory' }, 'broker state in memory: sessions and retained messages end with the process');
       return createMemoryPersistence();
     case 'sqlite':
-      return new SqlitePersistence(join(config.dir, BROKER_STATE_FILE), log);
+      return new SqlitePersistence(join(config.dir, BROKER_STATE_FILE), log, {
+        ...(config.maxQueuedPerClient === undefined ? {} : { maxQueuedPerClient: config.maxQueuedPerClient }),
+        ...(config.onQueueFull === undefined ? {} : { onQueueFull: config.onQueueFull }),
+      });
   }
 }

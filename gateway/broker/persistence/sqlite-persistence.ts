@@ -61,6 +61,7 @@ function prepareStatements(db: StateDatabase) {
       'SELECT seq, packet FROM outgoing WHERE client_id = ? AND message_id IS ? ORDER BY seq LIMIT 1',
     ),
     deleteOutgoing: db.prepare<[number]>('DELETE FROM outgoing WHERE seq = ?'),
+    queuedByClient: db.prepare<[], { client_id: string; queued: number }>('SELECT client_id, COUNT(*) AS queued FROM outgoing GROUP BY client_id'),
     lastOutgoingSeq: db.prepare<[string], { seq: number | null }>('SELECT MAX(seq) AS seq FROM outgoing WHERE client_id = ?'),
     outgoingPage: db.prepare<[string, number, number, number], { seq: number; packet: Buffer }>(
       'SELECT seq, packet FROM outgoing WHERE client_id = ? AND seq > ? AND seq <= ? ORDER BY seq LIMIT ?',
@@ -102,6 +103,16 @@ function subscriptionOptions(sub: StoredSubscription): Omit<StoredSubscription, 
   return options;
 }
 
+export interface SqlitePersistenceLimits {
+  /**
+   * Packets one client's queue may hold (a persistent session that is away, or one slower than the
+   * traffic): past it, new packets for that client are dropped, as mosquitto's max_queued_messages does.
+   */
+  maxQueuedPerClient?: number;
+  /** A packet was not queued for `clientId` because its queue was full. */
+  onQueueFull?: (clientId: string) => void;
+}
+
 export class SqlitePersistence implements BrokerPersistence {
   readonly #db: StateDatabase;
   readonly #sql: Statements;
@@ -113,11 +124,15 @@ export class SqlitePersistence implements BrokerPersistence {
   #destroyed = false;
   #lastErrorLogAt = 0;
   #errorsSinceLog = 0;
+  /** Packets queued per client (the outgoing table's rows), for the cap. */
+  readonly #queued = new Map<string, number>();
+  readonly #limits: SqlitePersistenceLimits;
 
   /** Opens (creating) the state file and takes its lock; the state is loaded by setup(). */
-  constructor(file: string, log: Logger) {
+  constructor(file: string, log: Logger, limits: SqlitePersistenceLimits = {}) {
     this.#file = file;
     this.#log = log;
+    this.#limits = limits;
     this.#db = openStateDatabase(file);
     this.#sql = prepareStatements(this.#db);
   }
@@ -140,6 +155,7 @@ export class SqlitePersistence implements BrokerPersistence {
       byClient.set(row.client_id, subs);
     }
     for (const [id, subs] of byClient) await this.#index.addSubscriptions({ id }, subs);
+    for (const row of this.#read('setup', {}, () => this.#sql.queuedByClient.all())) this.#queued.set(row.client_id, row.queued);
     const counts = this.#read('setup', {}, () => this.#sql.counts.get());
     this.#log.info({ file: this.#file, ...counts }, 'broker state restored');
   }
@@ -199,13 +215,21 @@ export class SqlitePersistence implements BrokerPersistence {
 
   async outgoingEnqueueCombi(subs: Array<{ clientId: string }>, packet: PersistedPacket): Promise<void> {
     if (subs.length === 0) return; // aedes calls this for every QoS > 0 publish, matched or not
+    const max = this.#limits.maxQueuedPerClient ?? Number.POSITIVE_INFINITY;
+    const room = subs.filter((sub) => {
+      if ((this.#queued.get(sub.clientId) ?? 0) < max) return true;
+      this.#limits.onQueueFull?.(sub.clientId);
+      return false;
+    });
+    if (room.length === 0) return;
     const queued = copyPacket(packet);
     const bytes = encodeRecord(queued);
-    this.#write('outgoingEnqueue', { clients: subs.length }, () => {
-      for (const sub of subs) {
+    this.#write('outgoingEnqueue', { clients: room.length }, () => {
+      for (const sub of room) {
         this.#sql.insertOutgoing.run(sub.clientId, orNull(queued.brokerId), orNull(queued.brokerCounter), orNull(queued.messageId), bytes);
       }
     });
+    for (const sub of room) this.#queued.set(sub.clientId, (this.#queued.get(sub.clientId) ?? 0) + 1);
   }
 
   async outgoingUpdate(client: ClientRef, packet: PersistedPacket): Promise<void> {
@@ -236,6 +260,9 @@ export class SqlitePersistence implements BrokerPersistence {
       const row = this.#sql.findOutgoingByMessageId.get(client.id, messageId);
       if (!row) return undefined;
       this.#sql.deleteOutgoing.run(row.seq);
+      const left = (this.#queued.get(client.id) ?? 1) - 1;
+      if (left > 0) this.#queued.set(client.id, left);
+      else this.#queued.delete(client.id);
       return decodeRecord<PersistedPacket>(row.packet);
     });
   }
