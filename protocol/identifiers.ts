@@ -27,6 +27,9 @@ const MAC_SHAPES = [
 const BARE_MAC = /^[0-9a-f]{12}$/i;
 /** 12 hex digits standing as a word of free text ("seen aabbccddee05 here"). */
 const BARE_MAC_IN_TEXT = /(?<![0-9a-z])[0-9a-f]{12}(?![0-9a-z])/i;
+const MAC_SHAPES_GLOBAL = MAC_SHAPES.map((re) => new RegExp(re.source, 'gi'));
+const BARE_MAC_IN_TEXT_GLOBAL = new RegExp(BARE_MAC_IN_TEXT.source, 'gi');
+const MAC_MASK = 'xx:xx:xx:xx:xx:xx';
 
 /**
  * True when the string is, or contains, a MAC address in a separated spelling, or is 12 bare hex
@@ -45,9 +48,17 @@ export function textContainsMacAddress(value: string): boolean {
 /** Replaces every MAC-shaped substring with `xx:xx:xx:xx:xx:xx` (for excerpts in logs and the API). */
 export function maskMacAddresses(text: string): string {
   let out = text;
-  for (const re of MAC_SHAPES) out = out.replace(new RegExp(re.source, 'gi'), 'xx:xx:xx:xx:xx:xx');
+  for (const re of MAC_SHAPES_GLOBAL) out = out.replace(re, MAC_MASK);
   // a bare 12-digit MAC only when it stands alone as a JSON string (an Eddystone instance is 12 hex too)
   return out.replace(/(?<=")[0-9a-f]{12}(?=")/gi, 'xxxxxxxxxxxx');
+}
+
+/**
+ * For free text shown to people (rejection excerpts, logs): every spelling masked, 12 bare hex digits
+ * standing as a word included (the spellings textContainsMacAddress refuses).
+ */
+export function maskMacAddressesInText(text: string): string {
+  return maskMacAddresses(text).replace(BARE_MAC_IN_TEXT_GLOBAL, MAC_MASK);
 }
 
 const HEX = (n: number) => `[0-9a-f]{${n}}`;

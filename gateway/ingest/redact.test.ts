@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 
 import { payloadExcerpt, RejectionLog, type RejectionRecord } from './rejection.js';
-import { maskClientId, maskMacsInText, REDACTED, redactPayloadText } from './redact.js';
+import { maskMacAddressesInText } from '../../protocol/index.js';
+import { maskClientId, REDACTED, redactPayloadText } from './redact.js';
 
 /** Every spelling of aa:bb:cc:dd:ee:05 that has been seen to slip past the mask. */
 const MAC_SPELLINGS = ['aa:bb:cc:dd:ee:05', 'AA-BB-CC-DD-EE-05', 'aabb.ccdd.ee05', 'aa bb cc dd ee 05', 'aabbccddee05', 'mac aabbccddee05 seen'];
@@ -9,7 +10,7 @@ const MAC_SPELLINGS = ['aa:bb:cc:dd:ee:05', 'AA-BB-CC-DD-EE-05', 'aabb.ccdd.ee05
 describe('redaction of what the gateway shows', () => {
   it('masks every MAC spelling in free text', () => {
     for (const spelling of MAC_SPELLINGS) {
-      const masked = maskMacsInText(`before ${spelling} after`);
+      const masked = maskMacAddressesInText(`before ${spelling} after`);
       expect(masked, spelling).not.toMatch(/ee.?05/i);
       expect(masked).toContain('xx:xx:xx:xx:xx:xx');
     }

@@ -5,20 +5,11 @@
  * hex digits inside text. An excerpt is for diagnosis, so masking a little too much (an Eddystone
  * instance id) is the right side to err on.
  */
-import { maskMacAddresses } from '../../protocol/index.js';
+import { maskMacAddressesInText } from '../../protocol/index.js';
 
 /** Keys whose values are personal references and never shown, at any depth. */
 const PERSONAL_KEYS = new Set(['customer']);
 export const REDACTED = '[personal data removed]';
-
-const SPACED_MAC = /(?<![0-9a-f])[0-9a-f]{2}(?: [0-9a-f]{2}){5}(?![0-9a-f])/gi;
-const BARE_HEX_12 = /(?<![0-9a-z])[0-9a-f]{12}(?![0-9a-z])/gi;
-const MASK = 'xx:xx:xx:xx:xx:xx';
-
-/** Every MAC spelling in free text masked: separated by `:` `-` `.` or spaces, or 12 bare hex digits. */
-export function maskMacsInText(text: string): string {
-  return maskMacAddresses(text).replace(SPACED_MAC, MASK).replace(BARE_HEX_12, MASK);
-}
 
 function withoutPersonalKeys(value: unknown): unknown {
   if (Array.isArray(value)) return value.map(withoutPersonalKeys);
@@ -43,10 +34,10 @@ export function redactPayloadText(text: string): string {
   } catch {
     plain = text.replace(JSON_STRING_ESCAPE, (_, hex: string) => String.fromCharCode(parseInt(hex, 16))).replace(PERSONAL_IN_TEXT, `$1"${REDACTED}"`);
   }
-  return maskMacsInText(plain);
+  return maskMacAddressesInText(plain);
 }
 
 /** A client id as logs and the API show it: MAC-shaped parts masked (a device that names itself by its MAC). */
 export function maskClientId(clientId: string | null): string | null {
-  return clientId === null ? null : maskMacsInText(clientId);
+  return clientId === null ? null : maskMacAddressesInText(clientId);
 }
