@@ -172,7 +172,16 @@ export const ConfigSchema = z.strictObject({
   http: z.strictObject({ host: z.string().default('127.0.0.1'), port: PortSchema.default(8080) }).prefault({}),
   influx: InfluxSchema.prefault({}),
   /** The gateway's state dir: the event log, sink checkpoints, message index, identity vault, dead letters and broker state live under it. */
-  state: z.strictObject({ dir: z.string().min(1).default('.storeloop/state') }).prefault({}),
+  state: z
+    .strictObject({
+      dir: z.string().min(1).default('.storeloop/state'),
+      /**
+       * The key under which device credentials and API tokens are hashed (HMAC-SHA256): created (random,
+       * mode 0600) on first use. Default `<state.dir>/secret.key`; keep it out of backups of the state dir.
+       */
+      secretKeyFile: z.string().min(1).optional(),
+    })
+    .prefault({}),
   /** The event log every accepted message is appended to before its PUBACK (docs/ARCHITECTURE.md). */
   eventLog: z
     .strictObject({
