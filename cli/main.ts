@@ -7,6 +7,7 @@ import { STORELOOP_VERSION } from '../lib/version.js';
 // and a mistyped option answer at once
 const commands = {
   configCheck: () => import('./commands/config-check-command.js'),
+  credentials: () => import('./commands/credentials-command.js'),
   demo: () => import('./commands/demo-command.js'),
   edge: () => import('./commands/edge-command.js'),
   gateway: () => import('./commands/gateway-command.js'),
@@ -93,6 +94,53 @@ program
   .requiredOption('--since <when>', 'receive time to replay from: a duration back from now (2h, 90m) or an ISO 8601 time')
   .option('-u, --url <url>', GATEWAY_URL_HELP, DEFAULT_GATEWAY_URL)
   .action(async (opts: { sink: string; since: string; url: string }) => (await commands.sinks()).runReplay(opts));
+
+const CONFIG_HELP = "the gateway's YAML config (its state.dir holds the identities; default: the built-in demo store)";
+const credentials = program
+  .command('credentials')
+  .description(
+    'MQTT identities of the gateway (in its state dir): add one with a generated secret, list, rotate, revoke; a running gateway applies changes within a second',
+  );
+credentials
+  .command('add')
+  .description('add an identity and print its MQTT user name and password (shown once)')
+  .addOption(
+    new Option(
+      '--role <role>',
+      'device: its own source; agent: its store sources and its config topic; publisher: data of its stores; operator: everything of its stores',
+    )
+      .choices(['device', 'agent', 'publisher', 'operator'])
+      .makeOptionMandatory(),
+  )
+  .option('--store <ids...>', "store(s) granted: one for a device or agent; '*' for every store")
+  .option('--source <id>', "a device's source id or an agent's id, as in the config")
+  .option('--name <name>', 'MQTT user name (default for devices and agents: STORE/SOURCE)')
+  .option('--forwards <ids>', 'an agent: the comma-separated sources it forwards for (default: every source of its store)')
+  .option('--certificate', 'a client certificate with subject CN=<name> authenticates it too (mqtt.tls)')
+  .option('--no-secret', 'issue no secret (a client certificate only; needs --certificate)')
+  .option('-c, --config <file>', CONFIG_HELP)
+  .option('--json', 'print JSON (the password included) for scripts')
+  .action(async (opts) => (await commands.credentials()).runCredentialsAdd(opts));
+credentials
+  .command('list')
+  .description('list the identities and their grants (never their secrets)')
+  .option('-c, --config <file>', CONFIG_HELP)
+  .option('--json', 'print JSON')
+  .action(async (opts) => (await commands.credentials()).runCredentialsList(opts));
+credentials
+  .command('rotate')
+  .argument('<name>', 'the identity')
+  .description('issue a new secret; the old one stops working and its connections are closed')
+  .option('-c, --config <file>', CONFIG_HELP)
+  .option('--json', 'print JSON (the password included)')
+  .action(async (name: string, opts) => (await commands.credentials()).runCredentialsRotate(name, opts));
+credentials
+  .command('revoke')
+  .argument('<name>', 'the identity')
+  .description('revoke an identity: its secret is deleted, its client ids released, its connections closed')
+  .option('-c, --config <file>', CONFIG_HELP)
+  .option('--json', 'print JSON')
+  .action(async (name: string, opts) => (await commands.credentials()).runCredentialsRevoke(name, opts));
 
 const configCommand = program.command('config').description('configuration tools');
 configCommand

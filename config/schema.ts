@@ -134,6 +134,16 @@ export const ConfigSchema = z.strictObject({
        */
       persistence: z.enum(['memory', 'sqlite']).default('sqlite'),
       /**
+       * Who may connect (docs/security.md). Every client names an identity (`storeloop credentials add`) and
+       * proves it with its secret or a client certificate; the identity's role decides its topics.
+       */
+      auth: z
+        .strictObject({
+          /** Let clients without credentials publish data of every store (never config, never subscribe): for trying storeloop out only. */
+          anonymous: z.boolean().default(false),
+        })
+        .prefault({}),
+      /**
        * Limits at the transport (gateway/broker/transport-guard.ts). A packet that declares more than
        * maxPayloadBytes plus the largest topic is refused before it is buffered, and its connection closed.
        */
@@ -147,6 +157,8 @@ export const ConfigSchema = z.strictObject({
           maxConnections: z.number().int().min(1).default(20_000),
           /** Open MQTT connections from one remote address (a store behind NAT shares one). */
           maxConnectionsPerAddress: z.number().int().min(1).default(2_000),
+          /** Open MQTT connections of the devices and agents of one store (identities bound to it). */
+          maxConnectionsPerStore: z.number().int().min(1).default(2_000),
           /** Subscriptions one client may hold. */
           maxSubscriptionsPerClient: z.number().int().min(1).max(100_000).default(100),
           /** Messages a second one client may publish (one second of burst); a client over it is slowed down. */

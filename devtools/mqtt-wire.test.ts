@@ -9,6 +9,12 @@ describe('encodeConnect', () => {
     expect([...packet]).toEqual([0x10, 13, 0, 4, 0x4d, 0x51, 0x54, 0x54, 4, 0x02, 0, 30, 0, 1, 0x61]);
   });
 
+  it('adds the user name and password with their flags when given a login', () => {
+    const packet = encodeConnect({ clientId: 'a', keepaliveSeconds: 30, login: { username: 'u', password: 'p' } });
+    // flags 0xc2 (user name, password, clean session); payload: client id "a", user name "u", password "p"
+    expect([...packet]).toEqual([0x10, 19, 0, 4, 0x4d, 0x51, 0x54, 0x54, 4, 0xc2, 0, 30, 0, 1, 0x61, 0, 1, 0x75, 0, 1, 0x70]);
+  });
+
   it('refuses a keepalive that does not fit two bytes', () => {
     expect(() => encodeConnect({ clientId: 'a', keepaliveSeconds: 70_000 })).toThrow(/keepalive 70000 s/);
   });

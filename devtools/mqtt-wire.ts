@@ -46,17 +46,25 @@ function utf8Field(text: string): Buffer {
 export interface ConnectOptions {
   clientId: string;
   keepaliveSeconds: number;
+  /** The identity's user name and secret (§3.1.3.4, §3.1.3.5); none: an anonymous CONNECT. */
+  login?: { username: string; password: string };
 }
 
-/** §3.1: CONNECT for MQTT 3.1.1 with a clean session, no will, no username or password. */
+const USERNAME_FLAG = 0x80;
+const PASSWORD_FLAG = 0x40;
+
+/** §3.1: CONNECT for MQTT 3.1.1 with a clean session, no will, and a user name and password when given. */
 export function encodeConnect(opts: ConnectOptions): Buffer {
   if (!Number.isInteger(opts.keepaliveSeconds) || opts.keepaliveSeconds < 0 || opts.keepaliveSeconds > 0xffff) {
     throw new RangeError(`keepalive ${opts.keepaliveSeconds} s outside 0–65535`);
   }
   const keepalive = Buffer.alloc(2);
   keepalive.writeUInt16BE(opts.keepaliveSeconds);
-  const variableHeader = Buffer.concat([utf8Field('MQTT'), Buffer.from([PROTOCOL_LEVEL_3_1_1, CLEAN_SESSION_FLAG]), keepalive]);
-  const payload = utf8Field(opts.clientId);
+  const flags = CLEAN_SESSION_FLAG | (opts.login ? USERNAME_FLAG | PASSWORD_FLAG : 0);
+  const variableHeader = Buffer.concat([utf8Field('MQTT'), Buffer.from([PROTOCOL_LEVEL_3_1_1, flags]), keepalive]);
+  const fields = [utf8Field(opts.clientId)];
+  if (opts.login) fields.push(utf8Field(opts.login.username), utf8Field(opts.login.password));
+  const payload = Buffer.concat(fields);
   const remaining = variableHeader.length + payload.length;
   return Buffer.concat([Buffer.from([PacketType.CONNECT << 4]), encodeRemainingLength(remaining), variableHeader, payload]);
 }

@@ -10,7 +10,10 @@ import type { FastifyInstance } from 'fastify';
 import type { Config } from '../config/index.js';
 import { dashboardsPlugin } from '../dashboards/index.js';
 import { createAuthorizePublish } from './broker/authorize-publish.js';
+import { MqttAuthenticator } from './broker/mqtt-authenticator.js';
 import { MqttBroker, WS_PATH } from './broker/mqtt-broker.js';
+import { MqttIdentityStore } from './auth/mqtt-identities.js';
+import { secretKeyPath } from './auth/secrets.js';
 import { createBrokerPersistence } from './broker/persistence/index.js';
 import { buildHttpServer } from './http/http-server.js';
 import { IngestPipeline } from './ingest/ingest-pipeline.js';
@@ -76,6 +79,9 @@ export class Gateway {
   private stopping = false;
   private lastPruneAt = 0;
   private readonly broker: MqttBroker;
+  /** The MQTT identities and their secrets (`storeloop credentials`, /api/v1/mqtt/identities). */
+  readonly mqttIdentities: MqttIdentityStore;
+  private readonly authenticator: MqttAuthenticator;
   private http: FastifyInstance | undefined;
   private readonly log: Logger;
 
@@ -125,15 +131,27 @@ export class Gateway {
       rejections: this.rejections,
       live: this.live,
     });
+    this.mqttIdentities = new MqttIdentityStore(join(config.state.dir, 'mqtt-identities.sqlite'), secretKeyPath(config.state));
+    const brokerLog = this.log.child({ module: 'broker' });
+    this.authenticator = new MqttAuthenticator({
+      store: this.mqttIdentities,
+      anonymous: config.mqtt.auth.anonymous,
+      maxConnectionsPerStore: config.mqtt.limits.maxConnectionsPerStore,
+      log: brokerLog,
+      refused: (reason, context) => this.broker.refused(reason, context),
+    });
     this.broker = new MqttBroker({
       host: config.mqtt.host,
       port: config.mqtt.port,
       wsPort: config.mqtt.wsPort,
-      authorizePublish: createAuthorizePublish(this.pipeline, this.log.child({ module: 'broker' }), {
+      authorizePublish: createAuthorizePublish(this.pipeline, brokerLog, {
         ackMode: config.mqtt.ackMode,
         onRetainDropped: (kind) => this.metrics.retainDropped.inc({ kind }),
+        identityOf: (client) => this.authenticator.identityOf(client),
       }),
-      log: this.log.child({ module: 'broker' }),
+      authenticator: this.authenticator,
+      topicPrefix: config.mqtt.topicPrefix,
+      log: brokerLog,
       metrics: this.metrics,
       createPersistence: () => {
         const log = this.log.child({ module: 'broker-state' });
@@ -165,6 +183,7 @@ export class Gateway {
     await this.deadLetters.open();
     await this.eventLog.open();
     this.customerTokens.open();
+    this.mqttIdentities.open();
     await this.openIndex();
     const influx = this.config.sinks.influx;
     const encoder = new BatchEncoder(this.config.influx.batchSize, this.log.child({ module: 'influx-sink' }), influx.encodeInWorker);
@@ -286,6 +305,7 @@ export class Gateway {
     await this.eventLog.close();
     this.index.close();
     this.customerTokens.close();
+    this.mqttIdentities.close();
     await this.deadLetters.close();
     this.log.info('gateway stopped');
   }

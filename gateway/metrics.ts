@@ -89,6 +89,12 @@ export class GatewayMetrics {
     help: 'QoS 1 packets not queued for a client because its queue held mqtt.limits.maxQueuedPerSession already',
     registers: [this.registry],
   });
+  readonly mqttDenied = new Counter({
+    name: 'storeloop_mqtt_denied_total',
+    help: "Publishes and subscriptions refused by the topic ACL: the client's identity may not use the topic (docs/security.md)",
+    labelNames: ['action', 'reason'],
+    registers: [this.registry],
+  });
   readonly mqttThrottled = new Counter({
     name: 'storeloop_mqtt_throttled_total',
     help: 'Publishes held back because their client was over its rate (mqtt.limits.maxMessagesPerSecondPerClient, maxBytesPerSecondPerClient)',

@@ -14,6 +14,7 @@ import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vites
 
 import { freePort } from '../devtools/free-port.js';
 import { connectClient, publishAcked, startTestGateway } from './helpers/gateway.js';
+import { provisionIdentity, urlWithLogin } from './helpers/mqtt-identity.js';
 import { startInfluxd, type TestInfluxd } from './helpers/influxd.js';
 import { testBuild } from './helpers/test-build.js';
 
@@ -131,6 +132,7 @@ describe('broker state across restarts', () => {
     const stateDir = await tempDir('storeloop-crash-');
     const sentAt = Date.now();
     const ports = { mqtt: await freePort(), http: await freePort() };
+    const operator = provisionIdentity({ dir: stateDir }, { name: 'crash-operator', role: 'operator', stores: '*' });
     const child: ChildProcess = spawn(process.execPath, [testBuild().cliMain, 'gateway'], {
       env: {
         ...process.env,
@@ -165,12 +167,13 @@ describe('broker state across restarts', () => {
     }
     expect(ready, output).toBe(true);
 
-    await leaveStatusesForAbsentSession(`mqtt://127.0.0.1:${ports.mqtt}`, sentAt);
+    await leaveStatusesForAbsentSession(urlWithLogin(`mqtt://127.0.0.1:${ports.mqtt}`, operator), sentAt);
     child.kill('SIGKILL'); // no shutdown code runs: the state file is left as the crash left it
     expect((await exited)[1]).toBe('SIGKILL');
 
     const restarted = await startTestGateway({ influxUrl: influxd.url, config: { state: { dir: stateDir } } });
     onTestFinished(() => restarted.stop());
-    await expectSessionRestored(restarted.mqttUrl, sentAt);
+    // the session is the crash-operator's: only that identity may take its client id back
+    await expectSessionRestored(urlWithLogin(restarted.mqttAddress, operator), sentAt);
   });
 });

@@ -58,7 +58,7 @@ async function connectRaw(clientId: string): Promise<{ socket: Socket; answer: '
     socket.once('data', (data: Buffer) => resolve(data[0] === 0x20 ? 'connack' : 'closed'));
     socket.once('close', () => resolve('closed'));
   });
-  socket.write(encodeConnect({ clientId, keepaliveSeconds: 60 }));
+  socket.write(encodeConnect({ clientId, keepaliveSeconds: 60, login: gw.operator }));
   return { socket, answer: await answer };
 }
 
@@ -96,7 +96,7 @@ describe('MQTT transport limits', () => {
   it('refuses a 100 MB PUBLISH on its header, before reading its body', async () => {
     const before = await refusals('packet_too_large');
     const socket = await rawSocket();
-    socket.write(encodeConnect({ clientId: 'attacker-big', keepaliveSeconds: 0 }));
+    socket.write(encodeConnect({ clientId: 'attacker-big', keepaliveSeconds: 0, login: gw.operator }));
     const declared = 100 * 1024 * 1024;
     const header = Buffer.concat([Buffer.from([0x32]), encodeRemainingLength(declared)]);
     // the header and the first 64 KiB of the body: the gateway must not wait for the other 99.9 MB
@@ -109,7 +109,7 @@ describe('MQTT transport limits', () => {
   it('closes a connection whose packet stalls half-sent, whatever its keepalive', async () => {
     const before = await refusals('packet_timeout');
     const socket = await rawSocket();
-    socket.write(encodeConnect({ clientId: 'attacker-slow', keepaliveSeconds: 0 }));
+    socket.write(encodeConnect({ clientId: 'attacker-slow', keepaliveSeconds: 0, login: gw.operator }));
     socket.write(Buffer.concat([Buffer.from([0x32]), encodeRemainingLength(2_000), Buffer.alloc(10, 0x41)]));
     const tookMs = await closedByServer(socket, 5_000);
     expect(tookMs).toBeGreaterThanOrEqual(LIMITS.packetTimeoutMs - 50);

@@ -17,6 +17,7 @@
  */
 import type { AedesPublishPacket, Client, PublishPacket } from 'aedes';
 
+import type { MqttGrant } from '../auth/mqtt-grants.js';
 import { maskClientId } from '../ingest/redact.js';
 import type { Logger } from '../../lib/logger.js';
 import type { IngestPipeline } from '../ingest/ingest-pipeline.js';
@@ -38,7 +39,12 @@ export interface AuthorizePublishOptions {
   ackMode: 'durable' | 'immediate';
   /** A data message arrived with the retain flag, which was dropped (only statuses are retained). */
   onRetainDropped?: (kind: string) => void;
+  /** The identity a client authenticated as; a client without one may publish nothing. */
+  identityOf?: (client: Client) => { name: string | null; grant: MqttGrant } | undefined;
 }
+
+/** A connected client the broker knows no identity of (never expected): granted nothing. */
+const NOTHING: { name: null; grant: MqttGrant } = { name: null, grant: { role: 'device', stores: [], source: null, forwards: [] } };
 
 export function createAuthorizePublish(pipeline: IngestPipeline, log: Logger, options: AuthorizePublishOptions = { ackMode: 'durable' }) {
   let lastRefusalLogAt = 0;
@@ -52,6 +58,7 @@ export function createAuthorizePublish(pipeline: IngestPipeline, log: Logger, op
       receivedAt: Date.now(),
       qos: packet.qos,
       retain: packet.retain,
+      ...(client === null || options.identityOf === undefined ? {} : { publisher: options.identityOf(client) ?? NOTHING }),
     });
     if (outcome.status === 'rejected') {
       dropPacket(packet);

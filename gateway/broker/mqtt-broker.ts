@@ -16,6 +16,8 @@ import type { Logger } from '../../lib/logger.js';
 import { RateLimitedLog } from '../../lib/rate-limited-log.js';
 import type { GatewayMetrics } from '../metrics.js';
 import type { BrokerPersistence } from './persistence/index.js';
+import { DENIAL_TEXT, subscribeDenial } from '../auth/mqtt-grants.js';
+import type { ConnectRefusal, MqttAuthenticator } from './mqtt-authenticator.js';
 import { PublishThrottle } from './publish-throttle.js';
 import { PUBLISH_OVERHEAD_BYTES, SubscriptionCap, TransportGuard, type TransportRefusal } from './transport-guard.js';
 
@@ -27,6 +29,10 @@ export interface MqttBrokerOptions {
   /** null: no WebSocket listener. */
   wsPort: number | null;
   authorizePublish: NonNullable<AedesOptions['authorizePublish']>;
+  /** Who each connection is (authentication, client-id ownership, revocation); its identity's grant decides subscriptions. */
+  authenticator: MqttAuthenticator;
+  /** The contract's topic prefix (mqtt.topicPrefix): subscriptions are checked against it. */
+  topicPrefix: string;
   log: Logger;
   metrics: GatewayMetrics;
   /** Opens the broker's session state at start(); it is destroyed at stop(). Default: aedes' in-memory persistence. */
@@ -46,9 +52,13 @@ export interface MqttBrokerOptions {
 }
 
 /** What an installer reads in the log when the transport refuses something. */
-type BrokerRefusal = TransportRefusal | 'too_many_subscriptions' | 'reserved_topic' | 'rate_exceeded';
+type BrokerRefusal = TransportRefusal | ConnectRefusal | 'too_many_subscriptions' | 'reserved_topic' | 'rate_exceeded';
 
 const REFUSAL_TEXT: Record<BrokerRefusal, string> = {
+  bad_credentials: 'MQTT connection refused (CONNACK 4): unknown identity, wrong secret, or revoked (storeloop credentials list)',
+  no_credentials: 'MQTT connection refused (CONNACK 5): no user name and no client certificate, and mqtt.auth.anonymous is off',
+  client_id_taken: 'MQTT connection refused (CONNACK 2): the client id is connected, or holds a persistent session, under another identity',
+  too_many_connections_for_store: 'MQTT connection refused (CONNACK 3): mqtt.limits.maxConnectionsPerStore reached for its store',
   rate_exceeded:
     'MQTT client disconnected: it publishes so far over mqtt.limits.maxMessagesPerSecondPerClient / maxBytesPerSecondPerClient that it would wait longer than maxThrottleDelayMs',
   reserved_topic: 'MQTT subscription refused: $-topics ($SYS, $storeloop) are not for clients (broker figures are on /metrics)',
@@ -75,7 +85,10 @@ export class MqttBroker {
   /** Publishes held back by the rate limit, answered with an error if the broker stops first. */
   private readonly throttled = new Map<NodeJS.Timeout, (error: Error) => void>();
 
+  private readonly alarms: RateLimitedLog;
+
   constructor(private readonly options: MqttBrokerOptions) {
+    this.alarms = new RateLimitedLog(options.log, 10_000);
     const openConnections = (): number => this.guard?.size ?? 0;
     new Gauge({
       name: 'storeloop_mqtt_open_connections',
@@ -100,13 +113,16 @@ export class MqttBroker {
     return this.http ? ((this.http.address() as AddressInfo | null)?.port ?? null) : null;
   }
 
+  /** Counts a refusal and logs it for the installer (rate-limited per reason). */
+  refused(reason: BrokerRefusal, context: Record<string, unknown>): void {
+    this.options.metrics.mqttRefused.inc({ reason });
+    this.alarms.warn(reason, { reason, ...context }, REFUSAL_TEXT[reason]);
+  }
+
   async start(): Promise<void> {
     const { log, metrics, limits } = this.options;
-    const alarms = new RateLimitedLog(log, 10_000);
-    const refused = (reason: BrokerRefusal, context: Record<string, unknown>) => {
-      metrics.mqttRefused.inc({ reason });
-      alarms.warn(reason, { reason, ...context }, REFUSAL_TEXT[reason]);
-    };
+    const alarms = this.alarms;
+    const refused = (reason: BrokerRefusal, context: Record<string, unknown>) => this.refused(reason, context);
     const maxPacketBytes = this.options.maxPayloadBytes + PUBLISH_OVERHEAD_BYTES;
     const guard = new TransportGuard(
       {
@@ -129,6 +145,7 @@ export class MqttBroker {
     const aedes = await Aedes.createBroker({
       persistence,
       connectTimeout: limits.connectTimeoutMs,
+      authenticate: this.options.authenticator.authenticate,
       authorizePublish: (client, packet, answer) => {
         // while a publish is being answered, aedes reads no further from its connection: not a stalled packet
         const conn = client?.conn as Duplex | undefined;
@@ -157,6 +174,18 @@ export class MqttBroker {
           // $SYS lists every client id and $storeloop/dropped holds what was refused: neither is for clients
           // (the broker's figures are on /metrics). Refused with SUBACK failure, the connection kept.
           refused('reserved_topic', { clientId: maskClientId(client.id), topic: sub.topic.slice(0, 80) });
+          callback(null, null);
+          return;
+        }
+        const who = this.options.authenticator.identityOf(client);
+        const denial = who === undefined ? 'subscribe_not_allowed' : subscribeDenial(who.grant, this.options.topicPrefix, sub.topic);
+        if (denial !== null) {
+          metrics.mqttDenied.inc({ action: 'subscribe', reason: denial });
+          alarms.warn(
+            `denied-${denial}`,
+            { clientId: maskClientId(client.id), identity: who?.name ?? null, topic: sub.topic.slice(0, 80), reason: denial },
+            `MQTT subscription refused by the topic ACL: ${DENIAL_TEXT[denial]}`,
+          );
           callback(null, null);
           return;
         }
@@ -189,6 +218,7 @@ export class MqttBroker {
     });
 
     guard.start();
+    this.options.authenticator.start();
     this.tcp = createTcpServer((socket) => {
       if (guard.admit(socket, socket.remoteAddress ?? 'unknown')) aedes.handle(socket);
     });
@@ -217,6 +247,7 @@ export class MqttBroker {
   async stop(): Promise<void> {
     this.listening = false;
     this.guard?.stop();
+    this.options.authenticator.stop();
     for (const [timer, callback] of this.throttled) {
       clearTimeout(timer);
       callback(new Error('the broker is stopping'));

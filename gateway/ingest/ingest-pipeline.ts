@@ -33,6 +33,7 @@ import type { Ledger } from './ledger.js';
 import { LogFullError } from '../log/event-log.js';
 import { itemCount, LOG_RECORD_VERSION, type LogEntry, type LoggedKindedMessage, type LoggedMessage } from '../log/log-record.js';
 import { midKey, type MessageIndex } from '../log/message-index.js';
+import { DENIAL_TEXT, publishDenial, type MqttGrant } from '../auth/mqtt-grants.js';
 
 /** Where accepted messages go: resolves with the log seq once the append is fsynced (gateway/log). */
 export interface AcceptedLog {
@@ -55,6 +56,11 @@ export interface IncomingMessage {
   qos: number;
   /** The PUBLISH's retain flag: with an empty payload, it clears the topic's retained message. */
   retain?: boolean;
+  /**
+   * Who published it, as the broker authenticated them: checked against the topic (mqtt-grants.ts).
+   * Absent: not checked (the gateway's own messages, and tests of the pipeline alone).
+   */
+  publisher?: { name: string | null; grant: MqttGrant };
 }
 
 export type IngestOutcome =
@@ -183,6 +189,8 @@ export class IngestPipeline {
     ledger.receive(storeLabel, kindLabel);
     if (!topic.ok) return this.reject(msg, null, null, { reason: topic.reason, detail: topic.detail });
     const { storeId, kind, sourceId } = topic;
+    const denied = this.checkPublisher(msg, storeId, kind, sourceId);
+    if (denied) return this.reject(msg, storeLabel, kind, denied);
 
     if (msg.payload.length > config.mqtt.maxPayloadBytes) {
       return this.reject(msg, storeLabel, kind, { reason: 'payload_too_large', detail: `${msg.payload.length} bytes > ${config.mqtt.maxPayloadBytes}` });
@@ -216,7 +224,8 @@ export class IngestPipeline {
     const { mid } = decoded.message;
     const payloadHash = mid === undefined && stampedAt !== undefined ? `#sha1:${createHash('sha1').update(msg.payload).digest('base64url')}` : undefined;
     const dedupId = mid ?? payloadHash;
-    const dedupKey = dedupId === undefined ? undefined : midKey(storeId, kind, sourceId, dedupId);
+    const publisher = msg.publisher?.name ?? undefined;
+    const dedupKey = dedupId === undefined ? undefined : midKey(storeId, kind, sourceId, dedupId, publisher);
     const first = dedupKey === undefined ? undefined : this.deps.index.find(dedupKey);
     if (first !== undefined) {
       metrics.messagesDuplicate.inc({ store: storeId, kind });
@@ -254,6 +263,7 @@ export class IngestPipeline {
       mid: mid ?? null,
       ...(payloadHash === undefined ? {} : { payloadHash }),
       qos: msg.qos === 0 ? 0 : 1,
+      ...(publisher === undefined ? {} : { publisher }),
       slot: this.deps.index.allocateSlot(storeId, kind, sourceId, eventTimeMs, items),
     };
     const messageJson = JSON.stringify(logged.message);
@@ -308,6 +318,8 @@ export class IngestPipeline {
       this.record(msg, storeLabel === UNKNOWN_LABEL ? null : storeLabel, null, rejection);
       return { status: 'rejected', rejection };
     };
+    const denied = this.checkPublisher(msg, storeId, CONFIG_LEVEL, agentId);
+    if (denied) return reject(denied);
     if (msg.payload.length > config.mqtt.maxPayloadBytes)
       return reject({ reason: 'payload_too_large', detail: `${msg.payload.length} bytes > ${config.mqtt.maxPayloadBytes}` });
     const source = directory.resolve(storeId, 'status', agentId);
@@ -324,6 +336,17 @@ export class IngestPipeline {
     if (!parsed.success) return reject({ reason: 'schema_invalid', detail: formatZodError(parsed.error) });
     ledger.move(storeId, CONFIG_LEVEL, 'held', 'forwarded');
     return { status: 'forwarded', storeId };
+  }
+
+  /** The topic ACL: may this message's publisher publish on its topic? Denials are counted by reason. */
+  private checkPublisher(msg: IncomingMessage, storeId: string, kind: string, sourceId: string): Rejection | undefined {
+    if (msg.publisher === undefined) return undefined;
+    const { name, grant } = msg.publisher;
+    const denial = publishDenial(grant, storeId, kind, sourceId);
+    if (denial === null) return undefined;
+    this.deps.metrics.mqttDenied.inc({ action: 'publish', reason: denial });
+    const who = name === null ? `an anonymous ${grant.role}` : `identity '${name}' (${grant.role})`;
+    return { reason: 'not_authorized', detail: `${who} may not publish on this topic: ${DENIAL_TEXT[denial]}` };
   }
 
   private checkWindow(eventTimeMs: number, now: number): Rejection | undefined {

@@ -14,6 +14,7 @@ export const REJECTION_REASONS = {
   version_unsupported: 'the payload names a contract version this gateway does not speak',
   store_unknown: 'the store id is not in the config',
   source_unknown: 'the source id is not a sensor, touchpoint, device or agent of the store',
+  not_authorized: "the publisher's identity may not publish on this topic (its store, source or kind is not granted to it)",
   source_kind_mismatch: 'the source exists but may not publish this kind (e.g. a wifi sensor on ble)',
   ts_too_old: 'the event time is older than ingest.maxPastSeconds',
   ts_in_future: 'the event time is later than now + ingest.maxFutureSeconds',

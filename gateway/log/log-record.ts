@@ -41,6 +41,8 @@ export interface LogEntryOf<K extends MessageKind> {
   /** Without a mid: a hash of the payload bytes, the message's identity for recognising resends. */
   payloadHash?: string;
   qos: 0 | 1;
+  /** The MQTT identity that published it (absent: anonymous, or a gateway older than identities). */
+  publisher?: string;
   /** Unique sub-millisecond slot of this message's items within (store, kind, source, event ms). */
   slot: EventSlot;
   message: LoggedMessage<K>;

@@ -47,9 +47,13 @@ export interface MessageIndexOptions {
   now?: () => number;
 }
 
-/** The key of one message id: unique per store, kind and source. */
-export function midKey(store: string, kind: string, source: string, mid: string): string {
-  return `${store}\u0000${kind}\u0000${source}\u0000${mid}`;
+/**
+ * The key of one message id: unique per store, kind, source and publishing identity, so that one
+ * identity cannot make another's next message a "duplicate" by sending its mid first.
+ */
+export function midKey(store: string, kind: string, source: string, mid: string, publisher?: string): string {
+  const key = `${store}\u0000${kind}\u0000${source}\u0000${mid}`;
+  return publisher === undefined ? key : `${key}\u0000${publisher}`;
 }
 
 export class MessageIndex {
@@ -156,7 +160,7 @@ export class MessageIndex {
       this.slots.observe(slotSeriesKey(record.source.storeId, record.kind, record.source.sourceId), record.eventTime, itemCount(record), record.slot);
     }
     const id = record.mid ?? record.payloadHash;
-    const key = runtimeKey ?? (id === undefined ? undefined : midKey(record.source.storeId, record.kind, record.source.sourceId, id));
+    const key = runtimeKey ?? (id === undefined ? undefined : midKey(record.source.storeId, record.kind, record.source.sourceId, id, record.publisher));
     if (key !== undefined) {
       this.unflushed.push({ key, seq, receivedAt: record.receivedAt });
       this.unflushedKeys.set(key, seq);

@@ -3,6 +3,7 @@
  * test can `kill -9` it and start it again on the same ports and state dir. It runs the run's one
  * build (test/helpers/test-build.ts).
  */
+import { provisionIdentity, urlWithLogin, type MqttLogin } from './mqtt-identity.js';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -47,6 +48,7 @@ export class GatewayProcess {
     readonly ports: { mqtt: number; ws: number; http: number },
     private readonly configFile: string,
     private readonly main: string,
+    private readonly operator: MqttLogin,
   ) {}
 
   /** Writes a config (demo store plus `overrides`) into a fresh dir; the state dir lives there too. */
@@ -64,11 +66,14 @@ export class GatewayProcess {
     };
     const configFile = join(dir, 'storeloop.yaml');
     await writeFile(configFile, stringify(config));
-    return new GatewayProcess(dir, ports, configFile, build.cliMain);
+    // an operator identity in the state dir before the first start (the gateway reads it there)
+    const operator = provisionIdentity({ dir: join(dir, 'state') }, { name: 'test-operator', role: 'operator', stores: '*' });
+    return new GatewayProcess(dir, ports, configFile, build.cliMain, operator);
   }
 
+  /** The MQTT address with the test operator's credentials in it (MQTT.js reads them from the URL). */
   get mqttUrl(): string {
-    return `mqtt://127.0.0.1:${this.ports.mqtt}`;
+    return urlWithLogin(`mqtt://127.0.0.1:${this.ports.mqtt}`, this.operator);
   }
 
   get httpUrl(): string {

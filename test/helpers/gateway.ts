@@ -14,13 +14,24 @@ import { parseConfig, type Config } from '../../config/index.js';
 import { eventually } from './lifecycle.js';
 import { Gateway, type GatewayOptions } from '../../gateway/gateway.js';
 import { createLogger } from '../../lib/logger.js';
+import type { NewIdentity } from '../../gateway/auth/mqtt-identities.js';
+import { urlWithLogin, type MqttLogin } from './mqtt-identity.js';
 
 export interface TestGateway {
   gateway: Gateway;
   config: Config;
   database: string;
+  /** MQTT over TCP, logged in as the test operator (every store; publish and subscribe). */
   mqttUrl: string;
+  /** MQTT over WebSocket, logged in as the test operator. */
   wsUrl: string;
+  /** The MQTT and WebSocket addresses without a login (for identities of their own, or none). */
+  mqttAddress: string;
+  wsAddress: string;
+  /** The test operator's login. */
+  operator: MqttLogin;
+  /** Adds an MQTT identity (as `storeloop credentials add` does) and returns its login. */
+  addIdentity(spec: NewIdentity): MqttLogin;
   httpUrl: string;
   /** Log lines (parsed JSON) written so far. */
   logs(): Array<Record<string, unknown>>;
@@ -69,13 +80,26 @@ export async function startTestGateway(options: {
     throw err;
   }
   const urls = gateway.urls();
+  const addIdentity = (spec: NewIdentity): MqttLogin => {
+    const { identity, secret } = gateway.mqttIdentities.add(spec);
+    return { username: identity.name, password: secret ?? '' };
+  };
+  // a state dir brought back from an earlier run already has the operator: it gets a new secret
+  const operator: MqttLogin =
+    gateway.mqttIdentities.get('test-operator')?.revokedAt === null
+      ? { username: 'test-operator', password: gateway.mqttIdentities.rotate('test-operator').secret }
+      : addIdentity({ name: 'test-operator', role: 'operator', stores: '*' });
   let stopped: Promise<void> | undefined;
   return {
     gateway,
     config,
     database,
-    mqttUrl: urls.mqtt,
-    wsUrl: urls.ws ?? '',
+    mqttUrl: urlWithLogin(urls.mqtt, operator),
+    wsUrl: urls.ws === null ? '' : urlWithLogin(urls.ws, operator),
+    mqttAddress: urls.mqtt,
+    wsAddress: urls.ws ?? '',
+    operator,
+    addIdentity,
     httpUrl: urls.http,
     logs: () => lines.map((l) => JSON.parse(l) as Record<string, unknown>),
     stop: () => (stopped ??= gateway.stop().finally(() => (ownStateDir === undefined ? undefined : rm(ownStateDir, { recursive: true, force: true })))),
