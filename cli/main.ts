@@ -39,6 +39,7 @@ program
   .command('simulate')
   .description('publish a seeded, realistic store simulation to a gateway and write its ground truth')
   .option('-u, --url <url>', 'broker URL: mqtt://host:port or ws://host:port/mqtt', 'mqtt://127.0.0.1:1883')
+  .option('--username <name>', 'MQTT identity to publish as, a publisher of the store (or STORELOOP_MQTT_USERNAME); its password in STORELOOP_MQTT_PASSWORD')
   .option('-c, --config <file>', 'config file with the store layout (default: the demo store)')
   .option('--store <id>', 'store to simulate (default: the first in the config)')
   .option('--seed <n>', 'random seed: the same seed gives the same messages', '1')

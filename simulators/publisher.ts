@@ -17,6 +17,8 @@ export interface Will {
 export interface PublisherOptions {
   /** mqtt://host:port or ws://host:port/mqtt */
   url: string;
+  /** The identity to log in as (a publisher of the store: `storeloop credentials add --role publisher`); default: the URL's user info, or none. */
+  login?: { username: string; password: string } | undefined;
   clientId: string;
   will?: Will;
   /** Unacknowledged QoS 1 publishes (or unwritten QoS 0 ones) at most. */
@@ -46,9 +48,10 @@ export class MqttPublisher {
 
   /** Connects; rejects with SimulationConnectError when the broker refuses or cannot be reached in time. */
   async start(): Promise<void> {
-    const { url, clientId, will, connectTimeoutMs } = this.options;
+    const { url, clientId, will, connectTimeoutMs, login } = this.options;
     const client = mqtt.connect(url, {
       clientId,
+      ...(login ? { username: login.username, password: login.password } : {}),
       clean: true,
       connectTimeout: connectTimeoutMs,
       reconnectPeriod: 1000,

@@ -20,6 +20,8 @@ import { agentIds, willPayload } from './status.js';
 export interface RunOptions {
   /** mqtt://host:port (TCP) or ws://host:port/mqtt (WebSocket). */
   url: string;
+  /** The MQTT identity to log in as (a publisher of the store); default: the URL's user info, or none. */
+  login?: { username: string; password: string } | undefined;
   /** QoS of every message (default 1). */
   qos?: 0 | 1;
   /** Show progress: a bar when stderr is a TTY, else a line every 5 s through `log` (default false). */
@@ -44,6 +46,18 @@ export interface RunOptions {
   reconnectGiveUpMs?: number;
 }
 
+/** A URL as it may be shown: without a password in it. */
+function withoutUserInfo(url: string): string {
+  try {
+    const parsed = new URL(url);
+    parsed.username = '';
+    parsed.password = '';
+    return parsed.toString().replace(/\/$/, '');
+  } catch {
+    return url.replace(/\/\/[^@/]*@/, '//');
+  }
+}
+
 export type RunSimulationOptions = SimulationOptions & RunOptions;
 
 /** Builds and publishes a simulation; resolves with its ground truth once every publish is acknowledged. */
@@ -58,11 +72,12 @@ export async function runSimulation(opts: RunSimulationOptions): Promise<GroundT
   const agents = agentIds(store);
   log(
     `simulate: store ${store.id}, seed ${options.seed}, run ${truth.runId}: ${messages.length} messages over ${formatDuration(options.durationMs)} ` +
-      `(${truth.visits.length} visits), ${options.speed === 0 ? 'as fast as possible' : `speed x${options.speed}`}, to ${opts.url}`,
+      `(${truth.visits.length} visits), ${options.speed === 0 ? 'as fast as possible' : `speed x${options.speed}`}, to ${withoutUserInfo(opts.url)}`,
   );
   const publisherFor = (agent: string, clientId: string) =>
     new MqttPublisher({
       url: opts.url,
+      login: opts.login,
       clientId,
       will: {
         topic: buildTopic(topicPrefix, { storeId: store.id, kind: 'status', sourceId: agent }),

@@ -68,6 +68,7 @@ describe('storeloop gateway process', () => {
   });
 
   it('runs with env overrides, takes a mosquitto_pub message as docs/protocol.md shows, and stops cleanly on SIGTERM', async () => {
+    const stateDir = mkdtempSync(join(tmpdir(), 'storeloop-cli-state-'));
     gateway = spawn(process.execPath, [BIN, 'gateway'], {
       env: {
         ...process.env,
@@ -79,7 +80,7 @@ describe('storeloop gateway process', () => {
         STORELOOP_INFLUX_URL: influxd.url,
         STORELOOP_INFLUX_API: 'v1',
         STORELOOP_INFLUX_DATABASE: 'cli',
-        STORELOOP_STATE_DIR: mkdtempSync(join(tmpdir(), 'storeloop-cli-state-')),
+        STORELOOP_STATE_DIR: stateDir,
       },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
@@ -98,19 +99,35 @@ describe('storeloop gateway process', () => {
     }
     expect(ready, output).toBe(true);
 
+    // the installer's steps: a credential for the kiosk from the CLI while the gateway runs, then the device publishes
+    const added = run(['credentials', 'add', '--role', 'device', '--store', 'demo-store', '--source', 'kiosk-1', '--json'], { STORELOOP_STATE_DIR: stateDir });
+    expect(added.status, added.stderr).toBe(0);
+    const login = JSON.parse(added.stdout) as { username: string; password: string };
+    expect(login.username).toBe('demo-store/kiosk-1');
     const ts = Date.now();
-    execFileSync('mosquitto_pub', [
-      '-h',
-      '127.0.0.1',
-      '-p',
-      String(ports.mqtt),
-      '-q',
-      '1',
-      '-t',
-      'storeloop/demo-store/touchpoint/kiosk-1',
-      '-m',
-      JSON.stringify({ ts, mid: 'mp-1', action: 'tap' }),
-    ]);
+    const publish = (password: string) =>
+      execFileSync(
+        'mosquitto_pub',
+        [
+          '-h',
+          '127.0.0.1',
+          '-p',
+          String(ports.mqtt),
+          '-u',
+          login.username,
+          '-P',
+          password,
+          '-q',
+          '1',
+          '-t',
+          'storeloop/demo-store/touchpoint/kiosk-1',
+          '-m',
+          JSON.stringify({ ts, mid: 'mp-1', action: 'tap' }),
+        ],
+        { stdio: ['ignore', 'pipe', 'pipe'], encoding: 'utf8' },
+      );
+    expect(() => publish('not-the-secret')).toThrow(/bad user name or password/);
+    publish(login.password);
     // acknowledged = in the event log; the InfluxDB sink writes it at its own pace
     const series = await eventually(
       () => influxd.query('cli', `SELECT "count", "touchpoint_type" FROM interaction WHERE "touchpoint"='kiosk-1'`, { epoch: 'ms' }),
@@ -118,6 +135,9 @@ describe('storeloop gateway process', () => {
       'the tap in InfluxDB',
     );
     expect(series[0]?.values).toEqual([[ts, 1, 'kiosk']]);
+    const revoked = run(['credentials', 'revoke', login.username], { STORELOOP_STATE_DIR: stateDir });
+    expect(revoked.stdout).toContain('revoked demo-store/kiosk-1');
+    expect(() => publish(login.password)).toThrow(/bad user name or password/);
 
     // the operator commands against the running gateway: sinks, replay, detach
     const httpUrl = `http://127.0.0.1:${ports.http}`;

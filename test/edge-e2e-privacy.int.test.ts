@@ -22,6 +22,7 @@ import { join } from 'node:path';
 
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 
+import { DEMO_STORE_ID } from '../config/index.js';
 import { freePort } from '../devtools/free-port.js';
 import { createPseudonymiser, findLeaks } from '../edge/pseudonymise/index.js';
 import { pointSystemBusAt, startDbusMock, type DbusMock } from './helpers/dbusmock.js';
@@ -225,7 +226,10 @@ describe('edge agent end to end (real BlueZ mock, gateway, influxd)', () => {
     const ingressPort = await freePort();
     const merakiPort = await freePort();
     const queueDir = join(dir, 'queue');
+    // the agent logs in as itself: an agent identity of its store (its own status, its store's sources, its config topic)
+    const login = gw.addIdentity({ role: 'agent', stores: [DEMO_STORE_ID], source: 'edge-1' });
     const config = demoEdgeConfig(relay.url, queueDir, {
+      gateway: { username: login.username, password: login.password },
       pseudonymise: PSEUDONYMISE,
       sources: {
         ble: bleBlock(),

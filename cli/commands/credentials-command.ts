@@ -51,8 +51,10 @@ function checkAgainstConfig(config: Config, role: MqttRole, stores: Scope, sourc
     if (!store) throw new CredentialStoreError(`store '${id}' is not in the config (stores: ${config.stores.map((s) => s.id).join(', ')})`);
     const agents = new Set(store.agents.map((a) => a.id));
     const sources = new Set([...store.sensors, ...store.touchpoints, ...store.devices].map((s) => s.id));
-    if (source !== null && role === 'agent' && !agents.has(source)) throw new CredentialStoreError(`'${source}' is not an agent of store '${id}' (stores[].agents)`);
-    if (source !== null && role === 'device' && !sources.has(source)) throw new CredentialStoreError(`source '${source}' is not in store '${id}' of the config`);
+    if (source !== null && role === 'agent' && !agents.has(source))
+      throw new CredentialStoreError(`'${source}' is not an agent of store '${id}' (stores[].agents)`);
+    if (source !== null && role === 'device' && !sources.has(source))
+      throw new CredentialStoreError(`source '${source}' is not in store '${id}' of the config`);
     for (const f of forwards === undefined || forwards === '*' ? [] : forwards) {
       if (!sources.has(f)) throw new CredentialStoreError(`source '${f}' (--forwards) is not in store '${id}' of the config`);
     }

@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 import { loadConfig } from '../../config/index.js';
+import type { NewIdentity } from '../../gateway/auth/mqtt-identities.js';
 import { Gateway } from '../../gateway/gateway.js';
 import { createLogger } from '../../lib/logger.js';
 import { DEFAULT_SIMULATION_OPTIONS, parseDuration, runSimulation } from '../../simulators/index.js';
@@ -39,6 +40,14 @@ async function isPortFree(port: number, host: string): Promise<boolean> {
 /** The preferred port when free, else one the OS picks. */
 async function portOr(preferred: number, host: string): Promise<number> {
   return (await isPortFree(preferred, host)) ? preferred : freePort(host);
+}
+
+/** A login for the demo: the identity is added, or gets a new secret when a kept state dir has it already. */
+function demoLogin(gateway: Gateway, spec: NewIdentity): { username: string; password: string } {
+  const identities = gateway.mqttIdentities;
+  const name = spec.name ?? `${String(spec.stores[0])}/${spec.source ?? ''}`;
+  const made = identities.get(name)?.revokedAt === null ? identities.rotate(name) : identities.add(spec);
+  return { username: made.identity.name, password: made.secret ?? '' };
 }
 
 export async function runDemoCommand(options: DemoCommandOptions): Promise<void> {
@@ -90,10 +99,14 @@ export async function runDemoCommand(options: DemoCommandOptions): Promise<void>
     say(`  metrics           ${urls.metrics}`);
     say(`  MQTT              ${urls.mqtt}   WebSocket ${urls.ws ?? 'off'}`);
     say(`  InfluxDB          ${config.influx.url} (${config.influx.api === 'v1' ? `database ${config.influx.database}` : `bucket ${config.influx.bucket}`})`);
+    // MQTT clients log in: the simulator as a publisher of the store; you, to try things by hand, as its operator
+    const simulatorLogin = demoLogin(gateway, { name: 'demo-simulator', role: 'publisher', stores: [store.id] });
+    const login = demoLogin(gateway, { name: 'demo-operator', role: 'operator', stores: [store.id] });
+    say(`  MQTT login        user ${login.username}  password ${login.password}   (operator of ${store.id}, generated for this run)`);
     const touchpoint = store.touchpoints[0]?.id;
     if (touchpoint)
       say(
-        `  try: mosquitto_pub -h 127.0.0.1 -p ${gateway.mqttPort} -q 1 -t ${config.mqtt.topicPrefix}/${store.id}/touchpoint/${touchpoint} -m '{"ts":'$(date +%s%3N)',"action":"tap"}'`,
+        `  try: mosquitto_pub -h 127.0.0.1 -p ${gateway.mqttPort} -u ${login.username} -P '${login.password}' -q 1 -t ${config.mqtt.topicPrefix}/${store.id}/touchpoint/${touchpoint} -m '{"ts":'$(date +%s%3N)',"action":"tap"}'`,
       );
     say('Press Ctrl-C to stop.');
     say('');
@@ -116,6 +129,7 @@ export async function runDemoCommand(options: DemoCommandOptions): Promise<void>
           durationMs: backfillMs,
           speed: 0,
           url: urls.mqtt,
+          login: simulatorLogin,
           progress: process.stderr.isTTY,
           log: say,
           signal: controller.signal,
@@ -129,6 +143,7 @@ export async function runDemoCommand(options: DemoCommandOptions): Promise<void>
         durationMs: 8 * 3_600_000,
         speed: 1,
         url: urls.mqtt,
+        login: simulatorLogin,
         progress: false,
         log: () => undefined,
         signal: controller.signal,

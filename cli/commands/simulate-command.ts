@@ -4,6 +4,8 @@ import { DEFAULT_SIMULATION_OPTIONS, parseDuration, runSimulation, type ArrivalP
 
 export interface SimulateCommandOptions {
   url: string;
+  /** MQTT user name; the password comes from STORELOOP_MQTT_PASSWORD (never the command line, which `ps` shows). */
+  username?: string;
   config?: string;
   store?: string;
   seed: string;
@@ -50,6 +52,15 @@ export function simulationOptionsFrom(options: SimulateCommandOptions) {
   };
 }
 
+/** The login of `--username` with its password from the environment. */
+export function loginFrom(username: string | undefined, env: NodeJS.ProcessEnv): { username: string; password: string } | undefined {
+  const name = username ?? env.STORELOOP_MQTT_USERNAME;
+  if (name === undefined || name === '') return undefined;
+  const password = env.STORELOOP_MQTT_PASSWORD;
+  if (password === undefined || password === '') throw new Error(`--username ${name}: set its password in STORELOOP_MQTT_PASSWORD`);
+  return { username: name, password };
+}
+
 export async function runSimulateCommand(options: SimulateCommandOptions): Promise<GroundTruth> {
   const simOptions = simulationOptionsFrom(options);
   const controller = new AbortController();
@@ -60,6 +71,7 @@ export async function runSimulateCommand(options: SimulateCommandOptions): Promi
     const truth = await runSimulation({
       ...simOptions,
       url: options.url,
+      login: loginFrom(options.username, process.env),
       qos: options.qos === '0' ? 0 : 1,
       progress: options.progress,
       ...(options.truth ? { truthFile: options.truth } : {}),

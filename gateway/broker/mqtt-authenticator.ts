@@ -105,6 +105,7 @@ export class MqttAuthenticator {
   }
 
   readonly authenticate = (client: Client, username: string | undefined, password: Buffer | undefined, done: AuthenticateDone): void => {
+    this.refresh(); // a device added (or revoked) a moment ago by `storeloop credentials` counts at once
     const verdict = this.decide(client, username, password);
     if ('refusal' in verdict) {
       this.options.refused(verdict.refusal, { clientId: maskClientId(client.id), identity: username ?? null, detail: verdict.detail });
