@@ -24,6 +24,8 @@ export const IdleClientSpecSchema = z.object({
   connectsPerSecond: z.number().positive(),
   keepaliveSeconds: z.number().int().min(1).max(65_535),
   connackTimeoutMs: z.number().int().min(1),
+  /** The identity every idle device logs in as. */
+  login: z.object({ username: z.string(), password: z.string() }),
 });
 export type IdleClientSpec = z.infer<typeof IdleClientSpecSchema>;
 
@@ -108,7 +110,7 @@ class IdleFleet {
     this.devices.push(device);
     device.connackTimer = setTimeout(() => this.fail(device, `no CONNACK within ${this.spec.connackTimeoutMs} ms`), this.spec.connackTimeoutMs);
     socket.once('connect', () => {
-      socket.write(encodeConnect({ clientId: `${this.spec.clientIdPrefix}${index}`, keepaliveSeconds: this.spec.keepaliveSeconds }));
+      socket.write(encodeConnect({ clientId: `${this.spec.clientIdPrefix}${index}`, keepaliveSeconds: this.spec.keepaliveSeconds, login: this.spec.login }));
       device.lastSentMs = Date.now();
     });
     socket.on('data', (chunk: Buffer) => this.onData(device, chunk));

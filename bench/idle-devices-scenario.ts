@@ -67,7 +67,7 @@ async function runIdleDevices(
     const before = readMemory(server.proc.pid);
     const url = new URL(server.mqttUrl);
     const connectStartedMs = performance.now();
-    const clients = spawnIdleClients(ctx, spec.id, url.hostname, Number(url.port), devices);
+    const clients = spawnIdleClients(ctx, spec.id, url, devices);
     await Promise.all(clients.map((c) => c.ready(Math.ceil((devices / CONNECTS_PER_SECOND) * 1000) + CONNACK_TIMEOUT_MS + 15_000)));
     const connectSeconds = (performance.now() - connectStartedMs) / 1000;
 
@@ -203,7 +203,10 @@ async function startReference(ctx: ScenarioContext): Promise<StartedServer> {
   };
 }
 
-function spawnIdleClients(ctx: ScenarioContext, id: string, host: string, port: number, devices: number): BenchChild[] {
+function spawnIdleClients(ctx: ScenarioContext, id: string, url: URL, devices: number): BenchChild[] {
+  const host = url.hostname;
+  const port = Number(url.port);
+  const login = { username: decodeURIComponent(url.username), password: decodeURIComponent(url.password) };
   const processes = Math.ceil(devices / DEVICES_PER_PROCESS);
   return Array.from({ length: processes }, (_, i) => {
     const firstIndex = i * DEVICES_PER_PROCESS;
@@ -216,6 +219,7 @@ function spawnIdleClients(ctx: ScenarioContext, id: string, host: string, port: 
       connectsPerSecond: CONNECTS_PER_SECOND / processes,
       keepaliveSeconds: ctx.options.idleKeepaliveSeconds,
       connackTimeoutMs: CONNACK_TIMEOUT_MS,
+      login,
     };
     return spawnBenchChild(ctx.group, `idle devices ${i} (${id})`, 'idle-client.js', spec);
   });

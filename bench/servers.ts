@@ -3,9 +3,10 @@
  * (`node dist/cli/main.js gateway`) with a generated config, and Debian's mosquitto as the reference.
  */
 import { spawnSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { chmod, mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { connect } from 'node:net';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 import { freePort } from '../devtools/free-port.js';
@@ -21,6 +22,7 @@ const READY_POLL_MS = 100;
 
 export interface RunningServer {
   proc: TrackedProcess;
+  /** With the bench's login in it (MQTT.js reads it from the URL): both brokers authenticate every client. */
   mqttUrl: string;
   logFile: string;
 }
@@ -91,20 +93,47 @@ export async function startGateway(
     ...opts.env,
   };
   const config = loadConfig(configFile, env);
+  // the bench's clients log in as an operator of every store, made the way an installer makes one
+  const login = addBenchIdentity(main, env);
   // STORELOOP_BENCH_CPU_PROF=DIR: the gateway writes a V8 CPU profile there when it stops (where the time goes)
   const profile = process.env.STORELOOP_BENCH_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.STORELOOP_BENCH_CPU_PROF}`] : [];
   const proc = group.spawn('storeloop gateway', process.execPath, [...profile, main, 'gateway', '--config', configFile], { env, logFile });
   const httpUrl = `http://${HOST}:${httpPort}`;
   await waitUntil(proc, () => httpOk(`${httpUrl}/readyz`), `GET ${httpUrl}/readyz did not answer 200`, logFile);
-  return { proc, mqttUrl: `mqtt://${HOST}:${mqttPort}`, httpUrl, logFile, config };
+  return { proc, mqttUrl: urlWithLogin(`mqtt://${HOST}:${mqttPort}`, login), httpUrl, logFile, config };
 }
 
-/** The mosquitto config: loopback only, anonymous, nothing persisted, queues unbounded so nothing is dropped. */
-export function mosquittoConfig(port: number, logFile: string): string {
+export interface BenchLogin {
+  username: string;
+  password: string;
+}
+
+/** `storeloop credentials add` for the bench's harness (publishers, sampler, idle devices): an operator of every store. */
+function addBenchIdentity(main: string, env: NodeJS.ProcessEnv): BenchLogin {
+  const run = spawnSync(process.execPath, [main, 'credentials', 'add', '--role', 'operator', '--store', '*', '--name', 'bench', '--json'], {
+    env,
+    encoding: 'utf8',
+  });
+  if (run.status !== 0) throw new Error(`storeloop credentials add failed: ${run.stderr}`);
+  const { username, password } = JSON.parse(run.stdout) as BenchLogin;
+  return { username, password };
+}
+
+/** `url` with a login in its user info. */
+export function urlWithLogin(url: string, login: BenchLogin): string {
+  const parsed = new URL(url);
+  parsed.username = encodeURIComponent(login.username);
+  parsed.password = encodeURIComponent(login.password);
+  return parsed.toString().replace(/\/$/, '');
+}
+
+/** The mosquitto config: loopback only, clients log in (as at the gateway), nothing persisted, queues unbounded so nothing is dropped. */
+export function mosquittoConfig(port: number, logFile: string, passwordFile: string): string {
   return [
     '# written by storeloop bench/servers.ts; throwaway reference broker',
     `listener ${port} ${HOST}`,
-    'allow_anonymous true',
+    'allow_anonymous false',
+    `password_file ${passwordFile}`,
     'persistence false',
     `log_dest file ${logFile}`,
     'log_type error',
@@ -116,18 +145,26 @@ export function mosquittoConfig(port: number, logFile: string): string {
 }
 
 /** Starts `mosquitto` with a generated config and resolves once its port accepts connections. */
-export async function startMosquitto(group: ProcessGroup, opts: { workDir: string; binary: string }): Promise<RunningServer> {
+export async function startMosquitto(group: ProcessGroup, opts: { workDir: string; binary: string; passwd?: string }): Promise<RunningServer> {
   const port = await freePort(HOST);
   const configFile = join(opts.workDir, 'mosquitto.conf');
   const logFile = join(opts.workDir, 'mosquitto.log');
-  await writeFile(configFile, mosquittoConfig(port, logFile));
+  // the same login as at the gateway: mosquitto_passwd hashes it into mosquitto's password file
+  const login: BenchLogin = { username: 'bench', password: randomBytes(24).toString('base64url') };
+  const passwordFile = join(opts.workDir, 'mosquitto.passwd');
+  const made = spawnSync(opts.passwd ?? 'mosquitto_passwd', ['-c', '-b', passwordFile, login.username, login.password], { encoding: 'utf8' });
+  if (made.status !== 0) throw new Error(`mosquitto_passwd failed: ${made.stderr || made.error?.message}`);
+  await chmod(passwordFile, 0o644);
+  await writeFile(configFile, mosquittoConfig(port, logFile, passwordFile));
   await writeFile(logFile, '');
-  // Started as root, mosquitto drops to the `mosquitto` user before it opens its log file.
+  // Started as root, mosquitto drops to the `mosquitto` user before it opens its log and password files:
+  // it must be able to reach them (the run's work directory above is private, so it gets traverse only)
+  await chmod(dirname(opts.workDir), 0o711);
   await chmod(opts.workDir, 0o755);
   await chmod(logFile, 0o666);
   const proc = group.spawn('mosquitto', opts.binary, ['-c', configFile], { logFile: join(opts.workDir, 'mosquitto.stdout.log') });
   await waitUntil(proc, () => tcpOpen(HOST, port), `mosquitto did not listen on ${HOST}:${port}`, logFile);
-  return { proc, mqttUrl: `mqtt://${HOST}:${port}`, logFile };
+  return { proc, mqttUrl: urlWithLogin(`mqtt://${HOST}:${port}`, login), logFile };
 }
 
 async function waitUntil(proc: TrackedProcess, check: () => Promise<boolean>, failure: string, logFile: string): Promise<void> {
