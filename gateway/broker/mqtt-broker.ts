@@ -8,15 +8,16 @@ import { createServer as createTcpServer, type AddressInfo, type Server as TcpSe
 import type { Duplex } from 'node:stream';
 
 import { Aedes, type AedesOptions, type Client, type Subscription } from 'aedes';
-import { Gauge } from 'prom-client';
+import { Counter, Gauge } from 'prom-client';
 import { createWebSocketStream, WebSocketServer } from 'ws';
 
 import { maskClientId } from '../ingest/redact.js';
 import type { Logger } from '../../lib/logger.js';
 import { RateLimitedLog } from '../../lib/rate-limited-log.js';
 import type { GatewayMetrics } from '../metrics.js';
-import type { BrokerPersistence } from './persistence/index.js';
+import { createMemoryPersistence, type BrokerPersistence } from './persistence/index.js';
 import { PublishThrottle } from './publish-throttle.js';
+import { SessionLimits } from './session-limits.js';
 import { PUBLISH_OVERHEAD_BYTES, SubscriptionCap, TransportGuard, type TransportRefusal } from './transport-guard.js';
 
 export const WS_PATH = '/mqtt';
@@ -42,11 +43,15 @@ export interface MqttBrokerOptions {
     maxMessagesPerSecondPerClient: number;
     maxBytesPerSecondPerClient: number;
     maxThrottleDelayMs: number;
+    maxPersistentSessions: number;
+    sessionExpirySeconds: number;
   };
+  /** The clock persistent sessions expire by, and how often they are checked (tests move it). */
+  sessionClock?: { now: () => number; checkIntervalMs?: number };
 }
 
 /** What an installer reads in the log when the transport refuses something. */
-type BrokerRefusal = TransportRefusal | 'too_many_subscriptions' | 'reserved_topic' | 'rate_exceeded';
+type BrokerRefusal = TransportRefusal | 'too_many_subscriptions' | 'reserved_topic' | 'rate_exceeded' | 'too_many_sessions';
 
 const REFUSAL_TEXT: Record<BrokerRefusal, string> = {
   rate_exceeded:
@@ -57,6 +62,8 @@ const REFUSAL_TEXT: Record<BrokerRefusal, string> = {
   packet_timeout: 'MQTT packet not completed within mqtt.limits.packetTimeoutMs; connection closed',
   too_many_connections: 'MQTT connection refused: mqtt.limits.maxConnections reached',
   too_many_connections_from_address: 'MQTT connection refused: mqtt.limits.maxConnectionsPerAddress reached for this address',
+  too_many_sessions:
+    'MQTT connection refused with CONNACK 3 (server unavailable): mqtt.limits.maxPersistentSessions persistent sessions are kept already; a client whose session is kept is still let in',
   too_many_subscriptions: 'MQTT subscription refused: mqtt.limits.maxSubscriptionsPerClient reached for this client',
 };
 
@@ -74,6 +81,7 @@ export class MqttBroker {
   private guard: TransportGuard | undefined;
   /** Publishes held back by the rate limit, answered with an error if the broker stops first. */
   private readonly throttled = new Map<NodeJS.Timeout, (error: Error) => void>();
+  private readonly sessions: SessionLimits;
 
   constructor(private readonly options: MqttBrokerOptions) {
     const openConnections = (): number => this.guard?.size ?? 0;
@@ -83,6 +91,29 @@ export class MqttBroker {
       registers: [options.metrics.registry],
       collect() {
         this.set(openConnections());
+      },
+    });
+    const expired = new Counter({
+      name: 'storeloop_mqtt_sessions_expired_total',
+      help: 'Persistent sessions removed because their client was away longer than mqtt.limits.sessionExpirySeconds',
+      registers: [options.metrics.registry],
+    });
+    this.sessions = new SessionLimits(
+      {
+        maxSessions: options.limits.maxPersistentSessions,
+        expiryMs: options.limits.sessionExpirySeconds * 1000,
+        ...options.sessionClock,
+      },
+      options.log,
+      () => expired.inc(),
+    );
+    const sessions = this.sessions;
+    new Gauge({
+      name: 'storeloop_mqtt_persistent_sessions',
+      help: 'Persistent sessions (clean = false) the broker keeps, connected or away (capped by mqtt.limits.maxPersistentSessions)',
+      registers: [options.metrics.registry],
+      collect() {
+        this.set(sessions.size);
       },
     });
   }
@@ -124,11 +155,24 @@ export class MqttBroker {
       bytesPerSecond: Math.max(limits.maxBytesPerSecondPerClient, this.options.maxPayloadBytes),
       maxDelayMs: limits.maxThrottleDelayMs,
     });
-    const persistence = await this.options.createPersistence?.();
+    const persistence = (await this.options.createPersistence?.()) ?? createMemoryPersistence();
     this.persistence = persistence;
     const aedes = await Aedes.createBroker({
       persistence,
       connectTimeout: limits.connectTimeoutMs,
+      authenticate: (client, _username, _password, callback) => {
+        // after authentication (none yet): only a client that may connect takes a session's place
+        this.sessions.admit(client.id, client.clean).then(
+          (verdict) => {
+            if (verdict === 'admitted') return callback(null, true);
+            refused('too_many_sessions', { clientId: maskClientId(client.id), max: limits.maxPersistentSessions });
+            // [MQTT-3.2.2-5] CONNACK 3 "server unavailable", then close: 3.1.1 has no "quota exceeded", and
+            // 4/5 would tell the device its credentials are wrong
+            callback(Object.assign(new Error('too many persistent sessions'), { returnCode: 3 as const }), false);
+          },
+          (err: Error) => callback(Object.assign(err, { returnCode: 3 as const }), false),
+        );
+      },
       authorizePublish: (client, packet, answer) => {
         // while a publish is being answered, aedes reads no further from its connection: not a stalled packet
         const conn = client?.conn as Duplex | undefined;
@@ -170,12 +214,16 @@ export class MqttBroker {
       },
     });
     this.aedes = aedes;
+    // aedes keeps its registered clients by id (aedes.js registerClient); its types do not declare the map
+    const registered = (aedes as Aedes & { clients: Record<string, Client | undefined> }).clients;
+    await this.sessions.start(persistence, (clientId) => registered[clientId] !== undefined);
     aedes.on('client', (client) => {
       metrics.mqttClients.inc({ transport: transportOf(client) });
       metrics.mqttConnections.inc({ transport: transportOf(client) });
       log.debug({ clientId: maskClientId(client.id), transport: transportOf(client) }, 'client connected');
     });
     aedes.on('clientDisconnect', (client) => {
+      this.sessions.left(client.id, client.clean);
       metrics.mqttClients.dec({ transport: transportOf(client) });
       log.debug({ clientId: maskClientId(client.id) }, 'client disconnected');
     });
@@ -231,6 +279,7 @@ export class MqttBroker {
     if (this.http) closing.push(closeServer(this.http));
     const aedes = this.aedes;
     if (aedes) await new Promise<void>((resolve) => aedes.close(() => resolve()));
+    await this.sessions.stop();
     await Promise.all(closing);
     // aedes.close() leaves its persistence open: closing it here releases the state file's lock
     await this.persistence?.destroy();
