@@ -174,6 +174,21 @@ export const ConfigSchema = z.strictObject({
            * than the traffic); past it, new packets for that client are dropped (with mqtt.persistence: sqlite).
            */
           maxQueuedPerSession: z.number().int().min(1).default(1_000),
+          /**
+           * Persistent sessions (clean = false) the broker keeps, connected or away. A CONNECT that would create one
+           * more is refused (CONNACK 3, server unavailable); a client whose session is kept is always let back in.
+           */
+          maxPersistentSessions: z.number().int().min(1).default(10_000),
+          /**
+           * A persistent session whose client has been away this long is removed: subscriptions, queued packets, will.
+           * 7 days: a store closed over a long weekend or a holiday week keeps its devices' sessions.
+           */
+          sessionExpirySeconds: z
+            .number()
+            .int()
+            .min(1)
+            .max(366 * 24 * 3600)
+            .default(7 * 24 * 3600),
           /** A client so far over its rate that a publish would wait longer than this is disconnected instead. */
           maxThrottleDelayMs: z.number().int().min(0).max(60_000).default(5_000),
         })

@@ -11,7 +11,7 @@ import type { Config } from '../config/index.js';
 import { dashboardsPlugin } from '../dashboards/index.js';
 import { createAuthorizePublish } from './broker/authorize-publish.js';
 import { MqttAuthenticator } from './broker/mqtt-authenticator.js';
-import { MqttBroker, WS_PATH } from './broker/mqtt-broker.js';
+import { MqttBroker, WS_PATH, type MqttBrokerOptions } from './broker/mqtt-broker.js';
 import { MqttIdentityStore } from './auth/mqtt-identities.js';
 import { secretKeyPath } from './auth/secrets.js';
 import { createBrokerPersistence } from './broker/persistence/index.js';
@@ -53,6 +53,8 @@ export interface GatewayOptions {
   metrics?: GatewayMetrics;
   /** Sinks attached beside InfluxDB (the experience engine and CRM forwarders plug in here). */
   extraSinks?: Array<{ sink: Sink; options?: Partial<SinkRunnerOptions> }>;
+  /** The clock persistent MQTT sessions expire by (default the wall clock); tests move it. */
+  sessionClock?: MqttBrokerOptions['sessionClock'];
 }
 
 /** Each flush is one SQLite commit with an fsync on the event loop: a few per second. */
@@ -175,6 +177,7 @@ export class Gateway {
       },
       maxPayloadBytes: config.mqtt.maxPayloadBytes,
       limits: config.mqtt.limits,
+      ...(options.sessionClock === undefined ? {} : { sessionClock: options.sessionClock }),
     });
   }
 

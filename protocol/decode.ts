@@ -59,13 +59,69 @@ const ITEM_CHECKS = new Map<MessageKind, ItemCheck>(
   }),
 );
 
-/** Parses JSON text; answers `json_invalid` with the parser's message on failure. */
-export function decodeJson(text: string): { ok: true; value: unknown } | { ok: false; reason: 'json_invalid'; detail: string } {
+/**
+ * Keys that reach an object's prototype when a consumer copies a payload naively (`target[key] = value`,
+ * a deep merge). JSON.parse makes them plain own keys, and no message of the contract has a use for them.
+ */
+const PROTOTYPE_KEYS = new Set(['__proto__', 'constructor', 'prototype']);
+/** Text without these words (or a \u escape that could spell them) cannot hold such a key: the common case skips the walk. */
+const MAY_HOLD_PROTOTYPE_KEY = /__proto__|constructor|prototype|\\u/;
+
+/** The first prototype key at any depth and how deep it sits; iterative, so deep nesting cannot overflow the stack. */
+function findPrototypeKey(root: unknown): { key: string; depth: number } | undefined {
+  const stack: Array<[unknown, number]> = [[root, 0]];
+  for (let next = stack.pop(); next !== undefined; next = stack.pop()) {
+    const [value, depth] = next;
+    if (typeof value !== 'object' || value === null) continue;
+    for (const key of Object.keys(value)) {
+      if (PROTOTYPE_KEYS.has(key)) return { key, depth };
+      stack.push([(value as Record<string, unknown>)[key], depth + 1]);
+    }
+  }
+  return undefined;
+}
+
+export type JsonResult = { ok: true; value: unknown } | { ok: false; reason: 'json_invalid' | 'schema_invalid'; detail: string };
+
+/**
+ * Parses JSON text; answers `json_invalid` with the parser's message on failure, and `schema_invalid`
+ * for a `__proto__`, `constructor` or `prototype` key at any depth (refused, not stripped: a sender of one
+ * is broken or hostile, and the rejection makes it visible).
+ */
+export function decodeJson(text: string): JsonResult {
+  let value: unknown;
   try {
-    return { ok: true, value: JSON.parse(text) as unknown };
+    value = JSON.parse(text) as unknown;
   } catch (err) {
     return { ok: false, reason: 'json_invalid', detail: (err as Error).message.slice(0, 200) };
   }
+  const found = MAY_HOLD_PROTOTYPE_KEY.test(text) ? findPrototypeKey(value) : undefined;
+  if (found !== undefined) {
+    return {
+      ok: false,
+      reason: 'schema_invalid',
+      detail: `a '${found.key}' key (at depth ${found.depth}): __proto__, constructor and prototype are refused as keys at any depth`,
+    };
+  }
+  return { ok: true, value };
+}
+
+/** Decodes strictly: an invalid byte sequence throws instead of becoming U+FFFD (which `Buffer#toString` does silently). */
+const UTF8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
+
+/**
+ * Parses a payload's bytes as JSON. JSON text is UTF-8 (RFC 8259 §8.1): a payload that is not valid
+ * UTF-8 answers `json_invalid` and says so, rather than having its bad bytes replaced with U+FFFD
+ * and the rest accepted.
+ */
+export function decodePayload(bytes: Uint8Array): JsonResult {
+  let text: string;
+  try {
+    text = UTF8.decode(bytes);
+  } catch {
+    return { ok: false, reason: 'json_invalid', detail: 'the payload is not valid UTF-8 (JSON text is UTF-8, RFC 8259 §8.1)' };
+  }
+  return decodeJson(text);
 }
 
 /** Validates a parsed JSON value as a message of `kind`. */

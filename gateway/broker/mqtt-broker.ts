@@ -8,17 +8,18 @@ import { createServer as createTcpServer, type AddressInfo, type Server as TcpSe
 import type { Duplex } from 'node:stream';
 
 import { Aedes, type AedesOptions, type Client, type Subscription } from 'aedes';
-import { Gauge } from 'prom-client';
+import { Counter, Gauge } from 'prom-client';
 import { createWebSocketStream, WebSocketServer } from 'ws';
 
 import { maskClientId } from '../ingest/redact.js';
 import type { Logger } from '../../lib/logger.js';
 import { RateLimitedLog } from '../../lib/rate-limited-log.js';
 import type { GatewayMetrics } from '../metrics.js';
-import type { BrokerPersistence } from './persistence/index.js';
+import { createMemoryPersistence, type BrokerPersistence } from './persistence/index.js';
 import { DENIAL_TEXT, subscribeDenial } from '../auth/mqtt-grants.js';
 import type { ConnectRefusal, MqttAuthenticator } from './mqtt-authenticator.js';
 import { PublishThrottle } from './publish-throttle.js';
+import { SessionLimits } from './session-limits.js';
 import { PUBLISH_OVERHEAD_BYTES, SubscriptionCap, TransportGuard, type TransportRefusal } from './transport-guard.js';
 
 export const WS_PATH = '/mqtt';
@@ -48,11 +49,15 @@ export interface MqttBrokerOptions {
     maxMessagesPerSecondPerClient: number;
     maxBytesPerSecondPerClient: number;
     maxThrottleDelayMs: number;
+    maxPersistentSessions: number;
+    sessionExpirySeconds: number;
   };
+  /** The clock persistent sessions expire by, and how often they are checked (tests move it). */
+  sessionClock?: { now: () => number; checkIntervalMs?: number };
 }
 
 /** What an installer reads in the log when the transport refuses something. */
-type BrokerRefusal = TransportRefusal | ConnectRefusal | 'too_many_subscriptions' | 'reserved_topic' | 'rate_exceeded';
+type BrokerRefusal = TransportRefusal | ConnectRefusal | 'too_many_subscriptions' | 'reserved_topic' | 'rate_exceeded' | 'too_many_sessions';
 
 const REFUSAL_TEXT: Record<BrokerRefusal, string> = {
   bad_credentials: 'MQTT connection refused (CONNACK 4): unknown identity, wrong secret, or revoked (storeloop credentials list)',
@@ -67,6 +72,8 @@ const REFUSAL_TEXT: Record<BrokerRefusal, string> = {
   packet_timeout: 'MQTT packet not completed within mqtt.limits.packetTimeoutMs; connection closed',
   too_many_connections: 'MQTT connection refused: mqtt.limits.maxConnections reached',
   too_many_connections_from_address: 'MQTT connection refused: mqtt.limits.maxConnectionsPerAddress reached for this address',
+  too_many_sessions:
+    'MQTT connection refused with CONNACK 3 (server unavailable): mqtt.limits.maxPersistentSessions persistent sessions are kept already; a client whose session is kept is still let in',
   too_many_subscriptions: 'MQTT subscription refused: mqtt.limits.maxSubscriptionsPerClient reached for this client',
 };
 
@@ -84,6 +91,7 @@ export class MqttBroker {
   private guard: TransportGuard | undefined;
   /** Publishes held back by the rate limit, answered with an error if the broker stops first. */
   private readonly throttled = new Map<NodeJS.Timeout, (error: Error) => void>();
+  private readonly sessions: SessionLimits;
 
   private readonly alarms: RateLimitedLog;
 
@@ -96,6 +104,29 @@ export class MqttBroker {
       registers: [options.metrics.registry],
       collect() {
         this.set(openConnections());
+      },
+    });
+    const expired = new Counter({
+      name: 'storeloop_mqtt_sessions_expired_total',
+      help: 'Persistent sessions removed because their client was away longer than mqtt.limits.sessionExpirySeconds',
+      registers: [options.metrics.registry],
+    });
+    this.sessions = new SessionLimits(
+      {
+        maxSessions: options.limits.maxPersistentSessions,
+        expiryMs: options.limits.sessionExpirySeconds * 1000,
+        ...options.sessionClock,
+      },
+      options.log,
+      () => expired.inc(),
+    );
+    const sessions = this.sessions;
+    new Gauge({
+      name: 'storeloop_mqtt_persistent_sessions',
+      help: 'Persistent sessions (clean = false) the broker keeps, connected or away (capped by mqtt.limits.maxPersistentSessions)',
+      registers: [options.metrics.registry],
+      collect() {
+        this.set(sessions.size);
       },
     });
   }
@@ -140,12 +171,26 @@ export class MqttBroker {
       bytesPerSecond: Math.max(limits.maxBytesPerSecondPerClient, this.options.maxPayloadBytes),
       maxDelayMs: limits.maxThrottleDelayMs,
     });
-    const persistence = await this.options.createPersistence?.();
+    const persistence = (await this.options.createPersistence?.()) ?? createMemoryPersistence();
     this.persistence = persistence;
     const aedes = await Aedes.createBroker({
       persistence,
       connectTimeout: limits.connectTimeoutMs,
-      authenticate: this.options.authenticator.authenticate,
+      authenticate: (client, username, password, callback) =>
+        this.options.authenticator.authenticate(client, username, password, (error, success) => {
+          if (error || success !== true) return callback(error, success);
+          // after authentication: only a client that may connect takes a session's place
+          this.sessions.admit(client.id, client.clean).then(
+            (verdict) => {
+              if (verdict === 'admitted') return callback(null, true);
+              refused('too_many_sessions', { clientId: maskClientId(client.id), max: limits.maxPersistentSessions });
+              // [MQTT-3.2.2-5] CONNACK 3 "server unavailable", then close: 3.1.1 has no "quota exceeded", and
+              // 4/5 would tell the device its credentials are wrong
+              callback(Object.assign(new Error('too many persistent sessions'), { returnCode: 3 as const }), false);
+            },
+            (err: Error) => callback(Object.assign(err, { returnCode: 3 as const }), false),
+          );
+        }),
       authorizePublish: (client, packet, answer) => {
         // while a publish is being answered, aedes reads no further from its connection: not a stalled packet
         const conn = client?.conn as Duplex | undefined;
@@ -199,12 +244,16 @@ export class MqttBroker {
       },
     });
     this.aedes = aedes;
+    // aedes keeps its registered clients by id (aedes.js registerClient); its types do not declare the map
+    const registered = (aedes as Aedes & { clients: Record<string, Client | undefined> }).clients;
+    await this.sessions.start(persistence, (clientId) => registered[clientId] !== undefined);
     aedes.on('client', (client) => {
       metrics.mqttClients.inc({ transport: transportOf(client) });
       metrics.mqttConnections.inc({ transport: transportOf(client) });
       log.debug({ clientId: maskClientId(client.id), transport: transportOf(client) }, 'client connected');
     });
     aedes.on('clientDisconnect', (client) => {
+      this.sessions.left(client.id, client.clean);
       metrics.mqttClients.dec({ transport: transportOf(client) });
       log.debug({ clientId: maskClientId(client.id) }, 'client disconnected');
     });
@@ -262,6 +311,7 @@ export class MqttBroker {
     if (this.http) closing.push(closeServer(this.http));
     const aedes = this.aedes;
     if (aedes) await new Promise<void>((resolve) => aedes.close(() => resolve()));
+    await this.sessions.stop();
     await Promise.all(closing);
     // aedes.close() leaves its persistence open: closing it here releases the state file's lock
     await this.persistence?.destroy();

@@ -174,3 +174,50 @@ describe('IngestPipeline and retained messages', () => {
     expect(rejections.list().map((r) => r.reason)).toEqual(['source_unknown', 'json_invalid']);
   });
 });
+
+describe('IngestPipeline and hostile payloads', () => {
+  const touchpointTopic = `storeloop/${DEMO_STORE_ID}/touchpoint/kiosk-1`;
+  const handle = (pipeline: IngestPipeline, topic: string, payload: Buffer) =>
+    pipeline.handle({ topic, payload, clientId: 'kiosk-1', receivedAt: Date.now(), qos: 1 });
+
+  it('refuses a payload that is not valid UTF-8, says so, and logs nothing', async () => {
+    const { pipeline, eventLog, rejections } = await startPipeline();
+    const head = eventLog.head;
+    // a label whose bytes were cut mid-character (0xc3 without its second byte), and a lone 0xff
+    const valid = `{"ts":${Date.now()},"action":"tap","label":"caf`;
+    for (const bad of [Buffer.from([0xc3]), Buffer.from([0xff])]) {
+      const outcome = handle(pipeline, touchpointTopic, Buffer.concat([Buffer.from(valid), bad, Buffer.from('"}')]));
+      expect(outcome).toEqual({
+        status: 'rejected',
+        rejection: { reason: 'json_invalid', detail: 'the payload is not valid UTF-8 (JSON text is UTF-8, RFC 8259 §8.1)' },
+      });
+    }
+    expect(rejections.list().map((r) => r.reason)).toEqual(['json_invalid', 'json_invalid']);
+    expect(rejections.list(1)[0]?.excerpt).toContain('"action":"tap"');
+    expect(eventLog.head).toBe(head);
+  });
+
+  it('refuses __proto__, constructor and prototype keys at any depth, says which, and logs nothing', async () => {
+    const { pipeline, eventLog, rejections } = await startPipeline();
+    const head = eventLog.head;
+    const ts = Date.now();
+    const payloads: Array<[string, string]> = [
+      [touchpointTopic, `{"ts":${ts},"action":"tap","__proto__":{"polluted":true}}`],
+      [
+        `storeloop/${DEMO_STORE_ID}/device/counter-door`,
+        `{"ts":${ts},"event":{"type":"people_count","in":1,"out":0,"constructor":{"prototype":{"polluted":true}}}}`,
+      ],
+      [touchpointTopic, `{"ts":${ts},"action":"tap","label":"x","extra":[{"prototyp\\u0065":1}]}`],
+    ];
+    for (const [topic, text] of payloads) {
+      const outcome = handle(pipeline, topic, Buffer.from(text));
+      expect(outcome, text).toMatchObject({
+        status: 'rejected',
+        rejection: { reason: 'schema_invalid', detail: expect.stringMatching(/^a '(__proto__|constructor|prototype)' key \(at depth \d\)/) },
+      });
+    }
+    expect(rejections.list().map((r) => r.reason)).toEqual(['schema_invalid', 'schema_invalid', 'schema_invalid']);
+    expect(eventLog.head).toBe(head);
+    expect(({} as Record<string, unknown>).polluted).toBeUndefined();
+  });
+});

@@ -11,7 +11,7 @@ import {
   CONFIG_LEVEL,
   formatZodError,
   parseConfigTopic,
-  decodeJson,
+  decodePayload,
   decodeMessage,
   epochSecondsHint,
   isContractTopic,
@@ -204,7 +204,7 @@ export class IngestPipeline {
       return { status: 'forwarded', storeId };
     }
 
-    const json = decodeJson(msg.payload.toString('utf8'));
+    const json = decodePayload(msg.payload);
     if (!json.ok) return this.reject(msg, storeLabel, kind, json);
     const decoded = decodeMessage(kind, json.value);
     if (!decoded.ok) return this.reject(msg, storeLabel, kind, decoded);
@@ -330,7 +330,7 @@ export class IngestPipeline {
       ledger.move(storeId, CONFIG_LEVEL, 'held', 'forwarded');
       return { status: 'forwarded', storeId };
     }
-    const json = decodeJson(msg.payload.toString('utf8'));
+    const json = decodePayload(msg.payload);
     if (!json.ok) return reject(json);
     const parsed = AgentConfigMessageSchema.safeParse(json.value);
     if (!parsed.success) return reject({ reason: 'schema_invalid', detail: formatZodError(parsed.error) });

@@ -43,6 +43,7 @@ export async function startTestGateway(options: {
   config?: Record<string, unknown>;
   database?: string;
   extraSinks?: GatewayOptions['extraSinks'];
+  sessionClock?: GatewayOptions['sessionClock'];
 }): Promise<TestGateway> {
   const database = options.database ?? `t_${randomBytes(4).toString('hex')}`;
   const raw = options.config ?? {};
@@ -72,7 +73,12 @@ export async function startTestGateway(options: {
       cb();
     },
   });
-  const gateway = new Gateway(config, { log: createLogger('debug', sink), metrics: undefined, extraSinks: options.extraSinks });
+  const gateway = new Gateway(config, {
+    log: createLogger('debug', sink),
+    metrics: undefined,
+    extraSinks: options.extraSinks,
+    ...(options.sessionClock === undefined ? {} : { sessionClock: options.sessionClock }),
+  });
   try {
     await gateway.start();
   } catch (err) {

@@ -46,7 +46,22 @@ export interface TopicSubscription extends StoredSubscription {
   clientId: string;
 }
 
-export interface BrokerPersistence {
+/**
+ * Persistent sessions (clean = false) and when each client was last seen: storeloop's own, beside
+ * aedes' contract, so sessions can be capped and expired (gateway/broker/session-limits.ts).
+ */
+export interface SessionRecords {
+  /** Every stored session: client id → when its client was last seen (epoch ms); one stored without a time counts as seen at `nowMs`. */
+  loadSessions(nowMs: number): Promise<Map<string, number>>;
+  /** Records when these clients were last seen; a client id not recorded yet becomes a session. */
+  recordSessions(seen: ReadonlyArray<readonly [clientId: string, atMs: number]>): Promise<void>;
+  /** Forgets a session's record only (a clean = true CONNECT: aedes itself discards the rest). */
+  forgetSession(clientId: string): Promise<void>;
+  /** Removes a session whole: its record, subscriptions, queued and in-flight packets, unreleased QoS 2 publishes and will. */
+  dropSession(clientId: string): Promise<void>;
+}
+
+export interface BrokerPersistence extends SessionRecords {
   setup(broker: BrokerRef): Promise<void>;
   storeRetained(packet: PersistedPacket): Promise<void>;
   createRetainedStream(pattern: string): Readable;

@@ -200,6 +200,63 @@ describe('SqlitePersistence', () => {
     );
   });
 
+  it('keeps when each persistent session was last seen across a reopen, and drops a session whole', async () => {
+    const file = await tempStateFile();
+    const first = await open(file, 'broker-a');
+    await first.recordSessions([
+      ['crm-sync', 1_000],
+      ['edge-1', 2_000],
+    ]);
+    await first.recordSessions([['crm-sync', 5_000]]);
+    for (const id of ['crm-sync', 'edge-1']) {
+      await first.addSubscriptions({ id }, [{ topic: 'storeloop/demo-store/status/+', qos: 1 }]);
+      await first.outgoingEnqueueCombi(
+        [{ clientId: id }],
+        publish('storeloop/demo-store/status/kiosk-1', 'queued', { brokerId: 'broker-a', brokerCounter: 1 }),
+      );
+      await first.putWill({ id }, publish('storeloop/demo-store/status/kiosk-1', 'offline', { retain: true }));
+      await first.incomingStorePacket({ id }, publish('storeloop/demo-store/status/kiosk-1', 'qos2', { qos: 2, messageId: 3 }));
+    }
+    await first.destroy();
+
+    const second = await open(file, 'broker-b');
+    onTestFinished(() => second.destroy());
+    expect(await second.loadSessions(9_000)).toEqual(
+      new Map([
+        ['crm-sync', 5_000],
+        ['edge-1', 2_000],
+      ]),
+    );
+    await second.dropSession('edge-1');
+    expect(await second.subscriptionsByClient({ id: 'edge-1' })).toEqual([]);
+    expect(await second.subscriptionsByTopic('storeloop/demo-store/status/kiosk-1')).toMatchObject([{ clientId: 'crm-sync' }]);
+    expect(await readAll(second.outgoingStream({ id: 'edge-1' }))).toEqual([]);
+    expect(await second.getWill({ id: 'edge-1' })).toBeUndefined();
+    await expect(second.incomingGetPacket({ id: 'edge-1' }, { messageId: 3 })).rejects.toMatchObject({ code: 'SL_ERR_BROKER_STATE_NO_PACKET' });
+    expect(await readAll(second.outgoingStream({ id: 'crm-sync' }))).toHaveLength(1);
+    await second.forgetSession('crm-sync');
+    expect(await second.loadSessions(9_000)).toEqual(new Map([['crm-sync', 9_000]])); // its subscriptions remain: seen now
+  });
+
+  it('upgrades a schema version 1 file: the sessions it holds count as seen at the upgrade', async () => {
+    const file = await tempStateFile();
+    const first = await open(file, 'broker-a');
+    await first.addSubscriptions({ id: 'crm-sync' }, [{ topic: 'storeloop/demo-store/status/+', qos: 1 }]);
+    await first.destroy();
+    const db = new Database(file);
+    db.exec('DROP TABLE sessions');
+    db.pragma('user_version = 1');
+    db.close();
+
+    const before = Date.now();
+    const second = await open(file, 'broker-b');
+    onTestFinished(() => second.destroy());
+    const sessions = await second.loadSessions(0);
+    expect([...sessions.keys()]).toEqual(['crm-sync']);
+    expect(sessions.get('crm-sync')).toBeGreaterThanOrEqual(before - 1_000);
+    expect(await second.subscriptionsByClient({ id: 'crm-sync' })).toHaveLength(1);
+  });
+
   it('rejects every call after destroy() with SL_ERR_BROKER_STATE_CLOSED', async () => {
     const persistence = await open(await tempStateFile(), 'broker-a');
     await persistence.destroy();

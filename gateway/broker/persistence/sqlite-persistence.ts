@@ -78,8 +78,19 @@ function prepareStatements(db: StateDatabase) {
     getWill: db.prepare<[string], { packet: Buffer }>('SELECT packet FROM wills WHERE client_id = ?'),
     deleteWill: db.prepare<[string]>('DELETE FROM wills WHERE client_id = ?'),
     allWills: db.prepare<[], { broker_id: string | null; packet: Buffer }>('SELECT broker_id, packet FROM wills ORDER BY rowid'),
+    upsertSession: db.prepare<[string, number]>(
+      'INSERT INTO sessions (client_id, last_seen_ms) VALUES (?, ?) ON CONFLICT (client_id) DO UPDATE SET last_seen_ms = excluded.last_seen_ms',
+    ),
+    deleteSession: db.prepare<[string]>('DELETE FROM sessions WHERE client_id = ?'),
+    deleteClientOutgoing: db.prepare<[string]>('DELETE FROM outgoing WHERE client_id = ?'),
+    // sessions with a record, and any client id holding subscriptions or a queue without one (seen at ?)
+    allSessions: db.prepare<[number], { client_id: string; last_seen_ms: number }>(
+      `SELECT ids.client_id AS client_id, COALESCE(sessions.last_seen_ms, ?) AS last_seen_ms
+         FROM (SELECT client_id FROM sessions UNION SELECT client_id FROM subscriptions UNION SELECT client_id FROM outgoing) AS ids
+         LEFT JOIN sessions USING (client_id)`,
+    ),
     counts: db.prepare<[], Record<'sessions' | 'subscriptions' | 'retained' | 'queued' | 'incoming' | 'wills', number>>(
-      `SELECT (SELECT COUNT(DISTINCT client_id) FROM subscriptions) AS sessions, (SELECT COUNT(*) FROM subscriptions) AS subscriptions,
+      `SELECT (SELECT COUNT(*) FROM sessions) AS sessions, (SELECT COUNT(*) FROM subscriptions) AS subscriptions,
               (SELECT COUNT(*) FROM retained) AS retained, (SELECT COUNT(*) FROM outgoing) AS queued,
               (SELECT COUNT(*) FROM incoming) AS incoming, (SELECT COUNT(*) FROM wills) AS wills`,
     ),
@@ -342,6 +353,35 @@ export class SqlitePersistence implements BrokerPersistence {
 
   getClientList(topic: string): Readable {
     return this.#read('getClientList', { topic }, () => this.#index.getClientList(topic));
+  }
+
+  async loadSessions(nowMs: number): Promise<Map<string, number>> {
+    const rows = this.#read('loadSessions', {}, () => this.#sql.allSessions.all(nowMs));
+    return new Map(rows.map((row) => [row.client_id, row.last_seen_ms]));
+  }
+
+  async recordSessions(seen: ReadonlyArray<readonly [string, number]>): Promise<void> {
+    if (seen.length === 0) return;
+    this.#write('recordSessions', { sessions: seen.length }, () => {
+      for (const [clientId, atMs] of seen) this.#sql.upsertSession.run(clientId, atMs);
+    });
+  }
+
+  async forgetSession(clientId: string): Promise<void> {
+    this.#write('forgetSession', { clientId }, () => this.#sql.deleteSession.run(clientId));
+  }
+
+  /** One transaction: the session is gone whole or not at all. */
+  async dropSession(clientId: string): Promise<void> {
+    this.#write('dropSession', { clientId }, () => {
+      this.#sql.deleteSession.run(clientId);
+      this.#sql.deleteClientSubscriptions.run(clientId);
+      this.#sql.deleteClientOutgoing.run(clientId);
+      this.#sql.deleteClientIncoming.run(clientId);
+      this.#sql.deleteWill.run(clientId);
+    });
+    this.#queued.delete(clientId);
+    await this.#index.cleanSubscriptions({ id: clientId });
   }
 
   /** Closes the SQLite file (checkpointing the WAL); later calls reject with SL_ERR_BROKER_STATE_CLOSED. */

@@ -20,7 +20,7 @@ import { BrokerStateOpenError } from './broker-state-errors.js';
 export type StateDatabase = Database.Database;
 
 /** The schema version this code writes; a file with a higher one was written by a newer storeloop. */
-export const STATE_SCHEMA_VERSION = 1;
+export const STATE_SCHEMA_VERSION = 2;
 
 const SCHEMA_V1 = `
   -- retained messages, one per topic (an empty payload deletes)
@@ -40,6 +40,14 @@ const SCHEMA_V1 = `
   CREATE TABLE incoming (client_id TEXT NOT NULL, message_id INTEGER NOT NULL, packet BLOB NOT NULL, PRIMARY KEY (client_id, message_id));
   -- last wills of connected clients, with the id of the broker instance that holds the connection
   CREATE TABLE wills (client_id TEXT PRIMARY KEY, broker_id TEXT, packet BLOB NOT NULL);
+`;
+
+// v2: when the client of each persistent session was last seen, for expiry; sessions a v1 file already
+// holds (client ids with subscriptions or queued packets) count as seen when the file is upgraded
+const SCHEMA_V2 = `
+  CREATE TABLE sessions (client_id TEXT PRIMARY KEY, last_seen_ms INTEGER NOT NULL);
+  INSERT INTO sessions (client_id, last_seen_ms)
+    SELECT client_id, CAST(unixepoch('subsec') * 1000 AS INTEGER) FROM (SELECT client_id FROM subscriptions UNION SELECT client_id FROM outgoing);
 `;
 
 /** Opens (creating when missing) the state file and takes its lock; throws BrokerStateOpenError. */
@@ -80,7 +88,8 @@ function migrate(db: StateDatabase, file: string): void {
         context: { file, version, supported: STATE_SCHEMA_VERSION },
       });
     }
-    db.exec(SCHEMA_V1);
+    if (version < 1) db.exec(SCHEMA_V1);
+    if (version < 2) db.exec(SCHEMA_V2);
     db.pragma(`user_version = ${STATE_SCHEMA_VERSION}`);
   }).immediate();
 }
