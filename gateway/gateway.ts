@@ -39,6 +39,10 @@ import { STORELOOP_VERSION } from '../lib/version.js';
 export interface GatewayUrls {
   mqtt: string;
   ws: string | null;
+  /** MQTT over TLS, when mqtt.tls is set. */
+  mqtts: string | null;
+  /** MQTT over secure WebSocket, when mqtt.tls is set and its wsPort is not null. */
+  wss: string | null;
   http: string;
   docs: string;
   metrics: string;
@@ -129,6 +133,7 @@ export class Gateway {
       host: config.mqtt.host,
       port: config.mqtt.port,
       wsPort: config.mqtt.wsPort,
+      tls: config.mqtt.tls,
       authorizePublish: createAuthorizePublish(this.pipeline, this.log.child({ module: 'broker' }), {
         ackMode: config.mqtt.ackMode,
         onRetainDropped: (kind) => this.metrics.retainDropped.inc({ kind }),
@@ -298,6 +303,20 @@ export class Gateway {
     return this.broker.wsPort;
   }
 
+  /** The bound MQTT over TLS port; null without mqtt.tls. */
+  get mqttsPort(): number | null {
+    return this.broker.tlsPort;
+  }
+
+  get wssPort(): number | null {
+    return this.broker.wssPort;
+  }
+
+  /** Reads the MQTT TLS certificate files again (the gateway command calls it on SIGHUP); true when the certificate changed. */
+  reloadTls(): boolean {
+    return this.broker.reloadTls();
+  }
+
   get httpPort(): number {
     const address = this.http?.server.address();
     return typeof address === 'object' && address ? address.port : 0;
@@ -307,9 +326,13 @@ export class Gateway {
     const host = (h: string) => (h === '0.0.0.0' || h === '::' ? '127.0.0.1' : h);
     const http = `http://${host(this.config.http.host)}:${this.httpPort}`;
     const wsPort = this.wsPort;
+    const tlsHost = host(this.config.mqtt.tls?.host ?? '');
+    const { mqttsPort, wssPort } = this;
     return {
       mqtt: `mqtt://${host(this.config.mqtt.host)}:${this.mqttPort}`,
       ws: wsPort === null ? null : `ws://${host(this.config.mqtt.host)}:${wsPort}${WS_PATH}`,
+      mqtts: mqttsPort === null ? null : `mqtts://${tlsHost}:${mqttsPort}`,
+      wss: wssPort === null ? null : `wss://${tlsHost}:${wssPort}${WS_PATH}`,
       http,
       docs: `${http}/docs`,
       metrics: `${http}/metrics`,

@@ -1,22 +1,25 @@
 /**
- * The embedded MQTT broker: aedes (MQTT 3.1.1) over TCP and over WebSocket (path /mqtt).
+ * The embedded MQTT broker: aedes (MQTT 3.1.1) over TCP and over WebSocket (path /mqtt), and over
+ * TLS and secure WebSocket when mqtt.tls is set (tls-listeners.ts).
  * start() listens, stop() stops accepting, disconnects clients and closes the broker.
  */
-import { createServer as createHttpServer, type Server as HttpServer } from 'node:http';
+import { createServer as createHttpServer, type IncomingMessage, type Server as HttpServer } from 'node:http';
 import { createServer as createTcpServer, type AddressInfo, type Server as TcpServer } from 'node:net';
 
 import type { Duplex } from 'node:stream';
 
 import { Aedes, type AedesOptions, type Client, type Subscription } from 'aedes';
 import { Gauge } from 'prom-client';
-import { createWebSocketStream, WebSocketServer } from 'ws';
+import { createWebSocketStream, WebSocketServer, type WebSocket } from 'ws';
 
 import { maskClientId } from '../ingest/redact.js';
 import type { Logger } from '../../lib/logger.js';
 import { RateLimitedLog } from '../../lib/rate-limited-log.js';
 import type { GatewayMetrics } from '../metrics.js';
 import type { BrokerPersistence } from './persistence/index.js';
+import { isTlsClient, verifiedCertificateName } from './client-certificate.js';
 import { PublishThrottle } from './publish-throttle.js';
+import { TLS_REFUSAL_TEXT, TlsListeners, type TlsConfig, type TlsRefusal } from './tls-listeners.js';
 import { PUBLISH_OVERHEAD_BYTES, SubscriptionCap, TransportGuard, type TransportRefusal } from './transport-guard.js';
 
 export const WS_PATH = '/mqtt';
@@ -26,6 +29,8 @@ export interface MqttBrokerOptions {
   port: number;
   /** null: no WebSocket listener. */
   wsPort: number | null;
+  /** MQTT over TLS and secure WebSocket (mqtt.tls); undefined: none. */
+  tls?: TlsConfig;
   authorizePublish: NonNullable<AedesOptions['authorizePublish']>;
   log: Logger;
   metrics: GatewayMetrics;
@@ -46,7 +51,7 @@ export interface MqttBrokerOptions {
 }
 
 /** What an installer reads in the log when the transport refuses something. */
-type BrokerRefusal = TransportRefusal | 'too_many_subscriptions' | 'reserved_topic' | 'rate_exceeded';
+type BrokerRefusal = TransportRefusal | TlsRefusal | 'too_many_subscriptions' | 'reserved_topic' | 'rate_exceeded';
 
 const REFUSAL_TEXT: Record<BrokerRefusal, string> = {
   rate_exceeded:
@@ -58,9 +63,11 @@ const REFUSAL_TEXT: Record<BrokerRefusal, string> = {
   too_many_connections: 'MQTT connection refused: mqtt.limits.maxConnections reached',
   too_many_connections_from_address: 'MQTT connection refused: mqtt.limits.maxConnectionsPerAddress reached for this address',
   too_many_subscriptions: 'MQTT subscription refused: mqtt.limits.maxSubscriptionsPerClient reached for this client',
+  ...TLS_REFUSAL_TEXT,
 };
 
-function transportOf(client: Client): 'ws' | 'tcp' {
+function transportOf(client: Client): 'ws' | 'tcp' | 'wss' | 'tls' {
+  if (isTlsClient(client)) return client.req ? 'wss' : 'tls';
   return client.req ? 'ws' : 'tcp';
 }
 
@@ -72,10 +79,22 @@ export class MqttBroker {
   private persistence: BrokerPersistence | undefined;
   private listening = false;
   private guard: TransportGuard | undefined;
+  private readonly tls: TlsListeners | undefined;
   /** Publishes held back by the rate limit, answered with an error if the broker stops first. */
   private readonly throttled = new Map<NodeJS.Timeout, (error: Error) => void>();
 
   constructor(private readonly options: MqttBrokerOptions) {
+    this.tls =
+      options.tls === undefined
+        ? undefined
+        : new TlsListeners({
+            tls: options.tls,
+            handshakeTimeoutMs: options.limits.connectTimeoutMs,
+            maxConnections: options.limits.maxConnections,
+            maxWebSocketPayloadBytes: options.maxPayloadBytes + PUBLISH_OVERHEAD_BYTES + 5,
+            wsPath: WS_PATH,
+            log: options.log,
+          });
     const openConnections = (): number => this.guard?.size ?? 0;
     new Gauge({
       name: 'storeloop_mqtt_open_connections',
@@ -100,12 +119,30 @@ export class MqttBroker {
     return this.http ? ((this.http.address() as AddressInfo | null)?.port ?? null) : null;
   }
 
+  /** The bound MQTT over TLS port; null without mqtt.tls. */
+  get tlsPort(): number | null {
+    return this.tls?.port ?? null;
+  }
+
+  /** The bound MQTT over secure WebSocket port; null without mqtt.tls or with its wsPort null. */
+  get wssPort(): number | null {
+    return this.tls?.wsPort ?? null;
+  }
+
+  /** Reads the TLS certificate files again (SIGHUP); true when the certificate in use changed. */
+  reloadTls(): boolean {
+    return this.tls?.reload() ?? false;
+  }
+
   async start(): Promise<void> {
     const { log, metrics, limits } = this.options;
+    this.tls?.load(); // a certificate file that cannot be used stops the start before anything is opened
     const alarms = new RateLimitedLog(log, 10_000);
     const refused = (reason: BrokerRefusal, context: Record<string, unknown>) => {
       metrics.mqttRefused.inc({ reason });
-      alarms.warn(reason, { reason, ...context }, REFUSAL_TEXT[reason]);
+      // one line per distinct cause (an expired certificate is not hidden behind a port scanner's failed handshakes)
+      const key = typeof context.detail === 'string' ? `${reason}:${context.detail}` : reason;
+      alarms.warn(key, { reason, ...context }, REFUSAL_TEXT[reason]);
     };
     const maxPacketBytes = this.options.maxPayloadBytes + PUBLISH_OVERHEAD_BYTES;
     const guard = new TransportGuard(
@@ -173,7 +210,15 @@ export class MqttBroker {
     aedes.on('client', (client) => {
       metrics.mqttClients.inc({ transport: transportOf(client) });
       metrics.mqttConnections.inc({ transport: transportOf(client) });
-      log.debug({ clientId: maskClientId(client.id), transport: transportOf(client) }, 'client connected');
+      const certificateName = verifiedCertificateName(client);
+      log.debug(
+        {
+          clientId: maskClientId(client.id),
+          transport: transportOf(client),
+          ...(certificateName === null ? {} : { certificateName: maskClientId(certificateName) }),
+        },
+        'client connected',
+      );
     });
     aedes.on('clientDisconnect', (client) => {
       metrics.mqttClients.dec({ transport: transportOf(client) });
@@ -189,6 +234,14 @@ export class MqttBroker {
     });
 
     guard.start();
+    const acceptWebSocket = (ws: WebSocket, req: IncomingMessage, transport: 'ws' | 'wss') => {
+      const stream = createWebSocketStream(ws);
+      stream.on('error', (err: Error & { code?: string }) => {
+        if (err.code === 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH') refused('packet_too_large', { address: req.socket.remoteAddress, transport });
+        else log.debug({ err: err.message }, 'websocket stream error');
+      });
+      if (guard.admit(stream, req.socket.remoteAddress ?? 'unknown')) aedes.handle(stream, req);
+    };
     this.tcp = createTcpServer((socket) => {
       if (guard.admit(socket, socket.remoteAddress ?? 'unknown')) aedes.handle(socket);
     });
@@ -199,18 +252,21 @@ export class MqttBroker {
       });
       // a WebSocket frame over the packet limit is refused by ws itself before it is buffered
       this.wss = new WebSocketServer({ server: this.http, path: WS_PATH, maxPayload: maxPacketBytes + 5 });
-      this.wss.on('connection', (ws, req) => {
-        const stream = createWebSocketStream(ws);
-        stream.on('error', (err: Error & { code?: string }) => {
-          if (err.code === 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH') refused('packet_too_large', { address: req.socket.remoteAddress, transport: 'ws' });
-          else log.debug({ err: err.message }, 'websocket stream error');
-        });
-        if (guard.admit(stream, req.socket.remoteAddress ?? 'unknown')) aedes.handle(stream, req);
-      });
+      this.wss.on('connection', (ws, req) => acceptWebSocket(ws, req, 'ws'));
       await listen(this.http, this.options.wsPort, this.options.host);
     }
+    await this.tls?.start({
+      socket: (socket, address) => {
+        if (guard.admit(socket, address)) aedes.handle(socket);
+      },
+      webSocket: (ws, req) => acceptWebSocket(ws, req, 'wss'),
+      refused,
+    });
     this.listening = true;
-    log.info({ port: this.port, wsPort: this.wsPort, host: this.options.host }, 'MQTT broker listening');
+    log.info(
+      { port: this.port, wsPort: this.wsPort, host: this.options.host, tlsPort: this.tlsPort, wssPort: this.wssPort, tlsHost: this.options.tls?.host },
+      'MQTT broker listening',
+    );
   }
 
   /** Stops accepting connections, then disconnects every client and closes the broker. */
@@ -229,6 +285,7 @@ export class MqttBroker {
       this.wss.close();
     }
     if (this.http) closing.push(closeServer(this.http));
+    if (this.tls) closing.push(this.tls.stop());
     const aedes = this.aedes;
     if (aedes) await new Promise<void>((resolve) => aedes.close(() => resolve()));
     await Promise.all(closing);
