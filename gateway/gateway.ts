@@ -223,6 +223,13 @@ export class Gateway {
         );
       }
     }
+    const tls = this.config.mqtt.tls;
+    if (tls !== undefined && !isLoopback(tls.host) && tls.clientCertificates !== 'required') {
+      this.log.warn(
+        { listener: 'MQTT over TLS', host: tls.host, clientCertificates: tls.clientCertificates },
+        `MQTT over TLS listens beyond loopback without requiring client certificates: anyone who reaches ${tls.host} can connect (docs/security.md)`,
+      );
+    }
   }
 
   /**
