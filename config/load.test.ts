@@ -92,6 +92,47 @@ stores:
     expect(parseConfig({ stores: [store({ timezone: 'Europe/Paris' })] }).stores[0]?.timezone).toBe('Europe/Paris');
   });
 
+  it('has no TLS listeners unless mqtt.tls is set; then defaults to all interfaces, 8883, 8084 and TLS 1.2', () => {
+    expect(loadConfig(undefined, {}).mqtt.tls).toBeUndefined();
+    const config = parseConfig({ mqtt: { tls: { certFile: 'gw.pem', keyFile: 'gw.key' } } });
+    expect(config.mqtt.tls).toEqual({
+      host: '0.0.0.0',
+      port: 8883,
+      wsPort: 8084,
+      certFile: 'gw.pem',
+      keyFile: 'gw.key',
+      clientCertificates: 'off',
+      minVersion: 'TLSv1.2',
+    });
+    expect(config.mqtt.host).toBe('127.0.0.1'); // the plaintext listeners stay on loopback
+    expect(() => parseConfig({ mqtt: { tls: { certFile: 'gw.pem' } } })).toThrow(/mqtt\.tls\.keyFile: /);
+    expect(() => parseConfig({ mqtt: { tls: { certFile: 'gw.pem', keyFile: 'gw.key', minVersion: 'TLSv1.1' } } })).toThrow(/mqtt\.tls\.minVersion: /);
+    expect(() => parseConfig({ mqtt: { tls: { certFile: 'gw.pem', keyFile: 'gw.key', clientCertificates: 'required' } } })).toThrow(
+      /mqtt\.tls\.caFile: client certificates need caFile/,
+    );
+  });
+
+  it('takes the TLS keys from STORELOOP_MQTT_TLS_* variables, the key file included', () => {
+    const config = loadConfig(undefined, {
+      STORELOOP_MQTT_TLS_CERT_FILE: '/etc/storeloop/gw.pem',
+      STORELOOP_MQTT_TLS_KEY_FILE: '/run/secrets/gw.key',
+      STORELOOP_MQTT_TLS_CA_FILE: '/etc/storeloop/devices-ca.pem',
+      STORELOOP_MQTT_TLS_CLIENT_CERTIFICATES: 'required',
+      STORELOOP_MQTT_TLS_PORT: '18883',
+      STORELOOP_MQTT_TLS_WS_PORT: 'off',
+      STORELOOP_MQTT_TLS_HOST: '192.0.2.10',
+    });
+    expect(config.mqtt.tls).toMatchObject({
+      host: '192.0.2.10',
+      port: 18883,
+      wsPort: null,
+      keyFile: '/run/secrets/gw.key',
+      caFile: '/etc/storeloop/devices-ca.pem',
+      clientCertificates: 'required',
+    });
+    expect(() => loadConfig(undefined, { STORELOOP_MQTT_TLS_KEY_FILE: '/run/secrets/gw.key' })).toThrow(/mqtt\.tls\.certFile: /);
+  });
+
   it('names an unknown key (a typo) instead of ignoring it, and wants stores in a file', () => {
     expect(() => loadConfig(writeYaml('influx:\n  ap: v2\nstores: [{ id: s, zones: [{ id: z }] }]\n'), {})).toThrow(/influx: Unrecognized key: "ap"/);
     expect(() => loadConfig(writeYaml('mqtt:\n  port: 1884\n'), {})).toThrow(/stores: /);

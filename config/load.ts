@@ -44,6 +44,13 @@ export const ENV_OVERRIDES: ReadonlyArray<readonly [string, readonly string[], '
   ['STORELOOP_STATE_DIR', ['state', 'dir'], 'string'],
   ['STORELOOP_LOG_QUOTA_BYTES', ['eventLog', 'quotaBytes'], 'int'],
   ['STORELOOP_ACK_MODE', ['mqtt', 'ackMode'], 'string'],
+  ['STORELOOP_MQTT_TLS_HOST', ['mqtt', 'tls', 'host'], 'string'],
+  ['STORELOOP_MQTT_TLS_PORT', ['mqtt', 'tls', 'port'], 'int'],
+  ['STORELOOP_MQTT_TLS_WS_PORT', ['mqtt', 'tls', 'wsPort'], 'port?'],
+  ['STORELOOP_MQTT_TLS_CERT_FILE', ['mqtt', 'tls', 'certFile'], 'string'],
+  ['STORELOOP_MQTT_TLS_KEY_FILE', ['mqtt', 'tls', 'keyFile'], 'string'],
+  ['STORELOOP_MQTT_TLS_CA_FILE', ['mqtt', 'tls', 'caFile'], 'string'],
+  ['STORELOOP_MQTT_TLS_CLIENT_CERTIFICATES', ['mqtt', 'tls', 'clientCertificates'], 'string'],
 ];
 
 /** Environment variables that no longer exist, and what replaced them: refused, never silently ignored. */

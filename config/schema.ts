@@ -193,6 +193,32 @@ export const ConfigSchema = z.strictObject({
           maxThrottleDelayMs: z.number().int().min(0).max(60_000).default(5_000),
         })
         .prefault({}),
+      /**
+       * MQTT over TLS and over secure WebSocket (gateway/broker/tls-listeners.ts, docs/security.md).
+       * Absent: no TLS listeners. On all interfaces by default: these are the listeners meant for the
+       * store network, while the plaintext ones stay on mqtt.host (loopback by default).
+       */
+      tls: z
+        .strictObject({
+          host: z.string().default('0.0.0.0'),
+          port: PortSchema.default(8883),
+          /** MQTT over secure WebSocket (path /mqtt); 0 picks a free port, null turns it off. */
+          wsPort: PortSchema.nullable().default(8084),
+          /** The gateway's certificate (PEM), intermediates after it; reloaded when the file changes or on SIGHUP. */
+          certFile: z.string().min(1),
+          /** Its private key (PEM, unencrypted). */
+          keyFile: z.string().min(1),
+          /** The CA certificate(s) (PEM) that sign the clients' certificates; needed unless clientCertificates is off. */
+          caFile: z.string().min(1).optional(),
+          /** `off`: none asked for; `optional`: asked for, a client without one connects, a bad one is refused; `required`. */
+          clientCertificates: z.enum(['off', 'optional', 'required']).default('off'),
+          minVersion: z.enum(['TLSv1.2', 'TLSv1.3']).default('TLSv1.2'),
+        })
+        .refine((tls) => tls.clientCertificates === 'off' || tls.caFile !== undefined, {
+          path: ['caFile'],
+          message: 'client certificates need caFile: the CA certificate that signs them (or set clientCertificates: off)',
+        })
+        .optional(),
     })
     .prefault({}),
   /** The HTTP API, dashboards, /metrics and /docs. Loopback by default: the API has no authentication yet (docs/security.md). */

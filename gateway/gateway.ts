@@ -10,6 +10,7 @@ import type { FastifyInstance } from 'fastify';
 import type { Config } from '../config/index.js';
 import { dashboardsPlugin } from '../dashboards/index.js';
 import { createAuthorizePublish } from './broker/authorize-publish.js';
+import { verifiedCertificateName } from './broker/client-certificate.js';
 import { MqttAuthenticator } from './broker/mqtt-authenticator.js';
 import { MqttBroker, WS_PATH, type MqttBrokerOptions } from './broker/mqtt-broker.js';
 import { MqttIdentityStore } from './auth/mqtt-identities.js';
@@ -42,6 +43,10 @@ import { STORELOOP_VERSION } from '../lib/version.js';
 export interface GatewayUrls {
   mqtt: string;
   ws: string | null;
+  /** MQTT over TLS, when mqtt.tls is set. */
+  mqtts: string | null;
+  /** MQTT over secure WebSocket, when mqtt.tls is set and its wsPort is not null. */
+  wss: string | null;
   http: string;
   docs: string;
   metrics: string;
@@ -141,11 +146,13 @@ export class Gateway {
       maxConnectionsPerStore: config.mqtt.limits.maxConnectionsPerStore,
       log: brokerLog,
       refused: (reason, context) => this.broker.refused(reason, context),
+      certificateName: verifiedCertificateName,
     });
     this.broker = new MqttBroker({
       host: config.mqtt.host,
       port: config.mqtt.port,
       wsPort: config.mqtt.wsPort,
+      tls: config.mqtt.tls,
       authorizePublish: createAuthorizePublish(this.pipeline, brokerLog, {
         ackMode: config.mqtt.ackMode,
         onRetainDropped: (kind) => this.metrics.retainDropped.inc({ kind }),
@@ -229,16 +236,24 @@ export class Gateway {
     await this.broker.start();
     await this.http.listen({ port: this.config.http.port, host: this.config.http.host });
     this.log.info({ urls: this.urls() }, 'gateway started');
-    for (const [listener, host] of [
-      ['MQTT', this.config.mqtt.host],
-      ['HTTP API', this.config.http.host],
-    ] as const) {
-      if (!isLoopback(host)) {
-        this.log.warn(
-          { listener, host },
-          `${listener} listens beyond loopback without authentication or TLS: anyone who reaches ${host} can use it (docs/security.md)`,
-        );
-      }
+    const { mqtt } = this.config;
+    if (!isLoopback(mqtt.host)) {
+      this.log.warn(
+        { listener: 'MQTT', host: mqtt.host },
+        `plaintext MQTT listens beyond loopback on ${mqtt.host}: device secrets and traffic cross the network unencrypted; give devices beyond this host mqtt.tls instead (docs/security.md)`,
+      );
+    }
+    if (mqtt.auth.anonymous) {
+      this.log.warn(
+        { listener: 'MQTT' },
+        'mqtt.auth.anonymous is on: clients without credentials may publish data of every store (for trying storeloop out, never in a store)',
+      );
+    }
+    if (!isLoopback(this.config.http.host)) {
+      this.log.warn(
+        { listener: 'HTTP API', host: this.config.http.host },
+        `HTTP API listens beyond loopback without authentication or TLS: anyone who reaches ${this.config.http.host} can use it (docs/security.md)`,
+      );
     }
   }
 
@@ -321,6 +336,20 @@ export class Gateway {
     return this.broker.wsPort;
   }
 
+  /** The bound MQTT over TLS port; null without mqtt.tls. */
+  get mqttsPort(): number | null {
+    return this.broker.tlsPort;
+  }
+
+  get wssPort(): number | null {
+    return this.broker.wssPort;
+  }
+
+  /** Reads the MQTT TLS certificate files again (the gateway command calls it on SIGHUP); true when the certificate changed. */
+  reloadTls(): boolean {
+    return this.broker.reloadTls();
+  }
+
   get httpPort(): number {
     const address = this.http?.server.address();
     return typeof address === 'object' && address ? address.port : 0;
@@ -330,9 +359,13 @@ export class Gateway {
     const host = (h: string) => (h === '0.0.0.0' || h === '::' ? '127.0.0.1' : h);
     const http = `http://${host(this.config.http.host)}:${this.httpPort}`;
     const wsPort = this.wsPort;
+    const tlsHost = host(this.config.mqtt.tls?.host ?? '');
+    const { mqttsPort, wssPort } = this;
     return {
       mqtt: `mqtt://${host(this.config.mqtt.host)}:${this.mqttPort}`,
       ws: wsPort === null ? null : `ws://${host(this.config.mqtt.host)}:${wsPort}${WS_PATH}`,
+      mqtts: mqttsPort === null ? null : `mqtts://${tlsHost}:${mqttsPort}`,
+      wss: wssPort === null ? null : `wss://${tlsHost}:${wssPort}${WS_PATH}`,
       http,
       docs: `${http}/docs`,
       metrics: `${http}/metrics`,

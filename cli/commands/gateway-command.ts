@@ -12,7 +12,13 @@ export async function runGatewayCommand(options: { config?: string }): Promise<v
   await gateway.start();
   const urls = gateway.urls();
   log.info({ ...urls, config: options.config ?? 'built-in demo store' }, 'storeloop gateway ready');
+  // SIGHUP: read the MQTT TLS certificate files again (they are also watched); without mqtt.tls it does nothing
+  const onHangup = () => {
+    gateway.reloadTls();
+  };
+  process.on('SIGHUP', onHangup);
   await waitForSignal(log, () => gateway.stop());
+  process.off('SIGHUP', onHangup);
 }
 
 /** Resolves after the first SIGINT/SIGTERM once `stop` finished; a second signal or the timeout exits hard. */

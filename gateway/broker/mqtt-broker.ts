@@ -1,15 +1,16 @@
 /**
- * The embedded MQTT broker: aedes (MQTT 3.1.1) over TCP and over WebSocket (path /mqtt).
+ * The embedded MQTT broker: aedes (MQTT 3.1.1) over TCP and over WebSocket (path /mqtt), and over
+ * TLS and secure WebSocket when mqtt.tls is set (tls-listeners.ts).
  * start() listens, stop() stops accepting, disconnects clients and closes the broker.
  */
-import { createServer as createHttpServer, type Server as HttpServer } from 'node:http';
+import { createServer as createHttpServer, type IncomingMessage, type Server as HttpServer } from 'node:http';
 import { createServer as createTcpServer, type AddressInfo, type Server as TcpServer } from 'node:net';
 
 import type { Duplex } from 'node:stream';
 
 import { Aedes, type AedesOptions, type Client, type Subscription } from 'aedes';
 import { Counter, Gauge } from 'prom-client';
-import { createWebSocketStream, WebSocketServer } from 'ws';
+import { createWebSocketStream, WebSocketServer, type WebSocket } from 'ws';
 
 import { maskClientId } from '../ingest/redact.js';
 import type { Logger } from '../../lib/logger.js';
@@ -17,9 +18,11 @@ import { RateLimitedLog } from '../../lib/rate-limited-log.js';
 import type { GatewayMetrics } from '../metrics.js';
 import { createMemoryPersistence, type BrokerPersistence } from './persistence/index.js';
 import { DENIAL_TEXT, subscribeDenial } from '../auth/mqtt-grants.js';
+import { isTlsClient, verifiedCertificateName } from './client-certificate.js';
 import type { ConnectRefusal, MqttAuthenticator } from './mqtt-authenticator.js';
 import { PublishThrottle } from './publish-throttle.js';
 import { SessionLimits } from './session-limits.js';
+import { TLS_REFUSAL_TEXT, TlsListeners, type TlsConfig, type TlsRefusal } from './tls-listeners.js';
 import { PUBLISH_OVERHEAD_BYTES, SubscriptionCap, TransportGuard, type TransportRefusal } from './transport-guard.js';
 
 export const WS_PATH = '/mqtt';
@@ -29,6 +32,8 @@ export interface MqttBrokerOptions {
   port: number;
   /** null: no WebSocket listener. */
   wsPort: number | null;
+  /** MQTT over TLS and secure WebSocket (mqtt.tls); undefined: none. */
+  tls?: TlsConfig;
   authorizePublish: NonNullable<AedesOptions['authorizePublish']>;
   /** Who each connection is (authentication, client-id ownership, revocation); its identity's grant decides subscriptions. */
   authenticator: MqttAuthenticator;
@@ -57,7 +62,7 @@ export interface MqttBrokerOptions {
 }
 
 /** What an installer reads in the log when the transport refuses something. */
-type BrokerRefusal = TransportRefusal | ConnectRefusal | 'too_many_subscriptions' | 'reserved_topic' | 'rate_exceeded' | 'too_many_sessions';
+type BrokerRefusal = TransportRefusal | TlsRefusal | ConnectRefusal | 'too_many_subscriptions' | 'reserved_topic' | 'rate_exceeded' | 'too_many_sessions';
 
 const REFUSAL_TEXT: Record<BrokerRefusal, string> = {
   bad_credentials: 'MQTT connection refused (CONNACK 4): unknown identity, wrong secret, or revoked (storeloop credentials list)',
@@ -75,9 +80,11 @@ const REFUSAL_TEXT: Record<BrokerRefusal, string> = {
   too_many_sessions:
     'MQTT connection refused with CONNACK 3 (server unavailable): mqtt.limits.maxPersistentSessions persistent sessions are kept already; a client whose session is kept is still let in',
   too_many_subscriptions: 'MQTT subscription refused: mqtt.limits.maxSubscriptionsPerClient reached for this client',
+  ...TLS_REFUSAL_TEXT,
 };
 
-function transportOf(client: Client): 'ws' | 'tcp' {
+function transportOf(client: Client): 'ws' | 'tcp' | 'wss' | 'tls' {
+  if (isTlsClient(client)) return client.req ? 'wss' : 'tls';
   return client.req ? 'ws' : 'tcp';
 }
 
@@ -89,6 +96,7 @@ export class MqttBroker {
   private persistence: BrokerPersistence | undefined;
   private listening = false;
   private guard: TransportGuard | undefined;
+  private readonly tls: TlsListeners | undefined;
   /** Publishes held back by the rate limit, answered with an error if the broker stops first. */
   private readonly throttled = new Map<NodeJS.Timeout, (error: Error) => void>();
   private readonly sessions: SessionLimits;
@@ -97,6 +105,17 @@ export class MqttBroker {
 
   constructor(private readonly options: MqttBrokerOptions) {
     this.alarms = new RateLimitedLog(options.log, 10_000);
+    this.tls =
+      options.tls === undefined
+        ? undefined
+        : new TlsListeners({
+            tls: options.tls,
+            handshakeTimeoutMs: options.limits.connectTimeoutMs,
+            maxConnections: options.limits.maxConnections,
+            maxWebSocketPayloadBytes: options.maxPayloadBytes + PUBLISH_OVERHEAD_BYTES + 5,
+            wsPath: WS_PATH,
+            log: options.log,
+          });
     const openConnections = (): number => this.guard?.size ?? 0;
     new Gauge({
       name: 'storeloop_mqtt_open_connections',
@@ -144,14 +163,32 @@ export class MqttBroker {
     return this.http ? ((this.http.address() as AddressInfo | null)?.port ?? null) : null;
   }
 
-  /** Counts a refusal and logs it for the installer (rate-limited per reason). */
+  /** Counts a refusal and logs it for the installer (rate-limited per reason, and per detail when there is one). */
   refused(reason: BrokerRefusal, context: Record<string, unknown>): void {
     this.options.metrics.mqttRefused.inc({ reason });
-    this.alarms.warn(reason, { reason, ...context }, REFUSAL_TEXT[reason]);
+    // one line per distinct cause (an expired certificate is not hidden behind a port scanner's failed handshakes)
+    const key = typeof context.detail === 'string' ? `${reason}:${context.detail}` : reason;
+    this.alarms.warn(key, { reason, ...context }, REFUSAL_TEXT[reason]);
+  }
+
+  /** The bound MQTT over TLS port; null without mqtt.tls. */
+  get tlsPort(): number | null {
+    return this.tls?.port ?? null;
+  }
+
+  /** The bound MQTT over secure WebSocket port; null without mqtt.tls or with its wsPort null. */
+  get wssPort(): number | null {
+    return this.tls?.wsPort ?? null;
+  }
+
+  /** Reads the TLS certificate files again (SIGHUP); true when the certificate in use changed. */
+  reloadTls(): boolean {
+    return this.tls?.reload() ?? false;
   }
 
   async start(): Promise<void> {
     const { log, metrics, limits } = this.options;
+    this.tls?.load(); // a certificate file that cannot be used stops the start before anything is opened
     const alarms = this.alarms;
     const refused = (reason: BrokerRefusal, context: Record<string, unknown>) => this.refused(reason, context);
     const maxPacketBytes = this.options.maxPayloadBytes + PUBLISH_OVERHEAD_BYTES;
@@ -250,7 +287,15 @@ export class MqttBroker {
     aedes.on('client', (client) => {
       metrics.mqttClients.inc({ transport: transportOf(client) });
       metrics.mqttConnections.inc({ transport: transportOf(client) });
-      log.debug({ clientId: maskClientId(client.id), transport: transportOf(client) }, 'client connected');
+      const certificateName = verifiedCertificateName(client);
+      log.debug(
+        {
+          clientId: maskClientId(client.id),
+          transport: transportOf(client),
+          ...(certificateName === null ? {} : { certificateName: maskClientId(certificateName) }),
+        },
+        'client connected',
+      );
     });
     aedes.on('clientDisconnect', (client) => {
       this.sessions.left(client.id, client.clean);
@@ -268,6 +313,14 @@ export class MqttBroker {
 
     guard.start();
     this.options.authenticator.start();
+    const acceptWebSocket = (ws: WebSocket, req: IncomingMessage, transport: 'ws' | 'wss') => {
+      const stream = createWebSocketStream(ws);
+      stream.on('error', (err: Error & { code?: string }) => {
+        if (err.code === 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH') refused('packet_too_large', { address: req.socket.remoteAddress, transport });
+        else log.debug({ err: err.message }, 'websocket stream error');
+      });
+      if (guard.admit(stream, req.socket.remoteAddress ?? 'unknown')) aedes.handle(stream, req);
+    };
     this.tcp = createTcpServer((socket) => {
       if (guard.admit(socket, socket.remoteAddress ?? 'unknown')) aedes.handle(socket);
     });
@@ -278,18 +331,21 @@ export class MqttBroker {
       });
       // a WebSocket frame over the packet limit is refused by ws itself before it is buffered
       this.wss = new WebSocketServer({ server: this.http, path: WS_PATH, maxPayload: maxPacketBytes + 5 });
-      this.wss.on('connection', (ws, req) => {
-        const stream = createWebSocketStream(ws);
-        stream.on('error', (err: Error & { code?: string }) => {
-          if (err.code === 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH') refused('packet_too_large', { address: req.socket.remoteAddress, transport: 'ws' });
-          else log.debug({ err: err.message }, 'websocket stream error');
-        });
-        if (guard.admit(stream, req.socket.remoteAddress ?? 'unknown')) aedes.handle(stream, req);
-      });
+      this.wss.on('connection', (ws, req) => acceptWebSocket(ws, req, 'ws'));
       await listen(this.http, this.options.wsPort, this.options.host);
     }
+    await this.tls?.start({
+      socket: (socket, address) => {
+        if (guard.admit(socket, address)) aedes.handle(socket);
+      },
+      webSocket: (ws, req) => acceptWebSocket(ws, req, 'wss'),
+      refused,
+    });
     this.listening = true;
-    log.info({ port: this.port, wsPort: this.wsPort, host: this.options.host }, 'MQTT broker listening');
+    log.info(
+      { port: this.port, wsPort: this.wsPort, host: this.options.host, tlsPort: this.tlsPort, wssPort: this.wssPort, tlsHost: this.options.tls?.host },
+      'MQTT broker listening',
+    );
   }
 
   /** Stops accepting connections, then disconnects every client and closes the broker. */
@@ -309,6 +365,7 @@ export class MqttBroker {
       this.wss.close();
     }
     if (this.http) closing.push(closeServer(this.http));
+    if (this.tls) closing.push(this.tls.stop());
     const aedes = this.aedes;
     if (aedes) await new Promise<void>((resolve) => aedes.close(() => resolve()));
     await this.sessions.stop();
