@@ -211,6 +211,26 @@ describe('MQTT topic ACLs', () => {
     expect(await metricValue(gw.httpUrl, 'storeloop_mqtt_refused_total', { reason: 'client_id_taken' })).toBe(taken + 2);
   });
 
+  it("applies the ACL to a last will: a device's will on another store's topic is refused when it fires, its own is logged", async () => {
+    const will = (topic: string) => ({ topic, payload: Buffer.from(JSON.stringify({ v: 1, state: 'offline' })), qos: 1 as const, retain: false });
+    const forged = await connectAs(kioskA, { clientId: 'kiosk-a-will-forged', will: will('storeloop/b/status/kiosk-b') });
+    const honest = await connectAs(kioskA, { clientId: 'kiosk-a-will-own', will: will('storeloop/a/status/kiosk-a') });
+    const accepted = () => metricValue(gw.httpUrl, 'storeloop_messages_accepted_total', { store: 'a', kind: 'status' });
+    const before = await accepted();
+    forged.stream.destroy(); // gone without DISCONNECT: the broker publishes the will
+    honest.stream.destroy();
+    await eventually(
+      () => gw.gateway.rejections.list(10).filter((r) => r.clientId === 'kiosk-a-will-forged'),
+      (r) => r.length === 1,
+      'the forged will refused',
+    );
+    expect(gw.gateway.rejections.list(10).find((r) => r.clientId === 'kiosk-a-will-forged')).toMatchObject({
+      topic: 'storeloop/b/status/kiosk-b',
+      reason: 'not_authorized',
+    });
+    await eventually(accepted, (n) => n === before + 1, 'the own will logged');
+  });
+
   it("keeps one identity from making another's message a duplicate by sending its mid first", async () => {
     const duplicates = () => metricValue(gw.httpUrl, 'storeloop_messages_duplicate_total', { store: 'a', kind: 'touchpoint' });
     const before = await duplicates();

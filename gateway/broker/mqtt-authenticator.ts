@@ -52,6 +52,8 @@ type AuthenticateDone = (error: (Error & { returnCode: 2 | 3 | 4 | 5 }) | null, 
 export class MqttAuthenticator {
   private identities = new Map<string, MqttIdentity>();
   private readonly byClient = new WeakMap<Client, ConnectionIdentity>();
+  /** Clients counted as connected (per identity, client id and store) until forgotten. */
+  private readonly counted = new WeakSet<Client>();
   /** Connected clients, by identity name, and by client id (to refuse a takeover by another identity). */
   private readonly connectedByName = new Map<string, Set<Client>>();
   private readonly connectedById = new Map<string, Client>();
@@ -166,6 +168,7 @@ export class MqttAuthenticator {
 
   private admit(client: Client, identity: ConnectionIdentity): void {
     this.byClient.set(client, identity);
+    this.counted.add(client);
     const previous = this.connectedById.get(client.id);
     if (previous) this.forget(previous); // aedes closes it: the same identity reconnected
     this.connectedById.set(client.id, client);
@@ -179,11 +182,14 @@ export class MqttAuthenticator {
     (client.conn as { once?: (event: 'close', listener: () => void) => void } | undefined)?.once?.('close', () => this.forget(client));
   }
 
-  /** A client disconnected (or was replaced by a reconnect of the same identity). */
+  /**
+   * A client disconnected (or was replaced by a reconnect of the same identity). Its identity stays
+   * known (a WeakMap entry) for what aedes still does in its name as it closes: its last will is
+   * published through the same ACL.
+   */
   forget(client: Client): void {
     const identity = this.byClient.get(client);
-    if (!identity) return;
-    this.byClient.delete(client);
+    if (!identity || !this.counted.delete(client)) return;
     if (this.connectedById.get(client.id) === client) this.connectedById.delete(client.id);
     if (identity.name !== null) this.connectedByName.get(identity.name)?.delete(client);
     if (identity.store !== null) this.perStore.set(identity.store, (this.perStore.get(identity.store) ?? 1) - 1);
