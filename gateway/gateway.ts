@@ -20,6 +20,8 @@ import { StoreDirectory } from './ingest/store-directory.js';
 import { InfluxWriter } from './influx/influx-writer.js';
 import { LiveState } from './live/live-state.js';
 import { CustomerTokenVault } from './identity/customer-tokens.js';
+import { ApiTokenStore } from './auth/api-tokens.js';
+import { secretKeyPath } from './auth/secrets.js';
 import { Ledger } from './ingest/ledger.js';
 import { EventLog } from './log/event-log.js';
 import { registerLogMetrics } from './log/log-metrics.js';
@@ -68,6 +70,8 @@ export class Gateway {
   readonly eventLog: EventLog;
   readonly index: MessageIndex;
   readonly customerTokens: CustomerTokenVault;
+  /** The HTTP API's bearer tokens (`<state.dir>/api-tokens.sqlite`), shared with `storeloop tokens`. */
+  readonly apiTokens: ApiTokenStore;
   readonly sinks: SinkSet;
   private readonly writer: InfluxWriter;
   private readonly extraSinks: NonNullable<GatewayOptions['extraSinks']>;
@@ -107,6 +111,7 @@ export class Gateway {
       log: this.log,
     });
     this.customerTokens = new CustomerTokenVault(join(config.state.dir, 'identity.sqlite'));
+    this.apiTokens = new ApiTokenStore({ file: join(config.state.dir, 'api-tokens.sqlite'), keyFile: secretKeyPath(config.state) });
     this.sinks = new SinkSet(this.eventLog, {
       checkpointDir: join(logDir, 'sinks'),
       log: this.log.child({ module: 'sinks' }),
@@ -165,6 +170,7 @@ export class Gateway {
     await this.deadLetters.open();
     await this.eventLog.open();
     this.customerTokens.open();
+    this.apiTokens.open();
     await this.openIndex();
     const influx = this.config.sinks.influx;
     const encoder = new BatchEncoder(this.config.influx.batchSize, this.log.child({ module: 'influx-sink' }), influx.encodeInWorker);
@@ -196,6 +202,7 @@ export class Gateway {
         deadLetters: this.deadLetters,
         eventLog: this.eventLog,
         sinks: this.sinks,
+        tokens: this.apiTokens,
         readiness: [
           { name: 'broker', check: () => this.broker.isListening },
           { name: 'influx', check: () => this.writer.ping() },
@@ -207,15 +214,12 @@ export class Gateway {
     await this.broker.start();
     await this.http.listen({ port: this.config.http.port, host: this.config.http.host });
     this.log.info({ urls: this.urls() }, 'gateway started');
-    for (const [listener, host] of [
-      ['MQTT', this.config.mqtt.host],
-      ['HTTP API', this.config.http.host],
+    for (const [listener, host, risk] of [
+      ['MQTT', this.config.mqtt.host, 'without authentication or TLS: anyone who reaches it can use it'],
+      ['HTTP API', this.config.http.host, 'over plain HTTP: tokens and session cookies cross the network unencrypted unless a TLS proxy is in front'],
     ] as const) {
       if (!isLoopback(host)) {
-        this.log.warn(
-          { listener, host },
-          `${listener} listens beyond loopback without authentication or TLS: anyone who reaches ${host} can use it (docs/security.md)`,
-        );
+        this.log.warn({ listener, host }, `${listener} listens beyond loopback (${host}) ${risk} (docs/security.md)`);
       }
     }
   }
@@ -286,6 +290,7 @@ export class Gateway {
     await this.eventLog.close();
     this.index.close();
     this.customerTokens.close();
+    this.apiTokens.close();
     await this.deadLetters.close();
     this.log.info('gateway stopped');
   }
