@@ -31,7 +31,9 @@ describe('storeloop CLI', () => {
   it('prints help for the command and its subcommands', () => {
     const help = run(['--help']);
     expect(help.status).toBe(0);
-    for (const command of ['gateway', 'simulate', 'demo', 'config', 'sinks', 'replay']) expect(help.stdout).toContain(command);
+    for (const command of ['gateway', 'simulate', 'demo', 'config', 'sinks', 'replay', 'tokens']) expect(help.stdout).toContain(command);
+    expect(run(['tokens', 'add', '--help']).stdout).toMatch(/--name <name>(.*\n)*.*--scope <scopes>(.*\n)*.*--expires <duration>(.*\n)*.*--config <file>/);
+    expect(run(['sinks', '--help']).stdout).toMatch(/--token <token>.*(\n.*)*STORELOOP_TOKEN/);
     expect(run(['simulate', '--help']).stdout).toMatch(/--seed.*\n(.*\n)*.*--speed/);
   });
 
@@ -68,6 +70,7 @@ describe('storeloop gateway process', () => {
   });
 
   it('runs with env overrides, takes a mosquitto_pub message as docs/protocol.md shows, and stops cleanly on SIGTERM', async () => {
+    const stateDir = mkdtempSync(join(tmpdir(), 'storeloop-cli-state-'));
     gateway = spawn(process.execPath, [BIN, 'gateway'], {
       env: {
         ...process.env,
@@ -79,7 +82,7 @@ describe('storeloop gateway process', () => {
         STORELOOP_INFLUX_URL: influxd.url,
         STORELOOP_INFLUX_API: 'v1',
         STORELOOP_INFLUX_DATABASE: 'cli',
-        STORELOOP_STATE_DIR: mkdtempSync(join(tmpdir(), 'storeloop-cli-state-')),
+        STORELOOP_STATE_DIR: stateDir,
       },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
@@ -119,26 +122,49 @@ describe('storeloop gateway process', () => {
     );
     expect(series[0]?.values).toEqual([[ts, 1, 'kiosk']]);
 
-    // the operator commands against the running gateway: sinks, replay, detach
+    // the operator commands against the running gateway need a token, made with the CLI on its state dir
     const httpUrl = `http://127.0.0.1:${ports.http}`;
-    const listed = run(['sinks', '--url', httpUrl]);
+    const refused = run(['sinks', '--url', httpUrl]);
+    expect(refused.status).toBe(1);
+    expect(refused.stderr).toMatch(/answered 401: .*--token or STORELOOP_TOKEN/);
+    const state = { STORELOOP_STATE_DIR: stateDir };
+    const added = run(['tokens', 'add', '--name', 'ops', '--scope', 'operator', '--expires', '1h'], state);
+    expect(added.status, added.stderr).toBe(0);
+    const token = /^ {2}(sl_\S+)$/m.exec(added.stdout)?.[1] ?? '';
+    expect(token).toMatch(/^sl_[0-9a-f]{12}_/);
+    expect(added.stdout).toContain(`Authorization: Bearer ${token}`);
+    const withToken = { STORELOOP_TOKEN: token };
+
+    // sinks, replay, detach
+    const listed = run(['sinks', '--url', httpUrl], withToken);
     expect(listed.status, listed.stderr).toBe(0);
     expect(listed.stdout).toMatch(/^influx \(holds back ingest\): (ok|idle), position 1, 0 records/m);
     expect(listed.stdout).toContain('logged 1 = pending 0 + delivered 1 + dead_lettered 0 + filtered 0 + expired 0 (balanced)');
-    const replay = run(['replay', '--sink', 'influx', '--since', '1h', '--url', httpUrl]);
+    const replay = run(['replay', '--sink', 'influx', '--since', '1h', '--url', httpUrl, '--token', token]);
     expect(replay.status, replay.stderr).toBe(0);
     expect(replay.stdout).toMatch(/^replaying log records 1–1 /);
     await eventually(
-      () => run(['sinks', '--url', httpUrl]).stdout,
+      () => run(['sinks', '--url', httpUrl], withToken).stdout,
       (out) => out.includes('replayed 1'),
       'the replay to reach InfluxDB',
     );
-    const unknown = run(['sinks', 'detach', 'nope', '--url', httpUrl]);
+    const unknown = run(['sinks', 'detach', 'nope', '--url', httpUrl], withToken);
     expect(unknown.status).toBe(1);
     expect(unknown.stderr).toMatch(/404: no sink named 'nope' is attached \(attached: influx\)/);
     expect(run(['replay', '--sink', 'influx', '--since', '1h', '--url', 'http://127.0.0.1:1']).stderr).toMatch(
       /cannot reach the gateway at http:\/\/127\.0\.0\.1:1/,
     );
+
+    // listed without its secret; revoked while the gateway runs: refused at the next request
+    const tokens = run(['tokens', 'list'], state);
+    expect(tokens.stdout).toMatch(/^ID {2,}NAME {2,}SCOPES {2,}CREATED {2,}LAST USED {2,}STATE$/m);
+    expect(tokens.stdout).toMatch(/ ops {2,}operator {2,}.*active until /);
+    expect(tokens.stdout).not.toContain(token.slice(-43));
+    expect(run(['tokens', 'revoke', 'ops'], state).stdout).toMatch(/^revoked token [0-9a-f]{12} 'ops'/);
+    const afterRevoke = run(['sinks', '--url', httpUrl], withToken);
+    expect(afterRevoke.status).toBe(1);
+    expect(afterRevoke.stderr).toMatch(/answered 401: the token has been revoked/);
+    expect(run(['tokens', 'add', '--name', 'x', '--scope', 'superuser'], state).stderr).toMatch(/unknown scope 'superuser'/);
 
     gateway.kill('SIGTERM');
     expect(await exited).toBe(0);
