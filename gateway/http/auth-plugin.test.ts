@@ -46,6 +46,12 @@ describe('API authentication', () => {
     expect(await denied(t, 'missing_credentials')).toBe(routes.length - PUBLIC.length);
   });
 
+  it('guards the HEAD routes fastify adds beside every GET alike', async () => {
+    const t = await api();
+    expect((await t.app.inject({ method: 'HEAD', url: '/api/v1/stores' })).statusCode).toBe(401);
+    expect((await t.inject({ method: 'HEAD', url: '/api/v1/stores' })).statusCode).toBe(200);
+  });
+
   it('leaves the OpenAPI document and UI open: they hold no data', async () => {
     const t = await api();
     expect((await t.app.inject({ method: 'GET', url: '/openapi.json' })).statusCode).toBe(200);
@@ -156,9 +162,18 @@ describe('browser sessions', () => {
     expect(after.json()).toMatchObject({ error: 'the session has ended: log in again' });
   });
 
-  it('sets Secure when the request came over https, or always when configured', async () => {
-    const t = await api({ http: { secureCookie: 'always' } });
-    expect((await login(t, t.adminToken)).setCookie).toMatch(/; Secure$/);
+  it('sets Secure when the request came over https (behind a trusted proxy), or always when configured', async () => {
+    const always = await api({ http: { secureCookie: 'always' } });
+    expect((await login(always, always.adminToken)).setCookie).toMatch(/; Secure$/);
+    const proxied = await api({ http: { trustProxy: '127.0.0.1' } });
+    const overHttps = await proxied.app.inject({
+      method: 'POST',
+      url: '/api/v1/session',
+      payload: { token: proxied.adminToken },
+      headers: { 'x-forwarded-proto': 'https', 'x-forwarded-for': '203.0.113.7' },
+    });
+    expect(String(overHttps.headers['set-cookie'])).toMatch(/; Secure$/);
+    expect((await login(proxied, proxied.adminToken)).setCookie).not.toMatch(/Secure/);
   });
 
   it('ends the session when its token is revoked', async () => {
