@@ -23,7 +23,8 @@ const PUBLIC = ['GET /healthz', 'GET /readyz', 'POST /api/v1/session', 'DELETE /
 
 /** The denial counter's value for a reason, read from /metrics. */
 async function denied(t: TestApi, reason: string): Promise<number> {
-  const text = (await t.inject({ method: 'GET', url: '/metrics' })).body;
+  // from an address of its own: the tests' requests may have used up their address's rate or failures
+  const text = (await t.inject({ method: 'GET', url: '/metrics', remoteAddress: '127.0.0.254' })).body;
   const line = text.split('\n').find((l) => l.startsWith(`storeloop_http_denied_total{reason="${reason}"}`));
   return line === undefined ? 0 : Number(line.slice(line.lastIndexOf(' ') + 1));
 }
@@ -238,6 +239,14 @@ describe('request limits', () => {
     expect(limited.json()).toMatchObject({ code: 'SL_ERR_HTTP_RATE_LIMITED' });
     expect(Number(limited.headers['retry-after'])).toBeGreaterThan(0);
     expect((await t.app.inject({ url: '/healthz', remoteAddress: '127.0.0.3' })).statusCode).toBe(200);
+  });
+
+  it('rate limits requests without credentials too, before any token is looked up', async () => {
+    const t = await api({ http: { rateLimitPerMinute: 5 } });
+    const statuses: number[] = [];
+    for (let i = 0; i < 7; i++) statuses.push((await t.app.inject({ url: '/api/v1/stores' })).statusCode);
+    expect(statuses).toEqual([401, 401, 401, 401, 401, 429, 429]);
+    expect(await denied(t, 'rate_limited')).toBe(2);
   });
 
   it('answers 413 to a body over http.bodyLimitBytes', async () => {

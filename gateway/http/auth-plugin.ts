@@ -8,7 +8,7 @@
  * (no credentials: only routes that show no data). A route that states nothing fails at startup, so no
  * route is open by omission; the OpenAPI UI under /docs is public.
  *
- * One onRequest hook checks the credentials: a bearer token (`Authorization: Bearer sl_…`), else the
+ * One onRequest check, added to every route, reads the credentials: a bearer token (`Authorization: Bearer sl_…`), else the
  * browser session cookie a token login set (session-routes.ts). Missing or invalid: 401 with
  * `WWW-Authenticate: Bearer`; valid without the scope: 403 naming it. Every denial is counted in
  * `storeloop_http_denied_total{reason}`.
@@ -86,33 +86,13 @@ export function readCookie(req: FastifyRequest, name: string): string | undefine
 }
 
 /**
- * Adds the scope check to `app` (the root instance, before any route is registered): the onRoute check
- * that every route states its scope, its OpenAPI security entry, and the onRequest hook.
+ * Adds the scope check to `app` (the root instance, after the rate limit and before any route is
+ * registered): every route must state its scope, gets its OpenAPI security entry and the onRequest check.
  */
 export function installAuth(app: FastifyInstance, options: AuthOptions): void {
-  app.addHook('onRoute', (route) => {
-    const path = route.url ?? route.path;
-    if (PUBLIC_PREFIXES.some((prefix) => path === prefix || path.startsWith(`${prefix}/`))) {
-      route.config = { ...route.config, scope: route.config?.scope ?? 'public' };
-    }
-    const scope = route.config?.scope;
-    if (scope === undefined) {
-      throw new Error(`route ${String(route.method)} ${path} states no config.scope ('public', 'authenticated' or an API scope; gateway/http/auth-plugin.ts)`);
-    }
-    if (scope !== 'public' && route.schema) {
-      const needs = scope === 'authenticated' ? 'any valid token' : `the scope \`${scope}\`${scope === 'admin' ? '' : ' (or one that includes it)'}`;
-      route.schema = {
-        ...route.schema,
-        security: [{ bearerAuth: [] }, { sessionCookie: [] }],
-        description: `${route.schema.description ?? ''}${route.schema.description ? '\n\n' : ''}Needs ${needs}.`,
-      };
-    }
-  });
-
-  app.addHook('onRequest', async (req, reply) => {
+  const authorize = async (req: FastifyRequest, reply: FastifyReply): Promise<FastifyReply | undefined> => {
     const scope = req.routeOptions.config.scope;
-    // a path no route has answers 404 and shows nothing; `public` routes need no credentials
-    if (req.is404 || scope === undefined || scope === 'public') return;
+    if (scope === undefined || scope === 'public') return undefined;
     const waitMs = options.failures.blockedForMs(req.ip);
     if (waitMs > 0) {
       options.denied.inc({ reason: 'too_many_failures' });
@@ -135,6 +115,30 @@ export function installAuth(app: FastifyInstance, options: AuthOptions): void {
         });
     }
     req.principal = outcome;
+    return undefined;
+  };
+
+  app.addHook('onRoute', (route) => {
+    const path = route.url ?? route.path;
+    if (PUBLIC_PREFIXES.some((prefix) => path === prefix || path.startsWith(`${prefix}/`))) {
+      route.config = { ...route.config, scope: route.config?.scope ?? 'public' };
+    }
+    const scope = route.config?.scope;
+    if (scope === undefined) {
+      throw new Error(`route ${String(route.method)} ${path} states no config.scope ('public', 'authenticated' or an API scope; gateway/http/auth-plugin.ts)`);
+    }
+    // a route-level hook, added after the rate limit's (registered before this): a flood of requests
+    // without credentials is rate limited like any other, before a token is looked up
+    const hooks = route.onRequest === undefined ? [] : Array.isArray(route.onRequest) ? route.onRequest : [route.onRequest];
+    if (!hooks.includes(authorize)) route.onRequest = [...hooks, authorize];
+    if (scope !== 'public' && route.schema) {
+      const needs = scope === 'authenticated' ? 'any valid token' : `the scope \`${scope}\`${scope === 'admin' ? '' : ' (or one that includes it)'}`;
+      route.schema = {
+        ...route.schema,
+        security: [{ bearerAuth: [] }, { sessionCookie: [] }],
+        description: `${route.schema.description ?? ''}${route.schema.description ? '\n\n' : ''}Needs ${needs}.`,
+      };
+    }
   });
 }
 
