@@ -6,6 +6,7 @@ import { readFile } from 'node:fs/promises';
 
 import { z } from 'zod';
 
+import { authorizationFor } from './api-token.js';
 import type { Check } from './scenario.js';
 import { delay } from './processes.js';
 import { metricSum } from './servers.js';
@@ -48,8 +49,13 @@ const LedgerSchema = z.object({
 export type SinkSnapshot = z.infer<typeof SinkSchema>;
 export type LedgerSnapshot = z.infer<typeof LedgerSchema>;
 
+function authorized(url: string): RequestInit {
+  return { signal: AbortSignal.timeout(HTTP_TIMEOUT_MS), headers: authorizationFor(url) };
+}
+
+/** GET `url` as text, with the API token of its gateway when the run started one there. */
 export async function fetchText(url: string): Promise<string> {
-  const res = await fetch(url, { signal: AbortSignal.timeout(HTTP_TIMEOUT_MS) });
+  const res = await fetch(url, authorized(url));
   if (!res.ok) throw new Error(`GET ${url} answered ${res.status}`);
   return res.text();
 }
@@ -57,7 +63,7 @@ export async function fetchText(url: string): Promise<string> {
 /** GET /api/v1/ledger: every message in exactly one state, the event log and every sink. */
 export async function fetchLedger(httpUrl: string): Promise<LedgerSnapshot> {
   const url = `${httpUrl}/api/v1/ledger`;
-  const res = await fetch(url, { signal: AbortSignal.timeout(HTTP_TIMEOUT_MS) });
+  const res = await fetch(url, authorized(url));
   if (!res.ok) throw new Error(`GET ${url} answered ${res.status}`);
   const parsed = LedgerSchema.safeParse((await res.json()) as unknown);
   if (!parsed.success) throw new Error(`GET ${url}: unexpected body (${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')})`);

@@ -13,6 +13,9 @@ import { freePort } from '../devtools/free-port.js';
 import { DEMO_STORE } from '../config/demo-store.js';
 import { loadConfig } from '../config/load.js';
 import type { Config } from '../config/schema.js';
+import { ApiTokenStore } from '../gateway/auth/api-tokens.js';
+import { secretKeyPath } from '../gateway/auth/secrets.js';
+import { useApiToken } from './api-token.js';
 import { delay, type ProcessGroup, type TrackedProcess } from './processes.js';
 import { publisherSensorIds, SAMPLER_SENSOR_ID } from './traffic.js';
 
@@ -51,6 +54,8 @@ export function benchConfig(publishers: number): object {
         maxBytesPerSecondPerClient: 1024 ** 3,
       },
     },
+    // the bench polls /metrics and the ledger every 100-500 ms from the one address
+    http: { rateLimitPerMinute: 1_000_000 },
   };
 }
 
@@ -95,10 +100,12 @@ export async function startGateway(
   const config = loadConfig(configFile, env);
   // the bench's clients log in as an operator of every store, made the way an installer makes one
   const login = addBenchIdentity(main, env);
+  const apiToken = provisionApiToken(config);
   // STORELOOP_BENCH_CPU_PROF=DIR: the gateway writes a V8 CPU profile there when it stops (where the time goes)
   const profile = process.env.STORELOOP_BENCH_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.STORELOOP_BENCH_CPU_PROF}`] : [];
   const proc = group.spawn('storeloop gateway', process.execPath, [...profile, main, 'gateway', '--config', configFile], { env, logFile });
   const httpUrl = `http://${HOST}:${httpPort}`;
+  useApiToken(httpUrl, apiToken);
   await waitUntil(proc, () => httpOk(`${httpUrl}/readyz`), `GET ${httpUrl}/readyz did not answer 200`, logFile);
   return { proc, mqttUrl: urlWithLogin(`mqtt://${HOST}:${mqttPort}`, login), httpUrl, logFile, config };
 }
@@ -125,6 +132,17 @@ export function urlWithLogin(url: string, login: BenchLogin): string {
   parsed.username = encodeURIComponent(login.username);
   parsed.password = encodeURIComponent(login.password);
   return parsed.toString().replace(/\/$/, '');
+}
+
+/** An `operator` API token in the gateway's state dir (as `storeloop tokens add` makes it), for /metrics and the ledger. */
+function provisionApiToken(config: Config): string {
+  const tokens = new ApiTokenStore({ file: join(config.state.dir, 'api-tokens.sqlite'), keyFile: secretKeyPath(config.state) });
+  tokens.open();
+  try {
+    return tokens.add({ name: 'bench', scopes: ['operator'] }).token;
+  } finally {
+    tokens.close();
+  }
 }
 
 /** The mosquitto config: loopback only, clients log in (as at the gateway), nothing persisted, queues unbounded so nothing is dropped. */

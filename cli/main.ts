@@ -13,6 +13,7 @@ const commands = {
   gateway: () => import('./commands/gateway-command.js'),
   simulate: () => import('./commands/simulate-command.js'),
   sinks: () => import('./commands/sinks-command.js'),
+  tokens: () => import('./commands/tokens-command.js'),
 };
 
 const program = new Command();
@@ -72,6 +73,12 @@ program
 
 const GATEWAY_URL_HELP = "the running gateway's HTTP address";
 const DEFAULT_GATEWAY_URL = 'http://127.0.0.1:8080';
+/** The API token of the commands that call a running gateway (scope operator). */
+const tokenOption = () =>
+  new Option(
+    '-t, --token <token>',
+    'API token with the operator scope (storeloop tokens add); prefer the environment variable: a command line is visible to other users',
+  ).env('STORELOOP_TOKEN');
 
 program
   .command('sinks')
@@ -81,7 +88,8 @@ program
   .argument('[action]', 'list (default) or detach')
   .argument('[name]', 'the sink to detach')
   .option('-u, --url <url>', GATEWAY_URL_HELP, DEFAULT_GATEWAY_URL)
-  .action(async (action: string | undefined, name: string | undefined, opts: { url: string }) => {
+  .addOption(tokenOption())
+  .action(async (action: string | undefined, name: string | undefined, opts: { url: string; token?: string }) => {
     const { runSinksDetach, runSinksList } = await commands.sinks();
     if (action === undefined || action === 'list') return runSinksList(opts);
     if (action === 'detach' && name !== undefined) return runSinksDetach(name, opts);
@@ -94,7 +102,34 @@ program
   .requiredOption('--sink <name>', 'sink to replay to, e.g. influx')
   .requiredOption('--since <when>', 'receive time to replay from: a duration back from now (2h, 90m) or an ISO 8601 time')
   .option('-u, --url <url>', GATEWAY_URL_HELP, DEFAULT_GATEWAY_URL)
-  .action(async (opts: { sink: string; since: string; url: string }) => (await commands.sinks()).runReplay(opts));
+  .addOption(tokenOption())
+  .action(async (opts: { sink: string; since: string; url: string; token?: string }) => (await commands.sinks()).runReplay(opts));
+
+const CONFIG_FOR_STATE_HELP = 'the config whose state dir holds the tokens (default: the built-in demo config); STORELOOP_STATE_DIR overrides it';
+const tokensCommand = program
+  .command('tokens')
+  .description(
+    "bearer tokens of the HTTP API, in the config's state dir (<state.dir>/api-tokens.sqlite); works while the gateway runs, a revocation holds from its next request",
+  );
+tokensCommand
+  .command('add')
+  .description('make a token and print it once (the gateway keeps only a keyed hash)')
+  .requiredOption('--name <name>', 'a name for the token, unique among tokens not revoked (e.g. grafana, prometheus, ops-laptop)')
+  .requiredOption('--scope <scopes>', 'comma-separated: analyst, operator, privacy-officer, integration, admin (docs/security.md)')
+  .option('--expires <duration>', 'the token expires after this long (e.g. 90d, 12h); default: never')
+  .option('-c, --config <file>', CONFIG_FOR_STATE_HELP)
+  .action(async (opts: { name: string; scope: string; expires?: string; config?: string }) => (await commands.tokens()).runTokensAdd(opts));
+tokensCommand
+  .command('list')
+  .description('list the tokens: id, name, scopes, created, last used, state (never a secret)')
+  .option('-c, --config <file>', CONFIG_FOR_STATE_HELP)
+  .action(async (opts: { config?: string }) => (await commands.tokens()).runTokensList(opts));
+tokensCommand
+  .command('revoke')
+  .description('revoke a token by id, or the unrevoked token of that name; its browser sessions end too')
+  .argument('<token>', 'the id or name of the token')
+  .option('-c, --config <file>', CONFIG_FOR_STATE_HELP)
+  .action(async (idOrName: string, opts: { config?: string }) => (await commands.tokens()).runTokensRevoke(idOrName, opts));
 
 const CONFIG_HELP = "the gateway's YAML config (its state.dir holds the identities; default: the built-in demo store)";
 const credentials = program

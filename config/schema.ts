@@ -221,8 +221,38 @@ export const ConfigSchema = z.strictObject({
         .optional(),
     })
     .prefault({}),
-  /** The HTTP API, dashboards, /metrics and /docs. Loopback by default: the API has no authentication yet (docs/security.md). */
-  http: z.strictObject({ host: z.string().default('127.0.0.1'), port: PortSchema.default(8080) }).prefault({}),
+  /** The HTTP API, dashboards, /metrics and /docs: bearer tokens with scopes, loopback by default (docs/security.md). */
+  http: z
+    .strictObject({
+      host: z.string().default('127.0.0.1'),
+      port: PortSchema.default(8080),
+      /** Largest request body; larger ones are answered 413 before they are parsed. */
+      bodyLimitBytes: z
+        .number()
+        .int()
+        .min(1024)
+        .max(64 * 1024 ** 2)
+        .default(1024 ** 2),
+      /** Requests one client address may make per minute, every route together (429 past it). */
+      rateLimitPerMinute: z.number().int().min(1).default(600),
+      /** Failed logins and invalid bearer tokens one address may send per minute before it is refused (429) until the minute ends. */
+      authFailuresPerMinute: z.number().int().min(1).default(10),
+      /** How long a browser session (token login of the live page) lasts; it ends sooner when its token is revoked or expires. */
+      sessionTtlSeconds: z
+        .number()
+        .int()
+        .min(60)
+        .max(30 * 24 * 3600)
+        .default(12 * 3600),
+      /** The session cookie's Secure flag: `auto` sets it when the request came over https. */
+      secureCookie: z.enum(['auto', 'always', 'never']).default('auto'),
+      /**
+       * Behind a reverse proxy that terminates TLS: `true`, or the proxy's addresses (comma-separated, CIDR
+       * allowed), so the client address (rate limits) and https come from X-Forwarded-*. Default: no proxy.
+       */
+      trustProxy: z.union([z.boolean(), z.string().min(1)]).default(false),
+    })
+    .prefault({}),
   influx: InfluxSchema.prefault({}),
   /** The gateway's state dir: the event log, sink checkpoints, message index, identity vault, dead letters and broker state live under it. */
   state: z

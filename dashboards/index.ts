@@ -12,7 +12,8 @@ export const PAGE_CSP =
   "default-src 'none'; script-src 'self' 'unsafe-inline'; style-src 'self' 'unsafe-inline'; connect-src 'self'; img-src 'self' data:; base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
 
 export const dashboardsPlugin: FastifyPluginAsync = async (app) => {
-  app.get('/', { schema: { hide: true } }, async (_req, reply) =>
+  // the page holds no data: it logs in and reads the API with the session cookie
+  app.get('/', { config: { scope: 'public' }, schema: { hide: true } }, async (_req, reply) =>
     reply.type('text/html; charset=utf-8').header('content-security-policy', PAGE_CSP).send(LIVE_PAGE_HTML),
   );
 };

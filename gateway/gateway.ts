@@ -24,6 +24,7 @@ import { StoreDirectory } from './ingest/store-directory.js';
 import { InfluxWriter } from './influx/influx-writer.js';
 import { LiveState } from './live/live-state.js';
 import { CustomerTokenVault } from './identity/customer-tokens.js';
+import { ApiTokenStore } from './auth/api-tokens.js';
 import { Ledger } from './ingest/ledger.js';
 import { EventLog } from './log/event-log.js';
 import { registerLogMetrics } from './log/log-metrics.js';
@@ -78,6 +79,8 @@ export class Gateway {
   readonly eventLog: EventLog;
   readonly index: MessageIndex;
   readonly customerTokens: CustomerTokenVault;
+  /** The HTTP API's bearer tokens (`<state.dir>/api-tokens.sqlite`), shared with `storeloop tokens`. */
+  readonly apiTokens: ApiTokenStore;
   readonly sinks: SinkSet;
   private readonly writer: InfluxWriter;
   private readonly extraSinks: NonNullable<GatewayOptions['extraSinks']>;
@@ -120,6 +123,7 @@ export class Gateway {
       log: this.log,
     });
     this.customerTokens = new CustomerTokenVault(join(config.state.dir, 'identity.sqlite'));
+    this.apiTokens = new ApiTokenStore({ file: join(config.state.dir, 'api-tokens.sqlite'), keyFile: secretKeyPath(config.state) });
     this.sinks = new SinkSet(this.eventLog, {
       checkpointDir: join(logDir, 'sinks'),
       log: this.log.child({ module: 'sinks' }),
@@ -194,6 +198,7 @@ export class Gateway {
     await this.eventLog.open();
     this.customerTokens.open();
     this.mqttIdentities.open();
+    this.apiTokens.open();
     await this.openIndex();
     const influx = this.config.sinks.influx;
     const encoder = new BatchEncoder(this.config.influx.batchSize, this.log.child({ module: 'influx-sink' }), influx.encodeInWorker);
@@ -225,6 +230,7 @@ export class Gateway {
         deadLetters: this.deadLetters,
         eventLog: this.eventLog,
         sinks: this.sinks,
+        tokens: this.apiTokens,
         readiness: [
           { name: 'broker', check: () => this.broker.isListening },
           { name: 'influx', check: () => this.writer.ping() },
@@ -252,7 +258,7 @@ export class Gateway {
     if (!isLoopback(this.config.http.host)) {
       this.log.warn(
         { listener: 'HTTP API', host: this.config.http.host },
-        `HTTP API listens beyond loopback without authentication or TLS: anyone who reaches ${this.config.http.host} can use it (docs/security.md)`,
+        `HTTP API listens beyond loopback (${this.config.http.host}) over plain HTTP: tokens and session cookies cross the network unencrypted unless a TLS proxy is in front (docs/security.md)`,
       );
     }
   }
@@ -324,6 +330,7 @@ export class Gateway {
     this.index.close();
     this.customerTokens.close();
     this.mqttIdentities.close();
+    this.apiTokens.close();
     await this.deadLetters.close();
     this.log.info('gateway stopped');
   }

@@ -9,6 +9,7 @@ export const REDACT_PATHS = [
   '*.password',
   '*.token',
   'req.headers.authorization',
+  'req.headers.cookie',
   'influx.password',
   'influx.token',
   'config.influx.password',

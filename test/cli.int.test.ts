@@ -31,7 +31,9 @@ describe('storeloop CLI', () => {
   it('prints help for the command and its subcommands', () => {
     const help = run(['--help']);
     expect(help.status).toBe(0);
-    for (const command of ['gateway', 'simulate', 'demo', 'config', 'sinks', 'replay']) expect(help.stdout).toContain(command);
+    for (const command of ['gateway', 'simulate', 'demo', 'config', 'sinks', 'replay', 'tokens']) expect(help.stdout).toContain(command);
+    expect(run(['tokens', 'add', '--help']).stdout).toMatch(/--name <name>(.*\n)*.*--scope <scopes>(.*\n)*.*--expires <duration>(.*\n)*.*--config <file>/);
+    expect(run(['sinks', '--help']).stdout).toMatch(/--token <token>.*(\n.*)*STORELOOP_TOKEN/);
     expect(run(['simulate', '--help']).stdout).toMatch(/--seed.*\n(.*\n)*.*--speed/);
   });
 
@@ -100,9 +102,11 @@ describe('storeloop gateway process', () => {
     expect(ready, output).toBe(true);
 
     // the installer's steps: a credential for the kiosk from the CLI while the gateway runs, then the device publishes
-    const added = run(['credentials', 'add', '--role', 'device', '--store', 'demo-store', '--source', 'kiosk-1', '--json'], { STORELOOP_STATE_DIR: stateDir });
-    expect(added.status, added.stderr).toBe(0);
-    const login = JSON.parse(added.stdout) as { username: string; password: string };
+    const credentials = run(['credentials', 'add', '--role', 'device', '--store', 'demo-store', '--source', 'kiosk-1', '--json'], {
+      STORELOOP_STATE_DIR: stateDir,
+    });
+    expect(credentials.status, credentials.stderr).toBe(0);
+    const login = JSON.parse(credentials.stdout) as { username: string; password: string };
     expect(login.username).toBe('demo-store/kiosk-1');
     const ts = Date.now();
     const publish = (password: string) =>
@@ -139,26 +143,49 @@ describe('storeloop gateway process', () => {
     expect(revoked.stdout).toContain('revoked demo-store/kiosk-1');
     expect(() => publish(login.password)).toThrow(/bad user name or password/);
 
-    // the operator commands against the running gateway: sinks, replay, detach
+    // the operator commands against the running gateway need a token, made with the CLI on its state dir
     const httpUrl = `http://127.0.0.1:${ports.http}`;
-    const listed = run(['sinks', '--url', httpUrl]);
+    const refused = run(['sinks', '--url', httpUrl]);
+    expect(refused.status).toBe(1);
+    expect(refused.stderr).toMatch(/answered 401: .*--token or STORELOOP_TOKEN/);
+    const state = { STORELOOP_STATE_DIR: stateDir };
+    const added = run(['tokens', 'add', '--name', 'ops', '--scope', 'operator', '--expires', '1h'], state);
+    expect(added.status, added.stderr).toBe(0);
+    const token = /^ {2}(sl_\S+)$/m.exec(added.stdout)?.[1] ?? '';
+    expect(token).toMatch(/^sl_[0-9a-f]{12}_/);
+    expect(added.stdout).toContain(`Authorization: Bearer ${token}`);
+    const withToken = { STORELOOP_TOKEN: token };
+
+    // sinks, replay, detach
+    const listed = run(['sinks', '--url', httpUrl], withToken);
     expect(listed.status, listed.stderr).toBe(0);
     expect(listed.stdout).toMatch(/^influx \(holds back ingest\): (ok|idle), position 1, 0 records/m);
     expect(listed.stdout).toContain('logged 1 = pending 0 + delivered 1 + dead_lettered 0 + filtered 0 + expired 0 (balanced)');
-    const replay = run(['replay', '--sink', 'influx', '--since', '1h', '--url', httpUrl]);
+    const replay = run(['replay', '--sink', 'influx', '--since', '1h', '--url', httpUrl, '--token', token]);
     expect(replay.status, replay.stderr).toBe(0);
     expect(replay.stdout).toMatch(/^replaying log records 1–1 /);
     await eventually(
-      () => run(['sinks', '--url', httpUrl]).stdout,
+      () => run(['sinks', '--url', httpUrl], withToken).stdout,
       (out) => out.includes('replayed 1'),
       'the replay to reach InfluxDB',
     );
-    const unknown = run(['sinks', 'detach', 'nope', '--url', httpUrl]);
+    const unknown = run(['sinks', 'detach', 'nope', '--url', httpUrl], withToken);
     expect(unknown.status).toBe(1);
     expect(unknown.stderr).toMatch(/404: no sink named 'nope' is attached \(attached: influx\)/);
     expect(run(['replay', '--sink', 'influx', '--since', '1h', '--url', 'http://127.0.0.1:1']).stderr).toMatch(
       /cannot reach the gateway at http:\/\/127\.0\.0\.1:1/,
     );
+
+    // listed without its secret; revoked while the gateway runs: refused at the next request
+    const tokens = run(['tokens', 'list'], state);
+    expect(tokens.stdout).toMatch(/^ID {2,}NAME {2,}SCOPES {2,}CREATED {2,}LAST USED {2,}STATE$/m);
+    expect(tokens.stdout).toMatch(/ ops {2,}operator {2,}.*active until /);
+    expect(tokens.stdout).not.toContain(token.slice(-43));
+    expect(run(['tokens', 'revoke', 'ops'], state).stdout).toMatch(/^revoked token [0-9a-f]{12} 'ops'/);
+    const afterRevoke = run(['sinks', '--url', httpUrl], withToken);
+    expect(afterRevoke.status).toBe(1);
+    expect(afterRevoke.stderr).toMatch(/answered 401: the token has been revoked/);
+    expect(run(['tokens', 'add', '--name', 'x', '--scope', 'superuser'], state).stderr).toMatch(/unknown scope 'superuser'/);
 
     gateway.kill('SIGTERM');
     expect(await exited).toBe(0);

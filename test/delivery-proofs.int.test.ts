@@ -82,7 +82,7 @@ describe('durable acknowledgement', () => {
     // the sink's ledger spans the restarts: every logged record delivered once, none logged twice
     expect(influxSink(ledger).ledger).toMatchObject({ logged: 1800, delivered: 1800 });
     // the gateway as shipped (compiled) encoded those batches in the sink's worker thread
-    expect(await (await fetch(`${gateway.httpUrl}/metrics`)).text()).toMatch(/^storeloop_influx_sink_encoder_worker 1$/m);
+    expect(await (await gateway.api('/metrics')).text()).toMatch(/^storeloop_influx_sink_encoder_worker 1$/m);
   });
 });
 
@@ -110,7 +110,7 @@ describe('InfluxDB outages', () => {
       'the InfluxDB sink to lag during the outage',
     );
     expect(during.ready).toBe(false);
-    const metrics = await (await fetch(`${gateway.httpUrl}/metrics`)).text();
+    const metrics = await (await gateway.api('/metrics')).text();
     expect(metrics).toMatch(/storeloop_sink_lag_records\{sink="influx"\} [1-9]/);
     expect(metrics).toMatch(/storeloop_sink_up\{sink="influx"\} 0/);
     const ackedDuringOutage = publisher.acked.size;
@@ -200,7 +200,7 @@ describe('partial failures', () => {
     await goodRun;
     await settled(gateway);
 
-    const letters = (await (await fetch(`${gateway.httpUrl}/api/v1/dead-letters`)).json()) as {
+    const letters = (await (await gateway.api('/api/v1/dead-letters')).json()) as {
       total: number;
       deadLetters: Array<{ line: string; error: string; status: number }>;
     };

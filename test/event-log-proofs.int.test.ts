@@ -10,7 +10,7 @@ import type { MqttClient } from 'mqtt';
 import { afterEach, describe, expect, it } from 'vitest';
 
 import { DEMO_STORE_ID } from '../config/index.js';
-import { connectClient, metricValue, publishAcked, sinksCaughtUp, startTestGateway, type TestGateway } from './helpers/gateway.js';
+import { apiFetch, connectClient, metricValue, publishAcked, sinksCaughtUp, startTestGateway, type TestGateway } from './helpers/gateway.js';
 import { GatewayProcess, influxSink, type GatewayLedger, type SinkState } from './helpers/gateway-process.js';
 import { startInfluxd, type TestInfluxd } from './helpers/influxd.js';
 import { eventually, useCleanups } from './helpers/lifecycle.js';
@@ -37,11 +37,11 @@ async function count(database: string, query: string): Promise<number> {
 }
 
 async function sinks(httpUrl: string): Promise<SinkState[]> {
-  return ((await (await fetch(`${httpUrl}/api/v1/sinks`)).json()) as { sinks: SinkState[] }).sinks;
+  return ((await (await apiFetch(httpUrl, '/api/v1/sinks')).json()) as { sinks: SinkState[] }).sinks;
 }
 
 async function ledger(httpUrl: string): Promise<GatewayLedger> {
-  return (await (await fetch(`${httpUrl}/api/v1/ledger`)).json()) as GatewayLedger;
+  return (await (await apiFetch(httpUrl, '/api/v1/ledger')).json()) as GatewayLedger;
 }
 
 /** Publishes `count` messages with a window of unacknowledged ones; resolves with how many were acknowledged. */
@@ -204,10 +204,10 @@ describe('sinks that are slow, failing or stuck', () => {
     expect(retainedBefore).toBe(600); // kept for the two lagging sinks
 
     for (const name of ['stuck', 'failing']) {
-      const res = await fetch(`${gw.httpUrl}/api/v1/sinks/${name}`, { method: 'DELETE' });
+      const res = await gw.api(`/api/v1/sinks/${name}`, { method: 'DELETE' });
       expect(res.status).toBe(200);
     }
-    expect((await fetch(`${gw.httpUrl}/api/v1/sinks/nope`, { method: 'DELETE' })).status).toBe(404);
+    expect((await gw.api('/api/v1/sinks/nope', { method: 'DELETE' })).status).toBe(404);
     const after = await eventually(
       () => ledger(gw!.httpUrl),
       (l) => l.log.retainedRecords === 0,
@@ -293,7 +293,7 @@ describe('replay', () => {
     await influxd.query(gw.database, `DELETE FROM interaction WHERE time >= ${eventBase}ms`);
     expect(await count(gw.database, `SELECT count("count") FROM interaction WHERE "touchpoint"='mirror-1'`)).toBe(0);
 
-    const res = await fetch(`${gw.httpUrl}/api/v1/sinks/influx/replay`, {
+    const res = await gw.api('/api/v1/sinks/influx/replay', {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
       body: JSON.stringify({ since }),

@@ -167,7 +167,7 @@ describe('valid messages of every kind', () => {
     await publishAcked(late, 'storeloop/demo-store/touchpoint/kiosk-1', { ts: Date.now(), action: 'tap' }); // a round trip after the subscription
     await late.endAsync();
     expect(got).toEqual([]);
-    const ledger = (await (await fetch(`${gw.httpUrl}/api/v1/ledger`)).json()) as { totals: { states: Record<string, number> } };
+    const ledger = (await (await gw.api('/api/v1/ledger')).json()) as { totals: { states: Record<string, number> } };
     expect(ledger.totals.states.forwarded).toBeGreaterThanOrEqual(1);
   });
 
@@ -253,7 +253,7 @@ describe('bad input', () => {
     await publishAcked(client, t, payload); // a PUBACK, not a disconnect
     expect(await metricValue(gw.httpUrl, 'storeloop_messages_rejected_total', { reason })).toBe(before + 1);
     expect(await metricValue(gw.httpUrl, 'storeloop_log_head_seq')).toBe(headBefore); // nothing logged
-    const { rejections } = (await (await fetch(`${gw.httpUrl}/api/v1/rejections?limit=1`)).json()) as { rejections: Array<Record<string, string>> };
+    const { rejections } = (await (await gw.api('/api/v1/rejections?limit=1')).json()) as { rejections: Array<Record<string, string>> };
     expect(rejections[0]).toMatchObject({ reason, clientId: `bad-${reason}` });
     expect(rejections[0]?.excerpt?.length).toBeLessThanOrEqual(161);
     await publishAcked(client, topic('touchpoint', 'kiosk-1'), { ts: Date.now(), action: 'tap' }); // still usable
@@ -265,7 +265,7 @@ describe('bad input', () => {
     const client = await connectClient(gw.mqttUrl, { clientId: 'mac-leak' });
     await publishAcked(client, topic('wifi', 'wifi-back'), { ts: Date.now(), observations: [{ id: '00:00:5E:00:53:AB', rssi: -40, randomized: false }] });
     await client.endAsync();
-    const { rejections } = (await (await fetch(`${gw.httpUrl}/api/v1/rejections?limit=1`)).json()) as { rejections: Array<Record<string, string>> };
+    const { rejections } = (await (await gw.api('/api/v1/rejections?limit=1')).json()) as { rejections: Array<Record<string, string>> };
     expect(rejections[0]?.excerpt).toContain('xx:xx:xx:xx:xx:xx');
     expect(JSON.stringify(rejections)).not.toMatch(/00:00:5E:00:53:AB/i);
     expect(JSON.stringify(gw.logs())).not.toMatch(/00:00:5E:00:53:AB/i);
@@ -287,7 +287,7 @@ describe('bad input', () => {
     await client.endAsync();
     await sinksCaughtUp(gw.httpUrl);
     expect(await count('sighting', 'rssi', `WHERE "sensor"='ble-checkout'`)).toBe(before + 2);
-    const { rejections } = (await (await fetch(`${gw.httpUrl}/api/v1/rejections?reason=items_invalid&limit=1`)).json()) as {
+    const { rejections } = (await (await gw.api('/api/v1/rejections?reason=items_invalid&limit=1')).json()) as {
       rejections: Array<Record<string, string>>;
     };
     expect(rejections[0]?.detail).toMatch(/sightings\.1\.id/);
@@ -332,7 +332,7 @@ describe('HTTP API', () => {
       log: { full: false },
       sinks: [{ name: 'influx', holdsBackIngest: true, health: { state: expect.stringMatching(/^(ok|idle)$/) } }],
     });
-    const { stores } = (await (await fetch(`${gw.httpUrl}/api/v1/stores`)).json()) as {
+    const { stores } = (await (await gw.api('/api/v1/stores')).json()) as {
       stores: Array<{ id: string; sensors: unknown[]; touchpoints: unknown[]; devices: unknown[] }>;
     };
     expect(stores[0]?.id).toBe(DEMO_STORE_ID);
@@ -355,7 +355,7 @@ describe('HTTP API', () => {
       ]),
     );
     expect((await fetch(`${gw.httpUrl}/docs`)).status).toBeLessThan(400);
-    const metrics = await (await fetch(`${gw.httpUrl}/metrics`)).text();
+    const metrics = await (await gw.api('/metrics')).text();
     for (const name of [
       'storeloop_messages_received_total',
       'storeloop_messages_accepted_total',
@@ -384,7 +384,7 @@ describe('HTTP API', () => {
       totals: Row;
       rows: Row[];
     }
-    const ledger = async () => (await (await fetch(`${gw.httpUrl}/api/v1/ledger`)).json()) as LedgerAnswer;
+    const ledger = async () => (await (await gw.api('/api/v1/ledger')).json()) as LedgerAnswer;
     const ble = (l: LedgerAnswer) => l.rows.find((r) => r.store === DEMO_STORE_ID && r.kind === 'ble');
     const before = await ledger();
     // one message into each state this test looks at (the gateway is shared: counted as differences)
@@ -413,7 +413,7 @@ describe('HTTP API', () => {
   });
 
   it('answers 400 with a reason for a bad query parameter', async () => {
-    const res = await fetch(`${gw.httpUrl}/api/v1/rejections?limit=zero`);
+    const res = await gw.api('/api/v1/rejections?limit=zero');
     expect(res.status).toBe(400);
     expect(((await res.json()) as { error: string }).error).toMatch(/limit/);
   });

@@ -2,7 +2,7 @@
  * Runs once before the integration tests: finds the system parts they use, installing Debian's
  * packages when root and missing (as the demo does), else failing with exactly what to install:
  * influxd, a third-party MQTT client (mosquitto_pub), a private D-Bus with BlueZ's mock (edge BLE
- * tests) and tshark (edge probe-request tests). Then it builds the sources, the one build of the run
+ * tests), tshark (edge probe-request tests) and Chromium (the live page's browser test). Then it builds the sources, the one build of the run
  * (test/helpers/test-build.ts), and removes it after the last test.
  */
 import type { TestProject } from 'vitest/node';
@@ -15,6 +15,7 @@ export default async function setup(project: TestProject): Promise<() => Promise
   ensureInfluxd(log);
   ensureProgram('mosquitto_pub', 'mosquitto-clients', log);
   ensureDebianPackages(['dbus', 'python3-dbusmock', 'libglib2.0-bin', 'tshark'], log);
+  ensureProgram('chromium', 'chromium', log);
   const { build, remove } = await buildForTests();
   project.provide('testBuildRoot', build.root);
   return remove;

@@ -54,7 +54,7 @@ async function connectMqtt(clientId: string, options: IClientOptions = {}): Prom
 
 /** Every HTTP call of this file comes from here (a bearer token goes here once the API asks for one). */
 async function api<T>(path: string): Promise<T> {
-  const response = await fetch(`${gw.httpUrl}${path}`);
+  const response = await gw.api(path);
   expect(response.status, path).toBe(200);
   return (await response.json()) as T;
 }

@@ -3,6 +3,7 @@
  * STORELOOP_INFLUX_URL points at one), the gateway, and the simulator: first a fast backfill of recent
  * history, then a live store in real time. Ctrl-C stops everything and leaves no process behind.
  */
+import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -50,6 +51,23 @@ function demoLogin(gateway: Gateway, spec: NewIdentity): { username: string; pas
   return { username: made.identity.name, password: made.secret ?? '' };
 }
 
+/** The HTTP API needs a token: the demo makes an analyst one (for a day) and prints a login link and how to use it. */
+function demoApiLogin(gateway: Gateway, urls: ReturnType<Gateway['urls']>, stateDir: string): string[] {
+  const { token, info } = gateway.apiTokens.add({
+    name: `demo-analyst-${randomBytes(3).toString('hex')}`,
+    scopes: ['analyst'],
+    expiresAt: new Date(Date.now() + 24 * 3_600_000),
+  });
+  return [
+    `  live store page   ${urls.live}#token=${token}`,
+    `                    (logs in as ${info.name}; or open ${urls.live} and paste the token)`,
+    `  API token         ${token}   (analyst, for a day)`,
+    `  HTTP API          curl -H "Authorization: Bearer ${token}" ${urls.http}/api/v1/stores`,
+    `  operator token    STORELOOP_STATE_DIR=${stateDir} storeloop tokens add --name me --scope operator`,
+    `                    (for ${urls.metrics}, ${urls.http}/api/v1/rejections, storeloop sinks)`,
+  ];
+}
+
 export async function runDemoCommand(options: DemoCommandOptions): Promise<void> {
   const env: Record<string, string | undefined> = { ...process.env };
   let influxd: LocalInfluxd | undefined;
@@ -93,10 +111,8 @@ export async function runDemoCommand(options: DemoCommandOptions): Promise<void>
     if (!store) throw new Error('the config has no store');
     say('');
     say('storeloop demo is running:');
-    say(`  live store page   ${urls.live}`);
-    say(`  HTTP API          ${urls.http}/api/v1/stores   (rejections: ${urls.http}/api/v1/rejections)`);
+    for (const line of demoApiLogin(gateway, urls, config.state.dir)) say(line);
     say(`  OpenAPI UI        ${urls.docs}`);
-    say(`  metrics           ${urls.metrics}`);
     say(`  MQTT              ${urls.mqtt}   WebSocket ${urls.ws ?? 'off'}`);
     say(`  InfluxDB          ${config.influx.url} (${config.influx.api === 'v1' ? `database ${config.influx.database}` : `bucket ${config.influx.bucket}`})`);
     // MQTT clients log in: the simulator as a publisher of the store; you, to try things by hand, as its operator

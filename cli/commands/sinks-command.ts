@@ -6,6 +6,8 @@ import { parseDuration } from '../../lib/duration.js';
 
 export interface SinksCommandOptions {
   url: string;
+  /** API token with the operator scope (--token or STORELOOP_TOKEN). */
+  token?: string | undefined;
 }
 
 interface SinkView {
@@ -18,15 +20,25 @@ interface SinkView {
   ledger: { logged: number; pending: number; delivered: number; dead_lettered: number; filtered: number; expired: number; replayed: number; balanced: boolean };
 }
 
-async function call(url: string, init?: RequestInit): Promise<unknown> {
+async function call(url: string, token: string | undefined, init: RequestInit = {}): Promise<unknown> {
+  const headers = new Headers(init.headers);
+  if (token !== undefined && token !== '') headers.set('authorization', `Bearer ${token}`);
   let res: Response;
   try {
-    res = await fetch(url, { ...init, signal: AbortSignal.timeout(10_000) });
+    res = await fetch(url, { ...init, headers, signal: AbortSignal.timeout(10_000) });
   } catch (err) {
     throw new Error(`cannot reach the gateway at ${url} (${(err as Error).message}); is it running, and is --url its HTTP address?`);
   }
   const body = (await res.json().catch(() => ({}))) as { error?: string; message?: string };
-  if (!res.ok) throw new Error(`${init?.method ?? 'GET'} ${url} answered ${res.status}: ${body.error ?? body.message ?? 'no reason given'}`);
+  if (!res.ok) {
+    const hint =
+      res.status === 401
+        ? token
+          ? ' (is the token revoked or expired? storeloop tokens list)'
+          : ' (give an API token with the operator scope: --token or STORELOOP_TOKEN; storeloop tokens add --name NAME --scope operator)'
+        : '';
+    throw new Error(`${init.method ?? 'GET'} ${url} answered ${res.status}: ${body.error ?? body.message ?? 'no reason given'}${hint}`);
+  }
   return body;
 }
 
@@ -42,12 +54,12 @@ function describeSink(s: SinkView): string {
 }
 
 export async function runSinksList(opts: SinksCommandOptions, out: NodeJS.WritableStream = process.stdout): Promise<void> {
-  const { sinks } = (await call(`${opts.url}/api/v1/sinks`)) as { sinks: SinkView[] };
+  const { sinks } = (await call(`${opts.url}/api/v1/sinks`, opts.token)) as { sinks: SinkView[] };
   out.write(`${sinks.map(describeSink).join('\n')}\n`);
 }
 
 export async function runSinksDetach(name: string, opts: SinksCommandOptions, out: NodeJS.WritableStream = process.stdout): Promise<void> {
-  const { detached, log } = (await call(`${opts.url}/api/v1/sinks/${encodeURIComponent(name)}`, { method: 'DELETE' })) as {
+  const { detached, log } = (await call(`${opts.url}/api/v1/sinks/${encodeURIComponent(name)}`, opts.token, { method: 'DELETE' })) as {
     detached: SinkView;
     log: { retainedBytes: number };
   };
@@ -66,7 +78,7 @@ export function parseSince(since: string, now = Date.now()): Date {
 
 export async function runReplay(opts: SinksCommandOptions & { sink: string; since: string }, out: NodeJS.WritableStream = process.stdout): Promise<void> {
   const since = parseSince(opts.since);
-  const range = (await call(`${opts.url}/api/v1/sinks/${encodeURIComponent(opts.sink)}/replay`, {
+  const range = (await call(`${opts.url}/api/v1/sinks/${encodeURIComponent(opts.sink)}/replay`, opts.token, {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
     body: JSON.stringify({ since: since.toISOString() }),

@@ -1,5 +1,6 @@
 /** What the HTTP route plugins read from the running gateway. */
 import type { Config } from '../../config/index.js';
+import type { ApiTokenStore } from '../auth/api-tokens.js';
 import type { RejectionLog } from '../ingest/rejection.js';
 import type { StoreDirectory } from '../ingest/store-directory.js';
 import type { LiveState } from '../live/live-state.js';
@@ -26,4 +27,6 @@ export interface HttpDeps {
   eventLog: { status(): EventLogStatus };
   sinks: Pick<SinkSet, 'status' | 'detach' | 'replay'>;
   version: string;
+  /** The API tokens (opened); looked up on every authenticated request. */
+  tokens: ApiTokenStore;
 }

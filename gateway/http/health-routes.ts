@@ -12,6 +12,7 @@ export const healthRoutes: FastifyPluginAsyncZod<{ deps: HttpDeps }> = async (ap
   app.get(
     '/healthz',
     {
+      config: { scope: 'public' },
       schema: {
         tags: ['health'],
         summary: 'Liveness: the gateway process answers',
@@ -27,6 +28,7 @@ export const healthRoutes: FastifyPluginAsyncZod<{ deps: HttpDeps }> = async (ap
   app.get(
     '/readyz',
     {
+      config: { scope: 'public' },
       schema: {
         tags: ['health'],
         summary:

@@ -1,17 +1,19 @@
 /**
  * The gateway's HTTP API on real parts, for the route tests (test support: not in the build): a real
  * ledger, rejection log, dead-letter store (in memory), metrics registry, event log and sink set in a
- * temp dir. Requests go through fastify's inject(): no socket is opened. Readiness answers as `ready`
+ * temp dir, a real API token store there with one admin token. Requests go through fastify's inject():
+ * no socket is opened; `inject` sends the admin token, `app.inject` nothing. Readiness answers as `ready`
  * says, so a test decides what the broker and InfluxDB checks report.
  */
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
-import type { FastifyInstance, FastifyPluginAsync } from 'fastify';
+import type { FastifyInstance, FastifyPluginAsync, InjectOptions, LightMyRequestResponse } from 'fastify';
 
 import { DEMO_STORE, parseConfig } from '../../config/index.js';
 import { createLogger } from '../../lib/logger.js';
+import { ApiTokenStore } from '../auth/api-tokens.js';
 import { Ledger } from '../ingest/ledger.js';
 import { RejectionLog } from '../ingest/rejection.js';
 import { StoreDirectory } from '../ingest/store-directory.js';
@@ -31,15 +33,23 @@ export interface TestApi {
   ledger: Ledger;
   rejections: RejectionLog;
   deadLetters: DeadLetterStore;
+  tokens: ApiTokenStore;
+  /** A token with the `admin` scope. */
+  adminToken: string;
+  /** app.inject() with the admin token. */
+  inject(options: InjectOptions): Promise<LightMyRequestResponse>;
   /** What the readiness checks answer: true, false, or a rejected promise (a ping that failed). */
   ready: { broker: boolean; influx: boolean | 'rejects' | 'throws' };
   close(): Promise<void>;
 }
 
-export async function buildTestApi(options: { quotaBytes?: number; pages?: FastifyPluginAsync[] } = {}): Promise<TestApi> {
+export async function buildTestApi(options: { quotaBytes?: number; pages?: FastifyPluginAsync[]; http?: Record<string, unknown> } = {}): Promise<TestApi> {
   const log = createLogger('silent');
   const dir = await mkdtemp(join(tmpdir(), 'storeloop-http-'));
-  const config = parseConfig({ stores: [DEMO_STORE], state: { dir } });
+  const config = parseConfig({ stores: [DEMO_STORE], state: { dir }, http: options.http ?? {} });
+  const tokens = new ApiTokenStore({ file: join(dir, 'api-tokens.sqlite'), keyFile: join(dir, 'secret.key') });
+  tokens.open();
+  const adminToken = tokens.add({ name: 'test-admin', scopes: ['admin'] }).token;
   const metrics = new GatewayMetrics({ processMetrics: false });
   const eventLog = new EventLog({
     dir: join(dir, 'log'),
@@ -73,6 +83,7 @@ export async function buildTestApi(options: { quotaBytes?: number; pages?: Fasti
     eventLog,
     sinks,
     version: '9.8.7',
+    tokens,
   };
   const app = await buildHttpServer(deps, log, options.pages);
   return {
@@ -83,9 +94,13 @@ export async function buildTestApi(options: { quotaBytes?: number; pages?: Fasti
     ledger: deps.ledger,
     rejections: deps.rejections,
     deadLetters: deps.deadLetters,
+    tokens,
+    adminToken,
+    inject: (request) => app.inject({ ...request, headers: { authorization: `Bearer ${adminToken}`, ...request.headers } }),
     ready,
     close: async () => {
       await app.close();
+      tokens.close();
       await sinks.stop();
       await eventLog.close();
       await rm(dir, { recursive: true, force: true });

@@ -1,21 +1,28 @@
 /**
  * The gateway's HTTP API (fastify): one encapsulated plugin per route group, zod schemas for
- * validation and the OpenAPI document (/openapi.json, UI at /docs).
+ * validation and the OpenAPI document (/openapi.json, UI at /docs). Every route states the scope it
+ * needs (auth-plugin.ts); requests are rate limited per client address and their bodies capped.
  */
 import fastifyHelmet from '@fastify/helmet';
+import fastifyRateLimit from '@fastify/rate-limit';
 import fastifySwagger from '@fastify/swagger';
 import fastifySwaggerUi from '@fastify/swagger-ui';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyPluginAsync } from 'fastify';
 import { jsonSchemaTransform, serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
 
 import type { Logger } from '../../lib/logger.js';
+import { FailureLimiter } from '../auth/failure-limiter.js';
+import { WebSessions } from '../auth/web-sessions.js';
+import { deniedCounter, installAuth, type AuthOptions } from './auth-plugin.js';
 import type { HttpDeps } from './deps.js';
 import { logRoutes } from './log-routes.js';
 import { healthRoutes } from './health-routes.js';
 import { liveRoutes } from './live-routes.js';
 import { metricsRoutes } from './metrics-routes.js';
 import { rejectionRoutes } from './rejection-routes.js';
+import { sessionRoutes } from './session-routes.js';
 import { storeRoutes } from './store-routes.js';
+import { tokenRoutes } from './token-routes.js';
 
 const HTTP_REQUEST_TIMEOUT_MS = 30_000;
 
@@ -23,6 +30,7 @@ const HTTP_REQUEST_TIMEOUT_MS = 30_000;
 export async function buildHttpServer(deps: HttpDeps, log: Logger, pages: FastifyPluginAsync[] = []): Promise<FastifyInstance> {
   // pino's Logger and fastify's FastifyBaseLogger differ only in optional members; fastify takes pino loggers
   const loggerInstance = log as unknown as FastifyBaseLogger;
+  const http = deps.config.http;
   const app = Fastify({
     loggerInstance,
     logController: new LogController({ disableRequestLogging: true }),
@@ -31,6 +39,9 @@ export async function buildHttpServer(deps: HttpDeps, log: Logger, pages: Fastif
     forceCloseConnections: true,
     // a request must arrive whole within 30 s (slow headers or body: 408 and closed)
     requestTimeout: HTTP_REQUEST_TIMEOUT_MS,
+    // larger bodies: 413 before they are read whole
+    bodyLimit: http.bodyLimitBytes,
+    trustProxy: http.trustProxy,
   }).withTypeProvider<ZodTypeProvider>();
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
@@ -46,24 +57,53 @@ export async function buildHttpServer(deps: HttpDeps, log: Logger, pages: Fastif
   // security headers on every answer (nosniff, frame-ancestors none, no referrer, same-origin resources);
   // each page sets its own Content-Security-Policy (the dashboards', the OpenAPI UI's)
   await app.register(fastifyHelmet, { contentSecurityPolicy: false, crossOriginEmbedderPolicy: false, strictTransportSecurity: false });
+  // no CORS plugin: browsers get no Access-Control-Allow-* header, so other sites' pages cannot read the API
+
+  const auth: AuthOptions = {
+    tokens: deps.tokens,
+    sessions: new WebSessions(http.sessionTtlSeconds * 1000),
+    failures: new FailureLimiter(http.authFailuresPerMinute),
+    denied: deniedCounter(deps.metrics.registry),
+  };
+  // both before any route: each adds its onRequest check to the routes registered after it
+  await app.register(fastifyRateLimit, {
+    max: http.rateLimitPerMinute,
+    timeWindow: 60_000,
+    onExceeded: () => auth.denied.inc({ reason: 'rate_limited' }),
+    errorResponseBuilder: (_req, context) =>
+      Object.assign(new Error(`rate limit exceeded (http.rateLimitPerMinute: ${context.max} a minute per address); retry in ${context.after}`), {
+        statusCode: context.statusCode,
+        code: 'SL_ERR_HTTP_RATE_LIMITED',
+      }),
+  });
+  installAuth(app, auth);
   await app.register(fastifySwagger, {
     openapi: {
       info: {
         title: 'storeloop gateway API',
-        description: 'Health, metrics, store layout, rejections and live counts of a storeloop gateway.',
+        description:
+          'Health, metrics, store layout, rejections and live counts of a storeloop gateway. Every route but /healthz, /readyz and the docs needs a bearer token (`storeloop tokens add`) with the scope its description names, or the session cookie of a token login (POST /api/v1/session).',
         version: deps.version,
+      },
+      components: {
+        securitySchemes: {
+          bearerAuth: { type: 'http', scheme: 'bearer', description: 'An API token: `Authorization: Bearer sl_<id>_<secret>`' },
+          sessionCookie: { type: 'apiKey', in: 'cookie', name: 'storeloop_session', description: 'The session of a token login (POST /api/v1/session)' },
+        },
       },
       tags: [
         { name: 'health', description: 'Liveness, readiness and Prometheus metrics' },
         { name: 'stores', description: 'The configured store layout' },
         { name: 'ingest', description: 'What the gateway rejected and why' },
         { name: 'live', description: 'Live counts in memory' },
+        { name: 'sinks', description: 'The event log and its sinks' },
+        { name: 'auth', description: 'Browser sessions and API tokens' },
       ],
     },
     transform: jsonSchemaTransform,
   });
   await app.register(fastifySwaggerUi, { routePrefix: '/docs' });
-  app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
+  app.get('/openapi.json', { config: { scope: 'public' }, schema: { hide: true } }, async () => app.swagger());
 
   await app.register(healthRoutes, { deps });
   await app.register(metricsRoutes, { deps });
@@ -71,6 +111,8 @@ export async function buildHttpServer(deps: HttpDeps, log: Logger, pages: Fastif
   await app.register(rejectionRoutes, { deps });
   await app.register(liveRoutes, { deps });
   await app.register(logRoutes, { deps });
+  await app.register(sessionRoutes, { auth, secureCookie: http.secureCookie });
+  await app.register(tokenRoutes, { tokens: deps.tokens });
   for (const plugin of pages) await app.register(plugin);
   return app;
 }

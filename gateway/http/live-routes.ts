@@ -24,6 +24,7 @@ export const liveRoutes: FastifyPluginAsyncZod<{ deps: Pick<HttpDeps, 'live'> }>
   app.get(
     '/api/v1/live',
     {
+      config: { scope: 'analyst' },
       schema: {
         tags: ['live'],
         summary: 'Live counts per store (in memory, since the gateway started)',

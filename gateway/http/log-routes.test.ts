@@ -69,7 +69,7 @@ describe('GET /api/v1/ledger', () => {
     await t.eventLog.append(touchpointEntry(2, { label: 'poison' }));
     await settledUpTo(runner, 2);
 
-    const res = await t.app.inject({ method: 'GET', url: '/api/v1/ledger' });
+    const res = await t.inject({ method: 'GET', url: '/api/v1/ledger' });
     expect(res.statusCode).toBe(200);
     const body = res.json<{ balanced: boolean; totals: unknown; rows: Array<{ kind: string }>; log: unknown; sinks: unknown[] }>();
     expect(body.balanced).toBe(true);
@@ -101,7 +101,7 @@ describe('/api/v1/sinks', () => {
     for (let i = 0; i < 3; i++) await t.eventLog.append(touchpointEntry(i));
     await settledUpTo(runner, 3);
 
-    const res = await t.app.inject({ method: 'GET', url: '/api/v1/sinks' });
+    const res = await t.inject({ method: 'GET', url: '/api/v1/sinks' });
     expect(res.statusCode).toBe(200);
     const { sinks } = res.json<{ sinks: Array<{ name: string; lag: { records: number }; holdsBackIngest: boolean }> }>();
     expect(sinks.map((s) => [s.name, s.holdsBackIngest, s.lag.records])).toEqual([
@@ -115,12 +115,12 @@ describe('/api/v1/sinks', () => {
     const t = await api();
     await attach(t, new RecordingSink('influx'));
     await attach(t, new RecordingSink('crm', false));
-    const res = await t.app.inject({ method: 'DELETE', url: '/api/v1/sinks/crm' });
+    const res = await t.inject({ method: 'DELETE', url: '/api/v1/sinks/crm' });
     expect(res.statusCode).toBe(200);
     expect(res.json()).toMatchObject({ detached: { name: 'crm' }, log: { headSeq: 0 } });
     expect(t.sinks.status().map((s) => s.name)).toEqual(['influx']);
 
-    const unknown = await t.app.inject({ method: 'DELETE', url: '/api/v1/sinks/crm' });
+    const unknown = await t.inject({ method: 'DELETE', url: '/api/v1/sinks/crm' });
     expect(unknown.statusCode).toBe(404);
     expect(unknown.json()).toEqual({ error: "no sink named 'crm' is attached (attached: influx)", code: 'SL_ERR_SINK_UNKNOWN' });
   });
@@ -133,17 +133,17 @@ describe('/api/v1/sinks', () => {
     await settledUpTo(runner, 4);
 
     const since = new Date(Date.now() - 60_000).toISOString();
-    const res = await t.app.inject({ method: 'POST', url: '/api/v1/sinks/influx/replay', payload: { since } });
+    const res = await t.inject({ method: 'POST', url: '/api/v1/sinks/influx/replay', payload: { since } });
     expect(res.statusCode).toBe(202);
     expect(res.json()).toEqual({ sink: 'influx', from: 1, until: 4 });
     await vi.waitFor(() => expect(sink.seen).toEqual([1, 2, 3, 4, 1, 2, 3, 4]), { timeout: 5_000, interval: 5 });
 
-    const future = await t.app.inject({ method: 'POST', url: '/api/v1/sinks/influx/replay', payload: { since: new Date(Date.now() + 60_000).toISOString() } });
+    const future = await t.inject({ method: 'POST', url: '/api/v1/sinks/influx/replay', payload: { since: new Date(Date.now() + 60_000).toISOString() } });
     expect(future.json()).toEqual({ sink: 'influx', from: null, until: 4 });
-    const unknown = await t.app.inject({ method: 'POST', url: '/api/v1/sinks/nope/replay', payload: { since } });
+    const unknown = await t.inject({ method: 'POST', url: '/api/v1/sinks/nope/replay', payload: { since } });
     expect(unknown.statusCode).toBe(404);
     expect(unknown.json()).toMatchObject({ code: 'SL_ERR_SINK_UNKNOWN' });
-    const bad = await t.app.inject({ method: 'POST', url: '/api/v1/sinks/influx/replay', payload: { since: 'yesterday' } });
+    const bad = await t.inject({ method: 'POST', url: '/api/v1/sinks/influx/replay', payload: { since: 'yesterday' } });
     expect(bad.statusCode).toBe(400);
     expect(bad.json<{ error: string }>().error).toMatch(/since/);
   });
@@ -155,12 +155,12 @@ describe('GET /api/v1/dead-letters', () => {
     await t.deadLetters.add([letter(1, 'interaction a=1'), letter(2, 'interaction a=2')]);
     await t.deadLetters.add([letter(3, 'interaction a=3')]);
 
-    const all = await t.app.inject({ method: 'GET', url: '/api/v1/dead-letters' });
+    const all = await t.inject({ method: 'GET', url: '/api/v1/dead-letters' });
     expect(all.statusCode).toBe(200);
     expect(all.json()).toEqual({ total: 3, deadLetters: [letter(3, 'interaction a=3'), letter(2, 'interaction a=2'), letter(1, 'interaction a=1')] });
-    const one = await t.app.inject({ method: 'GET', url: '/api/v1/dead-letters?limit=1' });
+    const one = await t.inject({ method: 'GET', url: '/api/v1/dead-letters?limit=1' });
     expect(one.json()).toEqual({ total: 3, deadLetters: [letter(3, 'interaction a=3')] });
-    const zero = await t.app.inject({ method: 'GET', url: '/api/v1/dead-letters?limit=0' });
+    const zero = await t.inject({ method: 'GET', url: '/api/v1/dead-letters?limit=0' });
     expect(zero.statusCode).toBe(400);
     expect(zero.json()).toMatchObject({ error: expect.stringMatching(/limit/) as unknown });
   });

@@ -55,6 +55,7 @@ export const logRoutes: FastifyPluginAsyncZod<{ deps: HttpDeps }> = async (app, 
   app.get(
     '/api/v1/ledger',
     {
+      config: { scope: 'operator' },
       schema: {
         tags: ['ingest'],
         summary:
@@ -87,6 +88,7 @@ export const logRoutes: FastifyPluginAsyncZod<{ deps: HttpDeps }> = async (app, 
   app.get(
     '/api/v1/sinks',
     {
+      config: { scope: 'operator' },
       schema: {
         tags: ['sinks'],
         summary: 'The sinks attached to the event log: position, lag, health, ledger',
@@ -101,6 +103,7 @@ export const logRoutes: FastifyPluginAsyncZod<{ deps: HttpDeps }> = async (app, 
   app.delete(
     '/api/v1/sinks/:name',
     {
+      config: { scope: 'operator' },
       schema: {
         tags: ['sinks'],
         summary:
@@ -123,6 +126,7 @@ export const logRoutes: FastifyPluginAsyncZod<{ deps: HttpDeps }> = async (app, 
   app.post(
     '/api/v1/sinks/:name/replay',
     {
+      config: { scope: 'operator' },
       schema: {
         tags: ['sinks'],
         summary: 'Delivers the retained log records appended since a time again to one sink (idempotent: the same record maps to the same point)',
@@ -152,6 +156,7 @@ export const logRoutes: FastifyPluginAsyncZod<{ deps: HttpDeps }> = async (app, 
   app.get(
     '/api/v1/dead-letters',
     {
+      config: { scope: 'operator' },
       schema: {
         tags: ['sinks'],
         summary: 'What a sink destination refused for good (set aside with the reason; the rest of the batch was delivered)',

@@ -7,7 +7,7 @@ import type { HttpDeps } from './deps.js';
 export const metricsRoutes: FastifyPluginAsyncZod<{ deps: HttpDeps }> = async (app, { deps }) => {
   app.get(
     '/metrics',
-    { schema: { tags: ['health'], summary: 'Prometheus metrics', produces: ['text/plain'], response: { 200: z.string() } } },
+    { config: { scope: 'operator' }, schema: { tags: ['health'], summary: 'Prometheus metrics', produces: ['text/plain'], response: { 200: z.string() } } },
     async (_req, reply) => {
       const body = await deps.metrics.registry.metrics();
       return reply.type(deps.metrics.registry.contentType).send(body);

@@ -28,16 +28,16 @@ describe('GET /api/v1/rejections', () => {
     const reasons: RejectionReason[] = ['json_invalid', 'source_unknown', 'json_invalid', 'ts_too_old', 'json_invalid'];
     reasons.forEach((reason, i) => t.rejections.add(rejection(i, reason)));
 
-    const all = await t.app.inject({ method: 'GET', url: '/api/v1/rejections' });
+    const all = await t.inject({ method: 'GET', url: '/api/v1/rejections' });
     expect(all.statusCode).toBe(200);
     const body = all.json<{ rejections: RejectionRecord[]; reasons: Record<string, string> }>();
     expect(body.rejections.map((r) => r.clientId)).toEqual(['client-4', 'client-3', 'client-2', 'client-1', 'client-0']);
     expect(body.rejections[0]).toEqual(rejection(4, 'json_invalid'));
     expect(body.reasons).toEqual(REJECTION_REASONS);
 
-    const filtered = await t.app.inject({ method: 'GET', url: '/api/v1/rejections?reason=json_invalid&limit=2' });
+    const filtered = await t.inject({ method: 'GET', url: '/api/v1/rejections?reason=json_invalid&limit=2' });
     expect(filtered.json<{ rejections: RejectionRecord[] }>().rejections.map((r) => r.clientId)).toEqual(['client-4', 'client-2']);
-    const none = await t.app.inject({ method: 'GET', url: '/api/v1/rejections?reason=payload_too_large' });
+    const none = await t.inject({ method: 'GET', url: '/api/v1/rejections?reason=payload_too_large' });
     expect(none.json<{ rejections: RejectionRecord[] }>().rejections).toEqual([]);
   });
 
@@ -47,7 +47,7 @@ describe('GET /api/v1/rejections', () => {
     ['a limit above 10000', '?limit=10001', /limit/],
   ])('answers 400 naming the parameter for %s', async (_what, query, named) => {
     const t = await api();
-    const res = await t.app.inject({ method: 'GET', url: `/api/v1/rejections${query}` });
+    const res = await t.inject({ method: 'GET', url: `/api/v1/rejections${query}` });
     expect(res.statusCode).toBe(400);
     expect(res.json()).toMatchObject({ error: expect.stringMatching(named) as unknown, code: expect.any(String) as unknown });
   });

@@ -22,6 +22,7 @@ export const rejectionRoutes: FastifyPluginAsyncZod<{ deps: HttpDeps }> = async 
   app.get(
     '/api/v1/rejections',
     {
+      config: { scope: 'operator' },
       schema: {
         tags: ['ingest'],
         summary: 'Most recent rejected messages (time, client, topic, reason, payload excerpt)',

@@ -9,6 +9,7 @@ export const storeRoutes: FastifyPluginAsyncZod<{ deps: HttpDeps }> = async (app
   app.get(
     '/api/v1/stores',
     {
+      config: { scope: 'analyst' },
       schema: {
         tags: ['stores'],
         summary: 'Stores and the ids of their zones, sensors, touchpoints, devices and agents',

@@ -1,7 +1,8 @@
 /**
  * The gateway as a separate process (`node <build>/cli/main.js gateway`), as it runs in a store, so a
  * test can `kill -9` it and start it again on the same ports and state dir. It runs the run's one
- * build (test/helpers/test-build.ts).
+ * build (test/helpers/test-build.ts). An `admin` API token is made in its state dir before it first
+ * starts, as `storeloop tokens add` would; `api(path)` sends it.
  */
 import { provisionIdentity, urlWithLogin, type MqttLogin } from './mqtt-identity.js';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
@@ -12,8 +13,11 @@ import { stringify } from 'yaml';
 
 import { freePort } from '../../devtools/free-port.js';
 import { DEMO_STORE } from '../../config/index.js';
+import { ApiTokenStore } from '../../gateway/auth/api-tokens.js';
+import { secretKeyPath } from '../../gateway/auth/secrets.js';
 
 import { ChildService } from './child-service.js';
+import { apiFetch, useApiToken } from './gateway.js';
 import type { TestBuild } from './test-build.js';
 
 export interface SinkState {
@@ -49,7 +53,11 @@ export class GatewayProcess {
     private readonly configFile: string,
     private readonly main: string,
     private readonly operator: MqttLogin,
-  ) {}
+    /** An API token with the `admin` scope. */
+    readonly apiToken: string,
+  ) {
+    useApiToken(this.httpUrl, apiToken);
+  }
 
   /** Writes a config (demo store plus `overrides`) into a fresh dir; the state dir lives there too. */
   static async create(build: TestBuild, influxUrl: string, overrides: Record<string, unknown> = {}): Promise<GatewayProcess> {
@@ -57,7 +65,7 @@ export class GatewayProcess {
     const ports = { mqtt: await freePort(), ws: await freePort(), http: await freePort() };
     const config = {
       mqtt: { host: '127.0.0.1', port: ports.mqtt, wsPort: ports.ws },
-      http: { host: '127.0.0.1', port: ports.http },
+      http: { host: '127.0.0.1', port: ports.http, rateLimitPerMinute: 1_000_000 },
       influx: { url: influxUrl, api: 'v1', database: 'proof', flushIntervalMs: 20, maxRetryDelayMs: 200, maxRetries: 2, timeoutMs: 2000 },
       state: { dir: join(dir, 'state') },
       log: { level: 'warn' },
@@ -66,9 +74,22 @@ export class GatewayProcess {
     };
     const configFile = join(dir, 'storeloop.yaml');
     await writeFile(configFile, stringify(config));
-    // an operator identity in the state dir before the first start (the gateway reads it there)
+    // an operator identity and an admin token in the state dir before the first start (the gateway reads them there)
     const operator = provisionIdentity({ dir: join(dir, 'state') }, { name: 'test-operator', role: 'operator', stores: '*' });
-    return new GatewayProcess(dir, ports, configFile, build.cliMain, operator);
+    const state = config.state as { dir: string; secretKeyFile?: string };
+    const tokens = new ApiTokenStore({ file: join(state.dir, 'api-tokens.sqlite'), keyFile: secretKeyPath(state) });
+    tokens.open();
+    try {
+      const { token } = tokens.add({ name: 'test-admin', scopes: ['admin'] });
+      return new GatewayProcess(dir, ports, configFile, build.cliMain, operator, token);
+    } finally {
+      tokens.close();
+    }
+  }
+
+  /** fetch() of a path of the gateway's HTTP API with the admin token. */
+  api(path: string, init?: RequestInit): Promise<Response> {
+    return apiFetch(this.httpUrl, path, init);
   }
 
   /** The MQTT address with the test operator's credentials in it (MQTT.js reads them from the URL). */
@@ -100,7 +121,7 @@ export class GatewayProcess {
   }
 
   async ledger(): Promise<GatewayLedger> {
-    return (await (await fetch(`${this.httpUrl}/api/v1/ledger`)).json()) as GatewayLedger;
+    return (await (await this.api('/api/v1/ledger')).json()) as GatewayLedger;
   }
 
   async destroy(): Promise<void> {

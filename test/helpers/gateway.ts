@@ -1,7 +1,9 @@
 /**
  * Starts a real gateway in-process on free loopback ports (MQTT TCP, WebSocket, HTTP) against a given
- * InfluxDB, with its log captured in memory so tests can read what an installer would see.
+ * InfluxDB, with its log captured in memory so tests can read what an installer would see. Each gets an
+ * `admin` API token in its state dir; `gw.api(path)` and the helpers below send it.
  */
+import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -16,9 +18,14 @@ import { Gateway, type GatewayOptions } from '../../gateway/gateway.js';
 import { createLogger } from '../../lib/logger.js';
 import type { NewIdentity } from '../../gateway/auth/mqtt-identities.js';
 import { urlWithLogin, type MqttLogin } from './mqtt-identity.js';
+import { testBuild } from './test-build.js';
 
 export interface TestGateway {
   gateway: Gateway;
+  /** An API token with the `admin` scope, made in the gateway's token store at start. */
+  apiToken: string;
+  /** fetch() of a path of the gateway's HTTP API with the admin token. */
+  api(path: string, init?: RequestInit): Promise<Response>;
   config: Config;
   database: string;
   /** MQTT over TCP, logged in as the test operator (every store; publish and subscribe). */
@@ -53,7 +60,8 @@ export async function startTestGateway(options: {
     ...raw,
     ...(ownStateDir === undefined ? {} : { state: { dir: ownStateDir } }),
     mqtt: { host: '127.0.0.1', port: 0, wsPort: 0, ...((raw.mqtt as object | undefined) ?? {}) },
-    http: { host: '127.0.0.1', port: 0 },
+    // tests poll the API far faster than any client should: the rate limit is tested on its own
+    http: { rateLimitPerMinute: 1_000_000, ...((raw.http as object | undefined) ?? {}), host: '127.0.0.1', port: 0 },
     influx: {
       url: options.influxUrl,
       api: 'v1',
@@ -95,9 +103,13 @@ export async function startTestGateway(options: {
     gateway.mqttIdentities.get('test-operator')?.revokedAt === null
       ? { username: 'test-operator', password: gateway.mqttIdentities.rotate('test-operator').secret }
       : addIdentity({ name: 'test-operator', role: 'operator', stores: '*' });
+  const apiToken = gateway.apiTokens.add({ name: `test-admin-${randomBytes(3).toString('hex')}`, scopes: ['admin'] }).token;
+  API_TOKENS.set(urls.http, apiToken);
   let stopped: Promise<void> | undefined;
   return {
     gateway,
+    apiToken,
+    api: (path, init) => apiFetch(urls.http, path, init),
     config,
     database,
     mqttUrl: urlWithLogin(urls.mqtt, operator),
@@ -110,6 +122,23 @@ export async function startTestGateway(options: {
     logs: () => lines.map((l) => JSON.parse(l) as Record<string, unknown>),
     stop: () => (stopped ??= gateway.stop().finally(() => (ownStateDir === undefined ? undefined : rm(ownStateDir, { recursive: true, force: true })))),
   };
+}
+
+/** The admin token of each gateway this process started, by its HTTP URL (for helpers that take only the URL). */
+const API_TOKENS = new Map<string, string>();
+
+/** Registers the API token of a gateway started another way (a process), so the helpers below send it. */
+export function useApiToken(httpUrl: string, token: string): void {
+  API_TOKENS.set(httpUrl, token);
+}
+
+/** fetch() of `path` on the gateway at `httpUrl`, with the admin token it was started with. */
+export function apiFetch(httpUrl: string, path: string, init: RequestInit = {}): Promise<Response> {
+  const token = API_TOKENS.get(httpUrl);
+  if (token === undefined) throw new Error(`no API token known for the gateway at ${httpUrl} (startTestGateway or useApiToken)`);
+  const headers = new Headers(init.headers);
+  headers.set('authorization', `Bearer ${token}`);
+  return fetch(`${httpUrl}${path}`, { ...init, headers });
 }
 
 /** Connects an MQTT.js client and waits for CONNACK. */
@@ -135,7 +164,7 @@ export async function publishAcked(
 
 /** Reads a counter or gauge value from the Prometheus text at /metrics (sum over matching labels). */
 export async function metricValue(httpUrl: string, name: string, labels: Record<string, string> = {}): Promise<number> {
-  const text = await (await fetch(`${httpUrl}/metrics`)).text();
+  const text = await (await apiFetch(httpUrl, '/metrics')).text();
   let sum = 0;
   for (const line of text.split('\n')) {
     if (!line.startsWith(`${name}{`) && !line.startsWith(`${name} `)) continue;
@@ -151,9 +180,24 @@ export async function metricValue(httpUrl: string, name: string, labels: Record<
  */
 export async function sinksCaughtUp(httpUrl: string, timeoutMs = 30_000): Promise<void> {
   await eventually(
-    async () => (await (await fetch(`${httpUrl}/api/v1/sinks`)).json()) as { sinks: Array<{ name: string; lag: { records: number } }> },
+    async () => (await (await apiFetch(httpUrl, '/api/v1/sinks')).json()) as { sinks: Array<{ name: string; lag: { records: number } }> },
     (body) => body.sinks.every((s) => s.lag.records === 0),
     'every sink to catch up with the event log',
     timeoutMs,
   );
+}
+
+/** `storeloop tokens …ARGS` of the run's build on a gateway's state dir, as an operator runs it beside the gateway; its stdout. */
+export function tokensCli(gw: Pick<TestGateway, 'config'>, args: string[]): string {
+  return execFileSync(process.execPath, [testBuild().bin, 'tokens', ...args], {
+    env: { ...process.env, STORELOOP_STATE_DIR: gw.config.state.dir },
+    encoding: 'utf8',
+  });
+}
+
+/** The token a `storeloop tokens add` printed. */
+export function tokenPrinted(output: string): string {
+  const token = /^ {2}(sl_\S+)$/m.exec(output)?.[1];
+  if (token === undefined) throw new Error(`no token in: ${output}`);
+  return token;
 }
