@@ -231,6 +231,7 @@ export class Gateway {
         eventLog: this.eventLog,
         sinks: this.sinks,
         tokens: this.apiTokens,
+        mqttIdentities: this.mqttIdentities,
         readiness: [
           { name: 'broker', check: () => this.broker.isListening },
           { name: 'influx', check: () => this.writer.ping() },

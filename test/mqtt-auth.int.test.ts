@@ -119,6 +119,21 @@ describe('MQTT authentication', () => {
     expect(await refusedWith(login)).toBe(4);
   });
 
+  it('lets an installer add a device through the API (operator token), and closes its connections the moment it is revoked there', async () => {
+    const made = await gw.api('/api/v1/mqtt/identities', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ role: 'device', stores: ['b'], source: 'ble-b' }),
+    });
+    expect(made.status).toBe(201);
+    const login = (await made.json()) as MqttLogin;
+    const client = await connectAs(login);
+    const closed = closeOf(client);
+    expect((await gw.api(`/api/v1/mqtt/identities/${encodeURIComponent(login.username)}`, { method: 'DELETE' })).status).toBe(200);
+    await closed;
+    expect(await refusedWith(login)).toBe(4);
+  });
+
   it('closes the connections made with a rotated secret; the new secret works, the old one no longer', async () => {
     const login = gw.addIdentity({ role: 'device', stores: ['b'], source: 'counter-b', name: 'counter-b-rotated' });
     const client = await connectAs(login);

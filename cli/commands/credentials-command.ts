@@ -8,7 +8,7 @@ import { join } from 'node:path';
 
 import { loadConfig, type Config } from '../../config/index.js';
 import type { MqttRole, Scope } from '../../gateway/auth/mqtt-grants.js';
-import { CredentialStoreError, MqttIdentityStore, viewOf, type MqttIdentity } from '../../gateway/auth/mqtt-identities.js';
+import { checkIdentityAgainstStores, MqttIdentityStore, viewOf, type MqttIdentity } from '../../gateway/auth/mqtt-identities.js';
 import { secretKeyPath } from '../../gateway/auth/secrets.js';
 import { buildTopic } from '../../protocol/index.js';
 
@@ -43,24 +43,6 @@ function scopeOf(values: string[] | undefined): Scope {
   return list.includes('*') ? '*' : list;
 }
 
-/** A store or source the config does not know would make an identity that can never publish: refused. */
-function checkAgainstConfig(config: Config, role: MqttRole, stores: Scope, source: string | null, forwards: Scope | undefined): void {
-  if (stores === '*') return;
-  for (const id of stores) {
-    const store = config.stores.find((s) => s.id === id);
-    if (!store) throw new CredentialStoreError(`store '${id}' is not in the config (stores: ${config.stores.map((s) => s.id).join(', ')})`);
-    const agents = new Set(store.agents.map((a) => a.id));
-    const sources = new Set([...store.sensors, ...store.touchpoints, ...store.devices].map((s) => s.id));
-    if (source !== null && role === 'agent' && !agents.has(source))
-      throw new CredentialStoreError(`'${source}' is not an agent of store '${id}' (stores[].agents)`);
-    if (source !== null && role === 'device' && !sources.has(source))
-      throw new CredentialStoreError(`source '${source}' is not in store '${id}' of the config`);
-    for (const f of forwards === undefined || forwards === '*' ? [] : forwards) {
-      if (!sources.has(f)) throw new CredentialStoreError(`source '${f}' (--forwards) is not in store '${id}' of the config`);
-    }
-  }
-}
-
 function describe(identity: MqttIdentity): string {
   const stores = identity.stores === '*' ? 'every store' : `store ${identity.stores.join(', ')}`;
   const own = identity.source === null ? '' : `; source ${identity.source}`;
@@ -81,7 +63,7 @@ export function runCredentialsAdd(opts: AddOptions, out: NodeJS.WritableStream =
   const config = loadConfig(opts.config);
   const stores = scopeOf(opts.store);
   const forwards = opts.forwards === undefined ? undefined : scopeOf([opts.forwards]);
-  checkAgainstConfig(config, opts.role, stores, opts.source ?? null, forwards);
+  checkIdentityAgainstStores(config.stores, { role: opts.role, stores, source: opts.source ?? null, forwards });
   const store = openIdentityStore(config);
   try {
     const { identity, secret } = store.add({

@@ -13,6 +13,7 @@ import { dirname } from 'node:path';
 
 import Database from 'better-sqlite3';
 
+import type { StoreConfig } from '../../config/index.js';
 import { StoreloopError } from '../../lib/errors.js';
 import { MQTT_ROLES, type MqttGrant, type MqttRole, type Scope } from './mqtt-grants.js';
 import { generateSecret, loadOrCreateSecretKey, SecretHasher } from './secrets.js';
@@ -70,9 +71,12 @@ export interface NewIdentity {
   noSecret?: boolean | undefined;
 }
 
+/** `SL_ERR_CREDENTIALS_INVALID`: a request that cannot be; `_EXISTS`, `_UNKNOWN`: the name; `SL_ERR_CREDENTIALS`: the store itself. */
+export type CredentialErrorCode = 'SL_ERR_CREDENTIALS' | 'SL_ERR_CREDENTIALS_INVALID' | 'SL_ERR_CREDENTIALS_EXISTS' | 'SL_ERR_CREDENTIALS_UNKNOWN';
+
 export class CredentialStoreError extends StoreloopError {
-  constructor(message: string, context: Record<string, unknown> = {}, cause?: unknown) {
-    super('SL_ERR_CREDENTIALS', message, context, { cause });
+  constructor(message: string, context: Record<string, unknown> = {}, cause?: unknown, code: CredentialErrorCode = 'SL_ERR_CREDENTIALS_INVALID') {
+    super(code, message, context, { cause });
   }
 }
 
@@ -190,7 +194,7 @@ export class MqttIdentityStore {
       };
       this.db = db;
     } catch (err) {
-      throw new CredentialStoreError(`cannot open the MQTT identities ${this.file}: ${(err as Error).message}`, { file: this.file }, err);
+      throw new CredentialStoreError(`cannot open the MQTT identities ${this.file}: ${(err as Error).message}`, { file: this.file }, err, 'SL_ERR_CREDENTIALS');
     }
   }
 
@@ -201,12 +205,12 @@ export class MqttIdentityStore {
   }
 
   private s(): NonNullable<MqttIdentityStore['stmts']> {
-    if (!this.stmts) throw new CredentialStoreError('the MQTT identity store is not open', { file: this.file });
+    if (!this.stmts) throw new CredentialStoreError('the MQTT identity store is not open', { file: this.file }, undefined, 'SL_ERR_CREDENTIALS');
     return this.stmts;
   }
 
   private h(): SecretHasher {
-    if (!this.hasher) throw new CredentialStoreError('the MQTT identity store is not open', { file: this.file });
+    if (!this.hasher) throw new CredentialStoreError('the MQTT identity store is not open', { file: this.file }, undefined, 'SL_ERR_CREDENTIALS');
     return this.hasher;
   }
 
@@ -241,7 +245,7 @@ export class MqttIdentityStore {
   add(spec: NewIdentity): { identity: MqttIdentity; secret: string | null } {
     const { name, source, forwards } = checkNewIdentity(spec);
     const existing = this.get(name);
-    if (existing && existing.revokedAt === null) throw new CredentialStoreError(`an identity named '${name}' exists: rotate its secret instead`, { name });
+    if (existing && existing.revokedAt === null) throw new CredentialStoreError(`an identity named '${name}' exists: rotate its secret instead`, { name }, undefined, 'SL_ERR_CREDENTIALS_EXISTS');
     const secret = spec.noSecret === true ? null : generateSecret();
     const now = this.now();
     this.db!.transaction(() => {
@@ -265,7 +269,7 @@ export class MqttIdentityStore {
   rotate(name: string): { identity: MqttIdentity; secret: string } {
     const secret = generateSecret();
     const changed = this.s().setSecret.run(this.h().hash(secret), this.now(), name).changes;
-    if (changed === 0) throw new CredentialStoreError(`no identity named '${name}' (or it is revoked)`, { name });
+    if (changed === 0) throw new CredentialStoreError(`no identity named '${name}' (or it is revoked)`, { name }, undefined, 'SL_ERR_CREDENTIALS_UNKNOWN');
     this.changed();
     return { identity: this.get(name)!, secret };
   }
@@ -278,7 +282,7 @@ export class MqttIdentityStore {
       if (n > 0) this.s().release.run(name);
       return n;
     })();
-    if (changed === 0) throw new CredentialStoreError(`no identity named '${name}' (or it is already revoked)`, { name });
+    if (changed === 0) throw new CredentialStoreError(`no identity named '${name}' (or it is already revoked)`, { name }, undefined, 'SL_ERR_CREDENTIALS_UNKNOWN');
     this.changed();
     return this.get(name)!;
   }
@@ -296,5 +300,29 @@ export class MqttIdentityStore {
   /** Whether `secret` is the current secret of `identity`. */
   verifySecret(identity: MqttIdentity, secret: string): boolean {
     return identity.secretHash !== null && this.h().verify(secret, identity.secretHash);
+  }
+}
+
+/**
+ * An identity for a store or source the config does not have could never publish: refused, naming
+ * what is missing. A device's source must be one of its store's sensors, touchpoints or devices; an
+ * agent's an agent of the store; what an agent forwards for, its store's sources.
+ */
+export function checkIdentityAgainstStores(
+  configured: readonly StoreConfig[],
+  spec: { role: MqttRole; stores: Scope; source: string | null; forwards?: Scope | undefined },
+): void {
+  if (spec.stores === '*') return;
+  for (const id of spec.stores) {
+    const store = configured.find((s) => s.id === id);
+    if (!store) throw new CredentialStoreError(`store '${id}' is not in the config (stores: ${configured.map((s) => s.id).join(', ')})`);
+    const agents = new Set(store.agents.map((a) => a.id));
+    const sources = new Set([...store.sensors, ...store.touchpoints, ...store.devices].map((s) => s.id));
+    const { source } = spec;
+    if (source !== null && spec.role === 'agent' && !agents.has(source)) throw new CredentialStoreError(`'${source}' is not an agent of store '${id}' (stores[].agents)`);
+    if (source !== null && spec.role === 'device' && !sources.has(source)) throw new CredentialStoreError(`source '${source}' is not in store '${id}' of the config`);
+    for (const f of spec.forwards === undefined || spec.forwards === '*' ? [] : spec.forwards) {
+      if (!sources.has(f)) throw new CredentialStoreError(`source '${f}' (forwards) is not in store '${id}' of the config`);
+    }
   }
 }

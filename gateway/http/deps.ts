@@ -1,6 +1,7 @@
 /** What the HTTP route plugins read from the running gateway. */
 import type { Config } from '../../config/index.js';
 import type { ApiTokenStore } from '../auth/api-tokens.js';
+import type { MqttIdentityStore } from '../auth/mqtt-identities.js';
 import type { RejectionLog } from '../ingest/rejection.js';
 import type { StoreDirectory } from '../ingest/store-directory.js';
 import type { LiveState } from '../live/live-state.js';
@@ -29,4 +30,6 @@ export interface HttpDeps {
   version: string;
   /** The API tokens (opened); looked up on every authenticated request. */
   tokens: ApiTokenStore;
+  /** The MQTT identities (opened); the broker applies changes at once. */
+  mqttIdentities: MqttIdentityStore;
 }

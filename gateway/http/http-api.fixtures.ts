@@ -14,6 +14,7 @@ import type { FastifyInstance, FastifyPluginAsync, InjectOptions, LightMyRequest
 import { DEMO_STORE, parseConfig } from '../../config/index.js';
 import { createLogger } from '../../lib/logger.js';
 import { ApiTokenStore } from '../auth/api-tokens.js';
+import { MqttIdentityStore } from '../auth/mqtt-identities.js';
 import { Ledger } from '../ingest/ledger.js';
 import { RejectionLog } from '../ingest/rejection.js';
 import { StoreDirectory } from '../ingest/store-directory.js';
@@ -50,6 +51,8 @@ export async function buildTestApi(options: { quotaBytes?: number; pages?: Fasti
   const tokens = new ApiTokenStore({ file: join(dir, 'api-tokens.sqlite'), keyFile: join(dir, 'secret.key') });
   tokens.open();
   const adminToken = tokens.add({ name: 'test-admin', scopes: ['admin'] }).token;
+  const mqttIdentities = new MqttIdentityStore(join(dir, 'mqtt-identities.sqlite'), join(dir, 'secret.key'));
+  mqttIdentities.open();
   const metrics = new GatewayMetrics({ processMetrics: false });
   const eventLog = new EventLog({
     dir: join(dir, 'log'),
@@ -84,6 +87,7 @@ export async function buildTestApi(options: { quotaBytes?: number; pages?: Fasti
     sinks,
     version: '9.8.7',
     tokens,
+    mqttIdentities,
   };
   const app = await buildHttpServer(deps, log, options.pages);
   return {
@@ -101,6 +105,7 @@ export async function buildTestApi(options: { quotaBytes?: number; pages?: Fasti
     close: async () => {
       await app.close();
       tokens.close();
+      mqttIdentities.close();
       await sinks.stop();
       await eventLog.close();
       await rm(dir, { recursive: true, force: true });

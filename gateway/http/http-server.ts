@@ -23,6 +23,7 @@ import { rejectionRoutes } from './rejection-routes.js';
 import { sessionRoutes } from './session-routes.js';
 import { storeRoutes } from './store-routes.js';
 import { tokenRoutes } from './token-routes.js';
+import { mqttIdentityRoutes } from './mqtt-identity-routes.js';
 
 const HTTP_REQUEST_TIMEOUT_MS = 30_000;
 
@@ -113,6 +114,7 @@ export async function buildHttpServer(deps: HttpDeps, log: Logger, pages: Fastif
   await app.register(logRoutes, { deps });
   await app.register(sessionRoutes, { auth, secureCookie: http.secureCookie });
   await app.register(tokenRoutes, { tokens: deps.tokens });
+  await app.register(mqttIdentityRoutes, { identities: deps.mqttIdentities, config: deps.config });
   for (const plugin of pages) await app.register(plugin);
   return app;
 }
