@@ -191,6 +191,12 @@ export const ConfigSchema = z.strictObject({
             .default(7 * 24 * 3600),
           /** A client so far over its rate that a publish would wait longer than this is disconnected instead. */
           maxThrottleDelayMs: z.number().int().min(0).max(60_000).default(5_000),
+          /**
+           * A subscriber whose socket has not taken a delivery within this time is disconnected. The broker
+           * answers a publish (its PUBACK) once every subscriber's socket has taken the message, so a
+           * subscriber that stops reading holds up every publisher of what it subscribed to until then.
+           */
+          subscriberDrainTimeoutMs: z.number().int().min(100).max(60_000).default(1_000),
         })
         .prefault({}),
       /**

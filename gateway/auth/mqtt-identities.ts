@@ -245,7 +245,8 @@ export class MqttIdentityStore {
   add(spec: NewIdentity): { identity: MqttIdentity; secret: string | null } {
     const { name, source, forwards } = checkNewIdentity(spec);
     const existing = this.get(name);
-    if (existing && existing.revokedAt === null) throw new CredentialStoreError(`an identity named '${name}' exists: rotate its secret instead`, { name }, undefined, 'SL_ERR_CREDENTIALS_EXISTS');
+    if (existing && existing.revokedAt === null)
+      throw new CredentialStoreError(`an identity named '${name}' exists: rotate its secret instead`, { name }, undefined, 'SL_ERR_CREDENTIALS_EXISTS');
     const secret = spec.noSecret === true ? null : generateSecret();
     const now = this.now();
     this.db!.transaction(() => {
@@ -282,7 +283,8 @@ export class MqttIdentityStore {
       if (n > 0) this.s().release.run(name);
       return n;
     })();
-    if (changed === 0) throw new CredentialStoreError(`no identity named '${name}' (or it is already revoked)`, { name }, undefined, 'SL_ERR_CREDENTIALS_UNKNOWN');
+    if (changed === 0)
+      throw new CredentialStoreError(`no identity named '${name}' (or it is already revoked)`, { name }, undefined, 'SL_ERR_CREDENTIALS_UNKNOWN');
     this.changed();
     return this.get(name)!;
   }
@@ -319,8 +321,10 @@ export function checkIdentityAgainstStores(
     const agents = new Set(store.agents.map((a) => a.id));
     const sources = new Set([...store.sensors, ...store.touchpoints, ...store.devices].map((s) => s.id));
     const { source } = spec;
-    if (source !== null && spec.role === 'agent' && !agents.has(source)) throw new CredentialStoreError(`'${source}' is not an agent of store '${id}' (stores[].agents)`);
-    if (source !== null && spec.role === 'device' && !sources.has(source)) throw new CredentialStoreError(`source '${source}' is not in store '${id}' of the config`);
+    if (source !== null && spec.role === 'agent' && !agents.has(source))
+      throw new CredentialStoreError(`'${source}' is not an agent of store '${id}' (stores[].agents)`);
+    if (source !== null && spec.role === 'device' && !sources.has(source))
+      throw new CredentialStoreError(`source '${source}' is not in store '${id}' of the config`);
     for (const f of spec.forwards === undefined || spec.forwards === '*' ? [] : spec.forwards) {
       if (!sources.has(f)) throw new CredentialStoreError(`source '${f}' (forwards) is not in store '${id}' of the config`);
     }

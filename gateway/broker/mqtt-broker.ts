@@ -54,6 +54,7 @@ export interface MqttBrokerOptions {
     maxMessagesPerSecondPerClient: number;
     maxBytesPerSecondPerClient: number;
     maxThrottleDelayMs: number;
+    subscriberDrainTimeoutMs: number;
     maxPersistentSessions: number;
     sessionExpirySeconds: number;
   };
@@ -62,13 +63,16 @@ export interface MqttBrokerOptions {
 }
 
 /** What an installer reads in the log when the transport refuses something. */
-type BrokerRefusal = TransportRefusal | TlsRefusal | ConnectRefusal | 'too_many_subscriptions' | 'reserved_topic' | 'rate_exceeded' | 'too_many_sessions';
+type BrokerRefusal =
+  TransportRefusal | TlsRefusal | ConnectRefusal | 'too_many_subscriptions' | 'reserved_topic' | 'rate_exceeded' | 'too_many_sessions' | 'slow_subscriber';
 
 const REFUSAL_TEXT: Record<BrokerRefusal, string> = {
   bad_credentials: 'MQTT connection refused (CONNACK 4): unknown identity, wrong secret, or revoked (storeloop credentials list)',
   no_credentials: 'MQTT connection refused (CONNACK 5): no user name and no client certificate, and mqtt.auth.anonymous is off',
   client_id_taken: 'MQTT connection refused (CONNACK 2): the client id is connected, or holds a persistent session, under another identity',
   too_many_connections_for_store: 'MQTT connection refused (CONNACK 3): mqtt.limits.maxConnectionsPerStore reached for its store',
+  slow_subscriber:
+    'MQTT subscriber disconnected: its socket took no delivery within mqtt.limits.subscriberDrainTimeoutMs (a client that subscribes and stops reading holds up the PUBACKs of every publisher it subscribed to)',
   rate_exceeded:
     'MQTT client disconnected: it publishes so far over mqtt.limits.maxMessagesPerSecondPerClient / maxBytesPerSecondPerClient that it would wait longer than maxThrottleDelayMs',
   reserved_topic: 'MQTT subscription refused: $-topics ($SYS, $storeloop) are not for clients (broker figures are on /metrics)',
@@ -213,6 +217,7 @@ export class MqttBroker {
     const aedes = await Aedes.createBroker({
       persistence,
       connectTimeout: limits.connectTimeoutMs,
+      drainTimeout: limits.subscriberDrainTimeoutMs,
       authenticate: (client, username, password, callback) =>
         this.options.authenticator.authenticate(client, username, password, (error, success) => {
           if (error || success !== true) return callback(error, success);
@@ -302,8 +307,15 @@ export class MqttBroker {
       metrics.mqttClients.dec({ transport: transportOf(client) });
       log.debug({ clientId: maskClientId(client.id) }, 'client disconnected');
     });
+    const slowSubscribers = new WeakSet<Client>();
     aedes.on('clientError', (client, err) => {
       metrics.mqttClientErrors.inc();
+      // aedes destroys the connection of a subscriber that did not drain in time (lib/client.js _handleDrainTimeout),
+      // then reports the error once per delivery it had waiting: counted once per connection
+      if (err.message === 'drain timeout' && !slowSubscribers.has(client)) {
+        slowSubscribers.add(client);
+        refused('slow_subscriber', { clientId: maskClientId(client.id), timeoutMs: limits.subscriberDrainTimeoutMs });
+      }
       log.debug({ clientId: maskClientId(client.id), err: err.message }, 'client error');
     });
     aedes.on('connectionError', (_client, err) => {
