@@ -1,5 +1,5 @@
 /**
- * The runner's side of a benchmark child process (publisher, subscriber or idle client): spawns it with an IPC
+ * The runner's side of a benchmark child process (publisher, subscriber, idle client or attacker): spawns it with an IPC
  * channel, waits for `ready`, forwards `start`/`stop`, keeps its progress count and its result.
  */
 import { fileURLToPath } from 'node:url';
@@ -7,11 +7,11 @@ import { fileURLToPath } from 'node:url';
 import { ChildMessageSchema, type ChildMessage, type ParentMessage } from './ipc.js';
 import type { ProcessGroup, TrackedProcess } from './processes.js';
 
-export type ChildScript = 'publisher.js' | 'subscriber.js' | 'idle-client.js';
+export type ChildScript = 'publisher.js' | 'subscriber.js' | 'idle-client.js' | 'attacker.js';
 /** How long after a child's exit its last IPC messages may still arrive. */
 const EXIT_GRACE_MS = 200;
 
-type ResultMessage = Extract<ChildMessage, { type: 'publisher-result' | 'subscriber-result' | 'idle-result' }>;
+type ResultMessage = Extract<ChildMessage, { type: 'publisher-result' | 'subscriber-result' | 'idle-result' | 'attacker-result' }>;
 
 export class BenchChild {
   /** The latest running total the child reported (acks, deliveries or open connections). */
@@ -37,7 +37,10 @@ export class BenchChild {
     });
     failed.catch(() => undefined); // observed through ready() and result()
     this.readyPromise = Promise.race([failed, this.waitFor('ready').then(() => undefined)]);
-    this.resultPromise = Promise.race([failed, this.waitFor('publisher-result', 'subscriber-result', 'idle-result') as Promise<ResultMessage>]);
+    this.resultPromise = Promise.race([
+      failed,
+      this.waitFor('publisher-result', 'subscriber-result', 'idle-result', 'attacker-result') as Promise<ResultMessage>,
+    ]);
     this.readyPromise.catch(() => undefined);
     this.resultPromise.catch(() => undefined);
   }

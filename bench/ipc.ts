@@ -1,5 +1,5 @@
 /**
- * What the runner and its child processes (publishers, the subscriber, idle clients) say to each other over the
+ * What the runner and its child processes (publishers, the subscriber, idle clients, attackers) say to each other over the
  * Node IPC channel. Children parse with these schemas; the runner parses what children report.
  */
 import { z } from 'zod';
@@ -27,7 +27,7 @@ export type RunWindow = z.infer<typeof RunWindowSchema>;
 
 export const ParentMessageSchema = z.discriminatedUnion('type', [
   z.object({ type: z.literal('start'), window: RunWindowSchema }),
-  /** Subscriber and idle client: report now and exit. */
+  /** Subscriber, idle client and attacker: report now and exit. */
   z.object({ type: z.literal('stop') }),
 ]);
 export type ParentMessage = z.infer<typeof ParentMessageSchema>;
@@ -85,6 +85,19 @@ export const IdleClientResultSchema = z.object({
 });
 export type IdleClientResult = z.infer<typeof IdleClientResultSchema>;
 
+export const AttackerResultSchema = z.object({
+  attack: z.string(),
+  /** Connections the attacker opened (TCP connect completed). */
+  connections: z.number().int(),
+  /** What it saw, by outcome (e.g. `connack 4`, `closed by the server`, `puback`): counts. */
+  outcomes: z.record(z.string(), z.number().int()),
+  /** Logins the gateway accepted that it should have refused (a CONNACK 0 to a wrong secret): must stay 0. */
+  breaches: z.number().int(),
+  errorCount: z.number().int(),
+  errors: z.array(z.string()),
+});
+export type AttackerResult = z.infer<typeof AttackerResultSchema>;
+
 export const ChildMessageSchema = z.discriminatedUnion('type', [
   z.object({ type: z.literal('ready') }),
   /** Running total of acks (publishers), deliveries (subscriber) or open connections (idle client). */
@@ -92,6 +105,7 @@ export const ChildMessageSchema = z.discriminatedUnion('type', [
   z.object({ type: z.literal('publisher-result'), result: PublisherResultSchema }),
   z.object({ type: z.literal('subscriber-result'), result: SubscriberResultSchema }),
   z.object({ type: z.literal('idle-result'), result: IdleClientResultSchema }),
+  z.object({ type: z.literal('attacker-result'), result: AttackerResultSchema }),
   z.object({ type: z.literal('failed'), message: z.string() }),
 ]);
 export type ChildMessage = z.infer<typeof ChildMessageSchema>;

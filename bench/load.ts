@@ -71,10 +71,13 @@ export class PublisherFleet {
     private readonly drainTimeoutMs: number,
   ) {}
 
-  /** Spawns the publishers and resolves once every one is connected to `url`; closed-loop with `options.inflight` unless `pacing` says otherwise. */
+  /**
+   * Spawns the publishers and resolves once every one is connected to `url` (one URL for all, or each
+   * publisher's own, e.g. with its own login); closed-loop with `options.inflight` unless `pacing` says otherwise.
+   */
   static async connect(
     group: ProcessGroup,
-    url: string,
+    url: string | ((publisher: number) => string),
     options: LoadOptions,
     pacing: FleetPacing = { mode: 'closed-loop', inflight: options.inflight },
   ): Promise<PublisherFleet> {
@@ -82,7 +85,7 @@ export class PublisherFleet {
     const children = Array.from({ length: options.publishers }, (_, publisher) => {
       const spec: PublisherSpec = {
         publisher,
-        url,
+        url: typeof url === 'string' ? url : url(publisher),
         sightings: options.sightings,
         pacing: publisherPacing(pacing, publisher, options.publishers),
         drainTimeoutMs,

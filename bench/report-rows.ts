@@ -2,7 +2,7 @@
  * The rows of the report's tables, one set per kind of scenario: what each row reads from a result,
  * how it is printed, and whether it gets a subject/reference ratio.
  */
-import type { IdleScenarioResult, LoadScenarioResult, ScenarioResult, StorageScenarioResult } from './scenario.js';
+import type { AttackScenarioResult, IdleScenarioResult, LoadScenarioResult, ScenarioResult, StorageScenarioResult } from './scenario.js';
 
 export interface Row<R extends ScenarioResult> {
   label: string;
@@ -115,4 +115,42 @@ export const IDLE_ROWS: Array<Row<IdleScenarioResult>> = [
   { label: 'PINGREQ / PINGRESP', value: (r) => `${r.idle.pingreqs} / ${r.idle.pingresps}` },
   { label: 'server CPU while idle (% of one core)', value: (r) => server(r)?.cpu?.percentOfCore ?? Number.NaN, format: num(1), ratio: true },
   { label: 'connect time (s)', value: (r) => r.idle.connectSeconds, format: num(1) },
+];
+
+const sumOf = (record: Record<string, number>) => Object.values(record).reduce((a, b) => a + b, 0);
+const pair = (digits: number, a: number, b: number) => `${num(digits)(a)} → ${num(digits)(b)}`;
+
+export const ATTACK_ROWS: Array<Row<AttackScenarioResult>> = [
+  { label: 'honest rate, both phases (msg/s)', value: (r) => r.attack.targetRate, format: num(0) },
+  { label: 'honest acked msg/s, baseline', value: (r) => r.attack.baseline.messagesPerSecond, format: num(0) },
+  { label: 'honest acked msg/s, under attack', value: (r) => r.attack.underAttack.messagesPerSecond, format: num(0) },
+  {
+    label: 'under attack / baseline',
+    value: (r) => r.attack.underAttack.messagesPerSecond / r.attack.baseline.messagesPerSecond,
+    format: (n) => (Number.isFinite(n) ? `${n.toFixed(3)}×` : 'n/a'),
+  },
+  { label: 'PUBACK p50 from schedule (ms), baseline → attack', value: (r) => pair(2, r.attack.baseline.puback.p50Ms, r.attack.underAttack.puback.p50Ms) },
+  { label: 'PUBACK p99 from schedule (ms), baseline → attack', value: (r) => pair(2, r.attack.baseline.puback.p99Ms, r.attack.underAttack.puback.p99Ms) },
+  { label: 'PUBACK max (ms), baseline → attack', value: (r) => pair(1, r.attack.baseline.puback.maxMs, r.attack.underAttack.puback.maxMs) },
+  {
+    label: 'gateway CPU (% of one core), baseline → attack',
+    value: (r) => pair(0, r.attack.baseline.gatewayCpuPercent, r.attack.underAttack.gatewayCpuPercent),
+  },
+  { label: 'gateway peak RSS, whole run (MB)', value: (r) => r.attack.gatewayPeakRssBytes / MB, format: num(0) },
+  {
+    label: 'gateway RSS, baseline start → end (MB)',
+    value: (r) => pair(0, r.attack.baseline.gatewayRssStartBytes / MB, r.attack.baseline.gatewayRssEndBytes / MB),
+  },
+  {
+    label: 'gateway RSS, attack start → end (MB)',
+    value: (r) => pair(0, r.attack.underAttack.gatewayRssStartBytes / MB, r.attack.underAttack.gatewayRssEndBytes / MB),
+  },
+  { label: 'open MQTT connections, max under attack', value: (r) => r.attack.underAttack.maxOpenConnections, format: num(0) },
+  { label: 'refused under attack (all reasons)', value: (r) => sumOf(r.attack.refused), format: num(0) },
+  { label: 'denied by the topic ACL under attack', value: (r) => sumOf(r.attack.denied), format: num(0) },
+  { label: 'publishes throttled under attack', value: (r) => r.attack.throttled, format: num(0) },
+  { label: 'attackers CPU (sum, % of one core)', value: (r) => cpuOf(r, 'attacker '), format: num(0) },
+  { label: 'honest publishers CPU under attack (%)', value: (r) => cpuOf(r, 'publisher '), format: num(0) },
+  wholeRunCpu,
+  { label: 'honest sent / acked under attack', value: (r) => `${r.attack.underAttack.sent} / ${r.attack.underAttack.acked}` },
 ];

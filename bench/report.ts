@@ -1,10 +1,10 @@
 /**
- * The final report: one table per kind of scenario (closed-loop, open-loop, storage, idle) with one
+ * The final report: one table per kind of scenario (closed-loop, open-loop, storage, idle, attack) with one
  * column per scenario, a ratio table per kind with one column per comparison (subject over
  * baseline, both from this run), the targets of issue #8, the outage spool figures, the checks, and
  * the machine.
  */
-import { CLOSED_LOOP_ROWS, cpuOf, IDLE_ROWS, num, OPEN_LOOP_ROWS, STORAGE_ROWS, type Row } from './report-rows.js';
+import { ATTACK_ROWS, CLOSED_LOOP_ROWS, cpuOf, IDLE_ROWS, num, OPEN_LOOP_ROWS, STORAGE_ROWS, type Row } from './report-rows.js';
 import type { BenchOptions, OutageFigures, ScenarioKind, ScenarioResult } from './scenario.js';
 import type { Comparison } from './scenarios.js';
 import type { TargetOutcome } from './targets.js';
@@ -39,6 +39,7 @@ const ROWS: { [K in ScenarioKind]: Array<Row<ResultOf<K>>> } = {
   'open-loop': OPEN_LOOP_ROWS,
   storage: STORAGE_ROWS,
   idle: IDLE_ROWS,
+  attack: ATTACK_ROWS,
 };
 
 /** The report's sections in print order, with the line above each table. */
@@ -60,6 +61,11 @@ const SECTIONS: Array<{ kind: ScenarioKind; heading: (o: BenchOptions) => string
   {
     kind: 'idle',
     heading: (o) => `Idle devices: ${o.idleDevices.toLocaleString('en-US')} MQTT connections, keepalive ${o.idleKeepaliveSeconds} s, held one keepalive + 5 s`,
+  },
+  {
+    kind: 'attack',
+    heading: (o) =>
+      `Under attack: ${o.publishers} honest publishers at one fixed rate, K = ${o.sightings}, QoS 1, ${o.durationMs / 1000} s alone (baseline), then ${o.durationMs / 1000} s beside six attacker processes; CPU and attack figures of the attack phase`,
   },
 ];
 
@@ -143,7 +149,7 @@ function targetLines(targets: TargetOutcome[]): string[] {
   const status = (t: TargetOutcome) => (t.met === undefined ? (t.goal === '—' ? '' : 'n/a') : t.met ? 'met' : 'NOT MET');
   const rows = targets.map((t) => [t.label, t.figure, t.reference, t.goal, status(t)]);
   return [
-    'Targets (issue #8), each against its reference from this run:',
+    'Targets (issues #8 and #10), each against its reference from this run:',
     '',
     table(['target', 'measured', 'reference → ratio', 'goal', 'status'], rows, true),
     '',

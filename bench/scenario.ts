@@ -82,7 +82,7 @@ export interface OutageFigures {
 }
 
 /** How a scenario loads its server; the report prints one table per kind. */
-export type ScenarioKind = 'closed-loop' | 'open-loop' | 'storage' | 'idle';
+export type ScenarioKind = 'closed-loop' | 'open-loop' | 'storage' | 'idle' | 'attack';
 
 interface ResultCommon {
   id: string;
@@ -178,7 +178,58 @@ export interface IdleScenarioResult extends ResultCommon {
   idle: IdleFigures;
 }
 
-export type ScenarioResult = LoadScenarioResult | StorageScenarioResult | IdleScenarioResult;
+/** One phase of the attack scenario: the honest publishers at the fixed rate, without or with the attackers. */
+export interface HonestPhase {
+  /** Honest PUBACKs a second over the measured interval: what the honest devices got through. */
+  messagesPerSecond: number;
+  /** From each message's scheduled send time (open loop). */
+  puback: LatencySummary;
+  sent: number;
+  acked: number;
+  unacked: number;
+  disconnects: number;
+  /** % of one core over the measured interval. */
+  gatewayCpuPercent: number;
+  /** The gateway's RSS when measuring began and when the phase ended. */
+  gatewayRssStartBytes: number;
+  gatewayRssEndBytes: number;
+  /** Largest storeloop_mqtt_open_connections seen while the phase ran. */
+  maxOpenConnections: number;
+}
+
+/** One attacker process: what it did, what the gateway answered, and what it cost the machine. */
+export interface AttackerFigures {
+  attack: string;
+  /** % of one core over the measured interval: the attackers share the cores with the gateway. */
+  cpuPercent: number;
+  connections: number;
+  outcomes: Record<string, number>;
+  /** Logins accepted that should not have been: must be 0. */
+  breaches: number;
+  errors: string[];
+}
+
+export interface AttackFigures {
+  /** Honest messages/s, the same in both phases, and where it came from. */
+  targetRate: number;
+  rateSource: string;
+  baseline: HonestPhase;
+  underAttack: HonestPhase;
+  /** The gateway's VmHWM at the end of the run (both phases). */
+  gatewayPeakRssBytes: number;
+  /** What the gateway counted during the attack phase, from /metrics: refusals by reason, ACL denials by action and reason, throttled publishes. */
+  refused: Record<string, number>;
+  denied: Record<string, number>;
+  throttled: number;
+  attackers: AttackerFigures[];
+}
+
+export interface AttackScenarioResult extends ResultCommon {
+  kind: 'attack';
+  attack: AttackFigures;
+}
+
+export type ScenarioResult = LoadScenarioResult | StorageScenarioResult | IdleScenarioResult | AttackScenarioResult;
 
 export interface Scenario {
   id: string;

@@ -6,6 +6,7 @@
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 
+import { underAttackScenario } from './attack-scenario.js';
 import { idleDevicesScenario } from './idle-devices-scenario.js';
 import { influxRawScenario } from './influx-raw-scenario.js';
 import { mosquittoScenario } from './mosquitto-scenario.js';
@@ -67,9 +68,16 @@ export const idleDevicesMosquitto = idleDevicesScenario({
   server: 'mosquitto',
 });
 
+/** Honest publishers at a fixed rate, alone and then beside six attacker processes (issue #10). */
+export const storeloopUnderAttack = underAttackScenario({
+  id: 'storeloop-under-attack',
+  title:
+    'storeloop-under-attack: honest publishers at a fixed rate, alone, then beside a reconnect storm, a publish flood, oversized and half-sent packets, random bytes, a subscriber that never reads and a connection flood',
+});
+
 /**
  * Run order: the closed-loop storeloop variants, the closed-loop reference (whose rate the open-loop
- * pair uses), the open-loop pair, the storage limit, the idle pair.
+ * pair uses), the open-loop pair, the storage limit, the idle pair, the attack run.
  */
 export const SCENARIOS: Scenario[] = [
   storeloopDurable,
@@ -81,6 +89,7 @@ export const SCENARIOS: Scenario[] = [
   influxRawScenario,
   idleDevices,
   idleDevicesMosquitto,
+  storeloopUnderAttack,
 ];
 
 /** Names --scenarios accepts besides the ids, each standing for several scenarios (or a shorter id). */
@@ -89,6 +98,7 @@ export const SCENARIO_GROUPS: Record<string, string[]> = {
   storeloop: ['storeloop-durable'],
   'open-loop': ['storeloop-open-loop', 'mosquitto-open-loop'],
   idle: ['idle-devices', 'idle-devices-mosquitto'],
+  attack: ['storeloop-under-attack'],
 };
 
 /** A ratio column of the report: `subject` divided by `baseline`, when both ran; both of one kind. */

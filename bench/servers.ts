@@ -34,20 +34,32 @@ export interface RunningGateway extends RunningServer {
   httpUrl: string;
   /** The config the gateway runs with: the same file and environment through the same loader. */
   config: Config;
+  /** `storeloop credentials add` against this gateway's state (it sees the identity at the next CONNECT). */
+  addIdentity(identity: BenchIdentity): BenchLogin;
+}
+
+/** An MQTT identity for `storeloop credentials add`: its role, store scope (`*`: every store) and, for a device, its source. */
+export interface BenchIdentity {
+  name: string;
+  role: 'device' | 'agent' | 'publisher' | 'operator';
+  store: string;
+  source?: string;
 }
 
 /**
  * The demo store plus the benchmark's sensors (SENSORS_PER_PUBLISHER per publisher and the sampler's),
- * spread over the demo zones. JSON is valid YAML, so the gateway's loader reads it as is.
+ * spread over the demo zones, plus `extraSensors` in the first zone; `limits` replaces the bench's
+ * mqtt.limits (unset ones keep the shipped defaults). JSON is valid YAML, so the gateway's loader reads it as is.
  */
-export function benchConfig(publishers: number): object {
-  const sensors = benchSensors(publishers).map(({ id, zone }) => ({ id, type: 'ble', zone }));
+export function benchConfig(publishers: number, overrides: { limits?: object; extraSensors?: string[] } = {}): object {
+  const extra = (overrides.extraSensors ?? []).map((id) => ({ id, zone: DEMO_STORE.zones[0]?.id as string }));
+  const sensors = [...benchSensors(publishers), ...extra].map(({ id, zone }) => ({ id, type: 'ble', zone }));
   return {
     stores: [{ ...DEMO_STORE, sensors: [...(DEMO_STORE.sensors ?? []), ...sensors] }],
-    // every bench client comes from 127.0.0.1: the idle-devices scenario opens 10,000 connections from it
-    // and its publishers are the load: no per-client rate may slow them
     mqtt: {
-      limits: {
+      // every bench client comes from 127.0.0.1: the idle-devices scenario opens 10,000 connections from it
+      // and its publishers are the load: no per-client rate may slow them (the attack scenario sets its own)
+      limits: overrides.limits ?? {
         maxConnections: BENCH_MAX_CONNECTIONS,
         maxConnectionsPerAddress: BENCH_MAX_CONNECTIONS,
         maxMessagesPerSecondPerClient: 1_000_000,
@@ -75,11 +87,19 @@ export function benchSensors(publishers: number): Array<{ id: string; zone: stri
  */
 export async function startGateway(
   group: ProcessGroup,
-  opts: { workDir: string; influxUrl: string; database: string; publishers: number; env?: Record<string, string> },
+  opts: {
+    workDir: string;
+    influxUrl: string;
+    database: string;
+    publishers: number;
+    env?: Record<string, string>;
+    /** The config file's content instead of `benchConfig(publishers)`. */
+    config?: object;
+  },
 ): Promise<RunningGateway> {
   const [mqttPort, httpPort] = [await freePort(HOST), await freePort(HOST)];
   const configFile = join(opts.workDir, 'gateway-config.yaml');
-  await writeFile(configFile, JSON.stringify(benchConfig(opts.publishers), null, 2));
+  await writeFile(configFile, JSON.stringify(opts.config ?? benchConfig(opts.publishers), null, 2));
   const logFile = join(opts.workDir, 'gateway.log');
   const main = fileURLToPath(new URL('../cli/main.js', import.meta.url));
   const stateDir = await mkdtemp(join(opts.workDir, 'gateway-state-'));
@@ -99,7 +119,7 @@ export async function startGateway(
   };
   const config = loadConfig(configFile, env);
   // the bench's clients log in as an operator of every store, made the way an installer makes one
-  const login = addBenchIdentity(main, env);
+  const login = addIdentity(main, env, configFile, { name: 'bench', role: 'operator', store: '*' });
   const apiToken = provisionApiToken(config);
   // STORELOOP_BENCH_CPU_PROF=DIR: the gateway writes a V8 CPU profile there when it stops (where the time goes)
   const profile = process.env.STORELOOP_BENCH_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.STORELOOP_BENCH_CPU_PROF}`] : [];
@@ -107,7 +127,14 @@ export async function startGateway(
   const httpUrl = `http://${HOST}:${httpPort}`;
   useApiToken(httpUrl, apiToken);
   await waitUntil(proc, () => httpOk(`${httpUrl}/readyz`), `GET ${httpUrl}/readyz did not answer 200`, logFile);
-  return { proc, mqttUrl: urlWithLogin(`mqtt://${HOST}:${mqttPort}`, login), httpUrl, logFile, config };
+  return {
+    proc,
+    mqttUrl: urlWithLogin(`mqtt://${HOST}:${mqttPort}`, login),
+    httpUrl,
+    logFile,
+    config,
+    addIdentity: (identity) => addIdentity(main, env, configFile, identity),
+  };
 }
 
 export interface BenchLogin {
@@ -115,12 +142,28 @@ export interface BenchLogin {
   password: string;
 }
 
-/** `storeloop credentials add` for the bench's harness (publishers, sampler, idle devices): an operator of every store. */
-function addBenchIdentity(main: string, env: NodeJS.ProcessEnv): BenchLogin {
-  const run = spawnSync(process.execPath, [main, 'credentials', 'add', '--role', 'operator', '--store', '*', '--name', 'bench', '--json'], {
-    env,
-    encoding: 'utf8',
-  });
+/**
+ * `storeloop credentials add`, the way an installer makes an identity. The harness's own (publishers,
+ * sampler, idle devices) is `bench`, an operator of every store.
+ */
+function addIdentity(main: string, env: NodeJS.ProcessEnv, configFile: string, identity: BenchIdentity): BenchLogin {
+  const source = identity.source === undefined ? [] : ['--source', identity.source];
+  const args = [
+    main,
+    'credentials',
+    'add',
+    '--config',
+    configFile,
+    '--role',
+    identity.role,
+    '--store',
+    identity.store,
+    ...source,
+    '--name',
+    identity.name,
+    '--json',
+  ];
+  const run = spawnSync(process.execPath, args, { env, encoding: 'utf8' });
   if (run.status !== 0) throw new Error(`storeloop credentials add failed: ${run.stderr}`);
   const { username, password } = JSON.parse(run.stdout) as BenchLogin;
   return { username, password };

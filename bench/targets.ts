@@ -1,12 +1,13 @@
 /**
- * The goals of issue #8, each read from this run's results with its reference from the same run.
+ * The goals of issue #8 (and, for the attack scenario, of issue #10), each read from this run's results
+ * with its reference from the same run.
  * A goal not met is reported (`NOT MET`), not failed: checks say whether the run itself is sound,
  * targets say how far the gateway is from where it should be.
  */
 import { availableParallelism } from 'node:os';
 
 import { cpuOf } from './report-rows.js';
-import type { IdleScenarioResult, LoadScenarioResult, ScenarioResult, StorageScenarioResult } from './scenario.js';
+import type { AttackScenarioResult, IdleScenarioResult, LoadScenarioResult, ScenarioResult, StorageScenarioResult } from './scenario.js';
 
 export interface TargetOutcome {
   label: string;
@@ -35,6 +36,10 @@ export const DRAIN_SHARE_GOAL = 0.8;
 export const IDLE_RSS_GOAL_MB = 250;
 /** The gateway's InfluxDB sink lag, throughout a load run. */
 export const SINK_LAG_GOAL_S = 5;
+/** Issue #10: honest throughput beside the attackers as a share of the same run's baseline without them. */
+export const UNDER_ATTACK_SHARE_GOAL = 0.8;
+/** Issue #10: the gateway's peak RSS through the attack run. */
+export const UNDER_ATTACK_RSS_GOAL_MB = 400;
 
 const MB = 1024 * 1024;
 const int = (n: number) => (Number.isFinite(n) ? Math.round(n).toLocaleString('en-US') : 'n/a');
@@ -49,6 +54,7 @@ function find<K extends ScenarioResult['kind']>(results: ScenarioResult[], id: s
 const load = (results: ScenarioResult[], id: string): LoadScenarioResult => find(results, id, ['closed-loop', 'open-loop']);
 const storage = (results: ScenarioResult[], id: string): StorageScenarioResult => find(results, id, ['storage']);
 const idle = (results: ScenarioResult[], id: string): IdleScenarioResult => find(results, id, ['idle']);
+const attacked = (results: ScenarioResult[], id: string): AttackScenarioResult => find(results, id, ['attack']);
 
 /**
  * Durable ingest against mosquitto, with the CPU budget that goal leaves the gateway on this machine:
@@ -188,6 +194,51 @@ function sinkLag(id: string): Target {
   };
 }
 
+/**
+ * Honest throughput beside the attackers against the baseline of the same run; the attackers' own CPU
+ * is printed beside it, since the two cores are shared and CPU they take is CPU the gateway lacks.
+ */
+function honestThroughputUnderAttack(id: string): Target {
+  return {
+    needs: [id],
+    evaluate(results) {
+      const r = attacked(results, id);
+      const { baseline, underAttack } = r.attack;
+      const share = underAttack.messagesPerSecond / baseline.messagesPerSecond;
+      const shortBy =
+        Number.isFinite(share) && share < UNDER_ATTACK_SHARE_GOAL ? `; short by ${((UNDER_ATTACK_SHARE_GOAL - share) * 100).toFixed(1)} points` : '';
+      return {
+        label: 'honest throughput under attack',
+        figure:
+          `${int(underAttack.messagesPerSecond)} acked msg/s of ${int(r.attack.targetRate)} scheduled, PUBACK p99 ${underAttack.puback.p99Ms.toFixed(1)} ms ` +
+          `(baseline ${baseline.puback.p99Ms.toFixed(1)}); attackers ${cpuOf(r, 'attacker ').toFixed(0)} % of a core, gateway ${underAttack.gatewayCpuPercent.toFixed(0)} %${shortBy}`,
+        reference: `baseline ${int(baseline.messagesPerSecond)} msg/s → ${ratio(underAttack.messagesPerSecond, baseline.messagesPerSecond)}`,
+        goal: `≥ ${UNDER_ATTACK_SHARE_GOAL}× baseline`,
+        met: Number.isFinite(share) ? share >= UNDER_ATTACK_SHARE_GOAL : undefined,
+      };
+    },
+  };
+}
+
+function rssUnderAttack(id: string): Target {
+  return {
+    needs: [id],
+    evaluate(results) {
+      const { attack } = attacked(results, id);
+      const peakMb = attack.gatewayPeakRssBytes / MB;
+      return {
+        label: 'gateway peak RSS under attack',
+        figure:
+          `${peakMb.toFixed(0)} MB (RSS at the baseline's start ${(attack.baseline.gatewayRssStartBytes / MB).toFixed(0)} MB, its end ${(attack.baseline.gatewayRssEndBytes / MB).toFixed(0)} MB, ` +
+          `the attack's end ${(attack.underAttack.gatewayRssEndBytes / MB).toFixed(0)} MB)${Number.isFinite(peakMb) && peakMb >= UNDER_ATTACK_RSS_GOAL_MB ? `; over by ${(peakMb - UNDER_ATTACK_RSS_GOAL_MB).toFixed(0)} MB` : ''}`,
+        reference: '—',
+        goal: `< ${UNDER_ATTACK_RSS_GOAL_MB} MB`,
+        met: Number.isFinite(peakMb) ? peakMb < UNDER_ATTACK_RSS_GOAL_MB : undefined,
+      };
+    },
+  };
+}
+
 export const TARGETS: Target[] = [
   ingestVersusMosquitto(),
   openLoopP99(),
@@ -196,6 +247,8 @@ export const TARGETS: Target[] = [
   idleRss(),
   sinkLag('storeloop-durable'),
   sinkLag('storeloop-open-loop'),
+  honestThroughputUnderAttack('storeloop-under-attack'),
+  rssUnderAttack('storeloop-under-attack'),
 ];
 
 /** The targets whose scenarios all completed, evaluated. */
