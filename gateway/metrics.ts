@@ -80,7 +80,7 @@ export class GatewayMetrics {
   });
   readonly mqttRefused = new Counter({
     name: 'storeloop_mqtt_refused_total',
-    help: 'MQTT connections, packets and subscriptions refused at the transport (packet too large or stalled, connection or subscription caps)',
+    help: 'MQTT connections, packets and subscriptions refused, by reason: failed logins and taken client ids, TLS handshakes and client certificates, packets too large or stalled, connection, session and subscription caps, publish floods, slow subscribers (docs/security.md)',
     labelNames: ['reason'],
     registers: [this.registry],
   });
