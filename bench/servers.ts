@@ -62,6 +62,8 @@ export function benchConfig(publishers: number, overrides: { limits?: object; ex
       limits: overrides.limits ?? {
         maxConnections: BENCH_MAX_CONNECTIONS,
         maxConnectionsPerAddress: BENCH_MAX_CONNECTIONS,
+        // the idle devices all log in as the bench's one identity
+        maxConnectionsPerIdentity: BENCH_MAX_CONNECTIONS,
         maxMessagesPerSecondPerClient: 1_000_000,
         maxBytesPerSecondPerClient: 1024 ** 3,
       },

@@ -159,6 +159,8 @@ export const ConfigSchema = z.strictObject({
           maxConnectionsPerAddress: z.number().int().min(1).default(2_000),
           /** Open MQTT connections of the devices and agents of one store (identities bound to it). */
           maxConnectionsPerStore: z.number().int().min(1).default(2_000),
+          /** Open MQTT connections of one identity (a device needs one; a stolen secret cannot fill its store's share). */
+          maxConnectionsPerIdentity: z.number().int().min(1).default(50),
           /** Subscriptions one client may hold. */
           maxSubscriptionsPerClient: z.number().int().min(1).max(100_000).default(100),
           /** Messages a second one client may publish (one second of burst); a client over it is slowed down. */

@@ -148,6 +148,7 @@ export class Gateway {
       store: this.mqttIdentities,
       anonymous: config.mqtt.auth.anonymous,
       maxConnectionsPerStore: config.mqtt.limits.maxConnectionsPerStore,
+      maxConnectionsPerIdentity: config.mqtt.limits.maxConnectionsPerIdentity,
       log: brokerLog,
       refused: (reason, context) => this.broker.refused(reason, context),
       certificateName: verifiedCertificateName,

@@ -265,7 +265,18 @@ describe('MQTT topic ACLs', () => {
   });
 });
 
-describe('MQTT connection caps per store', () => {
+describe('MQTT connection caps per store and per identity', () => {
+  it('refuses an identity its connection beyond maxConnectionsPerIdentity; a reconnect under the same client id still gets in', async () => {
+    const own = await startTestGateway({ influxUrl: influxd.url, config: { stores: STORES, mqtt: { limits: { maxConnectionsPerIdentity: 2 } } } });
+    onTestFinished(() => own.stop());
+    const ops = own.addIdentity({ name: 'ops', role: 'operator', stores: '*' });
+    await connectAs(ops, { url: own.mqttAddress, clientId: 'ops-1' });
+    await connectAs(ops, { url: own.mqttAddress, clientId: 'ops-2' });
+    expect(await refusedWith(ops, { url: own.mqttAddress, clientId: 'ops-3' })).toBe(3);
+    await connectAs(ops, { url: own.mqttAddress, clientId: 'ops-2' }); // takes its own place back
+    expect(await metricValue(own.httpUrl, 'storeloop_mqtt_refused_total', { reason: 'too_many_connections_for_identity' })).toBe(1);
+  });
+
   it('refuses a store its next device beyond maxConnectionsPerStore, while other stores connect', async () => {
     const own = await startTestGateway({ influxUrl: influxd.url, config: { stores: STORES, mqtt: { limits: { maxConnectionsPerStore: 2 } } } });
     onTestFinished(() => own.stop());

@@ -18,12 +18,13 @@ import { ANONYMOUS_GRANT, boundStore, type MqttGrant } from '../auth/mqtt-grants
 import type { MqttIdentity, MqttIdentityStore } from '../auth/mqtt-identities.js';
 
 /** Why a CONNECT was refused (a label of storeloop_mqtt_refused_total). */
-export type ConnectRefusal = 'bad_credentials' | 'no_credentials' | 'client_id_taken' | 'too_many_connections_for_store';
+export type ConnectRefusal = 'bad_credentials' | 'no_credentials' | 'client_id_taken' | 'too_many_connections_for_store' | 'too_many_connections_for_identity';
 
 /** CONNACK return codes of MQTT 3.1.1 (§3.2.2.3). */
 const RETURN_CODE: Record<ConnectRefusal, 2 | 3 | 4 | 5> = {
   client_id_taken: 2,
   too_many_connections_for_store: 3,
+  too_many_connections_for_identity: 3,
   bad_credentials: 4,
   no_credentials: 5,
 };
@@ -40,6 +41,8 @@ export interface MqttAuthenticatorOptions {
   store: MqttIdentityStore;
   anonymous: boolean;
   maxConnectionsPerStore: number;
+  /** Open connections one identity may hold (a stolen device secret cannot fill its store's share). */
+  maxConnectionsPerIdentity: number;
   log: Logger;
   /** The verified client certificate's subject CN of a TLS connection (null: none, or not verified). */
   certificateName?: (client: Client) => string | null;
@@ -110,7 +113,9 @@ export class MqttAuthenticator {
     this.refresh(); // a device added (or revoked) a moment ago by `storeloop credentials` counts at once
     const verdict = this.decide(client, username, password);
     if ('refusal' in verdict) {
-      this.options.refused(verdict.refusal, { clientId: maskClientId(client.id), identity: username ?? null, detail: verdict.detail });
+      // a user name is whatever the client sent: masked like a client id (it could be a MAC), and cut short
+      const identity = username === undefined ? null : maskClientId(username.slice(0, 128));
+      this.options.refused(verdict.refusal, { clientId: maskClientId(client.id), identity, detail: verdict.detail });
       const error = Object.assign(new Error(verdict.detail), { returnCode: RETURN_CODE[verdict.refusal] });
       done(error, false);
       return;
@@ -154,6 +159,9 @@ export class MqttAuthenticator {
     const store = boundStore(grant);
     if (store !== null && !connected && (this.perStore.get(store) ?? 0) >= this.options.maxConnectionsPerStore) {
       return { refusal: 'too_many_connections_for_store', detail: `mqtt.limits.maxConnectionsPerStore reached for ${store}` };
+    }
+    if (name !== null && !connected && this.connectionsOf(name) >= this.options.maxConnectionsPerIdentity) {
+      return { refusal: 'too_many_connections_for_identity', detail: `mqtt.limits.maxConnectionsPerIdentity reached for this identity` };
     }
     if (name !== null && client.clean === false && owner !== name) this.options.store.claimClientId(client.id, name);
     return {

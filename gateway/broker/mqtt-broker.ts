@@ -71,6 +71,7 @@ const REFUSAL_TEXT: Record<BrokerRefusal, string> = {
   no_credentials: 'MQTT connection refused (CONNACK 5): no user name and no client certificate, and mqtt.auth.anonymous is off',
   client_id_taken: 'MQTT connection refused (CONNACK 2): the client id is connected, or holds a persistent session, under another identity',
   too_many_connections_for_store: 'MQTT connection refused (CONNACK 3): mqtt.limits.maxConnectionsPerStore reached for its store',
+  too_many_connections_for_identity: 'MQTT connection refused (CONNACK 3): mqtt.limits.maxConnectionsPerIdentity reached for its identity',
   slow_subscriber:
     'MQTT subscriber disconnected: its socket took no delivery within mqtt.limits.subscriberDrainTimeoutMs (a client that subscribes and stops reading holds up the PUBACKs of every publisher it subscribed to)',
   rate_exceeded:
