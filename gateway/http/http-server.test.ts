@@ -33,6 +33,9 @@ describe('the gateway HTTP server', () => {
         '/api/v1/session',
         '/api/v1/tokens',
         '/api/v1/tokens/{token}',
+        '/api/v1/mqtt/identities',
+        '/api/v1/mqtt/identities/{name}',
+        '/api/v1/mqtt/identities/{name}/rotate',
       ].sort(),
     );
   });
