@@ -109,6 +109,21 @@ describe('edge config', () => {
     expect(replaced.pseudonymise?.secret).toBe('from-the-environment-0123');
   });
 
+  it("reads the gateway link's PEM files, refuses a missing one by name, and wants certFile and keyFile together", async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'storeloop-edge-tls-'));
+    cleanups.push(() => rm(dir, { recursive: true, force: true }));
+    const caFile = join(dir, 'ca.pem');
+    await writeFile(caFile, '-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n');
+    const config = parseEdgeConfig({ ...MINIMAL, gateway: { url: 'mqtts://gateway.local:8883', caFile } });
+    expect(config.gateway.ca).toContain('BEGIN CERTIFICATE');
+    expect(problemsOf(() => parseEdgeConfig({ ...MINIMAL, gateway: { url: 'mqtts://g:8883', caFile: join(dir, 'missing.pem') } }))).toEqual([
+      `gateway.caFile: cannot read ${join(dir, 'missing.pem')}: ENOENT`,
+    ]);
+    expect(problemsOf(() => parseEdgeConfig({ ...MINIMAL, gateway: { url: 'mqtts://g:8883', certFile: caFile } }))).toEqual([
+      'gateway.certFile: certFile and keyFile go together (the client certificate and its key)',
+    ]);
+  });
+
   it('reads the secret from secretFile and refuses a short or missing one', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'storeloop-edge-config-'));
     cleanups.push(() => rm(dir, { recursive: true, force: true }));

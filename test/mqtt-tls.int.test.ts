@@ -21,6 +21,7 @@ import { makeTestCertificates, type CertificatePair, type TestCertificates } fro
 import { DEMO_STORE_ID } from '../config/index.js';
 import { metricValue, publishAcked, startTestGateway, type TestGateway } from './helpers/gateway.js';
 import { startInfluxd, type TestInfluxd } from './helpers/influxd.js';
+import { startTestAgent } from './helpers/edge-agent.js';
 import { eventually } from './helpers/lifecycle.js';
 
 const TOPIC = 'storeloop/demo-store/touchpoint/kiosk-1';
@@ -258,3 +259,23 @@ describe('the TLS port', () => {
 async function readSerial(certFile: string): Promise<string> {
   return new X509Certificate(await readFile(certFile)).serialNumber;
 }
+
+describe('an edge agent over MQTT over TLS', () => {
+  it("reaches the gateway with the store's CA and its agent login, and its status is stored", async () => {
+    const login = lenient.addIdentity({ role: 'agent', stores: [DEMO_STORE_ID], source: 'edge-1' });
+    const agent = await startTestAgent({
+      gatewayUrl: urlsOf(lenient).mqtts,
+      config: { gateway: { username: login.username, password: login.password, caFile: certs.ca.certFile } },
+    });
+    try {
+      await eventually(
+        async () => (await influxd.query(lenient.database, `SELECT "queue_depth" FROM agent WHERE "agent"='edge-1'`))[0]?.values.length ?? 0,
+        (n) => n >= 1,
+        "the agent's status in InfluxDB, through TLS",
+      );
+      expect(await metricValue(lenient.httpUrl, 'storeloop_mqtt_clients', { transport: 'tls' })).toBeGreaterThanOrEqual(1);
+    } finally {
+      await agent.stop();
+    }
+  });
+});

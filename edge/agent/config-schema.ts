@@ -27,28 +27,45 @@ export const InflightWindowSchema = z.number().int().min(1).max(1000);
 export const ReplayRateSchema = z.number().int().min(1).max(100_000);
 export const SourceIdListSchema = z.array(EntityIdSchema).max(1000);
 
-export const GatewayLinkSchema = z.strictObject({
-  /** mqtt://host:1883, mqtts://…, or MQTT over WebSocket: ws://host:8083/mqtt, wss://… */
-  url: z
-    .string()
-    .url()
-    .refine((url) => /^(mqtts?|wss?):\/\//.test(url), 'expected an mqtt://, mqtts://, ws:// or wss:// URL'),
-  topicPrefix: z
-    .string()
-    .regex(/^[A-Za-z0-9_-]+(\/[A-Za-z0-9_-]+)*$/)
-    .default(DEFAULT_TOPIC_PREFIX),
-  username: z.string().min(1).optional(),
-  password: z.string().optional(),
-  keepaliveS: z.number().int().min(5).max(3600).default(30),
-  connectTimeoutMs: z.number().int().min(100).max(120_000).default(10_000),
-  /** First reconnect delay; doubled after every failed attempt up to reconnectMaxMs. */
-  reconnectMinMs: z.number().int().min(50).max(600_000).default(500),
-  reconnectMaxMs: z.number().int().min(50).max(600_000).default(30_000),
-  /** QoS 1 publishes awaiting their PUBACK at most. */
-  inflightWindow: InflightWindowSchema.default(32),
-  /** Publishes per second at most (token bucket, burst = inflightWindow): bounds a backlog replay after a reconnect. */
-  replayRatePerS: ReplayRateSchema.default(200),
-});
+export const GatewayLinkSchema = z
+  .strictObject({
+    /** mqtt://host:1883, mqtts://…, or MQTT over WebSocket: ws://host:8083/mqtt, wss://… */
+    url: z
+      .string()
+      .url()
+      .refine((url) => /^(mqtts?|wss?):\/\//.test(url), 'expected an mqtt://, mqtts://, ws:// or wss:// URL'),
+    topicPrefix: z
+      .string()
+      .regex(/^[A-Za-z0-9_-]+(\/[A-Za-z0-9_-]+)*$/)
+      .default(DEFAULT_TOPIC_PREFIX),
+    /** The agent's MQTT identity (an `agent` identity of its store, made with `storeloop credentials add --role agent`). */
+    username: z.string().min(1).optional(),
+    password: z.string().optional(),
+    /**
+     * mqtts:// and wss://: the CA that signed the gateway's certificate (PEM file; default: the system's
+     * trust store), and the agent's own client certificate and key when the gateway asks for one.
+     */
+    caFile: z.string().min(1).optional(),
+    certFile: z.string().min(1).optional(),
+    keyFile: z.string().min(1).optional(),
+    /** The files' PEM contents, read by the loader (or given inline). */
+    ca: z.string().min(1).optional(),
+    cert: z.string().min(1).optional(),
+    key: z.string().min(1).optional(),
+    keepaliveS: z.number().int().min(5).max(3600).default(30),
+    connectTimeoutMs: z.number().int().min(100).max(120_000).default(10_000),
+    /** First reconnect delay; doubled after every failed attempt up to reconnectMaxMs. */
+    reconnectMinMs: z.number().int().min(50).max(600_000).default(500),
+    reconnectMaxMs: z.number().int().min(50).max(600_000).default(30_000),
+    /** QoS 1 publishes awaiting their PUBACK at most. */
+    inflightWindow: InflightWindowSchema.default(32),
+    /** Publishes per second at most (token bucket, burst = inflightWindow): bounds a backlog replay after a reconnect. */
+    replayRatePerS: ReplayRateSchema.default(200),
+  })
+  .refine((link) => (link.certFile === undefined) === (link.keyFile === undefined), {
+    message: 'certFile and keyFile go together (the client certificate and its key)',
+    path: ['certFile'],
+  });
 
 export const QueueSchema = z
   .strictObject({

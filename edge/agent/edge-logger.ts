@@ -11,6 +11,7 @@ export const EDGE_REDACT_PATHS = [
   'sources.meraki.secret',
   'sources.ingress.token',
   'gateway.password',
+  'gateway.key',
 ];
 
 export function createEdgeLogger(level: string, destination?: NodeJS.WritableStream): Logger {

@@ -21,6 +21,9 @@ export const EDGE_ENV_OVERRIDES: ReadonlyArray<readonly [string, readonly string
   ['STORELOOP_EDGE_GATEWAY_URL', ['gateway', 'url'], 'string'],
   ['STORELOOP_EDGE_GATEWAY_USERNAME', ['gateway', 'username'], 'string'],
   ['STORELOOP_EDGE_GATEWAY_PASSWORD', ['gateway', 'password'], 'string'],
+  ['STORELOOP_EDGE_GATEWAY_CA_FILE', ['gateway', 'caFile'], 'string'],
+  ['STORELOOP_EDGE_GATEWAY_CERT_FILE', ['gateway', 'certFile'], 'string'],
+  ['STORELOOP_EDGE_GATEWAY_KEY_FILE', ['gateway', 'keyFile'], 'string'],
   ['STORELOOP_EDGE_QUEUE_DIR', ['queue', 'dir'], 'string'],
   ['STORELOOP_EDGE_QUEUE_QUOTA_BYTES', ['queue', 'quotaBytes'], 'int'],
   ['STORELOOP_EDGE_SECRET', ['pseudonymise', 'secret'], 'string'],
@@ -65,6 +68,26 @@ function resolveSecretFile(config: EdgeConfig, source: string): EdgeConfig {
   return { ...config, pseudonymise: { ...config.pseudonymise, secret } };
 }
 
+/** Reads the gateway link's PEM files (CA, client certificate and key) into `ca`, `cert` and `key`. */
+function resolveTlsFiles(config: EdgeConfig, source: string): EdgeConfig {
+  const link = { ...config.gateway };
+  for (const [fileKey, key] of [
+    ['caFile', 'ca'],
+    ['certFile', 'cert'],
+    ['keyFile', 'key'],
+  ] as const) {
+    const file = link[fileKey];
+    if (file === undefined) continue;
+    try {
+      link[key] = readFileSync(file, 'utf8');
+    } catch (err) {
+      const problem = `gateway.${fileKey}: cannot read ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`;
+      throw new EdgeConfigError(`${source} is invalid:\n  ${problem}`, [problem], { cause: err });
+    }
+  }
+  return { ...config, gateway: link };
+}
+
 /** Validates a raw config object (parsed YAML) with the env overrides applied; answers a frozen config. */
 export function parseEdgeConfig(raw: unknown, env: Env = {}, source = 'edge config'): EdgeConfig {
   if (raw !== undefined && raw !== null && (typeof raw !== 'object' || Array.isArray(raw))) {
@@ -77,7 +100,7 @@ export function parseEdgeConfig(raw: unknown, env: Env = {}, source = 'edge conf
     const problems = problemsOf(parsed.error.issues, env);
     throw new EdgeConfigError(`${source} is invalid:\n  ${problems.join('\n  ')}`, problems);
   }
-  return deepFreeze(resolveSecretFile(parsed.data, source));
+  return deepFreeze(resolveTlsFiles(resolveSecretFile(parsed.data, source), source));
 }
 
 /** Loads and validates the agent's YAML file. */

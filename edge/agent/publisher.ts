@@ -114,6 +114,9 @@ export class Publisher extends EventEmitter<PublisherEvents> {
       resubscribe: false,
       username: link.username,
       password: link.password,
+      // mqtts:// and wss://: the store's CA, and the agent's certificate when the gateway asks for one
+      ...(link.ca === undefined ? {} : { ca: link.ca }),
+      ...(link.cert === undefined || link.key === undefined ? {} : { cert: link.cert, key: link.key }),
       will: { topic: this.statusTopic, payload: Buffer.from(OFFLINE_STATUS), qos: 1, retain: true },
     });
     this.client = client;
