@@ -19,7 +19,7 @@ import { StoreloopError } from '../../lib/errors.js';
 import type { Logger } from '../../lib/logger.js';
 import { RateLimitedLog } from '../../lib/rate-limited-log.js';
 import { SpoolFullError, Spool } from '../../lib/spool/spool.js';
-import { attachRaw, decodeLogRecord, encodeLogEntry, type LogEntry, type LogRecord } from './log-record.js';
+import { decodeLogRecord, encodeLogEntry, type LogEntry, type LogRecord } from './log-record.js';
 import { TailCache } from './tail-cache.js';
 
 export interface EventLogOptions {
@@ -97,7 +97,7 @@ export interface EventLogStatus {
 }
 
 const BACKPRESSURE_POLL_MS = 100;
-/** Payload bytes of the newest records kept in memory as decoded entries (what sinks at the head read). */
+/** Payload bytes of the newest records kept in memory, encoded (what sinks at the head read; tail-cache.ts). */
 const TAIL_CACHE_BYTES = 8 * 1024 * 1024;
 const RETENTION_INTERVAL_MS = 1_000;
 
@@ -165,8 +165,7 @@ export class EventLog implements ConsumableLog {
       try {
         const appendedAt = this.now(); // the spool stamps the record in this same tick
         const [seq] = await this.spool.append([payload]);
-        attachRaw(entry, payload);
-        this.tail.add(seq as number, appendedAt, entry, payload.length);
+        this.tail.add(seq as number, appendedAt, payload);
         return this.appended(seq as number);
       } catch (err) {
         if (!(err instanceof SpoolFullError)) throw err;
