@@ -1,11 +1,14 @@
 /** `storeloop gateway`: runs the gateway until SIGINT/SIGTERM, then stops within a bounded time. */
 import { loadConfig } from '../../config/index.js';
 import { Gateway } from '../../gateway/gateway.js';
+import { limitHeapGrowth } from '../../lib/heap-growth.js';
 import { createLogger } from '../../lib/logger.js';
 
 export const STOP_TIMEOUT_MS = 15_000;
 
 export async function runGatewayCommand(options: { config?: string }): Promise<void> {
+  // before the gateway allocates: its RSS stays near its live heap (lib/heap-growth.ts, docs/configuration.md)
+  limitHeapGrowth();
   const config = loadConfig(options.config);
   const log = createLogger(config.log.level);
   const gateway = new Gateway(config, { log });
