@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import { loadConfig } from '../../config/index.js';
 import type { NewIdentity } from '../../gateway/auth/mqtt-identities.js';
 import { Gateway } from '../../gateway/gateway.js';
+import { limitHeapGrowth } from '../../lib/heap-growth.js';
 import { createLogger } from '../../lib/logger.js';
 import { DEFAULT_SIMULATION_OPTIONS, parseDuration, runSimulation } from '../../simulators/index.js';
 import { ensureInfluxd } from '../../devtools/ensure-program.js';
@@ -69,6 +70,7 @@ function demoApiLogin(gateway: Gateway, urls: ReturnType<Gateway['urls']>, state
 }
 
 export async function runDemoCommand(options: DemoCommandOptions): Promise<void> {
+  limitHeapGrowth(); // the demo's gateway runs in this process: the same memory setting as storeloop gateway
   const env: Record<string, string | undefined> = { ...process.env };
   let influxd: LocalInfluxd | undefined;
   let dataDir: string | undefined;
