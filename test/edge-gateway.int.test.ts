@@ -122,4 +122,39 @@ describe('remote config through the gateway', () => {
       'the file values',
     );
   });
+  it("is applied by the running agent only when an operator published it: a device's forged retained config never reaches it", async () => {
+    // the agent and a kiosk of its store log in as themselves; only the test operator is an operator
+    const agentLogin = gw.addIdentity({ role: 'agent', stores: ['demo-store'], source: 'edge-1' });
+    const kioskLogin = gw.addIdentity({ role: 'device', stores: ['demo-store'], source: 'kiosk-1' });
+    const agent = await startTestAgent({ gatewayUrl: gw.mqttAddress, config: { gateway: agentLogin } });
+    cleanups.push(() => agent.stop());
+    const operator = await connectClient(gw.mqttUrl, { clientId: 'edge-operator-2' });
+    cleanups.push(() => operator.endAsync());
+    await publishAcked(operator, 'storeloop/demo-store/config/edge-1', { rev: 'op-1' }, { retain: true });
+    await eventually(
+      () => agent.agent.status().detail ?? '',
+      (d) => d.includes('config rev op-1'),
+      "the operator's config applied",
+    );
+
+    const kiosk = await connectClient(gw.mqttAddress, { clientId: 'kiosk-forger', ...kioskLogin });
+    cleanups.push(() => kiosk.endAsync());
+    // what the probe did: the agent would refuse the real kiosk and keep its queue a minute only
+    await publishAcked(
+      kiosk,
+      'storeloop/demo-store/config/edge-1',
+      { rev: 'forged', queue: { maxAgeSeconds: 60 }, sources: { ingress: { sourceIds: [] } } },
+      { retain: true },
+    );
+    expect(gw.gateway.rejections.list(5).find((r) => r.clientId === 'kiosk-forger')).toMatchObject({ reason: 'not_authorized' });
+    // the operator's next config arrives; the forged one never did
+    await publishAcked(operator, 'storeloop/demo-store/config/edge-1', { rev: 'op-2' }, { retain: true });
+    await eventually(
+      () => agent.agent.status().detail ?? '',
+      (d) => d.includes('config rev op-2'),
+      "the operator's next config applied",
+    );
+    expect(agent.logText()).not.toContain('forged');
+    expect((agent.agent.localStatus() as { settings: Record<string, unknown> }).settings).not.toMatchObject({ maxAgeSeconds: 60 });
+  });
 });
