@@ -17,7 +17,7 @@ import { join } from 'node:path';
 import { startLocalInfluxd } from '../devtools/local-influxd.js';
 import { InfluxSchema } from '../config/schema.js';
 import { InfluxQuery } from '../gateway/influx/influx-query.js';
-import type { AttackerSpec, AttackKind } from './attacker.js';
+import type { AttackerSpec, AttackKind } from './attack.js';
 import { spawnBenchChild, type BenchChild } from './children.js';
 import { fetchText, influxSink, ledgerLine, logSummary, waitForSettledLedger, type LedgerSnapshot } from './gateway-api.js';
 import { countPointsSettled } from './influx-count.js';
