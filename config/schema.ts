@@ -5,6 +5,7 @@
 import { z } from 'zod';
 
 import { containsMacAddress, DEFAULT_TOPIC_PREFIX, EntityIdSchema as ContractIdSchema } from '../protocol/index.js';
+import { checkLayout, LayoutSchema, OpeningHoursSchema } from './layout-schema.js';
 
 /**
  * Ids of stores, zones and sources: the contract's id format, and never a MAC address in any
@@ -58,6 +59,10 @@ export const StoreSchema = z
     touchpoints: z.array(TouchpointSchema).default([]),
     devices: z.array(DeviceSchema).default([]),
     agents: z.array(AgentSchema).default([]),
+    /** Opening hours per weekday in `timezone` (config/layout-schema.ts); absent: not known. */
+    openingHours: OpeningHoursSchema.optional(),
+    /** The floor plan in metres (config/layout-schema.ts); absent: the simulator lays the zones out on a grid. */
+    layout: LayoutSchema.optional(),
   })
   .superRefine((store, ctx) => {
     const zoneIds = new Set(store.zones.map((z) => z.id));
@@ -77,6 +82,7 @@ export const StoreSchema = z
     };
     (['sensors', 'touchpoints', 'devices', 'agents'] as const).forEach(check);
     if (zoneIds.size !== store.zones.length) ctx.addIssue({ code: 'custom', path: ['zones'], message: 'zone ids must be unique' });
+    for (const issue of checkLayout(store)) ctx.addIssue({ code: 'custom', ...issue });
   });
 
 export const InfluxSchema = z.strictObject({

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 
 import { DEMO_STORE, StoreSchema, type StoreConfig } from '../config/index.js';
-import { buildFloorPlan, computeAdjacency, sharedWallM, shortestRoute, type FloorPlan, type ZoneRect } from './floor-plan.js';
+import { buildFloorPlan, shortestRoute, type FloorPlan, type ZoneRect } from './floor-plan.js';
 
 const demo = StoreSchema.parse(DEMO_STORE);
 
@@ -50,10 +50,15 @@ function expectSoundPlan(plan: FloorPlan, store: StoreConfig): void {
 describe('demo floor plan', () => {
   const plan = buildFloorPlan(demo);
 
-  it('is the hand-made layout with every sensor inside its zone', () => {
-    expect(plan.layout).toBe('demo');
+  it("is the config's layout, with every sensor inside its zone", () => {
+    expect(plan.layout).toBe('config');
     expect(plan.entrances).toEqual(['entrance']);
+    expect(plan.doors).toEqual([{ x: 11, y: 0, zone: 'entrance' }]);
     expect([plan.widthM, plan.depthM]).toEqual([24, 18]);
+    expect(plan.zones.find((z) => z.id === 'aisle-shoes')).toEqual({ id: 'aisle-shoes', kind: 'aisle', x: 8, y: 5, width: 6, height: 13 });
+    expect(plan.sensors.find((s) => s.id === 'wifi-front')).toEqual({ id: 'wifi-front', type: 'wifi', zone: 'entrance', x: 12.5, y: 3.5, rssiAt1m: -45 });
+    expect(plan.sensors.find((s) => s.id === 'ble-fitting')?.rssiAt1m).toBe(-62);
+    expect(plan.touchpoints.map((t) => t.id)).toEqual(demo.touchpoints.map((t) => t.id));
     expectSoundPlan(plan, demo);
   });
 
@@ -64,8 +69,12 @@ describe('demo floor plan', () => {
     expect(shortestRoute(plan, 'checkout', 'checkout')).toEqual(['checkout']);
   });
 
-  it('has three fixed Eddystone beacons, the same for every run', () => {
-    expect(plan.beacons).toHaveLength(3);
+  it('has three fixed Eddystone beacons (inside the door, fitting rooms, checkout), the same for every run', () => {
+    expect(plan.beacons.map((b) => [b.zone, b.x, b.y])).toEqual([
+      ['entrance', 11, 0.5],
+      ['fitting-rooms', 4, 15],
+      ['checkout', 19, 2.5],
+    ]);
     for (const b of plan.beacons) expect(b.id).toMatch(/^eddystone:[0-9a-f]{20}:[0-9a-f]{12}$/);
     expect(buildFloorPlan(demo).beacons).toEqual(plan.beacons);
   });
@@ -91,9 +100,10 @@ describe('grid floor plan for other stores', () => {
     expect(plan.zones[0]).toMatchObject({ id: 'z2', x: 0, y: 0 });
   });
 
-  it('treats the demo store id with foreign zones as an ordinary store', () => {
+  it('lays out a store with the demo id but no layout on a grid', () => {
     const store = StoreSchema.parse({
       ...DEMO_STORE,
+      layout: undefined,
       zones: [
         { id: 'door', kind: 'entrance' },
         { id: 'floor', kind: 'aisle' },
@@ -106,20 +116,31 @@ describe('grid floor plan for other stores', () => {
   });
 });
 
-describe('walls and routes', () => {
-  const r = (id: string, x: number, y: number, width: number, height: number): ZoneRect => ({ id, kind: 'aisle', x, y, width, height });
-
-  it('counts a shared wall but not a shared corner', () => {
-    expect(sharedWallM(r('a', 0, 0, 4, 4), r('b', 4, 1, 4, 4))).toBe(3);
-    expect(sharedWallM(r('a', 0, 0, 4, 4), r('b', 4, 4, 4, 4))).toBe(0);
-    expect(computeAdjacency([r('a', 0, 0, 4, 4), r('b', 4, 4, 4, 4)])).toEqual({ a: [], b: [] });
-  });
-
+describe('routes', () => {
   it('routes only through adjacent zones', () => {
     const plan = buildFloorPlan(gridStore(['entrance', 'aisle', 'aisle', 'aisle', 'aisle', 'aisle', 'aisle', 'aisle', 'aisle']));
     const route = shortestRoute(plan, 'z0', 'z8');
     expect(route[0]).toBe('z0');
     expect(route[route.length - 1]).toBe('z8');
     for (let i = 1; i < route.length; i += 1) expect(plan.adjacency[route[i - 1] as string]).toContain(route[i]);
+  });
+
+  it('follows a declared adjacency over shared walls', () => {
+    const store = StoreSchema.parse({
+      ...DEMO_STORE,
+      layout: {
+        ...DEMO_STORE.layout,
+        adjacency: [
+          ['entrance', 'aisle-women'],
+          ['aisle-women', 'fitting-rooms'],
+          ['entrance', 'checkout'],
+          ['entrance', 'aisle-shoes'],
+          ['aisle-shoes', 'aisle-men'],
+        ],
+      },
+    });
+    const plan = buildFloorPlan(store);
+    expect(plan.adjacency.checkout).toEqual(['entrance']); // checkout and menswear share a wall, but no way through it
+    expect(shortestRoute(plan, 'checkout', 'aisle-men')).toEqual(['checkout', 'entrance', 'aisle-shoes', 'aisle-men']);
   });
 });

@@ -1,18 +1,16 @@
 /**
- * Store geometry in metres: zone rectangles, where each BLE/wifi sensor and fixed beacon hangs, and
- * which zones a visitor can walk between (zones that share a wall segment of at least a metre).
- * The demo store has a hand-made plan; any other store is laid out on a grid.
+ * The store's floor plan as the simulator uses it: zone rectangles, doors, where each BLE/wifi sensor
+ * hangs (with its calibration), where each touchpoint stands, the store's fixed beacons, and which
+ * zones a visitor can walk between. Everything comes from the config's `stores[].layout`; a store
+ * without one is laid out on a grid (8 m cells, sensors at zone centres, a door in the front wall of
+ * each entrance zone), so any config can be simulated.
  */
 import type { StoreConfig } from '../config/index.js';
-import { DEMO_STORE_ID } from '../config/index.js';
+import { DEFAULT_RSSI_AT_1M_DBM, deriveAdjacency, layoutAdjacency, rectCentre, type Layout, type Point } from '../config/index.js';
 import { createRng, type Rng } from './prng.js';
 
+export type { Point } from '../config/index.js';
 export type ZoneKind = StoreConfig['zones'][number]['kind'];
-
-export interface Point {
-  x: number;
-  y: number;
-}
 
 export interface ZoneRect {
   id: string;
@@ -27,6 +25,17 @@ export interface PlacedSensor extends Point {
   id: string;
   type: 'ble' | 'wifi';
   zone: string;
+  /** What the scanner reads at 1 m from a reference transmitter, dBm (its calibration). */
+  rssiAt1m: number;
+}
+
+export interface PlacedTouchpoint extends Point {
+  id: string;
+  zone: string;
+}
+
+export interface Door extends Point {
+  zone: string;
 }
 
 export interface FixedBeacon extends Point {
@@ -36,70 +45,58 @@ export interface FixedBeacon extends Point {
 }
 
 export interface FloorPlan {
-  layout: 'demo' | 'grid';
+  /** `config`: the store's own layout; `grid`: laid out by the simulator (the store has none). */
+  layout: 'config' | 'grid';
   widthM: number;
   depthM: number;
   zones: ZoneRect[];
-  /** Zones a visitor enters and leaves the store through (zone kind `entrance`, else the first zone). */
+  doors: Door[];
+  /** Zones a visitor enters and leaves the store through: those the doors open into. */
   entrances: string[];
   sensors: PlacedSensor[];
+  touchpoints: PlacedTouchpoint[];
   beacons: FixedBeacon[];
-  /** Zone id → ids of zones sharing a wall segment with it, in the store's zone order. */
+  /** Zone id → ids of the zones a visitor walks to from it, in the store's zone order. */
   adjacency: Record<string, string[]>;
 }
 
-/** Hand-made demo floor plan (24 m × 18 m, door at the front middle). */
-const DEMO_RECTS: Readonly<Record<string, Omit<ZoneRect, 'id' | 'kind'>>> = {
-  entrance: { x: 8, y: 0, width: 6, height: 5 },
-  checkout: { x: 14, y: 0, width: 10, height: 5 },
-  'aisle-women': { x: 0, y: 0, width: 8, height: 12 },
-  'aisle-shoes': { x: 8, y: 5, width: 6, height: 13 },
-  'aisle-men': { x: 14, y: 5, width: 10, height: 13 },
-  'fitting-rooms': { x: 0, y: 12, width: 8, height: 6 },
-};
-/** Hand-placed sensors of the demo store (ceiling positions); others sit at their zone's centre. */
-const DEMO_SENSOR_POSITIONS: Readonly<Record<string, Point>> = {
-  'wifi-front': { x: 12.5, y: 3.5 },
-  'wifi-back': { x: 5, y: 14 },
-};
-/** Fixed store beacons of the demo store: door, fitting rooms, till. */
-const DEMO_BEACONS: ReadonlyArray<{ zone: string; at: Point }> = [
-  { zone: 'entrance', at: { x: 11, y: 0.5 } },
-  { zone: 'fitting-rooms', at: { x: 2, y: 17 } },
-  { zone: 'checkout', at: { x: 20, y: 1 } },
-];
 const GRID_CELL_M = 8;
-const MIN_SHARED_WALL_M = 1;
+/** A fixed door beacon hangs this far inside the door. */
+const DOOR_BEACON_INSET_M = 0.5;
 
-/** Lays out the store: the hand-made plan for the demo store, a grid otherwise. */
+/** Lays out the store: from its config layout, or on a grid when it has none. */
 export function buildFloorPlan(store: StoreConfig): FloorPlan {
-  const demo = store.id === DEMO_STORE_ID && store.zones.every((z) => DEMO_RECTS[z.id] !== undefined);
-  const zones = demo ? demoZones(store) : gridZones(store);
-  const entrances = entranceZones(store);
-  const sensors = placeSensors(store, zones, demo ? DEMO_SENSOR_POSITIONS : {});
-  const beacons = placeBeacons(store, zones, demo);
+  return store.layout ? configPlan(store, store.layout) : gridPlan(store);
+}
+
+function configPlan(store: StoreConfig, layout: Layout): FloorPlan {
+  // the schema checked that every zone, sensor and touchpoint of a store with a layout has its place
+  const zones = store.zones.map((z) => ({ id: z.id, kind: z.kind, ...(layout.zones[z.id] as Layout['zones'][string]).rect }));
+  const doors = layout.doors.map((d) => ({ x: d.x, y: d.y, zone: d.zone }));
+  const sensors = store.sensors.map((s) => {
+    const at = layout.sensors[s.id] as Layout['sensors'][string];
+    return { id: s.id, type: s.type, zone: s.zone, x: at.x, y: at.y, rssiAt1m: at.rssiAt1m ?? DEFAULT_RSSI_AT_1M_DBM[s.type] };
+  });
+  const touchpoints = store.touchpoints.map((t) => ({ id: t.id, zone: t.zone, ...(layout.touchpoints[t.id] as Point) }));
+  const plan = { widthM: layout.widthM, depthM: layout.depthM, zones, doors, sensors, touchpoints };
   return {
-    layout: demo ? 'demo' : 'grid',
-    widthM: Math.max(...zones.map((z) => z.x + z.width)),
-    depthM: Math.max(...zones.map((z) => z.y + z.height)),
-    zones,
-    entrances,
-    sensors,
-    beacons,
-    adjacency: computeAdjacency(zones),
+    layout: 'config',
+    ...plan,
+    entrances: unique(doors.map((d) => d.zone)),
+    beacons: placeBeacons(store, plan),
+    adjacency: layoutAdjacency(
+      layout,
+      zones.map((z) => z.id),
+    ),
   };
 }
 
-function demoZones(store: StoreConfig): ZoneRect[] {
-  return store.zones.map((z) => ({ id: z.id, kind: z.kind, ...(DEMO_RECTS[z.id] as Omit<ZoneRect, 'id' | 'kind'>) }));
-}
-
 /** Entrance zones first, then the others in config order, row by row: every cell touches the one before it or above it. */
-function gridZones(store: StoreConfig): ZoneRect[] {
-  const entrances = new Set(entranceZones(store));
-  const ordered = [...store.zones.filter((z) => entrances.has(z.id)), ...store.zones.filter((z) => !entrances.has(z.id))];
+function gridPlan(store: StoreConfig): FloorPlan {
+  const entrances = entranceZones(store);
+  const ordered = [...store.zones.filter((z) => entrances.includes(z.id)), ...store.zones.filter((z) => !entrances.includes(z.id))];
   const cols = Math.ceil(Math.sqrt(ordered.length));
-  return ordered.map((z, i) => ({
+  const zones = ordered.map((z, i) => ({
     id: z.id,
     kind: z.kind,
     x: (i % cols) * GRID_CELL_M,
@@ -107,6 +104,13 @@ function gridZones(store: StoreConfig): ZoneRect[] {
     width: GRID_CELL_M,
     height: GRID_CELL_M,
   }));
+  const doors = zones.filter((z) => entrances.includes(z.id)).map((z) => ({ x: z.x + z.width / 2, y: z.y, zone: z.id }));
+  const widthM = Math.max(...zones.map((z) => z.x + z.width));
+  const depthM = Math.max(...zones.map((z) => z.y + z.height));
+  const sensors = gridSensors(store, zones);
+  const touchpoints = store.touchpoints.map((t) => ({ id: t.id, zone: t.zone, ...rectCentre(zoneById(zones, t.zone)) }));
+  const plan = { widthM, depthM, zones, doors, sensors, touchpoints };
+  return { layout: 'grid', ...plan, entrances, beacons: placeBeacons(store, plan), adjacency: deriveAdjacency(zones) };
 }
 
 function entranceZones(store: StoreConfig): string[] {
@@ -114,50 +118,48 @@ function entranceZones(store: StoreConfig): string[] {
   return ids.length > 0 ? ids : [(store.zones[0] as { id: string }).id]; // the schema requires at least one zone
 }
 
-function placeSensors(store: StoreConfig, zones: ZoneRect[], fixed: Readonly<Record<string, Point>>): PlacedSensor[] {
+function gridSensors(store: StoreConfig, zones: ZoneRect[]): PlacedSensor[] {
   const perZone = new Map<string, number>();
   return store.sensors.map((sensor) => {
-    const preset = fixed[sensor.id];
-    if (preset) return { id: sensor.id, type: sensor.type, zone: sensor.zone, ...preset };
     const rank = perZone.get(sensor.zone) ?? 0;
     perZone.set(sensor.zone, rank + 1);
-    const centre = zoneCentre(zoneById(zones, sensor.zone));
+    const centre = rectCentre(zoneById(zones, sensor.zone));
     // a second sensor in the same zone hangs a metre and a half beside the first
     const angle = (rank * Math.PI) / 2;
     const offset = rank === 0 ? 0 : 1.5;
-    return { id: sensor.id, type: sensor.type, zone: sensor.zone, x: centre.x + offset * Math.cos(angle), y: centre.y + offset * Math.sin(angle) };
+    const rssiAt1m = DEFAULT_RSSI_AT_1M_DBM[sensor.type];
+    return { id: sensor.id, type: sensor.type, zone: sensor.zone, x: centre.x + offset * Math.cos(angle), y: centre.y + offset * Math.sin(angle), rssiAt1m };
   });
 }
 
-/** A few fixed Eddystone beacons; the namespace comes from the store id (an installation, not a run). */
-function placeBeacons(store: StoreConfig, zones: ZoneRect[], demo: boolean): FixedBeacon[] {
+/**
+ * The store's fixed Eddystone beacons: one just inside the first door, one in the middle of the first
+ * fitting room and of the first checkout zone. The namespace comes from the store id (an installation, not a run).
+ */
+function placeBeacons(store: StoreConfig, plan: Pick<FloorPlan, 'widthM' | 'depthM' | 'zones' | 'doors'>): FixedBeacon[] {
   const rng = createRng(0, 'eddystone', store.id);
   const namespace = rng.hex(10);
-  const spots = demo
-    ? DEMO_BEACONS.filter((b) => zones.some((z) => z.id === b.zone))
-    : zones
-        .filter((z) => z.kind === 'entrance' || z.kind === 'fitting_room' || z.kind === 'checkout')
-        .slice(0, 3)
-        .map((z) => ({ zone: z.id, at: zoneCentre(z) }));
+  const door = plan.doors[0];
+  const spots = [
+    ...(door ? [{ zone: door.zone, at: insideDoor(door, plan) }] : []),
+    ...(['fitting_room', 'checkout'] as const).flatMap((kind) => {
+      const zone = plan.zones.find((z) => z.kind === kind);
+      return zone ? [{ zone: zone.id, at: rectCentre(zone) }] : [];
+    }),
+  ];
   return spots.map((spot) => ({ id: `eddystone:${namespace}:${rng.hex(6)}`, zone: spot.zone, x: spot.at.x, y: spot.at.y }));
 }
 
-/** Zones that share a wall segment of at least a metre. */
-export function computeAdjacency(zones: readonly ZoneRect[]): Record<string, string[]> {
-  const out: Record<string, string[]> = {};
-  for (const a of zones) out[a.id] = zones.filter((b) => b.id !== a.id && sharedWallM(a, b) >= MIN_SHARED_WALL_M).map((b) => b.id);
-  return out;
+/** A point DOOR_BEACON_INSET_M inside a door on the floor's edge. */
+function insideDoor(door: Door, plan: Pick<FloorPlan, 'widthM' | 'depthM'>): Point {
+  if (door.y === 0) return { x: door.x, y: DOOR_BEACON_INSET_M };
+  if (door.y === plan.depthM) return { x: door.x, y: door.y - DOOR_BEACON_INSET_M };
+  if (door.x === 0) return { x: DOOR_BEACON_INSET_M, y: door.y };
+  return { x: door.x - DOOR_BEACON_INSET_M, y: door.y };
 }
 
-/** Length of the wall two rectangles share (0 when they only touch at a corner or not at all). */
-export function sharedWallM(a: ZoneRect, b: ZoneRect): number {
-  const eps = 1e-6;
-  const overlap = (a0: number, a1: number, b0: number, b1: number) => Math.max(0, Math.min(a1, b1) - Math.max(a0, b0));
-  const touchX = Math.abs(a.x + a.width - b.x) < eps || Math.abs(b.x + b.width - a.x) < eps;
-  const touchY = Math.abs(a.y + a.height - b.y) < eps || Math.abs(b.y + b.height - a.y) < eps;
-  if (touchX) return overlap(a.y, a.y + a.height, b.y, b.y + b.height);
-  if (touchY) return overlap(a.x, a.x + a.width, b.x, b.x + b.width);
-  return 0;
+function unique(ids: readonly string[]): string[] {
+  return [...new Set(ids)];
 }
 
 /** Shortest walk from one zone to another (both included), ties broken by zone order. */
@@ -184,11 +186,6 @@ export function zoneById(zones: readonly ZoneRect[], id: string): ZoneRect {
   const zone = zones.find((z) => z.id === id);
   if (!zone) throw new RangeError(`unknown zone '${id}' (zones: ${zones.map((z) => z.id).join(', ')})`);
   return zone;
-}
-
-/** Middle of a zone. */
-export function zoneCentre(zone: ZoneRect): Point {
-  return { x: zone.x + zone.width / 2, y: zone.y + zone.height / 2 };
 }
 
 /** A uniformly random spot in the zone, keeping `marginM` off its walls. */

@@ -26,7 +26,7 @@ export {
   type VisitTruth,
 } from './ground-truth.js';
 export type { Footfall } from './devices.js';
-export type { FloorPlan, ZoneRect, PlacedSensor, FixedBeacon } from './floor-plan.js';
+export type { FloorPlan, ZoneRect, PlacedSensor, PlacedTouchpoint, Door, FixedBeacon } from './floor-plan.js';
 export type { Interaction } from './touchpoints.js';
 export { simulationWindow, type SimulationWindow } from './schedule.js';
 export { formatDuration, parseDuration } from '../lib/duration.js';

@@ -22,7 +22,7 @@ export interface SimulationOptions {
   scanIntervalMs: number;
   /** Share of messages that come with a deliberately malformed companion (see `injection.ts`). */
   badRate: number;
-  /** The store to simulate (parsed config); the demo store has a hand-made floor plan. */
+  /** The store to simulate (parsed config); its floor plan comes from its `layout` (a grid when it has none). */
   store: StoreConfig;
   topicPrefix: string;
   /** Real start of the run, epoch ms; default Date.now(). */

@@ -27,16 +27,19 @@ export const RSSI_MIN_DBM = -127;
 export const RSSI_MAX_DBM = 20;
 const MIN_DISTANCE_M = 0.5;
 
-/** One RSSI sample at `distanceM`, integer dBm within the contract's range. */
-export function sampleRssi(model: RadioModel, distanceM: number, rng: Rng): number {
-  const mean = model.txAt1mDbm - 10 * model.pathLossExponent * Math.log10(Math.max(distanceM, MIN_DISTANCE_M));
+/**
+ * One RSSI sample at `distanceM`, integer dBm within the contract's range. `gainDb` is the receiver's
+ * own offset (a scanner calibrated to read 3 dB under the model at 1 m has −3).
+ */
+export function sampleRssi(model: RadioModel, distanceM: number, rng: Rng, gainDb = 0): number {
+  const mean = model.txAt1mDbm + gainDb - 10 * model.pathLossExponent * Math.log10(Math.max(distanceM, MIN_DISTANCE_M));
   const rssi = Math.round(mean + rng.normal(0, model.shadowingSigmaDb));
   return Math.min(RSSI_MAX_DBM, Math.max(RSSI_MIN_DBM, rssi));
 }
 
 /** The RSSI a receiver reports in one scan interval, or undefined when it heard nothing. */
-export function hear(model: RadioModel, distanceM: number, rng: Rng): number | undefined {
+export function hear(model: RadioModel, distanceM: number, rng: Rng, gainDb = 0): number | undefined {
   if (!rng.chance(model.detectionProbability)) return undefined;
-  const rssi = sampleRssi(model, distanceM, rng);
+  const rssi = sampleRssi(model, distanceM, rng, gainDb);
   return rssi >= model.sensitivityDbm ? rssi : undefined;
 }

@@ -4,8 +4,9 @@
  * probe requests it caught, under the phone's current pseudonym. A sensor publishes every interval,
  * with an empty list when it heard nothing.
  */
+import { DEFAULT_RSSI_AT_1M_DBM } from '../config/index.js';
 import { MAX_ITEMS_PER_MESSAGE } from '../protocol/index.js';
-import { distanceM, type FloorPlan, type Point } from './floor-plan.js';
+import { distanceM, type FloorPlan, type PlacedSensor, type Point } from './floor-plan.js';
 import { RANK_NORMAL, type DraftMessage, type PayloadByKind } from './messages.js';
 import type { Rng } from './prng.js';
 import { BLE_RADIO, WIFI_RADIO, hear } from './radio.js';
@@ -46,8 +47,9 @@ export function scanMessages(params: ScanParams, rng: Rng): DraftMessage[] {
     const present = tracker.at(ts);
     for (const sensor of bleSensors) {
       const sightings: BleSightingInput[] = [];
-      for (const beacon of plan.beacons) addSighting(sightings, beacon.id, distanceM(sensor, beacon), rng);
-      for (const p of present) if (p.visitor.beaconId) addSighting(sightings, p.visitor.beaconId, distanceM(sensor, p.at), rng);
+      const gainDb = calibrationGainDb(sensor);
+      for (const beacon of plan.beacons) addSighting(sightings, beacon.id, distanceM(sensor, beacon), rng, gainDb);
+      for (const p of present) if (p.visitor.beaconId) addSighting(sightings, p.visitor.beaconId, distanceM(sensor, p.at), rng, gainDb);
       for (const batch of batches(sightings))
         out.push({ kind: 'ble', sourceId: sensor.id, ts, rank: RANK_NORMAL, retain: false, payload: { ts, sightings: batch } });
     }
@@ -56,7 +58,7 @@ export function scanMessages(params: ScanParams, rng: Rng): DraftMessage[] {
       if (!p.visitor.phone || !rng.chance(probeChance)) continue;
       const id = wifiPseudonymAt(params.seed, p.visitor, ts);
       for (const sensor of wifiSensors) {
-        const rssi = hear(WIFI_RADIO, distanceM(sensor, p.at), rng);
+        const rssi = hear(WIFI_RADIO, distanceM(sensor, p.at), rng, calibrationGainDb(sensor));
         if (rssi !== undefined) observations.get(sensor.id)?.push({ id, rssi, randomized: p.visitor.randomizedMac });
       }
     }
@@ -69,8 +71,13 @@ export function scanMessages(params: ScanParams, rng: Rng): DraftMessage[] {
   return out;
 }
 
-function addSighting(into: BleSightingInput[], id: string, d: number, rng: Rng): void {
-  const rssi = hear(BLE_RADIO, d, rng);
+/** How much louder than a nominal scanner of its type this one reads, from its calibration (dB). */
+function calibrationGainDb(sensor: PlacedSensor): number {
+  return sensor.rssiAt1m - DEFAULT_RSSI_AT_1M_DBM[sensor.type];
+}
+
+function addSighting(into: BleSightingInput[], id: string, d: number, rng: Rng, gainDb: number): void {
+  const rssi = hear(BLE_RADIO, d, rng, gainDb);
   if (rssi !== undefined) into.push({ id, rssi, tx: BLE_RADIO.txAt1mDbm });
 }
 
