@@ -131,6 +131,48 @@ describe('decodeMessage', () => {
   });
 });
 
+describe('touchpoint beacon', () => {
+  const tap = (beacon?: unknown) => decodeMessage('touchpoint', { ts: TS, action: 'tap', ...(beacon === undefined ? {} : { beacon }) });
+
+  it("takes the visitor's beacon id in every format the scanners report, and keeps it", () => {
+    for (const beacon of [IBEACON, 'eddystone:edd1ebeac04e5defa017:0123456789ab', 'altbeacon:eda1a1c8207c43a5b5ab6fbb298985e1002a0007', `dev:${PSEUDONYM}`]) {
+      const result = tap(beacon);
+      expect(result.ok, beacon).toBe(true);
+      if (result.ok) expect(result.message).toEqual({ ts: TS, action: 'tap', beacon });
+    }
+  });
+
+  it('stays optional: a touchpoint without it (an older device, an anonymous interaction) is valid', () => {
+    expect(tap()).toMatchObject({ ok: true, message: { ts: TS, action: 'tap' } });
+    const result = tap();
+    if (result.ok) expect(result.message).not.toHaveProperty('beacon');
+  });
+
+  it('refuses a value that follows none of the beacon id formats', () => {
+    for (const beacon of [
+      '',
+      PSEUDONYM, // a bare pseudonym is a visitor, not a beacon id
+      'ibeacon:F7826DA6-4FA2-4E98-8024-BC5B71E0893E:100:7',
+      'ibeacon:f7826da6-4fa2-4e98-8024-bc5b71e0893e:100:65536',
+      'ibeacon:f7826da6-4fa2-4e98-8024-bc5b71e0893e:07:1',
+      'eddystone:edd1ebeac04e5defa017',
+      'dev:short',
+      'wifi:9f2c4e1a7b3d5f60a8c2e4b6d8f0a1c3',
+      42,
+    ]) {
+      expect(tap(beacon), String(beacon)).toMatchObject({ ok: false, reason: 'schema_invalid' });
+    }
+    expect(tap('ibeacon:nope')).toMatchObject({ detail: expect.stringMatching(/^beacon: expected ibeacon:<uuid>:<major>:<minor>/) });
+  });
+
+  it('refuses a MAC address, bare or as a dev: id, saying to hash it at the source', () => {
+    for (const beacon of ['aa:bb:cc:dd:ee:ff', '00005e0053aa', 'dev:00-00-5e-00-53-aa', 'dev:AA:BB:CC:DD:EE:FF']) {
+      expect(tap(beacon), beacon).toMatchObject({ ok: false, reason: 'schema_invalid', detail: expect.stringMatching(/^beacon: /) });
+    }
+    expect(tap('dev:00-00-5e-00-53-aa')).toMatchObject({ detail: 'beacon: a MAC address is not a beacon id: hash it at the source (dev:<pseudonym>)' });
+  });
+});
+
 describe('ts', () => {
   it('tells a sender of epoch seconds that ts is epoch milliseconds', () => {
     expect(epochSecondsHint(1_700_000_000)).toBe('ts is epoch milliseconds: 1700000000 looks like epoch seconds (send 1700000000000)');

@@ -70,6 +70,7 @@ const touchpoint = fc.record(
     ...envelope,
     action: fc.stringMatching(/^[a-z][a-z0-9_]{0,31}$/),
     visitor: pseudonym,
+    beacon: beaconId.map((b) => b.id),
     customer: safeText(128),
     value: finite(-1e12, 1e12),
     label: safeText(64),

@@ -106,6 +106,13 @@ export const TouchpointMessageSchema = z.object({
   action: SlugSchema,
   /** Pseudonym of the visitor when the touchpoint knows it (e.g. the retailer's app). */
   visitor: PseudonymSchema.optional(),
+  /**
+   * The visitor's beacon id as the store's BLE scanners report it (`ble` sightings' `id`), when the
+   * touchpoint knows it: the id the retailer's app advertises (`ibeacon:…`), or the edge agent's
+   * `dev:<pseudonym>` of the phone. Any beacon id format is allowed, as the scanners report any; a MAC
+   * address is refused. It links the interaction to the sightings of the same id (exposure).
+   */
+  beacon: BeaconIdSchema.optional(),
   /** CRM customer id, only when the customer identified themselves at the touchpoint. */
   customer: SafeTextSchema(128).optional(),
   /** A number that goes with the action, e.g. a feedback score. */

@@ -43,7 +43,15 @@ describe('valid messages of every kind', () => {
       ],
     });
     await publishAcked(client, topic('wifi', 'wifi-front'), { ts, mid: 'k-2', observations: [{ id: PSEUDONYM, rssi: -71, randomized: true }] });
-    await publishAcked(client, topic('touchpoint', 'feedback-1'), { ts, mid: 'k-3', action: 'feedback', value: 4, customer: 'C-000123', visitor: PSEUDONYM });
+    await publishAcked(client, topic('touchpoint', 'feedback-1'), {
+      ts,
+      mid: 'k-3',
+      action: 'feedback',
+      value: 4,
+      customer: 'C-000123',
+      visitor: PSEUDONYM,
+      beacon: IBEACON,
+    });
     await publishAcked(client, topic('device', 'counter-door'), { ts, mid: 'k-4', event: { type: 'people_count', in: 3, out: 1 } });
     await publishAcked(client, topic('device', 'shelf-shoes'), { ts, mid: 'k-5', event: { type: 'shelf', action: 'pick_up', sku: 'SKU-42' } });
     await publishAcked(client, topic('status', 'edge-1'), { ts, mid: 'k-6', state: 'online', version: '1.0.0', uptime_s: 12 });
@@ -71,10 +79,14 @@ describe('valid messages of every kind', () => {
     expect(tags[0]?.values.flat()).not.toContain('visitor'); // pseudonymous ids are fields, never tags
 
     expect(await count('sighting', 'rssi', `WHERE "source"='wifi' AND "zone"='entrance'`)).toBe(1);
-    const interaction = await influxd.query(gw.database, 'SELECT "value", "identified", "visitor", "touchpoint_type", "action" FROM interaction');
-    expect(interaction[0]?.values[0]?.slice(1)).toEqual([4, true, PSEUDONYM, 'feedback', 'feedback']);
+    const interaction = await influxd.query(gw.database, 'SELECT "value", "identified", "visitor", "beacon", "touchpoint_type", "action" FROM interaction');
+    expect(interaction[0]?.values[0]?.slice(1)).toEqual([4, true, PSEUDONYM, IBEACON, 'feedback', 'feedback']);
     const fields = await influxd.query(gw.database, 'SHOW FIELD KEYS FROM interaction');
     expect(fields[0]?.values.map((v) => v[0])).not.toContain('customer'); // the CRM id stays out of InfluxDB
+    const interactionTags = await influxd.query(gw.database, 'SHOW TAG KEYS FROM interaction');
+    expect(interactionTags[0]?.values.flat()).not.toContain('beacon'); // a field, like the sightings' visitor
+    // the interaction joins the sightings of the same id (docs/schema.md)
+    expect(await count('sighting', 'rssi', `WHERE "visitor"='${IBEACON}'`)).toBe(1);
 
     const counter = await influxd.query(gw.database, `SELECT "in", "out" FROM telemetry WHERE "event"='people_count'`);
     expect(counter[0]?.values[0]?.slice(1)).toEqual([3, 1]);

@@ -7,6 +7,7 @@ import { normaliseRecord } from './normalise.js';
 
 const MS = 1_700_000_000_000;
 const VISITOR = PseudonymSchema.parse('a1b2c3d4e5f60718293a4b5c');
+const IBEACON = 'ibeacon:f7826da6-4fa2-4e98-8024-bc5b71e0893e:100:7';
 
 function record<K extends MessageKind>(kind: K, source: ResolvedSource, message: LoggedMessage<K>): LogRecordOf<K> {
   return { v: 1, kind, source, eventTime: MS, receivedAt: MS, mid: null, qos: 1, slot: { offset: 7 }, seq: 1, appendedAt: MS, message };
@@ -42,9 +43,11 @@ const CASES: Record<MessageKind, { record: LogRecord; lines: string[] }> = {
     record: record(
       'touchpoint',
       { storeId: 's1', sourceId: 'kiosk-1', role: 'touchpoint', type: 'kiosk', zone: 'door' },
-      { ts: MS, action: 'tap', value: 4, customerToken: 'tok' },
+      { ts: MS, action: 'tap', visitor: VISITOR, beacon: IBEACON, value: 4, customerToken: 'tok' },
     ),
-    lines: ['interaction,action=tap,store=s1,touchpoint=kiosk-1,touchpoint_type=kiosk,zone=door count=1i,identified=T,value=4 1700000000000000007'],
+    lines: [
+      `interaction,action=tap,store=s1,touchpoint=kiosk-1,touchpoint_type=kiosk,zone=door beacon="${IBEACON}",count=1i,identified=T,value=4,visitor="${VISITOR}" 1700000000000000007`,
+    ],
   },
   status: {
     record: record('status', { storeId: 's1', sourceId: 'edge-1', role: 'agent', type: null, zone: null }, { state: 'offline', version: '1.0.0' }),
@@ -56,5 +59,25 @@ describe('normaliseRecord, kind by kind', () => {
   it.each(MESSAGE_KINDS)('writes a %s record as its documented lines', (kind) => {
     const { record: input, lines } = CASES[kind];
     expect(normaliseRecord(input).map((p) => p.line)).toEqual(lines);
+  });
+});
+
+describe('interaction beacon', () => {
+  const kiosk: ResolvedSource = { storeId: 's1', sourceId: 'kiosk-1', role: 'touchpoint', type: 'kiosk', zone: 'door' };
+
+  it('writes the beacon id as a field, never a tag, so it joins the sightings without a series per visitor', () => {
+    for (const beacon of [IBEACON, `dev:${VISITOR}`]) {
+      const [line] = normaliseRecord(record('touchpoint', kiosk, { ts: MS, action: 'tap', beacon })).map((p) => p.line);
+      expect(line).toBe(
+        `interaction,action=tap,store=s1,touchpoint=kiosk-1,touchpoint_type=kiosk,zone=door beacon="${beacon}",count=1i,identified=F 1700000000000000007`,
+      );
+    }
+  });
+
+  it('leaves it out of an anonymous interaction', () => {
+    const [line] = normaliseRecord(record('touchpoint', kiosk, { ts: MS, action: 'view', label: 'lookbook' })).map((p) => p.line);
+    expect(line).toBe(
+      'interaction,action=view,store=s1,touchpoint=kiosk-1,touchpoint_type=kiosk,zone=door count=1i,identified=F,label="lookbook" 1700000000000000007',
+    );
   });
 });

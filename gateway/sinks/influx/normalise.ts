@@ -140,6 +140,8 @@ function interactionPoints(record: LogRecordOf<'touchpoint'>, ts: (i: number) =>
   // the CRM customer id is personal data: InfluxDB keeps only the fact that the customer identified
   p.intField('count', 1).booleanField('identified', m.customerToken !== undefined);
   if (m.visitor !== undefined) p.stringField('visitor', m.visitor);
+  // a field, as the sightings' visitor it joins with: a tag per beacon id would be a series per visitor
+  if (m.beacon !== undefined) p.stringField('beacon', m.beacon);
   if (m.value !== undefined) p.floatField('value', m.value);
   if (m.label !== undefined) p.stringField('label', m.label);
   return [finish(p, 'interaction', ts(0))];
