@@ -357,9 +357,16 @@ describe.each(scenarios)('simulation of the $name', ({ opts }) => {
     truth.interactions.forEach((i, k) => {
       const m = sent[k] as Extract<SimMessage, { kind: 'touchpoint' }>;
       expect(m.sourceId).toBe(i.touchpoint);
-      expect({ action: m.payload.action, visitor: m.payload.visitor, customer: m.payload.customer, value: m.payload.value }).toEqual({
+      expect({
+        action: m.payload.action,
+        visitor: m.payload.visitor,
+        beacon: m.payload.beacon,
+        customer: m.payload.customer,
+        value: m.payload.value,
+      }).toEqual({
         action: i.action,
         visitor: i.visitor,
+        beacon: i.beacon,
         customer: i.customer,
         value: i.value,
       });
@@ -369,6 +376,9 @@ describe.each(scenarios)('simulation of the $name', ({ opts }) => {
         `${i.visit} at ${i.touchpoint}`,
       ).toBe(true);
       expect(i.visitor).toBe(v?.appPseudonym);
+      // app users' interactions carry the beacon id their phone advertises; anyone else's stay anonymous
+      expect(i.beacon).toBe(v?.beacon);
+      if (!v?.app) expect({ visitor: m.payload.visitor, beacon: m.payload.beacon, customer: m.payload.customer }).toEqual({});
       if (i.customer !== undefined) expect(i.customer).toBe(v?.customer);
       if (i.action === 'feedback') expect([1, 2, 3, 4, 5]).toContain(i.value);
     });

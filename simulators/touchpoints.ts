@@ -1,7 +1,8 @@
 /**
  * Touchpoint use: visitors standing in a touchpoint's zone sometimes use it (kiosk `view`/`tap`,
  * mirror `try_on`, QR `scan`, feedback terminal `feedback` 1-5). App users' interactions carry their
- * app pseudonym, and the CRM id when a known customer identifies themselves.
+ * app pseudonym and the beacon id their phone advertises (linking the interaction to the sightings of
+ * that id), and the CRM id when a known customer identifies themselves. Anyone else's stay anonymous.
  */
 import type { StoreConfig } from '../config/index.js';
 import { RANK_NORMAL, type DraftMessage } from './messages.js';
@@ -19,6 +20,8 @@ export interface Interaction {
   visit: string;
   /** App pseudonym sent on the wire, for app users. */
   visitor?: string;
+  /** Beacon id the app user's phone advertises (the `ble` sightings' id), sent on the wire. */
+  beacon?: string;
   customer?: string;
   value?: number;
   label?: string;
@@ -62,10 +65,11 @@ export function planInteractions(params: InteractionParams): Interaction[] {
   return out.sort((a, b) => a.ts - b.ts);
 }
 
-function identity(visitor: Visitor, rng: Rng): Pick<Interaction, 'visitor' | 'customer'> {
+function identity(visitor: Visitor, rng: Rng): Pick<Interaction, 'visitor' | 'beacon' | 'customer'> {
   const identifies = visitor.customer !== undefined && rng.chance(IDENTIFY_CHANCE);
   return {
     ...(visitor.appPseudonym !== undefined ? { visitor: visitor.appPseudonym } : {}),
+    ...(visitor.beaconId !== undefined ? { beacon: visitor.beaconId } : {}),
     ...(identifies ? { customer: visitor.customer } : {}),
   };
 }
@@ -109,7 +113,7 @@ function session(type: TouchpointType, seg: PathSegment, rng: Rng, skus: readonl
 
 /** The touchpoint message of each interaction. */
 export function interactionMessages(interactions: readonly Interaction[]): DraftMessage[] {
-  return interactions.map(({ touchpoint, ts, action, visitor, customer, value, label }) => ({
+  return interactions.map(({ touchpoint, ts, action, visitor, beacon, customer, value, label }) => ({
     kind: 'touchpoint',
     sourceId: touchpoint,
     ts,
@@ -119,6 +123,7 @@ export function interactionMessages(interactions: readonly Interaction[]): Draft
       ts,
       action,
       ...(visitor !== undefined ? { visitor } : {}),
+      ...(beacon !== undefined ? { beacon } : {}),
       ...(customer !== undefined ? { customer } : {}),
       ...(value !== undefined ? { value } : {}),
       ...(label !== undefined ? { label } : {}),
