@@ -1,6 +1,15 @@
 /** `storeloop simulate`: publishes a seeded store simulation to a gateway and writes its ground truth. */
 import { loadConfig } from '../../config/index.js';
-import { DEFAULT_SIMULATION_OPTIONS, parseDuration, runSimulation, type ArrivalProfile, type GroundTruth } from '../../simulators/index.js';
+import {
+  DEFAULT_RADIO_OPTIONS,
+  DEFAULT_SIMULATION_OPTIONS,
+  parseDuration,
+  RADIO_FLAGS,
+  runSimulation,
+  type ArrivalProfile,
+  type GroundTruth,
+  type RadioOptions,
+} from '../../simulators/index.js';
 
 export interface SimulateCommandOptions {
   url: string;
@@ -19,6 +28,8 @@ export interface SimulateCommandOptions {
   qos: string;
   truth?: string;
   progress: boolean;
+  /** The radio flags (`--pocket-share` → `pocketShare`, …), text as given; a missing one takes its default. */
+  [radioFlag: string]: unknown;
 }
 
 function number(name: string, text: string, min: number, max: number): number {
@@ -49,7 +60,23 @@ export function simulationOptionsFrom(options: SimulateCommandOptions) {
     appShare: number('app-share', options.appShare, 0, 1),
     badRate: number('bad-rate', options.badRate, 0, 0.5),
     arrivalProfile: arrivalProfile(options.arrivalProfile),
+    radio: radioOptions(options),
   };
+}
+
+/** `--path-loss-exponent` → `pathLossExponent`: commander's name for a flag. */
+function camel(flag: string): string {
+  return flag.replace(/-([a-z])/g, (_, c: string) => c.toUpperCase());
+}
+
+/** The radio model's parameters from their flags, each checked against its range. */
+function radioOptions(options: SimulateCommandOptions): RadioOptions {
+  const radio: RadioOptions = { ...DEFAULT_RADIO_OPTIONS };
+  for (const { flag, key, min, max } of RADIO_FLAGS) {
+    const text = options[camel(flag)];
+    if (typeof text === 'string') radio[key] = number(flag, text, min, max);
+  }
+  return radio;
 }
 
 /** The login of `--username` with its password from the environment. */
