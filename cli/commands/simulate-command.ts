@@ -11,7 +11,7 @@ import {
   type RadioOptions,
 } from '../../simulators/index.js';
 
-export interface SimulateCommandOptions {
+export interface SimulateCommandOptions extends RadioFlagOptions {
   url: string;
   /** MQTT user name; the password comes from STORELOOP_MQTT_PASSWORD (never the command line, which `ps` shows). */
   username?: string;
@@ -28,9 +28,13 @@ export interface SimulateCommandOptions {
   qos: string;
   truth?: string;
   progress: boolean;
-  /** The radio flags (`--pocket-share` → `pocketShare`, …), text as given; a missing one takes its default. */
-  [radioFlag: string]: unknown;
 }
+
+/** `path-loss-exponent` → `pathLossExponent`, as commander names an option. */
+type CamelCase<S extends string> = S extends `${infer Head}-${infer Tail}` ? `${Head}${Capitalize<CamelCase<Tail>>}` : S;
+
+/** The radio flags (`--pocket-share` → `pocketShare`, …), text as given; a missing one takes its default. */
+export type RadioFlagOptions = { [F in (typeof RADIO_FLAGS)[number]['flag'] as CamelCase<F>]?: string };
 
 function number(name: string, text: string, min: number, max: number): number {
   const value = Number(text);
@@ -64,9 +68,9 @@ export function simulationOptionsFrom(options: SimulateCommandOptions) {
   };
 }
 
-/** `--path-loss-exponent` → `pathLossExponent`: commander's name for a flag. */
-function camel(flag: string): string {
-  return flag.replace(/-([a-z])/g, (_, c: string) => c.toUpperCase());
+/** `path-loss-exponent` → `pathLossExponent`: commander's name for a flag. */
+function camel<F extends string>(flag: F): CamelCase<F> {
+  return flag.replace(/-([a-z])/g, (_, c: string) => c.toUpperCase()) as CamelCase<F>;
 }
 
 /** The radio model's parameters from their flags, each checked against its range. */
@@ -74,7 +78,7 @@ function radioOptions(options: SimulateCommandOptions): RadioOptions {
   const radio: RadioOptions = { ...DEFAULT_RADIO_OPTIONS };
   for (const { flag, key, min, max } of RADIO_FLAGS) {
     const text = options[camel(flag)];
-    if (typeof text === 'string') radio[key] = number(flag, text, min, max);
+    if (text !== undefined) radio[key] = number(flag, text, min, max);
   }
   return radio;
 }
