@@ -2,6 +2,7 @@
 import { Command, Option } from 'commander';
 
 import { STORELOOP_VERSION } from '../lib/version.js';
+import { DEFAULT_RADIO_OPTIONS, RADIO_FLAGS } from '../simulators/radio-options.js';
 
 // each command loads its parts (gateway, broker, sqlite, BlueZ…) only when it runs, so `--help`
 // and a mistyped option answer at once
@@ -36,7 +37,7 @@ program
   .option('--check', 'only validate the config file (with env overrides and source blocks), print a summary, exit 1 on errors')
   .action(async (opts: { config: string; check?: boolean }) => (await commands.edge()).runEdgeCommand(opts));
 
-program
+const simulateCommand = program
   .command('simulate')
   .description('publish a seeded, realistic store simulation to a gateway and write its ground truth')
   .option('-u, --url <url>', 'broker URL: mqtt://host:port or ws://host:port/mqtt', 'mqtt://127.0.0.1:1883')
@@ -56,10 +57,13 @@ program
   )
   .addOption(new Option('--qos <q>', 'MQTT QoS').choices(['0', '1']).default('1'))
   .option('--truth <file>', 'write the ground truth (visits, paths, interactions, exact counts) to this JSON file')
-  .option('--no-progress', 'no progress bar')
-  .action(async (opts) => {
-    await (await commands.simulate()).runSimulateCommand(opts);
-  });
+  .option('--no-progress', 'no progress bar');
+// the radio model's parameters, each with its default and source in docs/simulator.md
+for (const { flag, key, help } of RADIO_FLAGS)
+  simulateCommand.option(`--${flag} <x>`, `radio: ${help} (docs/simulator.md)`, String(DEFAULT_RADIO_OPTIONS[key]));
+simulateCommand.action(async (opts) => {
+  await (await commands.simulate()).runSimulateCommand(opts);
+});
 
 program
   .command('demo')

@@ -60,7 +60,7 @@ export function buildSimulation(opts: SimulationOptions): Simulation {
   const counters = counterMessages(deviceParams);
   const drafts = [
     ...statusMessages({ seed, store, startMs, endMs }),
-    ...scanMessages({ seed, plan, visitors, startMs, endMs, scanIntervalMs: options.scanIntervalMs }, createRng(seed, 'radio')),
+    ...scanMessages({ seed, plan, visitors, startMs, endMs, scanIntervalMs: options.scanIntervalMs, radio: options.radio }, createRng(seed, 'radio')),
     ...interactionMessages(interactions),
     ...counters.drafts,
     ...shelfMessages(deviceParams),

@@ -13,6 +13,7 @@ export {
   type ResolvedSimulationOptions,
   type SimulationOptions,
 } from './options.js';
+export { DEFAULT_RADIO_OPTIONS, RADIO_FLAGS, type RadioOptions } from './radio-options.js';
 export { INJECTION_REASONS, messageBody, type InjectionReason, type SimMessage } from './messages.js';
 export {
   countMessages,

@@ -4,6 +4,7 @@ import { z } from 'zod';
 import { DEMO_STORE, StoreSchema, type StoreConfig } from '../config/index.js';
 import { DEFAULT_TOPIC_PREFIX } from '../protocol/index.js';
 import { SimulationOptionsError } from './errors.js';
+import { DEFAULT_RADIO_OPTIONS, RadioOptionsSchema, type RadioOptions } from './radio-options.js';
 
 export type ArrivalProfile = 'flat' | 'daily';
 
@@ -35,10 +36,12 @@ export interface SimulationOptions {
   randomizedMacShare?: number;
   /** QoS of every message (default 1). */
   qos?: 0 | 1;
+  /** The radio model's parameters (radio-options.ts, docs/simulator.md); missing ones take their defaults. */
+  radio?: Partial<RadioOptions>;
 }
 
 /** Options with every optional field filled in and checked. */
-export type ResolvedSimulationOptions = Required<SimulationOptions>;
+export type ResolvedSimulationOptions = Required<Omit<SimulationOptions, 'radio'>> & { radio: RadioOptions };
 
 /** Longest window: the whole message list is built up front. */
 export const MAX_DURATION_MS = 24 * 3_600_000;
@@ -57,6 +60,7 @@ export const DEFAULT_SIMULATION_OPTIONS = Object.freeze({
   phoneShare: 0.9,
   randomizedMacShare: 0.7,
   qos: 1,
+  radio: DEFAULT_RADIO_OPTIONS,
 } satisfies Omit<ResolvedSimulationOptions, 'now'>);
 
 const share = z.number().min(0).max(1);
@@ -79,6 +83,7 @@ const NumericOptionsSchema = z.object({
   phoneShare: share,
   randomizedMacShare: share,
   qos: z.union([z.literal(0), z.literal(1)]),
+  radio: RadioOptionsSchema,
 });
 
 const OPTION_KEYS = [
@@ -96,13 +101,15 @@ const OPTION_KEYS = [
   'phoneShare',
   'randomizedMacShare',
   'qos',
+  'radio',
 ] as const satisfies ReadonlyArray<keyof SimulationOptions>;
 
 /** Fills in the optional fields and checks every value; throws SimulationOptionsError naming each bad key. */
 export function resolveSimulationOptions(opts: SimulationOptions): ResolvedSimulationOptions {
   // only the simulation's own keys: callers pass run options (url, log, signal) in the same object
   const given = Object.fromEntries(OPTION_KEYS.filter((k) => opts[k] !== undefined).map((k) => [k, opts[k]])) as Partial<SimulationOptions>;
-  const merged = { ...DEFAULT_SIMULATION_OPTIONS, ...given, now: opts.now ?? Date.now() };
+  const radio = { ...DEFAULT_RADIO_OPTIONS, ...given.radio };
+  const merged = { ...DEFAULT_SIMULATION_OPTIONS, ...given, radio, now: opts.now ?? Date.now() };
   const parsed = NumericOptionsSchema.safeParse(merged);
   const problems = parsed.success
     ? []

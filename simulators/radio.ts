@@ -1,45 +1,73 @@
 /**
- * Received signal strength: log-distance path loss with log-normal shadowing,
- * rssi = tx − 10·n·log10(max(d, 0.5 m)) + N(0, σ), rounded and clamped to the contract's range.
+ * Received signal strength of one phone–scanner link in one scan interval (docs/simulator.md):
+ * rssi = tx + g + o − 10·n·log10(max(d, 0.5 m)) − walls·w − carry + s, with tx the technology's
+ * power at 1 m, g the scanner's calibration gain, o the phone's own transmit offset, w the loss per
+ * zone wall on the line of sight, carry the body/pocket loss and s the correlated shadowing
+ * (shadowing.ts). Whether the scanner catches the transmitter at all falls with the RSSI along a
+ * logistic curve. Rounded and clamped to the contract's range.
  */
 import type { Rng } from './prng.js';
+import type { RadioOptions } from './radio-options.js';
 
-export interface RadioModel {
-  /** RSSI at 1 m, dBm. */
+/** What a technology transmits and what its receivers can hear. */
+export interface Technology {
+  /** RSSI at 1 m from a nominal transmitter on a nominal scanner, dBm. */
   txAt1mDbm: number;
-  /** Path-loss exponent (2 in free space, 2-3 in a shop). */
-  pathLossExponent: number;
-  /** Standard deviation of the shadowing, dB. */
-  shadowingSigmaDb: number;
   /** Weakest signal a receiver reports, dBm. */
   sensitivityDbm: number;
-  /** Chance that an audible transmitter is caught within one scan interval. */
-  detectionProbability: number;
 }
 
-/** BLE advertisers (iBeacon in the retailer's app, fixed Eddystone beacons) heard by BLE scanners. */
-export const BLE_RADIO: RadioModel = { txAt1mDbm: -59, pathLossExponent: 2.2, shadowingSigmaDb: 4, sensitivityDbm: -95, detectionProbability: 0.92 };
+/** BLE advertisers (iBeacon in the retailer's app, fixed Eddystone beacons): iBeacon's customary −59 dBm at 1 m. */
+export const BLE: Technology = { txAt1mDbm: -59, sensitivityDbm: -95 };
 /** Wifi probe requests from phones heard by wifi sensors (phones transmit louder than beacons). */
-export const WIFI_RADIO: RadioModel = { txAt1mDbm: -45, pathLossExponent: 2.5, shadowingSigmaDb: 5, sensitivityDbm: -95, detectionProbability: 0.95 };
+export const WIFI: Technology = { txAt1mDbm: -45, sensitivityDbm: -95 };
 
 /** The contract's RSSI range (protocol/messages.ts). */
 export const RSSI_MIN_DBM = -127;
 export const RSSI_MAX_DBM = 20;
 const MIN_DISTANCE_M = 0.5;
 
-/**
- * One RSSI sample at `distanceM`, integer dBm within the contract's range. `gainDb` is the receiver's
- * own offset (a scanner calibrated to read 3 dB under the model at 1 m has −3).
- */
-export function sampleRssi(model: RadioModel, distanceM: number, rng: Rng, gainDb = 0): number {
-  const mean = model.txAt1mDbm + gainDb - 10 * model.pathLossExponent * Math.log10(Math.max(distanceM, MIN_DISTANCE_M));
-  const rssi = Math.round(mean + rng.normal(0, model.shadowingSigmaDb));
+/** Everything about one link in one interval but the random draws. */
+export interface Link {
+  distanceM: number;
+  /** The scanner's calibration gain (its `rssiAt1m` minus its type's default), dB. */
+  gainDb?: number;
+  /** The transmitter's offset from the nominal power (a phone's own radio), dB. */
+  txOffsetDb?: number;
+  /** Zone walls on the line between transmitter and scanner (walls.ts). */
+  walls?: number;
+  /** Body or pocket loss of the carrier (carry.ts), dB. */
+  carryLossDb?: number;
+  /** Correlated shadowing of this link now (shadowing.ts), dB. */
+  shadowingDb?: number;
+}
+
+/** Mean RSSI of the link without shadowing, dBm (not rounded). */
+export function meanRssi(tech: Technology, radio: RadioOptions, link: Link): number {
+  const pathLoss = 10 * radio.pathLossExponent * Math.log10(Math.max(link.distanceM, MIN_DISTANCE_M));
+  return tech.txAt1mDbm + (link.gainDb ?? 0) + (link.txOffsetDb ?? 0) - pathLoss - (link.walls ?? 0) * radio.wallLossDb - (link.carryLossDb ?? 0);
+}
+
+/** The RSSI the scanner measures, integer dBm within the contract's range. */
+export function linkRssi(tech: Technology, radio: RadioOptions, link: Link): number {
+  const rssi = Math.round(meanRssi(tech, radio, link) + (link.shadowingDb ?? 0));
   return Math.min(RSSI_MAX_DBM, Math.max(RSSI_MIN_DBM, rssi));
 }
 
-/** The RSSI a receiver reports in one scan interval, or undefined when it heard nothing. */
-export function hear(model: RadioModel, distanceM: number, rng: Rng, gainDb = 0): number | undefined {
-  if (!rng.chance(model.detectionProbability)) return undefined;
-  const rssi = sampleRssi(model, distanceM, rng, gainDb);
-  return rssi >= model.sensitivityDbm ? rssi : undefined;
+/**
+ * Chance that a transmitter received at `rssiDbm` is caught within one scan interval: a logistic
+ * curve, `detectionMax` for strong signals, half of it at `detectionMidpointDbm`, its width `detectionSlopeDb`.
+ */
+export function detectionProbability(radio: RadioOptions, rssiDbm: number): number {
+  return radio.detectionMax / (1 + Math.exp((radio.detectionMidpointDbm - rssiDbm) / radio.detectionSlopeDb));
+}
+
+/**
+ * The RSSI the scanner reports in one interval, or undefined when it caught nothing. Draws exactly one
+ * number from `rng` whatever the outcome, so a link's draws never shift another's.
+ */
+export function hear(tech: Technology, radio: RadioOptions, link: Link, rng: Rng): number | undefined {
+  const rssi = linkRssi(tech, radio, link);
+  const caught = rng.chance(detectionProbability(radio, rssi));
+  return caught && rssi >= tech.sensitivityDbm ? rssi : undefined;
 }

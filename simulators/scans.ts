@@ -6,10 +6,14 @@
  */
 import { DEFAULT_RSSI_AT_1M_DBM } from '../config/index.js';
 import { MAX_ITEMS_PER_MESSAGE } from '../protocol/index.js';
-import { distanceM, type FloorPlan, type PlacedSensor, type Point } from './floor-plan.js';
+import { distanceM, type FixedBeacon, type FloorPlan, type PlacedSensor, type Point } from './floor-plan.js';
 import { RANK_NORMAL, type DraftMessage, type PayloadByKind } from './messages.js';
-import type { Rng } from './prng.js';
-import { BLE_RADIO, WIFI_RADIO, hear } from './radio.js';
+import { carryLossDb, phoneTxOffsetDb } from './carry.js';
+import { createRng, type Rng } from './prng.js';
+import type { RadioOptions } from './radio-options.js';
+import { BLE, WIFI, hear, type Link, type Technology } from './radio.js';
+import { ShadowingField } from './shadowing.js';
+import { wallsBetween } from './walls.js';
 import { intervalTicks } from './schedule.js';
 import { positionAt, wifiPseudonymAt, type Visitor } from './visitors.js';
 
@@ -24,6 +28,7 @@ export interface ScanParams {
   startMs: number;
   endMs: number;
   scanIntervalMs: number;
+  radio: RadioOptions;
 }
 
 type BleSightingInput = PayloadByKind['ble']['sightings'][number];
@@ -33,6 +38,64 @@ interface Present {
   visitor: Visitor;
   segIndex: number;
   at: Point;
+  /** The phone's transmit offset, dB. */
+  txOffsetDb: number;
+}
+
+/** Everything one scan needs to turn a transmitter's position into what a scanner reports. */
+class Receiver {
+  private readonly shadowing: ShadowingField;
+  private readonly shadowingRng: Rng;
+  private readonly fixedWalls = new Map<string, number>();
+
+  constructor(
+    private readonly params: ScanParams,
+    private readonly rng: Rng,
+  ) {
+    const { radio } = params;
+    this.shadowing = new ShadowingField({
+      sigmaDb: radio.shadowingSigmaDb,
+      decorrelationM: radio.shadowingDecorrelationM,
+      decorrelationS: radio.shadowingDecorrelationS,
+    });
+    this.shadowingRng = createRng(params.seed, 'shadowing');
+  }
+
+  /** A fixed beacon heard by a scanner (calibrated hardware on a wall: no offset, no carrier). */
+  beacon(sensor: PlacedSensor, beacon: FixedBeacon, ts: number): number | undefined {
+    const key = `${beacon.id}|${sensor.id}`;
+    let walls = this.fixedWalls.get(key);
+    if (walls === undefined) {
+      walls = wallsBetween(this.params.plan.zones, beacon, sensor);
+      this.fixedWalls.set(key, walls);
+    }
+    const shadowingDb = this.shadowing.sample('fixed', key, ts, beacon, this.shadowingRng);
+    return this.hear(BLE, { distanceM: distanceM(sensor, beacon), gainDb: calibrationGainDb(sensor), walls, shadowingDb });
+  }
+
+  /** A visitor's phone heard by a scanner over one technology. */
+  phone(tech: Technology, sensor: PlacedSensor, p: Present, ts: number): number | undefined {
+    const { seed, plan, radio } = this.params;
+    const owner = `v${p.visitor.index}`;
+    const shadowingDb = this.shadowing.sample(owner, `${tech === BLE ? 'ble' : 'wifi'}|${sensor.id}`, ts, p.at, this.shadowingRng);
+    return this.hear(tech, {
+      distanceM: distanceM(sensor, p.at),
+      gainDb: calibrationGainDb(sensor),
+      txOffsetDb: p.txOffsetDb,
+      walls: wallsBetween(plan.zones, p.at, sensor),
+      carryLossDb: carryLossDb(seed, p.visitor.index, p.segIndex, radio),
+      shadowingDb,
+    });
+  }
+
+  /** Forgets the links of visitors who left. */
+  departed(visitors: readonly Visitor[]): void {
+    for (const v of visitors) this.shadowing.forget(`v${v.index}`);
+  }
+
+  private hear(tech: Technology, link: Link): number | undefined {
+    return hear(tech, this.params.radio, link, this.rng);
+  }
 }
 
 /** Every ble and wifi message of the window, in time order. */
@@ -42,14 +105,15 @@ export function scanMessages(params: ScanParams, rng: Rng): DraftMessage[] {
   const wifiSensors = plan.sensors.filter((s) => s.type === 'wifi');
   const probeChance = 1 - Math.exp(-scanIntervalMs / MEAN_PROBE_GAP_MS);
   const tracker = new PresenceTracker(params);
+  const receiver = new Receiver(params, rng);
   const out: DraftMessage[] = [];
   for (const ts of intervalTicks(params.startMs, params.endMs, scanIntervalMs)) {
     const present = tracker.at(ts);
+    receiver.departed(tracker.takeDeparted());
     for (const sensor of bleSensors) {
       const sightings: BleSightingInput[] = [];
-      const gainDb = calibrationGainDb(sensor);
-      for (const beacon of plan.beacons) addSighting(sightings, beacon.id, distanceM(sensor, beacon), rng, gainDb);
-      for (const p of present) if (p.visitor.beaconId) addSighting(sightings, p.visitor.beaconId, distanceM(sensor, p.at), rng, gainDb);
+      for (const beacon of plan.beacons) addSighting(sightings, beacon.id, receiver.beacon(sensor, beacon, ts));
+      for (const p of present) if (p.visitor.beaconId) addSighting(sightings, p.visitor.beaconId, receiver.phone(BLE, sensor, p, ts));
       for (const batch of batches(sightings))
         out.push({ kind: 'ble', sourceId: sensor.id, ts, rank: RANK_NORMAL, retain: false, payload: { ts, sightings: batch } });
     }
@@ -58,7 +122,7 @@ export function scanMessages(params: ScanParams, rng: Rng): DraftMessage[] {
       if (!p.visitor.phone || !rng.chance(probeChance)) continue;
       const id = wifiPseudonymAt(params.seed, p.visitor, ts);
       for (const sensor of wifiSensors) {
-        const rssi = hear(WIFI_RADIO, distanceM(sensor, p.at), rng, calibrationGainDb(sensor));
+        const rssi = receiver.phone(WIFI, sensor, p, ts);
         if (rssi !== undefined) observations.get(sensor.id)?.push({ id, rssi, randomized: p.visitor.randomizedMac });
       }
     }
@@ -76,9 +140,9 @@ function calibrationGainDb(sensor: PlacedSensor): number {
   return sensor.rssiAt1m - DEFAULT_RSSI_AT_1M_DBM[sensor.type];
 }
 
-function addSighting(into: BleSightingInput[], id: string, d: number, rng: Rng, gainDb: number): void {
-  const rssi = hear(BLE_RADIO, d, rng, gainDb);
-  if (rssi !== undefined) into.push({ id, rssi, tx: BLE_RADIO.txAt1mDbm });
+/** A sighting advertises the nominal power at 1 m (what iBeacon calibrates to), whatever the phone really sends. */
+function addSighting(into: BleSightingInput[], id: string, rssi: number | undefined): void {
+  if (rssi !== undefined) into.push({ id, rssi, tx: BLE.txAt1mDbm });
 }
 
 /** Splits a long list into messages of at most MAX_ITEMS_PER_MESSAGE items (one empty message for none). */
@@ -92,14 +156,23 @@ function batches<T>(items: T[]): T[][] {
 /** Who is inside at each scan instant (instants ascending) and where they stand. */
 class PresenceTracker {
   private next = 0;
-  private active: Array<{ visitor: Visitor; segIndex: number }> = [];
+  private active: Array<{ visitor: Visitor; segIndex: number; txOffsetDb: number }> = [];
+  private departed: Visitor[] = [];
 
   constructor(private readonly params: ScanParams) {}
 
+  /** The visitors who left since the last call. */
+  takeDeparted(): Visitor[] {
+    const out = this.departed;
+    this.departed = [];
+    return out;
+  }
+
   at(ts: number): Present[] {
-    const { visitors, plan, seed } = this.params;
+    const { visitors, plan, seed, radio } = this.params;
     while (this.next < visitors.length && (visitors[this.next] as Visitor).enteredAt <= ts) {
-      this.active.push({ visitor: visitors[this.next] as Visitor, segIndex: 0 });
+      const visitor = visitors[this.next] as Visitor;
+      this.active.push({ visitor, segIndex: 0, txOffsetDb: phoneTxOffsetDb(seed, visitor.index, radio) });
       this.next += 1;
     }
     const present: Present[] = [];
@@ -108,7 +181,10 @@ class PresenceTracker {
       // a visitor still inside at the window's end stays in their last (clipped) segment
       const open = (i: number) => i === path.length - 1 && a.visitor.leftAt === null;
       while (a.segIndex < path.length && !open(a.segIndex) && (path[a.segIndex] as { to: number }).to <= ts) a.segIndex += 1;
-      if (a.segIndex >= path.length) return false;
+      if (a.segIndex >= path.length) {
+        this.departed.push(a.visitor);
+        return false;
+      }
       if (a.visitor.app || a.visitor.phone) present.push({ ...a, at: positionAt(plan, seed, a.visitor, a.segIndex, ts) });
       return true;
     });

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 
-import { buildSimulation, DEFAULT_SIMULATION_OPTIONS } from '../../simulators/index.js';
+import { buildSimulation, DEFAULT_RADIO_OPTIONS, DEFAULT_SIMULATION_OPTIONS } from '../../simulators/index.js';
 import { simulationOptionsFrom, type SimulateCommandOptions } from './simulate-command.js';
 
 /** What commander hands the command when no option is given (the defaults in cli/main.ts). */
@@ -33,5 +33,13 @@ describe('simulationOptionsFrom', () => {
     expect(buildSimulation({ ...options, now: Date.UTC(2026, 0, 15, 3) }).truth.visits).toHaveLength(0);
     expect(buildSimulation({ ...options, now: Date.UTC(2026, 0, 15, 18) }).truth.visits.length).toBeGreaterThan(100);
     expect(() => simulationOptionsFrom({ ...CLI_DEFAULTS, arrivalProfile: 'weekly' })).toThrow(/--arrival-profile: expected flat or daily/);
+  });
+
+  it('sets the radio model from its flags and checks each against its range', () => {
+    expect(simulationOptionsFrom(CLI_DEFAULTS).radio).toEqual(DEFAULT_RADIO_OPTIONS);
+    const options = simulationOptionsFrom({ ...CLI_DEFAULTS, pocketShare: '0.25', wallLoss: '6', shadowingDecorrelationS: '12' });
+    expect(options.radio).toEqual({ ...DEFAULT_RADIO_OPTIONS, pocketShare: 0.25, wallLossDb: 6, shadowingDecorrelationS: 12 });
+    expect(() => simulationOptionsFrom({ ...CLI_DEFAULTS, pocketShare: '1.2' })).toThrow(/--pocket-share: expected a number from 0 to 1, got '1.2'/);
+    expect(() => simulationOptionsFrom({ ...CLI_DEFAULTS, detectionSlope: 'steep' })).toThrow(/--detection-slope/);
   });
 });

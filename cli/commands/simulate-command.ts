@@ -1,8 +1,17 @@
 /** `storeloop simulate`: publishes a seeded store simulation to a gateway and writes its ground truth. */
 import { loadConfig } from '../../config/index.js';
-import { DEFAULT_SIMULATION_OPTIONS, parseDuration, runSimulation, type ArrivalProfile, type GroundTruth } from '../../simulators/index.js';
+import {
+  DEFAULT_RADIO_OPTIONS,
+  DEFAULT_SIMULATION_OPTIONS,
+  parseDuration,
+  RADIO_FLAGS,
+  runSimulation,
+  type ArrivalProfile,
+  type GroundTruth,
+  type RadioOptions,
+} from '../../simulators/index.js';
 
-export interface SimulateCommandOptions {
+export interface SimulateCommandOptions extends RadioFlagOptions {
   url: string;
   /** MQTT user name; the password comes from STORELOOP_MQTT_PASSWORD (never the command line, which `ps` shows). */
   username?: string;
@@ -20,6 +29,12 @@ export interface SimulateCommandOptions {
   truth?: string;
   progress: boolean;
 }
+
+/** `path-loss-exponent` → `pathLossExponent`, as commander names an option. */
+type CamelCase<S extends string> = S extends `${infer Head}-${infer Tail}` ? `${Head}${Capitalize<CamelCase<Tail>>}` : S;
+
+/** The radio flags (`--pocket-share` → `pocketShare`, …), text as given; a missing one takes its default. */
+export type RadioFlagOptions = { [F in (typeof RADIO_FLAGS)[number]['flag'] as CamelCase<F>]?: string };
 
 function number(name: string, text: string, min: number, max: number): number {
   const value = Number(text);
@@ -49,7 +64,23 @@ export function simulationOptionsFrom(options: SimulateCommandOptions) {
     appShare: number('app-share', options.appShare, 0, 1),
     badRate: number('bad-rate', options.badRate, 0, 0.5),
     arrivalProfile: arrivalProfile(options.arrivalProfile),
+    radio: radioOptions(options),
   };
+}
+
+/** `path-loss-exponent` → `pathLossExponent`: commander's name for a flag. */
+function camel<F extends string>(flag: F): CamelCase<F> {
+  return flag.replace(/-([a-z])/g, (_, c: string) => c.toUpperCase()) as CamelCase<F>;
+}
+
+/** The radio model's parameters from their flags, each checked against its range. */
+function radioOptions(options: SimulateCommandOptions): RadioOptions {
+  const radio: RadioOptions = { ...DEFAULT_RADIO_OPTIONS };
+  for (const { flag, key, min, max } of RADIO_FLAGS) {
+    const text = options[camel(flag)];
+    if (text !== undefined) radio[key] = number(flag, text, min, max);
+  }
+  return radio;
 }
 
 /** The login of `--username` with its password from the environment. */
