@@ -168,45 +168,49 @@ describe('connection flood', () => {
 describe('slow reader', () => {
   it('disconnects a subscriber that stops reading, and keeps serving an honest publisher and subscriber beside it, with the RSS under 400 MB', async () => {
     const slowBefore = await metricValue(gw.httpUrl, 'storeloop_mqtt_refused_total', { reason: 'slow_subscriber' });
-    // the slow reader: a real client in its own process, subscribed at QoS 1, then frozen (SIGSTOP): it reads nothing more
+    // two real subscribers, each in its own process (not this one, where the gateway runs): an honest one that
+    // prints one short line per message (its payload length), and the slow reader, frozen (SIGSTOP) once subscribed
     const { hostname, port } = new URL(gw.mqttAddress);
-    const sub = spawn(
-      'mosquitto_sub',
-      ['-h', hostname, '-p', port, '-u', gw.operator.username, '-P', gw.operator.password, '-i', 'slow-reader', '-q', '1', '-t', BLE_TOPIC],
-      {
-        stdio: ['ignore', 'pipe', 'pipe'],
-      },
-    );
-    onTestFinished(() => {
-      sub.kill('SIGKILL');
-    });
+    const subscriber = (clientId: string, extra: string[]) => {
+      const child = spawn(
+        'mosquitto_sub',
+        ['-h', hostname, '-p', port, '-u', gw.operator.username, '-P', gw.operator.password, '-i', clientId, '-q', '1', '-t', BLE_TOPIC, ...extra],
+        { stdio: ['ignore', 'pipe', 'pipe'] },
+      );
+      onTestFinished(() => {
+        child.kill('SIGKILL');
+      });
+      return child;
+    };
+    const honest = subscriber('watcher-honest', ['-F', '%l']);
+    let received = 0;
+    honest.stdout.on('data', (chunk: Buffer) => (received += chunk.toString().split('\n').length - 1));
+    const slow = subscriber('slow-reader', []);
+    let slowGotOne = false;
+    slow.stdout.once('data', () => (slowGotOne = true));
     const publisher = await connectMqtt('kiosk-busy');
-    const firstLine = new Promise<void>((resolve) => sub.stdout.once('data', () => resolve()));
-    // subscribed once a message reaches it
+    // both subscribed once a message reached both
     await eventually(
       async () => {
         await publisher.publishAsync(BLE_TOPIC, bleBatch(`probe-${Date.now()}`), { qos: 1 });
-        return Promise.race([firstLine.then(() => true), new Promise<boolean>((r) => setTimeout(() => r(false), 100))]);
+        return slowGotOne && received > 0;
       },
-      (got) => got,
-      'mosquitto_sub to receive',
+      (ready) => ready,
+      'both mosquitto_sub to receive',
     );
-    sub.kill('SIGSTOP');
+    slow.kill('SIGSTOP');
 
-    const watcher = await connectMqtt('watcher-honest');
-    let lastSeen = '';
-    watcher.on('message', (_t, payload) => (lastSeen = (JSON.parse(payload.toString()) as { mid: string }).mid));
-    await watcher.subscribeAsync(BLE_TOPIC, { qos: 0 });
     const rss: number[] = [process.memoryUsage().rss];
     // subscribers get the validated message as the gateway logged it, so the volume is in its items: about 7.5 kB of
     // sightings a message, 7.5 MB in all, more than the socket buffers take for a receiver that reads nothing
     for (let round = 0; round < 10; round++) {
+      const before = received;
       await Promise.all(Array.from({ length: 100 }, (_, i) => publisher.publishAsync(BLE_TOPIC, bleBatch(`busy-${round}-${i}`), { qos: 1 })));
       rss.push(process.memoryUsage().rss);
-      // an honest subscriber that reads gets every round, the slow reader beside it notwithstanding
+      // the honest subscriber gets every message of the round, the slow reader beside it notwithstanding
       await eventually(
-        () => lastSeen,
-        (mid) => mid === `busy-${round}-99`,
+        () => received,
+        (n) => n >= before + 100,
         `the honest subscriber to get round ${round}`,
         10_000,
       );
