@@ -55,7 +55,8 @@ export function benchConfig(publishers: number, overrides: { limits?: object; ex
   const extra = (overrides.extraSensors ?? []).map((id) => ({ id, zone: DEMO_STORE.zones[0]?.id as string }));
   const sensors = [...benchSensors(publishers), ...extra].map(({ id, zone }) => ({ id, type: 'ble', zone }));
   return {
-    stores: [{ ...DEMO_STORE, sensors: [...(DEMO_STORE.sensors ?? []), ...sensors] }],
+    // the demo store without its floor plan: the bench adds sensors the plan does not place, and ingest needs no plan
+    stores: [{ ...demoStoreWithoutLayout(), sensors: [...(DEMO_STORE.sensors ?? []), ...sensors] }],
     mqtt: {
       // every bench client comes from 127.0.0.1: the idle-devices scenario opens 10,000 connections from it
       // and its publishers are the load: no per-client rate may slow them (the attack scenario sets its own)
@@ -71,6 +72,11 @@ export function benchConfig(publishers: number, overrides: { limits?: object; ex
     // the bench polls /metrics and the ledger every 100-500 ms from the one address
     http: { rateLimitPerMinute: 1_000_000 },
   };
+}
+
+function demoStoreWithoutLayout(): Omit<typeof DEMO_STORE, 'layout'> {
+  const { layout: _layout, ...store } = DEMO_STORE;
+  return store;
 }
 
 /** Connection caps of the bench's gateway: room for the idle-devices scenario's largest --devices. */
