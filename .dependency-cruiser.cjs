@@ -6,6 +6,8 @@
  *   config                   the validated config: protocol, lib
  *   edge                     store-side agent: protocol, lib
  *   simulators               the store simulation: protocol, config, lib
+ *   evaluation               `storeloop evaluate`: protocol, config, lib, simulators (the truth's
+ *                            types) and gateway/influx (InfluxQL) only
  *   gateway                  protocol, config, lib; its composition root (gateway/gateway.ts)
  *                            also registers the dashboards plugin
  *   dashboards               analyst pages: protocol, config, lib (data through the HTTP API)
@@ -16,12 +18,12 @@
  *
  * Tests beside a module (*.test.ts) may use test/ and devtools/. No part may import itself in a circle.
  */
-const SOURCE = '^(protocol|lib|config|edge|simulators|gateway|dashboards|devtools|cli)/';
+const SOURCE = '^(protocol|lib|config|edge|simulators|evaluation|gateway|dashboards|devtools|cli)/';
 const TESTS = '(\\.test\\.ts|\\.fixtures\\.ts)$';
 
 /** A folder that may import only the listed folders (and itself). */
 function only(folder, allowed, comment) {
-  const all = ['protocol', 'lib', 'config', 'edge', 'simulators', 'gateway', 'dashboards', 'devtools', 'cli', 'bench', 'test'];
+  const all = ['protocol', 'lib', 'config', 'edge', 'simulators', 'evaluation', 'gateway', 'dashboards', 'devtools', 'cli', 'bench', 'test'];
   const forbidden = all.filter((f) => f !== folder && !allowed.includes(f));
   return {
     name: `${folder}-imports`,
@@ -39,6 +41,18 @@ module.exports = {
     only('config', ['protocol', 'lib'], 'config/ validates the YAML config against the contract: protocol and lib only'),
     only('edge', ['protocol', 'lib'], 'the edge agent runs in the store and shares only the contract and lib with the gateway'),
     only('simulators', ['protocol', 'config', 'lib'], 'the simulator places its store from the config and speaks the contract; nothing of the gateway or edge'),
+    only(
+      'evaluation',
+      ['protocol', 'config', 'lib', 'simulators', 'gateway'],
+      'the evaluator reads the truth (simulators) and InfluxDB (gateway/influx); nothing imports it but cli/',
+    ),
+    {
+      name: 'evaluation-gateway-influx-only',
+      comment: 'of the gateway, the evaluator uses only the InfluxQL client in gateway/influx/',
+      severity: 'error',
+      from: { path: '^evaluation/', pathNot: TESTS },
+      to: { path: '^gateway/', pathNot: '^gateway/influx/' },
+    },
     {
       ...only(
         'gateway',
@@ -58,7 +72,7 @@ module.exports = {
     },
     only(
       'cli',
-      ['protocol', 'lib', 'config', 'edge', 'simulators', 'gateway', 'dashboards', 'devtools'],
+      ['protocol', 'lib', 'config', 'edge', 'simulators', 'evaluation', 'gateway', 'dashboards', 'devtools'],
       'the CLI wires the parts; tests and bench are not part of the product',
     ),
     only(

@@ -11,6 +11,7 @@ const commands = {
   credentials: () => import('./commands/credentials-command.js'),
   demo: () => import('./commands/demo-command.js'),
   edge: () => import('./commands/edge-command.js'),
+  evaluate: () => import('./commands/evaluate-command.js'),
   gateway: () => import('./commands/gateway-command.js'),
   simulate: () => import('./commands/simulate-command.js'),
   sinks: () => import('./commands/sinks-command.js'),
@@ -64,6 +65,21 @@ for (const { flag, key, help } of RADIO_FLAGS)
 simulateCommand.action(async (opts) => {
   await (await commands.simulate()).runSimulateCommand(opts);
 });
+
+program
+  .command('evaluate')
+  .description(
+    "compare a simulator run's signals in InfluxDB with its ground truth: footfall, zone, dwell, engagement and capture-rate errors of the raw-signal baselines (docs/simulator.md#evaluate)",
+  )
+  .requiredOption('--truth <file>', 'the ground truth the run wrote (storeloop simulate --truth)')
+  .option('--json', 'print one JSON object (null for a figure that is n/a)')
+  .option(
+    '-c, --config <file>',
+    'config whose influx section names the InfluxDB and database to read (default: the built-in demo config); STORELOOP_INFLUX_* env vars override it',
+  )
+  .action(async (opts: { truth: string; json?: boolean; config?: string }) => {
+    await (await commands.evaluate()).runEvaluateCommand(opts);
+  });
 
 program
   .command('demo')

@@ -1,0 +1,116 @@
+import { describe, expect, it } from 'vitest';
+
+import { evaluate, evaluationJson, formatEvaluation, type EvaluationTruth, type Signals } from './evaluate.js';
+import { MINUTE_MS } from './metrics.js';
+import { parseTruth } from './truth-file.js';
+
+const M = MINUTE_MS;
+const T0 = 1_750_000_000_000 - (1_750_000_000_000 % M);
+
+const truth: EvaluationTruth = {
+  seed: 3,
+  storeId: 's1',
+  windowStart: T0,
+  windowEnd: T0 + 10 * M,
+  floorPlan: { entrances: ['entrance'], touchpoints: [{ id: 'kiosk-1', zone: 'a', x: 0, y: 0 }] },
+  footfall: [
+    { counter: 'door', zone: 'entrance' },
+    { counter: 'fitting', zone: 'b' }, // counts zone entries, not store entries
+  ],
+  visits: [
+    {
+      visitor: 'v1',
+      app: true,
+      beacon: 'ibeacon:x:1:1',
+      phone: true,
+      randomizedMac: false,
+      wifiPseudonyms: ['w1'],
+      enteredAt: T0,
+      leftAt: T0 + 4 * M,
+      path: [
+        { zone: 'entrance', from: T0, to: T0 + M },
+        { zone: 'a', from: T0 + M, to: T0 + 4 * M },
+      ],
+    },
+    {
+      visitor: 'v2',
+      app: false,
+      phone: false,
+      randomizedMac: false,
+      wifiPseudonyms: [],
+      enteredAt: T0 + M,
+      leftAt: T0 + 3 * M,
+      path: [{ zone: 'a', from: T0 + M, to: T0 + 3 * M }],
+    },
+  ],
+  interactions: [
+    { touchpoint: 'kiosk-1', action: 'tap', ts: T0 + 2 * M, visit: 'v1', beacon: 'ibeacon:x:1:1' },
+    { touchpoint: 'kiosk-1', action: 'view', ts: T0 + 2 * M, visit: 'v2' },
+  ],
+};
+
+const ble = (minute: number, sensor: string, zone: string, rssi: number) =>
+  ({ ts: T0 + minute * M + 1000, visitor: 'ibeacon:x:1:1', sensor, zone, rssi, source: 'ble' }) as const;
+
+const signals: Signals = {
+  counterIn: new Map([
+    ['door', 3],
+    ['fitting', 7],
+  ]),
+  sightings: [
+    ble(0, 'ble-entrance', 'entrance', -60),
+    ble(1, 'ble-entrance', 'entrance', -60), // wrong: truth a
+    ble(2, 'ble-a', 'a', -60),
+    ble(3, 'ble-a', 'a', -60),
+  ],
+  interactions: [{ touchpoint: 'kiosk-1', beacon: 'ibeacon:x:1:1' }, { touchpoint: 'kiosk-1' }],
+};
+
+describe('evaluate', () => {
+  const result = evaluate(truth, signals);
+  const value = (key: string) => result.figures.find((f) => f.key === key)?.value;
+
+  it('computes every figure of the baselines against the truth', () => {
+    expect(value('footfall_error_pct')).toBe(50); // door counted 3, 2 entered
+    expect(value('zone_accuracy_pct')).toBe(75); // v1: 3 of 4 minutes
+    expect(value('zone_accuracy_all_pct')).toBe(50); // v2 has no signal: 3 of 6
+    // v1 entrance: 2 min vs 1 (100 %), a: 2 min vs 3 (33 %): median 66.7 %
+    expect(value('dwell_mdape_pct')).toBeCloseTo(66.67, 1);
+    // signals: v1's beacon in a, used kiosk: 100 %; truth: v1 and v2 in a, both used it: 100 %
+    expect(value('engagement_error_pp')).toBe(0);
+    expect(value('capture_rate_error_pp')).toBeNull();
+  });
+
+  it('prints each figure with its definition, and JSON with the required keys', () => {
+    const text = formatEvaluation(result);
+    for (const f of result.figures) expect(text).toContain(f.definition);
+    expect(text).toContain('capture rate error: n/a');
+    const json = evaluationJson(result);
+    expect(json).toMatchObject({ seed: 3, footfall_error_pct: 50, zone_accuracy_pct: 75, engagement_error_pp: 0, capture_rate_error_pp: null });
+    expect(json['dwell_mdape_pct']).toBe(66.67);
+  });
+
+  it('gives n/a, not a number, when nobody entered', () => {
+    const empty = evaluate({ ...truth, visits: [], interactions: [] }, { counterIn: new Map(), sightings: [], interactions: [] });
+    expect(empty.figures.filter((f) => f.key !== 'capture_rate_error_pp').map((f) => [f.key, f.value, f.reason !== undefined])).toEqual([
+      ['footfall_error_pct', null, true],
+      ['zone_accuracy_pct', null, true],
+      ['zone_accuracy_all_pct', null, true],
+      ['dwell_mdape_pct', null, true],
+      ['engagement_error_pp', null, true],
+    ]);
+  });
+});
+
+describe('parseTruth', () => {
+  it('names the first bad key path', () => {
+    expect(() => parseTruth({ ...truth, generator: 'storeloop-simulator', truthVersion: 1, visits: [{ visitor: 1 }] }, 't.json')).toThrow(
+      /t\.json: .*visits\.0\./,
+    );
+    expect(() => parseTruth({ generator: 'other' })).toThrow(/not a storeloop simulator truth/);
+  });
+
+  it('accepts a truth with the members the evaluation reads', () => {
+    expect(parseTruth({ ...truth, generator: 'storeloop-simulator', truthVersion: 1 }).visits).toHaveLength(2);
+  });
+});

@@ -1,0 +1,84 @@
+/**
+ * `storeloop evaluate` end to end: a short seeded simulation through a real gateway into a real
+ * influxd, then the built CLI reads the run's raw signals back and prints every figure of the
+ * baselines against the run's ground truth; the same seed and start give a byte-identical truth.
+ */
+import { execFile } from 'node:child_process';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+import { DEMO_STORE, parseConfig } from '../config/index.js';
+import { DEFINITIONS } from '../evaluation/evaluate.js';
+import { buildSimulation, DEFAULT_SIMULATION_OPTIONS, runSimulation } from '../simulators/index.js';
+import { sinksCaughtUp, startTestGateway, type TestGateway } from './helpers/gateway.js';
+import { startInfluxd, type TestInfluxd } from './helpers/influxd.js';
+import { testBuild } from './helpers/test-build.js';
+
+const BIN = testBuild().bin;
+const store = parseConfig({ stores: [DEMO_STORE] }).stores[0]!;
+
+let influxd: TestInfluxd;
+let gw: TestGateway;
+let dir: string;
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'storeloop-evaluate-'));
+  influxd = await startInfluxd();
+  gw = await startTestGateway({ influxUrl: influxd.url });
+});
+afterAll(async () => {
+  await gw?.stop();
+  await influxd?.stop();
+  if (dir !== undefined) await rm(dir, { recursive: true, force: true });
+});
+
+async function evaluateCli(args: string[]): Promise<string> {
+  // the demo config (the demo store), its InfluxDB reached through the env overrides as the gateway's would be
+  const env = { ...process.env, STORELOOP_INFLUX_URL: influxd.url, STORELOOP_INFLUX_DATABASE: gw.database };
+  const { stdout } = await promisify(execFile)(process.execPath, [BIN, 'evaluate', ...args], { env, encoding: 'utf8' });
+  return stdout;
+}
+
+describe('storeloop evaluate on a simulator run', () => {
+  it('prints every figure of the baselines, as text and as JSON', async () => {
+    const truthFile = join(dir, 'truth.json');
+    const options = {
+      ...DEFAULT_SIMULATION_OPTIONS,
+      store,
+      topicPrefix: 'storeloop',
+      seed: 7,
+      durationMs: 30 * 60_000,
+      speed: 0,
+      visitorsPerHour: 120,
+      now: Date.now(),
+    };
+    const truth = await runSimulation({ ...options, url: gw.mqttUrl, qos: 1, progress: false, truthFile });
+    expect(truth.visits.filter((v) => v.app).length).toBeGreaterThan(3);
+    // the same seed and start: byte-identical truth, built without publishing
+    expect(`${JSON.stringify(buildSimulation(options).truth, null, 2)}\n`).toBe(await readFile(truthFile, 'utf8'));
+    await sinksCaughtUp(gw.httpUrl);
+
+    const text = await evaluateCli(['--truth', truthFile]);
+    process.stdout.write(text);
+    for (const definition of Object.values(DEFINITIONS)) expect(text).toContain(definition);
+    for (const label of ['footfall error: ', 'zone accuracy, app carriers: ', 'dwell error (median absolute): ', 'engagement error: ']) {
+      expect(text).toMatch(new RegExp(`${label.replace(/[()]/g, '\\$&')}-?\\d+\\.\\d (%|pp)`));
+    }
+    expect(text).toContain('capture rate error: n/a');
+
+    const json = JSON.parse(await evaluateCli(['--truth', truthFile, '--json'])) as Record<string, unknown>;
+    expect(json['seed']).toBe(7);
+    for (const key of ['footfall_error_pct', 'zone_accuracy_pct', 'zone_accuracy_all_pct', 'dwell_mdape_pct', 'engagement_error_pp']) {
+      expect(typeof json[key], key).toBe('number');
+    }
+    expect(json['capture_rate_error_pp']).toBeNull();
+    // the people counter counts exactly for now (issue #11 item 2): its baseline has no error yet
+    expect(json['footfall_error_pct']).toBe(0);
+    // the strongest scanner places app carriers better than nothing, far from perfect
+    expect(json['zone_accuracy_pct']).toBeGreaterThan(10);
+    expect(json['zone_accuracy_pct']).toBeLessThan(100);
+  });
+});
