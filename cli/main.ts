@@ -50,6 +50,9 @@ const simulateCommand = program
   .option('--duration <d>', 'simulated time, ending now (e.g. 30m, 2h)', '1h')
   .option('--visitors-per-hour <n>', 'arrival rate of visitors', '120')
   .option('--app-share <f>', 'share of visitors carrying the retailer app (0-1)', '0.3')
+  .option('--walking-speed <m/s>', 'walking speed of visitors between spots, m/s (default 0.85; docs/simulator.md)')
+  .option('--group-share <f>', 'share of arrivals that are groups of 2-4 walking together (0-1, default 0.3; docs/simulator.md)')
+  .option('--group-size <n>', 'mean size of a group (2-4, default 2.4; docs/simulator.md)')
   .option('--bad-rate <f>', 'share of deliberately malformed messages (0-0.5), recorded in the truth', '0')
   .addOption(
     new Option('--arrival-profile <profile>', "visitor arrivals: flat, or daily (by the store's local hour, stores[].timezone; closed 21:00-09:00)")

@@ -15,7 +15,7 @@ import { scanMessages } from './scans.js';
 import { simulationWindow, type SimulationWindow } from './schedule.js';
 import { statusMessages } from './status.js';
 import { interactionMessages, planInteractions } from './touchpoints.js';
-import { generateVisitors, wifiPseudonymsDuring, type Visitor } from './visitors.js';
+import { generateVisitors, meanPartySize, wifiPseudonymsDuring, type Visitor } from './visitors.js';
 
 export interface Simulation {
   /** Every message, in publishing order (ascending `ts`). */
@@ -43,8 +43,10 @@ export function buildSimulation(opts: SimulationOptions): Simulation {
   const { startMs, endMs } = window;
   const runId = deriveRunId(seed, startMs);
   const plan = buildFloorPlan(store);
+  // arrivals are parties (someone alone or a group), drawn at the rate that keeps visitorsPerHour a rate of people
+  const partiesPerHour = options.visitorsPerHour / meanPartySize(options.groupShare, options.meanGroupSize);
   const arrivals = drawArrivals(
-    { startMs, endMs, visitorsPerHour: options.visitorsPerHour, profile: options.arrivalProfile, timeZone: store.timezone },
+    { startMs, endMs, visitorsPerHour: partiesPerHour, profile: options.arrivalProfile, timeZone: store.timezone },
     createRng(seed, 'arrivals'),
   );
   const visitors = generateVisitors(arrivals, plan, {
@@ -54,6 +56,9 @@ export function buildSimulation(opts: SimulationOptions): Simulation {
     appShare: options.appShare,
     phoneShare: options.phoneShare,
     randomizedMacShare: options.randomizedMacShare,
+    walkingSpeedMps: options.walkingSpeedMps,
+    groupShare: options.groupShare,
+    meanGroupSize: options.meanGroupSize,
   });
   const interactions = planInteractions({ seed, store, visitors, clothingSkus: catalogue(store.id, 'clothing', 40) });
   const deviceParams = { seed, store, plan, visitors, startMs, endMs };
@@ -92,6 +97,7 @@ export function buildSimulation(opts: SimulationOptions): Simulation {
 function visitTruth(seed: number, v: Visitor): VisitTruth {
   return {
     visitor: v.id,
+    ...(v.group !== undefined ? { group: v.group } : {}),
     app: v.app,
     ...(v.beaconId !== undefined ? { beacon: v.beaconId } : {}),
     ...(v.appPseudonym !== undefined ? { appPseudonym: v.appPseudonym } : {}),

@@ -27,6 +27,8 @@ export const MEASUREMENT_OF: Readonly<Record<MessageKind, Measurement>> = {
 export interface VisitTruth {
   /** Internal id (never on the wire). */
   visitor: string;
+  /** Group id shared by the people who came in together (2-4); absent for someone who came alone. */
+  group?: string;
   app: boolean;
   /** iBeacon id of the retailer's app (app users). */
   beacon?: string;

@@ -34,6 +34,12 @@ export interface SimulationOptions {
   phoneShare?: number;
   /** Share of phones with randomised MACs, whose pseudonym rotates (default 0.7). */
   randomizedMacShare?: number;
+  /** Walking speed of visitors between spots, m/s (default 0.85). */
+  walkingSpeedMps?: number;
+  /** Share of arrivals that are groups of 2-4 walking together (default 0.3). */
+  groupShare?: number;
+  /** Mean size of a group, 2-4 (default 2.4). */
+  meanGroupSize?: number;
   /** QoS of every message (default 1). */
   qos?: 0 | 1;
   /** The radio model's parameters (radio-options.ts, docs/simulator.md); missing ones take their defaults. */
@@ -59,6 +65,9 @@ export const DEFAULT_SIMULATION_OPTIONS = Object.freeze({
   arrivalProfile: 'flat',
   phoneShare: 0.9,
   randomizedMacShare: 0.7,
+  walkingSpeedMps: 0.85,
+  groupShare: 0.3,
+  meanGroupSize: 2.4,
   qos: 1,
   radio: DEFAULT_RADIO_OPTIONS,
 } satisfies Omit<ResolvedSimulationOptions, 'now'>);
@@ -82,6 +91,9 @@ const NumericOptionsSchema = z.object({
   arrivalProfile: z.enum(['flat', 'daily']),
   phoneShare: share,
   randomizedMacShare: share,
+  walkingSpeedMps: z.number().min(0.1).max(3),
+  groupShare: share,
+  meanGroupSize: z.number().min(2).max(4),
   qos: z.union([z.literal(0), z.literal(1)]),
   radio: RadioOptionsSchema,
 });
@@ -100,6 +112,9 @@ const OPTION_KEYS = [
   'arrivalProfile',
   'phoneShare',
   'randomizedMacShare',
+  'walkingSpeedMps',
+  'groupShare',
+  'meanGroupSize',
   'qos',
   'radio',
 ] as const satisfies ReadonlyArray<keyof SimulationOptions>;

@@ -169,7 +169,7 @@ class PresenceTracker {
   }
 
   at(ts: number): Present[] {
-    const { visitors, plan, seed, radio } = this.params;
+    const { visitors, seed, radio } = this.params;
     while (this.next < visitors.length && (visitors[this.next] as Visitor).enteredAt <= ts) {
       const visitor = visitors[this.next] as Visitor;
       this.active.push({ visitor, segIndex: 0, txOffsetDb: phoneTxOffsetDb(seed, visitor.index, radio) });
@@ -185,7 +185,7 @@ class PresenceTracker {
         this.departed.push(a.visitor);
         return false;
       }
-      if (a.visitor.app || a.visitor.phone) present.push({ ...a, at: positionAt(plan, seed, a.visitor, a.segIndex, ts) });
+      if (a.visitor.app || a.visitor.phone) present.push({ ...a, at: positionAt(a.visitor, ts) });
       return true;
     });
     return present;

@@ -1,10 +1,13 @@
 /**
  * Who the visitors are (app, phone, randomised MAC, CRM id) and where they walk: entrance first, then
  * some aisles, maybe the fitting rooms, maybe the checkout, and out through the entrance they came in
- * by. Every hop follows the floor plan, so a path only ever moves between adjacent zones.
+ * by, walking (movement.ts), alone or in a group. Every hop follows the floor plan, so a path only ever
+ * moves between adjacent zones, and a zone stay begins the moment the walk crosses the zone's wall.
  */
+import { rectCentre } from '../config/index.js';
+import { shortestRoute, zoneById, type FloorPlan, type Point, type ZoneKind } from './floor-plan.js';
+import { followWalk, MEMBER_LAG_MS, positionOnWalk, Walker, type Waypoint } from './movement.js';
 import { createRng, type Rng } from './prng.js';
-import { randomPointIn, shortestRoute, zoneById, type FloorPlan, type Point, type ZoneKind } from './floor-plan.js';
 
 export interface PathSegment {
   zone: string;
@@ -36,6 +39,10 @@ export interface Visitor {
   /** Epoch ms the visitor left, or null when still inside at the window's end. */
   leftAt: number | null;
   path: PathSegment[];
+  /** Group id (`g000001`) shared by people who came together; absent for someone alone. */
+  group?: string;
+  /** The walk, from the door to the door (not clipped to the window). */
+  walk: Waypoint[];
 }
 
 export interface VisitorParams {
@@ -45,6 +52,12 @@ export interface VisitorParams {
   appShare: number;
   phoneShare: number;
   randomizedMacShare: number;
+  /** Walking speed, m/s. */
+  walkingSpeedMps: number;
+  /** Share of arrivals that are groups of 2-4. */
+  groupShare: number;
+  /** Mean size of a group (2-4). */
+  meanGroupSize: number;
 }
 
 /** Median dwell per zone kind, seconds; dwell is log-normal around it. */
@@ -57,7 +70,6 @@ const DWELL_MEDIAN_S: Readonly<Record<ZoneKind, number>> = {
   other: 60,
   backroom: 60,
 };
-const TRANSIT_MEDIAN_S = 10;
 const EXIT_MEDIAN_S = 8;
 const DWELL_SIGMA = 0.6;
 /** Chance that a visitor browses a zone of this kind. */
@@ -67,13 +79,33 @@ const CHECKOUT_CHANCE = 0.45;
 const KNOWN_CUSTOMER_CHANCE = 0.6;
 const ROTATION_MIN_MS = 3 * 60_000;
 const ROTATION_MAX_MS = 10 * 60_000;
-/** A visitor picks a new spot in the zone this often. */
-const WANDER_SLOT_MS = 20_000;
+/** A browsing visitor moves on to a new spot in the zone about this often (assumed; docs/simulator.md). */
+const SPOT_MS = 40_000;
 
-/** Builds every visitor arriving at the given instants. */
+/** Builds every visitor of the parties arriving at the given instants (a party is one person or a group), in the order they enter. */
 export function generateVisitors(arrivals: readonly number[], plan: FloorPlan, params: VisitorParams): Visitor[] {
+  const people: Array<{ walk: Waypoint[]; group?: string }> = [];
+  let groups = 0;
+  arrivals.forEach((arrivedAt, party) => {
+    const rng = createRng(params.seed, 'party', party);
+    const size = drawPartySize(rng, params.groupShare, params.meanGroupSize);
+    const walk = planWalk(plan, arrivedAt, rng, params.walkingSpeedMps);
+    if (size === 1) {
+      people.push({ walk });
+      return;
+    }
+    groups += 1;
+    const group = `g${String(groups).padStart(6, '0')}`;
+    people.push({ walk, group });
+    for (let member = 1; member < size; member += 1) {
+      const follow = followWalk(plan, walk, member * MEMBER_LAG_MS, params.walkingSpeedMps, createRng(params.seed, 'member', party, member));
+      people.push({ walk: follow, group });
+    }
+  });
+  // sorted by the instant they step in (a member can enter after the next party's first person)
+  const ordered = people.map((p, i) => ({ ...p, i })).sort((a, b) => (a.walk[0] as Waypoint).at - (b.walk[0] as Waypoint).at || a.i - b.i);
   const registry = new IdentityRegistry(params.seed, params.storeId);
-  return arrivals.map((arrivedAt, index) => {
+  return ordered.map(({ walk, group }, index) => {
     const rng = createRng(params.seed, 'visitor', index);
     const app = rng.chance(params.appShare);
     const phone = app || rng.chance(params.phoneShare);
@@ -81,19 +113,21 @@ export function generateVisitors(arrivals: readonly number[], plan: FloorPlan, p
     const knownCustomer = app && rng.chance(KNOWN_CUSTOMER_CHANCE);
     const rotationMs = Math.round(rng.uniform(ROTATION_MIN_MS, ROTATION_MAX_MS));
     const rotationPhaseMs = Math.floor(rng.uniform(0, rotationMs));
-    const fullPath = planPath(plan, arrivedAt, rng);
+    const fullPath = pathOfWalk(walk);
     const lastTo = (fullPath[fullPath.length - 1] as PathSegment).to;
     const visitor: Visitor = {
       index,
       id: `v${String(index + 1).padStart(6, '0')}`,
+      ...(group !== undefined ? { group } : {}),
       app,
       phone,
       randomizedMac,
       rotationMs,
       rotationPhaseMs,
-      enteredAt: arrivedAt,
+      enteredAt: (walk[0] as Waypoint).at,
       leftAt: lastTo <= params.endMs ? lastTo : null,
       path: clipPath(fullPath, params.endMs),
+      walk,
     };
     if (app) {
       visitor.beaconId = registry.nextBeaconId();
@@ -104,26 +138,53 @@ export function generateVisitors(arrivals: readonly number[], plan: FloorPlan, p
   });
 }
 
-/** The zone sequence with dwell times, from the door back to the door. */
-export function planPath(plan: FloorPlan, arrivedAt: number, rng: Rng): PathSegment[] {
-  const entrance = rng.pick(plan.entrances);
+/** 1 for someone coming alone; 2-4 for a group: 2 + Binomial(2, (meanGroupSize − 2) / 2), so groups average `meanGroupSize`. */
+export function drawPartySize(rng: Rng, groupShare: number, meanGroupSize: number): number {
+  if (!rng.chance(groupShare)) return 1;
+  const p = (meanGroupSize - 2) / 2;
+  return 2 + (rng.chance(p) ? 1 : 0) + (rng.chance(p) ? 1 : 0);
+}
+
+/** Mean number of people per arrival (party), to keep `visitorsPerHour` a rate of people. */
+export function meanPartySize(groupShare: number, meanGroupSize: number): number {
+  return 1 - groupShare + groupShare * meanGroupSize;
+}
+
+/**
+ * The walk of one visitor (or a group's leader): in through a door, some browsing in the entrance zone,
+ * then each stop in turn over the shortest route of adjacent zones (walking straight through the zones
+ * on the way), browsing each stop for a log-normal dwell, back to the entrance zone and out by the door.
+ */
+export function planWalk(plan: FloorPlan, arrivedAt: number, rng: Rng, speedMps: number): Waypoint[] {
+  const door = rng.pick(plan.doors.length > 0 ? plan.doors : plan.entrances.map((zone) => ({ zone, ...rectCentre(zoneById(plan.zones, zone)) })));
+  const entrance = door.zone;
   const stops = pickStops(plan, entrance, rng);
-  const segments: PathSegment[] = [];
-  let t = arrivedAt;
-  const stay = (zone: string, ms: number) => {
-    segments.push({ zone, from: t, to: t + ms });
-    t += ms;
-  };
-  stay(entrance, dwellMs(rng, stops.length === 0 ? DWELL_MEDIAN_S.other : DWELL_MEDIAN_S.entrance));
+  const walker = new Walker(plan, speedMps, door, entrance, arrivedAt);
+  walker.browse(entrance, dwellMs(rng, stops.length === 0 ? DWELL_MEDIAN_S.other : DWELL_MEDIAN_S.entrance), SPOT_MS, rng);
   let here = entrance;
   for (const stop of [...stops, entrance]) {
     const route = shortestRoute(plan, here, stop);
-    for (const passing of route.slice(1, -1)) stay(passing, dwellMs(rng, TRANSIT_MEDIAN_S));
-    if (stop === entrance) stay(stop, dwellMs(rng, EXIT_MEDIAN_S));
-    else stay(stop, dwellMs(rng, DWELL_MEDIAN_S[zoneById(plan.zones, stop).kind]));
+    for (let i = 1; i < route.length; i += 1) walker.cross(route[i - 1] as string, route[i] as string, rng);
+    const median = stop === entrance ? EXIT_MEDIAN_S : DWELL_MEDIAN_S[zoneById(plan.zones, stop).kind];
+    walker.browse(stop, dwellMs(rng, median), SPOT_MS, rng);
     here = stop;
   }
-  return mergeRepeats(segments);
+  walker.leave(door, entrance);
+  return walker.waypoints;
+}
+
+/** The zone stays of a walk: a new stay begins at each wall crossing; the last ends at the door. */
+export function pathOfWalk(walk: readonly Waypoint[]): PathSegment[] {
+  const first = walk[0] as Waypoint;
+  const last = walk[walk.length - 1] as Waypoint;
+  const out: PathSegment[] = [{ zone: first.zone, from: first.at, to: last.until }];
+  for (const wp of walk) {
+    const current = out[out.length - 1] as PathSegment;
+    if (wp.zone === current.zone) continue;
+    current.to = wp.at;
+    out.push({ zone: wp.zone, from: wp.at, to: last.until });
+  }
+  return out;
 }
 
 /** The zones a visitor means to visit, in order; the entrance itself is never a stop. */
@@ -146,17 +207,6 @@ function dwellMs(rng: Rng, medianS: number): number {
   return Math.round(s * 1000);
 }
 
-/** Joins back-to-back stays in one zone (a route that ends where the next begins). */
-function mergeRepeats(segments: PathSegment[]): PathSegment[] {
-  const out: PathSegment[] = [];
-  for (const seg of segments) {
-    const last = out[out.length - 1];
-    if (last && last.zone === seg.zone) last.to = seg.to;
-    else out.push({ ...seg });
-  }
-  return out;
-}
-
 /** Drops what happens after the window's end and cuts the stay that spans it. */
 function clipPath(segments: PathSegment[], endMs: number): PathSegment[] {
   return segments.filter((s) => s.from <= endMs).map((s) => ({ ...s, to: Math.min(s.to, endMs) }));
@@ -167,11 +217,9 @@ export function segmentIndexAt(visitor: Visitor, t: number): number {
   return visitor.path.findIndex((s) => s.from <= t && t < s.to);
 }
 
-/** Where the visitor stands at `t` while in segment `segIndex`: a new spot in the zone every 20 s. */
-export function positionAt(plan: FloorPlan, seed: number, visitor: Visitor, segIndex: number, t: number): Point {
-  const seg = visitor.path[segIndex] as PathSegment;
-  const slot = Math.floor((t - seg.from) / WANDER_SLOT_MS);
-  return randomPointIn(zoneById(plan.zones, seg.zone), createRng(seed, 'spot', visitor.index, segIndex, slot), 0.5);
+/** Where the visitor stands at `t` (on their walk; at the door before entering and after leaving). */
+export function positionAt(visitor: Visitor, t: number): Point {
+  return positionOnWalk(visitor.walk, t);
 }
 
 /** The wifi pseudonym the visitor's phone uses at `t` (a randomised MAC rotates; 32 hex digits). */

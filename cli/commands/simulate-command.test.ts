@@ -35,6 +35,15 @@ describe('simulationOptionsFrom', () => {
     expect(() => simulationOptionsFrom({ ...CLI_DEFAULTS, arrivalProfile: 'weekly' })).toThrow(/--arrival-profile: expected flat or daily/);
   });
 
+  it('sets walking speed and groups from their flags and checks their ranges', () => {
+    const defaults = simulationOptionsFrom(CLI_DEFAULTS);
+    expect([defaults.walkingSpeedMps, defaults.groupShare, defaults.meanGroupSize]).toEqual([0.85, 0.3, 2.4]);
+    const options = simulationOptionsFrom({ ...CLI_DEFAULTS, walkingSpeed: '1.2', groupShare: '0.5', groupSize: '3' });
+    expect([options.walkingSpeedMps, options.groupShare, options.meanGroupSize]).toEqual([1.2, 0.5, 3]);
+    expect(() => simulationOptionsFrom({ ...CLI_DEFAULTS, groupSize: '5' })).toThrow(/--group-size: expected a number from 2 to 4/);
+    expect(() => simulationOptionsFrom({ ...CLI_DEFAULTS, walkingSpeed: '0' })).toThrow(/--walking-speed/);
+  });
+
   it('sets the radio model from its flags and checks each against its range', () => {
     expect(simulationOptionsFrom(CLI_DEFAULTS).radio).toEqual(DEFAULT_RADIO_OPTIONS);
     const options = simulationOptionsFrom({ ...CLI_DEFAULTS, pocketShare: '0.25', wallLoss: '6', shadowingDecorrelationS: '12' });

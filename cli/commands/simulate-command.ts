@@ -23,6 +23,12 @@ export interface SimulateCommandOptions extends RadioFlagOptions {
   visitorsPerHour: string;
   appShare: string;
   badRate: string;
+  /** Walking speed, m/s (default DEFAULT_SIMULATION_OPTIONS.walkingSpeedMps). */
+  walkingSpeed?: string;
+  /** Share of arrivals that are groups (default DEFAULT_SIMULATION_OPTIONS.groupShare). */
+  groupShare?: string;
+  /** Mean group size, 2-4 (default DEFAULT_SIMULATION_OPTIONS.meanGroupSize). */
+  groupSize?: string;
   /** `flat` (default) or `daily`: arrivals shaped by the store's local hour (`stores[].timezone`). */
   arrivalProfile?: string;
   qos: string;
@@ -40,6 +46,10 @@ function number(name: string, text: string, min: number, max: number): number {
   const value = Number(text);
   if (!Number.isFinite(value) || value < min || value > max) throw new Error(`--${name}: expected a number from ${min} to ${max}, got '${text}'`);
   return value;
+}
+
+function optionalNumber(name: string, text: string | undefined, min: number, max: number, fallback: number): number {
+  return text === undefined ? fallback : number(name, text, min, max);
 }
 
 function arrivalProfile(text: string | undefined): ArrivalProfile {
@@ -64,6 +74,9 @@ export function simulationOptionsFrom(options: SimulateCommandOptions) {
     appShare: number('app-share', options.appShare, 0, 1),
     badRate: number('bad-rate', options.badRate, 0, 0.5),
     arrivalProfile: arrivalProfile(options.arrivalProfile),
+    walkingSpeedMps: optionalNumber('walking-speed', options.walkingSpeed, 0.1, 3, DEFAULT_SIMULATION_OPTIONS.walkingSpeedMps),
+    groupShare: optionalNumber('group-share', options.groupShare, 0, 1, DEFAULT_SIMULATION_OPTIONS.groupShare),
+    meanGroupSize: optionalNumber('group-size', options.groupSize, 2, 4, DEFAULT_SIMULATION_OPTIONS.meanGroupSize),
     radio: radioOptions(options),
   };
 }
