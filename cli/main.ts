@@ -53,6 +53,14 @@ const simulateCommand = program
   .option('--walking-speed <m/s>', 'walking speed of visitors between spots, m/s (default 0.85; docs/simulator.md)')
   .option('--group-share <f>', 'share of arrivals that are groups of 2-4 walking together (0-1, default 0.3; docs/simulator.md)')
   .option('--group-size <n>', 'mean size of a group (2-4, default 2.4; docs/simulator.md)')
+  .option('--randomized-mac-share <f>', 'share of phones whose wifi MAC is randomised and rotates (0-1, default 0.95; docs/simulator.md)')
+  .option(
+    '--mac-rotation-min <minutes>',
+    "shortest rotation interval of a randomised MAC, each phone's uniform between min and max (default 3; docs/simulator.md)",
+  )
+  .option('--mac-rotation-max <minutes>', 'longest rotation interval of a randomised MAC (default 10; docs/simulator.md)')
+  .option('--app-advertising-duty <f>', "share of time an app user's phone advertises its beacon (0-1, default 0.6; 1: always; docs/simulator.md)")
+  .option('--app-advertising-period <minutes>', 'mean length of one on/off advertising cycle (default 4; docs/simulator.md)')
   .option('--bad-rate <f>', 'share of deliberately malformed messages (0-0.5), recorded in the truth', '0')
   .addOption(
     new Option('--arrival-profile <profile>', "visitor arrivals: flat, or daily (by the store's local hour, stores[].timezone; closed 21:00-09:00)")

@@ -485,7 +485,9 @@ describe('arrivals', () => {
   });
 
   it('share app users and phones as asked', () => {
-    const { visits } = buildSimulation(options({ visitorsPerHour: 2000, durationMs: 3_600_000, scanIntervalMs: 60_000, appShare: 0.3 })).truth;
+    const { visits } = buildSimulation(
+      options({ visitorsPerHour: 2000, durationMs: 3_600_000, scanIntervalMs: 60_000, appShare: 0.3, randomizedMacShare: 0.7 }),
+    ).truth;
     const share = (f: (v: GroundTruth['visits'][number]) => boolean) => visits.filter(f).length / visits.length;
     expect(share((v) => v.app)).toBeCloseTo(0.3, 1);
     expect(share((v) => v.phone)).toBeGreaterThan(0.88);

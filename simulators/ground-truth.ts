@@ -32,6 +32,11 @@ export interface VisitTruth {
   app: boolean;
   /** iBeacon id of the retailer's app (app users). */
   beacon?: string;
+  /**
+   * When the app advertised its beacon while inside (app users): ascending [from, to) epoch ms. A scan
+   * outside these intervals cannot see the beacon; a scan inside can still miss it (radio).
+   */
+  advertising?: Array<{ from: number; to: number }>;
   /** Pseudonym the app gives touchpoints (app users). */
   appPseudonym?: string;
   /** CRM id (app users who are known customers). */
@@ -40,6 +45,8 @@ export interface VisitTruth {
   randomizedMac: boolean;
   /** Wifi pseudonyms the phone used while inside, in order (several when the MAC is randomised). */
   wifiPseudonyms: string[];
+  /** How often the randomised MAC rotated, ms (phones with `randomizedMac` only). */
+  macRotationMs?: number;
   enteredAt: number;
   /** null: still inside when the window ended. */
   leftAt: number | null;

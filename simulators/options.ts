@@ -32,8 +32,16 @@ export interface SimulationOptions {
   arrivalProfile?: ArrivalProfile;
   /** Share of visitors whose phone probes for wifi (default 0.9). */
   phoneShare?: number;
-  /** Share of phones with randomised MACs, whose pseudonym rotates (default 0.7). */
+  /** Share of phones with randomised MACs, whose pseudonym rotates (default 0.95). */
   randomizedMacShare?: number;
+  /** Shortest rotation interval of a randomised MAC, ms; each phone's is uniform in [min, max] (default 3 min). */
+  macRotationMinMs?: number;
+  /** Longest rotation interval of a randomised MAC, ms (default 10 min). */
+  macRotationMaxMs?: number;
+  /** Long-run share of time an app user's phone advertises its iBeacon (default 0.6; 1: all the time). */
+  appAdvertisingDutyCycle?: number;
+  /** Mean length of one on/off advertising cycle, ms (default 4 min). */
+  appAdvertisingPeriodMs?: number;
   /** Walking speed of visitors between spots, m/s (default 0.85). */
   walkingSpeedMps?: number;
   /** Share of arrivals that are groups of 2-4 walking together (default 0.3). */
@@ -64,7 +72,11 @@ export const DEFAULT_SIMULATION_OPTIONS = Object.freeze({
   topicPrefix: DEFAULT_TOPIC_PREFIX,
   arrivalProfile: 'flat',
   phoneShare: 0.9,
-  randomizedMacShare: 0.7,
+  randomizedMacShare: 0.95,
+  macRotationMinMs: 3 * 60_000,
+  macRotationMaxMs: 10 * 60_000,
+  appAdvertisingDutyCycle: 0.6,
+  appAdvertisingPeriodMs: 4 * 60_000,
   walkingSpeedMps: 0.85,
   groupShare: 0.3,
   meanGroupSize: 2.4,
@@ -91,6 +103,18 @@ const NumericOptionsSchema = z.object({
   arrivalProfile: z.enum(['flat', 'daily']),
   phoneShare: share,
   randomizedMacShare: share,
+  macRotationMinMs: z
+    .number()
+    .int()
+    .min(10_000)
+    .max(24 * 3_600_000),
+  macRotationMaxMs: z
+    .number()
+    .int()
+    .min(10_000)
+    .max(24 * 3_600_000),
+  appAdvertisingDutyCycle: share,
+  appAdvertisingPeriodMs: z.number().int().min(10_000).max(3_600_000),
   walkingSpeedMps: z.number().min(0.1).max(3),
   groupShare: share,
   meanGroupSize: z.number().min(2).max(4),
@@ -112,6 +136,10 @@ const OPTION_KEYS = [
   'arrivalProfile',
   'phoneShare',
   'randomizedMacShare',
+  'macRotationMinMs',
+  'macRotationMaxMs',
+  'appAdvertisingDutyCycle',
+  'appAdvertisingPeriodMs',
   'walkingSpeedMps',
   'groupShare',
   'meanGroupSize',
@@ -129,6 +157,8 @@ export function resolveSimulationOptions(opts: SimulationOptions): ResolvedSimul
   const problems = parsed.success
     ? []
     : parsed.error.issues.map((issue) => `${issue.path.map(String).join('.')}: ${issue.message}, got ${JSON.stringify(valueAt(merged, issue.path))}`);
+  if (merged.macRotationMinMs > merged.macRotationMaxMs)
+    problems.push(`macRotationMinMs: expected at most macRotationMaxMs (${merged.macRotationMaxMs}), got ${merged.macRotationMinMs}`);
   const store = StoreSchema.safeParse(merged.store);
   if (!store.success) problems.push(...store.error.issues.map((issue) => `store.${issue.path.map(String).join('.')}: ${issue.message}`));
   if (problems.length > 0 || !store.success) throw new SimulationOptionsError(`invalid simulation options:\n  ${problems.join('\n  ')}`, problems);

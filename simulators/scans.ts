@@ -15,6 +15,7 @@ import { BLE, WIFI, hear, type Link, type Technology } from './radio.js';
 import { ShadowingField } from './shadowing.js';
 import { wallsBetween } from './walls.js';
 import { intervalTicks } from './schedule.js';
+import { within } from './phones.js';
 import { positionAt, wifiPseudonymAt, type Visitor } from './visitors.js';
 
 /** A phone sends a burst of probe requests about every 20 s on average. */
@@ -113,7 +114,8 @@ export function scanMessages(params: ScanParams, rng: Rng): DraftMessage[] {
     for (const sensor of bleSensors) {
       const sightings: BleSightingInput[] = [];
       for (const beacon of plan.beacons) addSighting(sightings, beacon.id, receiver.beacon(sensor, beacon, ts));
-      for (const p of present) if (p.visitor.beaconId) addSighting(sightings, p.visitor.beaconId, receiver.phone(BLE, sensor, p, ts));
+      for (const p of present)
+        if (p.visitor.beaconId && advertises(p.visitor, ts)) addSighting(sightings, p.visitor.beaconId, receiver.phone(BLE, sensor, p, ts));
       for (const batch of batches(sightings))
         out.push({ kind: 'ble', sourceId: sensor.id, ts, rank: RANK_NORMAL, retain: false, payload: { ts, sightings: batch } });
     }
@@ -133,6 +135,11 @@ export function scanMessages(params: ScanParams, rng: Rng): DraftMessage[] {
     }
   }
   return out;
+}
+
+/** Whether an app user's phone advertises its beacon at `ts` (intermittent advertising, phones.ts). */
+function advertises(visitor: Visitor, ts: number): boolean {
+  return visitor.advertising === undefined || within(visitor.advertising, ts);
 }
 
 /** How much louder than a nominal scanner of its type this one reads, from its calibration (dB). */

@@ -7,6 +7,7 @@
 import { rectCentre } from '../config/index.js';
 import { shortestRoute, zoneById, type FloorPlan, type Point, type ZoneKind } from './floor-plan.js';
 import { followWalk, MEMBER_LAG_MS, positionOnWalk, Walker, type Waypoint } from './movement.js';
+import { advertisingIntervals, drawRotationMs, type Interval } from './phones.js';
 import { createRng, type Rng } from './prng.js';
 
 export interface PathSegment {
@@ -25,6 +26,8 @@ export interface Visitor {
   app: boolean;
   /** `ibeacon:<retailer uuid>:<major>:<minor>` advertised by the retailer's app. */
   beaconId?: string;
+  /** When the app advertises its beacon while inside (app users; ascending, clipped to the visit and the window). */
+  advertising?: Interval[];
   /** The pseudonym the retailer's app gives touchpoints. */
   appPseudonym?: string;
   /** CRM id, for app users who are known customers. */
@@ -52,6 +55,13 @@ export interface VisitorParams {
   appShare: number;
   phoneShare: number;
   randomizedMacShare: number;
+  /** Bounds of a randomised MAC's rotation interval (uniform between them), ms. */
+  macRotationMinMs: number;
+  macRotationMaxMs: number;
+  /** Long-run share of time the app advertises its beacon (1: all the time). */
+  appAdvertisingDutyCycle: number;
+  /** Mean length of one on/off advertising cycle, ms. */
+  appAdvertisingPeriodMs: number;
   /** Walking speed, m/s. */
   walkingSpeedMps: number;
   /** Share of arrivals that are groups of 2-4. */
@@ -77,8 +87,6 @@ const BROWSE_CHANCE: Partial<Record<ZoneKind, number>> = { aisle: 0.65, display:
 const FITTING_CHANCE = 0.3;
 const CHECKOUT_CHANCE = 0.45;
 const KNOWN_CUSTOMER_CHANCE = 0.6;
-const ROTATION_MIN_MS = 3 * 60_000;
-const ROTATION_MAX_MS = 10 * 60_000;
 /** A browsing visitor moves on to a new spot in the zone about this often (assumed; docs/simulator.md). */
 const SPOT_MS = 40_000;
 
@@ -111,7 +119,7 @@ export function generateVisitors(arrivals: readonly number[], plan: FloorPlan, p
     const phone = app || rng.chance(params.phoneShare);
     const randomizedMac = phone && rng.chance(params.randomizedMacShare);
     const knownCustomer = app && rng.chance(KNOWN_CUSTOMER_CHANCE);
-    const rotationMs = Math.round(rng.uniform(ROTATION_MIN_MS, ROTATION_MAX_MS));
+    const rotationMs = drawRotationMs(rng, params.macRotationMinMs, params.macRotationMaxMs);
     const rotationPhaseMs = Math.floor(rng.uniform(0, rotationMs));
     const fullPath = pathOfWalk(walk);
     const lastTo = (fullPath[fullPath.length - 1] as PathSegment).to;
@@ -131,6 +139,9 @@ export function generateVisitors(arrivals: readonly number[], plan: FloorPlan, p
     };
     if (app) {
       visitor.beaconId = registry.nextBeaconId();
+      const until = visitor.leftAt ?? params.endMs;
+      const advRng = createRng(params.seed, 'advertising', index);
+      visitor.advertising = advertisingIntervals(advRng, visitor.enteredAt, until, params.appAdvertisingDutyCycle, params.appAdvertisingPeriodMs);
       visitor.appPseudonym = createRng(params.seed, 'app-pseudonym', index).hex(12);
       if (knownCustomer) visitor.customer = registry.nextCustomerId();
     }

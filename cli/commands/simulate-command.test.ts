@@ -44,6 +44,25 @@ describe('simulationOptionsFrom', () => {
     expect(() => simulationOptionsFrom({ ...CLI_DEFAULTS, walkingSpeed: '0' })).toThrow(/--walking-speed/);
   });
 
+  it('sets MAC randomisation and app advertising from their flags (minutes) and checks their ranges', () => {
+    const defaults = simulationOptionsFrom(CLI_DEFAULTS);
+    expect([defaults.randomizedMacShare, defaults.macRotationMinMs, defaults.macRotationMaxMs]).toEqual([0.95, 180_000, 600_000]);
+    expect([defaults.appAdvertisingDutyCycle, defaults.appAdvertisingPeriodMs]).toEqual([0.6, 240_000]);
+    const options = simulationOptionsFrom({
+      ...CLI_DEFAULTS,
+      randomizedMacShare: '0.8',
+      macRotationMin: '1',
+      macRotationMax: '15',
+      appAdvertisingDuty: '1',
+      appAdvertisingPeriod: '2.5',
+    });
+    expect([options.randomizedMacShare, options.macRotationMinMs, options.macRotationMaxMs]).toEqual([0.8, 60_000, 900_000]);
+    expect([options.appAdvertisingDutyCycle, options.appAdvertisingPeriodMs]).toEqual([1, 150_000]);
+    expect(() => simulationOptionsFrom({ ...CLI_DEFAULTS, macRotationMin: '12' })).toThrow(/--mac-rotation-min: expected at most --mac-rotation-max/);
+    expect(() => simulationOptionsFrom({ ...CLI_DEFAULTS, appAdvertisingDuty: '1.5' })).toThrow(/--app-advertising-duty/);
+    expect(() => simulationOptionsFrom({ ...CLI_DEFAULTS, randomizedMacShare: '-0.1' })).toThrow(/--randomized-mac-share/);
+  });
+
   it('sets the radio model from its flags and checks each against its range', () => {
     expect(simulationOptionsFrom(CLI_DEFAULTS).radio).toEqual(DEFAULT_RADIO_OPTIONS);
     const options = simulationOptionsFrom({ ...CLI_DEFAULTS, pocketShare: '0.25', wallLoss: '6', shadowingDecorrelationS: '12' });

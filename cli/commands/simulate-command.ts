@@ -29,6 +29,15 @@ export interface SimulateCommandOptions extends RadioFlagOptions {
   groupShare?: string;
   /** Mean group size, 2-4 (default DEFAULT_SIMULATION_OPTIONS.meanGroupSize). */
   groupSize?: string;
+  /** Share of phones whose wifi MAC is randomised (default DEFAULT_SIMULATION_OPTIONS.randomizedMacShare). */
+  randomizedMacShare?: string;
+  /** Shortest and longest rotation interval of a randomised MAC, minutes. */
+  macRotationMin?: string;
+  macRotationMax?: string;
+  /** Share of time an app user's phone advertises its beacon (0-1). */
+  appAdvertisingDuty?: string;
+  /** Mean on/off advertising cycle, minutes. */
+  appAdvertisingPeriod?: string;
   /** `flat` (default) or `daily`: arrivals shaped by the store's local hour (`stores[].timezone`). */
   arrivalProfile?: string;
   qos: string;
@@ -77,8 +86,26 @@ export function simulationOptionsFrom(options: SimulateCommandOptions) {
     walkingSpeedMps: optionalNumber('walking-speed', options.walkingSpeed, 0.1, 3, DEFAULT_SIMULATION_OPTIONS.walkingSpeedMps),
     groupShare: optionalNumber('group-share', options.groupShare, 0, 1, DEFAULT_SIMULATION_OPTIONS.groupShare),
     meanGroupSize: optionalNumber('group-size', options.groupSize, 2, 4, DEFAULT_SIMULATION_OPTIONS.meanGroupSize),
+    randomizedMacShare: optionalNumber('randomized-mac-share', options.randomizedMacShare, 0, 1, DEFAULT_SIMULATION_OPTIONS.randomizedMacShare),
+    ...macRotation(options),
+    appAdvertisingDutyCycle: optionalNumber('app-advertising-duty', options.appAdvertisingDuty, 0, 1, DEFAULT_SIMULATION_OPTIONS.appAdvertisingDutyCycle),
+    appAdvertisingPeriodMs: minutes('app-advertising-period', options.appAdvertisingPeriod, 1 / 6, 60, DEFAULT_SIMULATION_OPTIONS.appAdvertisingPeriodMs),
     radio: radioOptions(options),
   };
+}
+
+/** A flag in minutes as whole milliseconds. */
+function minutes(name: string, text: string | undefined, min: number, max: number, fallbackMs: number): number {
+  return text === undefined ? fallbackMs : Math.round(number(name, text, min, max) * 60_000);
+}
+
+/** The rotation bounds of a randomised MAC from --mac-rotation-min/--mac-rotation-max (minutes), min ≤ max. */
+function macRotation(options: SimulateCommandOptions): { macRotationMinMs: number; macRotationMaxMs: number } {
+  const macRotationMinMs = minutes('mac-rotation-min', options.macRotationMin, 1 / 6, 24 * 60, DEFAULT_SIMULATION_OPTIONS.macRotationMinMs);
+  const macRotationMaxMs = minutes('mac-rotation-max', options.macRotationMax, 1 / 6, 24 * 60, DEFAULT_SIMULATION_OPTIONS.macRotationMaxMs);
+  if (macRotationMinMs > macRotationMaxMs)
+    throw new Error(`--mac-rotation-min: expected at most --mac-rotation-max (${macRotationMaxMs / 60_000} min), got ${macRotationMinMs / 60_000} min`);
+  return { macRotationMinMs, macRotationMaxMs };
 }
 
 /** `path-loss-exponent` → `pathLossExponent`: commander's name for a flag. */

@@ -1,0 +1,172 @@
+/** Phones on their own: MAC rotation and intermittent app advertising, against their documented parameters (seeded). */
+import { describe, expect, it } from 'vitest';
+
+import { IBEACON_ID } from '../protocol/index.js';
+import { buildSimulation } from './build.js';
+import { DEFAULT_SIMULATION_OPTIONS, type SimulationOptions } from './options.js';
+import { advertisingIntervals, drawRotationMs, within, type Interval } from './phones.js';
+import { createRng } from './prng.js';
+
+const NOW = Date.UTC(2025, 5, 14, 15, 30, 0);
+const MIN = 60_000;
+
+function options(over: Partial<SimulationOptions> = {}): SimulationOptions {
+  return { ...DEFAULT_SIMULATION_OPTIONS, seed: 11, now: NOW, durationMs: 3_600_000, ...over };
+}
+
+function meanAndSd(xs: readonly number[]): { mean: number; sd: number } {
+  const mean = xs.reduce((a, b) => a + b, 0) / xs.length;
+  const sd = Math.sqrt(xs.reduce((a, b) => a + (b - mean) ** 2, 0) / (xs.length - 1));
+  return { mean, sd };
+}
+
+function onTime(intervals: readonly Interval[]): number {
+  return intervals.reduce((a, i) => a + i.to - i.from, 0);
+}
+
+describe('MAC rotation', () => {
+  it('draws rotation intervals uniformly within the stated bounds', () => {
+    const rng = createRng(3, 'rotation-test');
+    const [lo, hi] = [3 * MIN, 10 * MIN];
+    const draws = Array.from({ length: 20_000 }, () => drawRotationMs(rng, lo, hi));
+    expect(Math.min(...draws)).toBeGreaterThanOrEqual(lo);
+    expect(Math.max(...draws)).toBeLessThanOrEqual(hi);
+    const { mean, sd } = meanAndSd(draws);
+    const uniformSd = (hi - lo) / Math.sqrt(12);
+    expect(Math.abs(mean - (lo + hi) / 2)).toBeLessThan((4 * uniformSd) / Math.sqrt(draws.length));
+    expect(Math.abs(sd / uniformSd - 1)).toBeLessThan(0.03);
+    // each tenth of the range holds a tenth of the draws (within 4 standard errors)
+    const se = Math.sqrt(0.1 * 0.9 * draws.length);
+    for (let d = 0; d < 10; d += 1) {
+      const n = draws.filter((x) => x >= lo + (d * (hi - lo)) / 10 && x < lo + ((d + 1) * (hi - lo)) / 10 + (d === 9 ? 1 : 0)).length;
+      expect(Math.abs(n - draws.length / 10)).toBeLessThan(4 * se);
+    }
+  });
+
+  it('puts each randomised phone of a run within the flags’ bounds, listing a pseudonym per rotation', () => {
+    const { truth } = buildSimulation(options({ macRotationMinMs: 2 * MIN, macRotationMaxMs: 4 * MIN, visitorsPerHour: 600 }));
+    const randomised = truth.visits.filter((v) => v.randomizedMac);
+    expect(randomised.length).toBeGreaterThan(200);
+    for (const v of randomised) {
+      const rotation = v.macRotationMs ?? 0;
+      expect(rotation).toBeGreaterThanOrEqual(2 * MIN);
+      expect(rotation).toBeLessThanOrEqual(4 * MIN);
+      const inside = (v.leftAt ?? truth.windowEnd) - v.enteredAt;
+      // the first pseudonym, then one per rotation while inside
+      expect(v.wifiPseudonyms.length).toBeGreaterThanOrEqual(Math.floor(inside / rotation));
+      expect(v.wifiPseudonyms.length).toBeLessThanOrEqual(Math.floor(inside / rotation) + 2);
+      expect(new Set(v.wifiPseudonyms).size).toBe(v.wifiPseudonyms.length);
+    }
+    for (const v of truth.visits.filter((x) => !x.randomizedMac)) {
+      expect(v.macRotationMs).toBeUndefined();
+      expect(v.wifiPseudonyms.length).toBe(v.phone ? 1 : 0);
+    }
+  });
+
+  it('randomises the stated share of phones (default near-universal), within four standard errors', () => {
+    for (const randomizedMacShare of [DEFAULT_SIMULATION_OPTIONS.randomizedMacShare, 0.5]) {
+      const { visits } = buildSimulation(options({ visitorsPerHour: 4000, scanIntervalMs: 60_000, randomizedMacShare })).truth;
+      const phones = visits.filter((v) => v.phone);
+      expect(phones.length).toBeGreaterThan(3000);
+      const share = phones.filter((v) => v.randomizedMac).length / phones.length;
+      expect(Math.abs(share - randomizedMacShare)).toBeLessThan(4 * Math.sqrt((randomizedMacShare * (1 - randomizedMacShare)) / phones.length));
+    }
+    expect(DEFAULT_SIMULATION_OPTIONS.randomizedMacShare).toBeGreaterThanOrEqual(0.9);
+  });
+
+  it('rejects bounds the wrong way round', () => {
+    expect(() => buildSimulation(options({ macRotationMinMs: 10 * MIN, macRotationMaxMs: 5 * MIN }))).toThrow(
+      /macRotationMinMs: expected at most macRotationMaxMs/,
+    );
+  });
+});
+
+describe('intermittent app advertising', () => {
+  it('advertises the duty cycle of the time over a long run, in cycles of the stated mean length', () => {
+    for (const [duty, periodMs] of [
+      [0.6, 4 * MIN],
+      [0.3, 2 * MIN],
+    ] as const) {
+      // 2,000 phones of 30 minutes each
+      const shares: number[] = [];
+      let onPeriods = 0;
+      for (let phone = 0; phone < 2000; phone += 1) {
+        const intervals = advertisingIntervals(createRng(5, 'duty-test', phone), 0, 30 * MIN, duty, periodMs);
+        shares.push(onTime(intervals) / (30 * MIN));
+        onPeriods += intervals.length;
+        for (let i = 1; i < intervals.length; i += 1) expect((intervals[i] as Interval).from).toBeGreaterThan((intervals[i - 1] as Interval).to);
+      }
+      const { mean, sd } = meanAndSd(shares);
+      expect(Math.abs(mean - duty)).toBeLessThan((4 * sd) / Math.sqrt(shares.length));
+      // one on period per cycle: about 30 min / period per phone (plus the one a phone may start in)
+      const cyclesPerPhone = onPeriods / 2000;
+      expect(cyclesPerPhone).toBeGreaterThan((30 * MIN) / periodMs - 0.5);
+      expect(cyclesPerPhone).toBeLessThan((30 * MIN) / periodMs + 1.5);
+    }
+  });
+
+  it('advertises always at duty 1 and never at duty 0', () => {
+    expect(advertisingIntervals(createRng(1), 100, 5000, 1, MIN)).toEqual([{ from: 100, to: 5000 }]);
+    expect(advertisingIntervals(createRng(1), 100, 5000, 0, MIN)).toEqual([]);
+    expect(within([{ from: 10, to: 20 }], 10)).toBe(true);
+    expect(within([{ from: 10, to: 20 }], 20)).toBe(false);
+  });
+
+  it('records each app user’s advertising in the truth, and no scanner hears a beacon while its phone is silent', () => {
+    const sim = buildSimulation(options({ visitorsPerHour: 300, appShare: 0.5 }));
+    const apps = sim.truth.visits.filter((v) => v.app);
+    expect(apps.length).toBeGreaterThan(100);
+    const byBeacon = new Map(apps.map((v) => [v.beacon ?? '', v.advertising ?? []]));
+    for (const v of apps) {
+      const until = v.leftAt ?? sim.truth.windowEnd;
+      for (const i of v.advertising ?? []) {
+        expect(i.from).toBeGreaterThanOrEqual(v.enteredAt);
+        expect(i.to).toBeLessThanOrEqual(until);
+      }
+    }
+    for (const v of sim.truth.visits.filter((x) => !x.app)) expect(v.advertising).toBeUndefined();
+    let heard = 0;
+    for (const m of sim.messages) {
+      if (m.kind !== 'ble') continue;
+      for (const s of m.payload.sightings) {
+        if (!IBEACON_ID.test(s.id)) continue;
+        heard += 1;
+        expect(within(byBeacon.get(s.id) ?? [], m.payload.ts), `${s.id} at ${m.payload.ts}`).toBe(true);
+      }
+    }
+    expect(heard).toBeGreaterThan(1000);
+    // the measured share of app users' time advertising is near the duty cycle
+    const total = apps.reduce((a, v) => a + (v.leftAt ?? sim.truth.windowEnd) - v.enteredAt, 0);
+    const on = apps.reduce((a, v) => a + onTime(v.advertising ?? []), 0);
+    expect(Math.abs(on / total - DEFAULT_SIMULATION_OPTIONS.appAdvertisingDutyCycle)).toBeLessThan(0.06);
+  });
+
+  it('hears fewer app beacons at a lower duty cycle, the rest of the run unchanged', () => {
+    const sightings = (appAdvertisingDutyCycle: number) =>
+      buildSimulation(options({ appAdvertisingDutyCycle })).messages.reduce(
+        (a, m) => a + (m.kind === 'ble' ? m.payload.sightings.filter((s) => IBEACON_ID.test(s.id)).length : 0),
+        0,
+      );
+    const [always, half] = [sightings(1), sightings(0.5)];
+    expect(half).toBeGreaterThan(0.35 * always);
+    expect(half).toBeLessThan(0.65 * always);
+    const full = buildSimulation(options({ appAdvertisingDutyCycle: 1 })).truth;
+    for (const v of full.visits.filter((x) => x.app)) expect(v.advertising).toEqual([{ from: v.enteredAt, to: v.leftAt ?? full.windowEnd }]);
+  });
+});
+
+describe('determinism', () => {
+  it('gives byte-identical messages and truth for the same seed and phone options', () => {
+    const opts = options({
+      randomizedMacShare: 0.8,
+      macRotationMinMs: MIN,
+      macRotationMaxMs: 5 * MIN,
+      appAdvertisingDutyCycle: 0.4,
+      appAdvertisingPeriodMs: 3 * MIN,
+    });
+    const [a, b] = [buildSimulation(opts), buildSimulation(opts)];
+    expect(JSON.stringify(b.truth)).toBe(JSON.stringify(a.truth));
+    expect(JSON.stringify(b.messages)).toBe(JSON.stringify(a.messages));
+    expect(JSON.stringify(buildSimulation({ ...opts, seed: 12 }).truth)).not.toBe(JSON.stringify(a.truth));
+  });
+});
