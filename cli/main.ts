@@ -53,6 +53,7 @@ const simulateCommand = program
   .option('--walking-speed <m/s>', 'walking speed of visitors between spots, m/s (default 0.85; docs/simulator.md)')
   .option('--group-share <f>', 'share of arrivals that are groups of 2-4 walking together (0-1, default 0.3; docs/simulator.md)')
   .option('--group-size <n>', 'mean size of a group (2-4, default 2.4; docs/simulator.md)')
+  .option('--counter-group-miss <p>', 'chance the people counter misses each group member after the first (0-1, default 0.15; docs/simulator.md)')
   .option('--bad-rate <f>', 'share of deliberately malformed messages (0-0.5), recorded in the truth', '0')
   .addOption(
     new Option('--arrival-profile <profile>', "visitor arrivals: flat, or daily (by the store's local hour, stores[].timezone; closed 21:00-09:00)")

@@ -29,6 +29,8 @@ export interface SimulateCommandOptions extends RadioFlagOptions {
   groupShare?: string;
   /** Mean group size, 2-4 (default DEFAULT_SIMULATION_OPTIONS.meanGroupSize). */
   groupSize?: string;
+  /** Chance the people counter misses a group member (default DEFAULT_SIMULATION_OPTIONS.counterGroupMiss). */
+  counterGroupMiss?: string;
   /** `flat` (default) or `daily`: arrivals shaped by the store's local hour (`stores[].timezone`). */
   arrivalProfile?: string;
   qos: string;
@@ -77,6 +79,7 @@ export function simulationOptionsFrom(options: SimulateCommandOptions) {
     walkingSpeedMps: optionalNumber('walking-speed', options.walkingSpeed, 0.1, 3, DEFAULT_SIMULATION_OPTIONS.walkingSpeedMps),
     groupShare: optionalNumber('group-share', options.groupShare, 0, 1, DEFAULT_SIMULATION_OPTIONS.groupShare),
     meanGroupSize: optionalNumber('group-size', options.groupSize, 2, 4, DEFAULT_SIMULATION_OPTIONS.meanGroupSize),
+    counterGroupMiss: optionalNumber('counter-group-miss', options.counterGroupMiss, 0, 1, DEFAULT_SIMULATION_OPTIONS.counterGroupMiss),
     radio: radioOptions(options),
   };
 }
