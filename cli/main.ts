@@ -61,6 +61,7 @@ const simulateCommand = program
   .option('--mac-rotation-max <minutes>', 'longest rotation interval of a randomised MAC (default 10; docs/simulator.md)')
   .option('--app-advertising-duty <f>', "share of time an app user's phone advertises its beacon (0-1, default 0.6; 1: always; docs/simulator.md)")
   .option('--app-advertising-period <minutes>', 'mean length of one on/off advertising cycle (default 4; docs/simulator.md)')
+  .option('--counter-group-miss <p>', 'chance the people counter misses each group member after the first (0-1, default 0.15; docs/simulator.md)')
   .option('--bad-rate <f>', 'share of deliberately malformed messages (0-0.5), recorded in the truth', '0')
   .addOption(
     new Option('--arrival-profile <profile>', "visitor arrivals: flat, or daily (by the store's local hour, stores[].timezone; closed 21:00-09:00)")

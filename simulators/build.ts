@@ -65,7 +65,7 @@ export function buildSimulation(opts: SimulationOptions): Simulation {
     meanGroupSize: options.meanGroupSize,
   });
   const interactions = planInteractions({ seed, store, visitors, clothingSkus: catalogue(store.id, 'clothing', 40) });
-  const deviceParams = { seed, store, plan, visitors, startMs, endMs };
+  const deviceParams = { seed, store, plan, visitors, startMs, endMs, counterGroupMiss: options.counterGroupMiss };
   const counters = counterMessages(deviceParams);
   const drafts = [
     ...statusMessages({ seed, store, startMs, endMs }),

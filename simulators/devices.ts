@@ -1,6 +1,6 @@
 /**
- * Smart devices: people counters (exact entries and exits per minute, the footfall ground truth),
- * smart shelves (pick_up / put_back with SKUs while visitors stand in their zone) and environment
+ * Smart devices: people counters (entries and exits per minute; a group passing together is
+ * under-counted, each member after the first missed with a chance `counterGroupMiss`), smart shelves (pick_up / put_back with SKUs while visitors stand in their zone) and environment
  * sensors (a reading a minute that follows how many people are inside).
  */
 import type { StoreConfig } from '../config/index.js';
@@ -25,15 +25,26 @@ export interface DeviceParams {
   visitors: readonly Visitor[];
   startMs: number;
   endMs: number;
+  /** Chance that the counter misses a group member passing right behind another (0: counts exactly). */
+  counterGroupMiss?: number;
 }
+
+/** Passages of one group in one direction this close to the previous one are "together" (members walk 1.2 s apart). */
+export const TOGETHER_MS = 3000;
 
 export interface Footfall {
   /** People-counter device id. */
   counter: string;
   /** Its zone (null: counts the whole store's door traffic). */
   zone: string | null;
+  /** Entries the counter reported (the sum of its messages' `in`). */
   in: number;
+  /** Exits the counter reported. */
   out: number;
+  /** People who really passed in (what an exact counter would report). */
+  trueIn: number;
+  /** People who really passed out. */
+  trueOut: number;
 }
 
 /** A SKU list per shelf or rail, fixed per store (an assortment, not a run). */
@@ -44,7 +55,7 @@ export function catalogue(storeId: string, name: string, size = 12): string[] {
   return [...skus];
 }
 
-type CounterEvent = { ts: number; dir: 'in' | 'out' };
+type CounterEvent = { ts: number; dir: 'in' | 'out'; visitor: number; group?: string };
 
 /**
  * Passages a counter sees. A counter in an entrance zone (or with no zone) counts people entering and
@@ -54,20 +65,39 @@ export function counterEvents(zone: string | undefined, plan: FloorPlan, visitor
   const events: CounterEvent[] = [];
   const atDoor = zone === undefined || plan.entrances.includes(zone);
   for (const v of visitors) {
+    const who = { visitor: v.index, ...(v.group !== undefined ? { group: v.group } : {}) };
     if (atDoor) {
       if (zone !== undefined && v.path[0]?.zone !== zone) continue;
-      events.push({ ts: v.enteredAt, dir: 'in' });
-      if (v.leftAt !== null) events.push({ ts: v.leftAt, dir: 'out' });
+      events.push({ ts: v.enteredAt, dir: 'in', ...who });
+      if (v.leftAt !== null) events.push({ ts: v.leftAt, dir: 'out', ...who });
       continue;
     }
     v.path.forEach((seg, i) => {
       if (seg.zone !== zone) return;
-      events.push({ ts: seg.from, dir: 'in' });
+      events.push({ ts: seg.from, dir: 'in', ...who });
       const stillInside = i === v.path.length - 1 && v.leftAt === null;
-      if (!stillInside) events.push({ ts: seg.to, dir: 'out' });
+      if (!stillInside) events.push({ ts: seg.to, dir: 'out', ...who });
     });
   }
   return events;
+}
+
+/**
+ * The passages the counter reports: a group member passing in the same direction within TOGETHER_MS of
+ * the group's previous passage is missed with chance `missChance` (one draw per counter, person and
+ * passage, so the same seed misses the same people). The first of each bunch is always counted.
+ */
+export function countedEvents(seed: number, counter: string, events: readonly CounterEvent[], missChance: number): CounterEvent[] {
+  const sorted = [...events].sort((a, b) => a.ts - b.ts || a.visitor - b.visitor);
+  const lastOfGroup = new Map<string, number>();
+  return sorted.filter((e) => {
+    if (e.group === undefined) return true;
+    const key = `${e.group}:${e.dir}`;
+    const last = lastOfGroup.get(key);
+    lastOfGroup.set(key, e.ts);
+    if (last === undefined || e.ts - last > TOGETHER_MS) return true;
+    return !createRng(seed, 'counter-miss', counter, e.visitor, e.dir, e.ts).chance(missChance);
+  });
 }
 
 /** People-counter messages (one a minute, zeros included) and each counter's totals. */
@@ -77,7 +107,11 @@ export function counterMessages(params: DeviceParams): { drafts: DraftMessage[];
   const ticks = intervalTicks(params.startMs, params.endMs, COUNTER_INTERVAL_MS, true);
   for (const device of params.store.devices.filter((d) => d.type === 'people_counter')) {
     const counts = ticks.map(() => ({ in: 0, out: 0 }));
-    for (const e of counterEvents(device.zone, params.plan, params.visitors)) {
+    // a group member a step behind can pass after the window's end: no message covers that
+    const passages = counterEvents(device.zone, params.plan, params.visitors).filter((e) => e.ts <= params.endMs);
+    const truly = { trueIn: 0, trueOut: 0 };
+    for (const e of passages) truly[e.dir === 'in' ? 'trueIn' : 'trueOut'] += 1;
+    for (const e of countedEvents(params.seed, device.id, passages, params.counterGroupMiss ?? 0)) {
       // the message at tick k covers (tick k−1, tick k]
       const k = Math.max(0, Math.ceil((e.ts - params.startMs) / COUNTER_INTERVAL_MS) - 1);
       const bucket = counts[Math.min(k, counts.length - 1)];
@@ -95,7 +129,7 @@ export function counterMessages(params: DeviceParams): { drafts: DraftMessage[];
       });
     });
     const totals = counts.reduce((sum, c) => ({ in: sum.in + c.in, out: sum.out + c.out }), { in: 0, out: 0 });
-    footfall.push({ counter: device.id, zone: device.zone ?? null, ...totals });
+    footfall.push({ counter: device.id, zone: device.zone ?? null, ...totals, ...truly });
   }
   return { drafts, footfall };
 }

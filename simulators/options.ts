@@ -50,6 +50,8 @@ export interface SimulationOptions {
   meanGroupSize?: number;
   /** QoS of every message (default 1). */
   qos?: 0 | 1;
+  /** Chance that a people counter misses a group member passing right behind another (default 0.15; docs/simulator.md). */
+  counterGroupMiss?: number;
   /** The radio model's parameters (radio-options.ts, docs/simulator.md); missing ones take their defaults. */
   radio?: Partial<RadioOptions>;
 }
@@ -81,6 +83,7 @@ export const DEFAULT_SIMULATION_OPTIONS = Object.freeze({
   groupShare: 0.3,
   meanGroupSize: 2.4,
   qos: 1,
+  counterGroupMiss: 0.15,
   radio: DEFAULT_RADIO_OPTIONS,
 } satisfies Omit<ResolvedSimulationOptions, 'now'>);
 
@@ -119,6 +122,7 @@ const NumericOptionsSchema = z.object({
   groupShare: share,
   meanGroupSize: z.number().min(2).max(4),
   qos: z.union([z.literal(0), z.literal(1)]),
+  counterGroupMiss: share,
   radio: RadioOptionsSchema,
 });
 
@@ -144,6 +148,7 @@ const OPTION_KEYS = [
   'groupShare',
   'meanGroupSize',
   'qos',
+  'counterGroupMiss',
   'radio',
 ] as const satisfies ReadonlyArray<keyof SimulationOptions>;
 

@@ -3,6 +3,10 @@
  * mirror `try_on`, QR `scan`, feedback terminal `feedback` 1-5). App users' interactions carry their
  * app pseudonym and the beacon id their phone advertises (linking the interaction to the sightings of
  * that id), and the CRM id when a known customer identifies themselves. Anyone else's stay anonymous.
+ *
+ * One user at a time: a touchpoint is busy from a use's first action until USE_TAIL_MS after its last.
+ * Someone who wants it while it is busy waits up to WAIT_MAX_MS for it (their actions move later by the
+ * wait; those that would fall after they step out of the zone are dropped) or gives up.
  */
 import type { StoreConfig } from '../config/index.js';
 import { RANK_NORMAL, type DraftMessage } from './messages.js';
@@ -39,6 +43,10 @@ const USE_CHANCE: Readonly<Record<TouchpointType, readonly [number, number]>> = 
 const IDENTIFY_CHANCE = 0.5;
 const FEEDBACK_SCORES = [1, 2, 3, 4, 5];
 const FEEDBACK_WEIGHTS = [0.05, 0.07, 0.15, 0.35, 0.38];
+/** Longest a visitor waits for a touchpoint in use before giving up (assumed; docs/simulator.md). */
+export const WAIT_MAX_MS = 30_000;
+/** How long a touchpoint stays in use after a use's last action (assumed; docs/simulator.md). */
+export const USE_TAIL_MS: Readonly<Record<TouchpointType, number>> = { kiosk: 10_000, mirror: 30_000, qr: 3_000, feedback: 3_000 };
 
 export interface InteractionParams {
   seed: number;
@@ -48,21 +56,52 @@ export interface InteractionParams {
   clothingSkus: readonly string[];
 }
 
-/** Every interaction of the window, ascending by time. */
+/** A use someone wants to make: its actions as if the touchpoint were free, inside one zone stay. */
+export interface WantedUse {
+  visitorIndex: number;
+  seg: PathSegment;
+  interactions: Interaction[];
+}
+
+/** Every interaction of the window, ascending by time; at most one user at a time per touchpoint. */
 export function planInteractions(params: InteractionParams): Interaction[] {
   const out: Interaction[] = [];
-  for (const visitor of params.visitors) {
-    visitor.path.forEach((seg, segIndex) => {
-      for (const tp of params.store.touchpoints.filter((t) => t.zone === seg.zone)) {
+  for (const tp of params.store.touchpoints) {
+    const wanted: WantedUse[] = [];
+    for (const visitor of params.visitors) {
+      visitor.path.forEach((seg, segIndex) => {
+        if (seg.zone !== tp.zone) return;
         const rng = createRng(params.seed, 'touchpoint', tp.id, visitor.index, segIndex);
         const [appChance, otherChance] = USE_CHANCE[tp.type];
-        if (!rng.chance(visitor.app ? appChance : otherChance)) continue;
+        if (!rng.chance(visitor.app ? appChance : otherChance)) return;
         const who = identity(visitor, rng);
-        for (const action of session(tp.type, seg, rng, params.clothingSkus)) out.push({ touchpoint: tp.id, visit: visitor.id, ...who, ...action });
-      }
-    });
+        const interactions = session(tp.type, seg, rng, params.clothingSkus).map((action) => ({ touchpoint: tp.id, visit: visitor.id, ...who, ...action }));
+        if (interactions.length > 0) wanted.push({ visitorIndex: visitor.index, seg, interactions });
+      });
+    }
+    out.push(...oneAtATime(wanted, USE_TAIL_MS[tp.type]));
   }
-  return out.sort((a, b) => a.ts - b.ts);
+  return out.sort((a, b) => a.ts - b.ts || a.touchpoint.localeCompare(b.touchpoint));
+}
+
+/** Serves the wanted uses of one touchpoint in the order people step up: a busy touchpoint makes them wait (up to WAIT_MAX_MS) or give up. */
+export function oneAtATime(wanted: readonly WantedUse[], tailMs: number): Interaction[] {
+  const out: Interaction[] = [];
+  let freeAt = -Infinity;
+  const byStart = [...wanted].sort((a, b) => firstTs(a) - firstTs(b) || a.visitorIndex - b.visitorIndex);
+  for (const use of byStart) {
+    const wait = Math.max(0, freeAt - firstTs(use));
+    if (wait > WAIT_MAX_MS) continue;
+    const done = use.interactions.map((i) => ({ ...i, ts: i.ts + wait })).filter((i) => i.ts < use.seg.to);
+    if (done.length === 0) continue;
+    out.push(...done);
+    freeAt = (done[done.length - 1] as Interaction).ts + tailMs;
+  }
+  return out;
+}
+
+function firstTs(use: WantedUse): number {
+  return (use.interactions[0] as Interaction).ts;
 }
 
 function identity(visitor: Visitor, rng: Rng): Pick<Interaction, 'visitor' | 'beacon' | 'customer'> {

@@ -75,8 +75,12 @@ describe('storeloop evaluate on a simulator run', () => {
       expect(typeof json[key], key).toBe('number');
     }
     expect(json['capture_rate_error_pp']).toBeNull();
-    // the people counter counts exactly for now (issue #11 item 2): its baseline has no error yet
-    expect(json['footfall_error_pct']).toBe(0);
+    // the counter under-counts groups: its error is exactly what the truth says it missed at the door
+    const door = truth.footfall.filter((f) => f.zone === null || truth.floorPlan.entrances.includes(f.zone));
+    const reported = door.reduce((sum, f) => sum + f.in, 0);
+    const entered = door.reduce((sum, f) => sum + f.trueIn, 0);
+    expect(entered).toBe(truth.visits.filter((v) => v.enteredAt <= truth.windowEnd).length);
+    expect(json['footfall_error_pct']).toBeCloseTo(((reported - entered) / entered) * 100, 1);
     // the strongest scanner places app carriers better than nothing, far from perfect
     expect(json['zone_accuracy_pct']).toBeGreaterThan(10);
     expect(json['zone_accuracy_pct']).toBeLessThan(100);

@@ -42,6 +42,9 @@ describe('simulationOptionsFrom', () => {
     expect([options.walkingSpeedMps, options.groupShare, options.meanGroupSize]).toEqual([1.2, 0.5, 3]);
     expect(() => simulationOptionsFrom({ ...CLI_DEFAULTS, groupSize: '5' })).toThrow(/--group-size: expected a number from 2 to 4/);
     expect(() => simulationOptionsFrom({ ...CLI_DEFAULTS, walkingSpeed: '0' })).toThrow(/--walking-speed/);
+    expect(defaults.counterGroupMiss).toBe(0.15);
+    expect(simulationOptionsFrom({ ...CLI_DEFAULTS, counterGroupMiss: '0' }).counterGroupMiss).toBe(0);
+    expect(() => simulationOptionsFrom({ ...CLI_DEFAULTS, counterGroupMiss: '1.5' })).toThrow(/--counter-group-miss/);
   });
 
   it('sets MAC randomisation and app advertising from their flags (minutes) and checks their ranges', () => {

@@ -38,6 +38,8 @@ export interface SimulateCommandOptions extends RadioFlagOptions {
   appAdvertisingDuty?: string;
   /** Mean on/off advertising cycle, minutes. */
   appAdvertisingPeriod?: string;
+  /** Chance the people counter misses a group member (default DEFAULT_SIMULATION_OPTIONS.counterGroupMiss). */
+  counterGroupMiss?: string;
   /** `flat` (default) or `daily`: arrivals shaped by the store's local hour (`stores[].timezone`). */
   arrivalProfile?: string;
   qos: string;
@@ -90,6 +92,7 @@ export function simulationOptionsFrom(options: SimulateCommandOptions) {
     ...macRotation(options),
     appAdvertisingDutyCycle: optionalNumber('app-advertising-duty', options.appAdvertisingDuty, 0, 1, DEFAULT_SIMULATION_OPTIONS.appAdvertisingDutyCycle),
     appAdvertisingPeriodMs: minutes('app-advertising-period', options.appAdvertisingPeriod, 1 / 6, 60, DEFAULT_SIMULATION_OPTIONS.appAdvertisingPeriodMs),
+    counterGroupMiss: optionalNumber('counter-group-miss', options.counterGroupMiss, 0, 1, DEFAULT_SIMULATION_OPTIONS.counterGroupMiss),
     radio: radioOptions(options),
   };
 }
