@@ -38,7 +38,8 @@ import {
   type ScenarioContext,
   type ScenarioResult,
 } from './scenario.js';
-import { benchConfig, metricSamples, startGateway, urlWithLogin, type BenchLogin, type RunningGateway } from './servers.js';
+import { urlWithLogin } from '../devtools/mqtt-login.js';
+import { benchConfig, metricSamples, startGateway, type BenchLogin, type RunningGateway } from './servers.js';
 import { BENCH_STORE_ID, bleTopic, blePayload, publisherSensorIds, sightingsJson } from './traffic.js';
 
 /** The honest rate as a share of what the honest publishers reach closed-loop on this gateway (calibration). */

@@ -10,6 +10,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 import { freePort } from '../devtools/free-port.js';
+import { urlWithLogin, type MqttLogin } from '../devtools/mqtt-login.js';
 import { DEMO_STORE } from '../config/demo-store.js';
 import { loadConfig } from '../config/load.js';
 import type { Config } from '../config/schema.js';
@@ -145,10 +146,8 @@ export async function startGateway(
   };
 }
 
-export interface BenchLogin {
-  username: string;
-  password: string;
-}
+/** The bench's login at a broker (the gateway's operator identity, or mosquitto's password file entry). */
+export type BenchLogin = MqttLogin;
 
 /**
  * `storeloop credentials add`, the way an installer makes an identity. The harness's own (publishers,
@@ -175,14 +174,6 @@ function addIdentity(main: string, env: NodeJS.ProcessEnv, configFile: string, i
   if (run.status !== 0) throw new Error(`storeloop credentials add failed: ${run.stderr}`);
   const { username, password } = JSON.parse(run.stdout) as BenchLogin;
   return { username, password };
-}
-
-/** `url` with a login in its user info. */
-export function urlWithLogin(url: string, login: BenchLogin): string {
-  const parsed = new URL(url);
-  parsed.username = encodeURIComponent(login.username);
-  parsed.password = encodeURIComponent(login.password);
-  return parsed.toString().replace(/\/$/, '');
 }
 
 /** An `operator` API token in the gateway's state dir (as `storeloop tokens add` makes it), for /metrics and the ledger. */

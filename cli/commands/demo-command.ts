@@ -46,9 +46,7 @@ async function portOr(preferred: number, host: string): Promise<number> {
 
 /** A login for the demo: the identity is added, or gets a new secret when a kept state dir has it already. */
 function demoLogin(gateway: Gateway, spec: NewIdentity): { username: string; password: string } {
-  const identities = gateway.mqttIdentities;
-  const name = spec.name ?? `${String(spec.stores[0])}/${spec.source ?? ''}`;
-  const made = identities.get(name)?.revokedAt === null ? identities.rotate(name) : identities.add(spec);
+  const made = gateway.mqttIdentities.issue(spec);
   return { username: made.identity.name, password: made.secret ?? '' };
 }
 

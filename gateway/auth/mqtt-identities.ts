@@ -266,6 +266,15 @@ export class MqttIdentityStore {
     return { identity: this.get(name)!, secret };
   }
 
+  /**
+   * The identity with a fresh secret: added, or, when an identity of that name is active already (a
+   * state dir kept from an earlier run of the demo or a test), given a new secret.
+   */
+  issue(spec: NewIdentity): { identity: MqttIdentity; secret: string | null } {
+    const { name } = checkNewIdentity(spec);
+    return this.get(name)?.revokedAt === null ? this.rotate(name) : this.add(spec);
+  }
+
   /** A new secret for an identity: the old one stops working, and its connections are closed. */
   rotate(name: string): { identity: MqttIdentity; secret: string } {
     const secret = generateSecret();

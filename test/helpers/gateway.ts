@@ -99,10 +99,8 @@ export async function startTestGateway(options: {
     return { username: identity.name, password: secret ?? '' };
   };
   // a state dir brought back from an earlier run already has the operator: it gets a new secret
-  const operator: MqttLogin =
-    gateway.mqttIdentities.get('test-operator')?.revokedAt === null
-      ? { username: 'test-operator', password: gateway.mqttIdentities.rotate('test-operator').secret }
-      : addIdentity({ name: 'test-operator', role: 'operator', stores: '*' });
+  const issued = gateway.mqttIdentities.issue({ name: 'test-operator', role: 'operator', stores: '*' });
+  const operator: MqttLogin = { username: issued.identity.name, password: issued.secret ?? '' };
   const apiToken = gateway.apiTokens.add({ name: `test-admin-${randomBytes(3).toString('hex')}`, scopes: ['admin'] }).token;
   API_TOKENS.set(urls.http, apiToken);
   let stopped: Promise<void> | undefined;

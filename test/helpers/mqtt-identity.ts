@@ -6,11 +6,9 @@ import { join } from 'node:path';
 
 import { MqttIdentityStore, type NewIdentity } from '../../gateway/auth/mqtt-identities.js';
 import { secretKeyPath } from '../../gateway/auth/secrets.js';
+import type { MqttLogin } from '../../devtools/mqtt-login.js';
 
-export interface MqttLogin {
-  username: string;
-  password: string;
-}
+export { urlWithLogin, type MqttLogin } from '../../devtools/mqtt-login.js';
 
 /** Adds an identity to the identity store of a state dir (the gateway may be running or not). */
 export function provisionIdentity(state: { dir: string; secretKeyFile?: string }, spec: NewIdentity): MqttLogin {
@@ -23,12 +21,4 @@ export function provisionIdentity(state: { dir: string; secretKeyFile?: string }
   } finally {
     store.close();
   }
-}
-
-/** `url` with `login` in its user-info part (percent-encoded: device names hold a `/`). */
-export function urlWithLogin(url: string, login: MqttLogin): string {
-  const parsed = new URL(url);
-  parsed.username = encodeURIComponent(login.username);
-  parsed.password = encodeURIComponent(login.password);
-  return parsed.toString().replace(/\/$/, '');
 }
