@@ -11,6 +11,7 @@ import { injectBadMessages } from './injection.js';
 import { finaliseMessages, type SimMessage } from './messages.js';
 import { resolveSimulationOptions, type ResolvedSimulationOptions, type SimulationOptions } from './options.js';
 import { createRng } from './prng.js';
+import { outOfOrderWindows, playedEvents, scenarioTruth, selectedDrafts, surgedArrivals } from './scenario-effects.js';
 import { scanMessages } from './scans.js';
 import { simulationWindow, type SimulationWindow } from './schedule.js';
 import { statusMessages } from './status.js';
@@ -45,9 +46,12 @@ export function buildSimulation(opts: SimulationOptions): Simulation {
   const plan = buildFloorPlan(store);
   // arrivals are parties (someone alone or a group), drawn at the rate that keeps visitorsPerHour a rate of people
   const partiesPerHour = options.visitorsPerHour / meanPartySize(options.groupShare, options.meanGroupSize);
-  const arrivals = drawArrivals(
-    { startMs, endMs, visitorsPerHour: partiesPerHour, profile: options.arrivalProfile, timeZone: store.timezone },
-    createRng(seed, 'arrivals'),
+  const events = options.scenario ? playedEvents(options.scenario, startMs, endMs) : [];
+  const arrivals = surgedArrivals(
+    drawArrivals({ startMs, endMs, visitorsPerHour: partiesPerHour, profile: options.arrivalProfile, timeZone: store.timezone }, createRng(seed, 'arrivals')),
+    events,
+    partiesPerHour,
+    createRng(seed, 'surge'),
   );
   const visitors = generateVisitors(arrivals, plan, {
     seed,
@@ -64,17 +68,17 @@ export function buildSimulation(opts: SimulationOptions): Simulation {
     groupShare: options.groupShare,
     meanGroupSize: options.meanGroupSize,
   });
-  const interactions = planInteractions({ seed, store, visitors, clothingSkus: catalogue(store.id, 'clothing', 40) });
+  const interactions = planInteractions({ seed, store, visitors, clothingSkus: catalogue(store.id, 'clothing', 40), outOfOrder: outOfOrderWindows(events) });
   const deviceParams = { seed, store, plan, visitors, startMs, endMs, counterGroupMiss: options.counterGroupMiss };
   const counters = counterMessages(deviceParams);
-  const drafts = [
+  const drafts = selectedDrafts([
     ...statusMessages({ seed, store, startMs, endMs }),
     ...scanMessages({ seed, plan, visitors, startMs, endMs, scanIntervalMs: options.scanIntervalMs, radio: options.radio }, createRng(seed, 'radio')),
     ...interactionMessages(interactions),
     ...counters.drafts,
     ...shelfMessages(deviceParams),
     ...environmentMessages(deviceParams),
-  ];
+  ], store, options.only);
   const good = finaliseMessages(drafts, { topicPrefix: options.topicPrefix, storeId: store.id, runId, qos: options.qos });
   const knownSources = knownSourceIds(store);
   const messages = injectBadMessages(good, { badRate: options.badRate, topicPrefix: options.topicPrefix, runId, knownSources }, createRng(seed, 'injection'));
@@ -93,6 +97,7 @@ export function buildSimulation(opts: SimulationOptions): Simulation {
     visits: visitors.map((v) => visitTruth(seed, v)),
     interactions,
     footfall: counters.footfall,
+    ...(options.scenario ? { scenario: scenarioTruth(options.scenario, options.only, startMs, endMs) } : options.only ? { scenario: { name: 'only', only: [...options.only], events: [] } } : {}),
     ...countMessages(messages, knownSources),
   };
   return { messages, truth, window, options };

@@ -9,6 +9,7 @@ import type { Footfall } from './devices.js';
 import type { FloorPlan } from './floor-plan.js';
 import { INJECTION_REASONS, type InjectionReason, type SimMessage } from './messages.js';
 import type { ResolvedSimulationOptions } from './options.js';
+import type { ScenarioTruth } from './scenario-effects.js';
 import type { Interaction } from './touchpoints.js';
 import type { PathSegment } from './visitors.js';
 
@@ -91,6 +92,8 @@ export interface GroundTruth {
   interactions: Interaction[];
   /** People in and out over the window, per people counter. */
   footfall: Footfall[];
+  /** The scenario played (`--scenario`) and the sensors selected (`--only`); absent for a plain run. */
+  scenario?: ScenarioTruth;
   /** What the gateway accepts and the points it makes of it. */
   published: PublishedCounts;
   /** Every message put on the wire, malformed ones included (what a subscriber receives). */

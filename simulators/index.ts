@@ -33,3 +33,15 @@ export { simulationWindow, type SimulationWindow } from './schedule.js';
 export { formatDuration, parseDuration } from '../lib/duration.js';
 export { SimulationConnectError, SimulationError, SimulationOptionsError, SimulationPublishError } from './errors.js';
 export { DEFAULT_AGENT_ID, SIMULATOR_VERSION } from './status.js';
+export {
+  loadScenario,
+  parseOnly,
+  parseScenario,
+  SOURCE_CATEGORIES,
+  ScenarioError,
+  type Scenario,
+  type ScenarioEvent,
+  type SourceCategory,
+} from './scenario.js';
+export type { PlayedEvent, ScenarioTruth } from './scenario-effects.js';
+export type { InfluxOutageControl, InfluxOutageEvent } from './influx-outages.js';

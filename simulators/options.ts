@@ -5,6 +5,7 @@ import { DEMO_STORE, StoreSchema, type StoreConfig } from '../config/index.js';
 import { DEFAULT_TOPIC_PREFIX } from '../protocol/index.js';
 import { SimulationOptionsError } from './errors.js';
 import { DEFAULT_RADIO_OPTIONS, RadioOptionsSchema, type RadioOptions } from './radio-options.js';
+import { scenarioProblems, SOURCE_CATEGORIES, type Scenario, type SourceCategory } from './scenario.js';
 
 export type ArrivalProfile = 'flat' | 'daily';
 
@@ -54,10 +55,18 @@ export interface SimulationOptions {
   counterGroupMiss?: number;
   /** The radio model's parameters (radio-options.ts, docs/simulator.md); missing ones take their defaults. */
   radio?: Partial<RadioOptions>;
+  /** Timed events played into the run (scenario.ts, docs/simulator.md); none by default. */
+  scenario?: Scenario;
+  /** Which sensors publish (default: the scenario's `only`, else all). */
+  only?: SourceCategory[];
 }
 
-/** Options with every optional field filled in and checked. */
-export type ResolvedSimulationOptions = Required<Omit<SimulationOptions, 'radio'>> & { radio: RadioOptions };
+/** Options with every optional field filled in and checked (a run without a scenario has none, and `only` stays absent for all sensors). */
+export type ResolvedSimulationOptions = Required<Omit<SimulationOptions, 'radio' | 'scenario' | 'only'>> & {
+  radio: RadioOptions;
+  scenario?: Scenario;
+  only?: SourceCategory[];
+};
 
 /** Longest window: the whole message list is built up front. */
 export const MAX_DURATION_MS = 24 * 3_600_000;
@@ -124,6 +133,7 @@ const NumericOptionsSchema = z.object({
   qos: z.union([z.literal(0), z.literal(1)]),
   counterGroupMiss: share,
   radio: RadioOptionsSchema,
+  only: z.array(z.enum(SOURCE_CATEGORIES)).min(1).optional(),
 });
 
 const OPTION_KEYS = [
@@ -150,6 +160,8 @@ const OPTION_KEYS = [
   'qos',
   'counterGroupMiss',
   'radio',
+  'scenario',
+  'only',
 ] as const satisfies ReadonlyArray<keyof SimulationOptions>;
 
 /** Fills in the optional fields and checks every value; throws SimulationOptionsError naming each bad key. */
@@ -166,8 +178,11 @@ export function resolveSimulationOptions(opts: SimulationOptions): ResolvedSimul
     problems.push(`macRotationMinMs: expected at most macRotationMaxMs (${merged.macRotationMaxMs}), got ${merged.macRotationMinMs}`);
   const store = StoreSchema.safeParse(merged.store);
   if (!store.success) problems.push(...store.error.issues.map((issue) => `store.${issue.path.map(String).join('.')}: ${issue.message}`));
+  if (store.success && merged.scenario) problems.push(...scenarioProblems(merged.scenario, store.data, merged.durationMs));
   if (problems.length > 0 || !store.success) throw new SimulationOptionsError(`invalid simulation options:\n  ${problems.join('\n  ')}`, problems);
-  return { ...merged, store: store.data };
+  // --only wins over the scenario's selection
+  const only = merged.only ?? merged.scenario?.only;
+  return { ...merged, store: store.data, ...(only !== undefined ? { only } : {}) };
 }
 
 function valueAt(root: object, path: readonly PropertyKey[]): unknown {

@@ -8,6 +8,8 @@ import { setTimeout as delay } from 'node:timers/promises';
 
 import { buildTopic } from '../protocol/index.js';
 import { buildSimulation, knownSourceIds } from './build.js';
+import { InfluxOutagePlayer, type InfluxOutageControl } from './influx-outages.js';
+import { influxOutages } from './scenario-effects.js';
 import { formatDuration } from '../lib/duration.js';
 import { countMessages, type GroundTruth } from './ground-truth.js';
 import { messageBody, type SimMessage } from './messages.js';
@@ -40,6 +42,11 @@ export interface RunOptions {
   keepAgentsOnline?: boolean;
   /** Unacknowledged publishes at most (default 500). */
   maxInFlight?: number;
+  /**
+   * Stops and starts InfluxDB for the scenario's `influx_outage` events (the demo: its own influxd;
+   * `storeloop simulate`: the event's shell commands). Required when the scenario has one.
+   */
+  influxOutage?: InfluxOutageControl;
   /** Time to wait for the broker's CONNACK (default 10 s). */
   connectTimeoutMs?: number;
   /** How long a lost connection may stay lost before the run fails (default 30 s). */
@@ -70,6 +77,7 @@ export async function runSimulation(opts: RunSimulationOptions): Promise<GroundT
   const messages = handOver ? plan.messages.filter((m) => !isOfflineStatus(m)) : plan.messages;
   const truth = handOver ? { ...plan.truth, ...countMessages(messages, knownSourceIds(store)) } : plan.truth;
   const agents = agentIds(store);
+  const outages = new InfluxOutagePlayer(influxOutages(truth.scenario?.events ?? []), opts.influxOutage, log);
   log(
     `simulate: store ${store.id}, seed ${options.seed}, run ${truth.runId}: ${messages.length} messages over ${formatDuration(options.durationMs)} ` +
       `(${truth.visits.length} visits), ${options.speed === 0 ? 'as fast as possible' : `speed x${options.speed}`}, to ${withoutUserInfo(opts.url)}`,
@@ -109,6 +117,7 @@ export async function runSimulation(opts: RunSimulationOptions): Promise<GroundT
     for (const message of messages) {
       if (opts.signal?.aborted) break;
       if (options.speed > 0 && !(await sleepUntil(publishTimeFor(window, message.ts), opts.signal))) break;
+      await outages.reach(message.ts);
       await main.publish(message.topic, messageBody(message), message.qos, message.retain);
       state.sent += 1;
       state.completed = main.completed;
@@ -125,6 +134,7 @@ export async function runSimulation(opts: RunSimulationOptions): Promise<GroundT
       log(`simulate: stopped at simulated +${formatDuration(stoppedAt - window.startMs)}; agents reported offline`);
     }
     await main.drain();
+    await outages.finish();
     state.completed = main.completed;
     progress.stop(state);
     await Promise.all(willHolders.map((h) => h.stop()));
@@ -137,6 +147,7 @@ export async function runSimulation(opts: RunSimulationOptions): Promise<GroundT
     return result;
   } catch (err) {
     progress.stop(state);
+    await outages.finish().catch(() => undefined);
     await Promise.all([main, ...willHolders].map((p) => p.stop(true)));
     throw err;
   }

@@ -54,6 +54,8 @@ export interface InteractionParams {
   visitors: readonly Visitor[];
   /** SKUs a mirror suggests (try-on labels). */
   clothingSkus: readonly string[];
+  /** When touchpoints are out of order (a scenario): a use that would begin then does not happen. */
+  outOfOrder?: ReadonlyArray<{ touchpoint: string; from: number; to: number }>;
 }
 
 /** A use someone wants to make: its actions as if the touchpoint were free, inside one zone stay. */
@@ -67,6 +69,7 @@ export interface WantedUse {
 export function planInteractions(params: InteractionParams): Interaction[] {
   const out: Interaction[] = [];
   for (const tp of params.store.touchpoints) {
+    const broken = (params.outOfOrder ?? []).filter((w) => w.touchpoint === tp.id);
     const wanted: WantedUse[] = [];
     for (const visitor of params.visitors) {
       visitor.path.forEach((seg, segIndex) => {
@@ -76,10 +79,14 @@ export function planInteractions(params: InteractionParams): Interaction[] {
         if (!rng.chance(visitor.app ? appChance : otherChance)) return;
         const who = identity(visitor, rng);
         const interactions = session(tp.type, seg, rng, params.clothingSkus).map((action) => ({ touchpoint: tp.id, visit: visitor.id, ...who, ...action }));
+        const first = interactions[0];
+        // someone who finds it out of order walks on: no use, no message
+        if (first && broken.some((w) => first.ts >= w.from && first.ts < w.to)) return;
         if (interactions.length > 0) wanted.push({ visitorIndex: visitor.index, seg, interactions });
       });
     }
-    out.push(...oneAtATime(wanted, USE_TAIL_MS[tp.type]));
+    // nor does anything reach it while it is out of order (a use begun before it broke, or pushed into it by a wait)
+    out.push(...oneAtATime(wanted, USE_TAIL_MS[tp.type]).filter((i) => !broken.some((w) => i.ts >= w.from && i.ts < w.to)));
   }
   return out.sort((a, b) => a.ts - b.ts || a.touchpoint.localeCompare(b.touchpoint));
 }

@@ -14,11 +14,19 @@ import type { NewIdentity } from '../../gateway/auth/mqtt-identities.js';
 import { Gateway } from '../../gateway/gateway.js';
 import { limitHeapGrowth } from '../../lib/heap-growth.js';
 import { createLogger } from '../../lib/logger.js';
-import { DEFAULT_SIMULATION_OPTIONS, parseDuration, runSimulation } from '../../simulators/index.js';
+import {
+  DEFAULT_SIMULATION_OPTIONS,
+  loadScenario,
+  parseDuration,
+  resolveSimulationOptions,
+  runSimulation,
+  type InfluxOutageControl,
+} from '../../simulators/index.js';
 import { ensureInfluxd } from '../../devtools/ensure-program.js';
 import { freePort } from '../../devtools/free-port.js';
 import { startLocalInfluxd, type LocalInfluxd } from '../../devtools/local-influxd.js';
 import { waitForSignal } from './gateway-command.js';
+import { commandOutageControl } from './simulate-command.js';
 
 export interface DemoCommandOptions {
   config?: string;
@@ -27,6 +35,8 @@ export interface DemoCommandOptions {
   seed: string;
   /** Stop by itself after this long (for scripted checks); default: run until Ctrl-C. */
   stopAfter?: string;
+  /** A YAML scenario played in the live store (docs/simulator.md#scenarios). */
+  scenario?: string;
 }
 
 const say = (line: string) => process.stdout.write(`${line}\n`);
@@ -67,11 +77,26 @@ function demoApiLogin(gateway: Gateway, urls: ReturnType<Gateway['urls']>, state
   ];
 }
 
+/** The demo's own influxd, stopped and started again on the same port and data dir for a scenario's InfluxDB outages. */
+function ownInfluxOutages(current: () => LocalInfluxd, replace: (next: LocalInfluxd) => void, dataDir: string): InfluxOutageControl {
+  return async (_event, phase) => {
+    if (phase === 'stop') {
+      say('scenario: stopping the local InfluxDB (outage)');
+      await current().stop();
+      return;
+    }
+    replace(await startLocalInfluxd({ dataDir, port: current().port }));
+    say('scenario: the local InfluxDB is back');
+  };
+}
+
 export async function runDemoCommand(options: DemoCommandOptions): Promise<void> {
   limitHeapGrowth(); // the demo's gateway runs in this process: the same memory setting as storeloop gateway
   const env: Record<string, string | undefined> = { ...process.env };
+  const scenario = options.scenario !== undefined ? loadScenario(options.scenario) : undefined;
   let influxd: LocalInfluxd | undefined;
   let dataDir: string | undefined;
+  let influxOutage: InfluxOutageControl | undefined;
   const cleanups: Array<() => Promise<void>> = [];
   try {
     if (!env.STORELOOP_INFLUX_URL) {
@@ -81,12 +106,16 @@ export async function runDemoCommand(options: DemoCommandOptions): Promise<void>
       influxd = await startLocalInfluxd({ dataDir });
       env.STORELOOP_INFLUX_URL = influxd.url;
       env.STORELOOP_INFLUX_API = 'v1';
-      const started = influxd;
       const dir = dataDir;
       cleanups.push(async () => {
-        await started.stop();
+        await influxd?.stop();
         await rm(dir, { recursive: true, force: true });
       });
+      const started = influxd;
+      influxOutage = ownInfluxOutages(() => influxd ?? started, (next) => (influxd = next), dir);
+    } else {
+      // an InfluxDB the demo did not start: the scenario's own commands, as under storeloop simulate
+      influxOutage = commandOutageControl(scenario, say);
     }
     const host = '127.0.0.1';
     env.STORELOOP_MQTT_HOST ??= host;
@@ -135,6 +164,8 @@ export async function runDemoCommand(options: DemoCommandOptions): Promise<void>
       seed: Number(options.seed),
       visitorsPerHour: Number(options.visitorsPerHour),
     };
+    const live = { ...base, seed: base.seed + 1, durationMs: 8 * 3_600_000, speed: 1, ...(scenario ? { scenario } : {}) };
+    resolveSimulationOptions(live); // a scenario that does not fit the store fails now, not after the backfill
     const simulate = async () => {
       const backfillMs = parseDuration(options.backfill);
       if (backfillMs > 0) {
@@ -154,10 +185,8 @@ export async function runDemoCommand(options: DemoCommandOptions): Promise<void>
       }
       say('simulator: live store, in real time (watch the live page)');
       await runSimulation({
-        ...base,
-        seed: base.seed + 1,
-        durationMs: 8 * 3_600_000,
-        speed: 1,
+        ...live,
+        ...(influxOutage ? { influxOutage } : {}),
         url: urls.mqtt,
         login: simulatorLogin,
         progress: false,

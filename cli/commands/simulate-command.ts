@@ -1,14 +1,21 @@
 /** `storeloop simulate`: publishes a seeded store simulation to a gateway and writes its ground truth. */
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+
 import { loadConfig } from '../../config/index.js';
 import {
   DEFAULT_RADIO_OPTIONS,
   DEFAULT_SIMULATION_OPTIONS,
+  loadScenario,
   parseDuration,
+  parseOnly,
   RADIO_FLAGS,
   runSimulation,
   type ArrivalProfile,
   type GroundTruth,
+  type InfluxOutageControl,
   type RadioOptions,
+  type Scenario,
 } from '../../simulators/index.js';
 
 export interface SimulateCommandOptions extends RadioFlagOptions {
@@ -44,6 +51,10 @@ export interface SimulateCommandOptions extends RadioFlagOptions {
   arrivalProfile?: string;
   qos: string;
   truth?: string;
+  /** A YAML scenario file (docs/simulator.md#scenarios). */
+  scenario?: string;
+  /** `ble,touchpoint`: which sensors publish. */
+  only?: string;
   progress: boolean;
 }
 
@@ -94,6 +105,36 @@ export function simulationOptionsFrom(options: SimulateCommandOptions) {
     appAdvertisingPeriodMs: minutes('app-advertising-period', options.appAdvertisingPeriod, 1 / 6, 60, DEFAULT_SIMULATION_OPTIONS.appAdvertisingPeriodMs),
     counterGroupMiss: optionalNumber('counter-group-miss', options.counterGroupMiss, 0, 1, DEFAULT_SIMULATION_OPTIONS.counterGroupMiss),
     radio: radioOptions(options),
+    ...(options.scenario !== undefined ? { scenario: loadScenario(options.scenario) } : {}),
+    ...(options.only !== undefined ? { only: parseOnly(options.only) } : {}),
+  };
+}
+
+const run = promisify(execFile);
+/** Longest a scenario's stop or start command may take. */
+const OUTAGE_COMMAND_TIMEOUT_MS = 120_000;
+
+/**
+ * Plays the scenario's InfluxDB outages with each event's own `stop` and `start` shell commands (the
+ * simulator cannot reach a database it did not start); undefined when the scenario has none.
+ */
+export function commandOutageControl(scenario: Scenario | undefined, log: (line: string) => void): InfluxOutageControl | undefined {
+  const outages = (scenario?.events ?? []).filter((e) => e.type === 'influx_outage');
+  if (outages.length === 0) return undefined;
+  const missing = outages.filter((e) => e.stop === undefined || e.start === undefined);
+  if (missing.length > 0)
+    throw new Error(
+      `--scenario: an influx_outage event needs \`stop\` and \`start\` shell commands under storeloop simulate (e.g. stop: systemctl stop influxdb); storeloop demo plays it on its own InfluxDB`,
+    );
+  return async (event, phase) => {
+    const command = (phase === 'stop' ? event.stop : event.start) as string;
+    log(`scenario: ${phase} InfluxDB: ${command}`);
+    try {
+      await run('/bin/sh', ['-c', command], { timeout: OUTAGE_COMMAND_TIMEOUT_MS });
+    } catch (err) {
+      const e = err as Error & { stderr?: string };
+      throw new Error(`scenario: the InfluxDB ${phase} command failed: ${command}: ${(e.stderr ?? '').trim() || e.message}`, { cause: err });
+    }
   };
 }
 
@@ -137,6 +178,8 @@ export function loginFrom(username: string | undefined, env: NodeJS.ProcessEnv):
 
 export async function runSimulateCommand(options: SimulateCommandOptions): Promise<GroundTruth> {
   const simOptions = simulationOptionsFrom(options);
+  const log = (line: string) => process.stderr.write(`${line}\n`);
+  const influxOutage = commandOutageControl(simOptions.scenario, log);
   const controller = new AbortController();
   const onSignal = () => controller.abort();
   process.once('SIGINT', onSignal);
@@ -149,7 +192,8 @@ export async function runSimulateCommand(options: SimulateCommandOptions): Promi
       qos: options.qos === '0' ? 0 : 1,
       progress: options.progress,
       ...(options.truth ? { truthFile: options.truth } : {}),
-      log: (line: string) => process.stderr.write(`${line}\n`),
+      ...(influxOutage ? { influxOutage } : {}),
+      log,
       signal: controller.signal,
     });
     process.stderr.write(`published ${truth.publishedMessages} messages${options.truth ? `; ground truth in ${options.truth}` : ''}\n`);
