@@ -70,8 +70,11 @@ const simulateCommand = program
   )
   .addOption(new Option('--qos <q>', 'MQTT QoS').choices(['0', '1']).default('1'))
   .option('--truth <file>', 'write the ground truth (visits, paths, interactions, exact counts) to this JSON file')
-  .option('--scenario <file>', 'play a YAML scenario of timed events: sensors or agents offline, crowd surges, skewed clocks, outages (docs/simulator.md#scenarios)')
-  .option('--only <list>', 'only these sensors publish: comma-separated ble, wifi, touchpoint, counter, shelf, environment (default: all, or the scenario\'s)')
+  .option(
+    '--scenario <file>',
+    'play a YAML scenario of timed events: sensors or agents offline, crowd surges, skewed clocks, outages (docs/simulator.md#scenarios)',
+  )
+  .option('--only <list>', "only these sensors publish: comma-separated ble, wifi, touchpoint, counter, shelf, environment (default: all, or the scenario's)")
   .option('--no-progress', 'no progress bar');
 // the radio model's parameters, each with its default and source in docs/simulator.md
 for (const { flag, key, help } of RADIO_FLAGS)

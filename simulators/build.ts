@@ -71,14 +71,18 @@ export function buildSimulation(opts: SimulationOptions): Simulation {
   const interactions = planInteractions({ seed, store, visitors, clothingSkus: catalogue(store.id, 'clothing', 40), outOfOrder: outOfOrderWindows(events) });
   const deviceParams = { seed, store, plan, visitors, startMs, endMs, counterGroupMiss: options.counterGroupMiss };
   const counters = counterMessages(deviceParams);
-  const drafts = selectedDrafts([
-    ...statusMessages({ seed, store, startMs, endMs }),
-    ...scanMessages({ seed, plan, visitors, startMs, endMs, scanIntervalMs: options.scanIntervalMs, radio: options.radio }, createRng(seed, 'radio')),
-    ...interactionMessages(interactions),
-    ...counters.drafts,
-    ...shelfMessages(deviceParams),
-    ...environmentMessages(deviceParams),
-  ], store, options.only);
+  const drafts = selectedDrafts(
+    [
+      ...statusMessages({ seed, store, startMs, endMs }),
+      ...scanMessages({ seed, plan, visitors, startMs, endMs, scanIntervalMs: options.scanIntervalMs, radio: options.radio }, createRng(seed, 'radio')),
+      ...interactionMessages(interactions),
+      ...counters.drafts,
+      ...shelfMessages(deviceParams),
+      ...environmentMessages(deviceParams),
+    ],
+    store,
+    options.only,
+  );
   const good = finaliseMessages(drafts, { topicPrefix: options.topicPrefix, storeId: store.id, runId, qos: options.qos });
   const knownSources = knownSourceIds(store);
   const messages = injectBadMessages(good, { badRate: options.badRate, topicPrefix: options.topicPrefix, runId, knownSources }, createRng(seed, 'injection'));
@@ -97,7 +101,11 @@ export function buildSimulation(opts: SimulationOptions): Simulation {
     visits: visitors.map((v) => visitTruth(seed, v)),
     interactions,
     footfall: counters.footfall,
-    ...(options.scenario ? { scenario: scenarioTruth(options.scenario, options.only, startMs, endMs) } : options.only ? { scenario: { name: 'only', only: [...options.only], events: [] } } : {}),
+    ...(options.scenario
+      ? { scenario: scenarioTruth(options.scenario, options.only, startMs, endMs) }
+      : options.only
+        ? { scenario: { name: 'only', only: [...options.only], events: [] } }
+        : {}),
     ...countMessages(messages, knownSources),
   };
   return { messages, truth, window, options };

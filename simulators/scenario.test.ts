@@ -48,7 +48,13 @@ describe('scenario files', () => {
   it('names every problem with its place in the file', () => {
     let error: unknown;
     try {
-      parseScenario({ name: 'Bad Name', events: [{ type: 'crowd_surge', at: 'soon', for: '5m', factor: 0 }, { type: 'meteor', at: '1m' }] });
+      parseScenario({
+        name: 'Bad Name',
+        events: [
+          { type: 'crowd_surge', at: 'soon', for: '5m', factor: 0 },
+          { type: 'meteor', at: '1m' },
+        ],
+      });
     } catch (err) {
       error = err;
     }
@@ -175,7 +181,11 @@ describe('InfluxDB outages in a run', () => {
 
   it('stops the database when simulated time reaches an outage and starts it at its end', async () => {
     const calls: string[] = [];
-    const player = new InfluxOutagePlayer([outage(100, 200), outage(300, 310)], async (e, phase) => void calls.push(`${phase}@${e.from}`), () => undefined);
+    const player = new InfluxOutagePlayer(
+      [outage(100, 200), outage(300, 310)],
+      async (e, phase) => void calls.push(`${phase}@${e.from}`),
+      () => undefined,
+    );
     for (const t of [50, 100, 150, 199, 200, 250, 400]) {
       await player.reach(t);
       calls.push(`t${t}`);
@@ -187,7 +197,11 @@ describe('InfluxDB outages in a run', () => {
 
   it('starts a database it stopped when the run ends inside the outage', async () => {
     const calls: string[] = [];
-    const player = new InfluxOutagePlayer([outage(100, 200)], async (_e, phase) => void calls.push(phase), () => undefined);
+    const player = new InfluxOutagePlayer(
+      [outage(100, 200)],
+      async (_e, phase) => void calls.push(phase),
+      () => undefined,
+    );
     await player.reach(120);
     await player.finish();
     await player.finish();

@@ -172,7 +172,6 @@ export function parseOnly(text: string): SourceCategory[] {
     .map((p) => p.trim())
     .filter((p) => p !== '');
   const bad = parts.filter((p) => !(SOURCE_CATEGORIES as readonly string[]).includes(p));
-  if (parts.length === 0 || bad.length > 0)
-    throw new Error(`--only: expected a comma-separated list of ${SOURCE_CATEGORIES.join(', ')}, got '${text}'`);
+  if (parts.length === 0 || bad.length > 0) throw new Error(`--only: expected a comma-separated list of ${SOURCE_CATEGORIES.join(', ')}, got '${text}'`);
   return parts as SourceCategory[];
 }

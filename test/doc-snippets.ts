@@ -12,10 +12,11 @@
  *   ```yaml doc:config [name=ID]         a whole gateway config file: `storeloop config check` passes
  *   ```yaml doc:config-fragment base=ID  keys merged over the doc:config named ID in the same file
  *   ```yaml doc:edge-config              a whole edge agent config: `storeloop edge --check` passes
+ *   ```yaml doc:scenario                 a whole simulator scenario: valid for the demo store in an hour's run
  *   ```text doc:skip                     not run: output, diagrams, payloads, queries, unit files
  */
 
-export const MARKS = ['doc:cli', 'doc:transcript', 'doc:config', 'doc:config-fragment', 'doc:edge-config', 'doc:skip'] as const;
+export const MARKS = ['doc:cli', 'doc:transcript', 'doc:config', 'doc:config-fragment', 'doc:edge-config', 'doc:scenario', 'doc:skip'] as const;
 export type Mark = (typeof MARKS)[number];
 
 /** Languages whose blocks are commands: they are checked, never skipped. */
@@ -27,6 +28,7 @@ const PARAMS: Record<Mark, readonly string[]> = {
   'doc:config': ['name'],
   'doc:config-fragment': ['base'],
   'doc:edge-config': [],
+  'doc:scenario': [],
   'doc:skip': [],
 };
 

@@ -31,6 +31,8 @@ import {
   type Help,
 } from './doc-snippets.js';
 import { testBuild } from './helpers/test-build.js';
+import { DEMO_STORE, StoreSchema } from '../config/index.js';
+import { parseScenario, scenarioProblems } from '../simulators/scenario.js';
 
 const ROOT = join(import.meta.dirname, '..');
 const DOC_FILES = [
@@ -176,6 +178,22 @@ describe('the docs', () => {
     );
     expect(problems.flat()).toEqual([]);
     expect(configs.length).toBeGreaterThan(0);
+  });
+});
+
+describe('the docs’ scenarios', () => {
+  it('are valid simulator scenarios for the demo store in an hour’s run', () => {
+    const store = StoreSchema.parse(DEMO_STORE);
+    const scenarios = ALL_BLOCKS.filter((b) => b.mark === 'doc:scenario');
+    const problems = scenarios.flatMap((block) => {
+      try {
+        return scenarioProblems(parseScenario(parseYaml(block.body), at(block)), store, 3_600_000).map((p) => `${at(block)}: ${p}`);
+      } catch (err) {
+        return [`${at(block)}: ${(err as Error).message}`];
+      }
+    });
+    expect(problems).toEqual([]);
+    expect(scenarios.length).toBeGreaterThan(0);
   });
 });
 

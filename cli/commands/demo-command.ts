@@ -112,7 +112,11 @@ export async function runDemoCommand(options: DemoCommandOptions): Promise<void>
         await rm(dir, { recursive: true, force: true });
       });
       const started = influxd;
-      influxOutage = ownInfluxOutages(() => influxd ?? started, (next) => (influxd = next), dir);
+      influxOutage = ownInfluxOutages(
+        () => influxd ?? started,
+        (next) => (influxd = next),
+        dir,
+      );
     } else {
       // an InfluxDB the demo did not start: the scenario's own commands, as under storeloop simulate
       influxOutage = commandOutageControl(scenario, say);

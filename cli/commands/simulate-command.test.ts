@@ -1,7 +1,11 @@
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
 import { describe, expect, it } from 'vitest';
 
-import { buildSimulation, DEFAULT_RADIO_OPTIONS, DEFAULT_SIMULATION_OPTIONS } from '../../simulators/index.js';
-import { simulationOptionsFrom, type SimulateCommandOptions } from './simulate-command.js';
+import { buildSimulation, DEFAULT_RADIO_OPTIONS, DEFAULT_SIMULATION_OPTIONS, parseScenario } from '../../simulators/index.js';
+import { commandOutageControl, simulationOptionsFrom, type SimulateCommandOptions } from './simulate-command.js';
 
 /** What commander hands the command when no option is given (the defaults in cli/main.ts). */
 const CLI_DEFAULTS: SimulateCommandOptions = {
@@ -72,5 +76,29 @@ describe('simulationOptionsFrom', () => {
     expect(options.radio).toEqual({ ...DEFAULT_RADIO_OPTIONS, pocketShare: 0.25, wallLossDb: 6, shadowingDecorrelationS: 12 });
     expect(() => simulationOptionsFrom({ ...CLI_DEFAULTS, pocketShare: '1.2' })).toThrow(/--pocket-share: expected a number from 0 to 1, got '1.2'/);
     expect(() => simulationOptionsFrom({ ...CLI_DEFAULTS, detectionSlope: 'steep' })).toThrow(/--detection-slope/);
+  });
+});
+
+describe('--scenario and --only', () => {
+  it('loads the scenario file and the sensor selection', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'storeloop-scenario-'));
+    try {
+      const file = join(dir, 'rush.yaml');
+      await writeFile(file, 'name: rush\nevents:\n  - { type: crowd_surge, at: 5m, for: 10m, factor: 2 }\n');
+      const options = simulationOptionsFrom({ ...CLI_DEFAULTS, scenario: file, only: 'ble,counter' });
+      expect(options.scenario?.events).toEqual([{ type: 'crowd_surge', at: 300_000, for: 600_000, factor: 2 }]);
+      expect(options.only).toEqual(['ble', 'counter']);
+      await writeFile(file, 'name: rush\nevents:\n  - { type: crowd_surge, at: later }\n');
+      expect(() => simulationOptionsFrom({ ...CLI_DEFAULTS, scenario: file })).toThrow(/events\.0\.at: expected a duration/);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('refuses an InfluxDB outage without stop and start commands', () => {
+    expect(() => commandOutageControl(parseScenario({ name: 'bare', events: [{ type: 'influx_outage', at: 0, for: '1m' }] }), () => undefined)).toThrow(
+      /needs `stop` and `start` shell commands/,
+    );
+    expect(commandOutageControl(undefined, () => undefined)).toBeUndefined();
   });
 });
