@@ -106,10 +106,15 @@ describe('evaluate', () => {
   it('leaves passing stays out of the true dwell', () => {
     const passing = {
       ...truth,
-      visits: [{ ...truth.visits[0]!, ...walked([
-        { zone: 'entrance', from: T0, to: T0 + 20_000 }, // passing
-        { zone: 'a', from: T0 + 20_000, to: T0 + 4 * M },
-      ]) }],
+      visits: [
+        {
+          ...truth.visits[0]!,
+          ...walked([
+            { zone: 'entrance', from: T0, to: T0 + 20_000 }, // passing
+            { zone: 'a', from: T0 + 20_000, to: T0 + 4 * M },
+          ]),
+        },
+      ],
     };
     // a only: 3 min 40 s true, 2 min estimated (minutes 2 and 3)
     expect(evaluate(passing, signals).figures.find((f) => f.key === 'dwell_mdape_pct')?.value).toBeCloseTo((100 * (220 - 120)) / 220, 6);

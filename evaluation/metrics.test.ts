@@ -1,16 +1,7 @@
 import { describe, expect, it } from 'vitest';
 
 import { dwellByZone, zoneStays } from '../simulators/truth-minutes.js';
-import {
-  dwellMdapePct,
-  engagementPct,
-  estimatedDwellMs,
-  footfallErrorPct,
-  median,
-  MINUTE_MS,
-  strongestZoneMinutes,
-  zoneAccuracy,
-} from './metrics.js';
+import { dwellMdapePct, engagementPct, estimatedDwellMs, footfallErrorPct, median, MINUTE_MS, strongestZoneMinutes, zoneAccuracy } from './metrics.js';
 
 const M = MINUTE_MS;
 const T0 = 1_750_000_000_000 - (1_750_000_000_000 % M); // a minute boundary

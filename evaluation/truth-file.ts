@@ -41,7 +41,9 @@ const TruthSchema = z.object({
         start: z.number().refine((t) => t % MINUTE_MS === 0, 'must be the epoch ms of a clock minute'),
         zones: z.array(z.string().nullable()),
       }),
-      stays: z.array(z.object({ zone: z.string(), enter: z.number(), exit: z.number(), dwellMs: z.number().nonnegative(), passing: z.literal(true).optional() })),
+      stays: z.array(
+        z.object({ zone: z.string(), enter: z.number(), exit: z.number(), dwellMs: z.number().nonnegative(), passing: z.literal(true).optional() }),
+      ),
       route: z.array(z.string()),
     }),
   ),
