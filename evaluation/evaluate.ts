@@ -5,7 +5,8 @@
  * minute for zone and dwell (docs/simulator.md#evaluate).
  */
 import type { GroundTruth } from '../simulators/ground-truth.js';
-import { dwellByZone, minuteZones } from '../simulators/truth-minutes.js';
+import { EXPOSURE_MIN_MS, SIGHT_RADIUS_M } from '../simulators/exposures.js';
+import { dwellByZone, minuteZones, PASSING_MS } from '../simulators/truth-minutes.js';
 import {
   addTo,
   dwellMdapePct,
@@ -61,10 +62,8 @@ export const DEFINITIONS = {
     "share of the truth's visitor-minutes of app carriers (the truth's minutes: those they spent at least half of inside, the zone they spent most of it in) for which the strongest scanner of their beacon id that minute (highest mean RSSI) is in the truth's zone; a minute without a sighting counts as wrong",
   zoneAll:
     "the same over every visitor's minutes, each visitor estimated from their beacon's BLE sightings, else from their phone's wifi observations that minute (the truth says which pseudonyms were theirs); visitors without a phone count wrong every minute",
-  dwell:
-    "median over app carriers' visits and the zones they stayed in (the truth's stays, passing ones under 30 s left out) of |estimated − true dwell| / true dwell, the estimate being one minute per minute the strongest scanner placed their beacon in the zone",
-  engagement:
-    "|signals − truth| of the share of (touchpoint, visitor) pairs with an exposure that ended in an interaction at the touchpoint; signals (naive): an app carrier's beacon placed in the touchpoint's zone by the strongest scanner in any minute is exposed, engaged when an interaction carries that beacon id; truth: the truth's exposures (in the zone within 9 m of the touchpoint for 10 s, or used it) and whether they ended in an interaction",
+  dwell: `median over app carriers' visits and the zones they stayed in (the truth's stays, passing ones under ${PASSING_MS / 1000} s left out) of |estimated − true dwell| / true dwell, the estimate being one minute per minute the strongest scanner placed their beacon in the zone`,
+  engagement: `|signals − truth| of the share of (touchpoint, visitor) pairs with an exposure that ended in an interaction at the touchpoint; signals (naive): an app carrier's beacon placed in the touchpoint's zone by the strongest scanner in any minute is exposed, engaged when an interaction carries that beacon id; truth: the truth's exposures (in the zone within ${SIGHT_RADIUS_M} m of the touchpoint for ${EXPOSURE_MIN_MS / 1000} s, or used it) and whether they ended in an interaction`,
   capture: 'error of the share of passers-by outside the door who entered',
 } as const;
 
