@@ -69,7 +69,10 @@ const simulateCommand = program
       .default('flat'),
   )
   .addOption(new Option('--qos <q>', 'MQTT QoS').choices(['0', '1']).default('1'))
-  .option('--truth <file>', 'write the ground truth (visits, paths, interactions, exact counts) to this JSON file')
+  .option(
+    '--truth <file>',
+    'write the ground truth (visits, paths, zone per minute, stays, exposures, interactions, exact counts; docs/simulator.md#ground-truth) to this JSON file',
+  )
   .option(
     '--scenario <file>',
     'play a YAML scenario of timed events: sensors or agents offline, crowd surges, skewed clocks, outages (docs/simulator.md#scenarios)',

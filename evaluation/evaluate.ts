@@ -5,6 +5,8 @@
  * minute for zone and dwell (docs/simulator.md#evaluate).
  */
 import type { GroundTruth } from '../simulators/ground-truth.js';
+import { EXPOSURE_MIN_MS, SIGHT_RADIUS_M } from '../simulators/exposures.js';
+import { dwellByZone, minuteZones, PASSING_MS } from '../simulators/truth-minutes.js';
 import {
   addTo,
   dwellMdapePct,
@@ -12,8 +14,6 @@ import {
   estimatedDwellMs,
   footfallErrorPct,
   strongestZoneMinutes,
-  truthDwellMs,
-  truthZoneMinutes,
   zoneAccuracy,
   type Engagement,
   type SightingRow,
@@ -21,7 +21,7 @@ import {
 } from './metrics.js';
 
 /** The parts of the truth the evaluation reads. */
-export type EvaluationTruth = Pick<GroundTruth, 'seed' | 'storeId' | 'windowStart' | 'windowEnd' | 'visits' | 'interactions'> & {
+export type EvaluationTruth = Pick<GroundTruth, 'seed' | 'storeId' | 'windowStart' | 'windowEnd' | 'visits' | 'interactions' | 'exposures'> & {
   floorPlan: Pick<GroundTruth['floorPlan'], 'entrances' | 'touchpoints'>;
   footfall: ReadonlyArray<Pick<GroundTruth['footfall'][number], 'counter' | 'zone'>>;
 };
@@ -59,13 +59,11 @@ export const DEFINITIONS = {
   footfall:
     "signed error of the people counters' entries summed over the window (counters at an entrance or without a zone) against the visitors the truth has entering, in % of the true count",
   zoneApp:
-    "share of the truth's visitor-minutes of app carriers (minutes they spent at least half of inside; the zone they spent most of it in) for which the strongest scanner of their beacon id that minute (highest mean RSSI) is in the truth's zone; a minute without a sighting counts as wrong",
+    "share of the truth's visitor-minutes of app carriers (the truth's minutes: those they spent at least half of inside, the zone they spent most of it in) for which the strongest scanner of their beacon id that minute (highest mean RSSI) is in the truth's zone; a minute without a sighting counts as wrong",
   zoneAll:
     "the same over every visitor's minutes, each visitor estimated from their beacon's BLE sightings, else from their phone's wifi observations that minute (the truth says which pseudonyms were theirs); visitors without a phone count wrong every minute",
-  dwell:
-    "median over app carriers' visits and the zones they stayed in of |estimated − true dwell| / true dwell, the estimate being one minute per minute the strongest scanner placed their beacon in the zone",
-  engagement:
-    "|signals − truth| of the share of (touchpoint, visitor) exposures, a visitor having been in the touchpoint's zone, that ended in an interaction at it; signals: app carriers' beacons placed in the zone by the strongest scanner and interactions carrying that beacon id; truth: every visitor's zone stays and interactions",
+  dwell: `median over app carriers' visits and the zones they stayed in (the truth's stays, passing ones under ${PASSING_MS / 1000} s left out) of |estimated − true dwell| / true dwell, the estimate being one minute per minute the strongest scanner placed their beacon in the zone`,
+  engagement: `|signals − truth| of the share of (touchpoint, visitor) pairs with an exposure that ended in an interaction at the touchpoint; signals (naive): an app carrier's beacon placed in the touchpoint's zone by the strongest scanner in any minute is exposed, engaged when an interaction carries that beacon id; truth: the truth's exposures (in the zone within ${SIGHT_RADIUS_M} m of the touchpoint for ${EXPOSURE_MIN_MS / 1000} s, or used it) and whether they ended in an interaction`,
   capture: 'error of the share of passers-by outside the door who entered',
 } as const;
 
@@ -91,7 +89,7 @@ export function evaluate(truth: EvaluationTruth, signals: Signals): Evaluation {
 
   const ble = strongestZoneMinutes(signals.sightings.filter((s) => s.source === 'ble'));
   const wifi = strongestZoneMinutes(signals.sightings.filter((s) => s.source === 'wifi'));
-  const truthMinutes = new Map(truth.visits.map((v) => [v.visitor, truthZoneMinutes(v.path)]));
+  const truthMinutes = new Map(truth.visits.map((v) => [v.visitor, minuteZones(v.minutes)]));
   const appVisits = truth.visits.filter((v) => v.app && v.beacon !== undefined);
   const beaconEstimate = (v: EvaluationTruth['visits'][number]): ZoneMinutes | undefined => (v.beacon === undefined ? undefined : ble.get(v.beacon));
 
@@ -124,7 +122,7 @@ export function evaluate(truth: EvaluationTruth, signals: Signals): Evaluation {
     ...(all.pct === null ? { reason: 'no visitor spent a minute inside' } : {}),
   });
 
-  const dwell = dwellMdapePct(appVisits.map((v) => ({ truth: truthDwellMs(v.path), estimate: estimatedDwellMs(beaconEstimate(v)) })));
+  const dwell = dwellMdapePct(appVisits.map((v) => ({ truth: dwellByZone(v.stays), estimate: estimatedDwellMs(beaconEstimate(v)) })));
   figures.push({
     key: 'dwell_mdape_pct',
     label: 'dwell error (median absolute)',
@@ -153,9 +151,10 @@ export function evaluate(truth: EvaluationTruth, signals: Signals): Evaluation {
 function compareEngagement(truth: EvaluationTruth, signals: Signals, ble: Map<string, ZoneMinutes>) {
   const zoneOf = new Map(truth.floorPlan.touchpoints.map((t) => [t.id, t.zone]));
   const truthSide: Engagement = { exposed: new Map(), interacted: new Map() };
-  for (const v of truth.visits)
-    for (const tp of truth.floorPlan.touchpoints) if (v.path.some((s) => s.zone === tp.zone)) addTo(truthSide.exposed, tp.id, v.visitor);
-  for (const i of truth.interactions) addTo(truthSide.interacted, i.touchpoint, i.visit);
+  for (const e of truth.exposures) {
+    addTo(truthSide.exposed, e.touchpoint, e.visitor);
+    if (e.interacted) addTo(truthSide.interacted, e.touchpoint, e.visitor);
+  }
 
   const signalSide: Engagement = { exposed: new Map(), interacted: new Map() };
   for (const [beacon, minutes] of ble) {

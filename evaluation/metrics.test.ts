@@ -1,33 +1,10 @@
 import { describe, expect, it } from 'vitest';
 
-import {
-  dwellMdapePct,
-  engagementPct,
-  estimatedDwellMs,
-  footfallErrorPct,
-  median,
-  MINUTE_MS,
-  strongestZoneMinutes,
-  truthDwellMs,
-  truthZoneMinutes,
-  zoneAccuracy,
-} from './metrics.js';
+import { dwellByZone, zoneStays } from '../simulators/truth-minutes.js';
+import { dwellMdapePct, engagementPct, estimatedDwellMs, footfallErrorPct, median, MINUTE_MS, strongestZoneMinutes, zoneAccuracy } from './metrics.js';
 
 const M = MINUTE_MS;
 const T0 = 1_750_000_000_000 - (1_750_000_000_000 % M); // a minute boundary
-
-describe('truthZoneMinutes', () => {
-  it('gives each minute spent at least half inside the zone the visitor spent most of it in', () => {
-    const minutes = truthZoneMinutes([
-      { zone: 'entrance', from: T0 + 40_000, to: T0 + M + 20_000 }, // 20 s of minute 0: left out
-      { zone: 'shoes', from: T0 + M + 20_000, to: T0 + 3 * M + 10_000 },
-    ]);
-    expect([...minutes]).toEqual([
-      [T0 + M, 'shoes'], // 20 s entrance, 40 s shoes
-      [T0 + 2 * M, 'shoes'],
-    ]);
-  });
-});
 
 describe('strongestZoneMinutes', () => {
   it('picks per id and minute the sensor with the highest mean RSSI, not the single strongest sighting', () => {
@@ -76,12 +53,15 @@ describe('zoneAccuracy', () => {
 
 describe('dwell', () => {
   it('takes the median absolute % error over the zones each visit stayed in', () => {
-    const truth = truthDwellMs([
-      { zone: 'a', from: 0, to: 2 * M },
-      { zone: 'b', from: 2 * M, to: 6 * M },
-      { zone: 'a', from: 6 * M, to: 8 * M }, // a: 4 min in all
-      { zone: 'c', from: 8 * M, to: 10 * M },
-    ]);
+    const truth = dwellByZone(
+      zoneStays([
+        { zone: 'a', from: 0, to: 2 * M },
+        { zone: 'b', from: 2 * M, to: 6 * M },
+        { zone: 'a', from: 6 * M, to: 8 * M }, // a: 4 min in all
+        { zone: 'c', from: 8 * M, to: 10 * M },
+        { zone: 'd', from: 10 * M, to: 10 * M + 20_000 }, // passing: no dwell
+      ]),
+    );
     expect(truth).toEqual(
       new Map([
         ['a', 4 * M],

@@ -3,47 +3,13 @@
  * figures computed from the signals (today the naive baselines of `baseline.ts`). Every metric is
  * defined in docs/simulator.md#evaluate; `null` stands for a figure that cannot be computed.
  */
+import { MINUTE_MS } from '../simulators/truth-minutes.js';
 
-/** One minute, as epoch ms of its start (aligned like InfluxQL's `GROUP BY time(1m)`). */
-export const MINUTE_MS = 60_000;
-
-/** A stretch of a visit in one zone, epoch ms. */
-export interface ZoneStay {
-  zone: string;
-  from: number;
-  to: number;
-}
+/** One minute (epoch-aligned, as InfluxQL's `GROUP BY time(1m)`); the truth's minutes are the simulator's (simulators/truth-minutes.ts). */
+export { MINUTE_MS };
 
 /** zone per minute start (epoch ms). */
 export type ZoneMinutes = Map<number, string>;
-
-/**
- * The truth's zone for every minute a visitor spent at least half of inside: the zone they spent
- * the most of that minute in (the first such zone of the path on a tie).
- */
-export function truthZoneMinutes(path: readonly ZoneStay[]): ZoneMinutes {
-  const perMinute = new Map<number, Map<string, number>>();
-  for (const stay of path) {
-    for (let minute = Math.floor(stay.from / MINUTE_MS) * MINUTE_MS; minute < stay.to; minute += MINUTE_MS) {
-      const overlap = Math.min(stay.to, minute + MINUTE_MS) - Math.max(stay.from, minute);
-      if (overlap <= 0) continue;
-      const zones = perMinute.get(minute) ?? new Map<string, number>();
-      zones.set(stay.zone, (zones.get(stay.zone) ?? 0) + overlap);
-      perMinute.set(minute, zones);
-    }
-  }
-  const out: ZoneMinutes = new Map();
-  for (const [minute, zones] of [...perMinute].sort((a, b) => a[0] - b[0])) {
-    let total = 0;
-    let best: [string, number] | undefined;
-    for (const [zone, ms] of zones) {
-      total += ms;
-      if (best === undefined || ms > best[1]) best = [zone, ms];
-    }
-    if (best !== undefined && total * 2 >= MINUTE_MS) out.set(minute, best[0]);
-  }
-  return out;
-}
 
 /** One sighting as the baseline reads it from InfluxDB. */
 export interface SightingRow {
@@ -124,13 +90,6 @@ export function zoneAccuracy(pairs: Iterable<{ truth: ZoneMinutes; estimate: Zon
     }
   }
   return { minutes, correct, estimated, pct: minutes === 0 ? null : (correct / minutes) * 100 };
-}
-
-/** Milliseconds per zone of a visit's path. */
-export function truthDwellMs(path: readonly ZoneStay[]): Map<string, number> {
-  const out = new Map<string, number>();
-  for (const stay of path) out.set(stay.zone, (out.get(stay.zone) ?? 0) + (stay.to - stay.from));
-  return out;
 }
 
 /** Milliseconds per zone an estimate assigns: one minute for each minute it placed the visitor there. */

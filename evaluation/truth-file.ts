@@ -1,15 +1,23 @@
-/** Reads a simulator's ground truth file (simulators/README.md) and checks the parts the evaluation uses. */
+/**
+ * Reads a simulator's ground truth file (docs/simulator.md#ground-truth) and checks the parts the
+ * evaluation uses: a file of another version, or with a member missing or of the wrong type, is
+ * refused with a message naming it.
+ */
 import { readFile } from 'node:fs/promises';
 
 import { z } from 'zod';
 
+import { MINUTE_MS } from '../simulators/truth-minutes.js';
 import type { EvaluationTruth } from './evaluate.js';
+
+/** The truth version this evaluation reads. */
+export const TRUTH_VERSION = 2;
 
 const StaySchema = z.object({ zone: z.string(), from: z.number(), to: z.number() });
 
 const TruthSchema = z.object({
   generator: z.literal('storeloop-simulator'),
-  truthVersion: z.literal(1),
+  truthVersion: z.literal(TRUTH_VERSION),
   seed: z.number(),
   storeId: z.string(),
   windowStart: z.number(),
@@ -29,18 +37,46 @@ const TruthSchema = z.object({
       enteredAt: z.number(),
       leftAt: z.number().nullable(),
       path: z.array(StaySchema),
+      minutes: z.object({
+        start: z.number().refine((t) => t % MINUTE_MS === 0, 'must be the epoch ms of a clock minute'),
+        zones: z.array(z.string().nullable()),
+      }),
+      stays: z.array(
+        z.object({ zone: z.string(), enter: z.number(), exit: z.number(), dwellMs: z.number().nonnegative(), passing: z.literal(true).optional() }),
+      ),
+      route: z.array(z.string()),
     }),
   ),
   interactions: z.array(z.object({ touchpoint: z.string(), action: z.string(), ts: z.number(), visit: z.string(), beacon: z.string().optional() })),
+  exposures: z.array(
+    z.object({
+      touchpoint: z.string(),
+      visitor: z.string(),
+      from: z.number(),
+      to: z.number(),
+      inSightMs: z.number().nonnegative(),
+      interacted: z.boolean(),
+      interactedAt: z.number().optional(),
+    }),
+  ),
   footfall: z.array(z.object({ counter: z.string(), zone: z.string().nullable() })),
 });
 
-/** Parses a truth object; throws naming the first bad key path. */
+/** Parses a truth object; throws naming an older or unknown version, or the first bad key path. */
 export function parseTruth(raw: unknown, file = 'truth'): EvaluationTruth {
+  const head = z.object({ generator: z.literal('storeloop-simulator'), truthVersion: z.number() }).safeParse(raw);
+  if (head.success && head.data.truthVersion !== TRUTH_VERSION) {
+    const version = head.data.truthVersion;
+    throw new Error(
+      version < TRUTH_VERSION
+        ? `${file}: truthVersion ${version} is older than this evaluation reads (${TRUTH_VERSION}): it has no visits[].minutes, visits[].stays or exposures; write the truth again with this version's storeloop simulate --truth`
+        : `${file}: truthVersion ${version} is newer than this evaluation reads (${TRUTH_VERSION}); evaluate it with the storeloop that wrote it`,
+    );
+  }
   const parsed = TruthSchema.safeParse(raw);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
-    throw new Error(`${file}: not a storeloop simulator truth (truthVersion 1): ${issue?.path.join('.') ?? ''}: ${issue?.message ?? 'invalid'}`);
+    throw new Error(`${file}: not a storeloop simulator truth (truthVersion ${TRUTH_VERSION}): ${issue?.path.join('.') ?? ''}: ${issue?.message ?? 'invalid'}`);
   }
   // the schema checks every member the evaluation reads; the rest of the truth is not needed
   return parsed.data as unknown as EvaluationTruth;

@@ -6,6 +6,7 @@ import type { StoreConfig } from '../config/index.js';
 import { drawArrivals } from './arrivals.js';
 import { catalogue, counterMessages, environmentMessages, shelfMessages } from './devices.js';
 import { buildFloorPlan } from './floor-plan.js';
+import { exposures } from './exposures.js';
 import { countMessages, type GroundTruth, type VisitTruth } from './ground-truth.js';
 import { injectBadMessages } from './injection.js';
 import { finaliseMessages, type SimMessage } from './messages.js';
@@ -16,6 +17,7 @@ import { scanMessages } from './scans.js';
 import { simulationWindow, type SimulationWindow } from './schedule.js';
 import { statusMessages } from './status.js';
 import { interactionMessages, planInteractions } from './touchpoints.js';
+import { route, truthMinutes, zoneStays } from './truth-minutes.js';
 import { generateVisitors, meanPartySize, wifiPseudonymsDuring, type Visitor } from './visitors.js';
 
 export interface Simulation {
@@ -89,7 +91,7 @@ export function buildSimulation(opts: SimulationOptions): Simulation {
   const { store: _store, ...echoed } = options;
   const truth: GroundTruth = {
     generator: 'storeloop-simulator',
-    truthVersion: 1,
+    truthVersion: 2,
     seed,
     runId,
     options: { ...echoed, storeId: store.id },
@@ -100,6 +102,7 @@ export function buildSimulation(opts: SimulationOptions): Simulation {
     floorPlan: plan,
     visits: visitors.map((v) => visitTruth(seed, v)),
     interactions,
+    exposures: exposures(plan, visitors, interactions),
     footfall: counters.footfall,
     ...(options.scenario
       ? { scenario: scenarioTruth(options.scenario, options.only, startMs, endMs) }
@@ -127,5 +130,12 @@ function visitTruth(seed: number, v: Visitor): VisitTruth {
     enteredAt: v.enteredAt,
     leftAt: v.leftAt,
     path: v.path.map((s) => ({ ...s })),
+    ...truthOfPath(v.path),
   };
+}
+
+/** What the truth derives from a path: the zone per minute, the stays and the route (truth-minutes.ts). */
+function truthOfPath(path: Visitor['path']): Pick<VisitTruth, 'minutes' | 'stays' | 'route'> {
+  const stays = zoneStays(path);
+  return { minutes: truthMinutes(path), stays, route: route(stays) };
 }

@@ -6,11 +6,13 @@
  */
 import { MESSAGE_KINDS, type MessageKind } from '../protocol/index.js';
 import type { Footfall } from './devices.js';
+import type { Exposure } from './exposures.js';
 import type { FloorPlan } from './floor-plan.js';
 import { INJECTION_REASONS, type InjectionReason, type SimMessage } from './messages.js';
 import type { ResolvedSimulationOptions } from './options.js';
 import type { ScenarioTruth } from './scenario-effects.js';
 import type { Interaction } from './touchpoints.js';
+import type { TruthMinutes, ZoneStay } from './truth-minutes.js';
 import type { PathSegment } from './visitors.js';
 
 export const MEASUREMENTS = ['sighting', 'interaction', 'telemetry', 'agent'] as const;
@@ -53,6 +55,12 @@ export interface VisitTruth {
   leftAt: number | null;
   /** Zones in order; contiguous; the last `to` is the window's end for a visitor still inside. */
   path: PathSegment[];
+  /** The true zone of every clock minute of the path (truthVersion 2; truth-minutes.ts). */
+  minutes: TruthMinutes;
+  /** Zone stays with their dwell, short ones flagged `passing` (truthVersion 2). */
+  stays: ZoneStay[];
+  /** Zones in the order visited, no consecutive repeats (truthVersion 2). */
+  route: string[];
 }
 
 export interface PublishedCounts {
@@ -75,7 +83,8 @@ export interface RejectionCounts {
 
 export interface GroundTruth {
   generator: 'storeloop-simulator';
-  truthVersion: 1;
+  /** 2: visits carry `minutes`, `stays` and `route`, and the truth `exposures` (docs/simulator.md#ground-truth). */
+  truthVersion: 2;
   seed: number;
   runId: string;
   options: Omit<ResolvedSimulationOptions, 'store'> & { storeId: string };
@@ -90,6 +99,8 @@ export interface GroundTruth {
   floorPlan: FloorPlan;
   visits: VisitTruth[];
   interactions: Interaction[];
+  /** Per (touchpoint, visitor) stay in the touchpoint's zone: in sight of it long enough, or used it (exposures.ts). */
+  exposures: Exposure[];
   /** People in and out over the window, per people counter. */
   footfall: Footfall[];
   /** The scenario played (`--scenario`) and the sensors selected (`--only`); absent for a plain run. */

@@ -68,6 +68,13 @@ describe('storeloop evaluate on a simulator run', () => {
       expect(text).toMatch(new RegExp(`${label.replace(/[()]/g, '\\$&')}-?\\d+\\.\\d (%|pp)`));
     }
     expect(text).toContain('capture rate error: n/a');
+    // the truth side is read from the truth file: its minutes, its non-passing stays and its exposures
+    const minutesOf = (vs: typeof truth.visits) => vs.reduce((sum, v) => sum + v.minutes.zones.filter((z) => z !== null).length, 0);
+    expect(text).toContain(`of ${minutesOf(truth.visits.filter((v) => v.app))} visitor-minutes right`);
+    expect(text).toContain(`of ${minutesOf(truth.visits)} visitor-minutes right`);
+    const pairs = new Set(truth.exposures.map((e) => `${e.touchpoint} ${e.visitor}`));
+    const engaged = new Set(truth.exposures.filter((e) => e.interacted).map((e) => `${e.touchpoint} ${e.visitor}`));
+    expect(text).toContain(`truth ${((engaged.size / pairs.size) * 100).toFixed(1)} % (${engaged.size}/${pairs.size})`);
 
     const json = JSON.parse(await evaluateCli(['--truth', truthFile, '--json'])) as Record<string, unknown>;
     expect(json['seed']).toBe(7);
