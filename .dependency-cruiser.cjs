@@ -14,7 +14,8 @@
  *   devtools                 development helpers (free ports, a throwaway influxd, programs on
  *                            PATH): protocol, config, lib; used by tests, bench and the demo only
  *   cli                      the `storeloop` command: wires everything above
- *   bench, test              may use every part (bench not test helpers)
+ *   bench, test              may use every part (bench not test helpers; bench/accuracy.ts runs the
+ *                            evaluator over several seeds)
  *
  * Tests beside a module (*.test.ts) may use test/ and devtools/. No part may import itself in a circle.
  */
@@ -44,7 +45,7 @@ module.exports = {
     only(
       'evaluation',
       ['protocol', 'config', 'lib', 'simulators', 'gateway'],
-      'the evaluator reads the truth (simulators) and InfluxDB (gateway/influx); nothing imports it but cli/',
+      'the evaluator reads the truth (simulators) and InfluxDB (gateway/influx); nothing imports it but cli/ and the accuracy runner in bench/',
     ),
     {
       name: 'evaluation-gateway-influx-only',
@@ -77,8 +78,8 @@ module.exports = {
     ),
     only(
       'bench',
-      ['protocol', 'lib', 'config', 'gateway', 'devtools', 'simulators'],
-      'the bench runs the gateway as a process; it shares no code with the tests',
+      ['protocol', 'lib', 'config', 'gateway', 'devtools', 'simulators', 'evaluation'],
+      'the bench runs the gateway as a process (the accuracy runner in process, with the evaluator); it shares no code with the tests',
     ),
     {
       name: 'no-test-helpers-in-source',
