@@ -7,6 +7,7 @@ import { drawArrivals } from './arrivals.js';
 import { catalogue, counterMessages, environmentMessages, shelfMessages } from './devices.js';
 import { buildFloorPlan } from './floor-plan.js';
 import { countMessages, type GroundTruth, type VisitTruth } from './ground-truth.js';
+import { peopleTruth, otherPeople } from './people.js';
 import { injectBadMessages } from './injection.js';
 import { finaliseMessages, type SimMessage } from './messages.js';
 import { resolveSimulationOptions, type ResolvedSimulationOptions, type SimulationOptions } from './options.js';
@@ -46,7 +47,14 @@ export function buildSimulation(opts: SimulationOptions): Simulation {
   // arrivals are parties (someone alone or a group), drawn at the rate that keeps visitorsPerHour a rate of people
   const partiesPerHour = options.visitorsPerHour / meanPartySize(options.groupShare, options.meanGroupSize);
   const arrivals = drawArrivals(
-    { startMs, endMs, visitorsPerHour: partiesPerHour, profile: options.arrivalProfile, timeZone: store.timezone },
+    {
+      startMs,
+      endMs,
+      visitorsPerHour: partiesPerHour,
+      profile: options.arrivalProfile,
+      timeZone: store.timezone,
+      ...(store.openingHours ? { openingHours: store.openingHours } : {}),
+    },
     createRng(seed, 'arrivals'),
   );
   const visitors = generateVisitors(arrivals, plan, {
@@ -65,11 +73,16 @@ export function buildSimulation(opts: SimulationOptions): Simulation {
     meanGroupSize: options.meanGroupSize,
   });
   const interactions = planInteractions({ seed, store, visitors, clothingSkus: catalogue(store.id, 'clothing', 40) });
-  const deviceParams = { seed, store, plan, visitors, startMs, endMs, counterGroupMiss: options.counterGroupMiss };
+  // staff, devices left behind, passers-by and the neighbours' beacons (people.ts): streams of their own
+  const others = otherPeople(options, plan, startMs, endMs);
+  const deviceParams = { seed, store, plan, visitors, startMs, endMs, counterGroupMiss: options.counterGroupMiss, staff: others.staffStints };
   const counters = counterMessages(deviceParams);
   const drafts = [
     ...statusMessages({ seed, store, startMs, endMs }),
-    ...scanMessages({ seed, plan, visitors, startMs, endMs, scanIntervalMs: options.scanIntervalMs, radio: options.radio }, createRng(seed, 'radio')),
+    ...scanMessages(
+      { seed, plan, visitors, startMs, endMs, scanIntervalMs: options.scanIntervalMs, radio: options.radio, others: others.scanned, neighbourBeacons: others.beacons },
+      createRng(seed, 'radio'),
+    ),
     ...interactionMessages(interactions),
     ...counters.drafts,
     ...shelfMessages(deviceParams),
@@ -93,14 +106,16 @@ export function buildSimulation(opts: SimulationOptions): Simulation {
     visits: visitors.map((v) => visitTruth(seed, v)),
     interactions,
     footfall: counters.footfall,
+    ...peopleTruth(seed, others, visitors, startMs, endMs),
     ...countMessages(messages, knownSources),
   };
   return { messages, truth, window, options };
 }
 
-function visitTruth(seed: number, v: Visitor): VisitTruth {
+export function visitTruth(seed: number, v: Visitor): VisitTruth {
   return {
     visitor: v.id,
+    role: v.role === 'staff' || v.role === 'passer_by' ? v.role : 'visitor',
     ...(v.group !== undefined ? { group: v.group } : {}),
     app: v.app,
     ...(v.beaconId !== undefined ? { beacon: v.beaconId } : {}),

@@ -40,6 +40,14 @@ export interface SimulateCommandOptions extends RadioFlagOptions {
   appAdvertisingPeriod?: string;
   /** Chance the people counter misses a group member (default DEFAULT_SIMULATION_OPTIONS.counterGroupMiss). */
   counterGroupMiss?: string;
+  /** Staff on the floor (default DEFAULT_SIMULATION_OPTIONS.staff). */
+  staff?: string;
+  /** Devices left behind per hour (default DEFAULT_SIMULATION_OPTIONS.strayDevicesPerHour). */
+  strayDeviceRate?: string;
+  /** Share of people passing the shop front who come in (default DEFAULT_SIMULATION_OPTIONS.captureRate). */
+  captureRate?: string;
+  /** Neighbouring shops' beacons (default DEFAULT_SIMULATION_OPTIONS.neighbourBeacons). */
+  neighbourBeacons?: string;
   /** `flat` (default) or `daily`: arrivals shaped by the store's local hour (`stores[].timezone`). */
   arrivalProfile?: string;
   qos: string;
@@ -94,7 +102,24 @@ export function simulationOptionsFrom(options: SimulateCommandOptions) {
     appAdvertisingPeriodMs: minutes('app-advertising-period', options.appAdvertisingPeriod, 1 / 6, 60, DEFAULT_SIMULATION_OPTIONS.appAdvertisingPeriodMs),
     counterGroupMiss: optionalNumber('counter-group-miss', options.counterGroupMiss, 0, 1, DEFAULT_SIMULATION_OPTIONS.counterGroupMiss),
     radio: radioOptions(options),
+    ...people(options),
   };
+}
+
+/** Staff, devices left behind, the capture rate and the neighbours' beacons from their flags. */
+function people(options: SimulateCommandOptions) {
+  const d = DEFAULT_SIMULATION_OPTIONS;
+  return {
+    staff: whole('staff', optionalNumber('staff', options.staff, 0, 50, d.staff)),
+    strayDevicesPerHour: optionalNumber('stray-device-rate', options.strayDeviceRate, 0, 100, d.strayDevicesPerHour),
+    captureRate: optionalNumber('capture-rate', options.captureRate, 0.01, 1, d.captureRate),
+    neighbourBeacons: whole('neighbour-beacons', optionalNumber('neighbour-beacons', options.neighbourBeacons, 0, 20, d.neighbourBeacons)),
+  };
+}
+
+function whole(name: string, value: number): number {
+  if (!Number.isInteger(value)) throw new Error(`--${name}: expected a whole number, got ${value}`);
+  return value;
 }
 
 /** A flag in minutes as whole milliseconds. */
