@@ -68,7 +68,10 @@ const simulateCommand = program
   .option('--neighbour-beacons <n>', "neighbouring shops' fixed beacons outside the walls (0-20, default 3; docs/simulator.md)")
   .option('--bad-rate <f>', 'share of deliberately malformed messages (0-0.5), recorded in the truth', '0')
   .addOption(
-    new Option('--arrival-profile <profile>', "visitor arrivals: flat, or daily (by the store's local hour, stores[].timezone; none outside stores[].openingHours, or 21:00-09:00 without them)")
+    new Option(
+      '--arrival-profile <profile>',
+      "visitor arrivals: flat, or daily (by the store's local hour, stores[].timezone; none outside stores[].openingHours, or 21:00-09:00 without them)",
+    )
       .choices(['flat', 'daily'])
       .default('flat'),
   )

@@ -80,7 +80,17 @@ export function buildSimulation(opts: SimulationOptions): Simulation {
   const drafts = [
     ...statusMessages({ seed, store, startMs, endMs }),
     ...scanMessages(
-      { seed, plan, visitors, startMs, endMs, scanIntervalMs: options.scanIntervalMs, radio: options.radio, others: others.scanned, neighbourBeacons: others.beacons },
+      {
+        seed,
+        plan,
+        visitors,
+        startMs,
+        endMs,
+        scanIntervalMs: options.scanIntervalMs,
+        radio: options.radio,
+        others: others.scanned,
+        neighbourBeacons: others.beacons,
+      },
       createRng(seed, 'radio'),
     ),
     ...interactionMessages(interactions),

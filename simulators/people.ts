@@ -49,9 +49,7 @@ export function otherPeople(options: ResolvedSimulationOptions, plan: FloorPlan,
     ...phones,
   });
   const beacons = neighbourBeacons(plan, store.id, options.neighbourBeacons);
-  const scanned = [...staffStints, ...strays, ...passersBy]
-    .filter((p) => p.phone || p.app)
-    .sort((a, b) => a.enteredAt - b.enteredAt || a.index - b.index);
+  const scanned = [...staffStints, ...strays, ...passersBy].filter((p) => p.phone || p.app).sort((a, b) => a.enteredAt - b.enteredAt || a.index - b.index);
   return { staff, staffStints, strays, passersBy, beacons, scanned };
 }
 
@@ -96,7 +94,7 @@ function staffTruth(seed: number, s: StaffShift, startMs: number, endMs: number)
     randomizedMac: true,
     wifiPseudonyms: [wifiPseudonymAt(seed, first, first.enteredAt)],
     enteredAt: s.before?.enteredAt ?? s.shift.from,
-    leftAt: s.after ? s.after.leftAt : s.before?.leftAt ?? null,
+    leftAt: s.after ? s.after.leftAt : (s.before?.leftAt ?? null),
     path: staffPath(s, startMs, endMs),
     break: { ...s.break },
   };

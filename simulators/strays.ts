@@ -61,7 +61,8 @@ export function generateStrays(params: StrayParams): Stray[] {
     const zones = kind === 'visitor_phone' ? plan.zones.filter((z) => FORGOTTEN_AT.includes(z.kind)) : chargingZones(plan);
     const zone = rng.pick(zones.length > 0 ? zones : plan.zones);
     const at = randomPointIn(zone, rng);
-    const collectedAt = from + Math.max(60_000, Math.round(rng.exponential(kind === 'visitor_phone' ? VISITOR_PHONE_COLLECTED_MEAN_MS : STAFF_DEVICE_COLLECTED_MEAN_MS)));
+    const collectedAt =
+      from + Math.max(60_000, Math.round(rng.exponential(kind === 'visitor_phone' ? VISITOR_PHONE_COLLECTED_MEAN_MS : STAFF_DEVICE_COLLECTED_MEAN_MS)));
     const app = kind === 'visitor_phone' && rng.chance(params.appShare);
     // a staff device stays on the store wifi (per-network private address); a visitor's phone rotates as visitors' do
     const randomizedMac = kind === 'staff_device' || rng.chance(params.randomizedMacShare);

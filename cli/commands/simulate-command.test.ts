@@ -74,7 +74,7 @@ describe('simulationOptionsFrom', () => {
     expect(() => simulationOptionsFrom({ ...CLI_DEFAULTS, detectionSlope: 'steep' })).toThrow(/--detection-slope/);
   });
 
-  it('sets staff, devices left behind, the capture rate and the neighbours\' beacons from their flags and checks their ranges', () => {
+  it("sets staff, devices left behind, the capture rate and the neighbours' beacons from their flags and checks their ranges", () => {
     const defaults = simulationOptionsFrom(CLI_DEFAULTS);
     expect([defaults.staff, defaults.strayDevicesPerHour, defaults.captureRate, defaults.neighbourBeacons]).toEqual([3, 0.1, 0.15, 3]);
     const options = simulationOptionsFrom({ ...CLI_DEFAULTS, staff: '5', strayDeviceRate: '0.5', captureRate: '0.2', neighbourBeacons: '0' });
