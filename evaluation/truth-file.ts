@@ -33,6 +33,8 @@ const TruthSchema = z.object({
   ),
   interactions: z.array(z.object({ touchpoint: z.string(), action: z.string(), ts: z.number(), visit: z.string(), beacon: z.string().optional() })),
   footfall: z.array(z.object({ counter: z.string(), zone: z.string().nullable() })),
+  // absent in truths written before passers-by
+  captureRate: z.object({ entered: z.number(), passersBy: z.number(), rate: z.number().nullable() }).optional(),
 });
 
 /** Parses a truth object; throws naming the first bad key path. */
