@@ -75,7 +75,17 @@ interface Hearable {
 function hearables(truth: GroundTruth): Hearable[] {
   const open = (to: number | null) => to ?? Infinity;
   return [
-    ...[...truth.visits, ...(truth.passersBy ?? [])].map((v) => ({ ...v, who: v.visitor, heard: [[v.enteredAt, open(v.leftAt)]] as Array<[number, number]> })),
+    // visitors inside, and on the street before and after (under the pseudonyms inside or those of the street)
+    ...truth.visits.map((v) => ({
+      ...v,
+      who: v.visitor,
+      wifiPseudonyms: [...v.wifiPseudonyms, ...(v.streetPseudonyms ?? [])],
+      heard: [
+        [v.enteredAt, open(v.leftAt)] as [number, number],
+        ...(v.street ?? []).map((leg): [number, number] => [leg.from, leg.to === truth.windowEnd ? Infinity : leg.to]),
+      ],
+    })),
+    ...(truth.passersBy ?? []).map((v) => ({ ...v, who: v.visitor, heard: [[v.enteredAt, open(v.leftAt)]] as Array<[number, number]> })),
     // staff: the path's stays inside (not the break outside); the last stay clipped at the window's end may go on
     ...(truth.staff ?? []).map((v) => ({
       ...v,

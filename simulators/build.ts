@@ -7,7 +7,7 @@ import { drawArrivals } from './arrivals.js';
 import { catalogue, counterMessages, environmentMessages, shelfMessages } from './devices.js';
 import { buildFloorPlan } from './floor-plan.js';
 import { countMessages, type GroundTruth, type VisitTruth } from './ground-truth.js';
-import { peopleTruth, otherPeople } from './people.js';
+import { peopleTruth, otherPeople, withStreetWalks } from './people.js';
 import { injectBadMessages } from './injection.js';
 import { finaliseMessages, type SimMessage } from './messages.js';
 import { resolveSimulationOptions, type ResolvedSimulationOptions, type SimulationOptions } from './options.js';
@@ -74,7 +74,7 @@ export function buildSimulation(opts: SimulationOptions): Simulation {
   });
   const interactions = planInteractions({ seed, store, visitors, clothingSkus: catalogue(store.id, 'clothing', 40) });
   // staff, devices left behind, passers-by and the neighbours' beacons (people.ts): streams of their own
-  const others = otherPeople(options, plan, startMs, endMs);
+  const others = otherPeople(options, plan, startMs, endMs, visitors);
   const deviceParams = { seed, store, plan, visitors, startMs, endMs, counterGroupMiss: options.counterGroupMiss, staff: others.staffStints };
   const counters = counterMessages(deviceParams);
   const drafts = [
@@ -113,7 +113,11 @@ export function buildSimulation(opts: SimulationOptions): Simulation {
     windowEnd: endMs,
     completed: true,
     floorPlan: plan,
-    visits: visitors.map((v) => visitTruth(seed, v)),
+    visits: withStreetWalks(
+      seed,
+      visitors.map((v) => visitTruth(seed, v)),
+      others.streetWalks,
+    ),
     interactions,
     footfall: counters.footfall,
     ...peopleTruth(seed, others, visitors, startMs, endMs),

@@ -57,6 +57,13 @@ export interface VisitTruth {
   leftAt: number | null;
   /** Zones in order; contiguous; the last `to` is the window's end for a visitor still inside. */
   path: PathSegment[];
+  /**
+   * A visitor with a phone on the street (street.ts): walking to the door before `enteredAt` (`approach`)
+   * and away after `leftAt` (`departure`), clipped to the window. Never in `path`.
+   */
+  street?: Array<{ leg: 'approach' | 'departure'; from: number; to: number }>;
+  /** Wifi pseudonyms the phone used on the street and not inside (a rotation on the way in or out). */
+  streetPseudonyms?: string[];
 }
 
 export interface StaffTruth extends VisitTruth {

@@ -247,6 +247,28 @@ describe('passers-by and the capture rate', () => {
     expect(Math.max(...neighbourRssi)).toBeLessThan(-65);
   });
 
+  it('has visitors with a phone walk along the street to the door before entering and away after leaving, heard there', () => {
+    const { truth, messages } = buildSimulation(options({ now: THURSDAY_0700_UTC + 4 * HOUR, durationMs: HOUR, scanIntervalMs: 5000 }));
+    const heard = wifiHeard(messages);
+    let heardOutside = 0;
+    for (const v of truth.visits.filter((x) => x.enteredAt <= truth.windowEnd)) {
+      if (!v.phone) {
+        expect(v.street).toBeUndefined();
+        continue;
+      }
+      const approach = v.street?.find((l) => l.leg === 'approach');
+      expect(approach?.to, v.visitor).toBe(v.enteredAt);
+      // 25 m beyond the front's end to the door, at 0.7-2.2 m/s (unless clipped at the window's start)
+      if (approach?.from !== truth.windowStart) expect(v.enteredAt - (approach?.from ?? 0)).toBeGreaterThan(10_000);
+      expect(v.enteredAt - (approach?.from ?? 0)).toBeLessThan(60_000);
+      const departure = v.street?.find((l) => l.leg === 'departure');
+      if (v.leftAt !== null && v.leftAt < truth.windowEnd) expect(departure?.from).toBe(v.leftAt);
+      for (const id of [...v.wifiPseudonyms, ...(v.streetPseudonyms ?? [])])
+        heardOutside += (heard.get(id) ?? []).filter(([ts]) => ts < v.enteredAt || (v.leftAt !== null && ts >= v.leftAt)).length;
+    }
+    expect(heardOutside).toBeGreaterThan(20);
+  });
+
   it('loses the shop front (glass) or an outer wall between the street and a scanner inside', () => {
     const plan = { doors: [{ x: 11, y: 0, zone: 'entrance' }], widthM: 24, depthM: 18 };
     const radio = { ...DEFAULT_RADIO_OPTIONS };
@@ -274,13 +296,20 @@ describe('determinism', () => {
     const full = buildSimulation(opts);
     const alone = buildSimulation({ ...opts, staff: 0, captureRate: 1, strayDevicesPerHour: 0, neighbourBeacons: 0 });
     expect(JSON.stringify(full.truth.visits)).toBe(JSON.stringify(alone.truth.visits));
-    const ids = new Set(full.truth.visits.flatMap((v) => [...v.wifiPseudonyms, ...(v.beacon ? [v.beacon] : [])]));
+    // each visitor's ids while inside (on the street before and after, the same phone is heard too)
+    const insideOf = new Map(full.truth.visits.flatMap((v) => [...v.wifiPseudonyms, ...(v.beacon ? [v.beacon] : [])].map((id) => [id, v] as const)));
+    const ids = {
+      has: (id: string, ts: number) => {
+        const v = insideOf.get(id);
+        return v !== undefined && ts >= v.enteredAt && (v.leftAt === null || ts < v.leftAt);
+      },
+    };
     const visitorsOnly = (messages: readonly SimMessage[]) =>
       messages.flatMap((m) =>
         m.kind === 'ble'
-          ? m.payload.sightings.filter((s) => ids.has(s.id)).map((s) => `${m.payload.mid}|${s.id}|${s.rssi}`)
+          ? m.payload.sightings.filter((s) => ids.has(s.id, m.ts)).map((s) => `${m.payload.mid}|${s.id}|${s.rssi}`)
           : m.kind === 'wifi'
-            ? m.payload.observations.filter((o) => ids.has(o.id)).map((o) => `${m.payload.mid}|${o.id}|${o.rssi}`)
+            ? m.payload.observations.filter((o) => ids.has(o.id, m.ts)).map((o) => `${m.payload.mid}|${o.id}|${o.rssi}`)
             : [],
       );
     expect(visitorsOnly(full.messages)).toEqual(visitorsOnly(alone.messages));

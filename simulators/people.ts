@@ -9,7 +9,7 @@ import type { GroundTruth, PasserByTruth, StaffTruth, StrayDeviceTruth, VisitTru
 import type { ResolvedSimulationOptions } from './options.js';
 import { generateStaff, staffPath, type StaffShift } from './staff.js';
 import { generateStrays, type Stray } from './strays.js';
-import { generatePassersBy, neighbourBeacons } from './street.js';
+import { generatePassersBy, neighbourBeacons, streetWalks, type StreetWalk } from './street.js';
 import { wifiPseudonymAt, wifiPseudonymsDuring, type Visitor } from './visitors.js';
 
 export interface OtherPeople {
@@ -18,12 +18,14 @@ export interface OtherPeople {
   staffStints: Visitor[];
   strays: Stray[];
   passersBy: Visitor[];
+  /** Visitors' walks on the street to the door and away from it. */
+  streetWalks: StreetWalk[];
   beacons: FixedBeacon[];
   /** Everyone of them with a phone, in `enteredAt` order (what the scanners may hear). */
   scanned: Visitor[];
 }
 
-export function otherPeople(options: ResolvedSimulationOptions, plan: FloorPlan, startMs: number, endMs: number): OtherPeople {
+export function otherPeople(options: ResolvedSimulationOptions, plan: FloorPlan, startMs: number, endMs: number, visitors: readonly Visitor[]): OtherPeople {
   const { seed, store } = options;
   const phones = {
     appShare: options.appShare,
@@ -49,8 +51,29 @@ export function otherPeople(options: ResolvedSimulationOptions, plan: FloorPlan,
     ...phones,
   });
   const beacons = neighbourBeacons(plan, store.id, options.neighbourBeacons);
-  const scanned = [...staffStints, ...strays, ...passersBy].filter((p) => p.phone || p.app).sort((a, b) => a.enteredAt - b.enteredAt || a.index - b.index);
-  return { staff, staffStints, strays, passersBy, beacons, scanned };
+  const walks = streetWalks(seed, plan, visitors, startMs, endMs);
+  const scanned = [...staffStints, ...strays, ...passersBy, ...walks]
+    .filter((p) => p.phone || p.app)
+    .sort((a, b) => a.enteredAt - b.enteredAt || a.index - b.index);
+  return { staff, staffStints, strays, passersBy, streetWalks: walks, beacons, scanned };
+}
+
+/**
+ * Adds each visitor's walks on the street to their visit: `street` [{ leg, from, to }] (clipped to the
+ * window) and `streetPseudonyms`, the wifi pseudonyms their phone used on the street that it did not use
+ * inside (a rotation on the way in or out).
+ */
+export function withStreetWalks(seed: number, visits: VisitTruth[], walks: readonly StreetWalk[]): VisitTruth[] {
+  const byVisitor = new Map<string, StreetWalk[]>();
+  for (const w of walks) byVisitor.set(w.id, [...(byVisitor.get(w.id) ?? []), w]);
+  return visits.map((v) => {
+    const legs = byVisitor.get(v.visitor);
+    if (!legs) return v;
+    const inside = new Set(v.wifiPseudonyms);
+    const outside = [...new Set(legs.flatMap((w) => wifiPseudonymsDuring(seed, w)))].filter((p) => !inside.has(p));
+    const street = legs.map((w) => ({ leg: w.leg, from: (w.path[0] as { from: number }).from, to: (w.path[0] as { to: number }).to }));
+    return { ...v, street, ...(outside.length > 0 ? { streetPseudonyms: outside } : {}) };
+  });
 }
 
 /** The truth's lists of staff, passers-by, devices left behind and neighbours' beacons, and the window's capture rate. */

@@ -12,6 +12,7 @@ import type { ArrivalProfile } from './options.js';
 import { advertisingIntervals, drawRotationMs } from './phones.js';
 import { createRng } from './prng.js';
 import type { RadioOptions } from './radio-options.js';
+import type { Waypoint } from './movement.js';
 import { retailerUuid, type Visitor } from './visitors.js';
 
 /** Passers-by indices start here (seeded streams apart from visitors' and staff's). */
@@ -175,6 +176,53 @@ export function generatePassersBy(params: StreetParams): Visitor[] {
     }
     return passer;
   });
+}
+
+/** A visitor's walk on the street: to the door before entering (`approach`) or away from it after leaving (`departure`). */
+export interface StreetWalk extends Visitor {
+  leg: 'approach' | 'departure';
+}
+
+/**
+ * Visitors with a phone walk along the street before they enter and after they leave: from STREET_REACH_M
+ * beyond one end of the shop front (either, at random) along the pavement straight to their door,
+ * arriving at the instant they enter, and from the door at the instant they leave to the other end or the
+ * same. Their phone probes on the street under the pseudonyms of its own rotation clock (the app's beacon
+ * advertises only inside: not modelled outside). Clipped to the window; streams of their own.
+ */
+export function streetWalks(seed: number, plan: FloorPlan, visitors: readonly Visitor[], startMs: number, endMs: number): StreetWalk[] {
+  const length = frontLengthM(plan);
+  const out: StreetWalk[] = [];
+  for (const v of visitors) {
+    if (!v.phone) continue;
+    const door = v.walk[0] as Waypoint;
+    const rng = createRng(seed, 'street-walk', v.index);
+    const speed = Math.min(2.2, Math.max(0.7, rng.normal(STREET_SPEED_MPS, STREET_SPEED_SD)));
+    const end = (side: boolean) => streetPoint(plan, side ? -STREET_REACH_M : length + STREET_REACH_M, rng.uniform(...PAVEMENT_M));
+    const from = end(rng.chance(0.5));
+    const to = end(rng.chance(0.5));
+    const legMs = (p: Point) => Math.ceil((Math.hypot(p.x - door.x, p.y - door.y) / speed) * 1000);
+    const base = { ...v, app: false, rotationOriginMs: v.enteredAt };
+    delete base.beaconId;
+    delete base.advertising;
+    const legs: Array<[StreetWalk['leg'], number, number, Point, Point]> = [['approach', v.enteredAt - legMs(from), v.enteredAt, from, door]];
+    if (v.leftAt !== null) legs.push(['departure', v.leftAt, v.leftAt + legMs(to), door, to]);
+    for (const [leg, t0, t1, a, b] of legs) {
+      if (t1 <= startMs || t0 > endMs || t1 <= t0) continue;
+      out.push({
+        ...base,
+        leg,
+        enteredAt: t0,
+        leftAt: t1 <= endMs ? t1 : null,
+        path: [{ zone: OUTSIDE_ZONE, from: Math.max(t0, startMs), to: Math.min(t1, endMs) }],
+        walk: [
+          { kind: 'spot', zone: OUTSIDE_ZONE, x: a.x, y: a.y, at: t0, until: t0 },
+          { kind: 'spot', zone: OUTSIDE_ZONE, x: b.x, y: b.y, at: t1, until: t1 },
+        ],
+      });
+    }
+  }
+  return out;
 }
 
 /**
