@@ -199,11 +199,12 @@ function shelfDraft(sourceId: string, ts: number, action: 'pick_up' | 'put_back'
   return { kind: 'device', sourceId, ts, rank: RANK_NORMAL, retain: false, payload: { ts, event: { type: 'shelf', action, sku, qty: 1 } } };
 }
 
-/** Environment readings once a minute: temperature and CO2 follow the number of people inside. */
+/** Environment readings once a minute: temperature and CO2 follow the number of people inside (visitors and staff). */
 export function environmentMessages(params: DeviceParams): DraftMessage[] {
   const drafts: DraftMessage[] = [];
   const ticks = intervalTicks(params.startMs, params.endMs, ENVIRONMENT_INTERVAL_MS);
-  const occupancy = occupancyAt(params.visitors, ticks);
+  // staff breathe too
+  const occupancy = occupancyAt([...params.visitors, ...(params.staff ?? [])], ticks);
   for (const device of params.store.devices.filter((d) => d.type === 'environment')) {
     const rng = createRng(params.seed, 'environment', device.id);
     let co2 = CO2_OUTDOOR_PPM + rng.uniform(0, 30);

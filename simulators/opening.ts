@@ -92,7 +92,8 @@ export interface OpenDay {
 /** Every local day with opening hours whose span [opens − marginMs, closes + marginMs] meets [startMs, endMs]. */
 export function openDays(store: Pick<StoreConfig, 'openingHours' | 'timezone'>, startMs: number, endMs: number, marginMs: number): OpenDay[] {
   const out: OpenDay[] = [];
-  for (let t = startMs - MS_PER_DAY; t <= endMs + MS_PER_DAY; t += MS_PER_DAY) {
+  // every 12 h: a local date is never stepped over, even across a 23-hour day (duplicates are dropped below)
+  for (let t = startMs - MS_PER_DAY; t <= endMs + MS_PER_DAY; t += MS_PER_DAY / 2) {
     const lt = localTime(t, store.timezone);
     const ranges = rangesOn(store, lt.weekday);
     const first = ranges[0];

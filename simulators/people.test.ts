@@ -59,6 +59,14 @@ describe('opening hours', () => {
     expect(isOpenAt(STORE, Date.UTC(2026, 0, 18, 12))).toBe(false); // Sunday: closed
     const days = openDays(STORE, THURSDAY_0700_UTC, THURSDAY_0700_UTC + 13 * HOUR, 0);
     expect(days.map((d) => [d.weekday, d.opens, d.closes])).toEqual([['thu', OPENS, CLOSES]]);
+    // across the spring-forward night (Sunday 29 March 2026 in Paris has 23 hours) no day is skipped (sampled from 23:30 local)
+    const everyDay = {
+      timezone: 'Europe/Paris',
+      openingHours: { mon: '09:00-18:00', tue: 'closed', wed: 'closed', thu: 'closed', fri: 'closed', sat: '09:00-24:00', sun: '09:00-18:00' },
+    };
+    const spring = openDays(everyDay, Date.UTC(2026, 2, 28, 22, 30), Date.UTC(2026, 2, 30, 22, 30), 0);
+    expect(spring.map((d) => d.weekday)).toEqual(['sat', 'sun', 'mon']);
+    expect(spring.map((d) => new Date(d.opens).toISOString())).toEqual(['2026-03-28T08:00:00.000Z', '2026-03-29T07:00:00.000Z', '2026-03-30T07:00:00.000Z']);
     const noHours = { timezone: 'Europe/Paris' };
     expect(isOpenAt(noHours, Date.UTC(2026, 0, 15, 8) - 1)).toBe(false); // 08:59:59.999 Paris
     expect(isOpenAt(noHours, Date.UTC(2026, 0, 15, 8))).toBe(true);
