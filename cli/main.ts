@@ -62,9 +62,16 @@ const simulateCommand = program
   .option('--app-advertising-duty <f>', "share of time an app user's phone advertises its beacon (0-1, default 0.6; 1: always; docs/simulator.md)")
   .option('--app-advertising-period <minutes>', 'mean length of one on/off advertising cycle (default 4; docs/simulator.md)')
   .option('--counter-group-miss <p>', 'chance the people counter misses each group member after the first (0-1, default 0.15; docs/simulator.md)')
+  .option('--staff <n>', 'staff on the floor through the opening hours, counted by the people counter (0-50, default 3; docs/simulator.md)')
+  .option('--stray-device-rate <per-hour>', 'devices left behind (a forgotten phone, a staff tablet charging) per hour (default 0.1; docs/simulator.md)')
+  .option('--capture-rate <f>', 'share of people passing the shop front who come in (0.01-1, default 0.15; 1: no passers-by; docs/simulator.md)')
+  .option('--neighbour-beacons <n>', "neighbouring shops' fixed beacons outside the walls (0-20, default 3; docs/simulator.md)")
   .option('--bad-rate <f>', 'share of deliberately malformed messages (0-0.5), recorded in the truth', '0')
   .addOption(
-    new Option('--arrival-profile <profile>', "visitor arrivals: flat, or daily (by the store's local hour, stores[].timezone; closed 21:00-09:00)")
+    new Option(
+      '--arrival-profile <profile>',
+      "visitor arrivals: flat, or daily (by the store's local hour, stores[].timezone; none outside stores[].openingHours, or 21:00-09:00 without them)",
+    )
       .choices(['flat', 'daily'])
       .default('flat'),
   )

@@ -90,7 +90,19 @@ describe('evaluate', () => {
     expect(value('dwell_mdape_pct')).toBeCloseTo(66.67, 1);
     // signals: v1's beacon in a, used kiosk: 100 %; truth: v1 and v2 exposed, both used it: 100 %
     expect(value('engagement_error_pp')).toBe(0);
-    expect(value('capture_rate_error_pp')).toBeNull();
+    expect(value('capture_rate_error_pp')).toBeNull(); // this truth has no capture rate
+  });
+
+  it('compares the capture rate: door entries over the pseudonyms heard at the front, against the truth', () => {
+    const wifi = (id: string, zone: string) => ({ ts: T0 + 1000, visitor: id, sensor: `wifi-${zone}`, zone, rssi: -70, source: 'wifi' }) as const;
+    const withStreet = { ...truth, captureRate: { entered: 2, passersBy: 8, rate: 0.2 } };
+    const heard = { ...signals, sightings: [...signals.sightings, ...['w1', 'p1', 'p2', 'p3', 'p1'].map((id) => wifi(id, 'entrance')), wifi('w9', 'b')] };
+    const figure = evaluate(withStreet, heard).figures.find((f) => f.key === 'capture_rate_error_pp');
+    // 3 door entries ÷ 4 distinct pseudonyms at the front = 75 %, truth 20 %
+    expect(figure?.value).toBeCloseTo(55, 6);
+    expect(figure?.detail).toContain('3 entries, 4 pseudonyms at the front');
+    expect(evaluate(withStreet, signals).figures.find((f) => f.key === 'capture_rate_error_pp')?.reason).toMatch(/no wifi sensor/);
+    expect(parseTruth({ ...withStreet, generator: 'storeloop-simulator', truthVersion: 1 }).captureRate).toEqual(withStreet.captureRate);
   });
 
   it("takes the truth's engagement from its exposures, not from the zone stays", () => {

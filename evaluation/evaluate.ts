@@ -21,7 +21,7 @@ import {
 } from './metrics.js';
 
 /** The parts of the truth the evaluation reads. */
-export type EvaluationTruth = Pick<GroundTruth, 'seed' | 'storeId' | 'windowStart' | 'windowEnd' | 'visits' | 'interactions' | 'exposures'> & {
+export type EvaluationTruth = Pick<GroundTruth, 'seed' | 'storeId' | 'windowStart' | 'windowEnd' | 'visits' | 'interactions' | 'exposures' | 'captureRate'> & {
   floorPlan: Pick<GroundTruth['floorPlan'], 'entrances' | 'touchpoints'>;
   footfall: ReadonlyArray<Pick<GroundTruth['footfall'][number], 'counter' | 'zone'>>;
 };
@@ -64,10 +64,11 @@ export const DEFINITIONS = {
     "the same over every visitor's minutes, each visitor estimated from their beacon's BLE sightings, else from their phone's wifi observations that minute (the truth says which pseudonyms were theirs); visitors without a phone count wrong every minute",
   dwell: `median over app carriers' visits and the zones they stayed in (the truth's stays, passing ones under ${PASSING_MS / 1000} s left out) of |estimated − true dwell| / true dwell, the estimate being one minute per minute the strongest scanner placed their beacon in the zone`,
   engagement: `|signals − truth| of the share of (touchpoint, visitor) pairs with an exposure that ended in an interaction at the touchpoint; signals (naive): an app carrier's beacon placed in the touchpoint's zone by the strongest scanner in any minute is exposed, engaged when an interaction carries that beacon id; truth: the truth's exposures (in the zone within ${SIGHT_RADIUS_M} m of the touchpoint for ${EXPOSURE_MIN_MS / 1000} s, or used it) and whether they ended in an interaction`,
-  capture: 'error of the share of passers-by outside the door who entered',
+  capture:
+    "|signals − truth| of the capture rate, the share of the people passing the shop front who entered; signals: the door counters' entries over the window ÷ the distinct wifi pseudonyms the wifi sensors in entrance zones heard in it (everyone near the front with a probing phone, inside or out); truth: entered / (entered + passers-by)",
 } as const;
 
-const CAPTURE_NA = 'not computable until the simulator models passers-by (issue #11 item 2): the truth has no one who passed without entering';
+const CAPTURE_NA = 'the truth has no capture rate (a run without passers-by, or written before the simulator modelled them)';
 
 /** Evaluates the baselines of `signals` against `truth`. */
 export function evaluate(truth: EvaluationTruth, signals: Signals): Evaluation {
@@ -144,8 +145,28 @@ export function evaluate(truth: EvaluationTruth, signals: Signals): Evaluation {
     ...(engagement.signals.pct === null || engagement.truth.pct === null ? { reason: 'no exposure to a touchpoint in the signals or the truth' } : {}),
   });
 
-  figures.push({ key: 'capture_rate_error_pp', label: 'capture rate error', value: null, unit: 'pp', definition: DEFINITIONS.capture, reason: CAPTURE_NA });
+  figures.push(captureFigure(truth, signals, counted));
   return { seed: truth.seed, storeId: truth.storeId, windowStart: truth.windowStart, windowEnd: truth.windowEnd, figures };
+}
+
+/**
+ * The capture rate's baseline: door entries ÷ distinct wifi pseudonyms heard by the wifi sensors of the
+ * entrance zones over the window. Naive on purpose: phones without wifi probing go unheard, rotating
+ * MACs count one phone several times, staff and visitors inside are heard as well as the street.
+ */
+export function captureFigure(truth: EvaluationTruth, signals: Signals, doorEntries: number): Figure {
+  const base = { key: 'capture_rate_error_pp', label: 'capture rate error', unit: 'pp', definition: DEFINITIONS.capture } as const;
+  const truthRate = truth.captureRate?.rate ?? null;
+  if (truthRate === null || truth.captureRate === undefined) return { ...base, value: null, reason: CAPTURE_NA };
+  const heard = new Set(signals.sightings.filter((s) => s.source === 'wifi' && truth.floorPlan.entrances.includes(s.zone)).map((s) => s.visitor));
+  const truthDetail = `truth ${fmt(truthRate * 100)} % (${truth.captureRate.entered} entered, ${truth.captureRate.passersBy} passed by)`;
+  if (heard.size === 0) return { ...base, value: null, detail: truthDetail, reason: 'no wifi sensor in an entrance zone heard anyone' };
+  const estimate = Math.min(1, doorEntries / heard.size);
+  return {
+    ...base,
+    value: Math.abs(estimate - truthRate) * 100,
+    detail: `signals ${fmt(estimate * 100)} % (${doorEntries} entries, ${heard.size} pseudonyms at the front), ${truthDetail}`,
+  };
 }
 
 function compareEngagement(truth: EvaluationTruth, signals: Signals, ble: Map<string, ZoneMinutes>) {

@@ -60,6 +60,8 @@ const TruthSchema = z.object({
     }),
   ),
   footfall: z.array(z.object({ counter: z.string(), zone: z.string().nullable() })),
+  // absent in truths written before passers-by
+  captureRate: z.object({ entered: z.number(), passersBy: z.number(), rate: z.number().nullable() }).optional(),
 });
 
 /** Parses a truth object; throws naming an older or unknown version, or the first bad key path. */

@@ -62,6 +62,44 @@ const scenarios = [
   { name: 'grid store without agents', opts: options({ seed: 13, store: OTHER_STORE, visitorsPerHour: 200 }) },
 ];
 
+/** Anyone the scanners may hear: visitors, staff, passers-by and devices left behind, with when they can be heard, [from, to). */
+interface Hearable {
+  who: string;
+  app: boolean;
+  beacon?: string;
+  randomizedMac: boolean;
+  wifiPseudonyms: string[];
+  heard: Array<[number, number]>;
+}
+
+function hearables(truth: GroundTruth): Hearable[] {
+  const open = (to: number | null) => to ?? Infinity;
+  return [
+    // visitors inside, and on the street before and after (under the pseudonyms inside or those of the street)
+    ...truth.visits.map((v) => ({
+      ...v,
+      who: v.visitor,
+      wifiPseudonyms: [...v.wifiPseudonyms, ...(v.streetPseudonyms ?? [])],
+      heard: [
+        [v.enteredAt, open(v.leftAt)] as [number, number],
+        ...(v.street ?? []).map((leg): [number, number] => [leg.from, leg.to === truth.windowEnd ? Infinity : leg.to]),
+      ],
+    })),
+    ...(truth.passersBy ?? []).map((v) => ({ ...v, who: v.visitor, heard: [[v.enteredAt, open(v.leftAt)]] as Array<[number, number]> })),
+    // staff: the path's stays inside (not the break outside); the last stay clipped at the window's end may go on
+    ...(truth.staff ?? []).map((v) => ({
+      ...v,
+      who: v.visitor,
+      heard: v.path.filter((seg) => seg.zone !== 'outside').map((seg): [number, number] => [seg.from, seg.to === truth.windowEnd ? Infinity : seg.to]),
+    })),
+    ...(truth.strayDevices ?? []).map((d) => ({ ...d, who: d.device, heard: [[d.from, open(d.to)]] as Array<[number, number]> })),
+  ];
+}
+
+function heardAt(h: Hearable, ts: number): boolean {
+  return h.heard.some(([from, to]) => from <= ts && ts < to);
+}
+
 /** Which kind each configured source may publish, following the contract (sensors by their type). */
 function sourceKinds(store: StoreConfig): Map<string, MessageKind[]> {
   const kinds = new Map<string, MessageKind[]>();
@@ -270,12 +308,14 @@ describe.each(scenarios)('simulation of the $name', ({ opts }) => {
     }
   });
 
-  it('gives app users unique iBeacon ids that the scanners see only while they are inside', () => {
-    const byBeacon = new Map(truth.visits.filter((v) => v.app).map((v) => [v.beacon as string, v]));
-    expect(byBeacon.size).toBe(truth.visits.filter((v) => v.app).length);
+  it('gives app users unique iBeacon ids that the scanners see only while they are inside (or passing by)', () => {
+    const apps = hearables(truth).filter((v) => v.app);
+    const byBeacon = new Map(apps.map((v) => [v.beacon as string, v]));
+    expect(byBeacon.size).toBe(apps.length);
     for (const id of byBeacon.keys()) expect(id).toMatch(IBEACON_ID);
     expect(new Set([...byBeacon.keys()].map((id) => id.split(':')[1])).size).toBe(1); // one retailer app
-    const fixed = new Set(truth.floorPlan.beacons.map((b) => b.id));
+    // the store's own beacons and the neighbours' (other shops' UUIDs)
+    const fixed = new Set([...truth.floorPlan.beacons, ...(truth.neighbourBeacons ?? [])].map((b) => b.id));
     const problems: string[] = [];
     for (const m of messages) {
       if (m.kind !== 'ble') continue;
@@ -284,7 +324,7 @@ describe.each(scenarios)('simulation of the $name', ({ opts }) => {
         if (fixed.has(s.id)) continue;
         const v = byBeacon.get(s.id);
         if (!v) problems.push(`${m.payload.mid}: ${s.id} is nobody's`);
-        else if (m.ts < v.enteredAt || (v.leftAt !== null && m.ts >= v.leftAt)) problems.push(`${m.payload.mid}: ${v.visitor} is not inside`);
+        else if (!heardAt(v, m.ts)) problems.push(`${m.payload.mid}: ${v.who} is not inside`);
       }
     }
     expect(problems).toEqual([]);
@@ -317,15 +357,17 @@ describe.each(scenarios)('simulation of the $name', ({ opts }) => {
   });
 
   it('rotates the pseudonyms of randomised MACs and keeps the others stable', () => {
-    const owner = new Map<string, (typeof truth.visits)[number]>();
-    for (const v of truth.visits) {
-      if (!v.phone) expect(v.wifiPseudonyms).toEqual([]);
-      else if (!v.randomizedMac) expect(v.wifiPseudonyms).toHaveLength(1);
+    const owner = new Map<string, Hearable>();
+    for (const v of hearables(truth)) {
       for (const p of v.wifiPseudonyms) {
-        expect(p).toMatch(PSEUDONYM_PATTERN);
         expect(owner.has(p), p).toBe(false);
         owner.set(p, v);
       }
+    }
+    for (const v of truth.visits) {
+      if (!v.phone) expect(v.wifiPseudonyms).toEqual([]);
+      else if (!v.randomizedMac) expect(v.wifiPseudonyms).toHaveLength(1);
+      for (const p of v.wifiPseudonyms) expect(p).toMatch(PSEUDONYM_PATTERN);
     }
     const longRandomised = truth.visits.filter((v) => v.randomizedMac && (v.leftAt ?? truth.windowEnd) - v.enteredAt > 10 * 60_000);
     expect(longRandomised.length).toBeGreaterThan(0);
@@ -340,11 +382,11 @@ describe.each(scenarios)('simulation of the $name', ({ opts }) => {
           problems.push(`${m.payload.mid}: ${o.id} is nobody's`);
           continue;
         }
-        if (o.randomized !== v.randomizedMac) problems.push(`${m.payload.mid}: randomized flag of ${v.visitor}`);
-        if (m.ts < v.enteredAt || (v.leftAt !== null && m.ts >= v.leftAt)) problems.push(`${m.payload.mid}: ${v.visitor} is not inside`);
-        const seen = seenPerVisitor.get(v.visitor) ?? new Set<string>();
+        if (o.randomized !== v.randomizedMac) problems.push(`${m.payload.mid}: randomized flag of ${v.who}`);
+        if (!heardAt(v, m.ts)) problems.push(`${m.payload.mid}: ${v.who} is not inside`);
+        const seen = seenPerVisitor.get(v.who) ?? new Set<string>();
         seen.add(o.id);
-        seenPerVisitor.set(v.visitor, seen);
+        seenPerVisitor.set(v.who, seen);
       }
     }
     expect(problems).toEqual([]);

@@ -8,6 +8,7 @@ import { catalogue, counterMessages, environmentMessages, shelfMessages } from '
 import { buildFloorPlan } from './floor-plan.js';
 import { exposures } from './exposures.js';
 import { countMessages, type GroundTruth, type VisitTruth } from './ground-truth.js';
+import { peopleTruth, otherPeople, withStreetWalks } from './people.js';
 import { injectBadMessages } from './injection.js';
 import { finaliseMessages, type SimMessage } from './messages.js';
 import { resolveSimulationOptions, type ResolvedSimulationOptions, type SimulationOptions } from './options.js';
@@ -17,7 +18,7 @@ import { scanMessages } from './scans.js';
 import { simulationWindow, type SimulationWindow } from './schedule.js';
 import { statusMessages } from './status.js';
 import { interactionMessages, planInteractions } from './touchpoints.js';
-import { route, truthMinutes, zoneStays } from './truth-minutes.js';
+import { pathTruth } from './truth-minutes.js';
 import { generateVisitors, meanPartySize, wifiPseudonymsDuring, type Visitor } from './visitors.js';
 
 export interface Simulation {
@@ -50,7 +51,17 @@ export function buildSimulation(opts: SimulationOptions): Simulation {
   const partiesPerHour = options.visitorsPerHour / meanPartySize(options.groupShare, options.meanGroupSize);
   const events = options.scenario ? playedEvents(options.scenario, startMs, endMs) : [];
   const arrivals = surgedArrivals(
-    drawArrivals({ startMs, endMs, visitorsPerHour: partiesPerHour, profile: options.arrivalProfile, timeZone: store.timezone }, createRng(seed, 'arrivals')),
+    drawArrivals(
+      {
+        startMs,
+        endMs,
+        visitorsPerHour: partiesPerHour,
+        profile: options.arrivalProfile,
+        timeZone: store.timezone,
+        ...(store.openingHours ? { openingHours: store.openingHours } : {}),
+      },
+      createRng(seed, 'arrivals'),
+    ),
     events,
     partiesPerHour,
     createRng(seed, 'surge'),
@@ -71,16 +82,31 @@ export function buildSimulation(opts: SimulationOptions): Simulation {
     meanGroupSize: options.meanGroupSize,
   });
   const interactions = planInteractions({ seed, store, visitors, clothingSkus: catalogue(store.id, 'clothing', 40), outOfOrder: outOfOrderWindows(events) });
-  const deviceParams = { seed, store, plan, visitors, startMs, endMs, counterGroupMiss: options.counterGroupMiss };
+  // staff, devices left behind, passers-by and the neighbours' beacons (people.ts): streams of their own
+  const others = otherPeople(options, plan, startMs, endMs, visitors);
+  const deviceParams = { seed, store, plan, visitors, startMs, endMs, counterGroupMiss: options.counterGroupMiss, staff: others.staffStints };
   const counters = counterMessages(deviceParams);
   const drafts = selectedDrafts(
     [
-      ...statusMessages({ seed, store, startMs, endMs }),
-      ...scanMessages({ seed, plan, visitors, startMs, endMs, scanIntervalMs: options.scanIntervalMs, radio: options.radio }, createRng(seed, 'radio')),
-      ...interactionMessages(interactions),
-      ...counters.drafts,
-      ...shelfMessages(deviceParams),
-      ...environmentMessages(deviceParams),
+    ...statusMessages({ seed, store, startMs, endMs }),
+    ...scanMessages(
+      {
+        seed,
+        plan,
+        visitors,
+        startMs,
+        endMs,
+        scanIntervalMs: options.scanIntervalMs,
+        radio: options.radio,
+        others: others.scanned,
+        neighbourBeacons: others.beacons,
+      },
+      createRng(seed, 'radio'),
+    ),
+    ...interactionMessages(interactions),
+    ...counters.drafts,
+    ...shelfMessages(deviceParams),
+    ...environmentMessages(deviceParams),
     ],
     store,
     options.only,
@@ -100,7 +126,11 @@ export function buildSimulation(opts: SimulationOptions): Simulation {
     windowEnd: endMs,
     completed: true,
     floorPlan: plan,
-    visits: visitors.map((v) => visitTruth(seed, v)),
+    visits: withStreetWalks(
+      seed,
+      visitors.map((v) => visitTruth(seed, v)),
+      others.streetWalks,
+    ),
     interactions,
     exposures: exposures(plan, visitors, interactions),
     footfall: counters.footfall,
@@ -109,14 +139,16 @@ export function buildSimulation(opts: SimulationOptions): Simulation {
       : options.only
         ? { scenario: { name: 'only', only: [...options.only], events: [] } }
         : {}),
+    ...peopleTruth(seed, others, visitors, startMs, endMs),
     ...countMessages(messages, knownSources),
   };
   return { messages, truth, window, options };
 }
 
-function visitTruth(seed: number, v: Visitor): VisitTruth {
+export function visitTruth(seed: number, v: Visitor): VisitTruth {
   return {
     visitor: v.id,
+    role: v.role === 'staff' || v.role === 'passer_by' ? v.role : 'visitor',
     ...(v.group !== undefined ? { group: v.group } : {}),
     app: v.app,
     ...(v.beaconId !== undefined ? { beacon: v.beaconId } : {}),
@@ -130,12 +162,6 @@ function visitTruth(seed: number, v: Visitor): VisitTruth {
     enteredAt: v.enteredAt,
     leftAt: v.leftAt,
     path: v.path.map((s) => ({ ...s })),
-    ...truthOfPath(v.path),
+    ...pathTruth(v.path),
   };
-}
-
-/** What the truth derives from a path: the zone per minute, the stays and the route (truth-minutes.ts). */
-function truthOfPath(path: Visitor['path']): Pick<VisitTruth, 'minutes' | 'stays' | 'route'> {
-  const stays = zoneStays(path);
-  return { minutes: truthMinutes(path), stays, route: route(stays) };
 }

@@ -13,6 +13,9 @@ const PLAN = buildFloorPlan(STORE);
 const START = Date.UTC(2026, 0, 5, 10);
 const HOUR = 3_600_000;
 
+/** Touchpoints only see visitors: leave out the 3,400 passers-by an hour a busy shop front has, to keep the runs short. */
+const NO_STREET = { captureRate: 1, neighbourBeacons: 0 } as const;
+
 function base(): SimulationOptions {
   return { ...DEFAULT_SIMULATION_OPTIONS, seed: 7, durationMs: 3 * HOUR, visitorsPerHour: 240, now: START + 3 * HOUR };
 }
@@ -20,7 +23,7 @@ function base(): SimulationOptions {
 describe('one user at a time per touchpoint', () => {
   it('never lets two visitors’ uses of one touchpoint overlap, and keeps the tail free', () => {
     // a busy afternoon: many people in the fitting rooms at once
-    const { truth } = buildSimulation({ ...base(), visitorsPerHour: 600 });
+    const { truth } = buildSimulation({ ...base(), visitorsPerHour: 600, ...NO_STREET });
     const mirror = truth.interactions.filter((i) => i.touchpoint === 'mirror-1');
     expect(new Set(mirror.map((i) => i.visit)).size).toBeGreaterThan(20);
     for (const tp of STORE.touchpoints) {
@@ -35,7 +38,7 @@ describe('one user at a time per touchpoint', () => {
   });
 
   it('keeps every interaction inside the visitor’s stay in the touchpoint’s zone', () => {
-    const { truth } = buildSimulation({ ...base(), visitorsPerHour: 600 });
+    const { truth } = buildSimulation({ ...base(), visitorsPerHour: 600, ...NO_STREET });
     const zoneOf = new Map(STORE.touchpoints.map((t) => [t.id, t.zone]));
     const visits = new Map(truth.visits.map((v) => [v.visitor, v]));
     for (const i of truth.interactions) {
@@ -113,7 +116,8 @@ describe('people counter with groups', () => {
     }
     expect(reported).toBe(door?.in);
     const exact = buildSimulation({ ...base(), counterGroupMiss: 0, groupShare: 0.6 }).truth.footfall.find((f) => f.counter === 'counter-door');
-    expect(exact?.in).toBe(exact?.trueIn);
+    // staff pass the counter too: counted in `in`, never in `trueIn`
+    expect(exact?.in).toBe((exact?.trueIn ?? 0) + (exact?.staffIn ?? 0));
   });
 
   it('gives byte-identical messages and truth for the same seed and options', () => {
@@ -123,5 +127,5 @@ describe('people counter with groups', () => {
     expect(JSON.stringify(b.messages)).toBe(JSON.stringify(a.messages));
     expect(JSON.stringify(b.truth)).toBe(JSON.stringify(a.truth));
     expect(a.truth.options.counterGroupMiss).toBe(0.3);
-  });
+  }, 30_000);
 });

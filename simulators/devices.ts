@@ -8,7 +8,7 @@ import type { FloorPlan } from './floor-plan.js';
 import { RANK_NORMAL, type DraftMessage } from './messages.js';
 import { createRng } from './prng.js';
 import { intervalTicks } from './schedule.js';
-import type { Visitor } from './visitors.js';
+import { pathOfWalk, type Visitor } from './visitors.js';
 
 export const COUNTER_INTERVAL_MS = 60_000;
 export const ENVIRONMENT_INTERVAL_MS = 60_000;
@@ -27,6 +27,8 @@ export interface DeviceParams {
   endMs: number;
   /** Chance that the counter misses a group member passing right behind another (0: counts exactly). */
   counterGroupMiss?: number;
+  /** Staff's stretches inside (staff.ts): counted like anyone, reported apart in the truth. */
+  staff?: readonly Visitor[];
 }
 
 /** Passages of one group in one direction this close to the previous one are "together" (members walk 1.2 s apart). */
@@ -45,6 +47,10 @@ export interface Footfall {
   trueIn: number;
   /** People who really passed out. */
   trueOut: number;
+  /** Staff passages in (counted in `in`, never in `trueIn`: a counter counts staff unless it filters staff tags). */
+  staffIn: number;
+  /** Staff passages out (counted in `out`, never in `trueOut`). */
+  staffOut: number;
 }
 
 /** A SKU list per shelf or rail, fixed per store (an assortment, not a run). */
@@ -117,6 +123,13 @@ export function counterMessages(params: DeviceParams): { drafts: DraftMessage[];
       const bucket = counts[Math.min(k, counts.length - 1)];
       if (bucket) bucket[e.dir] += 1;
     }
+    const staff = { staffIn: 0, staffOut: 0 };
+    for (const e of staffPassages(device.zone, params)) {
+      staff[e.dir === 'in' ? 'staffIn' : 'staffOut'] += 1;
+      const k = Math.max(0, Math.ceil((e.ts - params.startMs) / COUNTER_INTERVAL_MS) - 1);
+      const bucket = counts[Math.min(k, counts.length - 1)];
+      if (bucket) bucket[e.dir] += 1;
+    }
     ticks.forEach((ts, k) => {
       const c = counts[k] as { in: number; out: number };
       drafts.push({
@@ -129,9 +142,33 @@ export function counterMessages(params: DeviceParams): { drafts: DraftMessage[];
       });
     });
     const totals = counts.reduce((sum, c) => ({ in: sum.in + c.in, out: sum.out + c.out }), { in: 0, out: 0 });
-    footfall.push({ counter: device.id, zone: device.zone ?? null, ...totals, ...truly });
+    footfall.push({ counter: device.id, zone: device.zone ?? null, ...totals, ...truly, ...staff });
   }
   return { drafts, footfall };
+}
+
+/**
+ * Staff passages a counter sees within the window (after its start, at most its end): through the door
+ * for a counter at an entrance or without a zone, into and out of its zone otherwise. Staff walk alone:
+ * the counter never misses them.
+ */
+export function staffPassages(zone: string | undefined, params: Pick<DeviceParams, 'plan' | 'staff' | 'startMs' | 'endMs'>): CounterEvent[] {
+  const atDoor = zone === undefined || params.plan.entrances.includes(zone);
+  const events: CounterEvent[] = [];
+  for (const s of params.staff ?? []) {
+    const path = pathOfWalk(s.walk);
+    if (atDoor) {
+      if (zone !== undefined && path[0]?.zone !== zone) continue;
+      events.push({ ts: (path[0] as { from: number }).from, dir: 'in', visitor: s.index });
+      events.push({ ts: (path[path.length - 1] as { to: number }).to, dir: 'out', visitor: s.index });
+      continue;
+    }
+    for (const seg of path) {
+      if (seg.zone !== zone) continue;
+      events.push({ ts: seg.from, dir: 'in', visitor: s.index }, { ts: seg.to, dir: 'out', visitor: s.index });
+    }
+  }
+  return events.filter((e) => e.ts > params.startMs && e.ts <= params.endMs);
 }
 
 /** Smart-shelf events while visitors stand in the shelf's zone. */
@@ -162,11 +199,12 @@ function shelfDraft(sourceId: string, ts: number, action: 'pick_up' | 'put_back'
   return { kind: 'device', sourceId, ts, rank: RANK_NORMAL, retain: false, payload: { ts, event: { type: 'shelf', action, sku, qty: 1 } } };
 }
 
-/** Environment readings once a minute: temperature and CO2 follow the number of people inside. */
+/** Environment readings once a minute: temperature and CO2 follow the number of people inside (visitors and staff). */
 export function environmentMessages(params: DeviceParams): DraftMessage[] {
   const drafts: DraftMessage[] = [];
   const ticks = intervalTicks(params.startMs, params.endMs, ENVIRONMENT_INTERVAL_MS);
-  const occupancy = occupancyAt(params.visitors, ticks);
+  // staff breathe too
+  const occupancy = occupancyAt([...params.visitors, ...(params.staff ?? [])], ticks);
   for (const device of params.store.devices.filter((d) => d.type === 'environment')) {
     const rng = createRng(params.seed, 'environment', device.id);
     let co2 = CO2_OUTDOOR_PPM + rng.uniform(0, 30);

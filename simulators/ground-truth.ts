@@ -30,6 +30,11 @@ export const MEASUREMENT_OF: Readonly<Record<MessageKind, Measurement>> = {
 export interface VisitTruth {
   /** Internal id (never on the wire). */
   visitor: string;
+  /**
+   * Who this is: `visitor` (a customer; everyone in `visits`), `staff` (in `staff`), `passer_by` (in
+   * `passersBy`). Absent in truths written before staff and passers-by: a visitor.
+   */
+  role?: 'visitor' | 'staff' | 'passer_by';
   /** Group id shared by the people who came in together (2-4); absent for someone who came alone. */
   group?: string;
   app: boolean;
@@ -61,6 +66,43 @@ export interface VisitTruth {
   stays: ZoneStay[];
   /** Zones in the order visited, no consecutive repeats (truthVersion 2). */
   route: string[];
+  /**
+   * A visitor with a phone on the street (street.ts): walking to the door before `enteredAt` (`approach`)
+   * and away after `leftAt` (`departure`), clipped to the window. Never in `path`.
+   */
+  street?: Array<{ leg: 'approach' | 'departure'; from: number; to: number }>;
+  /** Wifi pseudonyms the phone used on the street and not inside (a rotation on the way in or out). */
+  streetPseudonyms?: string[];
+}
+
+export interface StaffTruth extends VisitTruth {
+  role: 'staff';
+  /** Their break out of the store, epoch ms (not clipped). */
+  break: { from: number; to: number };
+}
+
+export interface PasserByTruth extends VisitTruth {
+  role: 'passer_by';
+  /** Where they walked: from one end of the street stretch to the other, m in the floor's coordinates. */
+  walk: { from: { x: number; y: number }; to: { x: number; y: number } };
+}
+
+export interface StrayDeviceTruth {
+  /** Internal id `d0001`. */
+  device: string;
+  kind: 'visitor_phone' | 'staff_device';
+  zone: string;
+  x: number;
+  y: number;
+  /** Epoch ms it was left, and collected (null: after the window). */
+  from: number;
+  to: number | null;
+  app: boolean;
+  beacon?: string;
+  advertising?: Array<{ from: number; to: number }>;
+  randomizedMac: boolean;
+  /** Wifi pseudonyms it probed under in the window, in order (one for a staff device on the store wifi). */
+  wifiPseudonyms: string[];
 }
 
 export interface PublishedCounts {
@@ -105,6 +147,28 @@ export interface GroundTruth {
   footfall: Footfall[];
   /** The scenario played (`--scenario`) and the sensors selected (`--only`); absent for a plain run. */
   scenario?: ScenarioTruth;
+  /**
+   * Staff (staff.ts), one entry per staff member and working day that meets the window, `role: 'staff'`:
+   * `enteredAt` their arrival, `leftAt` their departure (null: after the window), `path` their zones
+   * clipped to the window with the break out of the store as a stay in zone `outside`, one stable wifi pseudonym.
+   */
+  staff?: StaffTruth[];
+  /**
+   * People who walked past the shop front without coming in (street.ts), `role: 'passer_by'`:
+   * `enteredAt` when they came within STREET_REACH_M of the shop front, `leftAt` when they were past it,
+   * `path` one stay in zone `outside`; `walk` where they walked. Never in `visits`.
+   */
+  passersBy?: PasserByTruth[];
+  /** Devices left behind (strays.ts): still at one spot from `from` until collected (`to`, null: after the window). */
+  strayDevices?: StrayDeviceTruth[];
+  /** Neighbouring shops' fixed beacons outside the store (street.ts), heard through its outer walls. */
+  neighbourBeacons?: Array<{ id: string; x: number; y: number }>;
+  /**
+   * The capture rate of the window: `entered` people who came in (visits entering in the window),
+   * `passersBy` people who walked past without entering (passers-by who came within reach in the window),
+   * `rate` = entered / (entered + passersBy) (null when both are 0).
+   */
+  captureRate?: { entered: number; passersBy: number; rate: number | null };
   /** What the gateway accepts and the points it makes of it. */
   published: PublishedCounts;
   /** Every message put on the wire, malformed ones included (what a subscriber receives). */

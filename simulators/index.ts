@@ -25,6 +25,9 @@ export {
   type PublishedCounts,
   type RejectionCounts,
   type VisitTruth,
+  type StaffTruth,
+  type PasserByTruth,
+  type StrayDeviceTruth,
 } from './ground-truth.js';
 export type { Footfall } from './devices.js';
 export type { FloorPlan, ZoneRect, PlacedSensor, PlacedTouchpoint, Door, FixedBeacon } from './floor-plan.js';

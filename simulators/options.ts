@@ -59,6 +59,14 @@ export interface SimulationOptions {
   scenario?: Scenario;
   /** Which sensors publish (default: the scenario's `only`, else all). */
   only?: SourceCategory[];
+  /** Staff on the floor through the opening hours (default 3; docs/simulator.md, "Staff, left-behind phones and the street"). */
+  staff?: number;
+  /** Devices left behind (a forgotten phone, a staff tablet charging), Poisson per hour (default 0.1). */
+  strayDevicesPerHour?: number;
+  /** Share of the people passing the shop front who come in (default 0.15): passers-by walk past at visitorsPerHour × (1 − c)/c. */
+  captureRate?: number;
+  /** Neighbouring shops' fixed beacons beyond the side walls and across the street (default 3). */
+  neighbourBeacons?: number;
 }
 
 /** Options with every optional field filled in and checked (a run without a scenario has none, and `only` stays absent for all sensors). */
@@ -94,6 +102,10 @@ export const DEFAULT_SIMULATION_OPTIONS = Object.freeze({
   qos: 1,
   counterGroupMiss: 0.15,
   radio: DEFAULT_RADIO_OPTIONS,
+  staff: 3,
+  strayDevicesPerHour: 0.1,
+  captureRate: 0.15,
+  neighbourBeacons: 3,
 } satisfies Omit<ResolvedSimulationOptions, 'now'>);
 
 const share = z.number().min(0).max(1);
@@ -134,6 +146,11 @@ const NumericOptionsSchema = z.object({
   counterGroupMiss: share,
   radio: RadioOptionsSchema,
   only: z.array(z.enum(SOURCE_CATEGORIES)).min(1).optional(),
+  staff: z.number().int().min(0).max(50),
+  strayDevicesPerHour: z.number().min(0).max(100),
+  // 0 would mean infinitely many passers-by; 1: nobody walks past without coming in
+  captureRate: z.number().min(0.01).max(1),
+  neighbourBeacons: z.number().int().min(0).max(20),
 });
 
 const OPTION_KEYS = [
@@ -162,6 +179,10 @@ const OPTION_KEYS = [
   'radio',
   'scenario',
   'only',
+  'staff',
+  'strayDevicesPerHour',
+  'captureRate',
+  'neighbourBeacons',
 ] as const satisfies ReadonlyArray<keyof SimulationOptions>;
 
 /** Fills in the optional fields and checks every value; throws SimulationOptionsError naming each bad key. */

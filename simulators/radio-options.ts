@@ -28,6 +28,10 @@ export interface RadioOptions {
   detectionMax: number;
   /** RSSI at which the chance of being caught is half of `detectionMax`, dBm. */
   detectionMidpointDbm: number;
+  /** Loss of the shop front (the outer wall the doors are in, mostly glass) between a transmitter outside and a scanner inside, dB. */
+  shopFrontLossDb: number;
+  /** Loss of any other outer wall (a party wall to the neighbours, the back wall), dB. */
+  outerWallLossDb: number;
   /** Width w of the detection curve's fall, dB: from midpoint − 3·w to midpoint + 3·w the chance rises from about 5 % to 95 % of `detectionMax`. */
   detectionSlopeDb: number;
 }
@@ -45,6 +49,8 @@ export const DEFAULT_RADIO_OPTIONS: Readonly<RadioOptions> = Object.freeze({
   detectionMax: 0.92,
   detectionMidpointDbm: -90,
   detectionSlopeDb: 2,
+  shopFrontLossDb: 2,
+  outerWallLossDb: 10,
 });
 
 const share = z.number().min(0).max(1);
@@ -64,6 +70,8 @@ export const RadioOptionsSchema = z
     detectionMax: share,
     detectionMidpointDbm: z.number().min(-127).max(20),
     detectionSlopeDb: z.number().positive().max(30),
+    shopFrontLossDb: lossDb,
+    outerWallLossDb: lossDb,
   })
   .strict();
 
@@ -80,5 +88,7 @@ export const RADIO_FLAGS = [
   { flag: 'wall-loss', key: 'wallLossDb', min: 0, max: 60, help: 'loss per zone wall between phone and scanner, dB' },
   { flag: 'detection-max', key: 'detectionMax', min: 0, max: 1, help: 'chance a strong signal is caught in one scan interval (0-1)' },
   { flag: 'detection-midpoint', key: 'detectionMidpointDbm', min: -127, max: 20, help: 'RSSI caught half as often as a strong one, dBm' },
+  { flag: 'shop-front-loss', key: 'shopFrontLossDb', min: 0, max: 60, help: 'loss of the glass shop front between the street and a scanner inside, dB' },
+  { flag: 'outer-wall-loss', key: 'outerWallLossDb', min: 0, max: 60, help: 'loss of the other outer walls (party walls to the neighbours), dB' },
   { flag: 'detection-slope', key: 'detectionSlopeDb', min: 0.01, max: 30, help: 'width of the fall of the detection curve, dB' },
 ] as const satisfies ReadonlyArray<{ flag: string; key: keyof RadioOptions; min: number; max: number; help: string }>;

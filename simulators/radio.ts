@@ -40,12 +40,22 @@ export interface Link {
   carryLossDb?: number;
   /** Correlated shadowing of this link now (shadowing.ts), dB. */
   shadowingDb?: number;
+  /** The store's outer wall between a transmitter outside and the scanner (street.ts), dB. */
+  outerLossDb?: number;
 }
 
 /** Mean RSSI of the link without shadowing, dBm (not rounded). */
 export function meanRssi(tech: Technology, radio: RadioOptions, link: Link): number {
   const pathLoss = 10 * radio.pathLossExponent * Math.log10(Math.max(link.distanceM, MIN_DISTANCE_M));
-  return tech.txAt1mDbm + (link.gainDb ?? 0) + (link.txOffsetDb ?? 0) - pathLoss - (link.walls ?? 0) * radio.wallLossDb - (link.carryLossDb ?? 0);
+  return (
+    tech.txAt1mDbm +
+    (link.gainDb ?? 0) +
+    (link.txOffsetDb ?? 0) -
+    pathLoss -
+    (link.walls ?? 0) * radio.wallLossDb -
+    (link.carryLossDb ?? 0) -
+    (link.outerLossDb ?? 0)
+  );
 }
 
 /** The RSSI the scanner measures, integer dBm within the contract's range. */

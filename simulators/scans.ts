@@ -16,6 +16,7 @@ import { ShadowingField } from './shadowing.js';
 import { wallsBetween } from './walls.js';
 import { intervalTicks } from './schedule.js';
 import { within } from './phones.js';
+import { outerLossDb } from './street.js';
 import { positionAt, wifiPseudonymAt, type Visitor } from './visitors.js';
 
 /** A phone sends a burst of probe requests about every 20 s on average. */
@@ -30,6 +31,13 @@ export interface ScanParams {
   endMs: number;
   scanIntervalMs: number;
   radio: RadioOptions;
+  /**
+   * Everyone else with a phone (staff.ts, strays.ts, street.ts), in `enteredAt` order: heard like visitors but drawn
+   * from streams of their own, so adding them leaves every visitor's sightings as they were.
+   */
+  others?: readonly Visitor[];
+  /** Neighbouring shops' beacons outside the store (street.ts), heard through its outer walls. */
+  neighbourBeacons?: readonly FixedBeacon[];
 }
 
 type BleSightingInput = PayloadByKind['ble']['sightings'][number];
@@ -52,6 +60,7 @@ class Receiver {
   constructor(
     private readonly params: ScanParams,
     private readonly rng: Rng,
+    shadowingLabel = 'shadowing',
   ) {
     const { radio } = params;
     this.shadowing = new ShadowingField({
@@ -59,7 +68,7 @@ class Receiver {
       decorrelationM: radio.shadowingDecorrelationM,
       decorrelationS: radio.shadowingDecorrelationS,
     });
-    this.shadowingRng = createRng(params.seed, 'shadowing');
+    this.shadowingRng = createRng(params.seed, shadowingLabel);
   }
 
   /** A fixed beacon heard by a scanner (calibrated hardware on a wall: no offset, no carrier). */
@@ -71,7 +80,8 @@ class Receiver {
       this.fixedWalls.set(key, walls);
     }
     const shadowingDb = this.shadowing.sample('fixed', key, ts, beacon, this.shadowingRng);
-    return this.hear(BLE, { distanceM: distanceM(sensor, beacon), gainDb: calibrationGainDb(sensor), walls, shadowingDb });
+    const outer = outerLossDb(this.params.plan, beacon, sensor, this.params.radio);
+    return this.hear(BLE, { distanceM: distanceM(sensor, beacon), gainDb: calibrationGainDb(sensor), walls, shadowingDb, outerLossDb: outer });
   }
 
   /** A visitor's phone heard by a scanner over one technology. */
@@ -84,8 +94,9 @@ class Receiver {
       gainDb: calibrationGainDb(sensor),
       txOffsetDb: p.txOffsetDb,
       walls: wallsBetween(plan.zones, p.at, sensor),
-      carryLossDb: carryLossDb(seed, p.visitor.index, p.segIndex, radio),
+      carryLossDb: p.visitor.carried === false ? 0 : carryLossDb(seed, p.visitor.index, p.segIndex, radio),
       shadowingDb,
+      outerLossDb: outerLossDb(plan, p.at, sensor, radio),
     });
   }
 
@@ -107,15 +118,25 @@ export function scanMessages(params: ScanParams, rng: Rng): DraftMessage[] {
   const probeChance = 1 - Math.exp(-scanIntervalMs / MEAN_PROBE_GAP_MS);
   const tracker = new PresenceTracker(params);
   const receiver = new Receiver(params, rng);
+  // everyone else and the neighbours' beacons: streams of their own (see ScanParams.others)
+  const othersTracker = new PresenceTracker({ ...params, visitors: params.others ?? [] });
+  const othersRng = createRng(params.seed, 'radio-others');
+  const othersReceiver = new Receiver(params, othersRng, 'shadowing-others');
+  const neighbours = params.neighbourBeacons ?? [];
   const out: DraftMessage[] = [];
   for (const ts of intervalTicks(params.startMs, params.endMs, scanIntervalMs)) {
     const present = tracker.at(ts);
     receiver.departed(tracker.takeDeparted());
+    const others = othersTracker.at(ts);
+    othersReceiver.departed(othersTracker.takeDeparted());
     for (const sensor of bleSensors) {
       const sightings: BleSightingInput[] = [];
       for (const beacon of plan.beacons) addSighting(sightings, beacon.id, receiver.beacon(sensor, beacon, ts));
       for (const p of present)
         if (p.visitor.beaconId && advertises(p.visitor, ts)) addSighting(sightings, p.visitor.beaconId, receiver.phone(BLE, sensor, p, ts));
+      for (const beacon of neighbours) addSighting(sightings, beacon.id, othersReceiver.beacon(sensor, beacon, ts));
+      for (const p of others)
+        if (p.visitor.beaconId && advertises(p.visitor, ts)) addSighting(sightings, p.visitor.beaconId, othersReceiver.phone(BLE, sensor, p, ts));
       for (const batch of batches(sightings))
         out.push({ kind: 'ble', sourceId: sensor.id, ts, rank: RANK_NORMAL, retain: false, payload: { ts, sightings: batch } });
     }
@@ -125,6 +146,14 @@ export function scanMessages(params: ScanParams, rng: Rng): DraftMessage[] {
       const id = wifiPseudonymAt(params.seed, p.visitor, ts);
       for (const sensor of wifiSensors) {
         const rssi = receiver.phone(WIFI, sensor, p, ts);
+        if (rssi !== undefined) observations.get(sensor.id)?.push({ id, rssi, randomized: p.visitor.randomizedMac });
+      }
+    }
+    for (const p of others) {
+      if (!p.visitor.phone || !othersRng.chance(probeChance)) continue;
+      const id = wifiPseudonymAt(params.seed, p.visitor, ts);
+      for (const sensor of wifiSensors) {
+        const rssi = othersReceiver.phone(WIFI, sensor, p, ts);
         if (rssi !== undefined) observations.get(sensor.id)?.push({ id, rssi, randomized: p.visitor.randomizedMac });
       }
     }

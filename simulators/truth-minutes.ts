@@ -101,3 +101,9 @@ export function dwellByZone(stays: readonly ZoneStay[]): Map<string, number> {
   for (const stay of stays) if (stay.passing !== true) out.set(stay.zone, (out.get(stay.zone) ?? 0) + stay.dwellMs);
   return out;
 }
+
+/** What the truth derives from a path: the zone per minute, the stays and the route. */
+export function pathTruth(path: readonly PathSegment[]): { minutes: TruthMinutes; stays: ZoneStay[]; route: string[] } {
+  const stays = zoneStays(path);
+  return { minutes: truthMinutes(path), stays, route: route(stays) };
+}

@@ -46,6 +46,14 @@ export interface Visitor {
   group?: string;
   /** The walk, from the door to the door (not clipped to the window). */
   walk: Waypoint[];
+  /** Who this is when not a customer (staff.ts, street.ts): staff, a passer-by outside, or a device left behind. */
+  role?: 'staff' | 'passer_by' | 'stray';
+  /** A randomised MAC that stays the same all along (a per-network private address of a phone on the store wifi). */
+  stableMac?: boolean;
+  /** False for a device lying somewhere (no body or pocket loss). */
+  carried?: boolean;
+  /** The instant the rotation clock of a randomised MAC counts from (default `enteredAt`; a visitor's walk on the street keeps their clock). */
+  rotationOriginMs?: number;
 }
 
 export interface VisitorParams {
@@ -219,7 +227,7 @@ function dwellMs(rng: Rng, medianS: number): number {
 }
 
 /** Drops what happens after the window's end and cuts the stay that spans it. */
-function clipPath(segments: PathSegment[], endMs: number): PathSegment[] {
+export function clipPath(segments: PathSegment[], endMs: number): PathSegment[] {
   return segments.filter((s) => s.from <= endMs).map((s) => ({ ...s, to: Math.min(s.to, endMs) }));
 }
 
@@ -235,7 +243,8 @@ export function positionAt(visitor: Visitor, t: number): Point {
 
 /** The wifi pseudonym the visitor's phone uses at `t` (a randomised MAC rotates; 32 hex digits). */
 export function wifiPseudonymAt(seed: number, visitor: Visitor, t: number): string {
-  const epoch = visitor.randomizedMac ? Math.floor((t - visitor.enteredAt + visitor.rotationPhaseMs) / visitor.rotationMs) : 0;
+  const origin = visitor.rotationOriginMs ?? visitor.enteredAt;
+  const epoch = visitor.randomizedMac && visitor.stableMac !== true ? Math.floor((t - origin + visitor.rotationPhaseMs) / visitor.rotationMs) : 0;
   return createRng(seed, 'wifi-pseudonym', visitor.index, epoch).hex(16);
 }
 
@@ -245,10 +254,11 @@ export function wifiPseudonymsDuring(seed: number, visitor: Visitor): string[] {
   const last = visitor.path[visitor.path.length - 1];
   const until = last ? last.to : visitor.enteredAt;
   const out = [wifiPseudonymAt(seed, visitor, visitor.enteredAt)];
-  if (visitor.randomizedMac) {
-    // rotations fall at enteredAt − phase + k·rotationMs; the first one after entering is k = 1
-    for (let t = visitor.enteredAt - visitor.rotationPhaseMs + visitor.rotationMs; t < until; t += visitor.rotationMs)
-      out.push(wifiPseudonymAt(seed, visitor, t));
+  if (visitor.randomizedMac && visitor.stableMac !== true) {
+    // rotations fall at origin − phase + k·rotationMs (origin: enteredAt unless the clock started earlier); the first after entering
+    const origin = visitor.rotationOriginMs ?? visitor.enteredAt;
+    const k = Math.floor((visitor.enteredAt - origin + visitor.rotationPhaseMs) / visitor.rotationMs) + 1;
+    for (let t = origin - visitor.rotationPhaseMs + k * visitor.rotationMs; t < until; t += visitor.rotationMs) out.push(wifiPseudonymAt(seed, visitor, t));
   }
   return out;
 }

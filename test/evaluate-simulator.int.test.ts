@@ -64,10 +64,15 @@ describe('storeloop evaluate on a simulator run', () => {
     const text = await evaluateCli(['--truth', truthFile]);
     process.stdout.write(text);
     for (const definition of Object.values(DEFINITIONS)) expect(text).toContain(definition);
-    for (const label of ['footfall error: ', 'zone accuracy, app carriers: ', 'dwell error (median absolute): ', 'engagement error: ']) {
+    for (const label of [
+      'footfall error: ',
+      'zone accuracy, app carriers: ',
+      'dwell error (median absolute): ',
+      'engagement error: ',
+      'capture rate error: ',
+    ]) {
       expect(text).toMatch(new RegExp(`${label.replace(/[()]/g, '\\$&')}-?\\d+\\.\\d (%|pp)`));
     }
-    expect(text).toContain('capture rate error: n/a');
     // the truth side is read from the truth file: its minutes, its non-passing stays and its exposures
     const minutesOf = (vs: typeof truth.visits) => vs.reduce((sum, v) => sum + v.minutes.zones.filter((z) => z !== null).length, 0);
     expect(text).toContain(`of ${minutesOf(truth.visits.filter((v) => v.app))} visitor-minutes right`);
@@ -78,16 +83,23 @@ describe('storeloop evaluate on a simulator run', () => {
 
     const json = JSON.parse(await evaluateCli(['--truth', truthFile, '--json'])) as Record<string, unknown>;
     expect(json['seed']).toBe(7);
-    for (const key of ['footfall_error_pct', 'zone_accuracy_pct', 'zone_accuracy_all_pct', 'dwell_mdape_pct', 'engagement_error_pp']) {
+    for (const key of ['footfall_error_pct', 'zone_accuracy_pct', 'zone_accuracy_all_pct', 'dwell_mdape_pct', 'engagement_error_pp', 'capture_rate_error_pp']) {
       expect(typeof json[key], key).toBe('number');
     }
-    expect(json['capture_rate_error_pp']).toBeNull();
-    // the counter under-counts groups: its error is exactly what the truth says it missed at the door
+    // the counter under-counts groups and counts staff: its error is exactly what the truth says it reported
+    // against the customers who truly entered, the staff passages included in what it reported
     const door = truth.footfall.filter((f) => f.zone === null || truth.floorPlan.entrances.includes(f.zone));
     const reported = door.reduce((sum, f) => sum + f.in, 0);
     const entered = door.reduce((sum, f) => sum + f.trueIn, 0);
+    const staffIn = door.reduce((sum, f) => sum + f.staffIn, 0);
     expect(entered).toBe(truth.visits.filter((v) => v.enteredAt <= truth.windowEnd).length);
+    expect(reported - staffIn).toBeLessThanOrEqual(entered); // customers: only ever missed, never invented
     expect(json['footfall_error_pct']).toBeCloseTo(((reported - entered) / entered) * 100, 1);
+    // the capture rate: the truth's own, and the baseline's error a share in pp
+    expect(truth.captureRate?.entered).toBe(truth.visits.filter((v) => v.enteredAt > truth.windowStart && v.enteredAt <= truth.windowEnd).length);
+    expect(truth.captureRate?.passersBy).toBe(truth.passersBy?.length);
+    expect(json['capture_rate_error_pp']).toBeGreaterThanOrEqual(0);
+    expect(json['capture_rate_error_pp']).toBeLessThanOrEqual(100);
     // the strongest scanner places app carriers better than nothing, far from perfect
     expect(json['zone_accuracy_pct']).toBeGreaterThan(10);
     expect(json['zone_accuracy_pct']).toBeLessThan(100);

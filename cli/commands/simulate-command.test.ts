@@ -77,6 +77,17 @@ describe('simulationOptionsFrom', () => {
     expect(() => simulationOptionsFrom({ ...CLI_DEFAULTS, pocketShare: '1.2' })).toThrow(/--pocket-share: expected a number from 0 to 1, got '1.2'/);
     expect(() => simulationOptionsFrom({ ...CLI_DEFAULTS, detectionSlope: 'steep' })).toThrow(/--detection-slope/);
   });
+
+  it("sets staff, devices left behind, the capture rate and the neighbours' beacons from their flags and checks their ranges", () => {
+    const defaults = simulationOptionsFrom(CLI_DEFAULTS);
+    expect([defaults.staff, defaults.strayDevicesPerHour, defaults.captureRate, defaults.neighbourBeacons]).toEqual([3, 0.1, 0.15, 3]);
+    const options = simulationOptionsFrom({ ...CLI_DEFAULTS, staff: '5', strayDeviceRate: '0.5', captureRate: '0.2', neighbourBeacons: '0' });
+    expect([options.staff, options.strayDevicesPerHour, options.captureRate, options.neighbourBeacons]).toEqual([5, 0.5, 0.2, 0]);
+    expect(() => simulationOptionsFrom({ ...CLI_DEFAULTS, staff: '2.5' })).toThrow(/--staff: expected a whole number/);
+    expect(() => simulationOptionsFrom({ ...CLI_DEFAULTS, captureRate: '0' })).toThrow(/--capture-rate: expected a number from 0.01 to 1/);
+    expect(() => simulationOptionsFrom({ ...CLI_DEFAULTS, neighbourBeacons: '21' })).toThrow(/--neighbour-beacons/);
+    expect(() => simulationOptionsFrom({ ...CLI_DEFAULTS, strayDeviceRate: '-1' })).toThrow(/--stray-device-rate/);
+  });
 });
 
 describe('--scenario and --only', () => {

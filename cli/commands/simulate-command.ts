@@ -47,6 +47,14 @@ export interface SimulateCommandOptions extends RadioFlagOptions {
   appAdvertisingPeriod?: string;
   /** Chance the people counter misses a group member (default DEFAULT_SIMULATION_OPTIONS.counterGroupMiss). */
   counterGroupMiss?: string;
+  /** Staff on the floor (default DEFAULT_SIMULATION_OPTIONS.staff). */
+  staff?: string;
+  /** Devices left behind per hour (default DEFAULT_SIMULATION_OPTIONS.strayDevicesPerHour). */
+  strayDeviceRate?: string;
+  /** Share of people passing the shop front who come in (default DEFAULT_SIMULATION_OPTIONS.captureRate). */
+  captureRate?: string;
+  /** Neighbouring shops' beacons (default DEFAULT_SIMULATION_OPTIONS.neighbourBeacons). */
+  neighbourBeacons?: string;
   /** `flat` (default) or `daily`: arrivals shaped by the store's local hour (`stores[].timezone`). */
   arrivalProfile?: string;
   qos: string;
@@ -107,6 +115,7 @@ export function simulationOptionsFrom(options: SimulateCommandOptions) {
     radio: radioOptions(options),
     ...(options.scenario !== undefined ? { scenario: loadScenario(options.scenario) } : {}),
     ...(options.only !== undefined ? { only: parseOnly(options.only) } : {}),
+    ...people(options),
   };
 }
 
@@ -136,6 +145,22 @@ export function commandOutageControl(scenario: Scenario | undefined, log: (line:
       throw new Error(`scenario: the InfluxDB ${phase} command failed: ${command}: ${(e.stderr ?? '').trim() || e.message}`, { cause: err });
     }
   };
+}
+
+/** Staff, devices left behind, the capture rate and the neighbours' beacons from their flags. */
+function people(options: SimulateCommandOptions) {
+  const d = DEFAULT_SIMULATION_OPTIONS;
+  return {
+    staff: whole('staff', optionalNumber('staff', options.staff, 0, 50, d.staff)),
+    strayDevicesPerHour: optionalNumber('stray-device-rate', options.strayDeviceRate, 0, 100, d.strayDevicesPerHour),
+    captureRate: optionalNumber('capture-rate', options.captureRate, 0.01, 1, d.captureRate),
+    neighbourBeacons: whole('neighbour-beacons', optionalNumber('neighbour-beacons', options.neighbourBeacons, 0, 20, d.neighbourBeacons)),
+  };
+}
+
+function whole(name: string, value: number): number {
+  if (!Number.isInteger(value)) throw new Error(`--${name}: expected a whole number, got ${value}`);
+  return value;
 }
 
 /** A flag in minutes as whole milliseconds. */
