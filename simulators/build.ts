@@ -6,19 +6,21 @@ import type { StoreConfig } from '../config/index.js';
 import { drawArrivals } from './arrivals.js';
 import { catalogue, counterMessages, environmentMessages, shelfMessages } from './devices.js';
 import { buildFloorPlan } from './floor-plan.js';
+import { deliveredFootfall, deliverMessages, markFutureRejections } from './delivery.js';
 import { countMessages, type GroundTruth, type VisitTruth } from './ground-truth.js';
 import { injectBadMessages } from './injection.js';
 import { finaliseMessages, type SimMessage } from './messages.js';
 import { resolveSimulationOptions, type ResolvedSimulationOptions, type SimulationOptions } from './options.js';
 import { createRng } from './prng.js';
 import { scanMessages } from './scans.js';
+import { applyClocks, SensorClocks } from './sensor-clocks.js';
 import { simulationWindow, type SimulationWindow } from './schedule.js';
 import { statusMessages } from './status.js';
 import { interactionMessages, planInteractions } from './touchpoints.js';
 import { generateVisitors, meanPartySize, wifiPseudonymsDuring, type Visitor } from './visitors.js';
 
 export interface Simulation {
-  /** Every message, in publishing order (ascending `ts`). */
+  /** Every message, in publishing order (ascending `sendAt`; `ts` is the source's stamp, `trueTs` when it happened). */
   messages: SimMessage[];
   truth: GroundTruth;
   window: SimulationWindow;
@@ -75,9 +77,18 @@ export function buildSimulation(opts: SimulationOptions): Simulation {
     ...shelfMessages(deviceParams),
     ...environmentMessages(deviceParams),
   ];
-  const good = finaliseMessages(drafts, { topicPrefix: options.topicPrefix, storeId: store.id, runId, qos: options.qos });
+  const made = finaliseMessages(drafts, { topicPrefix: options.topicPrefix, storeId: store.id, runId, qos: options.qos });
+  // sources' clocks stamp the messages; then delivery (latency, loss, duplicates, outages) decides when each goes out
+  const clockParams = { seed, store, startMs, endMs, delivery: options.delivery, sourceFaults: options.sourceFaults };
+  const clocks = new SensorClocks(clockParams);
+  const delivered = deliverMessages(applyClocks(made, clocks, clockParams), { ...clockParams, runId, topicPrefix: options.topicPrefix, clocks });
   const knownSources = knownSourceIds(store);
-  const messages = injectBadMessages(good, { badRate: options.badRate, topicPrefix: options.topicPrefix, runId, knownSources }, createRng(seed, 'injection'));
+  const injected = injectBadMessages(
+    delivered.messages,
+    { badRate: options.badRate, topicPrefix: options.topicPrefix, runId, knownSources },
+    createRng(seed, 'injection'),
+  );
+  const messages = markFutureRejections(injected, window);
   const { store: _store, ...echoed } = options;
   const truth: GroundTruth = {
     generator: 'storeloop-simulator',
@@ -92,7 +103,8 @@ export function buildSimulation(opts: SimulationOptions): Simulation {
     floorPlan: plan,
     visits: visitors.map((v) => visitTruth(seed, v)),
     interactions,
-    footfall: counters.footfall,
+    footfall: deliveredFootfall(counters.footfall, messages),
+    delivery: delivered.truth,
     ...countMessages(messages, knownSources),
   };
   return { messages, truth, window, options };

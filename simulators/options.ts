@@ -4,6 +4,14 @@ import { z } from 'zod';
 import { DEMO_STORE, StoreSchema, type StoreConfig } from '../config/index.js';
 import { DEFAULT_TOPIC_PREFIX } from '../protocol/index.js';
 import { SimulationOptionsError } from './errors.js';
+import {
+  checkSourceFaults,
+  DEFAULT_DELIVERY_OPTIONS,
+  DeliveryOptionsSchema,
+  SourceFaultsSchema,
+  type DeliveryOptions,
+  type SourceFault,
+} from './delivery-options.js';
 import { DEFAULT_RADIO_OPTIONS, RadioOptionsSchema, type RadioOptions } from './radio-options.js';
 
 export type ArrivalProfile = 'flat' | 'daily';
@@ -54,10 +62,14 @@ export interface SimulationOptions {
   counterGroupMiss?: number;
   /** The radio model's parameters (radio-options.ts, docs/simulator.md); missing ones take their defaults. */
   radio?: Partial<RadioOptions>;
+  /** The delivery model's parameters: clocks, loss, duplicates, latency, outages (delivery-options.ts, docs/simulator.md); missing ones take their defaults. */
+  delivery?: Partial<DeliveryOptions>;
+  /** Explicit faults of sources (offline with or without replay, clock skew), times from the window's start (default none). */
+  sourceFaults?: SourceFault[];
 }
 
 /** Options with every optional field filled in and checked. */
-export type ResolvedSimulationOptions = Required<Omit<SimulationOptions, 'radio'>> & { radio: RadioOptions };
+export type ResolvedSimulationOptions = Required<Omit<SimulationOptions, 'radio' | 'delivery'>> & { radio: RadioOptions; delivery: DeliveryOptions };
 
 /** Longest window: the whole message list is built up front. */
 export const MAX_DURATION_MS = 24 * 3_600_000;
@@ -85,6 +97,8 @@ export const DEFAULT_SIMULATION_OPTIONS = Object.freeze({
   qos: 1,
   counterGroupMiss: 0.15,
   radio: DEFAULT_RADIO_OPTIONS,
+  delivery: DEFAULT_DELIVERY_OPTIONS,
+  sourceFaults: [],
 } satisfies Omit<ResolvedSimulationOptions, 'now'>);
 
 const share = z.number().min(0).max(1);
@@ -124,6 +138,8 @@ const NumericOptionsSchema = z.object({
   qos: z.union([z.literal(0), z.literal(1)]),
   counterGroupMiss: share,
   radio: RadioOptionsSchema,
+  delivery: DeliveryOptionsSchema,
+  sourceFaults: SourceFaultsSchema,
 });
 
 const OPTION_KEYS = [
@@ -150,6 +166,8 @@ const OPTION_KEYS = [
   'qos',
   'counterGroupMiss',
   'radio',
+  'delivery',
+  'sourceFaults',
 ] as const satisfies ReadonlyArray<keyof SimulationOptions>;
 
 /** Fills in the optional fields and checks every value; throws SimulationOptionsError naming each bad key. */
@@ -157,7 +175,8 @@ export function resolveSimulationOptions(opts: SimulationOptions): ResolvedSimul
   // only the simulation's own keys: callers pass run options (url, log, signal) in the same object
   const given = Object.fromEntries(OPTION_KEYS.filter((k) => opts[k] !== undefined).map((k) => [k, opts[k]])) as Partial<SimulationOptions>;
   const radio = { ...DEFAULT_RADIO_OPTIONS, ...given.radio };
-  const merged = { ...DEFAULT_SIMULATION_OPTIONS, ...given, radio, now: opts.now ?? Date.now() };
+  const delivery = { ...DEFAULT_DELIVERY_OPTIONS, ...given.delivery };
+  const merged = { ...DEFAULT_SIMULATION_OPTIONS, ...given, radio, delivery, now: opts.now ?? Date.now() };
   const parsed = NumericOptionsSchema.safeParse(merged);
   const problems = parsed.success
     ? []
@@ -166,6 +185,7 @@ export function resolveSimulationOptions(opts: SimulationOptions): ResolvedSimul
     problems.push(`macRotationMinMs: expected at most macRotationMaxMs (${merged.macRotationMaxMs}), got ${merged.macRotationMinMs}`);
   const store = StoreSchema.safeParse(merged.store);
   if (!store.success) problems.push(...store.error.issues.map((issue) => `store.${issue.path.map(String).join('.')}: ${issue.message}`));
+  else if (parsed.success) problems.push(...checkSourceFaults(merged.sourceFaults, store.data, merged.durationMs));
   if (problems.length > 0 || !store.success) throw new SimulationOptionsError(`invalid simulation options:\n  ${problems.join('\n  ')}`, problems);
   return { ...merged, store: store.data };
 }
