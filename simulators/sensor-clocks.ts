@@ -60,7 +60,8 @@ export class SensorClocks {
       const synced = !rng.chance(delivery.clockUnsyncedShare);
       const offset = rng.normal(0, synced ? delivery.clockSyncedSdMs : delivery.clockUnsyncedSdMs);
       const drift = synced ? 0 : rng.uniform(-delivery.clockDriftPpm, delivery.clockDriftPpm);
-      this.clocks.set(id, { synced, offsetMs: Math.round(clip(offset, delivery.clockMaxOffsetMs)), driftPpm: Math.round(drift * 100) / 100 });
+      // `|| 0`: no -0 (it would not survive a JSON round trip)
+      this.clocks.set(id, { synced, offsetMs: Math.round(clip(offset, delivery.clockMaxOffsetMs)) || 0, driftPpm: Math.round(drift * 100) / 100 || 0 });
     }
     for (const fault of params.sourceFaults) {
       if (fault.kind !== 'clock_skew') continue;
