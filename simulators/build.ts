@@ -103,7 +103,7 @@ export function buildSimulation(opts: SimulationOptions): Simulation {
     floorPlan: plan,
     visits: visitors.map((v) => visitTruth(seed, v)),
     interactions,
-    footfall: deliveredFootfall(counters.footfall, messages),
+    footfall: deliveredFootfall(counters.footfall, messages, startMs, endMs),
     delivery: delivered.truth,
     ...countMessages(messages, knownSources),
   };

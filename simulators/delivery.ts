@@ -253,13 +253,16 @@ export function markFutureRejections(messages: readonly SimMessage[], window: Si
 }
 
 /**
- * The footfall as the gateway sees it: `in`/`out` summed over the people-count messages it accepts
- * (first copies that arrive; a lost message's people are missing, like a counter's misses).
+ * The footfall as an analyst reading the window sees it: `in`/`out` summed over the people-count
+ * messages the gateway accepts (first copies that arrive) stamped inside [startMs, endMs]. A lost
+ * message's people are missing, like a counter's misses; a skewed clock moves a report across the
+ * window's edge.
  */
-export function deliveredFootfall(footfall: readonly Footfall[], messages: readonly SimMessage[]): Footfall[] {
+export function deliveredFootfall(footfall: readonly Footfall[], messages: readonly SimMessage[], startMs: number, endMs: number): Footfall[] {
   const sums = new Map<string, { in: number; out: number }>(footfall.map((f) => [f.counter, { in: 0, out: 0 }]));
   for (const m of messages) {
     if (m.kind !== 'device' || m.payload.event.type !== 'people_count' || m.duplicate || m.expectedRejection || m.injected?.scope === 'message') continue;
+    if (m.ts < startMs || m.ts > endMs) continue;
     const sum = sums.get(m.sourceId);
     if (!sum) continue;
     sum.in += m.payload.event.in;

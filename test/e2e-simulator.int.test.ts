@@ -61,13 +61,16 @@ describe.each([
     expect(agents[0]?.values.length ?? 0).toBe(truth.published.points.agent);
 
     expect(await metricValue(gw.httpUrl, 'storeloop_messages_rejected_total')).toBe(0);
-    expect(await metricValue(gw.httpUrl, 'storeloop_messages_accepted_total')).toBe(truth.publishedMessages);
+    // a resent copy (same mid) is dropped by the gateway's dedup: it makes no second point
+    expect(await metricValue(gw.httpUrl, 'storeloop_messages_accepted_total')).toBe(truth.publishedMessages - truth.published.duplicates);
+    expect(await metricValue(gw.httpUrl, 'storeloop_messages_duplicate_total')).toBe(truth.published.duplicates);
     for (const [kind, n] of Object.entries(truth.published.messages)) {
       expect(await metricValue(gw.httpUrl, 'storeloop_messages_accepted_total', { kind }), kind).toBe(n);
     }
 
-    // footfall as the analyst queries it equals the simulator's own count of visitors who came in
-    const footfall = await influxd.query(gw.database, `SELECT sum("in") FROM telemetry WHERE "event"='people_count'`);
+    // footfall as the analyst queries it over the window (the counters' own stamps) equals the truth's
+    const window = `time >= ${truth.windowStart}ms AND time <= ${truth.windowEnd}ms`;
+    const footfall = await influxd.query(gw.database, `SELECT sum("in") FROM telemetry WHERE "event"='people_count' AND ${window}`);
     expect(Number(footfall[0]?.values[0]?.[1] ?? 0)).toBe(truth.footfall.reduce((sum, f) => sum + f.in, 0));
   });
 });
