@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 
-import { buildSimulation, DEFAULT_RADIO_OPTIONS, DEFAULT_SIMULATION_OPTIONS } from '../../simulators/index.js';
+import { buildSimulation, DEFAULT_DELIVERY_OPTIONS, DEFAULT_RADIO_OPTIONS, DEFAULT_SIMULATION_OPTIONS } from '../../simulators/index.js';
 import { simulationOptionsFrom, type SimulateCommandOptions } from './simulate-command.js';
 
 /** What commander hands the command when no option is given (the defaults in cli/main.ts). */
@@ -72,5 +72,13 @@ describe('simulationOptionsFrom', () => {
     expect(options.radio).toEqual({ ...DEFAULT_RADIO_OPTIONS, pocketShare: 0.25, wallLossDb: 6, shadowingDecorrelationS: 12 });
     expect(() => simulationOptionsFrom({ ...CLI_DEFAULTS, pocketShare: '1.2' })).toThrow(/--pocket-share: expected a number from 0 to 1, got '1.2'/);
     expect(() => simulationOptionsFrom({ ...CLI_DEFAULTS, detectionSlope: 'steep' })).toThrow(/--detection-slope/);
+  });
+
+  it('sets the delivery model from its flags and checks each against its range', () => {
+    expect(simulationOptionsFrom(CLI_DEFAULTS).delivery).toEqual(DEFAULT_DELIVERY_OPTIONS);
+    const options = simulationOptionsFrom({ ...CLI_DEFAULTS, lossRate: '0.05', duplicateRate: '0.01', clockUnsyncedShare: '0.5', outagesPerDay: '24' });
+    expect(options.delivery).toEqual({ ...DEFAULT_DELIVERY_OPTIONS, lossRate: 0.05, duplicateRate: 0.01, clockUnsyncedShare: 0.5, outagesPerAgentDay: 24 });
+    expect(() => simulationOptionsFrom({ ...CLI_DEFAULTS, lossRate: '1.5' })).toThrow(/--loss-rate: expected a number from 0 to 1, got '1.5'/);
+    expect(() => simulationOptionsFrom({ ...CLI_DEFAULTS, outageMean: 'long' })).toThrow(/--outage-mean/);
   });
 });

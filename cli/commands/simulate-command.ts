@@ -1,17 +1,20 @@
 /** `storeloop simulate`: publishes a seeded store simulation to a gateway and writes its ground truth. */
 import { loadConfig } from '../../config/index.js';
 import {
+  DEFAULT_DELIVERY_OPTIONS,
   DEFAULT_RADIO_OPTIONS,
   DEFAULT_SIMULATION_OPTIONS,
+  DELIVERY_FLAGS,
   parseDuration,
   RADIO_FLAGS,
   runSimulation,
   type ArrivalProfile,
+  type DeliveryOptions,
   type GroundTruth,
   type RadioOptions,
 } from '../../simulators/index.js';
 
-export interface SimulateCommandOptions extends RadioFlagOptions {
+export interface SimulateCommandOptions extends RadioFlagOptions, DeliveryFlagOptions {
   url: string;
   /** MQTT user name; the password comes from STORELOOP_MQTT_PASSWORD (never the command line, which `ps` shows). */
   username?: string;
@@ -52,6 +55,9 @@ type CamelCase<S extends string> = S extends `${infer Head}-${infer Tail}` ? `${
 
 /** The radio flags (`--pocket-share` → `pocketShare`, …), text as given; a missing one takes its default. */
 export type RadioFlagOptions = { [F in (typeof RADIO_FLAGS)[number]['flag'] as CamelCase<F>]?: string };
+
+/** The delivery flags (`--loss-rate` → `lossRate`, …), text as given; a missing one takes its default. */
+export type DeliveryFlagOptions = { [F in (typeof DELIVERY_FLAGS)[number]['flag'] as CamelCase<F>]?: string };
 
 function number(name: string, text: string, min: number, max: number): number {
   const value = Number(text);
@@ -94,6 +100,7 @@ export function simulationOptionsFrom(options: SimulateCommandOptions) {
     appAdvertisingPeriodMs: minutes('app-advertising-period', options.appAdvertisingPeriod, 1 / 6, 60, DEFAULT_SIMULATION_OPTIONS.appAdvertisingPeriodMs),
     counterGroupMiss: optionalNumber('counter-group-miss', options.counterGroupMiss, 0, 1, DEFAULT_SIMULATION_OPTIONS.counterGroupMiss),
     radio: radioOptions(options),
+    delivery: deliveryOptions(options),
   };
 }
 
@@ -124,6 +131,16 @@ function radioOptions(options: SimulateCommandOptions): RadioOptions {
     if (text !== undefined) radio[key] = number(flag, text, min, max);
   }
   return radio;
+}
+
+/** The delivery model's parameters from their flags, each checked against its range. */
+function deliveryOptions(options: SimulateCommandOptions): DeliveryOptions {
+  const delivery: DeliveryOptions = { ...DEFAULT_DELIVERY_OPTIONS };
+  for (const { flag, key, min, max } of DELIVERY_FLAGS) {
+    const text = options[camel(flag)];
+    if (text !== undefined) delivery[key] = number(flag, text, min, max);
+  }
+  return delivery;
 }
 
 /** The login of `--username` with its password from the environment. */
