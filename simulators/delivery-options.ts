@@ -43,7 +43,7 @@ export interface DeliveryOptions {
 
 export const DEFAULT_DELIVERY_OPTIONS: Readonly<DeliveryOptions> = Object.freeze({
   clockUnsyncedShare: 0.1,
-  clockSyncedSdMs: 5,
+  clockSyncedSdMs: 20,
   clockUnsyncedSdMs: 20_000,
   clockMaxOffsetMs: 120_000,
   clockDriftPpm: 50,
