@@ -6,7 +6,7 @@ import type { StoreConfig } from '../config/index.js';
 import { drawArrivals } from './arrivals.js';
 import { catalogue, counterMessages, environmentMessages, shelfMessages } from './devices.js';
 import { buildFloorPlan } from './floor-plan.js';
-import { deliveredFootfall, deliverMessages, markFutureRejections } from './delivery.js';
+import { deliveredFootfall, deliverMessages, interactionDelivery, markFutureRejections } from './delivery.js';
 import { countMessages, type GroundTruth, type VisitTruth } from './ground-truth.js';
 import { injectBadMessages } from './injection.js';
 import { finaliseMessages, type SimMessage } from './messages.js';
@@ -81,7 +81,8 @@ export function buildSimulation(opts: SimulationOptions): Simulation {
   // sources' clocks stamp the messages; then delivery (latency, loss, duplicates, outages) decides when each goes out
   const clockParams = { seed, store, startMs, endMs, delivery: options.delivery, sourceFaults: options.sourceFaults };
   const clocks = new SensorClocks(clockParams);
-  const delivered = deliverMessages(applyClocks(made, clocks, clockParams), { ...clockParams, runId, topicPrefix: options.topicPrefix, clocks });
+  const clocked = applyClocks(made, clocks, clockParams);
+  const delivered = deliverMessages(clocked, { ...clockParams, runId, topicPrefix: options.topicPrefix, clocks });
   const knownSources = knownSourceIds(store);
   const injected = injectBadMessages(
     delivered.messages,
@@ -104,7 +105,7 @@ export function buildSimulation(opts: SimulationOptions): Simulation {
     visits: visitors.map((v) => visitTruth(seed, v)),
     interactions,
     footfall: deliveredFootfall(counters.footfall, messages, startMs, endMs),
-    delivery: delivered.truth,
+    delivery: { ...delivered.truth, interactions: interactionDelivery(clocked, messages) },
     ...countMessages(messages, knownSources),
   };
   return { messages, truth, window, options };

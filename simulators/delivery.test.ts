@@ -223,6 +223,19 @@ describe('a simulation with delivery effects', () => {
     expect(sim.messages.flatMap((m) => (m.kind === 'status' && m.outage ? [m.payload.state] : []))).toEqual(['offline', 'online']);
   });
 
+  it('says per interaction what its touchpoint stamped and whether the gateway got it', () => {
+    const { interactions, delivery } = sim.truth;
+    expect(delivery.interactions).toHaveLength(interactions.length);
+    const accepted = sim.messages.filter((m) => m.kind === 'touchpoint' && !m.duplicate && !m.expectedRejection);
+    const expected = interactions.flatMap((i, k) => (delivery.interactions[k]?.delivered ? [`${i.touchpoint}@${delivery.interactions[k].stampedTs}`] : []));
+    expect(accepted.map((m) => `${m.sourceId}@${m.ts}`).sort()).toEqual(expected.sort());
+    interactions.forEach((i, k) => {
+      const c = delivery.clocks[i.touchpoint] as { offsetMs: number; driftPpm: number };
+      const drifted = Math.max(-120_000, Math.min(120_000, c.offsetMs + c.driftPpm * 1e-6 * (i.ts - sim.truth.windowStart)));
+      expect(delivery.interactions[k]?.stampedTs).toBe(i.ts + Math.round(drifted));
+    });
+  });
+
   it('leaves the model alone: visits and interactions are those of an ideal delivery', () => {
     const ideal = buildSimulation({ ...opts, delivery: IDEAL_DELIVERY_OPTIONS, sourceFaults: [] });
     expect(ideal.truth.visits).toEqual(sim.truth.visits);

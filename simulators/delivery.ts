@@ -60,6 +60,8 @@ export interface DeliveryTruth {
   /** Every source's clock: stamped ts = trueTs + clip(offsetMs + driftPpm·1e-6·(trueTs − windowStart)) (+ clock_skew faults). */
   clocks: Record<string, ClockTruth>;
   outages: OutageTruth[];
+  /** Parallel to the truth's `interactions`: the ts its touchpoint stamped, and whether the gateway accepted its message (not lost, not rejected). */
+  interactions: Array<{ stampedTs: number; delivered: boolean }>;
 }
 
 export interface DeliveryParams {
@@ -129,7 +131,10 @@ export function planOutages(params: DeliveryParams): Held[] {
 }
 
 /** The messages (true-time order) as they go on the wire, in `sendAt` order, and what happened to them. */
-export function deliverMessages(messages: readonly SimMessage[], params: DeliveryParams): { messages: SimMessage[]; truth: DeliveryTruth } {
+export function deliverMessages(
+  messages: readonly SimMessage[],
+  params: DeliveryParams,
+): { messages: SimMessage[]; truth: Omit<DeliveryTruth, 'interactions'> } {
   const { seed, endMs, delivery } = params;
   const lossRng = createRng(seed, 'delivery-loss');
   const dupRng = createRng(seed, 'delivery-duplicate');
@@ -269,4 +274,15 @@ export function deliveredFootfall(footfall: readonly Footfall[], messages: reado
     sum.out += m.payload.event.out;
   }
   return footfall.map((f) => ({ ...f, ...(sums.get(f.counter) ?? { in: 0, out: 0 }) }));
+}
+
+/**
+ * Per touchpoint message of `clocked` (the stamped messages before delivery, in the order of the
+ * truth's interactions), its stamp and whether the gateway accepts it among the final `messages`.
+ */
+export function interactionDelivery(clocked: readonly SimMessage[], messages: readonly SimMessage[]): DeliveryTruth['interactions'] {
+  const accepted = new Set(
+    messages.filter((m) => m.kind === 'touchpoint' && !m.duplicate && !m.expectedRejection && m.injected?.scope !== 'message').map((m) => m.payload.mid),
+  );
+  return clocked.flatMap((m) => (m.kind === 'touchpoint' ? [{ stampedTs: m.ts, delivered: accepted.has(m.payload.mid) }] : []));
 }
