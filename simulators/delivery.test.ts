@@ -155,6 +155,10 @@ describe('delivery', () => {
     const replayed = out.filter((m) => m.sendAt >= START + 1_200_000 && m.trueTs < START + 1_200_000 && !m.outage);
     expect(replayed.map((m) => [m.payload.mid, m.ts])).toEqual(held.map((m) => [m.payload.mid, m.ts]));
     replayed.forEach((m, i) => expect(m.sendAt).toBe(START + 1_200_000 + i * REPLAY_GAP_MS));
+    // the queue is FIFO: what the sources make while it drains goes out after the replay
+    const live = out.filter((m) => !m.outage && m.trueTs >= START + 1_200_000);
+    expect(out.indexOf(live[0] as SimMessage)).toBe(out.indexOf(replayed.at(-1) as SimMessage) + 1);
+    expect(truth.reordered).toBe(0);
     expect(truth).toMatchObject({ lost: 0, replayed: held.length });
     expect(truth.outages).toEqual([
       expect.objectContaining({ agent: 'edge-1', cause: 'fault', from: START + 600_000, to: START + 1_200_000, replayed: held.length, lost: 0 }),

@@ -180,6 +180,7 @@ export function deliverMessages(
     buffer.forEach((m, i) => push({ ...m, sendAt: Math.min(endMs, replayAt + i * REPLAY_GAP_MS) }));
     outage.replayed = buffer.length;
     replayed += buffer.length;
+    if (buffer.length > 0) queueBehindReplay(entries, outage, Math.min(endMs, replayAt + buffer.length * REPLAY_GAP_MS));
   }
   entries.sort((a, b) => a.message.sendAt - b.message.sendAt || a.tier - b.tier || a.ord - b.ord);
   const ordered = entries.map((e) => e.message);
@@ -195,6 +196,14 @@ export function deliverMessages(
       outages: outages.map(({ targets: _t, buffer: _b, ...o }) => o),
     },
   };
+}
+
+/** The agent's queue is FIFO: what its sources make while it drains the replay goes out after it (a resent copy too). */
+function queueBehindReplay(entries: Entry[], outage: Held, drainedAt: number): void {
+  for (const e of entries) {
+    const m = e.message;
+    if (m.kind !== 'status' && outage.targets.has(m.sourceId) && m.trueTs >= outage.to && m.sendAt < drainedAt) e.message = { ...m, sendAt: drainedAt };
+  }
 }
 
 /** An agent's will when the broker notices the lost uplink, and its `online` status with the queue it is about to replay. */
