@@ -3,6 +3,7 @@ import { Command, Option } from 'commander';
 
 import { STORELOOP_VERSION } from '../lib/version.js';
 import { DEFAULT_RADIO_OPTIONS, RADIO_FLAGS } from '../simulators/radio-options.js';
+import { DEFAULT_DELIVERY_OPTIONS, DELIVERY_FLAGS } from '../simulators/delivery-options.js';
 
 // each command loads its parts (gateway, broker, sqlite, BlueZ…) only when it runs, so `--help`
 // and a mistyped option answer at once
@@ -89,6 +90,9 @@ const simulateCommand = program
 // the radio model's parameters, each with its default and source in docs/simulator.md
 for (const { flag, key, help } of RADIO_FLAGS)
   simulateCommand.option(`--${flag} <x>`, `radio: ${help} (docs/simulator.md)`, String(DEFAULT_RADIO_OPTIONS[key]));
+// the delivery model's parameters (clocks, loss, duplicates, latency, outages), each with its default and source in docs/simulator.md
+for (const { flag, key, help } of DELIVERY_FLAGS)
+  simulateCommand.option(`--${flag} <x>`, `delivery: ${help} (docs/simulator.md)`, String(DEFAULT_DELIVERY_OPTIONS[key]));
 simulateCommand.action(async (opts) => {
   await (await commands.simulate()).runSimulateCommand(opts);
 });

@@ -9,7 +9,8 @@ import { IBEACON_ID, PSEUDONYM_PATTERN, decodeJson, decodeMessage, isContractTop
 import { buildSimulation, type Simulation } from './build.js';
 import { INJECTION_REASONS, messageBody, type InjectionReason, type SimMessage } from './messages.js';
 import { DEFAULT_SIMULATION_OPTIONS, type SimulationOptions } from './options.js';
-import { publishTimeFor } from './schedule.js';
+import { IDEAL_DELIVERY_OPTIONS } from './delivery-options.js';
+import { publishTimeFor, type SimulationWindow } from './schedule.js';
 import { SimulationOptionsError } from './errors.js';
 import type { GroundTruth, Measurement } from './ground-truth.js';
 
@@ -117,8 +118,9 @@ interface Recount {
 }
 
 /** Counts what a gateway would accept, from the wire bytes only, with the documented rules. */
-function recount(messages: readonly SimMessage[], store: StoreConfig, prefix: string, windowEnd: number): Recount {
+function recount(messages: readonly SimMessage[], store: StoreConfig, prefix: string, window: SimulationWindow): Recount {
   const kinds = sourceKinds(store);
+  const mids = new Set<string>();
   const out: Recount = {
     messages: {},
     points: { sighting: 0, interaction: 0, telemetry: 0, agent: 0 },
@@ -139,10 +141,13 @@ function recount(messages: readonly SimMessage[], store: StoreConfig, prefix: st
     const decoded = decodeMessage(topic.kind, json.value);
     if (!decoded.ok) throw new Error(`undecodable ${m.topic}: ${decoded.detail}`);
     const ts = (decoded.message as { ts?: number }).ts;
-    if (ts !== undefined && ts > windowEnd + MAX_FUTURE_MS) {
+    if (ts !== undefined && ts > publishTimeFor(window, m.sendAt) + MAX_FUTURE_MS) {
       out.rejected.ts_in_future += 1;
       continue;
     }
+    const mid = `${topic.sourceId}|${(decoded.message as { mid?: string }).mid}`;
+    if (mids.has(mid)) continue; // the gateway's dedup
+    mids.add(mid);
     out.rejected.items_invalid += decoded.itemRejections.length;
     out.messages[topic.kind] = (out.messages[topic.kind] ?? 0) + 1;
     const message = decoded.message as { sightings?: unknown[]; observations?: unknown[] };
@@ -197,31 +202,41 @@ describe.each(scenarios)('simulation of the $name', ({ opts }) => {
 
   it('gives every message a unique mid <sourceId>-<runId>-<seq>, counting up per source', () => {
     expect(truth.runId).toMatch(/^[0-9a-f]{8}$/);
+    // in the order each source made them (true time); a lost message leaves a gap, a resend repeats its mid
     const seqs = new Map<string, number>();
-    for (const m of messages) {
-      const seq = (seqs.get(m.sourceId) ?? 0) + 1;
+    const first = messages.filter((m) => !m.duplicate && !m.outage).sort((a, b) => a.trueTs - b.trueTs || a.sendAt - b.sendAt);
+    for (const m of first) {
+      const seq = Number(m.payload.mid?.slice(`${m.sourceId}-${truth.runId}-`.length));
+      expect(m.payload.mid?.startsWith(`${m.sourceId}-${truth.runId}-`)).toBe(true);
+      expect(seq, m.payload.mid).toBeGreaterThan(seqs.get(m.sourceId) ?? 0);
       seqs.set(m.sourceId, seq);
-      expect(m.payload.mid).toBe(`${m.sourceId}-${truth.runId}-${seq}`);
     }
+    const mids = new Set(first.map((m) => m.payload.mid));
+    expect(mids.size).toBe(first.length);
+    for (const m of messages.filter((x) => x.duplicate)) expect(mids.has(m.payload.mid)).toBe(true);
   });
 
-  it('stamps every event inside the window that ends now, in publishing order', () => {
+  it('has every event happen inside the window that ends now, sent in order at or after it, stamped by its clock', () => {
     const { windowStart, windowEnd } = truth;
     expect(windowEnd).toBe(NOW);
     expect(windowEnd - windowStart).toBe(opts.durationMs);
+    const { clockMaxOffsetMs, scanJitterMs } = sim.options.delivery;
     let previous = -Infinity;
     for (const m of messages) {
-      expect(m.payload.ts).toBe(m.ts);
-      expect(m.ts).toBeGreaterThanOrEqual(windowStart);
-      expect(m.ts).toBeLessThanOrEqual(windowEnd);
-      expect(m.ts).toBeGreaterThanOrEqual(previous);
-      previous = m.ts;
+      if (m.payload.ts !== undefined) expect(m.payload.ts).toBe(m.ts);
+      expect(m.trueTs).toBeGreaterThanOrEqual(windowStart);
+      expect(m.trueTs).toBeLessThanOrEqual(windowEnd);
+      expect(m.sendAt).toBeGreaterThanOrEqual(m.trueTs);
+      expect(m.sendAt).toBeLessThanOrEqual(windowEnd);
+      expect(m.sendAt).toBeGreaterThanOrEqual(previous);
+      expect(Math.abs(m.ts - m.trueTs)).toBeLessThanOrEqual(clockMaxOffsetMs + scanJitterMs + 1);
+      previous = m.sendAt;
     }
   });
 
   it('brackets the run with a retained online and offline status per agent', () => {
     const agents = store.agents.length > 0 ? store.agents.map((a) => a.id) : ['sim-agent'];
-    const statuses = messages.filter((m) => m.kind === 'status');
+    const statuses = messages.filter((m): m is Extract<SimMessage, { kind: 'status' }> => m.kind === 'status' && !m.outage);
     expect(statuses.map((m) => [m.sourceId, m.payload.state]).sort()).toEqual(
       agents
         .flatMap((a) => [
@@ -235,7 +250,7 @@ describe.each(scenarios)('simulation of the $name', ({ opts }) => {
   });
 
   it('counts published messages and points exactly as a recount over the wire bytes does', () => {
-    const again = recount(messages, store, sim.options.topicPrefix, truth.windowEnd);
+    const again = recount(messages, store, sim.options.topicPrefix, sim.window);
     expect(again.points).toEqual(truth.published.points);
     for (const [kind, n] of Object.entries(truth.published.messages)) expect(again.messages[kind] ?? 0, kind).toBe(n);
     expect(truth.publishedMessages).toBe(messages.length);
@@ -243,7 +258,7 @@ describe.each(scenarios)('simulation of the $name', ({ opts }) => {
     let bySourcePoints = 0;
     for (const [kind, sources] of Object.entries(truth.published.bySource)) {
       for (const [sourceId, counts] of Object.entries(sources)) {
-        const mine = messages.filter((m) => m.kind === kind && m.sourceId === sourceId);
+        const mine = messages.filter((m) => m.kind === kind && m.sourceId === sourceId && !m.duplicate);
         expect(counts.messages, `${kind}/${sourceId}`).toBe(mine.length);
         bySourcePoints += counts.points;
       }
@@ -256,7 +271,9 @@ describe.each(scenarios)('simulation of the $name', ({ opts }) => {
   it('has each counter report its messages, and know truly the visits that came in and went out', () => {
     const counts = new Map<string, { in: number; out: number }>();
     for (const m of messages) {
-      if (m.kind !== 'device' || m.payload.event.type !== 'people_count') continue;
+      // what the gateway accepts stamped inside the window (a skewed clock moves a report across its edge)
+      if (m.kind !== 'device' || m.payload.event.type !== 'people_count' || m.duplicate || m.expectedRejection) continue;
+      if (m.ts < truth.windowStart || m.ts > truth.windowEnd) continue;
       const c = counts.get(m.sourceId) ?? { in: 0, out: 0 };
       c.in += m.payload.event.in;
       c.out += m.payload.event.out;
@@ -264,7 +281,7 @@ describe.each(scenarios)('simulation of the $name', ({ opts }) => {
     }
     const doorCounters = truth.footfall.filter((f) => f.zone === null || truth.floorPlan.entrances.includes(f.zone));
     expect(doorCounters.length).toBeGreaterThan(0);
-    for (const f of truth.footfall) expect(counts.get(f.counter), f.counter).toEqual({ in: f.in, out: f.out });
+    for (const f of truth.footfall) expect(counts.get(f.counter) ?? { in: 0, out: 0 }, f.counter).toEqual({ in: f.in, out: f.out });
     // the counter reports no more than truly passed (it misses group members, never invents anyone)
     for (const f of truth.footfall) expect([f.in <= f.trueIn, f.out <= f.trueOut], f.counter).toEqual([true, true]);
     const entered = truth.visits.filter((v) => v.enteredAt <= truth.windowEnd);
@@ -324,7 +341,7 @@ describe.each(scenarios)('simulation of the $name', ({ opts }) => {
         if (fixed.has(s.id)) continue;
         const v = byBeacon.get(s.id);
         if (!v) problems.push(`${m.payload.mid}: ${s.id} is nobody's`);
-        else if (!heardAt(v, m.ts)) problems.push(`${m.payload.mid}: ${v.who} is not inside`);
+        else if (!heardAt(v, m.trueTs)) problems.push(`${m.payload.mid}: ${v.who} is not inside`);
       }
     }
     expect(problems).toEqual([]);
@@ -337,7 +354,7 @@ describe.each(scenarios)('simulation of the $name', ({ opts }) => {
     for (const m of messages) {
       if (m.kind !== 'ble') continue;
       for (const s of m.payload.sightings) {
-        const key = `${m.ts}|${s.id}`;
+        const key = `${m.trueTs}|${s.id}`;
         const best = strongest.get(key);
         if (visitorByBeacon.has(s.id) && (!best || s.rssi > best.rssi)) strongest.set(key, { rssi: s.rssi, sensor: m.sourceId });
       }
@@ -383,7 +400,7 @@ describe.each(scenarios)('simulation of the $name', ({ opts }) => {
           continue;
         }
         if (o.randomized !== v.randomizedMac) problems.push(`${m.payload.mid}: randomized flag of ${v.who}`);
-        if (!heardAt(v, m.ts)) problems.push(`${m.payload.mid}: ${v.who} is not inside`);
+        if (!heardAt(v, m.trueTs)) problems.push(`${m.payload.mid}: ${v.who} is not inside`);
         const seen = seenPerVisitor.get(v.who) ?? new Set<string>();
         seen.add(o.id);
         seenPerVisitor.set(v.who, seen);
@@ -395,7 +412,10 @@ describe.each(scenarios)('simulation of the $name', ({ opts }) => {
   });
 
   it('sends a touchpoint message for each interaction of the truth, made while the visitor stood in its zone', () => {
-    const sent = messages.filter((m) => m.kind === 'touchpoint');
+    // without delivery effects: one message per interaction, in order (loss and resends are tested in delivery.test.ts)
+    const ideal = buildSimulation({ ...opts, delivery: IDEAL_DELIVERY_OPTIONS });
+    expect(ideal.truth.interactions).toEqual(truth.interactions);
+    const sent = ideal.messages.filter((m) => m.kind === 'touchpoint');
     expect(sent.map((m) => m.ts)).toEqual(truth.interactions.map((i) => i.ts));
     const zoneOf = new Map(store.touchpoints.map((t) => [t.id, t.zone]));
     const visits = new Map(truth.visits.map((v) => [v.visitor, v]));
@@ -441,9 +461,9 @@ describe('time window', () => {
       expect(sim.truth.windowEnd).toBeLessThanOrEqual(NOW + durationMs / speed);
       expect(sim.truth.windowEnd).toBeGreaterThan(NOW + durationMs / speed - 1);
       for (const m of sim.messages) {
-        const publishedAt = publishTimeFor(sim.window, m.ts);
-        expect(m.ts, `speed ${speed}`).toBeLessThanOrEqual(publishedAt);
-        expect(publishedAt - m.ts).toBeLessThanOrEqual(durationMs);
+        const publishedAt = publishTimeFor(sim.window, m.sendAt);
+        expect(m.trueTs, `speed ${speed}`).toBeLessThanOrEqual(publishedAt);
+        expect(publishedAt - m.trueTs).toBeLessThanOrEqual(durationMs);
         expect(publishedAt).toBeGreaterThanOrEqual(NOW);
       }
     }
@@ -457,7 +477,7 @@ describe('bad messages', () => {
   it('injects every reason, recorded apart from the published points', () => {
     const { injected } = dirty.truth;
     for (const reason of INJECTION_REASONS) expect(injected.byReason[reason], reason).toBeGreaterThan(0);
-    const recounted = recount(dirty.messages, dirty.options.store, dirty.options.topicPrefix, dirty.truth.windowEnd);
+    const recounted = recount(dirty.messages, dirty.options.store, dirty.options.topicPrefix, dirty.window);
     expect(recounted.rejected).toEqual(injected.byReason);
     expect(recounted.points).toEqual(dirty.truth.published.points);
     expect(dirty.truth.expectedRejections).toEqual(injected);

@@ -7,14 +7,16 @@ import { drawArrivals } from './arrivals.js';
 import { catalogue, counterMessages, environmentMessages, shelfMessages } from './devices.js';
 import { buildFloorPlan } from './floor-plan.js';
 import { exposures } from './exposures.js';
+import { deliveredFootfall, deliverMessages, interactionDelivery, markFutureRejections } from './delivery.js';
 import { countMessages, type GroundTruth, type VisitTruth } from './ground-truth.js';
 import { peopleTruth, otherPeople, withStreetWalks } from './people.js';
 import { injectBadMessages } from './injection.js';
 import { finaliseMessages, type SimMessage } from './messages.js';
 import { resolveSimulationOptions, type ResolvedSimulationOptions, type SimulationOptions } from './options.js';
 import { createRng } from './prng.js';
-import { outOfOrderWindows, playedEvents, scenarioTruth, selectedDrafts, surgedArrivals } from './scenario-effects.js';
+import { outOfOrderWindows, playedEvents, scenarioFaults, scenarioTruth, selectedDrafts, surgedArrivals } from './scenario-effects.js';
 import { scanMessages } from './scans.js';
+import { applyClocks, SensorClocks } from './sensor-clocks.js';
 import { simulationWindow, type SimulationWindow } from './schedule.js';
 import { statusMessages } from './status.js';
 import { interactionMessages, planInteractions } from './touchpoints.js';
@@ -22,7 +24,7 @@ import { pathTruth } from './truth-minutes.js';
 import { generateVisitors, meanPartySize, wifiPseudonymsDuring, type Visitor } from './visitors.js';
 
 export interface Simulation {
-  /** Every message, in publishing order (ascending `ts`). */
+  /** Every message, in publishing order (ascending `sendAt`; `ts` is the source's stamp, `trueTs` when it happened). */
   messages: SimMessage[];
   truth: GroundTruth;
   window: SimulationWindow;
@@ -88,32 +90,42 @@ export function buildSimulation(opts: SimulationOptions): Simulation {
   const counters = counterMessages(deviceParams);
   const drafts = selectedDrafts(
     [
-    ...statusMessages({ seed, store, startMs, endMs }),
-    ...scanMessages(
-      {
-        seed,
-        plan,
-        visitors,
-        startMs,
-        endMs,
-        scanIntervalMs: options.scanIntervalMs,
-        radio: options.radio,
-        others: others.scanned,
-        neighbourBeacons: others.beacons,
-      },
-      createRng(seed, 'radio'),
-    ),
-    ...interactionMessages(interactions),
-    ...counters.drafts,
-    ...shelfMessages(deviceParams),
-    ...environmentMessages(deviceParams),
+      ...statusMessages({ seed, store, startMs, endMs }),
+      ...scanMessages(
+        {
+          seed,
+          plan,
+          visitors,
+          startMs,
+          endMs,
+          scanIntervalMs: options.scanIntervalMs,
+          radio: options.radio,
+          others: others.scanned,
+          neighbourBeacons: others.beacons,
+        },
+        createRng(seed, 'radio'),
+      ),
+      ...interactionMessages(interactions),
+      ...counters.drafts,
+      ...shelfMessages(deviceParams),
+      ...environmentMessages(deviceParams),
     ],
     store,
     options.only,
   );
-  const good = finaliseMessages(drafts, { topicPrefix: options.topicPrefix, storeId: store.id, runId, qos: options.qos });
+  const made = finaliseMessages(drafts, { topicPrefix: options.topicPrefix, storeId: store.id, runId, qos: options.qos });
+  // sources' clocks stamp the messages; then delivery (latency, loss, duplicates, outages) decides when each goes out
+  const clockParams = { seed, store, startMs, endMs, delivery: options.delivery, sourceFaults: [...options.sourceFaults, ...scenarioFaults(events, startMs)] };
+  const clocks = new SensorClocks(clockParams);
+  const clocked = applyClocks(made, clocks, clockParams);
+  const delivered = deliverMessages(clocked, { ...clockParams, runId, topicPrefix: options.topicPrefix, clocks });
   const knownSources = knownSourceIds(store);
-  const messages = injectBadMessages(good, { badRate: options.badRate, topicPrefix: options.topicPrefix, runId, knownSources }, createRng(seed, 'injection'));
+  const injected = injectBadMessages(
+    delivered.messages,
+    { badRate: options.badRate, topicPrefix: options.topicPrefix, runId, knownSources },
+    createRng(seed, 'injection'),
+  );
+  const messages = markFutureRejections(injected, window);
   const { store: _store, ...echoed } = options;
   const truth: GroundTruth = {
     generator: 'storeloop-simulator',
@@ -133,7 +145,8 @@ export function buildSimulation(opts: SimulationOptions): Simulation {
     ),
     interactions,
     exposures: exposures(plan, visitors, interactions),
-    footfall: counters.footfall,
+    footfall: deliveredFootfall(counters.footfall, messages, startMs, endMs),
+    delivery: { ...delivered.truth, interactions: interactionDelivery(clocked, messages) },
     ...(options.scenario
       ? { scenario: scenarioTruth(options.scenario, options.only, startMs, endMs) }
       : options.only

@@ -5,6 +5,7 @@
  * device message and status message).
  */
 import { MESSAGE_KINDS, type MessageKind } from '../protocol/index.js';
+import type { DeliveryTruth } from './delivery.js';
 import type { Footfall } from './devices.js';
 import type { Exposure } from './exposures.js';
 import type { FloorPlan } from './floor-plan.js';
@@ -112,6 +113,8 @@ export interface PublishedCounts {
   points: Record<Measurement, number>;
   /** kind → sourceId → counts. */
   bySource: Record<MessageKind, Record<string, { messages: number; points: number }>>;
+  /** Second copies put on the wire with a mid already sent: the gateway drops them as duplicates (not in `messages` nor `points`). */
+  duplicates: number;
 }
 
 export interface RejectionCounts {
@@ -171,7 +174,9 @@ export interface GroundTruth {
   captureRate?: { entered: number; passersBy: number; rate: number | null };
   /** What the gateway accepts and the points it makes of it. */
   published: PublishedCounts;
-  /** Every message put on the wire, malformed ones included (what a subscriber receives). */
+  /** What the delivery model did: lost, duplicated, reordered and replayed messages, every source's clock, the outages (delivery.ts). */
+  delivery: DeliveryTruth;
+  /** Every message put on the wire, malformed ones and duplicates included (what a subscriber receives). */
   publishedMessages: number;
   /** Messages and items malformed on purpose (`badRate`). */
   injected: RejectionCounts;
@@ -203,10 +208,24 @@ export function countMessages(
     messages: zeros(MESSAGE_KINDS),
     points: zeros(MEASUREMENTS),
     bySource: Object.fromEntries(MESSAGE_KINDS.map((k) => [k, {}])) as PublishedCounts['bySource'],
+    duplicates: 0,
   };
   const injected = emptyRejections();
   const expectedRejections = emptyRejections();
+  const accepted = new Set<string>();
   for (const message of messages) {
+    if (message.expectedRejection) {
+      // rejected for its time before its items are looked at; what was injected into it still counts as injected
+      if (message.injected) addRejection(injected, message.injected.reason, message.injected.scope, message.injected.badItems);
+      addRejection(expectedRejections, message.expectedRejection, 'message', 0);
+      continue;
+    }
+    const midKey = `${message.sourceId}|${message.payload.mid}`;
+    // a resend of a message the gateway accepted is dropped; one of a message it rejected is looked at afresh
+    if (message.duplicate && accepted.has(midKey)) {
+      published.duplicates += 1;
+      continue;
+    }
     if (message.injected) {
       for (const counts of [injected, expectedRejections]) addRejection(counts, message.injected.reason, message.injected.scope, message.injected.badItems);
       if (message.injected.scope === 'message') continue;
@@ -214,6 +233,7 @@ export function countMessages(
       addRejection(expectedRejections, 'source_unknown', 'message', 0);
       continue;
     }
+    accepted.add(midKey);
     const points = pointsOf(message);
     published.messages[message.kind] += 1;
     published.points[MEASUREMENT_OF[message.kind]] += points;

@@ -14,6 +14,9 @@ export {
   type SimulationOptions,
 } from './options.js';
 export { DEFAULT_RADIO_OPTIONS, RADIO_FLAGS, type RadioOptions } from './radio-options.js';
+export { DEFAULT_DELIVERY_OPTIONS, DELIVERY_FLAGS, IDEAL_DELIVERY_OPTIONS, type DeliveryOptions, type SourceFault } from './delivery-options.js';
+export type { DeliveryTruth, OutageTruth } from './delivery.js';
+export type { ClockTruth } from './sensor-clocks.js';
 export { INJECTION_REASONS, messageBody, type InjectionReason, type SimMessage } from './messages.js';
 export {
   countMessages,

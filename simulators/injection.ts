@@ -2,7 +2,7 @@
  * Deliberately malformed traffic for demoing rejections (`badRate`). After a good message, with
  * probability badRate, one of: a truncated JSON copy, a copy from a source the store does not know,
  * a copy stamped a day in the future, or (for a BLE batch with sightings) one extra sighting with an
- * out-of-range RSSI inside the otherwise good batch. Reasons are named like the gateway's rejections. Statuses are never touched (they are retained).
+ * out-of-range RSSI inside the otherwise good batch. Reasons are named like the gateway's rejections. Statuses and resent copies (`duplicate`) are never touched.
  * Uses its own random stream, so the good traffic is the same whatever the bad rate.
  */
 import { buildTopic } from '../protocol/index.js';
@@ -31,7 +31,7 @@ export function injectBadMessages(messages: readonly SimMessage[], params: Injec
     return seq;
   };
   for (const message of messages) {
-    if (message.kind === 'status' || !rng.chance(params.badRate)) {
+    if (message.kind === 'status' || message.duplicate || !rng.chance(params.badRate)) {
       out.push(message);
       continue;
     }

@@ -30,8 +30,18 @@ interface SimMessageOf<K extends MessageKind> {
   storeId: string;
   sourceId: string;
   payload: PayloadByKind[K];
-  /** When the event happened (epoch ms); the message is published when the simulated clock reaches it. */
+  /** The time the source stamped (epoch ms, its clock: true time plus its offset; sensor-clocks.ts); `payload.ts` when it has one. */
   ts: number;
+  /** When the event truly happened (epoch ms). */
+  trueTs: number;
+  /** When the message goes on the wire (simulated epoch ms, never before `trueTs` nor after the window; delivery.ts). */
+  sendAt: number;
+  /** A second copy of a message already sent (same mid, a resend after a lost PUBACK): the gateway drops it as a duplicate. */
+  duplicate?: true;
+  /** An agent's status about an uplink outage (not its opening or closing status). */
+  outage?: true;
+  /** The gateway rejects this message although it is well-formed: its clock is too far ahead (ts_in_future). */
+  expectedRejection?: 'ts_in_future';
   qos: 0 | 1;
   retain: boolean;
   /** The exact text published instead of JSON.stringify(payload) (a deliberately broken message). */
@@ -43,7 +53,14 @@ interface SimMessageOf<K extends MessageKind> {
 export type SimMessage = { [K in MessageKind]: SimMessageOf<K> }[MessageKind];
 
 /** A message before it has a topic and a message id. */
-export type DraftMessage = { [K in MessageKind]: Omit<SimMessageOf<K>, 'topic' | 'storeId' | 'qos' | 'text' | 'injected'> & { rank: number } }[MessageKind];
+export type DraftMessage = {
+  [K in MessageKind]: Omit<
+    SimMessageOf<K>,
+    'topic' | 'storeId' | 'qos' | 'text' | 'injected' | 'trueTs' | 'sendAt' | 'duplicate' | 'outage' | 'expectedRejection'
+  > & {
+    rank: number;
+  };
+}[MessageKind];
 
 /** Order of messages that share a timestamp: online status first, offline status last. */
 export const RANK_FIRST = 0;
@@ -85,6 +102,8 @@ export function finaliseMessages(drafts: DraftMessage[], params: FinaliseParams)
       topic: buildTopic(params.topicPrefix, { storeId: params.storeId, kind: draft.kind, sourceId: draft.sourceId }),
       storeId: params.storeId,
       qos: params.qos,
+      trueTs: draft.ts,
+      sendAt: draft.ts,
       payload: { v: CONTRACT_VERSION, mid: messageId(draft.sourceId, params.runId, seq), ...draft.payload },
     } as SimMessage;
   });

@@ -4,6 +4,14 @@ import { z } from 'zod';
 import { DEMO_STORE, StoreSchema, type StoreConfig } from '../config/index.js';
 import { DEFAULT_TOPIC_PREFIX } from '../protocol/index.js';
 import { SimulationOptionsError } from './errors.js';
+import {
+  checkSourceFaults,
+  DEFAULT_DELIVERY_OPTIONS,
+  DeliveryOptionsSchema,
+  SourceFaultsSchema,
+  type DeliveryOptions,
+  type SourceFault,
+} from './delivery-options.js';
 import { DEFAULT_RADIO_OPTIONS, RadioOptionsSchema, type RadioOptions } from './radio-options.js';
 import { scenarioProblems, SOURCE_CATEGORIES, type Scenario, type SourceCategory } from './scenario.js';
 
@@ -67,11 +75,16 @@ export interface SimulationOptions {
   captureRate?: number;
   /** Neighbouring shops' fixed beacons beyond the side walls and across the street (default 3). */
   neighbourBeacons?: number;
+  /** The delivery model's parameters: clocks, loss, duplicates, latency, outages (delivery-options.ts, docs/simulator.md); missing ones take their defaults. */
+  delivery?: Partial<DeliveryOptions>;
+  /** Explicit faults of sources (offline with or without replay, clock skew), times from the window's start (default none). */
+  sourceFaults?: SourceFault[];
 }
 
 /** Options with every optional field filled in and checked (a run without a scenario has none, and `only` stays absent for all sensors). */
-export type ResolvedSimulationOptions = Required<Omit<SimulationOptions, 'radio' | 'scenario' | 'only'>> & {
+export type ResolvedSimulationOptions = Required<Omit<SimulationOptions, 'radio' | 'delivery' | 'scenario' | 'only'>> & {
   radio: RadioOptions;
+  delivery: DeliveryOptions;
   scenario?: Scenario;
   only?: SourceCategory[];
 };
@@ -106,6 +119,8 @@ export const DEFAULT_SIMULATION_OPTIONS = Object.freeze({
   strayDevicesPerHour: 0.1,
   captureRate: 0.15,
   neighbourBeacons: 3,
+  delivery: DEFAULT_DELIVERY_OPTIONS,
+  sourceFaults: [],
 } satisfies Omit<ResolvedSimulationOptions, 'now'>);
 
 const share = z.number().min(0).max(1);
@@ -151,6 +166,8 @@ const NumericOptionsSchema = z.object({
   // 0 would mean infinitely many passers-by; 1: nobody walks past without coming in
   captureRate: z.number().min(0.01).max(1),
   neighbourBeacons: z.number().int().min(0).max(20),
+  delivery: DeliveryOptionsSchema,
+  sourceFaults: SourceFaultsSchema,
 });
 
 const OPTION_KEYS = [
@@ -183,6 +200,8 @@ const OPTION_KEYS = [
   'strayDevicesPerHour',
   'captureRate',
   'neighbourBeacons',
+  'delivery',
+  'sourceFaults',
 ] as const satisfies ReadonlyArray<keyof SimulationOptions>;
 
 /** Fills in the optional fields and checks every value; throws SimulationOptionsError naming each bad key. */
@@ -190,7 +209,8 @@ export function resolveSimulationOptions(opts: SimulationOptions): ResolvedSimul
   // only the simulation's own keys: callers pass run options (url, log, signal) in the same object
   const given = Object.fromEntries(OPTION_KEYS.filter((k) => opts[k] !== undefined).map((k) => [k, opts[k]])) as Partial<SimulationOptions>;
   const radio = { ...DEFAULT_RADIO_OPTIONS, ...given.radio };
-  const merged = { ...DEFAULT_SIMULATION_OPTIONS, ...given, radio, now: opts.now ?? Date.now() };
+  const delivery = { ...DEFAULT_DELIVERY_OPTIONS, ...given.delivery };
+  const merged = { ...DEFAULT_SIMULATION_OPTIONS, ...given, radio, delivery, now: opts.now ?? Date.now() };
   const parsed = NumericOptionsSchema.safeParse(merged);
   const problems = parsed.success
     ? []
@@ -199,6 +219,7 @@ export function resolveSimulationOptions(opts: SimulationOptions): ResolvedSimul
     problems.push(`macRotationMinMs: expected at most macRotationMaxMs (${merged.macRotationMaxMs}), got ${merged.macRotationMinMs}`);
   const store = StoreSchema.safeParse(merged.store);
   if (!store.success) problems.push(...store.error.issues.map((issue) => `store.${issue.path.map(String).join('.')}: ${issue.message}`));
+  else if (parsed.success) problems.push(...checkSourceFaults(merged.sourceFaults, store.data, merged.durationMs));
   if (store.success && merged.scenario) problems.push(...scenarioProblems(merged.scenario, store.data, merged.durationMs));
   if (problems.length > 0 || !store.success) throw new SimulationOptionsError(`invalid simulation options:\n  ${problems.join('\n  ')}`, problems);
   // --only wins over the scenario's selection

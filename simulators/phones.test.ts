@@ -135,7 +135,7 @@ describe('intermittent app advertising', () => {
       for (const s of m.payload.sightings) {
         if (!IBEACON_ID.test(s.id) || neighbours.has(s.id)) continue;
         heard += 1;
-        expect(within(byBeacon.get(s.id) ?? [], m.payload.ts), `${s.id} at ${m.payload.ts}`).toBe(true);
+        expect(within(byBeacon.get(s.id) ?? [], m.trueTs), `${s.id} at ${m.trueTs}`).toBe(true);
       }
     }
     expect(heard).toBeGreaterThan(1000);

@@ -116,12 +116,12 @@ export async function runSimulation(opts: RunSimulationOptions): Promise<GroundT
     await Promise.all(willHolders.map((h) => h.start()));
     for (const message of messages) {
       if (opts.signal?.aborted) break;
-      if (options.speed > 0 && !(await sleepUntil(publishTimeFor(window, message.ts), opts.signal))) break;
-      await outages.reach(message.ts);
+      if (options.speed > 0 && !(await sleepUntil(publishTimeFor(window, message.sendAt), opts.signal))) break;
+      await outages.reach(message.sendAt);
       await main.publish(message.topic, messageBody(message), message.qos, message.retain);
       state.sent += 1;
       state.completed = main.completed;
-      state.simulatedTs = message.ts;
+      state.simulatedTs = message.sendAt;
       progress.update(state);
     }
     let result = truth;
@@ -153,21 +153,23 @@ export async function runSimulation(opts: RunSimulationOptions): Promise<GroundT
   }
 }
 
-/** A planned end-of-run `offline` status of an agent. */
+/** A planned end-of-run `offline` status of an agent (not the will of an uplink outage). */
 function isOfflineStatus(m: SimMessage): boolean {
-  return m.kind === 'status' && m.payload.state === 'offline';
+  return m.kind === 'status' && m.payload.state === 'offline' && !m.outage;
 }
 
 /** The planned end-of-run offline statuses, re-stamped with the time the run stopped at. */
 function stoppedStatuses(messages: readonly SimMessage[], stoppedAt: number): SimMessage[] {
   return messages.flatMap((m) => {
-    if (m.kind !== 'status' || m.payload.state !== 'offline') return [];
+    if (m.kind !== 'status' || m.payload.state !== 'offline' || m.outage) return [];
     const { uptime_s: uptime, ...rest } = m.payload;
-    const shortenedBy = Math.round((m.ts - stoppedAt) / 1000);
+    const shortenedBy = Math.round((m.trueTs - stoppedAt) / 1000);
     return [
       {
         ...m,
         ts: stoppedAt,
+        trueTs: stoppedAt,
+        sendAt: stoppedAt,
         payload: { ...rest, ts: stoppedAt, detail: 'simulation stopped', ...(uptime !== undefined ? { uptime_s: Math.max(0, uptime - shortenedBy) } : {}) },
       },
     ];

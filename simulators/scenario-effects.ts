@@ -5,9 +5,10 @@
  * played, in epoch ms.
  */
 import type { StoreConfig } from '../config/index.js';
+import type { SourceFault } from './delivery-options.js';
 import type { DraftMessage } from './messages.js';
 import type { Rng } from './prng.js';
-import { agentSources, eventWindow, sourceCategory, type Scenario, type ScenarioEvent, type SourceCategory } from './scenario.js';
+import { eventWindow, sourceCategory, type Scenario, type ScenarioEvent, type SourceCategory } from './scenario.js';
 
 const MS_PER_HOUR = 3_600_000;
 
@@ -72,11 +73,19 @@ export function influxOutages(events: readonly PlayedEvent[]): Array<Extract<Pla
   return events.flatMap((e) => (e.type === 'influx_outage' ? [e] : [])).sort((a, b) => a.from - b.from);
 }
 
-/** The sources each offline event silences (an agent: every source it forwards for). */
-export function offlineSources(store: StoreConfig, event: PlayedEvent): string[] {
-  if (event.type === 'sensor_offline') return event.sources;
-  if (event.type === 'agent_offline') return agentSources(store, event.agent);
-  return [];
+/**
+ * The delivery model's source faults (delivery-options.ts) for the scenario's offline and clock events,
+ * times from the window's start: a sensor offline loses its messages; an agent offline (its id stands
+ * for every source behind it) replays them at the end when `replay`; a clock skew shifts the stamps.
+ */
+export function scenarioFaults(events: readonly PlayedEvent[], startMs: number): SourceFault[] {
+  return events.flatMap((e): SourceFault[] => {
+    const window = { from: e.from - startMs, to: e.to - startMs };
+    if (e.type === 'sensor_offline') return [{ kind: 'offline', sourceIds: [...e.sources], replay: false, ...window }];
+    if (e.type === 'agent_offline') return [{ kind: 'offline', sourceIds: [e.agent], replay: e.replay, ...window }];
+    if (e.type === 'clock_skew') return [{ kind: 'clock_skew', sourceIds: [...e.sources], offsetMs: e.offset, ...window }];
+    return [];
+  });
 }
 
 /** Drafts of the selected sensor categories only (agents' status always goes out). */

@@ -8,7 +8,7 @@ import { buildSimulation } from './build.js';
 import { InfluxOutagePlayer, type InfluxOutageEvent } from './influx-outages.js';
 import { DEFAULT_SIMULATION_OPTIONS, type SimulationOptions } from './options.js';
 import { createRng } from './prng.js';
-import { agentSources, loadScenario, parseOnly, parseScenario, ScenarioError, scenarioProblems, type Scenario } from './scenario.js';
+import { loadScenario, parseOnly, parseScenario, ScenarioError, scenarioProblems, type Scenario } from './scenario.js';
 import { surgedArrivals } from './scenario-effects.js';
 
 const STORE = StoreSchema.parse(DEMO_STORE);
@@ -88,13 +88,6 @@ describe('scenario files', () => {
     expect(parseOnly('ble, touchpoint')).toEqual(['ble', 'touchpoint']);
     expect(() => parseOnly('ble,radar')).toThrow(/--only: expected a comma-separated list of ble, wifi/);
   });
-
-  it('lets an agent speak for the sources of its zone, or all unclaimed ones', () => {
-    expect(agentSources(STORE, 'edge-1')).toHaveLength(STORE.sensors.length + STORE.touchpoints.length + STORE.devices.length);
-    const zoned = StoreSchema.parse({ ...DEMO_STORE, agents: [{ id: 'edge-1' }, { id: 'edge-back', zone: 'fitting-rooms' }] });
-    expect(agentSources(zoned, 'edge-back').sort()).toEqual(['ble-fitting', 'mirror-1', 'wifi-back']);
-    expect(agentSources(zoned, 'edge-1')).not.toContain('ble-fitting');
-  });
 });
 
 describe('crowd surge', () => {
@@ -134,7 +127,7 @@ describe('crowd surge', () => {
 
 describe('touchpoint out of order', () => {
   it('has no interaction at the touchpoint while it is out of order, and the others carry on', () => {
-    const opts = { ...base(3 * HOUR), visitorsPerHour: 400 };
+    const opts = { ...base(2 * HOUR), visitorsPerHour: 300 };
     const plain = buildSimulation(opts).truth;
     const broken = scenario([{ type: 'touchpoint_out_of_order', at: '1h', for: '1h', touchpoints: ['mirror-1'] }]);
     const { truth } = buildSimulation({ ...opts, scenario: broken });
@@ -157,7 +150,8 @@ describe('only some sensors publish', () => {
     expect(new Set(messages.map((m) => m.kind))).toEqual(new Set(['ble', 'touchpoint', 'status']));
     expect(truth.published.messages.wifi).toBe(0);
     expect(truth.published.messages.device).toBe(0);
-    expect(truth.published.messages.ble).toBe(messages.filter((m) => m.kind === 'ble').length);
+    // a resent copy (same mid) is on the wire once more, and the gateway keeps one
+    expect(truth.published.messages.ble).toBe(new Set(messages.filter((m) => m.kind === 'ble').map((m) => m.payload.mid)).size);
     expect(truth.scenario).toEqual({ name: 'only', only: ['ble', 'touchpoint'], events: [] });
   });
 
@@ -211,5 +205,48 @@ describe('InfluxDB outages in a run', () => {
   it('refuses to play outages with nothing that can stop InfluxDB', () => {
     expect(() => new InfluxOutagePlayer([outage(1, 2)], undefined, () => undefined)).toThrow(/give the event `stop` and `start` shell commands/);
     expect(() => new InfluxOutagePlayer([], undefined, () => undefined)).not.toThrow();
+  });
+});
+
+describe('sources offline and skewed clocks', () => {
+  const opts = () => ({ ...base(), delivery: { lossRate: 0, duplicateRate: 0, outagesPerAgentDay: 0 } });
+
+  it('loses what an offline sensor would have sent, and nothing of the others', () => {
+    const s = scenario([{ type: 'sensor_offline', at: '10m', for: '20m', sources: ['ble-entrance'] }]);
+    const { messages, truth } = buildSimulation({ ...opts(), scenario: s });
+    const from = truth.windowStart + 10 * MIN;
+    const to = from + 20 * MIN;
+    const entrance = messages.filter((m) => m.sourceId === 'ble-entrance');
+    expect(entrance.filter((m) => m.trueTs >= from && m.trueTs < to)).toEqual([]);
+    expect(entrance.filter((m) => m.trueTs < from).length).toBeGreaterThan(100);
+    expect(messages.filter((m) => m.sourceId === 'ble-men' && m.trueTs >= from && m.trueTs < to).length).toBeGreaterThan(200);
+    expect(truth.delivery.outages).toContainEqual(expect.objectContaining({ sourceIds: ['ble-entrance'], cause: 'fault', replay: false }));
+  });
+
+  it('replays what an offline agent buffered, late and with the original stamps, at the outage’s end', () => {
+    const s = scenario([{ type: 'agent_offline', at: '10m', for: '5m', agent: 'edge-1', replay: true }]);
+    const { messages, truth } = buildSimulation({ ...opts(), scenario: s });
+    const from = truth.windowStart + 10 * MIN;
+    const to = from + 5 * MIN;
+    const made = messages.filter((m) => m.kind !== 'status' && m.trueTs >= from && m.trueTs < to);
+    expect(made.length).toBeGreaterThan(300);
+    // every message made while the uplink was down goes out at or after its end, stamped when it happened
+    expect(made.every((m) => m.sendAt >= to)).toBe(true);
+    expect(made.every((m) => Math.abs(m.ts - m.trueTs) < 130_000)).toBe(true);
+    expect(truth.delivery.replayed).toBeGreaterThanOrEqual(made.length);
+  });
+
+  it('stamps a skewed clock’s messages ahead by the offset while the skew lasts', () => {
+    const plain = buildSimulation(opts());
+    const s = scenario([{ type: 'clock_skew', at: '0s', for: '30m', sources: ['ble-men'], offset: '90s' }]);
+    const { messages } = buildSimulation({ ...opts(), scenario: s });
+    const shift = (list: typeof messages, inWindow: boolean) =>
+      list
+        .filter((m) => m.sourceId === 'ble-men' && m.trueTs < plain.truth.windowStart + 30 * MIN === inWindow)
+        .map((m) => m.ts - m.trueTs)
+        .slice(0, 50);
+    const before = shift(plain.messages, true);
+    expect(shift(messages, true)).toEqual(before.map((d) => d + 90_000));
+    expect(shift(messages, false)).toEqual(shift(plain.messages, false));
   });
 });

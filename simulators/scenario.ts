@@ -142,18 +142,6 @@ export function eventWindow(event: ScenarioEvent, startMs: number, endMs: number
   return { from: startMs + event.at, to: Math.min(endMs, startMs + event.at + event.for) };
 }
 
-/**
- * The sources an agent forwards for: those in its zone when it has one, else every source of the
- * store that no agent with a zone claims (a store with one agent: all of them).
- */
-export function agentSources(store: StoreConfig, agentId: string): string[] {
-  const agent = store.agents.find((a) => a.id === agentId);
-  const all = [...store.sensors, ...store.touchpoints, ...store.devices];
-  if (agent?.zone !== undefined) return all.filter((s) => s.zone === agent.zone).map((s) => s.id);
-  const claimed = new Set(store.agents.flatMap((a) => (a.zone !== undefined ? [a.zone] : [])));
-  return all.filter((s) => s.zone === undefined || !claimed.has(s.zone)).map((s) => s.id);
-}
-
 /** The category a source's messages fall under for `only`; status (agents) has none: it always publishes. */
 export function sourceCategory(store: StoreConfig, kind: string, sourceId: string): SourceCategory | undefined {
   if (kind === 'ble' || kind === 'wifi' || kind === 'touchpoint') return kind;

@@ -1,8 +1,9 @@
 /**
  * Simulated time against real time. The simulated window always ends "now": with speed S > 0 it is
- * [start, start + D] with start = realStart + D/S − D, and an event at t is published at
- * realStart + (t − start)/S, so no `ts` is ever ahead of the real clock when it goes out; with speed 0
- * the window is [now − D, now] and everything goes out at once, oldest first.
+ * [start, start + D] with start = realStart + D/S − D, and a message sent at simulated t (its
+ * `sendAt`, never before it truly happened) is published at realStart + (t − start)/S, so nothing goes
+ * out before it happened; with speed 0 the window is [now − D, now] and everything goes out at once,
+ * in `sendAt` order.
  */
 
 export interface SimulationWindow {
@@ -19,7 +20,7 @@ export function simulationWindow(realStartMs: number, durationMs: number, speed:
   return { startMs, endMs: startMs + durationMs, realStartMs, speed };
 }
 
-/** Real epoch ms at which an event stamped `ts` is published (never before `ts` itself for speed ≥ 1). */
+/** Real epoch ms at which a message sent at simulated `ts` (its `sendAt`) is published (never before `ts` itself for speed ≥ 1). */
 export function publishTimeFor(window: SimulationWindow, ts: number): number {
   if (window.speed === 0) return window.realStartMs;
   return window.realStartMs + (ts - window.startMs) / window.speed;

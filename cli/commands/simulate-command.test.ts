@@ -4,7 +4,7 @@ import { join } from 'node:path';
 
 import { describe, expect, it } from 'vitest';
 
-import { buildSimulation, DEFAULT_RADIO_OPTIONS, DEFAULT_SIMULATION_OPTIONS, parseScenario } from '../../simulators/index.js';
+import { buildSimulation, DEFAULT_DELIVERY_OPTIONS, DEFAULT_RADIO_OPTIONS, DEFAULT_SIMULATION_OPTIONS, parseScenario } from '../../simulators/index.js';
 import { commandOutageControl, simulationOptionsFrom, type SimulateCommandOptions } from './simulate-command.js';
 
 /** What commander hands the command when no option is given (the defaults in cli/main.ts). */
@@ -87,6 +87,14 @@ describe('simulationOptionsFrom', () => {
     expect(() => simulationOptionsFrom({ ...CLI_DEFAULTS, captureRate: '0' })).toThrow(/--capture-rate: expected a number from 0.01 to 1/);
     expect(() => simulationOptionsFrom({ ...CLI_DEFAULTS, neighbourBeacons: '21' })).toThrow(/--neighbour-beacons/);
     expect(() => simulationOptionsFrom({ ...CLI_DEFAULTS, strayDeviceRate: '-1' })).toThrow(/--stray-device-rate/);
+  });
+
+  it('sets the delivery model from its flags and checks each against its range', () => {
+    expect(simulationOptionsFrom(CLI_DEFAULTS).delivery).toEqual(DEFAULT_DELIVERY_OPTIONS);
+    const options = simulationOptionsFrom({ ...CLI_DEFAULTS, lossRate: '0.05', duplicateRate: '0.01', clockUnsyncedShare: '0.5', outagesPerDay: '24' });
+    expect(options.delivery).toEqual({ ...DEFAULT_DELIVERY_OPTIONS, lossRate: 0.05, duplicateRate: 0.01, clockUnsyncedShare: 0.5, outagesPerAgentDay: 24 });
+    expect(() => simulationOptionsFrom({ ...CLI_DEFAULTS, lossRate: '1.5' })).toThrow(/--loss-rate: expected a number from 0 to 1, got '1.5'/);
+    expect(() => simulationOptionsFrom({ ...CLI_DEFAULTS, outageMean: 'long' })).toThrow(/--outage-mean/);
   });
 });
 

@@ -4,21 +4,24 @@ import { promisify } from 'node:util';
 
 import { loadConfig } from '../../config/index.js';
 import {
+  DEFAULT_DELIVERY_OPTIONS,
   DEFAULT_RADIO_OPTIONS,
   DEFAULT_SIMULATION_OPTIONS,
   loadScenario,
+  DELIVERY_FLAGS,
   parseDuration,
   parseOnly,
   RADIO_FLAGS,
   runSimulation,
   type ArrivalProfile,
+  type DeliveryOptions,
   type GroundTruth,
   type InfluxOutageControl,
   type RadioOptions,
   type Scenario,
 } from '../../simulators/index.js';
 
-export interface SimulateCommandOptions extends RadioFlagOptions {
+export interface SimulateCommandOptions extends RadioFlagOptions, DeliveryFlagOptions {
   url: string;
   /** MQTT user name; the password comes from STORELOOP_MQTT_PASSWORD (never the command line, which `ps` shows). */
   username?: string;
@@ -72,6 +75,9 @@ type CamelCase<S extends string> = S extends `${infer Head}-${infer Tail}` ? `${
 /** The radio flags (`--pocket-share` → `pocketShare`, …), text as given; a missing one takes its default. */
 export type RadioFlagOptions = { [F in (typeof RADIO_FLAGS)[number]['flag'] as CamelCase<F>]?: string };
 
+/** The delivery flags (`--loss-rate` → `lossRate`, …), text as given; a missing one takes its default. */
+export type DeliveryFlagOptions = { [F in (typeof DELIVERY_FLAGS)[number]['flag'] as CamelCase<F>]?: string };
+
 function number(name: string, text: string, min: number, max: number): number {
   const value = Number(text);
   if (!Number.isFinite(value) || value < min || value > max) throw new Error(`--${name}: expected a number from ${min} to ${max}, got '${text}'`);
@@ -116,6 +122,7 @@ export function simulationOptionsFrom(options: SimulateCommandOptions) {
     ...(options.scenario !== undefined ? { scenario: loadScenario(options.scenario) } : {}),
     ...(options.only !== undefined ? { only: parseOnly(options.only) } : {}),
     ...people(options),
+    delivery: deliveryOptions(options),
   };
 }
 
@@ -190,6 +197,16 @@ function radioOptions(options: SimulateCommandOptions): RadioOptions {
     if (text !== undefined) radio[key] = number(flag, text, min, max);
   }
   return radio;
+}
+
+/** The delivery model's parameters from their flags, each checked against its range. */
+function deliveryOptions(options: SimulateCommandOptions): DeliveryOptions {
+  const delivery: DeliveryOptions = { ...DEFAULT_DELIVERY_OPTIONS };
+  for (const { flag, key, min, max } of DELIVERY_FLAGS) {
+    const text = options[camel(flag)];
+    if (text !== undefined) delivery[key] = number(flag, text, min, max);
+  }
+  return delivery;
 }
 
 /** The login of `--username` with its password from the environment. */
