@@ -102,7 +102,7 @@ describe('evaluate', () => {
     expect(figure?.value).toBeCloseTo(55, 6);
     expect(figure?.detail).toContain('3 entries, 4 pseudonyms at the front');
     expect(evaluate(withStreet, signals).figures.find((f) => f.key === 'capture_rate_error_pp')?.reason).toMatch(/no wifi sensor/);
-    expect(parseTruth({ ...withStreet, generator: 'storeloop-simulator', truthVersion: 1 }).captureRate).toEqual(withStreet.captureRate);
+    expect(parseTruth({ ...withStreet, generator: 'storeloop-simulator', truthVersion: 2 }).captureRate).toEqual(withStreet.captureRate);
   });
 
   it("takes the truth's engagement from its exposures, not from the zone stays", () => {

@@ -7,6 +7,7 @@ import { describe, expect, it } from 'vitest';
 
 import { StoreSchema } from '../config/index.js';
 import { dailyRateFactorAt } from './arrivals.js';
+import { IDEAL_DELIVERY_OPTIONS } from './delivery-options.js';
 import { buildSimulation } from './build.js';
 import type { GroundTruth } from './ground-truth.js';
 import { isOpenAt, openDays } from './opening.js';
@@ -23,8 +24,9 @@ const OPENS = Date.UTC(2026, 0, 15, 9);
 const CLOSES = Date.UTC(2026, 0, 15, 18, 30);
 const STORE = DEFAULT_SIMULATION_OPTIONS.store;
 
+/** The people model is checked on its own: no clock or delivery effects (delivery.test.ts checks those). */
 function options(overrides: Partial<SimulationOptions>): SimulationOptions {
-  return { ...DEFAULT_SIMULATION_OPTIONS, seed: 21, scanIntervalMs: 60_000, ...overrides };
+  return { ...DEFAULT_SIMULATION_OPTIONS, seed: 21, scanIntervalMs: 60_000, delivery: IDEAL_DELIVERY_OPTIONS, ...overrides };
 }
 
 /** The whole Thursday, 08:00 to 21:00 in Paris, a quiet store (the people are what is checked). */
@@ -315,9 +317,9 @@ describe('determinism', () => {
     const visitorsOnly = (messages: readonly SimMessage[]) =>
       messages.flatMap((m) =>
         m.kind === 'ble'
-          ? m.payload.sightings.filter((s) => ids.has(s.id, m.ts)).map((s) => `${m.payload.mid}|${s.id}|${s.rssi}`)
+          ? m.payload.sightings.filter((s) => ids.has(s.id, m.trueTs)).map((s) => `${m.payload.mid}|${s.id}|${s.rssi}`)
           : m.kind === 'wifi'
-            ? m.payload.observations.filter((o) => ids.has(o.id, m.ts)).map((o) => `${m.payload.mid}|${o.id}|${o.rssi}`)
+            ? m.payload.observations.filter((o) => ids.has(o.id, m.trueTs)).map((o) => `${m.payload.mid}|${o.id}|${o.rssi}`)
             : [],
       );
     expect(visitorsOnly(full.messages)).toEqual(visitorsOnly(alone.messages));
