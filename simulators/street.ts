@@ -13,7 +13,7 @@ import { advertisingIntervals, drawRotationMs } from './phones.js';
 import { createRng } from './prng.js';
 import type { RadioOptions } from './radio-options.js';
 import type { Waypoint } from './movement.js';
-import { retailerUuid, type Visitor } from './visitors.js';
+import { retailerUuid, type Visitor, type VisitorParams } from './visitors.js';
 
 /** Passers-by indices start here (seeded streams apart from visitors' and staff's). */
 export const PASSER_INDEX_BASE = 3_000_000;
@@ -85,7 +85,13 @@ export function outerLossDb(plan: Pick<FloorPlan, 'doors' | 'widthM' | 'depthM'>
   return through === frontOf(plan) ? radio.shopFrontLossDb : radio.outerWallLossDb;
 }
 
-export interface StreetParams {
+/** The phone shares and rotation of passers-by are those of visitors. */
+type PhoneParams = Pick<
+  VisitorParams,
+  'appShare' | 'phoneShare' | 'randomizedMacShare' | 'macRotationMinMs' | 'macRotationMaxMs' | 'appAdvertisingDutyCycle' | 'appAdvertisingPeriodMs'
+>;
+
+export interface StreetParams extends PhoneParams {
   seed: number;
   store: StoreConfig;
   plan: FloorPlan;
@@ -95,13 +101,6 @@ export interface StreetParams {
   visitorsPerHour: number;
   captureRate: number;
   profile: ArrivalProfile;
-  appShare: number;
-  phoneShare: number;
-  randomizedMacShare: number;
-  macRotationMinMs: number;
-  macRotationMaxMs: number;
-  appAdvertisingDutyCycle: number;
-  appAdvertisingPeriodMs: number;
 }
 
 /** Passers-by per hour for a rate of people entering and a capture rate c: entering × (1 − c)/c. */

@@ -78,6 +78,9 @@ export type RadioFlagOptions = { [F in (typeof RADIO_FLAGS)[number]['flag'] as C
 /** The delivery flags (`--loss-rate` → `lossRate`, …), text as given; a missing one takes its default. */
 export type DeliveryFlagOptions = { [F in (typeof DELIVERY_FLAGS)[number]['flag'] as CamelCase<F>]?: string };
 
+/** A radio or delivery flag's name. */
+type FlagName = (typeof RADIO_FLAGS)[number]['flag'] | (typeof DELIVERY_FLAGS)[number]['flag'];
+
 function number(name: string, text: string, min: number, max: number): number {
   const value = Number(text);
   if (!Number.isFinite(value) || value < min || value > max) throw new Error(`--${name}: expected a number from ${min} to ${max}, got '${text}'`);
@@ -118,11 +121,11 @@ export function simulationOptionsFrom(options: SimulateCommandOptions) {
     appAdvertisingDutyCycle: optionalNumber('app-advertising-duty', options.appAdvertisingDuty, 0, 1, DEFAULT_SIMULATION_OPTIONS.appAdvertisingDutyCycle),
     appAdvertisingPeriodMs: minutes('app-advertising-period', options.appAdvertisingPeriod, 1 / 6, 60, DEFAULT_SIMULATION_OPTIONS.appAdvertisingPeriodMs),
     counterGroupMiss: optionalNumber('counter-group-miss', options.counterGroupMiss, 0, 1, DEFAULT_SIMULATION_OPTIONS.counterGroupMiss),
-    radio: radioOptions(options),
+    radio: flagged<RadioOptions>(DEFAULT_RADIO_OPTIONS, RADIO_FLAGS, options),
     ...(options.scenario !== undefined ? { scenario: loadScenario(options.scenario) } : {}),
     ...(options.only !== undefined ? { only: parseOnly(options.only) } : {}),
     ...people(options),
-    delivery: deliveryOptions(options),
+    delivery: flagged<DeliveryOptions>(DEFAULT_DELIVERY_OPTIONS, DELIVERY_FLAGS, options),
   };
 }
 
@@ -189,24 +192,18 @@ function camel<F extends string>(flag: F): CamelCase<F> {
   return flag.replace(/-([a-z])/g, (_, c: string) => c.toUpperCase()) as CamelCase<F>;
 }
 
-/** The radio model's parameters from their flags, each checked against its range. */
-function radioOptions(options: SimulateCommandOptions): RadioOptions {
-  const radio: RadioOptions = { ...DEFAULT_RADIO_OPTIONS };
-  for (const { flag, key, min, max } of RADIO_FLAGS) {
+/** A model's parameters (radio, delivery) from their flags, each checked against its range; a missing one keeps its default. */
+function flagged<O extends { [K in keyof O]: number }>(
+  defaults: O,
+  flags: ReadonlyArray<{ flag: FlagName; key: keyof O; min: number; max: number }>,
+  options: SimulateCommandOptions,
+): O {
+  const out: O = { ...defaults };
+  for (const { flag, key, min, max } of flags) {
     const text = options[camel(flag)];
-    if (text !== undefined) radio[key] = number(flag, text, min, max);
+    if (text !== undefined) out[key] = number(flag, text, min, max) as O[keyof O];
   }
-  return radio;
-}
-
-/** The delivery model's parameters from their flags, each checked against its range. */
-function deliveryOptions(options: SimulateCommandOptions): DeliveryOptions {
-  const delivery: DeliveryOptions = { ...DEFAULT_DELIVERY_OPTIONS };
-  for (const { flag, key, min, max } of DELIVERY_FLAGS) {
-    const text = options[camel(flag)];
-    if (text !== undefined) delivery[key] = number(flag, text, min, max);
-  }
-  return delivery;
+  return out;
 }
 
 /** The login of `--username` with its password from the environment. */
