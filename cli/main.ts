@@ -54,6 +54,9 @@ const simulateCommand = program
   .option('--walking-speed <m/s>', 'walking speed of visitors between spots, m/s (default 0.85; docs/simulator.md)')
   .option('--group-share <f>', 'share of arrivals that are groups of 2-4 walking together (0-1, default 0.3; docs/simulator.md)')
   .option('--group-size <n>', 'mean size of a group (2-4, default 2.4; docs/simulator.md)')
+  .option('--scan-interval <s>', 'how often each BLE and wifi sensor reports what it heard, s (default 5)')
+  .option('--phone-share <f>', 'share of visitors whose phone probes for wifi (0-1, default 0.9; docs/simulator.md)')
+  .option('--probe-interval <s>', "mean time between a phone's bursts of wifi probe requests, s (default 20; docs/simulator.md)")
   .option('--randomized-mac-share <f>', 'share of phones whose wifi MAC is randomised and rotates (0-1, default 0.95; docs/simulator.md)')
   .option(
     '--mac-rotation-min <minutes>',

@@ -99,6 +99,7 @@ export function buildSimulation(opts: SimulationOptions): Simulation {
           startMs,
           endMs,
           scanIntervalMs: options.scanIntervalMs,
+          probeIntervalMs: options.probeIntervalMs,
           radio: options.radio,
           others: others.scanned,
           neighbourBeacons: others.beacons,

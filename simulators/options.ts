@@ -41,6 +41,8 @@ export interface SimulationOptions {
   arrivalProfile?: ArrivalProfile;
   /** Share of visitors whose phone probes for wifi (default 0.9). */
   phoneShare?: number;
+  /** Mean time between a phone's bursts of wifi probe requests, ms (default 20 s; docs/simulator.md). */
+  probeIntervalMs?: number;
   /** Share of phones with randomised MACs, whose pseudonym rotates (default 0.95). */
   randomizedMacShare?: number;
   /** Shortest rotation interval of a randomised MAC, ms; each phone's is uniform in [min, max] (default 3 min). */
@@ -104,6 +106,7 @@ export const DEFAULT_SIMULATION_OPTIONS = Object.freeze({
   topicPrefix: DEFAULT_TOPIC_PREFIX,
   arrivalProfile: 'flat',
   phoneShare: 0.9,
+  probeIntervalMs: 20_000,
   randomizedMacShare: 0.95,
   macRotationMinMs: 3 * 60_000,
   macRotationMaxMs: 10 * 60_000,
@@ -141,6 +144,7 @@ const NumericOptionsSchema = z.object({
   now: z.number().int().min(0),
   arrivalProfile: z.enum(['flat', 'daily']),
   phoneShare: share,
+  probeIntervalMs: z.number().int().min(1000).max(600_000),
   randomizedMacShare: share,
   macRotationMinMs: z
     .number()
@@ -183,6 +187,7 @@ const OPTION_KEYS = [
   'now',
   'arrivalProfile',
   'phoneShare',
+  'probeIntervalMs',
   'randomizedMacShare',
   'macRotationMinMs',
   'macRotationMaxMs',

@@ -5,6 +5,7 @@ import { IBEACON_ID } from '../protocol/index.js';
 import { buildSimulation } from './build.js';
 import { DEFAULT_SIMULATION_OPTIONS, type SimulationOptions } from './options.js';
 import { advertisingIntervals, drawRotationMs, within, type Interval } from './phones.js';
+import { IDEAL_DELIVERY_OPTIONS } from './delivery-options.js';
 import { createRng } from './prng.js';
 
 const NOW = Date.UTC(2025, 5, 14, 15, 30, 0);
@@ -172,5 +173,47 @@ describe('determinism', () => {
     expect(JSON.stringify(b.truth)).toBe(JSON.stringify(a.truth));
     expect(JSON.stringify(b.messages)).toBe(JSON.stringify(a.messages));
     expect(JSON.stringify(buildSimulation({ ...opts, seed: 12 }).truth)).not.toBe(JSON.stringify(a.truth));
+  });
+});
+
+describe('wifi probes', () => {
+  /** Share of a visitor's scan ticks inside the store in which some wifi sensor heard one of their pseudonyms. */
+  function heardShare(probeIntervalMs: number): { share: number; ticks: number } {
+    const opts = options({
+      probeIntervalMs,
+      visitorsPerHour: 200,
+      staff: 0,
+      captureRate: 1,
+      strayDevicesPerHour: 0,
+      delivery: IDEAL_DELIVERY_OPTIONS,
+      // every probe that reaches a sensor above its sensitivity is caught: what is left is the probing
+      radio: { detectionMax: 1, detectionMidpointDbm: -127, pocketShare: 0 },
+    });
+    const { messages, truth } = buildSimulation(opts);
+    const owner = new Map(truth.visits.flatMap((v) => v.wifiPseudonyms.map((id) => [id, v.visitor] as const)));
+    const heard = new Set<string>();
+    for (const m of messages) if (m.kind === 'wifi') for (const o of m.payload.observations) heard.add(`${owner.get(o.id)} ${m.trueTs}`);
+    const tickTimes = [...new Set(messages.filter((m) => m.kind === 'wifi').map((m) => m.trueTs))];
+    let ticks = 0;
+    for (const v of truth.visits.filter((x) => x.phone)) for (const t of tickTimes) if (t >= v.enteredAt && (v.leftAt === null || t < v.leftAt)) ticks += 1;
+    return { share: heard.size / ticks, ticks };
+  }
+
+  it('probes as often as --probe-interval says: the chance per scan is 1 − exp(−scan interval / probe interval)', () => {
+    const every20 = heardShare(20_000);
+    const every60 = heardShare(60_000);
+    expect(every20.ticks).toBeGreaterThan(5000);
+    // a tick's probe chance: 1 − e^(−5/20) = 0.221 and 1 − e^(−5/60) = 0.080, each a little less once the radio misses one
+    expect(every20.share).toBeGreaterThan(0.17);
+    expect(every20.share).toBeLessThan(0.2212 + 0.02);
+    expect(every60.share / every20.share).toBeGreaterThan((0.08 / 0.2212) * 0.85);
+    expect(every60.share / every20.share).toBeLessThan((0.08 / 0.2212) * 1.15);
+  });
+
+  it('gives a phone to the share --phone-share says, within binomial bounds', () => {
+    const { truth } = buildSimulation(options({ visitorsPerHour: 600, phoneShare: 0.5, appShare: 0 }));
+    const n = truth.visits.length;
+    const phones = truth.visits.filter((v) => v.phone).length;
+    expect(Math.abs(phones - n / 2)).toBeLessThan(4 * Math.sqrt(n / 4));
   });
 });

@@ -19,9 +19,6 @@ import { within } from './phones.js';
 import { outerLossDb } from './street.js';
 import { positionAt, wifiPseudonymAt, type Visitor } from './visitors.js';
 
-/** A phone sends a burst of probe requests about every 20 s on average. */
-const MEAN_PROBE_GAP_MS = 20_000;
-
 export interface ScanParams {
   seed: number;
   plan: FloorPlan;
@@ -30,6 +27,8 @@ export interface ScanParams {
   startMs: number;
   endMs: number;
   scanIntervalMs: number;
+  /** A phone sends a burst of probe requests this often on average, ms (Poisson; docs/simulator.md). */
+  probeIntervalMs: number;
   radio: RadioOptions;
   /**
    * Everyone else with a phone (staff.ts, strays.ts, street.ts), in `enteredAt` order: heard like visitors but drawn
@@ -115,7 +114,7 @@ export function scanMessages(params: ScanParams, rng: Rng): DraftMessage[] {
   const { plan, scanIntervalMs } = params;
   const bleSensors = plan.sensors.filter((s) => s.type === 'ble');
   const wifiSensors = plan.sensors.filter((s) => s.type === 'wifi');
-  const probeChance = 1 - Math.exp(-scanIntervalMs / MEAN_PROBE_GAP_MS);
+  const probeChance = 1 - Math.exp(-scanIntervalMs / params.probeIntervalMs);
   const tracker = new PresenceTracker(params);
   const receiver = new Receiver(params, rng);
   // everyone else and the neighbours' beacons: streams of their own (see ScanParams.others)

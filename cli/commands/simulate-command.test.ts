@@ -98,6 +98,18 @@ describe('simulationOptionsFrom', () => {
   });
 });
 
+describe('phones and scans', () => {
+  it('sets the phone share, the probe interval and the scan interval (seconds) from their flags and checks their ranges', () => {
+    const defaults = simulationOptionsFrom(CLI_DEFAULTS);
+    expect([defaults.phoneShare, defaults.probeIntervalMs, defaults.scanIntervalMs]).toEqual([0.9, 20_000, 5000]);
+    const options = simulationOptionsFrom({ ...CLI_DEFAULTS, phoneShare: '0.7', probeInterval: '45', scanInterval: '2.5' });
+    expect([options.phoneShare, options.probeIntervalMs, options.scanIntervalMs]).toEqual([0.7, 45_000, 2500]);
+    expect(() => simulationOptionsFrom({ ...CLI_DEFAULTS, phoneShare: '2' })).toThrow(/--phone-share: expected a number from 0 to 1/);
+    expect(() => simulationOptionsFrom({ ...CLI_DEFAULTS, probeInterval: '0' })).toThrow(/--probe-interval: expected a number from 1 to 600/);
+    expect(() => simulationOptionsFrom({ ...CLI_DEFAULTS, scanInterval: '0.5' })).toThrow(/--scan-interval: expected a number from 1 to 300/);
+  });
+});
+
 describe('--scenario and --only', () => {
   it('loads the scenario file and the sensor selection', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'storeloop-scenario-'));

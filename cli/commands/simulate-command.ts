@@ -39,6 +39,12 @@ export interface SimulateCommandOptions extends RadioFlagOptions, DeliveryFlagOp
   groupShare?: string;
   /** Mean group size, 2-4 (default DEFAULT_SIMULATION_OPTIONS.meanGroupSize). */
   groupSize?: string;
+  /** Scan interval of BLE and wifi sensors, seconds. */
+  scanInterval?: string;
+  /** Share of visitors whose phone probes for wifi (default DEFAULT_SIMULATION_OPTIONS.phoneShare). */
+  phoneShare?: string;
+  /** Mean time between a phone's probe bursts, seconds. */
+  probeInterval?: string;
   /** Share of phones whose wifi MAC is randomised (default DEFAULT_SIMULATION_OPTIONS.randomizedMacShare). */
   randomizedMacShare?: string;
   /** Shortest and longest rotation interval of a randomised MAC, minutes. */
@@ -116,6 +122,12 @@ export function simulationOptionsFrom(options: SimulateCommandOptions) {
     walkingSpeedMps: optionalNumber('walking-speed', options.walkingSpeed, 0.1, 3, DEFAULT_SIMULATION_OPTIONS.walkingSpeedMps),
     groupShare: optionalNumber('group-share', options.groupShare, 0, 1, DEFAULT_SIMULATION_OPTIONS.groupShare),
     meanGroupSize: optionalNumber('group-size', options.groupSize, 2, 4, DEFAULT_SIMULATION_OPTIONS.meanGroupSize),
+    scanIntervalMs: seconds('scan-interval', options.scanInterval, 1, 300, DEFAULT_SIMULATION_OPTIONS.scanIntervalMs),
+    phoneShare: optionalNumber('phone-share', options.phoneShare, 0, 1, DEFAULT_SIMULATION_OPTIONS.phoneShare),
+    probeIntervalMs:
+      options.probeInterval === undefined
+        ? DEFAULT_SIMULATION_OPTIONS.probeIntervalMs
+        : Math.round(number('probe-interval', options.probeInterval, 1, 600) * 1000),
     randomizedMacShare: optionalNumber('randomized-mac-share', options.randomizedMacShare, 0, 1, DEFAULT_SIMULATION_OPTIONS.randomizedMacShare),
     ...macRotation(options),
     appAdvertisingDutyCycle: optionalNumber('app-advertising-duty', options.appAdvertisingDuty, 0, 1, DEFAULT_SIMULATION_OPTIONS.appAdvertisingDutyCycle),
@@ -171,6 +183,11 @@ function people(options: SimulateCommandOptions) {
 function whole(name: string, value: number): number {
   if (!Number.isInteger(value)) throw new Error(`--${name}: expected a whole number, got ${value}`);
   return value;
+}
+
+/** A flag in seconds as whole milliseconds. */
+function seconds(name: string, text: string | undefined, min: number, max: number, fallbackMs: number): number {
+  return text === undefined ? fallbackMs : Math.round(number(name, text, min, max) * 1000);
 }
 
 /** A flag in minutes as whole milliseconds. */
