@@ -1,0 +1,61 @@
+/**
+ * The experience engine's own parameters for zone assignment: textbook radio values with their
+ * sources, or marked assumed (README.md explains each). Nothing here comes from the simulator: the
+ * engine is measured against it, so its constants must not be read from it.
+ */
+export interface PresenceParams {
+  /** Length of one observation step in event time, ms. */
+  stepMs: number;
+  /** Log-distance path-loss exponent n (indoor line of sight ~1.6-2.0, obstructed office/retail 2-3). */
+  pathLossExponent: number;
+  /** Standard deviation of the RSSI about the path-loss line (shadowing plus phone spread), dB. */
+  shadowingSigmaDb: number;
+  /** Loss per zone boundary crossed by the straight line from a position to a scanner, dB. */
+  wallLossDb: number;
+  /** Body/pocket losses the phone's RSSI may be lowered by, dB, equally likely (a per-step common offset). */
+  carryOffsetsDb: readonly number[];
+  /** Detection: chance a scanner catches an advertising phone in a step at a strong expected RSSI. */
+  detectionMax: number;
+  /** Detection: expected RSSI at which the chance is half of `detectionMax`, dBm. */
+  detectionMidpointDbm: number;
+  /** Detection: logistic slope, dB. */
+  detectionSlopeDb: number;
+  /** Spacing of the sample points in each zone rectangle, m. */
+  sampleSpacingM: number;
+  /**
+   * Weight of one step's log-likelihood: successive steps' shadowing is correlated, so each step is
+   * worth less than an independent observation (a tempered likelihood).
+   */
+  emissionWeight: number;
+  /** Chance of staying in the zone from one step to the next (hysteresis). */
+  selfTransition: number;
+  /** Minimum stay in a zone, in steps (a duration-expanded state space). */
+  minStaySteps: number;
+  /** Log prior weight of starting and ending a track outside an entrance zone (≤ 0). */
+  nonEntrancePrior: number;
+  /** A gap without any sighting longer than this ends a track (the device left, or a new visit), ms. */
+  maxGapMs: number;
+  /** Sensor clock offsets searched, ± ms. */
+  maxClockOffsetMs: number;
+  /** A track is extended by this much before its first and after its last heard step, ms. */
+  edgeExtendMs: number;
+}
+
+export const DEFAULT_PRESENCE_PARAMS: PresenceParams = {
+  stepMs: 5_000,
+  pathLossExponent: 2.2,
+  shadowingSigmaDb: 6,
+  wallLossDb: 3,
+  carryOffsetsDb: [0, -4, -8, -12],
+  detectionMax: 0.9,
+  detectionMidpointDbm: -90,
+  detectionSlopeDb: 3,
+  sampleSpacingM: 1.5,
+  emissionWeight: 0.5,
+  selfTransition: 0.97,
+  minStaySteps: 2,
+  nonEntrancePrior: -2,
+  maxGapMs: 15 * 60_000,
+  maxClockOffsetMs: 150_000,
+  edgeExtendMs: 0,
+};

@@ -1,0 +1,128 @@
+/**
+ * From a decoded path to what an analyst reads: zone segments in continuous time, the zone per clock
+ * minute and the zone stays with their dwell. The minute and stay definitions are the truth's
+ * (docs/simulator.md#ground-truth), restated here since the engine may not import the simulator.
+ */
+
+/** One minute, ms; minutes are epoch-aligned, as InfluxQL's `GROUP BY time(1m)`. */
+export const MINUTE_MS = 60_000;
+/**
+ * A stay shorter than this is `passing` (walked through): a camera analytics vendor counts a visit to
+ * a store section only after 30 s in it (Palexy, "Section Traffic Metrics", wiki.palexy.com).
+ */
+export const PASSING_MS = 30_000;
+
+/** The device in `zone` over [from, to), epoch ms. */
+export interface ZoneSegment {
+  zone: string;
+  from: number;
+  to: number;
+}
+
+export interface Stay {
+  zone: string;
+  enter: number;
+  exit: number;
+  dwellMs: number;
+  /** Present when dwellMs < PASSING_MS. */
+  passing?: true;
+}
+
+/** A track's steps: centre time of each step, the decoded zone, and whether the device was heard in it. */
+export interface DecodedTrack {
+  centres: readonly number[];
+  zones: readonly string[];
+  heard: readonly boolean[];
+  stepMs: number;
+}
+
+/**
+ * The segments of a decoded track. Each heard step covers [centre − step/2, centre + step/2). A run of
+ * silent steps keeps the decoded zones' order but not their timing (Viterbi has no evidence of when a
+ * change happened in the silence): the zones the path passes through in the run share its time
+ * equally, the change points spread evenly over it. `extendMs` stretches the first and last segment.
+ */
+export function trackSegments(track: DecodedTrack, extendMs = 0): ZoneSegment[] {
+  const { centres, zones, heard, stepMs } = track;
+  const n = centres.length;
+  const out: ZoneSegment[] = [];
+  const push = (zone: string, from: number, to: number) => {
+    if (to <= from) return;
+    const last = out[out.length - 1];
+    if (last !== undefined && last.zone === zone && last.to === from) last.to = to;
+    else out.push({ zone, from, to });
+  };
+  const half = stepMs / 2;
+  let i = 0;
+  while (i < n) {
+    if (heard[i] === true || i === 0) {
+      push(zones[i] as string, (centres[i] as number) - half, (centres[i] as number) + half);
+      i += 1;
+      continue;
+    }
+    let j = i;
+    while (j < n && heard[j] !== true) j += 1;
+    // silent run [i, j): its time goes to the zones from the step before it to the step after it
+    const from = (centres[i] as number) - half;
+    const to = (centres[j - 1] as number) + half;
+    const chain: string[] = [];
+    for (let t = i - 1; t <= Math.min(j, n - 1); t += 1) if (chain[chain.length - 1] !== zones[t]) chain.push(zones[t] as string);
+    if (j >= n) chain.splice(1); // a track ends heard; a silent tail carries the last heard zone
+    if (chain.length === 1) push(chain[0] as string, from, to);
+    else {
+      const parts = chain.length;
+      chain.forEach((zone, k) => push(zone, from + ((to - from) * k) / parts, from + ((to - from) * (k + 1)) / parts));
+    }
+    i = j;
+  }
+  const first = out[0];
+  const last = out[out.length - 1];
+  if (first !== undefined && last !== undefined && extendMs > 0) {
+    first.from -= extendMs;
+    last.to += extendMs;
+  }
+  return out;
+}
+
+/** Zone per clock minute: the zone the device spent most of the minute in (first on a tie), for minutes it spent at least half of inside. */
+export function minuteZones(segments: readonly ZoneSegment[]): Map<number, string> {
+  const perMinute = new Map<number, Map<string, number>>();
+  for (const seg of segments) {
+    for (let minute = Math.floor(seg.from / MINUTE_MS) * MINUTE_MS; minute < seg.to; minute += MINUTE_MS) {
+      const overlap = Math.min(seg.to, minute + MINUTE_MS) - Math.max(seg.from, minute);
+      if (overlap <= 0) continue;
+      const zones = perMinute.get(minute) ?? new Map<string, number>();
+      zones.set(seg.zone, (zones.get(seg.zone) ?? 0) + overlap);
+      perMinute.set(minute, zones);
+    }
+  }
+  const out = new Map<number, string>();
+  for (const minute of [...perMinute.keys()].sort((a, b) => a - b)) {
+    let total = 0;
+    let best: [string, number] | undefined;
+    for (const [zone, ms] of perMinute.get(minute) as Map<string, number>) {
+      total += ms;
+      if (best === undefined || ms > best[1]) best = [zone, ms];
+    }
+    if (best !== undefined && total * 2 >= MINUTE_MS) out.set(minute, best[0]);
+  }
+  return out;
+}
+
+/** Consecutive segments in one zone merged into stays, each with its dwell and `passing` flag. */
+export function stays(segments: readonly ZoneSegment[]): Stay[] {
+  const merged: ZoneSegment[] = [];
+  for (const seg of segments) {
+    const last = merged[merged.length - 1];
+    if (last !== undefined && last.zone === seg.zone && last.to === seg.from) last.to = seg.to;
+    else merged.push({ ...seg });
+  }
+  return merged.map(({ zone, from, to }) => ({ zone, enter: from, exit: to, dwellMs: to - from, ...(to - from < PASSING_MS ? { passing: true as const } : {}) }));
+}
+
+/** Dwell per zone, ms: the sum of the non-passing stays in it. */
+export function dwellByZone(list: readonly Stay[]): Map<string, number> {
+  const out = new Map<string, number>();
+  for (const stay of list) if (stay.passing !== true) out.set(stay.zone, (out.get(stay.zone) ?? 0) + stay.dwellMs);
+  return out;
+}
