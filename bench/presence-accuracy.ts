@@ -35,7 +35,9 @@ export function presenceAccuracy(seed: number, durationMs: number, params: Prese
   const baseline = strongestZoneMinutes(rows);
   const app = truth.visits.filter((v) => v.app && v.beacon !== undefined);
   const truthMinutes = app.map((v) => minuteZones(v.minutes));
-  const engineZone = zoneAccuracy(app.map((v, i) => ({ truth: truthMinutes[i] as Map<number, string>, estimate: engine.devices.get(v.beacon as string)?.minutes })));
+  const engineZone = zoneAccuracy(
+    app.map((v, i) => ({ truth: truthMinutes[i] as Map<number, string>, estimate: engine.devices.get(v.beacon as string)?.minutes })),
+  );
   const baseZone = zoneAccuracy(app.map((v, i) => ({ truth: truthMinutes[i] as Map<number, string>, estimate: baseline.get(v.beacon as string) })));
   const engineDwell = dwellMdapePct(app.map((v) => ({ truth: dwellByZone(v.stays), estimate: engine.devices.get(v.beacon as string)?.dwell ?? new Map() })));
   const baseDwell = dwellMdapePct(app.map((v) => ({ truth: dwellByZone(v.stays), estimate: estimatedDwellMs(baseline.get(v.beacon as string)) })));

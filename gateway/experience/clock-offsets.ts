@@ -33,10 +33,12 @@ function wrap(x: number, period: number): number {
 
 /** The step clock of these sightings: the grid's phase and each sensor's offset (fine and coarse parts). */
 export function estimateStepClock(rows: readonly BleObservation[], stepMs: number, maxOffsetMs: number): StepClock {
-  const phaseMs = Math.round(circularMean(
-    rows.map((r) => r.ts),
-    stepMs,
-  ));
+  const phaseMs = Math.round(
+    circularMean(
+      rows.map((r) => r.ts),
+      stepMs,
+    ),
+  );
   const bySensor = new Map<string, BleObservation[]>();
   for (const row of rows) {
     const list = bySensor.get(row.sensor) ?? [];

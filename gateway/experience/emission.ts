@@ -25,7 +25,8 @@ export function samplePoints(rect: Rect, spacing: number): Point[] {
   const nx = Math.max(1, Math.round(rect.width / spacing));
   const ny = Math.max(1, Math.round(rect.height / spacing));
   const out: Point[] = [];
-  for (let i = 0; i < nx; i += 1) for (let j = 0; j < ny; j += 1) out.push({ x: rect.x + ((i + 0.5) * rect.width) / nx, y: rect.y + ((j + 0.5) * rect.height) / ny });
+  for (let i = 0; i < nx; i += 1)
+    for (let j = 0; j < ny; j += 1) out.push({ x: rect.x + ((i + 0.5) * rect.width) / nx, y: rect.y + ((j + 0.5) * rect.height) / ny });
   return out;
 }
 
@@ -68,11 +69,13 @@ export class EmissionModel {
     this.scannerIds = [...store.scanners.keys()];
     this.expected = store.zones.map((zone) =>
       samplePoints(store.rects.get(zone) as Rect, params.sampleSpacingM).map((p) =>
-        Float64Array.from(this.scannerIds.map((id) => {
-          const s = store.scanners.get(id)!;
-          const d = Math.max(MIN_DISTANCE_M, Math.hypot(p.x - s.x, p.y - s.y));
-          return s.rssiAt1m - 10 * params.pathLossExponent * Math.log10(d) - wallsBetween(store, p, s) * params.wallLossDb;
-        })),
+        Float64Array.from(
+          this.scannerIds.map((id) => {
+            const s = store.scanners.get(id)!;
+            const d = Math.max(MIN_DISTANCE_M, Math.hypot(p.x - s.x, p.y - s.y));
+            return s.rssiAt1m - 10 * params.pathLossExponent * Math.log10(d) - wallsBetween(store, p, s) * params.wallLossDb;
+          }),
+        ),
       ),
     );
   }

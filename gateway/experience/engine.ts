@@ -50,7 +50,13 @@ export function assignZones(store: PresenceStore, rows: readonly BleObservation[
   const clock = estimateStepClock(known, params.stepMs, params.maxClockOffsetMs);
   const windows = observationWindows(known, clock);
   const emission = new EmissionModel(store, params);
-  const model = { ...store, zones: store.zones, selfTransition: params.selfTransition, minStaySteps: params.minStaySteps, nonEntrancePrior: params.nonEntrancePrior };
+  const model = {
+    ...store,
+    zones: store.zones,
+    selfTransition: params.selfTransition,
+    minStaySteps: params.minStaySteps,
+    nonEntrancePrior: params.nonEntrancePrior,
+  };
   const devices = new Map<string, DeviceZones>();
   for (const [device, steps] of windows.devices) {
     const segments: ZoneSegment[] = [];

@@ -37,7 +37,7 @@ export interface PresenceParams {
   maxGapMs: number;
   /** Sensor clock offsets searched, ± ms. */
   maxClockOffsetMs: number;
-  /** A track is extended by this much before its first and after its last heard step, ms. */
+  /** A track is extended by this much before its first and after its last heard step (imputed: minutes only, not dwell), ms. */
   edgeExtendMs: number;
 }
 
@@ -57,5 +57,5 @@ export const DEFAULT_PRESENCE_PARAMS: PresenceParams = {
   nonEntrancePrior: -2,
   maxGapMs: 15 * 60_000,
   maxClockOffsetMs: 150_000,
-  edgeExtendMs: 0,
+  edgeExtendMs: 120_000,
 };

@@ -17,6 +17,12 @@ export interface ZoneSegment {
   zone: string;
   from: number;
   to: number;
+  /**
+   * Present on the stretch before a track's first and after its last heard step: the device was
+   * probably inside but silent (the app does not advertise all the time); it counts towards the
+   * zone per minute, not towards stays and dwell, which are measured between sightings only.
+   */
+  imputed?: true;
 }
 
 export interface Stay {
@@ -77,11 +83,12 @@ export function trackSegments(track: DecodedTrack, extendMs = 0): ZoneSegment[] 
   }
   const first = out[0];
   const last = out[out.length - 1];
-  if (first !== undefined && last !== undefined && extendMs > 0) {
-    first.from -= extendMs;
-    last.to += extendMs;
-  }
-  return out;
+  if (first === undefined || last === undefined || extendMs <= 0) return out;
+  return [
+    { zone: first.zone, from: first.from - extendMs, to: first.from, imputed: true },
+    ...out,
+    { zone: last.zone, from: last.to, to: last.to + extendMs, imputed: true },
+  ];
 }
 
 /** Zone per clock minute: the zone the device spent most of the minute in (first on a tie), for minutes it spent at least half of inside. */
@@ -109,15 +116,22 @@ export function minuteZones(segments: readonly ZoneSegment[]): Map<number, strin
   return out;
 }
 
-/** Consecutive segments in one zone merged into stays, each with its dwell and `passing` flag. */
+/** Consecutive observed segments in one zone merged into stays, each with its dwell and `passing` flag; imputed segments are left out. */
 export function stays(segments: readonly ZoneSegment[]): Stay[] {
   const merged: ZoneSegment[] = [];
   for (const seg of segments) {
+    if (seg.imputed === true) continue;
     const last = merged[merged.length - 1];
     if (last !== undefined && last.zone === seg.zone && last.to === seg.from) last.to = seg.to;
-    else merged.push({ ...seg });
+    else merged.push({ zone: seg.zone, from: seg.from, to: seg.to });
   }
-  return merged.map(({ zone, from, to }) => ({ zone, enter: from, exit: to, dwellMs: to - from, ...(to - from < PASSING_MS ? { passing: true as const } : {}) }));
+  return merged.map(({ zone, from, to }) => ({
+    zone,
+    enter: from,
+    exit: to,
+    dwellMs: to - from,
+    ...(to - from < PASSING_MS ? { passing: true as const } : {}),
+  }));
 }
 
 /** Dwell per zone, ms: the sum of the non-passing stays in it. */

@@ -1,0 +1,43 @@
+import { describe, expect, it } from 'vitest';
+
+import { DEMO_STORE, StoreSchema } from '../../config/index.js';
+import { assignZones } from './engine.js';
+import { DEFAULT_PRESENCE_PARAMS } from './params.js';
+import { presenceStore } from './store-model.js';
+import type { BleObservation } from './observations.js';
+
+const STORE = presenceStore(StoreSchema.parse(DEMO_STORE));
+const STEP = 5000;
+const T0 = 1_750_000_000_000 - (1_750_000_000_000 % 60_000);
+
+/** Readings of a phone standing at (x, y) on a textbook line (n = 2), every scanner heard above −90 dBm. */
+function at(x: number, y: number, t: number, device: string): BleObservation[] {
+  const rows: BleObservation[] = [];
+  for (const s of STORE.scanners.values()) {
+    const rssi = Math.round(s.rssiAt1m - 20 * Math.log10(Math.max(0.5, Math.hypot(x - s.x, y - s.y))));
+    if (rssi >= -90) rows.push({ ts: t, sensor: s.id, device, rssi });
+  }
+  return rows;
+}
+
+describe('assignZones', () => {
+  it('places a device walking entrance → womenswear, silent for a while, then back, and gives its minutes and stays', () => {
+    const rows: BleObservation[] = [];
+    // a store beacon by the door keeps every scanner reporting
+    for (let t = 0; t < 600; t += 5) rows.push(...at(11, 1, T0 + t * 1000, 'fixed'));
+    for (let t = 0; t < 60; t += 5) rows.push(...at(11, 2, T0 + t * 1000, 'app'));
+    for (let t = 60; t < 200; t += 5) rows.push(...at(3, 6, T0 + t * 1000, 'app'));
+    // silent 200-400 s, then heard in womenswear again and leaving through the entrance
+    for (let t = 400; t < 480; t += 5) rows.push(...at(4, 5, T0 + t * 1000, 'app'));
+    for (let t = 480; t < 540; t += 5) rows.push(...at(11, 2, T0 + t * 1000, 'app'));
+    const result = assignZones(STORE, rows, { ...DEFAULT_PRESENCE_PARAMS, edgeExtendMs: 0 });
+    const app = result.devices.get('app');
+    expect(app?.stays.map((s) => s.zone)).toEqual(['entrance', 'aisle-women', 'entrance']);
+    expect(app?.minutes.get(T0 + 3 * 60_000)).toBe('aisle-women'); // a silent minute carried
+    const women = app?.dwell.get('aisle-women') ?? 0;
+    expect(Math.abs(women - 420_000)).toBeLessThanOrEqual(2 * STEP);
+    // the same sightings in another order give the same result
+    const again = assignZones(STORE, [...rows].reverse(), { ...DEFAULT_PRESENCE_PARAMS, edgeExtendMs: 0 });
+    expect(again.devices.get('app')).toEqual(app);
+  });
+});

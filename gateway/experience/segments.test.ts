@@ -1,0 +1,89 @@
+import { describe, expect, it } from 'vitest';
+
+import { dwellByZone, MINUTE_MS, minuteZones, stays, trackSegments } from './segments.js';
+
+const M = MINUTE_MS;
+const T0 = 1_750_000_000_000 - (1_750_000_000_000 % M);
+const S = 1000;
+
+describe('minuteZones', () => {
+  it('gives each minute the zone the device spent most of it in', () => {
+    const minutes = minuteZones([
+      { zone: 'a', from: T0, to: T0 + 40 * S },
+      { zone: 'b', from: T0 + 40 * S, to: T0 + M + 20 * S },
+      { zone: 'c', from: T0 + M + 20 * S, to: T0 + 2 * M + 10 * S },
+    ]);
+    expect([...minutes]).toEqual([
+      [T0, 'a'],
+      [T0 + M, 'c'], // b 20 s, c 40 s
+    ]);
+  });
+
+  it('leaves out a minute spent less than half inside and keeps one spent exactly half', () => {
+    expect([...minuteZones([{ zone: 'a', from: T0 + 31 * S, to: T0 + M }])]).toEqual([]);
+    expect([...minuteZones([{ zone: 'a', from: T0 + 30 * S, to: T0 + M }])]).toEqual([[T0, 'a']]);
+  });
+
+  it('takes the zone first seen in the minute on a tie', () => {
+    const minutes = minuteZones([
+      { zone: 'b', from: T0, to: T0 + 30 * S },
+      { zone: 'a', from: T0 + 30 * S, to: T0 + M },
+    ]);
+    expect(minutes.get(T0)).toBe('b');
+  });
+});
+
+describe('stays', () => {
+  it('merges consecutive segments of a zone, flags passing ones and leaves imputed time out of dwell', () => {
+    const list = stays([
+      { zone: 'entrance', from: T0 - 2 * M, to: T0, imputed: true },
+      { zone: 'entrance', from: T0, to: T0 + 20 * S },
+      { zone: 'a', from: T0 + 20 * S, to: T0 + M },
+      { zone: 'a', from: T0 + M, to: T0 + 3 * M },
+      { zone: 'b', from: T0 + 3 * M, to: T0 + 4 * M },
+      { zone: 'a', from: T0 + 4 * M, to: T0 + 5 * M },
+    ]);
+    expect(list.map((s) => [s.zone, s.dwellMs, s.passing ?? false])).toEqual([
+      ['entrance', 20 * S, true],
+      ['a', 3 * M - 20 * S, false],
+      ['b', M, false],
+      ['a', M, false],
+    ]);
+    expect([...dwellByZone(list)]).toEqual([
+      ['a', 4 * M - 20 * S],
+      ['b', M],
+    ]);
+  });
+});
+
+describe('trackSegments', () => {
+  const step = 5 * S;
+  const centres = (n: number) => Array.from({ length: n }, (_, i) => T0 + i * step);
+
+  it('gives a silent run evenly to the zones the path passes through in it', () => {
+    // heard in a, 10 silent steps (50 s), heard in c: a, b and c share the silence
+    const zones = ['a', ...Array.from({ length: 10 }, (_, i) => (i < 9 ? 'a' : 'b')), 'c'];
+    const heard = zones.map((_, i) => i === 0 || i === 11);
+    const segments = trackSegments({ centres: centres(12), zones, heard, stepMs: step });
+    const start = T0 - step / 2;
+    const silenceFrom = start + step;
+    const third = (10 * step) / 3;
+    expect(segments).toEqual([
+      { zone: 'a', from: start, to: silenceFrom + third },
+      { zone: 'b', from: silenceFrom + third, to: silenceFrom + 2 * third },
+      { zone: 'c', from: silenceFrom + 2 * third, to: start + 12 * step },
+    ]);
+  });
+
+  it('keeps the zone through a silent run that starts and ends in it', () => {
+    const zones = Array.from({ length: 6 }, () => 'a');
+    const segments = trackSegments({ centres: centres(6), zones, heard: [true, false, false, false, false, true], stepMs: step });
+    expect(segments).toEqual([{ zone: 'a', from: T0 - step / 2, to: T0 + 5.5 * step }]);
+  });
+
+  it('extends the track at both ends with imputed segments', () => {
+    const segments = trackSegments({ centres: centres(2), zones: ['a', 'b'], heard: [true, true], stepMs: step }, M);
+    expect(segments[0]).toEqual({ zone: 'a', from: T0 - step / 2 - M, to: T0 - step / 2, imputed: true });
+    expect(segments[segments.length - 1]).toEqual({ zone: 'b', from: T0 + 1.5 * step, to: T0 + 1.5 * step + M, imputed: true });
+  });
+});
