@@ -8,7 +8,7 @@
  */
 import { Command } from 'commander';
 
-import { dwellMdapePct, estimatedDwellMs, strongestZoneMinutes, zoneAccuracy } from '../evaluation/metrics.js';
+import { dwellMdapePct, estimatedDwellMs, MINUTE_MS, strongestZoneMinutes, zoneAccuracy } from '../evaluation/metrics.js';
 import { assignZones } from '../gateway/experience/engine.js';
 import { DEFAULT_PRESENCE_PARAMS, type PresenceParams } from '../gateway/experience/params.js';
 import { presenceStore } from '../gateway/experience/store-model.js';
@@ -41,8 +41,27 @@ export function presenceAccuracy(seed: number, durationMs: number, params: Prese
   const baseZone = zoneAccuracy(app.map((v, i) => ({ truth: truthMinutes[i] as Map<number, string>, estimate: baseline.get(v.beacon as string) })));
   const engineDwell = dwellMdapePct(app.map((v) => ({ truth: dwellByZone(v.stays), estimate: engine.devices.get(v.beacon as string)?.dwell ?? new Map() })));
   const baseDwell = dwellMdapePct(app.map((v) => ({ truth: dwellByZone(v.stays), estimate: estimatedDwellMs(baseline.get(v.beacon as string)) })));
+  // the engine's accuracy split by whether the beacon was heard in the minute (by its stamps)
+  const heardMinutes = new Map<string, Set<number>>();
+  for (const r of rows) {
+    const set = heardMinutes.get(r.visitor) ?? new Set<number>();
+    set.add(Math.floor(r.ts / MINUTE_MS) * MINUTE_MS);
+    heardMinutes.set(r.visitor, set);
+  }
+  const split = (heard: boolean) =>
+    zoneAccuracy(
+      app.map((v, i) => ({
+        truth: new Map([...(truthMinutes[i] as Map<number, string>)].filter(([m]) => (heardMinutes.get(v.beacon as string)?.has(m) === true) === heard)),
+        estimate: engine.devices.get(v.beacon as string)?.minutes,
+      })),
+    );
+  const heard = split(true);
+  const silent = split(false);
   return {
     seed,
+    silentMinutesPct: engineZone.minutes === 0 ? null : (silent.minutes / engineZone.minutes) * 100,
+    engineHeardPct: heard.pct,
+    engineSilentPct: silent.pct,
     minutes: engineZone.minutes,
     engineZonePct: engineZone.pct,
     baselineZonePct: baseZone.pct,

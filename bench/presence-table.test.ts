@@ -10,6 +10,9 @@ const result = (seed: number, engine: number | null): PresenceResult => ({
   engineDwellPct: 12.34,
   baselineDwellPct: 30,
   dwellPairs: 70,
+  silentMinutesPct: 20,
+  engineHeardPct: 90,
+  engineSilentPct: 50,
 });
 
 describe('formatPresenceTable', () => {

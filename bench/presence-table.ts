@@ -13,6 +13,11 @@ export interface PresenceResult {
   baselineDwellPct: number | null;
   /** Visit-zone pairs the dwell median is over. */
   dwellPairs: number;
+  /** Share of the visitor-minutes in which the beacon was never heard (stamped in the minute), %. */
+  silentMinutesPct: number | null;
+  /** The engine's zone accuracy over the minutes the beacon was heard in, and over the others, %. */
+  engineHeardPct: number | null;
+  engineSilentPct: number | null;
 }
 
 const ROWS: ReadonlyArray<{ label: string; value: (r: PresenceResult) => number | null; unit: string }> = [
@@ -20,6 +25,9 @@ const ROWS: ReadonlyArray<{ label: string; value: (r: PresenceResult) => number 
   { label: 'zone accuracy, app carriers: strongest scanner', value: (r) => r.baselineZonePct, unit: ' %' },
   { label: 'dwell MdAPE: engine', value: (r) => r.engineDwellPct, unit: ' %' },
   { label: 'dwell MdAPE: strongest scanner', value: (r) => r.baselineDwellPct, unit: ' %' },
+  { label: 'minutes without a sighting of the beacon', value: (r) => r.silentMinutesPct, unit: ' %' },
+  { label: 'engine zone accuracy in minutes with a sighting', value: (r) => r.engineHeardPct, unit: ' %' },
+  { label: 'engine zone accuracy in minutes without one', value: (r) => r.engineSilentPct, unit: ' %' },
   { label: 'app visitor-minutes', value: (r) => r.minutes, unit: '' },
   { label: 'visit-zone stays (dwell pairs)', value: (r) => r.dwellPairs, unit: '' },
 ];

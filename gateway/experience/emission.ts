@@ -12,7 +12,7 @@
  */
 import { isPointInRect, type Point, type Rect } from '../../config/index.js';
 import type { PresenceParams } from './params.js';
-import type { PresenceStore } from './store-model.js';
+import type { PresenceStore, Scanner } from './store-model.js';
 
 const LN_SQRT_2PI = 0.5 * Math.log(2 * Math.PI);
 /** Distance under which path loss is not extrapolated (near field), m. */
@@ -55,11 +55,18 @@ function logSumExp(values: ArrayLike<number>): number {
   return max + Math.log(sum);
 }
 
+/** A sample point of a zone with the expected RSSI at every scanner (before the carry offset). */
+export interface SamplePoint extends Point {
+  /** Index of its zone in `zones`. */
+  zone: number;
+  expected: Float64Array;
+}
+
 export class EmissionModel {
   readonly zones: readonly string[];
+  /** Every zone's sample points, zone by zone. */
+  readonly points: readonly SamplePoint[];
   private readonly scannerIds: string[];
-  /** Per zone, per sample point, per scanner (in scannerIds order): expected RSSI before the carry offset. */
-  private readonly expected: Float64Array[][];
 
   constructor(
     store: PresenceStore,
@@ -67,16 +74,18 @@ export class EmissionModel {
   ) {
     this.zones = store.zones;
     this.scannerIds = [...store.scanners.keys()];
-    this.expected = store.zones.map((zone) =>
-      samplePoints(store.rects.get(zone) as Rect, params.sampleSpacingM).map((p) =>
-        Float64Array.from(
+    this.points = store.zones.flatMap((zone, zi) =>
+      samplePoints(store.rects.get(zone) as Rect, params.sampleSpacingM).map((p) => ({
+        ...p,
+        zone: zi,
+        expected: Float64Array.from(
           this.scannerIds.map((id) => {
-            const s = store.scanners.get(id)!;
+            const s = store.scanners.get(id) as Scanner;
             const d = Math.max(MIN_DISTANCE_M, Math.hypot(p.x - s.x, p.y - s.y));
             return s.rssiAt1m - 10 * params.pathLossExponent * Math.log10(d) - wallsBetween(store, p, s) * params.wallLossDb;
           }),
         ),
-      ),
+      })),
     );
   }
 
@@ -87,38 +96,48 @@ export class EmissionModel {
   }
 
   /**
-   * Log-likelihood per zone (in `zones` order) of one step: `heard` sensor → RSSI, `reporting` the
-   * scanners that reported in the step. Scanners not in the layout are ignored. Returns undefined
-   * when no known scanner heard the device (no zone information).
+   * Log-likelihood of one step at each sample point (in `points` order, untempered), averaged over
+   * the carry offsets: `heard` sensor → RSSI, `reporting` the scanners that reported in the step.
+   * Scanners not in the layout are ignored. Undefined when no known scanner heard the device.
    */
-  zoneLogLikelihoods(heard: ReadonlyMap<string, number>, reporting: ReadonlySet<string> | undefined): Float64Array | undefined {
+  pointLogLikelihoods(heard: ReadonlyMap<string, number>, reporting: ReadonlySet<string> | undefined): Float64Array | undefined {
     const p = this.params;
     const obs = this.scannerIds.map((id) => (heard.has(id) ? (heard.get(id) as number) : reporting?.has(id) === true ? null : undefined));
     if (!obs.some((o) => typeof o === 'number')) return undefined;
     const sigma = p.shadowingSigmaDb;
-    const out = new Float64Array(this.zones.length);
-    const terms: number[] = [];
-    this.expected.forEach((points, zi) => {
-      terms.length = 0;
-      for (const mus of points) {
-        for (const b of p.carryOffsetsDb) {
-          let ll = 0;
-          for (let s = 0; s < obs.length; s += 1) {
-            const o = obs[s];
-            if (o === undefined) continue;
-            const mu = (mus[s] as number) + b;
-            const det = this.detection(mu);
-            if (o === null) ll += Math.log(1 - det);
-            else {
-              const z = (o - mu) / sigma;
-              ll += Math.log(Math.max(det, 1e-9)) - 0.5 * z * z - Math.log(sigma) - LN_SQRT_2PI;
-            }
+    const out = new Float64Array(this.points.length);
+    const terms = new Float64Array(p.carryOffsetsDb.length);
+    this.points.forEach((point, pi) => {
+      p.carryOffsetsDb.forEach((b, bi) => {
+        let ll = 0;
+        for (let s = 0; s < obs.length; s += 1) {
+          const o = obs[s];
+          if (o === undefined) continue;
+          const mu = (point.expected[s] as number) + b;
+          const det = this.detection(mu);
+          if (o === null) ll += Math.log(1 - det);
+          else {
+            const z = (o - mu) / sigma;
+            ll += Math.log(Math.max(det, 1e-9)) - 0.5 * z * z - Math.log(sigma) - LN_SQRT_2PI;
           }
-          terms.push(ll);
         }
-      }
-      out[zi] = p.emissionWeight * (logSumExp(terms) - Math.log(terms.length));
+        terms[bi] = ll;
+      });
+      out[pi] = logSumExp(terms) - Math.log(terms.length);
     });
     return out;
+  }
+
+  /**
+   * Log-likelihood per zone (in `zones` order) of one step: the mean likelihood over the zone's
+   * sample points (the device anywhere in it), tempered by `emissionWeight`. Undefined when no known
+   * scanner heard the device (no zone information).
+   */
+  zoneLogLikelihoods(heard: ReadonlyMap<string, number>, reporting: ReadonlySet<string> | undefined): Float64Array | undefined {
+    const points = this.pointLogLikelihoods(heard, reporting);
+    if (points === undefined) return undefined;
+    const byZone: number[][] = this.zones.map(() => []);
+    this.points.forEach((point, pi) => (byZone[point.zone] as number[]).push(points[pi] as number));
+    return Float64Array.from(byZone.map((lls) => this.params.emissionWeight * (logSumExp(lls) - Math.log(lls.length))));
   }
 }

@@ -43,7 +43,7 @@ export interface PresenceParams {
 
 export const DEFAULT_PRESENCE_PARAMS: PresenceParams = {
   stepMs: 5_000,
-  pathLossExponent: 2.2,
+  pathLossExponent: 2.0,
   shadowingSigmaDb: 6,
   wallLossDb: 3,
   carryOffsetsDb: [0, -4, -8, -12],
