@@ -74,7 +74,7 @@ export function assignZones(store: PresenceStore, rows: readonly BleObservation[
         centres.push(stepCentre(clock, step));
       }
       const path = viterbi(model, emissions).map((z) => store.zones[z] as string);
-      segments.push(...trackSegments({ centres, zones: path, heard, stepMs: params.stepMs }, params.edgeExtendMs));
+      segments.push(...trackSegments({ centres, zones: path, heard, stepMs: params.stepMs }, params.edgeExtendMs, params.passThroughMs));
     }
     const list = stays(segments);
     devices.set(device, { device, segments, minutes: minuteZones(segments), stays: list, dwell: dwellByZone(list) });

@@ -37,6 +37,8 @@ export interface PresenceParams {
   maxGapMs: number;
   /** Sensor clock offsets searched, ± ms. */
   maxClockOffsetMs: number;
+  /** Time given to a zone the path only passes through during a silent run, ms (walked through). */
+  passThroughMs: number;
   /** A track is extended by this much before its first and after its last heard step (imputed: minutes only, not dwell), ms. */
   edgeExtendMs: number;
 }
@@ -58,4 +60,5 @@ export const DEFAULT_PRESENCE_PARAMS: PresenceParams = {
   maxGapMs: 15 * 60_000,
   maxClockOffsetMs: 150_000,
   edgeExtendMs: 120_000,
+  passThroughMs: 10_000,
 };

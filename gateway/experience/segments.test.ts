@@ -60,7 +60,7 @@ describe('trackSegments', () => {
   const step = 5 * S;
   const centres = (n: number) => Array.from({ length: n }, (_, i) => T0 + i * step);
 
-  it('gives a silent run evenly to the zones the path passes through in it', () => {
+  it('gives a silent run evenly to the zones the path passes through in it (no pass-through time given)', () => {
     // heard in a, 10 silent steps (50 s), heard in c: a, b and c share the silence
     const zones = ['a', ...Array.from({ length: 10 }, (_, i) => (i < 9 ? 'a' : 'b')), 'c'];
     const heard = zones.map((_, i) => i === 0 || i === 11);
@@ -69,10 +69,24 @@ describe('trackSegments', () => {
     const silenceFrom = start + step;
     const third = (10 * step) / 3;
     expect(segments).toEqual([
-      { zone: 'a', from: start, to: silenceFrom + third },
-      { zone: 'b', from: silenceFrom + third, to: silenceFrom + 2 * third },
-      { zone: 'c', from: silenceFrom + 2 * third, to: start + 12 * step },
+      { zone: 'a', from: start, to: Math.round(silenceFrom + third) },
+      { zone: 'b', from: Math.round(silenceFrom + third), to: Math.round(silenceFrom + 2 * third) },
+      { zone: 'c', from: Math.round(silenceFrom + 2 * third), to: start + 12 * step },
     ]);
+  });
+
+  it('gives a zone only passed through in a silent run its pass-through time, the rest to the zones before and after', () => {
+    const zones = ['a', ...Array.from({ length: 10 }, (_, i) => (i < 9 ? 'a' : 'b')), 'c'];
+    const heard = zones.map((_, i) => i === 0 || i === 11);
+    const segments = trackSegments({ centres: centres(12), zones, heard, stepMs: step }, 0, 10 * S);
+    const silenceFrom = T0 - step / 2 + step;
+    // 50 s of silence: b 10 s in the middle, a and c 20 s each
+    expect(segments.map((s) => [s.zone, s.to - s.from])).toEqual([
+      ['a', step + 20 * S],
+      ['b', 10 * S],
+      ['c', 20 * S + step],
+    ]);
+    expect(segments[1]?.from).toBe(silenceFrom + 20 * S);
   });
 
   it('keeps the zone through a silent run that starts and ends in it', () => {

@@ -45,10 +45,12 @@ export interface DecodedTrack {
 /**
  * The segments of a decoded track. Each heard step covers [centre − step/2, centre + step/2). A run of
  * silent steps keeps the decoded zones' order but not their timing (Viterbi has no evidence of when a
- * change happened in the silence): the zones the path passes through in the run share its time
- * equally, the change points spread evenly over it. `extendMs` stretches the first and last segment.
+ * change happened in the silence): each zone the path only passes through in the run gets
+ * `passThroughMs` (walked through; at most an equal share), and the zone before and the zone after
+ * the run share the rest equally. `extendMs` adds imputed segments before the first and after the
+ * last heard step.
  */
-export function trackSegments(track: DecodedTrack, extendMs = 0): ZoneSegment[] {
+export function trackSegments(track: DecodedTrack, extendMs = 0, passThroughMs = Infinity): ZoneSegment[] {
   const { centres, zones, heard, stepMs } = track;
   const n = centres.length;
   const out: ZoneSegment[] = [];
@@ -76,8 +78,15 @@ export function trackSegments(track: DecodedTrack, extendMs = 0): ZoneSegment[] 
     if (j >= n) chain.splice(1); // a track ends heard; a silent tail carries the last heard zone
     if (chain.length === 1) push(chain[0] as string, from, to);
     else {
-      const parts = chain.length;
-      chain.forEach((zone, k) => push(zone, from + ((to - from) * k) / parts, from + ((to - from) * (k + 1)) / parts));
+      const between = Math.min(passThroughMs, (to - from) / chain.length);
+      const ends = (to - from - (chain.length - 2) * between) / 2;
+      let at = from;
+      chain.forEach((zone, k) => {
+        const length = k === 0 || k === chain.length - 1 ? ends : between;
+        // whole milliseconds, as the stamps
+        push(zone, Math.round(at), k === chain.length - 1 ? to : Math.round(at + length));
+        at += length;
+      });
     }
     i = j;
   }
