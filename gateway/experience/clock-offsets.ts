@@ -31,14 +31,29 @@ function wrap(x: number, period: number): number {
   return ((((x + period / 2) % period) + period) % period) - period / 2;
 }
 
+/** Sensors whose own phases agree within this much are taken to share a clock, ms. */
+const PHASE_AGREEMENT_MS = 400;
+
+/**
+ * The grid's phase: the largest group of sensors whose phases agree (synchronised clocks agree to
+ * tens of ms; an unsynchronised one lies anywhere in the step), then the circular mean of that
+ * group's phases. A plain mean over every stamp would be pulled off by the unsynchronised sensors
+ * when they are many (seed 2 of the report has three of six).
+ */
+function gridPhase(sensors: readonly string[], own: ReadonlyMap<string, number>, stepMs: number): number {
+  let best: string[] = [];
+  for (const a of sensors) {
+    const group = sensors.filter((b) => Math.abs(wrap((own.get(a) as number) - (own.get(b) as number), stepMs)) <= PHASE_AGREEMENT_MS);
+    if (group.length > best.length) best = group;
+  }
+  return circularMean(
+    best.map((s) => own.get(s) as number),
+    stepMs,
+  );
+}
+
 /** The step clock of these sightings: the grid's phase and each sensor's offset (fine and coarse parts). */
 export function estimateStepClock(rows: readonly BleObservation[], stepMs: number, maxOffsetMs: number): StepClock {
-  const phaseMs = Math.round(
-    circularMean(
-      rows.map((r) => r.ts),
-      stepMs,
-    ),
-  );
   const bySensor = new Map<string, BleObservation[]>();
   for (const row of rows) {
     const list = bySensor.get(row.sensor) ?? [];
@@ -46,14 +61,18 @@ export function estimateStepClock(rows: readonly BleObservation[], stepMs: numbe
     bySensor.set(row.sensor, list);
   }
   const sensors = [...bySensor.keys()].sort();
+  const own = new Map(
+    sensors.map((sensor) => [
+      sensor,
+      circularMean(
+        (bySensor.get(sensor) as BleObservation[]).map((r) => r.ts),
+        stepMs,
+      ),
+    ]),
+  );
+  const phaseMs = Math.round(gridPhase(sensors, own, stepMs));
   const fine = new Map<string, number>();
-  for (const sensor of sensors) {
-    const own = circularMean(
-      (bySensor.get(sensor) as BleObservation[]).map((r) => r.ts),
-      stepMs,
-    );
-    fine.set(sensor, Math.round(wrap(own - phaseMs, stepMs)));
-  }
+  for (const sensor of sensors) fine.set(sensor, Math.round(wrap((own.get(sensor) as number) - phaseMs, stepMs)));
   let offsets = new Map(fine);
   const maxK = Math.floor(maxOffsetMs / stepMs);
   for (let pass = 0; pass < 2; pass += 1) {
