@@ -317,8 +317,8 @@ export class Gateway {
 
   /**
    * Stops accepting MQTT and HTTP (held publishes settle), stops the sinks (checkpoints made durable),
-   * flushes the writer, persists the index and closes the log. What a sink has not consumed stays in
-   * the log for the next start. Bounded by the writer's stop timeout.
+   * lets the writer's requests in flight finish, persists the index and closes the log. What a sink
+   * has not consumed stays in the log for the next start. Bounded by the writer's stop timeout.
    */
   async stop(): Promise<void> {
     this.stopping = true;

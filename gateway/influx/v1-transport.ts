@@ -1,7 +1,7 @@
 /**
- * Transports for the official client's WriteApi. Both wrap the client's own NodeHttpTransport, so
- * batching, gzip, timeouts, retries and error shapes (HttpError with statusCode, body, retryAfter)
- * are the client's for both APIs. `V1Transport` maps `/api/v2/write` to InfluxDB 1.x `/write`.
+ * Transports for the InfluxWriter's requests. Both wrap the client's own NodeHttpTransport, so gzip,
+ * timeouts and error shapes (HttpError with statusCode, body, retryAfter) are the client's for both
+ * APIs. `V1Transport` maps `/api/v2/write` to InfluxDB 1.x `/write`.
  */
 import {
   HttpError,
