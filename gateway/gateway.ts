@@ -7,7 +7,7 @@ import { join } from 'node:path';
 
 import type { FastifyInstance } from 'fastify';
 
-import type { Config } from '../config/index.js';
+import { configWarnings, type Config } from '../config/index.js';
 import { dashboardsPlugin } from '../dashboards/index.js';
 import { createAuthorizePublish } from './broker/authorize-publish.js';
 import { verifiedCertificateName } from './broker/client-certificate.js';
@@ -194,6 +194,7 @@ export class Gateway {
   }
 
   async start(): Promise<void> {
+    for (const warning of configWarnings(this.config)) this.log.warn({ config: 'deprecated' }, warning);
     await this.writer.start();
     await this.deadLetters.open();
     await this.eventLog.open();
