@@ -61,9 +61,7 @@ export class InfluxWriter {
     setLogger(clientLogger(this.log));
     const { api, url, database, retentionPolicy, username, password, token, timeoutMs } = this.config;
     this.transport =
-      api === 'v1'
-        ? new V1Transport({ url, database, retentionPolicy, username, password, timeoutMs, onDatabaseNotFound: () => this.recreateDatabase() })
-        : createV2Transport({ url, token, timeoutMs });
+      api === 'v1' ? new V1Transport({ url, database, retentionPolicy, username, password, timeoutMs }) : createV2Transport({ url, token, timeoutMs });
     this.log.info({ api, batchSize: this.config.batchSize }, 'influx writer started');
     await this.ensureDatabase();
   }
