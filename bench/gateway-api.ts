@@ -142,7 +142,7 @@ export function influxFacts(metrics: string): Array<[string, string]> {
   const writeSeconds = metricSum(metrics, 'storeloop_influx_write_duration_seconds_sum');
   return [
     ['InfluxDB write requests', `${requests} (avg ${(points / Math.max(1, requests)).toFixed(0)} points each)`],
-    ['gateway write() wait, mean', `${((1000 * writeSeconds) / Math.max(1, writeCount)).toFixed(1)} ms over ${writeCount} calls`],
+    ['InfluxDB write request, mean', `${((1000 * writeSeconds) / Math.max(1, writeCount)).toFixed(1)} ms over ${writeCount} requests`],
     ['gateway counters', gatewayCounters(metrics)],
   ];
 }

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 
 import { describe, expect, it } from 'vitest';
 
-import { ConfigError, loadConfig, parseConfig } from './load.js';
+import { ConfigError, configWarnings, loadConfig, parseConfig } from './load.js';
 import { DEMO_STORE_ID } from './demo-store.js';
 
 function writeYaml(text: string): string {
@@ -140,5 +140,26 @@ stores:
     expect(() => loadConfig(writeYaml('stores: [{ id: s, timzone: Europe/Paris, zones: [{ id: z }] }]\n'), {})).toThrow(
       /stores\.0: Unrecognized key: "timzone"/,
     );
+  });
+
+  it('still loads the deprecated influx.flushIntervalMs, maxRetries and maxRetryDelayMs, with one warning each', () => {
+    const file = writeYaml(
+      'influx:\n  flushIntervalMs: 25\n  maxRetries: 5\n  maxRetryDelayMs: 15000\n  batchSize: 100\nstores: [{ id: s, zones: [{ id: z }] }]\n',
+    );
+    const config = loadConfig(file, {});
+    expect(config.influx.batchSize).toBe(100);
+    const warnings = configWarnings(config);
+    expect(warnings).toHaveLength(3);
+    for (const [i, key] of ['influx.flushIntervalMs', 'influx.maxRetries', 'influx.maxRetryDelayMs'].entries()) {
+      expect(warnings[i]).toMatch(new RegExp(`^${key.replace('.', '\\.')} is deprecated and ignored \\(.+\\); remove it: a later version will refuse it$`));
+    }
+    expect(configWarnings(parseConfig({ influx: { maxRetries: 0 } }))).toEqual([expect.stringMatching(/^influx\.maxRetries is deprecated/)]);
+    // still validated while accepted: a bad value is an error, not a warning
+    expect(() => parseConfig({ influx: { maxRetries: -1 } })).toThrow(/influx\.maxRetries: /);
+  });
+
+  it('warns about nothing when no deprecated key is set (the example file, the built-in demo config)', () => {
+    expect(configWarnings(loadConfig(join(import.meta.dirname, 'example.yaml'), {}))).toEqual([]);
+    expect(configWarnings(loadConfig(undefined, {}))).toEqual([]);
   });
 });

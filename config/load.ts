@@ -56,6 +56,27 @@ export const ENV_OVERRIDES: ReadonlyArray<readonly [string, readonly string[], '
 /** Environment variables that no longer exist, and what replaced them: refused, never silently ignored. */
 const RENAMED_ENV: ReadonlyArray<[string, string]> = [['STORELOOP_SPOOL_QUOTA_BYTES', 'STORELOOP_LOG_QUOTA_BYTES']];
 
+/**
+ * Config keys that no longer do anything: still accepted so older files load, but each one set
+ * gives a warning (`configWarnings`); a later version will refuse them.
+ */
+export const DEPRECATED_KEYS: ReadonlyArray<readonly [path: readonly string[], why: string]> = [
+  [['influx', 'flushIntervalMs'], 'the InfluxDB sink sends each batch as soon as it has it'],
+  [['influx', 'maxRetries'], 'the InfluxDB sink retries a failed batch itself (sinks.influx.retryMinMs to retryMaxMs)'],
+  [['influx', 'maxRetryDelayMs'], 'the InfluxDB sink retries a failed batch itself (sinks.influx.retryMaxMs)'],
+];
+
+/** One warning per deprecated key the config sets; the gateway logs them at start, `config check` prints them. */
+export function configWarnings(config: Config): string[] {
+  const warnings: string[] = [];
+  for (const [path, why] of DEPRECATED_KEYS) {
+    let value: unknown = config;
+    for (const key of path) value = typeof value === 'object' && value !== null ? (value as Record<string, unknown>)[key] : undefined;
+    if (value !== undefined) warnings.push(`${path.join('.')} is deprecated and ignored (${why}); remove it: a later version will refuse it`);
+  }
+  return warnings;
+}
+
 /** Validates a raw config object (already parsed from YAML) with the env overrides applied. */
 export function parseConfig(raw: unknown, env: Env = {}, source = 'config', options: { demoStoreByDefault?: boolean } = {}): Config {
   const input: Record<string, unknown> =

@@ -99,10 +99,13 @@ export const InfluxSchema = z.strictObject({
   /** Create the v1 database at start (InfluxQL CREATE DATABASE; harmless when it exists). */
   createDatabase: z.boolean().default(true),
   batchSize: z.number().int().min(1).max(100000).default(5000),
-  /** No effect since the event log (the sink writes each batch at once and retries it itself): accepted so older files load; to be removed. */
-  flushIntervalMs: z.number().int().min(1).max(60000).default(25),
-  maxRetries: z.number().int().min(0).max(100).default(5),
-  maxRetryDelayMs: z.number().int().min(1).default(15000),
+  /**
+   * Deprecated, ignored since the event log (the sink writes each batch at once and retries it
+   * itself): still accepted so older files load, warned about (`configWarnings`); to be refused later.
+   */
+  flushIntervalMs: z.number().int().min(1).max(60000).optional(),
+  maxRetries: z.number().int().min(0).max(100).optional(),
+  maxRetryDelayMs: z.number().int().min(1).optional(),
   timeoutMs: z.number().int().min(100).default(10000),
   /** Request bodies at least this big are sent gzip-compressed. */
   gzipThreshold: z.number().int().min(0).default(1000),

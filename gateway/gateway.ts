@@ -7,7 +7,7 @@ import { join } from 'node:path';
 
 import type { FastifyInstance } from 'fastify';
 
-import type { Config } from '../config/index.js';
+import { configWarnings, type Config } from '../config/index.js';
 import { dashboardsPlugin } from '../dashboards/index.js';
 import { createAuthorizePublish } from './broker/authorize-publish.js';
 import { verifiedCertificateName } from './broker/client-certificate.js';
@@ -194,6 +194,7 @@ export class Gateway {
   }
 
   async start(): Promise<void> {
+    for (const warning of configWarnings(this.config)) this.log.warn({ config: 'deprecated' }, warning);
     await this.writer.start();
     await this.deadLetters.open();
     await this.eventLog.open();
@@ -317,8 +318,8 @@ export class Gateway {
 
   /**
    * Stops accepting MQTT and HTTP (held publishes settle), stops the sinks (checkpoints made durable),
-   * flushes the writer, persists the index and closes the log. What a sink has not consumed stays in
-   * the log for the next start. Bounded by the writer's stop timeout.
+   * lets the writer's requests in flight finish, persists the index and closes the log. What a sink
+   * has not consumed stays in the log for the next start. Bounded by the writer's stop timeout.
    */
   async stop(): Promise<void> {
     this.stopping = true;

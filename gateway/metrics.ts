@@ -55,13 +55,13 @@ export class GatewayMetrics {
   });
   readonly pointsDropped = new Counter({
     name: 'storeloop_points_dropped_total',
-    help: 'Points given up on after retries (lost), by reason',
+    help: 'Points given up on (lost), by reason. Stays 0 since the event log: unwritten records stay in the log and lines InfluxDB refuses are dead-lettered (storeloop_dead_lettered_lines_total); kept so dashboards and alerts on it still work',
     labelNames: ['reason'],
     registers: [this.registry],
   });
   readonly writeLatency = new Histogram({
     name: 'storeloop_influx_write_duration_seconds',
-    help: 'Time from handing points to the writer until InfluxDB accepted them',
+    help: 'Duration of InfluxDB write requests that InfluxDB accepted (2xx)',
     buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
     registers: [this.registry],
   });

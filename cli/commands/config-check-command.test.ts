@@ -27,4 +27,18 @@ describe('storeloop config check', () => {
     expect(err.text()).toMatch(new RegExp(`^${file}: mqtt\\.tls\\.keyFile: cannot read ${keyFile}: ENOENT`));
     expect(out.text()).toBe('');
   });
+
+  it('prints a warning for each deprecated key the file sets, and still passes', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'storeloop-check-'));
+    const file = join(dir, 'store.yaml');
+    writeFileSync(file, 'influx:\n  flushIntervalMs: 25\n  maxRetries: 5\nstores: [{ id: s, zones: [{ id: z }] }]\n');
+    const out = collect();
+    const err = collect();
+    expect(runConfigCheck(file, out.stream, err.stream)).toBe(0);
+    expect(out.text()).toMatch(new RegExp(`^${file}: OK`));
+    expect(err.text().trimEnd().split('\n')).toEqual([
+      expect.stringMatching(new RegExp(`^${file}: warning: influx\\.flushIntervalMs is deprecated and ignored`)),
+      expect.stringMatching(new RegExp(`^${file}: warning: influx\\.maxRetries is deprecated and ignored`)),
+    ]);
+  });
 });

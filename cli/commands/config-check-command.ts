@@ -1,5 +1,5 @@
 /** `storeloop config check FILE`: validates a config file through the same code path as the gateway. */
-import { ConfigError, loadConfig, type Config } from '../../config/index.js';
+import { ConfigError, configWarnings, loadConfig, type Config } from '../../config/index.js';
 import { readTlsCredentials, TlsFileError } from '../../gateway/broker/tls-listeners.js';
 
 /** The TLS line of the summary, once the certificate files were read and OpenSSL took them. */
@@ -19,6 +19,7 @@ export function runConfigCheck(file: string, out: NodeJS.WritableStream = proces
     out.write(
       `${file}: OK\n  influx: ${config.influx.api} ${config.influx.url}\n  mqtt: ${config.mqtt.host}:${config.mqtt.port} (ws ${config.mqtt.wsPort ?? 'off'}), http ${config.http.host}:${config.http.port}${tlsSummary(config.mqtt.tls)}\n  ${summary.join('\n  ')}\n`,
     );
+    for (const warning of configWarnings(config)) err.write(`${file}: warning: ${warning}\n`);
     return 0;
   } catch (e) {
     if (e instanceof ConfigError || e instanceof TlsFileError) {

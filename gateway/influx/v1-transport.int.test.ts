@@ -81,15 +81,15 @@ describe('V1Transport', () => {
     expect(result.error?.message).toBe(message);
   });
 
-  it('creates a missing database once and sends the write again', async () => {
+  it('request() maps the write path and hands a 1.x 404 "database not found" back once, without resending', async () => {
     const server = await recorder({ status: 404, headers: { 'content-type': 'application/json' }, body: '{"error":"database not found: \\"db\\""}' });
-    let calls = 0;
-    const transport = new V1Transport({ url: server.url, database: 'db', timeoutMs: 2000, onDatabaseNotFound: async () => (++calls, true) });
-    const result = await send(transport, '/api/v2/write?org=&bucket=db&precision=ns', 'm f=1i 1');
-    // the recorder answers 404 every time: one creation, one resend, then the 404 goes to the client
-    expect(calls).toBe(1);
-    expect(server.seen).toHaveLength(2);
-    expect((result.error as HttpError).statusCode).toBe(404);
+    const transport = new V1Transport({ url: server.url, database: 'db', timeoutMs: 2000 });
+    const error = await transport.request('/api/v2/write?org=&bucket=db&precision=ns', 'm f=1i 1', { method: 'POST' }).catch((err: unknown) => err);
+    // the InfluxWriter recreates the database and reports the write as retryable; the sink resends it
+    expect(error).toBeInstanceOf(HttpError);
+    expect((error as HttpError).statusCode).toBe(404);
+    expect((error as HttpError).message).toBe('database not found: "db"');
+    expect(server.seen.map((r) => [r.method, r.url, r.body])).toEqual([['POST', '/write?db=db&precision=n', 'm f=1i 1']]);
   });
 });
 

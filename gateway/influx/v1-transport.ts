@@ -1,7 +1,7 @@
 /**
- * Transports for the official client's WriteApi. Both wrap the client's own NodeHttpTransport, so
- * batching, gzip, timeouts, retries and error shapes (HttpError with statusCode, body, retryAfter)
- * are the client's for both APIs. `V1Transport` maps `/api/v2/write` to InfluxDB 1.x `/write`.
+ * Transports for the InfluxWriter's requests. Both wrap the client's own NodeHttpTransport, so gzip,
+ * timeouts and error shapes (HttpError with statusCode, body, retryAfter) are the client's for both
+ * APIs. `V1Transport` maps `/api/v2/write` to InfluxDB 1.x `/write`.
  */
 import {
   HttpError,
@@ -101,11 +101,6 @@ export interface V1TransportOptions {
   username?: string | undefined;
   password?: string | undefined;
   timeoutMs: number;
-  /**
-   * Called when a write gets 1.x's `404 database not found`; resolve true once the database exists
-   * and the write is sent once more, false to let the 404 through to the client.
-   */
-  onDatabaseNotFound?: () => Promise<boolean>;
 }
 
 /** InfluxDB 1.x `/write` behind the client's v2 write path, HTTP Basic auth or none. */
@@ -119,29 +114,6 @@ export class V1Transport extends NormalisingTransport {
 
   protected override mapPath(path: string): string {
     return toV1WritePath(path, this.opts.database, this.opts.retentionPolicy);
-  }
-
-  override send(path: string, body: string, options: SendOptions, callbacks?: Partial<CommunicationObserver<Uint8Array>>): void {
-    if (!isV2WritePath(path) || this.opts.onDatabaseNotFound === undefined) {
-      super.send(path, body, options, callbacks);
-      return;
-    }
-    const onDatabaseNotFound = this.opts.onDatabaseNotFound;
-    const target = this.mapPath(path);
-    const sendOnce = (mayRecreate: boolean): void => {
-      const onError = (err: Error): void => {
-        if (!mayRecreate || !isDatabaseNotFound(err)) {
-          callbacks?.error?.(err);
-          return;
-        }
-        onDatabaseNotFound().then(
-          (created) => (created ? sendOnce(false) : callbacks?.error?.(err)),
-          () => callbacks?.error?.(err),
-        );
-      };
-      this.inner.send(target, body, options, this.wrapCallbacks(callbacks, onError));
-    };
-    sendOnce(true);
   }
 }
 
@@ -163,10 +135,6 @@ export function toV1WritePath(path: string, database: string, retentionPolicy?: 
   const consistency = v2.get('consistency'); // InfluxDB Enterprise 1.x
   if (consistency !== null) v1.set('consistency', consistency);
   return `/write?${v1.toString()}`;
-}
-
-function isDatabaseNotFound(err: Error): boolean {
-  return err instanceof HttpError && err.statusCode === 404 && /database not found/i.test(err.message);
 }
 
 /** See NormalisingTransport: 1.x error text as the message, Retry-After seconds as milliseconds. */

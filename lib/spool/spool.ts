@@ -1,18 +1,12 @@
 /**
- * Outage spool (issue #4): a crash-safe, append-only on-disk queue of opaque records. While
- * InfluxDB is down the gateway appends each acknowledged message's points and waits for the
- * append to resolve (fsynced) before its PUBACK; a drainer reads in seq order, writes to InfluxDB
- * and acks what was written. Delivery is at-least-once.
+ * The crash-safe, append-only segment store of opaque records under the gateway's event log
+ * (gateway/log/event-log.ts, `<state.dir>/log`) and the edge agent's queue (edge/queue/). `append()`
+ * resolves once its records are fsynced (group commit: one writev and one fdatasync per touched
+ * segment per group); readers `read()` in seq order from positions they keep themselves; `ack(seq)`
+ * moves the trim point (log: durably consumed by every holding consumer and older than the replay
+ * retention; edge queue: PUBACKed) and deletes segments holding only acked records.
  *
- * Files in `dir` (format and durability argument in README.md):
- * - `<first seq, 20 digits>.seg`: records, each a 28-byte little-endian header
- *   `magic u16 0x534C | version u8 1 | flags u8 0 | length u32 | crc32 u32 | seq u64 | appendedAt u64`
- *   followed by `length` payload bytes; crc32 = zlib.crc32 over seq, appendedAt and payload.
- * - `checkpoint.json`: `{ version: 1, ackedUpto, nextSeq }`, replaced atomically.
- * - `torn/<segment>.<offset>.bin`: bytes cut off a segment at open because they failed a check.
- *
- * Appends are group-committed: everything queued while a group is being written and fsynced
- * goes out as the next group with one writev and one fdatasync per touched segment.
+ * At-least-once. Files in `dir`, record format, recovery and the durability argument: README.md.
  */
 import { unlink } from 'node:fs/promises';
 
@@ -251,17 +245,8 @@ export class Spool {
       this.writer = this.createWriter();
       this.state = 'open';
       const report = { segments: this.segments.length, pendingRecords: this.pendingRecords, tornTails: recovered.tornTails };
-      this.log.info(
-        {
-          dir,
-          segments: report.segments,
-          pendingRecords: report.pendingRecords,
-          pendingBytes: this.pendingBytes,
-          tornTails: report.tornTails.length,
-          nextSeq: this.nextSeq,
-        },
-        'spool opened',
-      );
+      const { pendingBytes, nextSeq } = this;
+      this.log.info({ dir, ...report, tornTails: report.tornTails.length, pendingBytes, nextSeq }, 'spool opened');
       return report;
     } catch (err) {
       this.state = 'closed';

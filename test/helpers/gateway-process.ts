@@ -66,7 +66,7 @@ export class GatewayProcess {
     const config = {
       mqtt: { host: '127.0.0.1', port: ports.mqtt, wsPort: ports.ws },
       http: { host: '127.0.0.1', port: ports.http, rateLimitPerMinute: 1_000_000 },
-      influx: { url: influxUrl, api: 'v1', database: 'proof', flushIntervalMs: 20, maxRetryDelayMs: 200, maxRetries: 2, timeoutMs: 2000 },
+      influx: { url: influxUrl, api: 'v1', database: 'proof', timeoutMs: 2000 },
       state: { dir: join(dir, 'state') },
       log: { level: 'warn' },
       stores: [DEMO_STORE],
