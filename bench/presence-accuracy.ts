@@ -37,6 +37,12 @@ export function presenceAccuracy(
     rows.map((r) => ({ ts: r.ts, sensor: r.sensor, device: r.visitor, rssi: r.rssi })),
     params,
   );
+  if (params.calibrate) {
+    const u = engine.params;
+    process.stderr.write(
+      `presence-accuracy: seed ${seed} calibrated n ${u.pathLossExponent.toFixed(2)}, wall ${u.wallLossDb.toFixed(2)} dB, gain ${u.gainOffsetDb.toFixed(2)} dB, σ ${u.shadowingSigmaDb.toFixed(2)} dB, midpoint ${u.detectionMidpointDbm.toFixed(2)} dBm\n`,
+    );
+  }
   const baseline = strongestZoneMinutes(rows);
   const app = truth.visits.filter((v) => v.app && v.beacon !== undefined);
   const truthMinutes = app.map((v) => minuteZones(v.minutes));
@@ -81,12 +87,18 @@ interface Options {
   duration: string;
   params?: string;
   radio?: string;
+  /** --calibrate / --no-calibrate: the engine's self-calibration on or off (default: the engine's). */
+  calibrate?: boolean;
 }
 
 async function main(options: Options): Promise<void> {
   const seeds = parseSeeds(options.seeds);
   const durationMs = Number(options.duration) * 60_000;
-  const params: PresenceParams = { ...DEFAULT_PRESENCE_PARAMS, ...(options.params ? (JSON.parse(options.params) as Partial<PresenceParams>) : {}) };
+  const params: PresenceParams = {
+    ...DEFAULT_PRESENCE_PARAMS,
+    ...(options.params ? (JSON.parse(options.params) as Partial<PresenceParams>) : {}),
+    ...(options.calibrate === undefined ? {} : { calibrate: options.calibrate }),
+  };
   // a store whose radio is not the engine's textbook: the simulator's radio parameters moved away from their defaults
   const radio = options.radio ? (JSON.parse(options.radio) as Partial<RadioOptions>) : {};
   const results: PresenceResult[] = [];
@@ -95,7 +107,8 @@ async function main(options: Options): Promise<void> {
     results.push(presenceAccuracy(seed, durationMs, params, radio));
   }
   const simulator = options.radio ? `simulator radio ${options.radio}` : 'simulator defaults';
-  const title = `${seeds.length} seeds, ${durationMs / 60_000} min each, demo store, ${simulator}, window ending ${new Date(PRESENCE_NOW).toISOString()}`;
+  const calibration = params.calibrate ? 'engine self-calibrated' : 'engine not calibrated';
+  const title = `${seeds.length} seeds, ${durationMs / 60_000} min each, demo store, ${simulator}, ${calibration}, window ending ${new Date(PRESENCE_NOW).toISOString()}`;
   process.stdout.write(formatPresenceTable(title, results));
 }
 
@@ -105,6 +118,8 @@ const program = new Command('presence-accuracy')
   .option('--duration <minutes>', 'simulated minutes per seed', '60')
   .option('--params <json>', 'engine parameters to override, as JSON (tuning)')
   .option('--radio <json>', "the simulator's radio parameters to override, as JSON (a store unlike the engine's assumptions; docs/simulator.md)")
+  .option('--calibrate', "the engine's self-calibration on (gateway/experience/calibration.ts)")
+  .option('--no-calibrate', "the engine's self-calibration off")
   .action(async (opts: Options) => main(opts));
 
 program.parseAsync().catch((err: unknown) => {

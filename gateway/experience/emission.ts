@@ -2,7 +2,7 @@
  * The emission model: how likely one step's observation of a device is in each zone, from the config
  * geometry only. Expected RSSI at scanner s from position x (log-distance path loss):
  *
- *   μ_s(x) = rssiAt1m_s − 10·n·log10(max(d, 0.5 m)) − walls(x, s)·wallLoss + b
+ *   μ_s(x) = rssiAt1m_s + g − 10·n·log10(max(d, 0.5 m)) − walls(x, s)·wallLoss + b
  *
  * b a common carry offset (body, pocket) from `carryOffsetsDb`, equally likely. A scanner that
  * reported in the step heard the device with chance p(μ) (logistic in μ) and then read RSSI ~ N(μ, σ²);
@@ -82,7 +82,7 @@ export class EmissionModel {
           this.scannerIds.map((id) => {
             const s = store.scanners.get(id) as Scanner;
             const d = Math.max(MIN_DISTANCE_M, Math.hypot(p.x - s.x, p.y - s.y));
-            return s.rssiAt1m - 10 * params.pathLossExponent * Math.log10(d) - wallsBetween(store, p, s) * params.wallLossDb;
+            return s.rssiAt1m + params.gainOffsetDb - 10 * params.pathLossExponent * Math.log10(d) - wallsBetween(store, p, s) * params.wallLossDb;
           }),
         ),
       })),

@@ -39,5 +39,5 @@ describe('assignZones', () => {
     // the same sightings in another order give the same result
     const again = assignZones(STORE, [...rows].reverse(), { ...DEFAULT_PRESENCE_PARAMS, edgeExtendMs: 0 });
     expect(again.devices.get('app')).toEqual(app);
-  });
+  }, 30_000);
 });

@@ -10,6 +10,21 @@ export interface PresenceParams {
   pathLossExponent: number;
   /** Standard deviation of the RSSI about the path-loss line (shadowing plus phone spread), dB. */
   shadowingSigmaDb: number;
+  /** Offset added to every expected RSSI (the store's phones and scanners above or below the layout's rssiAt1m), dB; 0 unless calibrated. */
+  gainOffsetDb: number;
+  /**
+   * Self-calibration (calibration.ts): refit `pathLossExponent`, `wallLossDb`, `gainOffsetDb`,
+   * `shadowingSigmaDb` and `detectionMidpointDbm` to the store's own sightings before the final pass.
+   */
+  calibrate: boolean;
+  /** Calibration: fit `gainOffsetDb` too (otherwise it stays as given: the layout's rssiAt1m trusted). */
+  calibrationFitGain: boolean;
+  /** Calibration: assignment → fit rounds. */
+  calibrationRounds: number;
+  /** Calibration: a heard step is used when it lies inside a decoded stay of at least this many steps (not at its first or last step). */
+  calibrationMinRunSteps: number;
+  /** Calibration: at most this many steps per device (evenly spaced), so devices present all hour (store beacons) do not dominate. */
+  calibrationMaxStepsPerDevice: number;
   /** Loss per zone boundary crossed by the straight line from a position to a scanner, dB. */
   wallLossDb: number;
   /** Body/pocket losses the phone's RSSI may be lowered by, dB, equally likely (a per-step common offset). */
@@ -48,6 +63,12 @@ export const DEFAULT_PRESENCE_PARAMS: PresenceParams = {
   pathLossExponent: 2.0,
   shadowingSigmaDb: 6,
   wallLossDb: 3,
+  gainOffsetDb: 0,
+  calibrate: true,
+  calibrationFitGain: true,
+  calibrationRounds: 2,
+  calibrationMinRunSteps: 6,
+  calibrationMaxStepsPerDevice: 40,
   carryOffsetsDb: [0, -4, -8, -12],
   detectionMax: 0.9,
   detectionMidpointDbm: -90,
