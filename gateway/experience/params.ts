@@ -65,7 +65,7 @@ export const DEFAULT_PRESENCE_PARAMS: PresenceParams = {
   wallLossDb: 3,
   gainOffsetDb: 0,
   calibrate: true,
-  calibrationFitGain: true,
+  calibrationFitGain: false,
   calibrationRounds: 2,
   calibrationMinRunSteps: 6,
   calibrationMaxStepsPerDevice: 40,
