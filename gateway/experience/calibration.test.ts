@@ -51,7 +51,7 @@ describe('fitRadio', () => {
   const truth: RadioFit = { pathLossExponent: 2.6, wallLossDb: 5, gainOffsetDb: 2, shadowingSigmaDb: 5, detectionMidpointDbm: -86 };
   const steps = synthetic(truth, 400, 7);
 
-  it('recovers the radio parameters a synthetic store was generated with (the layout\'s rssiAt1m right), from the textbook start', () => {
+  it("recovers the radio parameters a synthetic store was generated with (the layout's rssiAt1m right), from the textbook start", () => {
     const exact = { ...truth, gainOffsetDb: 0 };
     const fit = fitRadio(GEOMETRY, synthetic(exact, 400, 11), DEFAULT_PRESENCE_PARAMS);
     expect(fit.gainOffsetDb).toBe(0); // not fitted by default
