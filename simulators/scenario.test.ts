@@ -17,8 +17,9 @@ const MIN = 60_000;
 const HOUR = 60 * MIN;
 const SCENARIOS = join(import.meta.dirname, '..', 'scenarios');
 
+/** Scenario events touch visitors, touchpoints and sources, not the street: its passers-by are left out to keep the runs short. */
 function base(durationMs = HOUR): SimulationOptions {
-  return { ...DEFAULT_SIMULATION_OPTIONS, seed: 7, durationMs, visitorsPerHour: 240, now: START + durationMs };
+  return { ...DEFAULT_SIMULATION_OPTIONS, seed: 7, durationMs, visitorsPerHour: 240, now: START + durationMs, captureRate: 1, neighbourBeacons: 0 };
 }
 
 function scenario(events: unknown[], extra: Record<string, unknown> = {}): Scenario {
