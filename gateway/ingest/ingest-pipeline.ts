@@ -38,7 +38,7 @@ import { DENIAL_TEXT, publishDenial, type MqttGrant } from '../auth/mqtt-grants.
 /** Where accepted messages go: resolves with the log seq once the append is fsynced (gateway/log). */
 export interface AcceptedLog {
   /** `messageJson`: JSON.stringify(entry.message), when the caller made it already. */
-  append(entry: LogEntry, options: { bestEffort?: boolean; messageJson?: string }): Promise<number>;
+  append(entry: LogEntry<MessageKind>, options: { bestEffort?: boolean; messageJson?: string }): Promise<number>;
 }
 
 /** Replaces a CRM customer id with its opaque token (gateway/identity). */
@@ -244,7 +244,7 @@ export class IngestPipeline {
           .slice(0, 300)}`,
       });
     }
-    let logged: LoggedKindedMessage;
+    let logged: LoggedKindedMessage<MessageKind>;
     try {
       logged = toLogged(decoded, this.deps.customerTokens);
     } catch (err) {
@@ -254,7 +254,7 @@ export class IngestPipeline {
       return { status: 'failed', storeId, kind, error: err instanceof Error ? err : new Error(String(err)) };
     }
     const items = itemCount(logged);
-    const entry: LogEntry = {
+    const entry: LogEntry<MessageKind> = {
       v: LOG_RECORD_VERSION,
       ...logged,
       source,
@@ -283,7 +283,7 @@ export class IngestPipeline {
    * Appends the entry; settles the ledger. The message index and the live state learn of it only
    * once the append has resolved: what they count is durable.
    */
-  private append(entry: LogEntry, messageJson: string, qos: number, dedupKey: string | undefined): Promise<number> {
+  private append(entry: LogEntry<MessageKind>, messageJson: string, qos: number, dedupKey: string | undefined): Promise<number> {
     const { index, ledger, live, metrics } = this.deps;
     const { storeId } = entry.source;
     const { kind } = entry;

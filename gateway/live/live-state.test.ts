@@ -22,7 +22,7 @@ function logged<K extends MessageKind>(source: ResolvedSource, kind: K, message:
 }
 
 /** A message of every kind (a Record over the kinds: a new kind needs one here too). */
-function oneOfEach(now: number): Record<MessageKind, () => LogEntry> {
+function oneOfEach(now: number): Record<MessageKind, () => LogEntry<MessageKind>> {
   return {
     ble: () => logged(sensor, 'ble', { ts: now, sightings: [{ id: `dev:${PSEUDONYM}`, rssi: -60 }] }, now),
     wifi: () => logged(wifiSensor, 'wifi', { ts: now, observations: [] }, now),

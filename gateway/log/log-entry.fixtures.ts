@@ -2,7 +2,7 @@
 import type { LogEntry } from './log-record.js';
 
 /** Touchpoint entry `i` of source kiosk-1 in store s1: mid `m-i`, event time 1.7e12 + i ms. */
-export function touchpointEntry(i: number, message: { action?: string; label?: string } = {}): LogEntry {
+export function touchpointEntry(i: number, message: { action?: string; label?: string } = {}): LogEntry<'touchpoint'> {
   return {
     v: 1,
     kind: 'touchpoint',

@@ -11,28 +11,35 @@ import type { MessageByKind, MessageKind, TouchpointMessage } from '../../protoc
 import { StoreloopError } from '../../lib/errors.js';
 import type { ResolvedSource } from '../ingest/store-directory.js';
 import type { EventSlot } from './event-slots.js';
+import type { DerivedKind, DerivedSource, ExperienceEvent } from './derived-record.js';
 
 export const LOG_RECORD_VERSION = 1;
 
 /** A touchpoint message as logged: the customer id replaced by its token. */
 export type LoggedTouchpoint = Omit<TouchpointMessage, 'customer'> & { customerToken?: string };
 
-export type LoggedMessage<K extends MessageKind> = K extends 'touchpoint' ? LoggedTouchpoint : MessageByKind[K];
+/** Who a record is from: a configured source as resolved at acceptance, or the gateway's engine (a derived record). */
+export type LogSource = ResolvedSource | DerivedSource;
+
+/** Every kind a log record may have: the contract's message kinds and the gateway's derived kinds (derived-record.ts). */
+export type LogKind = MessageKind | DerivedKind;
+
+export type LoggedMessage<K extends LogKind> = K extends 'touchpoint' ? LoggedTouchpoint : K extends MessageKind ? MessageByKind[K] : ExperienceEvent;
 
 /**
  * One accepted message, as appended. Kind and message travel together, so `kind` narrows `message`.
  * `LogEntry` is the union of every kind; `LogEntry<K>` in a function generic in K is the entry of kind K.
  */
-export type LogEntry<K extends MessageKind = MessageKind> = { [P in K]: LogEntryOf<P> }[K];
+export type LogEntry<K extends LogKind = LogKind> = { [P in K]: LogEntryOf<P> }[K];
 
 /** A message as logged, with its kind (the part of a `LogEntry` that depends on the kind). */
-export type LoggedKindedMessage<K extends MessageKind = MessageKind> = { [P in K]: { kind: P; message: LoggedMessage<P> } }[K];
+export type LoggedKindedMessage<K extends LogKind = LogKind> = { [P in K]: { kind: P; message: LoggedMessage<P> } }[K];
 
-export interface LogEntryOf<K extends MessageKind> {
+export interface LogEntryOf<K extends LogKind> {
   v: typeof LOG_RECORD_VERSION;
   kind: K;
-  /** The source as the config resolved it when the message was accepted (store, id, role, type, zone). */
-  source: ResolvedSource;
+  /** The source as the config resolved it when the message was accepted (store, id, role, type, zone); for a derived record, the gateway's engine. */
+  source: LogSource;
   /** Event time (epoch ms): the message's `ts`, or the receive time of an offline status. */
   eventTime: number;
   /** When the gateway received the message (epoch ms). */
@@ -49,10 +56,10 @@ export interface LogEntryOf<K extends MessageKind> {
 }
 
 /** A record read back from the log: the entry plus its position. */
-export type LogRecord<K extends MessageKind = MessageKind> = { [P in K]: LogRecordOf<P> }[K];
+export type LogRecord<K extends LogKind = LogKind> = { [P in K]: LogRecordOf<P> }[K];
 
 /** A record of kind K read back from the log. */
-export type LogRecordOf<K extends MessageKind> = LogEntryOf<K> & {
+export type LogRecordOf<K extends LogKind> = LogEntryOf<K> & {
   seq: number;
   /** When it was appended to the log (epoch ms): the log position that `--since` and retention use. */
   appendedAt: number;
@@ -65,16 +72,17 @@ export class LogRecordError extends StoreloopError {
 }
 
 /** Items each kind's message carries: each becomes one point downstream. */
-const ITEM_COUNTS: { [K in MessageKind]: (message: LoggedMessage<K>) => number } = {
+const ITEM_COUNTS: { [K in LogKind]: (message: LoggedMessage<K>) => number } = {
   ble: (message) => message.sightings.length,
   wifi: (message) => message.observations.length,
   device: () => 1,
   touchpoint: () => 1,
   status: () => 1,
+  experience: () => 1,
 };
 
 /** Items a logged message carries (sightings, observations, or 1): each becomes one point downstream. */
-export function itemCount<K extends MessageKind>(entry: LoggedKindedMessage<K>): number {
+export function itemCount<K extends LogKind>(entry: LoggedKindedMessage<K>): number {
   return ITEM_COUNTS[entry.kind](entry.message);
 }
 

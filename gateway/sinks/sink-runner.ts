@@ -374,6 +374,7 @@ export class SinkRunner implements LogConsumer {
     const run = this.committing.then(async () => {
       if (this.position === this.durable) return;
       const checkpoint = this.checkpoint();
+      await this.sink.persist?.(checkpoint.position);
       await this.checkpointFile.write(checkpoint);
       this.durable = checkpoint.position;
     });

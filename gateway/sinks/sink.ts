@@ -38,6 +38,13 @@ export interface Sink {
    * The records are shared with other sinks (the log's in-memory tail): read them, never modify them.
    */
   deliver(records: readonly LogRecord[]): Promise<SinkOutcome[]>;
+  /**
+   * For a sink that keeps state of its own (the experience engine's open visits): makes that state
+   * durable as of `position` (every record up to it absorbed). The runner calls it before each
+   * checkpoint it writes, so the state is never behind the checkpoint; after a crash between the two,
+   * records after the older checkpoint are delivered again, and the sink skips those its state holds.
+   */
+  persist?(position: number): Promise<void>;
   /** Stops; what is not delivered stays in the log for the next start. */
   stop?(): Promise<void>;
 }

@@ -9,12 +9,12 @@
  * and kept in the log record. So two distinct accepted messages never map to the same point, and the
  * same accepted message always maps to the same points.
  */
-import { ALTBEACON_ID, beaconIdType, DEVICE_ID, EDDYSTONE_ID, IBEACON_ID, type MessageKind } from '../../../protocol/index.js';
-import type { ResolvedSource } from '../../ingest/store-directory.js';
-import type { LogRecord, LogRecordOf } from '../../log/log-record.js';
+import { ALTBEACON_ID, beaconIdType, DEVICE_ID, EDDYSTONE_ID, IBEACON_ID } from '../../../protocol/index.js';
+import type { LogKind, LogRecord, LogRecordOf, LogSource } from '../../log/log-record.js';
+import { EXPERIENCE_MEASUREMENTS, experiencePoint } from './normalise-experience.js';
 import { intFieldValue, LineBuilder, quoteString } from './line-protocol.js';
 
-export const MEASUREMENTS = ['sighting', 'interaction', 'telemetry', 'agent'] as const;
+export const MEASUREMENTS = ['sighting', 'interaction', 'telemetry', 'agent', ...EXPERIENCE_MEASUREMENTS] as const;
 export type Measurement = (typeof MEASUREMENTS)[number];
 
 export interface NormalisedPoint {
@@ -49,7 +49,7 @@ function idTypeOf(id: string): string {
  * LineBuilder's sorted order (normalise.test.ts holds both paths to the same bytes).
  */
 function sightingLines(
-  source: ResolvedSource,
+  source: LogSource,
   sourceKind: 'ble' | 'wifi',
   items: ReadonlyArray<{ id: string; rssi: number; tx?: number | undefined; randomized?: boolean }>,
   ts: (i: number) => string,
@@ -98,7 +98,7 @@ export function sightingLinesByBuilder(record: LogRecord): NormalisedPoint[] {
   return [];
 }
 
-function basePoint(measurement: Measurement, source: ResolvedSource): LineBuilder {
+function basePoint(measurement: Measurement, source: LogSource): LineBuilder {
   const point = new LineBuilder(measurement).tag('store', source.storeId);
   if (source.zone) point.tag('zone', source.zone);
   return point;
@@ -109,19 +109,20 @@ function finish(point: LineBuilder, measurement: Measurement, ts: string): Norma
 }
 
 /** A kind's points from one record; `ts(i)` is the timestamp of item i. */
-type KindNormaliser<K extends MessageKind> = (record: LogRecordOf<K>, ts: (i: number) => string) => NormalisedPoint[];
+type KindNormaliser<K extends LogKind> = (record: LogRecordOf<K>, ts: (i: number) => string) => NormalisedPoint[];
 
 /** Each kind's points (docs/schema.md): a new kind is an entry here the compiler demands. */
-const NORMALISERS: { [K in MessageKind]: KindNormaliser<K> } = {
+const NORMALISERS: { [K in LogKind]: KindNormaliser<K> } = {
   ble: (record, ts) => sightingLines(record.source, 'ble', record.message.sightings, ts),
   wifi: (record, ts) => sightingLines(record.source, 'wifi', record.message.observations, ts),
   touchpoint: interactionPoints,
   device: telemetryPoints,
   status: agentPoints,
+  experience: (record, ts) => [experiencePoint(record.source.storeId, record.message, ts(0))],
 };
 
 /** Turns one log record into its points. */
-export function normaliseRecord<K extends MessageKind>(input: LogRecord<K>): NormalisedPoint[] {
+export function normaliseRecord<K extends LogKind>(input: LogRecord<K>): NormalisedPoint[] {
   const { eventTime } = input;
   const offset = input.slot.offset;
   const ts = (i: number) => pointTimestamp(eventTime, offset, i);

@@ -1,0 +1,318 @@
+/**
+ * The experience engine as a sink of the event log. Per store with a layout, in event time: it keeps
+ * an open window (store-window.ts) of the BLE sightings and beacon-carrying interactions of devices
+ * whose visits have not closed, and at each boundary the watermark passes it assigns zones to the
+ * devices whose visits closed (engine.ts), builds their visits, zone stays and exposures
+ * (visit-events.ts) and the occupancy of the minutes no open visit can change any more, and appends
+ * them to the log as derived records (gateway/log/derived-log.ts) with deterministic ids.
+ *
+ * Its window is state of its own: `persist` writes it to `<state.dir>/experience/state.json` before
+ * each checkpoint the runner writes, tagged with the log position it covers. After a restart it is
+ * read back and the records after that position are taken in again; final events recomputed from the
+ * same records get the same ids, and the message index drops a second append.
+ */
+import { mkdir, readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+
+import { Counter, Gauge, type Registry } from 'prom-client';
+
+import type { StoreConfig } from '../../config/index.js';
+import { StoreloopError } from '../../lib/errors.js';
+import type { Logger } from '../../lib/logger.js';
+import { SyncCounter, replaceFileDurably } from '../../lib/spool/durable-fs.js';
+import type { ExperienceEvent, OccupancyEvent } from '../log/derived-record.js';
+import type { DerivedLog } from '../log/derived-log.js';
+import type { LogRecord } from '../log/log-record.js';
+import type { Sink, SinkOutcome } from '../sinks/sink.js';
+import { assignZones } from './engine.js';
+import { DEFAULT_PRESENCE_PARAMS, type PresenceParams } from './params.js';
+import { MINUTE_MS } from './segments.js';
+import { presenceStore, type PresenceStore } from './store-model.js';
+import { StoreWindow, type StoreWindowOptions, type StoreWindowState } from './store-window.js';
+import { DEFINITIONS, definitionParams, passerByEvent, visitEvents, visitSegments, type TouchpointPlace } from './visit-events.js';
+
+export interface ExperienceSinkOptions {
+  stores: readonly StoreConfig[];
+  /** `<state.dir>/experience`. */
+  dir: string;
+  derivedLog: Pick<DerivedLog, 'append'>;
+  log: Logger;
+  registry: Registry;
+  finalizeEveryMs: number;
+  maxSourceLagMs: number;
+  maxVisitMs: number;
+  /**
+   * Occupancy of a minute is final at most this long after it: a device open longer (probably static,
+   * or a long visit) no longer holds it back, and its minutes before then are left out of occupancy.
+   */
+  occupancyHoldMs: number;
+  params?: PresenceParams;
+}
+
+interface EngineStore {
+  model: PresenceStore;
+  touchpoints: TouchpointPlace[];
+  window: StoreWindow;
+  /** Events made final but not appended yet (the append failed: retried with the next delivery). */
+  pending: ExperienceEvent[];
+}
+
+const STATE_FILE = 'state.json';
+
+interface EngineState {
+  version: 1;
+  /** Every log record up to this seq is in the windows. */
+  position: number;
+  stores: Record<string, StoreWindowState & { pending: ExperienceEvent[] }>;
+}
+
+export class ExperienceSink implements Sink {
+  readonly name = 'experience';
+  readonly holdsBackIngest = false;
+  private readonly stores = new Map<string, EngineStore>();
+  private readonly params: PresenceParams;
+  private readonly windowOptions: StoreWindowOptions;
+  private position = 0;
+  private busy: Promise<void> = Promise.resolve();
+  private readonly syncs = new SyncCounter();
+  private readonly eventsTotal: Counter<'store' | 'type'>;
+  private readonly droppedTotal: Counter<'store' | 'reason'>;
+  private readonly log: Logger;
+
+  constructor(private readonly options: ExperienceSinkOptions) {
+    this.log = options.log.child({ module: 'experience' });
+    this.params = options.params ?? DEFAULT_PRESENCE_PARAMS;
+    this.windowOptions = {
+      finalizeEveryMs: options.finalizeEveryMs,
+      maxGapMs: this.params.maxGapMs,
+      maxSourceLagMs: options.maxSourceLagMs,
+      maxVisitMs: options.maxVisitMs,
+    };
+    for (const store of options.stores) {
+      if (store.layout === undefined) continue;
+      this.stores.set(store.id, {
+        model: presenceStore(store),
+        touchpoints: store.touchpoints.map((t) => ({ id: t.id, zone: t.zone })),
+        window: new StoreWindow(this.windowOptions),
+        pending: [],
+      });
+    }
+    const registers = [options.registry];
+    this.eventsTotal = new Counter({
+      name: 'storeloop_experience_events_total',
+      help: 'Final experience events the engine appended to the log, by type (visit, zone_stay, exposure, occupancy)',
+      labelNames: ['store', 'type'],
+      registers,
+    });
+    this.droppedTotal = new Counter({
+      name: 'storeloop_experience_dropped_total',
+      help: 'Sightings and interactions the engine did not use: late_closed (after their visit was final), late_static (a static device), late_interaction',
+      labelNames: ['store', 'reason'],
+      registers,
+    });
+    const stores = this.stores;
+    new Gauge({
+      name: 'storeloop_experience_open_devices',
+      help: 'Devices with a visit the engine has not made final yet',
+      labelNames: ['store'],
+      registers,
+      collect() {
+        this.reset();
+        for (const [id, s] of stores) this.set({ store: id }, s.window.openDevices);
+      },
+    });
+    new Gauge({
+      name: 'storeloop_experience_static_devices',
+      help: 'Devices classed static (heard longer than maxVisitMinutes without a gap): left out of visits and occupancy',
+      labelNames: ['store'],
+      registers,
+      collect() {
+        this.reset();
+        for (const [id, s] of stores) this.set({ store: id }, s.window.staticDevices);
+      },
+    });
+    new Gauge({
+      name: 'storeloop_experience_watermark_seconds',
+      help: 'Event time up to which the engine has every source of the store (epoch seconds)',
+      labelNames: ['store'],
+      registers,
+      collect() {
+        this.reset();
+        for (const [id, s] of stores) {
+          const mark = s.window.watermark();
+          if (mark !== null) this.set({ store: id }, mark / 1000);
+        }
+      },
+    });
+  }
+
+  async start(): Promise<void> {
+    await mkdir(this.options.dir, { recursive: true });
+    let text: string;
+    try {
+      text = await readFile(join(this.options.dir, STATE_FILE), 'utf8');
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return;
+      throw err;
+    }
+    let state: EngineState;
+    try {
+      state = JSON.parse(text) as EngineState;
+      if (state.version !== 1) throw new Error(`version ${String(state.version)}`);
+    } catch (err) {
+      throw new StoreloopError('SL_ERR_EXPERIENCE_STATE', `the experience engine's state file cannot be read: ${(err as Error).message}`, {
+        file: join(this.options.dir, STATE_FILE),
+      });
+    }
+    this.position = state.position;
+    for (const [id, windowState] of Object.entries(state.stores)) {
+      const store = this.stores.get(id);
+      if (store === undefined) continue;
+      store.window = StoreWindow.fromState(this.windowOptions, windowState);
+      store.pending = windowState.pending;
+    }
+    this.log.info({ position: this.position, stores: Object.keys(state.stores).length }, 'experience engine: state restored');
+  }
+
+  deliver(records: readonly LogRecord[]): Promise<SinkOutcome[]> {
+    return this.exclusive(() => this.take(records));
+  }
+
+  /** Writes the windows as of every record taken in so far (at or past `position`, the runner's). */
+  persist(position: number): Promise<void> {
+    return this.exclusive(async () => {
+      const state: EngineState = { version: 1, position: Math.max(position, this.position), stores: {} };
+      for (const [id, store] of this.stores) state.stores[id] = { ...store.window.toState(), pending: store.pending };
+      await replaceFileDurably(this.options.dir, STATE_FILE, JSON.stringify(state), this.syncs);
+    });
+  }
+
+  /** Runs `work` after the previous delivery or persist: the state written is never half a batch. */
+  private exclusive<T>(work: () => Promise<T>): Promise<T> {
+    const run = this.busy.then(work);
+    this.busy = run.then(
+      () => undefined,
+      () => undefined,
+    );
+    return run;
+  }
+
+  private async take(records: readonly LogRecord[]): Promise<SinkOutcome[]> {
+    const outcomes: SinkOutcome[] = [];
+    const touched = new Set<string>();
+    for (const record of records) {
+      if (record.seq <= this.position) {
+        outcomes.push('delivered'); // already in the restored state
+        continue;
+      }
+      outcomes.push(this.absorb(record, touched));
+    }
+    const last = records[records.length - 1];
+    if (last !== undefined) this.position = Math.max(this.position, last.seq);
+    for (const id of touched) await this.finalize(id);
+    return outcomes;
+  }
+
+  /** Takes one record into its store's window; what the engine does not use is `filtered`. */
+  private absorb(record: LogRecord, touched: Set<string>): SinkOutcome {
+    const storeId = record.source.storeId;
+    const store = this.stores.get(storeId);
+    if (store === undefined || record.kind === 'experience') return 'filtered';
+    const { window } = store;
+    window.heard(record.source.sourceId, record.eventTime);
+    touched.add(storeId);
+    if (record.kind === 'ble') {
+      if (!store.model.scanners.has(record.source.sourceId)) return 'filtered';
+      for (const s of record.message.sightings) {
+        const late = window.addSighting({ ts: record.eventTime, sensor: record.source.sourceId, device: s.id, rssi: s.rssi });
+        if (late !== undefined) this.droppedTotal.inc({ store: storeId, reason: late });
+      }
+      return 'delivered';
+    }
+    if (record.kind === 'touchpoint') {
+      const beacon = record.message.beacon;
+      if (beacon === undefined) return 'filtered';
+      if (!window.addInteraction({ ts: record.eventTime, touchpoint: record.source.sourceId, device: beacon })) {
+        this.droppedTotal.inc({ store: storeId, reason: 'late_interaction' });
+      }
+      return 'delivered';
+    }
+    return 'filtered'; // its event time moved the watermark; its content is not used yet
+  }
+
+  /** Processes every boundary the store's watermark has passed, in order, and appends what became final. */
+  private async finalize(storeId: string): Promise<void> {
+    const store = this.stores.get(storeId) as EngineStore;
+    await this.appendPending(storeId, store);
+    for (let boundary = store.window.nextBoundary(); boundary !== null; boundary = store.window.nextBoundary()) {
+      store.pending = this.eventsAt(storeId, store, boundary);
+      await this.appendPending(storeId, store);
+    }
+  }
+
+  /** Appends the events of the last boundary; if that fails they stay pending (and in the state) for the retry. */
+  private async appendPending(storeId: string, store: EngineStore): Promise<void> {
+    if (store.pending.length === 0) return;
+    await this.options.derivedLog.append(storeId, store.pending);
+    for (const event of store.pending) this.eventsTotal.inc({ store: storeId, type: event.type });
+    store.pending = [];
+  }
+
+  private eventsAt(storeId: string, store: EngineStore, boundary: number): ExperienceEvent[] {
+    const closed = store.window.close(boundary);
+    if (closed.statics.length > 0) this.log.info({ store: storeId, devices: closed.statics.length }, 'experience engine: devices classed static (no visit)');
+    const events: ExperienceEvent[] = [];
+    if (closed.devices.length > 0) {
+      const assignment = assignZones(store.model, closed.rows, this.params);
+      for (const device of closed.devices) {
+        const zones = assignment.devices.get(device);
+        if (zones === undefined) continue;
+        const interactions = closed.interactions.filter((i) => i.device === device);
+        for (const segments of visitSegments(zones.segments)) {
+          const passer = passerByEvent(storeId, device, segments, this.params);
+          if (passer !== undefined) {
+            events.push(passer);
+            continue;
+          }
+          const visit = visitEvents(storeId, device, segments, { params: this.params, touchpoints: store.touchpoints, interactions });
+          if (visit === undefined) continue;
+          events.push(visit.visit, ...visit.stays, ...visit.exposures);
+          for (const [minute, zone] of visit.minutes) {
+            if (store.window.occupancyFrom !== null && minute < store.window.occupancyFrom) continue; // emitted already
+            const counts = store.window.occupancy.get(minute) ?? new Map<string, number>();
+            counts.set(zone, (counts.get(zone) ?? 0) + 1);
+            store.window.occupancy.set(minute, counts);
+          }
+        }
+      }
+    }
+    events.push(...this.finalOccupancy(storeId, store));
+    return events;
+  }
+
+  /** Occupancy of the minutes before any open visit (with its imputed lead-in) could reach, zeros included. */
+  private finalOccupancy(storeId: string, store: EngineStore): OccupancyEvent[] {
+    const { window } = store;
+    if (window.occupancyFrom === null) return [];
+    const until = Math.floor(window.openFrom(this.params.edgeExtendMs, this.options.occupancyHoldMs) / MINUTE_MS) * MINUTE_MS;
+    const params = definitionParams(this.params);
+    const out: OccupancyEvent[] = [];
+    for (let minute = window.occupancyFrom; minute < until; minute += MINUTE_MS) {
+      const counts = window.occupancy.get(minute);
+      for (const zone of store.model.zones) {
+        out.push({
+          type: 'occupancy',
+          id: `occupancy-${storeId}-${zone}-${minute}`,
+          zone,
+          minute,
+          devices: counts?.get(zone) ?? 0,
+          definition: DEFINITIONS.occupancy,
+          params,
+        });
+      }
+      window.occupancy.delete(minute);
+    }
+    if (until > window.occupancyFrom) window.occupancyFrom = until;
+    return out;
+  }
+}
