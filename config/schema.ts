@@ -342,6 +342,8 @@ export const ConfigSchema = z.strictObject({
             .min(1)
             .max(24 * 60)
             .default(30),
+          /** A boundary is processed once every reporting source is this far past it (room for ordinary delays, touchpoints and devices). */
+          lateToleranceSeconds: z.number().int().min(0).max(3600).default(60),
           /** A device heard for longer than this without a gap is static (store equipment, a phone left behind, staff): no visit. */
           maxVisitMinutes: z
             .number()

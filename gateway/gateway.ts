@@ -282,6 +282,7 @@ export class Gateway {
       registry: this.metrics.registry,
       finalizeEveryMs: experience.finalizeEveryMinutes * 60_000,
       maxSourceLagMs: experience.maxSourceLagMinutes * 60_000,
+      lateToleranceMs: experience.lateToleranceSeconds * 1000,
       maxVisitMs: experience.maxVisitMinutes * 60_000,
       occupancyHoldMs: experience.occupancyHoldMinutes * 60_000,
       params: { ...DEFAULT_PRESENCE_PARAMS, calibrate: experience.calibrate },

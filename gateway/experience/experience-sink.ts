@@ -40,6 +40,7 @@ export interface ExperienceSinkOptions {
   registry: Registry;
   finalizeEveryMs: number;
   maxSourceLagMs: number;
+  lateToleranceMs: number;
   maxVisitMs: number;
   /**
    * Occupancy of a minute is final at most this long after it: a device open longer (probably static,
@@ -86,6 +87,7 @@ export class ExperienceSink implements Sink {
       finalizeEveryMs: options.finalizeEveryMs,
       maxGapMs: this.params.maxGapMs,
       maxSourceLagMs: options.maxSourceLagMs,
+      lateToleranceMs: options.lateToleranceMs,
       maxVisitMs: options.maxVisitMs,
     };
     for (const store of options.stores) {
@@ -106,7 +108,7 @@ export class ExperienceSink implements Sink {
     });
     this.droppedTotal = new Counter({
       name: 'storeloop_experience_dropped_total',
-      help: 'Sightings and interactions the engine did not use: late_closed (after their visit was final), late_static (a static device), late_interaction',
+      help: 'Sightings and interactions the engine could not use: stamped before a boundary it had already processed (late_closed, late_interaction)',
       labelNames: ['store', 'reason'],
       registers,
     });
@@ -219,7 +221,7 @@ export class ExperienceSink implements Sink {
     const store = this.stores.get(storeId);
     if (store === undefined || record.kind === 'experience') return 'filtered';
     const { window } = store;
-    window.heard(record.source.sourceId, record.eventTime);
+    window.heard(record.source.sourceId, record.eventTime, record.source.role === 'sensor' || record.source.role === 'agent');
     touched.add(storeId);
     if (record.kind === 'ble') {
       if (!store.model.scanners.has(record.source.sourceId)) return 'filtered';

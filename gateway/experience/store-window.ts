@@ -8,6 +8,11 @@
  * `maxSourceLagMs` behind the store's newest. An edge agent that is offline holds it back (its
  * replay lands in place) until it falls that far behind; then the others go on without it, and what
  * it replays later than that is late.
+ *
+ * Determinism: what is decided at a boundary B (which devices closed, which are static, the rows
+ * handed out) depends only on the sightings stamped before B, all of which are in once the watermark
+ * has passed B. Sightings stamped after B that arrived early wait for their own boundary. So the same
+ * sightings give the same decisions whatever order and batches they arrive in.
  */
 import type { BleObservation } from './observations.js';
 
@@ -18,7 +23,13 @@ export interface StoreWindowOptions {
   maxGapMs: number;
   /** A source further behind the store's newest event time than this no longer holds the watermark back. */
   maxSourceLagMs: number;
-  /** A device heard continuously for longer than this is static (store equipment, a phone left behind, staff). */
+  /**
+   * A boundary is processed once the watermark is this far past it: room for the ordinary delay of a
+   * message (and for sources that send only when something happens, touchpoints and devices, which do
+   * not hold the watermark back).
+   */
+  lateToleranceMs: number;
+  /** A device heard for longer than this without a gap is static (store equipment, a phone left behind, staff). */
   maxVisitMs: number;
 }
 
@@ -35,34 +46,40 @@ export interface ClosedDevices {
   rows: BleObservation[];
   interactions: BeaconInteraction[];
   devices: string[];
+  /** Devices classed static at this boundary. */
+  statics: string[];
 }
+
+type Row = [ts: number, sensor: string, device: string, rssi: number];
 
 /** The serialised window (version 1). */
 export interface StoreWindowState {
   v: 1;
-  ble: Array<[ts: number, sensor: string, device: string, rssi: number]>;
+  ble: Row[];
   interactions: Array<[ts: number, touchpoint: string, device: string]>;
   sources: Array<[source: string, newest: number]>;
-  statics: Array<[device: string, lastHeard: number]>;
+  /** Static devices with their sightings since the last boundary minus maxGap (dropped from visits). */
+  statics: Array<[device: string, rows: Row[]]>;
   boundary: number | null;
   occupancyFrom: number | null;
   occupancy: Array<[minute: number, zone: string, devices: number]>;
 }
 
-interface OpenDevice {
-  first: number;
-  last: number;
-  rows: BleObservation[];
-}
+export type LateReason = 'late_closed';
 
-export type LateReason = 'late_closed' | 'late_static';
+const byTs = (a: BleObservation, b: BleObservation) =>
+  a.ts - b.ts || (a.device < b.device ? -1 : a.device > b.device ? 1 : 0) || (a.sensor < b.sensor ? -1 : a.sensor > b.sensor ? 1 : 0) || a.rssi - b.rssi;
+
+const toRow = (r: BleObservation): Row => [r.ts, r.sensor, r.device, r.rssi];
+const fromRow = ([ts, sensor, device, rssi]: Row): BleObservation => ({ ts, sensor, device, rssi });
 
 export class StoreWindow {
-  private readonly devices = new Map<string, OpenDevice>();
+  /** Open devices' sightings (a device is open while it has any). */
+  private readonly devices = new Map<string, BleObservation[]>();
   private interactions: BeaconInteraction[] = [];
   private readonly sources = new Map<string, number>();
-  /** Static devices and when they were last heard: ignored until unheard for maxGapMs. */
-  private readonly statics = new Map<string, number>();
+  /** Static devices, with their recent sightings (kept to tell when they left, then dropped). */
+  private readonly statics = new Map<string, BleObservation[]>();
   /** The last boundary processed (null: none yet). */
   boundary: number | null = null;
   /** The first minute whose occupancy is not emitted yet (null: nothing seen yet). */
@@ -72,37 +89,36 @@ export class StoreWindow {
 
   constructor(private readonly options: StoreWindowOptions) {}
 
-  /** A source's event time (any record it sent): moves the watermark. */
-  heard(source: string, ts: number): void {
-    const newest = this.sources.get(source);
-    if (newest === undefined || ts > newest) this.sources.set(source, ts);
+  /**
+   * A record's event time. `periodic`: its source reports all the time (a scanner's batches, an
+   * agent's status), so its newest event time moves the watermark; sources that send only when
+   * something happens (touchpoints, devices) do not.
+   */
+  heard(source: string, ts: number, periodic: boolean): void {
+    if (periodic) {
+      const newest = this.sources.get(source);
+      if (newest === undefined || ts > newest) this.sources.set(source, ts);
+    }
     if (this.occupancyFrom === null) this.occupancyFrom = Math.floor(ts / 60_000) * 60_000;
   }
 
   /** A BLE sighting; returns why it was dropped, or undefined when kept. */
   addSighting(row: BleObservation): LateReason | undefined {
-    const staticSince = this.statics.get(row.device);
-    if (staticSince !== undefined) {
-      this.statics.set(row.device, Math.max(staticSince, row.ts));
-      return 'late_static';
+    // stamped before a boundary already processed: what it belonged to was decided without it
+    if (this.boundary !== null && row.ts < this.boundary) return 'late_closed';
+    const staticRows = this.statics.get(row.device);
+    if (staticRows !== undefined) staticRows.push(row);
+    else {
+      const rows = this.devices.get(row.device);
+      if (rows === undefined) this.devices.set(row.device, [row]);
+      else rows.push(row);
     }
-    const open = this.devices.get(row.device);
-    if (open === undefined) {
-      // a device first heard before the last boundary: its visit may have been finalised without this
-      if (this.boundary !== null && row.ts < this.boundary) return 'late_closed';
-      this.devices.set(row.device, { first: row.ts, last: row.ts, rows: [row] });
-      return undefined;
-    }
-    if (this.boundary !== null && row.ts < Math.min(open.first, this.boundary)) return 'late_closed';
-    open.rows.push(row);
-    if (row.ts < open.first) open.first = row.ts;
-    if (row.ts > open.last) open.last = row.ts;
     return undefined;
   }
 
-  /** An interaction naming a beacon; false when it is too late to count for a visit. */
+  /** An interaction naming a beacon; false when it is stamped before a boundary already processed. */
   addInteraction(interaction: BeaconInteraction): boolean {
-    if (this.boundary !== null && interaction.ts < this.boundary - this.options.maxGapMs && !this.devices.has(interaction.device)) return false;
+    if (this.boundary !== null && interaction.ts < this.boundary) return false;
     this.interactions.push(interaction);
     return true;
   }
@@ -123,40 +139,60 @@ export class StoreWindow {
     if (mark === null || this.occupancyFrom === null) return null;
     const every = this.options.finalizeEveryMs;
     const next = this.boundary === null ? Math.floor(this.occupancyFrom / every) * every + every : this.boundary + every;
-    return next <= mark ? next : null;
+    return next + this.options.lateToleranceMs <= mark ? next : null;
   }
 
   /**
-   * Moves to `boundary`: devices heard continuously longer than maxVisitMs become static (their rows
-   * dropped), devices unheard for maxGapMs before it are closed and handed out with their rows and
-   * interactions (and leave the window), statics unheard that long are forgotten.
+   * Moves to `boundary`. Over each device's sightings stamped before it: heard for longer than
+   * maxVisitMs → static (dropped; its later sightings too, until it has been unheard for maxGapMs);
+   * unheard for maxGapMs before the boundary → closed, handed out with its interactions and removed
+   * (sightings stamped after the boundary start its next visit).
    */
-  close(boundary: number): ClosedDevices & { statics: string[] } {
+  close(boundary: number): ClosedDevices {
     this.boundary = boundary;
     const { maxGapMs, maxVisitMs } = this.options;
-    const out: ClosedDevices & { statics: string[] } = { boundary, rows: [], interactions: [], devices: [], statics: [] };
-    for (const [device, lastHeard] of this.statics) if (lastHeard < boundary - maxGapMs) this.statics.delete(device);
+    const out: ClosedDevices = { boundary, rows: [], interactions: [], devices: [], statics: [] };
+    for (const [device, rows] of this.statics) {
+      const recent = rows.filter((r) => r.ts >= boundary - maxGapMs);
+      if (recent.some((r) => r.ts < boundary)) this.statics.set(device, recent);
+      else {
+        // it left: what it sent after the boundary is a new candidate visit
+        this.statics.delete(device);
+        if (recent.length > 0) this.devices.set(device, recent);
+      }
+    }
     const closed = new Set<string>();
-    for (const [device, open] of [...this.devices].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
-      if (open.last - open.first > maxVisitMs) {
-        this.statics.set(device, open.last);
+    for (const device of [...this.devices.keys()].sort()) {
+      const rows = this.devices.get(device) as BleObservation[];
+      const before = rows.filter((r) => r.ts < boundary);
+      if (before.length === 0) continue;
+      let first = Infinity;
+      let last = -Infinity;
+      for (const r of before) {
+        first = Math.min(first, r.ts);
+        last = Math.max(last, r.ts);
+      }
+      if (last - first > maxVisitMs) {
         this.devices.delete(device);
+        this.statics.set(device, rows);
         out.statics.push(device);
-      } else if (open.last < boundary - maxGapMs) {
+      } else if (last < boundary - maxGapMs) {
         closed.add(device);
         out.devices.push(device);
-        for (const row of open.rows) out.rows.push(row);
-        this.devices.delete(device);
+        out.rows.push(...before);
+        const after = rows.filter((r) => r.ts >= boundary);
+        if (after.length > 0) this.devices.set(device, after);
+        else this.devices.delete(device);
       }
     }
     const keep: BeaconInteraction[] = [];
     for (const interaction of this.interactions) {
-      if (closed.has(interaction.device)) out.interactions.push(interaction);
-      else if (this.devices.has(interaction.device) || interaction.ts >= boundary - maxGapMs) keep.push(interaction);
+      if (interaction.ts < boundary && closed.has(interaction.device)) out.interactions.push(interaction);
+      else if (interaction.ts >= boundary - maxGapMs || this.devices.has(interaction.device)) keep.push(interaction);
     }
     this.interactions = keep;
     out.interactions.sort((a, b) => a.ts - b.ts || (a.touchpoint < b.touchpoint ? -1 : a.touchpoint > b.touchpoint ? 1 : 0));
-    out.rows.sort((a, b) => a.ts - b.ts || (a.device < b.device ? -1 : a.device > b.device ? 1 : 0) || (a.sensor < b.sensor ? -1 : 1) || a.rssi - b.rssi);
+    out.rows.sort(byTs);
     return out;
   }
 
@@ -168,7 +204,11 @@ export class StoreWindow {
   openFrom(leadInMs: number, holdMs: number): number {
     const boundary = this.boundary ?? 0;
     let from = boundary - leadInMs;
-    for (const open of this.devices.values()) if (open.first >= boundary - holdMs) from = Math.min(from, open.first - leadInMs);
+    for (const rows of this.devices.values()) {
+      let first = Infinity;
+      for (const r of rows) first = Math.min(first, r.ts);
+      if (first >= boundary - holdMs) from = Math.min(from, first - leadInMs);
+    }
     return Math.max(from, boundary - holdMs);
   }
 
@@ -181,8 +221,8 @@ export class StoreWindow {
   }
 
   toState(): StoreWindowState {
-    const ble: StoreWindowState['ble'] = [];
-    for (const open of this.devices.values()) for (const r of open.rows) ble.push([r.ts, r.sensor, r.device, r.rssi]);
+    const ble: Row[] = [];
+    for (const rows of this.devices.values()) for (const r of rows) ble.push(toRow(r));
     const occupancy: StoreWindowState['occupancy'] = [];
     for (const [minute, zones] of this.occupancy) for (const [zone, n] of zones) occupancy.push([minute, zone, n]);
     return {
@@ -190,7 +230,7 @@ export class StoreWindow {
       ble,
       interactions: this.interactions.map((i) => [i.ts, i.touchpoint, i.device]),
       sources: [...this.sources],
-      statics: [...this.statics],
+      statics: [...this.statics].map(([device, rows]) => [device, rows.map(toRow)]),
       boundary: this.boundary,
       occupancyFrom: this.occupancyFrom,
       occupancy,
@@ -202,16 +242,12 @@ export class StoreWindow {
     window.boundary = state.boundary;
     window.occupancyFrom = state.occupancyFrom;
     for (const [source, ts] of state.sources) window.sources.set(source, ts);
-    for (const [device, last] of state.statics) window.statics.set(device, last);
-    for (const [ts, sensor, device, rssi] of state.ble) {
-      const open = window.devices.get(device);
-      const row = { ts, sensor, device, rssi };
-      if (open === undefined) window.devices.set(device, { first: ts, last: ts, rows: [row] });
-      else {
-        open.rows.push(row);
-        open.first = Math.min(open.first, ts);
-        open.last = Math.max(open.last, ts);
-      }
+    for (const [device, rows] of state.statics) window.statics.set(device, rows.map(fromRow));
+    for (const row of state.ble) {
+      const r = fromRow(row);
+      const rows = window.devices.get(r.device);
+      if (rows === undefined) window.devices.set(r.device, [r]);
+      else rows.push(r);
     }
     window.interactions = state.interactions.map(([ts, touchpoint, device]) => ({ ts, touchpoint, device }));
     for (const [minute, zone, n] of state.occupancy) {

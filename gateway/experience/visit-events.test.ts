@@ -1,0 +1,67 @@
+import { describe, expect, it } from 'vitest';
+
+import { DEFAULT_PRESENCE_PARAMS } from './params.js';
+import type { ZoneSegment } from './segments.js';
+import { DEFINITIONS, MIN_VISIT_MS, passerByEvent, visitEvents, visitId, visitSegments } from './visit-events.js';
+
+const T0 = Date.UTC(2026, 10, 30, 10);
+const S = 1000;
+const touchpoints = [
+  { id: 'kiosk-1', zone: 'aisle-women' },
+  { id: 'mirror-1', zone: 'fitting-rooms' },
+  { id: 'feedback-1', zone: 'checkout' },
+];
+
+/** entrance 40 s, women 5 min, checkout 20 s (passing), heard between; 120 s imputed at each end. */
+const SEGMENTS: ZoneSegment[] = [
+  { zone: 'entrance', from: T0 - 120 * S, to: T0, imputed: true },
+  { zone: 'entrance', from: T0, to: T0 + 40 * S },
+  { zone: 'aisle-women', from: T0 + 40 * S, to: T0 + 340 * S },
+  { zone: 'checkout', from: T0 + 340 * S, to: T0 + 360 * S },
+  { zone: 'checkout', from: T0 + 360 * S, to: T0 + 480 * S, imputed: true },
+];
+
+describe('visit events', () => {
+  it('makes the visit from first to last sighting, its stays with passing ones flagged, and the same ids every time', () => {
+    const context = { params: DEFAULT_PRESENCE_PARAMS, touchpoints, interactions: [] };
+    const events = visitEvents('demo', 'ibeacon:x:1:2', SEGMENTS, context);
+    expect(events?.visit).toMatchObject({
+      start: T0,
+      end: T0 + 360 * S,
+      path: ['entrance', 'aisle-women', 'checkout'],
+      zones: 2,
+      definition: DEFINITIONS.visit,
+    });
+    expect(events?.visit.id).toBe(visitId('demo', 'ibeacon:x:1:2', T0));
+    expect(events?.stays.map((s) => [s.zone, (s.exit - s.enter) / S, s.passing])).toEqual([
+      ['entrance', 40, false],
+      ['aisle-women', 300, false],
+      ['checkout', 20, true],
+    ]);
+    expect(events?.stays.map((s) => s.id)).toEqual([0, 1, 2].map((i) => `${events?.visit.id}/stay-${i}`));
+    expect(visitEvents('demo', 'ibeacon:x:1:2', SEGMENTS, context)).toEqual(events);
+    expect(visitId('demo', 'ibeacon:x:1:3', T0)).not.toBe(events?.visit.id);
+    // minutes count the imputed lead-in and lead-out too
+    expect(events?.minutes.get(T0 - 60_000)).toBe('entrance');
+  });
+
+  it('exposes a visitor to a touchpoint by a stay of 10 s or more in its zone, or by using it, and says which', () => {
+    const used = [{ ts: T0 + 350 * S, touchpoint: 'feedback-1' }];
+    const events = visitEvents('demo', 'dev:abc', SEGMENTS, { params: DEFAULT_PRESENCE_PARAMS, touchpoints, interactions: used });
+    expect(events?.exposures.map((e) => [e.touchpoint, e.exposedMs / S, e.interacted, e.at - T0])).toEqual([
+      ['kiosk-1', 300, false, 40 * S],
+      ['feedback-1', 0, true, 350 * S], // the checkout stay is passing: exposed because it was used
+    ]);
+  });
+
+  it('takes a track heard for less than a minute as a passer-by, not a visit', () => {
+    const short: ZoneSegment[] = [{ zone: 'entrance', from: T0, to: T0 + MIN_VISIT_MS - 5 * S }];
+    expect(passerByEvent('demo', 'dev:p', short, DEFAULT_PRESENCE_PARAMS)).toMatchObject({ type: 'passer_by', at: T0, heardMs: MIN_VISIT_MS - 5 * S });
+    expect(passerByEvent('demo', 'dev:p', SEGMENTS, DEFAULT_PRESENCE_PARAMS)).toBeUndefined();
+  });
+
+  it('splits a device’s segments into visits where they do not follow one another', () => {
+    const later = SEGMENTS.map((s) => ({ ...s, from: s.from + 3_600_000, to: s.to + 3_600_000 }));
+    expect(visitSegments([...SEGMENTS, ...later]).map((v) => v.length)).toEqual([5, 5]);
+  });
+});
