@@ -1,6 +1,7 @@
 /** The `storeloop` command line: wiring only; each command lives in cli/commands/. */
 import { Command, Option } from 'commander';
 
+import { parseDuration } from '../lib/duration.js';
 import { STORELOOP_VERSION } from '../lib/version.js';
 import { DEFAULT_RADIO_OPTIONS, RADIO_FLAGS } from '../simulators/radio-options.js';
 import { DEFAULT_DELIVERY_OPTIONS, DELIVERY_FLAGS } from '../simulators/delivery-options.js';
@@ -103,16 +104,22 @@ simulateCommand.action(async (opts) => {
 program
   .command('evaluate')
   .description(
-    "compare a simulator run's signals in InfluxDB with its ground truth: footfall, zone, dwell, engagement and capture-rate errors of the raw-signal baselines (docs/simulator.md#evaluate)",
+    "compare a simulator run's measurements in InfluxDB with its ground truth: the experience engine's visits, zones, dwell, engagement, capture rate and occupancy, beside the raw-signal baselines (docs/simulator.md#evaluate)",
   )
   .requiredOption('--truth <file>', 'the ground truth the run wrote (storeloop simulate --truth)')
   .option('--json', 'print one JSON object (null for a figure that is n/a)')
   .option(
+    '--settle <duration>',
+    "the engine's figures cover visitors who left at least this long before the window's end (its visits are final by then)",
+    '25m',
+  )
+  .option(
     '-c, --config <file>',
     'config whose influx section names the InfluxDB and database to read (default: the built-in demo config); STORELOOP_INFLUX_* env vars override it',
   )
-  .action(async (opts: { truth: string; json?: boolean; config?: string }) => {
-    await (await commands.evaluate()).runEvaluateCommand(opts);
+  .action(async (opts: { truth: string; json?: boolean; config?: string; settle: string }) => {
+    const { settle, ...rest } = opts;
+    await (await commands.evaluate()).runEvaluateCommand({ ...rest, settleMs: parseDuration(settle) });
   });
 
 program

@@ -41,7 +41,7 @@ export interface Figure {
   key: string;
   label: string;
   value: number | null;
-  unit: '%' | 'pp';
+  unit: '%' | 'pp' | 'devices';
   definition: string;
   detail?: string;
   reason?: string;
@@ -52,7 +52,10 @@ export interface Evaluation {
   storeId: string;
   windowStart: number;
   windowEnd: number;
+  /** The naive baselines over the raw signals. */
   figures: Figure[];
+  /** The experience engine's measurements against the truth (engine-figures.ts); null when it wrote none for the window. */
+  engine?: Figure[] | null;
 }
 
 export const DEFINITIONS = {
@@ -194,16 +197,28 @@ function fmt(value: number | null): string {
 export function formatEvaluation(e: Evaluation): string {
   const lines = [
     `storeloop evaluate: seed ${e.seed}, store ${e.storeId}, ${new Date(e.windowStart).toISOString()} to ${new Date(e.windowEnd).toISOString()}`,
-    'baselines from the raw signals: people counters (footfall), strongest scanner per minute (zone, dwell)',
     '',
   ];
-  for (const f of e.figures) {
+  if (e.engine === null) lines.push('experience engine: no measurements for this window (sinks.experience off, no layout, or no visit closed yet)', '');
+  else if (e.engine !== undefined) {
+    lines.push('experience engine: its measurements in InfluxDB (docs/analytics.md)');
+    for (const f of e.engine) lines.push(...figureLines(f));
+    lines.push('');
+  }
+  lines.push('baselines from the raw signals: people counters (footfall), strongest scanner per minute (zone, dwell)');
+  for (const f of e.figures) lines.push(...figureLines(f));
+  return `${lines.join('\n')}\n`;
+}
+
+function figureLines(f: Figure): string[] {
+  const lines: string[] = [];
+  {
     const value = f.value === null ? 'n/a' : `${f.value.toFixed(1)} ${f.unit}`;
     lines.push(`${f.label}: ${value}${f.detail === undefined ? '' : `  (${f.detail})`}`);
     if (f.reason !== undefined) lines.push(`  n/a: ${f.reason}`);
     lines.push(`  = ${f.definition}`);
   }
-  return `${lines.join('\n')}\n`;
+  return lines;
 }
 
 /** The report as one JSON object: every figure under its key (null for n/a), the seed, and the definitions. */
@@ -211,6 +226,10 @@ export function evaluationJson(e: Evaluation): Record<string, unknown> {
   const out: Record<string, unknown> = { seed: e.seed, store: e.storeId, window_start: e.windowStart, window_end: e.windowEnd, baseline: 'raw-signals' };
   for (const f of e.figures) out[f.key] = f.value === null ? null : round(f.value);
   out['figures'] = e.figures.map((f) => ({ ...f, value: f.value === null ? null : round(f.value) }));
+  if (e.engine !== undefined) {
+    out['engine'] = e.engine === null ? null : Object.fromEntries(e.engine.map((f) => [f.key, f.value === null ? null : round(f.value)]));
+    out['engine_figures'] = e.engine?.map((f) => ({ ...f, value: f.value === null ? null : round(f.value) })) ?? null;
+  }
   return out;
 }
 

@@ -233,7 +233,7 @@ describe('sinks that are slow, failing or stuck', () => {
       (l) => l.log.retainedRecords === 0,
       'the log to drop what only the detached sinks needed',
     );
-    expect(after.sinks.map((s) => s.name)).toEqual(['influx']);
+    expect(after.sinks.map((s) => s.name)).toEqual(['influx', 'experience']);
     expect(segmentsBefore).toBeGreaterThan(2);
     // the log drops the records at once; their segment files are removed right after (unlinked in the background)
     await eventually(
@@ -241,7 +241,7 @@ describe('sinks that are slow, failing or stuck', () => {
       (n) => n <= 1, // at most the segment being written
       'the segments of the dropped records to be removed',
     );
-    expect((await readdir(join(logDir, 'sinks'))).sort()).toEqual(['influx.json']);
+    expect((await readdir(join(logDir, 'sinks'))).sort()).toEqual(['experience.json', 'influx.json']);
   });
 
   it('expires what a stuck sink has not consumed when it falls out of its lag budget, counted and alarmed, and never stops ingest when the log is full', async () => {

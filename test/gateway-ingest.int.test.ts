@@ -342,7 +342,11 @@ describe('HTTP API', () => {
       ready: true,
       checks: { broker: true, influx: true, log: true },
       log: { full: false },
-      sinks: [{ name: 'influx', holdsBackIngest: true, health: { state: expect.stringMatching(/^(ok|idle)$/) } }],
+      sinks: [
+        { name: 'influx', holdsBackIngest: true, health: { state: expect.stringMatching(/^(ok|idle)$/) } },
+        // the experience engine (the demo store has a layout): never holds back ingest
+        { name: 'experience', holdsBackIngest: false, health: { state: expect.stringMatching(/^(ok|idle)$/) } },
+      ],
     });
     const { stores } = (await (await gw.api('/api/v1/stores')).json()) as {
       stores: Array<{ id: string; sensors: unknown[]; touchpoints: unknown[]; devices: unknown[] }>;

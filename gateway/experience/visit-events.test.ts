@@ -50,8 +50,15 @@ describe('visit events', () => {
     const events = visitEvents('demo', 'dev:abc', SEGMENTS, { params: DEFAULT_PRESENCE_PARAMS, touchpoints, interactions: used });
     expect(events?.exposures.map((e) => [e.touchpoint, e.exposedMs / S, e.interacted, e.at - T0])).toEqual([
       ['kiosk-1', 300, false, 40 * S],
-      ['feedback-1', 0, true, 350 * S], // the checkout stay is passing: exposed because it was used
+      ['feedback-1', 20, true, 340 * S], // walked through the checkout for 20 s, and used the terminal
     ]);
+    const brief: ZoneSegment[] = [
+      { zone: 'entrance', from: T0, to: T0 + 60 * S },
+      { zone: 'checkout', from: T0 + 60 * S, to: T0 + 65 * S },
+      { zone: 'entrance', from: T0 + 65 * S, to: T0 + 120 * S },
+    ];
+    const passed = visitEvents('demo', 'dev:b', brief, { params: DEFAULT_PRESENCE_PARAMS, touchpoints, interactions: [] });
+    expect(passed?.exposures).toEqual([]); // 5 s in the checkout: too short to have seen the terminal
   });
 
   it('takes a track heard for less than a minute as a passer-by, not a visit', () => {

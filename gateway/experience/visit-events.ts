@@ -138,7 +138,7 @@ export function visitEvents(
   const during = context.interactions.filter((i) => i.ts >= first && i.ts <= last);
   const exposures: ExposureEvent[] = [];
   for (const touchpoint of context.touchpoints) {
-    const inZone = list.filter((s) => s.zone === touchpoint.zone && !s.passing);
+    const inZone = list.filter((s) => s.zone === touchpoint.zone); // walking through counts, once it adds up to 10 s
     const exposedMs = inZone.reduce((sum, s) => sum + s.dwellMs, 0);
     const used = during.filter((i) => i.touchpoint === touchpoint.id);
     if (exposedMs < EXPOSURE_MIN_MS && used.length === 0) continue;

@@ -1,0 +1,80 @@
+/**
+ * Reads the experience engine's measurements of a run from InfluxDB over InfluxQL
+ * (docs/schema.md#derived-measurements): visits, zone stays, exposures, passers-by and occupancy.
+ */
+import type { InfluxQuery, QuerySeries } from '../gateway/influx/influx-query.js';
+
+export interface EngineVisit {
+  id: string;
+  visitor: string;
+  start: number;
+  end: number;
+  /** The definition's parameters (`key=value;…`). */
+  params: string;
+}
+
+export interface EngineStay {
+  visitId: string;
+  visitor: string;
+  zone: string;
+  enter: number;
+  exit: number;
+  passing: boolean;
+}
+
+export interface EngineEvents {
+  visits: EngineVisit[];
+  stays: EngineStay[];
+  exposures: Array<{ visitor: string; touchpoint: string; interacted: boolean }>;
+  passersBy: Array<{ visitor: string; at: number }>;
+  /** Zone → minute start → devices. */
+  occupancy: Map<string, Map<number, number>>;
+}
+
+/** Quotes an InfluxQL string literal. */
+function literal(value: string): string {
+  return `'${value.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`;
+}
+
+function rows(series: QuerySeries[]): Array<Record<string, unknown>> {
+  return series.flatMap((s) => s.values.map((v) => ({ ...s.tags, ...Object.fromEntries(s.columns.map((c, i) => [c, v[i]])) })));
+}
+
+const str = (v: unknown): string => (typeof v === 'string' ? v : '');
+const num = (v: unknown): number => (typeof v === 'number' ? v : Number.NaN);
+
+/** The engine's events of store `storeId` stamped in [startMs, endMs]. */
+export async function readEngineEvents(query: Pick<InfluxQuery, 'query'>, storeId: string, startMs: number, endMs: number): Promise<EngineEvents> {
+  const where = `"store" = ${literal(storeId)} AND time >= ${startMs}ms AND time <= ${endMs}ms`;
+  const ask = async (influxql: string) => rows(await query.query(influxql, { epoch: 'ms' }));
+
+  const visits = (await ask(`SELECT "visit_id", "visitor", "end_ms", "params" FROM "visit" WHERE ${where}`)).map((r) => ({
+    id: str(r['visit_id']),
+    visitor: str(r['visitor']),
+    start: num(r['time']),
+    end: num(r['end_ms']),
+    params: str(r['params']),
+  }));
+  const stays = (await ask(`SELECT "visit_id", "visitor", "exit_ms" FROM "zone_stay" WHERE ${where} GROUP BY "zone", "passing"`)).map((r) => ({
+    visitId: str(r['visit_id']),
+    visitor: str(r['visitor']),
+    zone: str(r['zone']),
+    enter: num(r['time']),
+    exit: num(r['exit_ms']),
+    passing: r['passing'] === 'true',
+  }));
+  const exposures = (await ask(`SELECT "visitor", "interacted" FROM "exposure" WHERE ${where} GROUP BY "touchpoint"`)).map((r) => ({
+    visitor: str(r['visitor']),
+    touchpoint: str(r['touchpoint']),
+    interacted: r['interacted'] === true,
+  }));
+  const passersBy = (await ask(`SELECT "visitor" FROM "passer_by" WHERE ${where}`)).map((r) => ({ visitor: str(r['visitor']), at: num(r['time']) }));
+  const occupancy = new Map<string, Map<number, number>>();
+  for (const r of await ask(`SELECT "devices" FROM "occupancy" WHERE ${where} GROUP BY "zone"`)) {
+    const zone = str(r['zone']);
+    const byMinute = occupancy.get(zone) ?? new Map<number, number>();
+    byMinute.set(num(r['time']), num(r['devices']));
+    occupancy.set(zone, byMinute);
+  }
+  return { visits, stays, exposures, passersBy, occupancy };
+}

@@ -1,0 +1,186 @@
+/**
+ * `storeloop evaluate`, the experience engine's side: its measurements (visits, zone stays,
+ * exposures, passers-by, occupancy; engine-events.ts) against the run's ground truth. The engine sees
+ * app carriers only (their beacons); each figure says whom it covers. Only visits the engine has made
+ * final are compared: those of visitors who left at least `settleMs` before the window's end.
+ */
+import { dwellByZone, minuteZones, PASSING_MS, truthMinutes } from '../simulators/truth-minutes.js';
+import type { EngineEvents, EngineStay } from './engine-events.js';
+import type { EvaluationTruth, Figure } from './evaluate.js';
+import { dwellMdapePct, engagementPct, footfallErrorPct, MINUTE_MS, zoneAccuracy, addTo, type Engagement, type ZoneMinutes } from './metrics.js';
+
+/** By default: the engine's 15 min gap, a 5 min boundary and its 1 min tolerance, with room to spare. */
+export const DEFAULT_SETTLE_MS = 25 * 60_000;
+
+export const ENGINE_DEFINITIONS = {
+  visits:
+    'signed error of the visits the engine made (definition visit-ble/1) against the app carriers the truth has entering, both in the compared span, in % of the true count',
+  zoneApp:
+    "share of the compared app carriers' visitor-minutes (the truth's minutes) for which the engine's zone that minute is the truth's; the engine's zone per minute is the zone its stays spent most of the minute in (minutes it spent at least half of in its stays or the imputed lead-in and lead-out of `edge` seconds at each end of a visit)",
+  dwell: `median over the compared app carriers' visits and the zones they stayed in (the truth's stays, passing ones under ${PASSING_MS / 1000} s left out) of |engine − true dwell| / true dwell, the engine's dwell the sum of its non-passing zone stays (zone-stay/1) in that visit's span`,
+  engagement:
+    "|engine − truth| of the share of (touchpoint, visitor) pairs with an exposure that ended in an interaction; engine: its exposures (exposure-ble/1) of app carriers and their `interacted`; truth: every visitor's exposures",
+  capture:
+    '|engine − truth| of the capture rate; engine: visits ÷ (visits + passers-by) of app carriers (passer-by-ble/1: heard for under a minute); truth: entered / (entered + passers-by), everyone',
+  occupancy:
+    "mean absolute error per zone-minute of the engine's occupancy (occupancy-ble/1: tracked devices whose zone that minute is the zone) against the app carriers the truth has in the zone that minute, over the minutes the engine has made final in the compared span",
+} as const;
+
+/** Seconds in a definition's `params` (e.g. `edge=120s`), or undefined. */
+export function paramSeconds(params: string, key: string): number | undefined {
+  const match = new RegExp(`(?:^|;)${key}=([0-9.]+)s(?:;|$)`).exec(params);
+  return match === null ? undefined : Number(match[1]);
+}
+
+/** The engine's zone per minute of one visitor, from its stays and each visit's imputed lead-in and lead-out. */
+export function engineMinutes(events: EngineEvents, visitor: string, from: number, to: number): ZoneMinutes {
+  const segments: Array<{ zone: string; from: number; to: number }> = [];
+  for (const visit of events.visits) {
+    if (visit.visitor !== visitor || visit.end < from || visit.start > to) continue;
+    const stays = events.stays.filter((s) => s.visitId === visit.id).sort((a, b) => a.enter - b.enter);
+    const first = stays[0];
+    const last = stays[stays.length - 1];
+    if (first === undefined || last === undefined) continue;
+    const edge = (paramSeconds(visit.params, 'edge') ?? 0) * 1000;
+    segments.push({ zone: first.zone, from: visit.start - edge, to: visit.start });
+    for (const s of stays) segments.push({ zone: s.zone, from: s.enter, to: s.exit });
+    segments.push({ zone: last.zone, from: visit.end, to: visit.end + edge });
+  }
+  // the same rule as the truth's minutes (the zone of most of the minute, for minutes at least half covered)
+  return minuteZones(truthMinutes(segments.sort((a, b) => a.from - b.from)));
+}
+
+function fmt(value: number | null): string {
+  return value === null ? 'n/a' : value.toFixed(1);
+}
+
+/** The engine's figures against the truth, over visitors who left by `windowEnd − settleMs`. */
+export function evaluateEngine(truth: EvaluationTruth, events: EngineEvents, settleMs = DEFAULT_SETTLE_MS): Figure[] {
+  const cut = truth.windowEnd - settleMs;
+  const span = `visitors who entered from ${new Date(truth.windowStart).toISOString()} and left by ${new Date(cut).toISOString()}`;
+  const compared = truth.visits.filter((v) => v.app && v.beacon !== undefined && v.enteredAt >= truth.windowStart && v.leftAt !== null && v.leftAt <= cut);
+  const figures: Figure[] = [];
+
+  const made = events.visits.filter((v) => v.start >= truth.windowStart && v.end <= cut).length;
+  figures.push({
+    key: 'engine_visits_error_pct',
+    label: 'visits of app carriers (engine)',
+    value: footfallErrorPct(made, compared.length),
+    unit: '%',
+    definition: ENGINE_DEFINITIONS.visits,
+    detail: `engine ${made}, true ${compared.length}; ${span}`,
+    ...(compared.length === 0 ? { reason: 'no app carrier visited in the compared span' } : {}),
+  });
+
+  const minutes = compared.map((v) => ({
+    truth: minuteZones(v.minutes),
+    estimate: engineMinutes(events, v.beacon as string, v.enteredAt - 5 * MINUTE_MS, (v.leftAt as number) + 5 * MINUTE_MS),
+  }));
+  const zone = zoneAccuracy(minutes);
+  figures.push({
+    key: 'engine_zone_accuracy_pct',
+    label: 'zone accuracy, app carriers (engine)',
+    value: zone.pct,
+    unit: '%',
+    definition: ENGINE_DEFINITIONS.zoneApp,
+    detail: `${zone.correct} of ${zone.minutes} visitor-minutes right, ${zone.estimated} placed`,
+    ...(zone.pct === null ? { reason: 'no compared app carrier spent a minute inside' } : {}),
+  });
+
+  const dwell = dwellMdapePct(
+    compared.map((v) => {
+      const estimate = new Map<string, number>();
+      const inSpan = (s: EngineStay) =>
+        s.visitor === v.beacon && !s.passing && s.exit > v.enteredAt - 5 * MINUTE_MS && s.enter < (v.leftAt as number) + 5 * MINUTE_MS;
+      for (const s of events.stays.filter(inSpan)) estimate.set(s.zone, (estimate.get(s.zone) ?? 0) + (s.exit - s.enter));
+      return { truth: dwellByZone(v.stays), estimate };
+    }),
+  );
+  figures.push({
+    key: 'engine_dwell_mdape_pct',
+    label: 'dwell error, median absolute (engine)',
+    value: dwell.pct,
+    unit: '%',
+    definition: ENGINE_DEFINITIONS.dwell,
+    detail: `${dwell.pairs} visit-zone stays`,
+    ...(dwell.pct === null ? { reason: 'no compared app carrier stayed in a zone' } : {}),
+  });
+
+  const truthSide: Engagement = { exposed: new Map(), interacted: new Map() };
+  for (const e of truth.exposures) {
+    addTo(truthSide.exposed, e.touchpoint, e.visitor);
+    if (e.interacted) addTo(truthSide.interacted, e.touchpoint, e.visitor);
+  }
+  const engineSide: Engagement = { exposed: new Map(), interacted: new Map() };
+  for (const e of events.exposures) {
+    addTo(engineSide.exposed, e.touchpoint, e.visitor);
+    if (e.interacted) addTo(engineSide.interacted, e.touchpoint, e.visitor);
+  }
+  const t = engagementPct(truthSide);
+  const g = engagementPct(engineSide);
+  // the engine sees app carriers only: the truth's share among them, for the reader
+  const appVisitors = new Set(truth.visits.filter((v) => v.app).map((v) => v.visitor));
+  const appSide: Engagement = { exposed: new Map(), interacted: new Map() };
+  for (const e of truth.exposures.filter((x) => appVisitors.has(x.visitor))) {
+    addTo(appSide.exposed, e.touchpoint, e.visitor);
+    if (e.interacted) addTo(appSide.interacted, e.touchpoint, e.visitor);
+  }
+  const a = engagementPct(appSide);
+  figures.push({
+    key: 'engine_engagement_error_pp',
+    label: 'engagement error (engine)',
+    value: t.pct === null || g.pct === null ? null : Math.abs(g.pct - t.pct),
+    unit: 'pp',
+    definition: ENGINE_DEFINITIONS.engagement,
+    detail: `engine ${fmt(g.pct)} % (${g.engaged}/${g.exposures}), truth ${fmt(t.pct)} % (${t.engaged}/${t.exposures}); truth among app carriers ${fmt(a.pct)} % (${a.engaged}/${a.exposures})`,
+    ...(t.pct === null || g.pct === null ? { reason: 'no exposure in the engine or the truth' } : {}),
+  });
+
+  const visits = events.visits.length;
+  const passers = events.passersBy.length;
+  const truthRate = truth.captureRate?.rate ?? null;
+  const engineRate = visits + passers === 0 ? null : visits / (visits + passers);
+  figures.push({
+    key: 'engine_capture_rate_error_pp',
+    label: 'capture rate error (engine)',
+    value: truthRate === null || engineRate === null ? null : Math.abs(engineRate - truthRate) * 100,
+    unit: 'pp',
+    definition: ENGINE_DEFINITIONS.capture,
+    detail: `engine ${fmt(engineRate === null ? null : engineRate * 100)} % (${visits} visits, ${passers} passers-by), truth ${fmt(truthRate === null ? null : truthRate * 100)} %`,
+    ...(truthRate === null || engineRate === null ? { reason: 'no capture rate in the truth, or no visit or passer-by in the engine' } : {}),
+  });
+
+  figures.push(occupancyFigure(truth, events, cut));
+  return figures;
+}
+
+function occupancyFigure(truth: EvaluationTruth, events: EngineEvents, cut: number): Figure {
+  const trueCounts = new Map<string, number>(); // `${zone} ${minute}` → app carriers
+  for (const v of truth.visits) {
+    if (!v.app || v.beacon === undefined) continue;
+    for (const [minute, zone] of minuteZones(v.minutes)) trueCounts.set(`${zone} ${minute}`, (trueCounts.get(`${zone} ${minute}`) ?? 0) + 1);
+  }
+  let n = 0;
+  let error = 0;
+  let engineTotal = 0;
+  let trueTotal = 0;
+  for (const [zone, byMinute] of events.occupancy) {
+    for (const [minute, devices] of byMinute) {
+      if (minute < truth.windowStart || minute + MINUTE_MS > cut) continue;
+      const real = trueCounts.get(`${zone} ${minute}`) ?? 0;
+      n += 1;
+      error += Math.abs(devices - real);
+      engineTotal += devices;
+      trueTotal += real;
+    }
+  }
+  return {
+    key: 'engine_occupancy_mae',
+    label: 'occupancy error per zone-minute (engine)',
+    value: n === 0 ? null : error / n,
+    unit: 'devices',
+    definition: ENGINE_DEFINITIONS.occupancy,
+    detail: `${n} zone-minutes, engine ${engineTotal} device-minutes, truth ${trueTotal}`,
+    ...(n === 0 ? { reason: 'the engine made no occupancy final in the compared span' } : {}),
+  };
+}

@@ -1,0 +1,99 @@
+/**
+ * The experience engine's accuracy harness (issue #12), end to end: a two-hour seeded simulation
+ * published over MQTT to the gateway as shipped (its own process), the gateway killed with SIGKILL
+ * in the middle and started again, every measurement through the event log into a real influxd,
+ * then `storeloop evaluate` reads the engine's measurements back and compares them with the
+ * simulator's truth, beside the raw-signal baselines.
+ *
+ * What it asserts is what the engine reaches today with the margin a two-hour run needs, not the
+ * issue's targets (zone ≥ 90 %, dwell ≤ 15 %): those are not reached yet (docs/analytics.md gives the
+ * figures per seed). A zone share near 80 % over a run's ~50 compared app visits varies by about
+ * ±6 pp from run to run (visits, not minutes, are the independent units), dwell MdAPE by a few pp.
+ */
+import { execFile } from 'node:child_process';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+
+import { afterAll, describe, expect, it } from 'vitest';
+
+import { DEMO_STORE, parseConfig } from '../config/index.js';
+import { DEFAULT_SIMULATION_OPTIONS, runSimulation } from '../simulators/index.js';
+import { metricValue } from './helpers/gateway.js';
+import { GatewayProcess, type GatewayLedger } from './helpers/gateway-process.js';
+import { eventually } from './helpers/lifecycle.js';
+import { RestartableInfluxd } from './helpers/restartable-influxd.js';
+import { testBuild } from './helpers/test-build.js';
+
+const store = parseConfig({ stores: [DEMO_STORE] }).stores[0]!;
+const cleanups: Array<() => Promise<unknown>> = [];
+afterAll(async () => {
+  for (const cleanup of cleanups.reverse()) await cleanup();
+});
+
+type Figures = Record<string, number | null>;
+
+describe('experience engine accuracy through the real gateway and InfluxDB', () => {
+  it('makes visits, zone stays, exposures and occupancy of a two-hour run, across a kill -9, far better than the baselines', async () => {
+    const influxd = await RestartableInfluxd.create();
+    cleanups.push(() => influxd.destroy());
+    const gateway = await GatewayProcess.create(testBuild(), influxd.url);
+    cleanups.push(() => gateway.destroy());
+    await gateway.start();
+    const dir = await mkdtemp(join(tmpdir(), 'storeloop-accuracy-'));
+    cleanups.push(() => rm(dir, { recursive: true, force: true }));
+    const truthFile = join(dir, 'truth.json');
+
+    const run = runSimulation({
+      ...DEFAULT_SIMULATION_OPTIONS,
+      store,
+      topicPrefix: 'storeloop',
+      seed: 5,
+      durationMs: 2 * 3_600_000,
+      speed: 0,
+      now: Date.now(),
+      url: gateway.mqttUrl,
+      qos: 1,
+      progress: false,
+      truthFile,
+    });
+    // the crash lands once the engine has made visits final: its state and the log must carry the rest
+    await eventually(
+      () => metricValue(gateway.httpUrl, 'storeloop_experience_events_total', { type: 'visit' }),
+      (n) => n >= 5,
+      'the engine to make five visits final',
+      120_000,
+    );
+    await gateway.kill9();
+    await gateway.start();
+    const truth = await run;
+    const ledger = await eventually(
+      () => gateway.ledger(),
+      (l: GatewayLedger) => l.sinks.every((s) => s.lag.records === 0),
+      'every sink to catch up',
+      120_000,
+    );
+    expect(ledger.sinks.map((s) => s.name)).toEqual(['influx', 'experience']);
+
+    // recomputed after the crash, none written twice: each visit id once in InfluxDB
+    const [visitIds] = await influxd.query('proof', `SELECT "visit_id" FROM "visit" WHERE "store" = '${store.id}'`);
+    const ids = (visitIds?.values ?? []).map((row) => row[1]);
+    expect(ids.length).toBeGreaterThan(20);
+    expect(new Set(ids).size).toBe(ids.length);
+
+    const env = { ...process.env, STORELOOP_INFLUX_URL: influxd.url, STORELOOP_INFLUX_DATABASE: 'proof' };
+    const { stdout } = await promisify(execFile)(process.execPath, [testBuild().bin, 'evaluate', '--truth', truthFile, '--json'], { env, encoding: 'utf8' });
+    const report = JSON.parse(stdout) as Figures & { engine: Figures };
+    process.stdout.write(`experience accuracy, seed ${truth.seed}: ${JSON.stringify({ engine: report.engine, baseline: report })}\n`);
+    const engine = report.engine;
+    expect(engine['engine_zone_accuracy_pct']).toBeGreaterThanOrEqual(70);
+    expect(engine['engine_zone_accuracy_pct']).toBeGreaterThanOrEqual((report['zone_accuracy_pct'] as number) + 10);
+    expect(engine['engine_dwell_mdape_pct']).toBeLessThanOrEqual(30);
+    expect(engine['engine_dwell_mdape_pct']).toBeLessThan(report['dwell_mdape_pct'] as number);
+    expect(Math.abs(engine['engine_visits_error_pct'] as number)).toBeLessThanOrEqual(20);
+    expect(engine['engine_engagement_error_pp']).toBeLessThanOrEqual(15);
+    expect(engine['engine_occupancy_mae']).toBeLessThan(1);
+    expect(engine['engine_capture_rate_error_pp']).not.toBeNull();
+  });
+});
