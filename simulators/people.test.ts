@@ -78,11 +78,14 @@ describe('opening hours', () => {
   it('shapes the daily profile by the opening hours: nobody comes before 10:00 on a Thursday, from 09:30 on a Saturday', () => {
     expect(dailyRateFactorAt(STORE, Date.UTC(2026, 0, 15, 8, 45))).toBe(0);
     expect(dailyRateFactorAt(STORE, Date.UTC(2026, 0, 17, 8, 45))).toBeGreaterThan(0);
+    // the arrivals only: the slowest scans the options allow (people are drawn before any scan)
     const early = (day: number) =>
-      buildSimulation(options({ now: Date.UTC(2026, 0, day, 9), durationMs: 30 * MIN, visitorsPerHour: 600, arrivalProfile: 'daily' })).truth;
-    expect(early(15).visits).toHaveLength(0); // Thursday 09:30-10:00
+      buildSimulation(options({ now: Date.UTC(2026, 0, day, 9), durationMs: 30 * MIN, visitorsPerHour: 600, arrivalProfile: 'daily', scanIntervalMs: 300_000 }))
+        .truth;
+    const thursdayEarly = early(15);
+    expect(thursdayEarly.visits).toHaveLength(0); // Thursday 09:30-10:00
     expect(early(17).visits.length).toBeGreaterThan(100); // Saturday 09:30-10:00
-    expect(early(15).passersBy).toHaveLength(0); // the street follows the same profile
+    expect(thursdayEarly.passersBy).toHaveLength(0); // the street follows the same profile
   });
 });
 
@@ -197,8 +200,18 @@ describe('passers-by and the capture rate', () => {
   it('walk past at visitorsPerHour × (1 − c)/c: the capture rate within binomial bounds over a long window', () => {
     expect(passersByPerHour(120, 0.15)).toBeCloseTo(680, 6);
     for (const captureRate of [0.15, 0.3]) {
+      // the people only: the slowest scans the options allow (visitors and passers-by are drawn before any scan)
       const { truth } = buildSimulation(
-        options({ now: THURSDAY_0700_UTC + 8 * HOUR, durationMs: 8 * HOUR, visitorsPerHour: 120, groupShare: 0, captureRate, neighbourBeacons: 0, staff: 0 }),
+        options({
+          now: THURSDAY_0700_UTC + 8 * HOUR,
+          durationMs: 8 * HOUR,
+          visitorsPerHour: 120,
+          groupShare: 0,
+          captureRate,
+          neighbourBeacons: 0,
+          staff: 0,
+          scanIntervalMs: 300_000,
+        }),
       );
       const c = truth.captureRate;
       const n = (c?.entered ?? 0) + (c?.passersBy ?? 0);
