@@ -186,7 +186,8 @@ function base() {
 
 describe('a seeded run with walking and groups', () => {
   it('gives byte-identical messages and truth for the same seed and options', () => {
-    const opts = { ...base(), walkingSpeedMps: 1.1, groupShare: 0.5, meanGroupSize: 3 };
+    // half an hour: some sixty people, half of the parties groups
+    const opts = { ...base(), durationMs: HOUR / 2, walkingSpeedMps: 1.1, groupShare: 0.5, meanGroupSize: 3 };
     const a = buildSimulation(opts);
     const b = buildSimulation(opts);
     expect(JSON.stringify(b.messages)).toBe(JSON.stringify(a.messages));

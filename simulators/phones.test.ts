@@ -122,7 +122,8 @@ describe('intermittent app advertising', () => {
   });
 
   it('records each app user’s advertising in the truth, and no scanner hears a beacon while its phone is silent', () => {
-    const sim = buildSimulation(options({ visitorsPerHour: 300, appShare: 0.5 }));
+    // a scan every 15 s: still some 10,000 app beacons heard (31,000 at 5 s), each checked against its phone's advertising
+    const sim = buildSimulation(options({ visitorsPerHour: 300, appShare: 0.5, scanIntervalMs: 15_000 }));
     const apps = sim.truth.visits.filter((v) => v.app);
     expect(apps.length).toBeGreaterThan(100);
     // passers-by and forgotten phones with the app advertise too; the neighbours' beacons are other shops'
@@ -168,7 +169,9 @@ describe('intermittent app advertising', () => {
 
 describe('determinism', () => {
   it('gives byte-identical messages and truth for the same seed and phone options', () => {
+    // half an hour: some ten rotations and advertising cycles per phone
     const opts = options({
+      durationMs: 30 * MIN,
       randomizedMacShare: 0.8,
       macRotationMinMs: MIN,
       macRotationMaxMs: 5 * MIN,
