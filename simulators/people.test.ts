@@ -8,7 +8,7 @@ import { describe, expect, it } from 'vitest';
 import { StoreSchema } from '../config/index.js';
 import { dailyRateFactorAt } from './arrivals.js';
 import { IDEAL_DELIVERY_OPTIONS } from './delivery-options.js';
-import { buildSimulation } from './build.js';
+import { buildSimulation, type Simulation } from './build.js';
 import type { GroundTruth } from './ground-truth.js';
 import { isOpenAt, openDays } from './opening.js';
 import { DEFAULT_RADIO_OPTIONS } from './radio-options.js';
@@ -197,6 +197,11 @@ describe('devices left behind', () => {
 });
 
 describe('passers-by and the capture rate', () => {
+  // an hour of a Thursday morning, street and 5 s scans, without staff: built once, read by the two tests below
+  let morning: Simulation | undefined;
+  const morningRun = (): Simulation =>
+    (morning ??= buildSimulation(options({ now: THURSDAY_0700_UTC + 4 * HOUR, durationMs: HOUR, scanIntervalMs: 5000, staff: 0 })));
+
   it('walk past at visitorsPerHour × (1 − c)/c: the capture rate within binomial bounds over a long window', () => {
     expect(passersByPerHour(120, 0.15)).toBeCloseTo(680, 6);
     for (const captureRate of [0.15, 0.3]) {
@@ -223,7 +228,7 @@ describe('passers-by and the capture rate', () => {
   });
 
   it('stay outside, are heard only weakly through the shop front, and never count in visits or footfall', () => {
-    const { truth, messages } = buildSimulation(options({ now: THURSDAY_0700_UTC + 4 * HOUR, durationMs: HOUR, scanIntervalMs: 5000, staff: 0 }));
+    const { truth, messages } = morningRun();
     const passers = truth.passersBy ?? [];
     expect(passers.length).toBeGreaterThan(400);
     const visitorIds = new Set(truth.visits.map((v) => v.visitor));
@@ -271,7 +276,8 @@ describe('passers-by and the capture rate', () => {
   });
 
   it('has visitors with a phone walk along the street to the door before entering and away after leaving, heard there', () => {
-    const { truth, messages } = buildSimulation(options({ now: THURSDAY_0700_UTC + 4 * HOUR, durationMs: HOUR, scanIntervalMs: 5000 }));
+    // staff cannot change a visitor (determinism below): the morning without them
+    const { truth, messages } = morningRun();
     const heard = wifiHeard(messages);
     let heardOutside = 0;
     for (const v of truth.visits.filter((x) => x.enteredAt <= truth.windowEnd)) {
@@ -305,9 +311,13 @@ describe('passers-by and the capture rate', () => {
 });
 
 describe('determinism', () => {
+  // staff, devices left behind and the street: built once, read by both tests (the second builds the run without them)
+  const opts = options({ now: THURSDAY_0700_UTC + 3 * HOUR, durationMs: HOUR, scanIntervalMs: 5000, strayDevicesPerHour: 3 });
+  let first: Simulation | undefined;
+  const firstRun = (): Simulation => (first ??= buildSimulation(opts));
+
   it('gives byte-identical messages and truth for the same seed, staff, devices left behind and street', () => {
-    const opts = options({ now: THURSDAY_0700_UTC + 3 * HOUR, durationMs: HOUR, scanIntervalMs: 5000, strayDevicesPerHour: 3 });
-    const a = buildSimulation(opts);
+    const a = firstRun();
     const b = buildSimulation(opts);
     expect(JSON.stringify(b.messages)).toBe(JSON.stringify(a.messages));
     expect(JSON.stringify(b.truth)).toBe(JSON.stringify(a.truth));
@@ -315,8 +325,7 @@ describe('determinism', () => {
   });
 
   it("leaves every visitor as they were: the visits and each visitor's sightings do not depend on the people around them", () => {
-    const opts = options({ now: THURSDAY_0700_UTC + 3 * HOUR, durationMs: HOUR, scanIntervalMs: 5000 });
-    const full = buildSimulation(opts);
+    const full = firstRun();
     const alone = buildSimulation({ ...opts, staff: 0, captureRate: 1, strayDevicesPerHour: 0, neighbourBeacons: 0 });
     expect(JSON.stringify(full.truth.visits)).toBe(JSON.stringify(alone.truth.visits));
     // each visitor's ids while inside (on the street before and after, the same phone is heard too)
