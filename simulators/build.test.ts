@@ -59,10 +59,12 @@ function options(overrides: Partial<SimulationOptions> = {}): SimulationOptions 
   return { ...DEFAULT_SIMULATION_OPTIONS, now: NOW, durationMs: 45 * 60_000, ...overrides };
 }
 
+// half an hour (a quarter for the busy store): long enough for stays over 10 minutes, MAC rotations on air and
+// thousands of messages, every one of them checked
 const scenarios = [
-  { name: 'demo store', opts: options({ seed: 11 }) },
-  { name: 'demo store, busy, 2 s scans', opts: options({ seed: 12, visitorsPerHour: 600, scanIntervalMs: 2000, appShare: 0.5, durationMs: 20 * 60_000 }) },
-  { name: 'grid store without agents', opts: options({ seed: 13, store: OTHER_STORE, visitorsPerHour: 200 }) },
+  { name: 'demo store', opts: options({ seed: 11, durationMs: 30 * 60_000 }) },
+  { name: 'demo store, busy, 2 s scans', opts: options({ seed: 12, visitorsPerHour: 600, scanIntervalMs: 2000, appShare: 0.5, durationMs: 15 * 60_000 }) },
+  { name: 'grid store without agents', opts: options({ seed: 13, store: OTHER_STORE, visitorsPerHour: 200, durationMs: 30 * 60_000 }) },
 ];
 
 /** Anyone the scanners may hear: visitors, staff, passers-by and devices left behind, with when they can be heard, [from, to). */
