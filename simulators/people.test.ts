@@ -8,7 +8,7 @@ import { describe, expect, it } from 'vitest';
 import { StoreSchema } from '../config/index.js';
 import { dailyRateFactorAt } from './arrivals.js';
 import { IDEAL_DELIVERY_OPTIONS } from './delivery-options.js';
-import { buildSimulation } from './build.js';
+import { buildSimulation, type Simulation } from './build.js';
 import type { GroundTruth } from './ground-truth.js';
 import { isOpenAt, openDays } from './opening.js';
 import { DEFAULT_RADIO_OPTIONS } from './radio-options.js';
@@ -78,11 +78,14 @@ describe('opening hours', () => {
   it('shapes the daily profile by the opening hours: nobody comes before 10:00 on a Thursday, from 09:30 on a Saturday', () => {
     expect(dailyRateFactorAt(STORE, Date.UTC(2026, 0, 15, 8, 45))).toBe(0);
     expect(dailyRateFactorAt(STORE, Date.UTC(2026, 0, 17, 8, 45))).toBeGreaterThan(0);
+    // the arrivals only: the slowest scans the options allow (people are drawn before any scan)
     const early = (day: number) =>
-      buildSimulation(options({ now: Date.UTC(2026, 0, day, 9), durationMs: 30 * MIN, visitorsPerHour: 600, arrivalProfile: 'daily' })).truth;
-    expect(early(15).visits).toHaveLength(0); // Thursday 09:30-10:00
+      buildSimulation(options({ now: Date.UTC(2026, 0, day, 9), durationMs: 30 * MIN, visitorsPerHour: 600, arrivalProfile: 'daily', scanIntervalMs: 300_000 }))
+        .truth;
+    const thursdayEarly = early(15);
+    expect(thursdayEarly.visits).toHaveLength(0); // Thursday 09:30-10:00
     expect(early(17).visits.length).toBeGreaterThan(100); // Saturday 09:30-10:00
-    expect(early(15).passersBy).toHaveLength(0); // the street follows the same profile
+    expect(thursdayEarly.passersBy).toHaveLength(0); // the street follows the same profile
   });
 });
 
@@ -194,11 +197,26 @@ describe('devices left behind', () => {
 });
 
 describe('passers-by and the capture rate', () => {
+  // an hour of a Thursday morning, street and 5 s scans, without staff: built once, read by the two tests below
+  let morning: Simulation | undefined;
+  const morningRun = (): Simulation =>
+    (morning ??= buildSimulation(options({ now: THURSDAY_0700_UTC + 4 * HOUR, durationMs: HOUR, scanIntervalMs: 5000, staff: 0 })));
+
   it('walk past at visitorsPerHour × (1 − c)/c: the capture rate within binomial bounds over a long window', () => {
     expect(passersByPerHour(120, 0.15)).toBeCloseTo(680, 6);
     for (const captureRate of [0.15, 0.3]) {
+      // the people only: the slowest scans the options allow (visitors and passers-by are drawn before any scan)
       const { truth } = buildSimulation(
-        options({ now: THURSDAY_0700_UTC + 8 * HOUR, durationMs: 8 * HOUR, visitorsPerHour: 120, groupShare: 0, captureRate, neighbourBeacons: 0, staff: 0 }),
+        options({
+          now: THURSDAY_0700_UTC + 8 * HOUR,
+          durationMs: 8 * HOUR,
+          visitorsPerHour: 120,
+          groupShare: 0,
+          captureRate,
+          neighbourBeacons: 0,
+          staff: 0,
+          scanIntervalMs: 300_000,
+        }),
       );
       const c = truth.captureRate;
       const n = (c?.entered ?? 0) + (c?.passersBy ?? 0);
@@ -210,7 +228,7 @@ describe('passers-by and the capture rate', () => {
   });
 
   it('stay outside, are heard only weakly through the shop front, and never count in visits or footfall', () => {
-    const { truth, messages } = buildSimulation(options({ now: THURSDAY_0700_UTC + 4 * HOUR, durationMs: HOUR, scanIntervalMs: 5000, staff: 0 }));
+    const { truth, messages } = morningRun();
     const passers = truth.passersBy ?? [];
     expect(passers.length).toBeGreaterThan(400);
     const visitorIds = new Set(truth.visits.map((v) => v.visitor));
@@ -258,7 +276,8 @@ describe('passers-by and the capture rate', () => {
   });
 
   it('has visitors with a phone walk along the street to the door before entering and away after leaving, heard there', () => {
-    const { truth, messages } = buildSimulation(options({ now: THURSDAY_0700_UTC + 4 * HOUR, durationMs: HOUR, scanIntervalMs: 5000 }));
+    // staff cannot change a visitor (determinism below): the morning without them
+    const { truth, messages } = morningRun();
     const heard = wifiHeard(messages);
     let heardOutside = 0;
     for (const v of truth.visits.filter((x) => x.enteredAt <= truth.windowEnd)) {
@@ -292,9 +311,13 @@ describe('passers-by and the capture rate', () => {
 });
 
 describe('determinism', () => {
+  // staff, devices left behind and the street: built once, read by both tests (the second builds the run without them)
+  const opts = options({ now: THURSDAY_0700_UTC + 3 * HOUR, durationMs: HOUR, scanIntervalMs: 5000, strayDevicesPerHour: 3 });
+  let first: Simulation | undefined;
+  const firstRun = (): Simulation => (first ??= buildSimulation(opts));
+
   it('gives byte-identical messages and truth for the same seed, staff, devices left behind and street', () => {
-    const opts = options({ now: THURSDAY_0700_UTC + 3 * HOUR, durationMs: HOUR, scanIntervalMs: 5000, strayDevicesPerHour: 3 });
-    const a = buildSimulation(opts);
+    const a = firstRun();
     const b = buildSimulation(opts);
     expect(JSON.stringify(b.messages)).toBe(JSON.stringify(a.messages));
     expect(JSON.stringify(b.truth)).toBe(JSON.stringify(a.truth));
@@ -302,8 +325,7 @@ describe('determinism', () => {
   });
 
   it("leaves every visitor as they were: the visits and each visitor's sightings do not depend on the people around them", () => {
-    const opts = options({ now: THURSDAY_0700_UTC + 3 * HOUR, durationMs: HOUR, scanIntervalMs: 5000 });
-    const full = buildSimulation(opts);
+    const full = firstRun();
     const alone = buildSimulation({ ...opts, staff: 0, captureRate: 1, strayDevicesPerHour: 0, neighbourBeacons: 0 });
     expect(JSON.stringify(full.truth.visits)).toBe(JSON.stringify(alone.truth.visits));
     // each visitor's ids while inside (on the street before and after, the same phone is heard too)

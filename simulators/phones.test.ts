@@ -2,7 +2,7 @@
 import { describe, expect, it } from 'vitest';
 
 import { IBEACON_ID } from '../protocol/index.js';
-import { buildSimulation } from './build.js';
+import { buildSimulation, type Simulation } from './build.js';
 import { DEFAULT_SIMULATION_OPTIONS, type SimulationOptions } from './options.js';
 import { advertisingIntervals, drawRotationMs, within, type Interval } from './phones.js';
 import { IDEAL_DELIVERY_OPTIONS } from './delivery-options.js';
@@ -14,6 +14,13 @@ const MIN = 60_000;
 function options(over: Partial<SimulationOptions> = {}): SimulationOptions {
   return { ...DEFAULT_SIMULATION_OPTIONS, seed: 11, now: NOW, durationMs: 3_600_000, ...over };
 }
+
+/**
+ * For the tests that read only the visitors' truth: no street (passers-by and the neighbours' beacons
+ * are streams of their own, they do not change the visitors) and the slowest scans the options allow
+ * (the visitors are drawn before any scan, from streams of their own). The runs stay the same people.
+ */
+const VISITORS_ONLY = { captureRate: 1, neighbourBeacons: 0, scanIntervalMs: 300_000 } as const;
 
 function meanAndSd(xs: readonly number[]): { mean: number; sd: number } {
   const mean = xs.reduce((a, b) => a + b, 0) / xs.length;
@@ -45,7 +52,7 @@ describe('MAC rotation', () => {
   });
 
   it('puts each randomised phone of a run within the flags’ bounds, listing a pseudonym per rotation', () => {
-    const { truth } = buildSimulation(options({ macRotationMinMs: 2 * MIN, macRotationMaxMs: 4 * MIN, visitorsPerHour: 600 }));
+    const { truth } = buildSimulation(options({ macRotationMinMs: 2 * MIN, macRotationMaxMs: 4 * MIN, visitorsPerHour: 600, ...VISITORS_ONLY }));
     const randomised = truth.visits.filter((v) => v.randomizedMac);
     expect(randomised.length).toBeGreaterThan(200);
     for (const v of randomised) {
@@ -67,7 +74,7 @@ describe('MAC rotation', () => {
   it('randomises the stated share of phones (default near-universal), within four standard errors', () => {
     for (const randomizedMacShare of [DEFAULT_SIMULATION_OPTIONS.randomizedMacShare, 0.5]) {
       // visitors' phones only: no passers-by (22,000 an hour at this rate and the default capture rate)
-      const { visits } = buildSimulation(options({ visitorsPerHour: 4000, scanIntervalMs: 60_000, randomizedMacShare, captureRate: 1 })).truth;
+      const { visits } = buildSimulation(options({ visitorsPerHour: 4000, randomizedMacShare, ...VISITORS_ONLY })).truth;
       const phones = visits.filter((v) => v.phone);
       expect(phones.length).toBeGreaterThan(3000);
       const share = phones.filter((v) => v.randomizedMac).length / phones.length;
@@ -115,7 +122,8 @@ describe('intermittent app advertising', () => {
   });
 
   it('records each app user’s advertising in the truth, and no scanner hears a beacon while its phone is silent', () => {
-    const sim = buildSimulation(options({ visitorsPerHour: 300, appShare: 0.5 }));
+    // a scan every 15 s: still some 10,000 app beacons heard (31,000 at 5 s), each checked against its phone's advertising
+    const sim = buildSimulation(options({ visitorsPerHour: 300, appShare: 0.5, scanIntervalMs: 15_000 }));
     const apps = sim.truth.visits.filter((v) => v.app);
     expect(apps.length).toBeGreaterThan(100);
     // passers-by and forgotten phones with the app advertise too; the neighbours' beacons are other shops'
@@ -147,22 +155,23 @@ describe('intermittent app advertising', () => {
   });
 
   it('hears fewer app beacons at a lower duty cycle, the rest of the run unchanged', () => {
-    const sightings = (appAdvertisingDutyCycle: number) =>
-      buildSimulation(options({ appAdvertisingDutyCycle })).messages.reduce(
-        (a, m) => a + (m.kind === 'ble' ? m.payload.sightings.filter((s) => IBEACON_ID.test(s.id)).length : 0),
-        0,
-      );
-    const [always, half] = [sightings(1), sightings(0.5)];
+    const sightings = (sim: Simulation) =>
+      sim.messages.reduce((a, m) => a + (m.kind === 'ble' ? m.payload.sightings.filter((s) => IBEACON_ID.test(s.id)).length : 0), 0);
+    // one run at duty 1 for both the count and the truth; a scan every 15 s (thousands of app beacons heard at duty 1)
+    const fullSim = buildSimulation(options({ appAdvertisingDutyCycle: 1, scanIntervalMs: 15_000 }));
+    const [always, half] = [sightings(fullSim), sightings(buildSimulation(options({ appAdvertisingDutyCycle: 0.5, scanIntervalMs: 15_000 })))];
     expect(half).toBeGreaterThan(0.35 * always);
     expect(half).toBeLessThan(0.65 * always);
-    const full = buildSimulation(options({ appAdvertisingDutyCycle: 1 })).truth;
+    const full = fullSim.truth;
     for (const v of full.visits.filter((x) => x.app)) expect(v.advertising).toEqual([{ from: v.enteredAt, to: v.leftAt ?? full.windowEnd }]);
   });
 });
 
 describe('determinism', () => {
   it('gives byte-identical messages and truth for the same seed and phone options', () => {
+    // half an hour: some ten rotations and advertising cycles per phone
     const opts = options({
+      durationMs: 30 * MIN,
       randomizedMacShare: 0.8,
       macRotationMinMs: MIN,
       macRotationMaxMs: 5 * MIN,
@@ -211,7 +220,7 @@ describe('wifi probes', () => {
   });
 
   it('gives a phone to the share --phone-share says, within binomial bounds', () => {
-    const { truth } = buildSimulation(options({ visitorsPerHour: 600, phoneShare: 0.5, appShare: 0 }));
+    const { truth } = buildSimulation(options({ visitorsPerHour: 600, phoneShare: 0.5, appShare: 0, ...VISITORS_ONLY }));
     const n = truth.visits.length;
     const phones = truth.visits.filter((v) => v.phone).length;
     expect(Math.abs(phones - n / 2)).toBeLessThan(4 * Math.sqrt(n / 4));

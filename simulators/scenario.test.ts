@@ -22,6 +22,9 @@ function base(durationMs = HOUR): SimulationOptions {
   return { ...DEFAULT_SIMULATION_OPTIONS, seed: 7, durationMs, visitorsPerHour: 240, now: START + durationMs, captureRate: 1, neighbourBeacons: 0 };
 }
 
+/** For the tests that read only visitors and interactions, drawn before any scan from streams of their own: the slowest scans the options allow. */
+const FEW_SCANS = { scanIntervalMs: 300_000 } as const;
+
 function scenario(events: unknown[], extra: Record<string, unknown> = {}): Scenario {
   return parseScenario({ name: 'test', events, ...extra });
 }
@@ -112,9 +115,9 @@ describe('crowd surge', () => {
   });
 
   it('brings more visitors into a run, and the truth records the surge in epoch ms', () => {
-    const plain = buildSimulation(base());
+    const plain = buildSimulation({ ...base(), ...FEW_SCANS });
     const surge = scenario([{ type: 'crowd_surge', at: '15m', for: '30m', factor: 3 }]);
-    const { truth } = buildSimulation({ ...base(), scenario: surge });
+    const { truth } = buildSimulation({ ...base(), ...FEW_SCANS, scenario: surge });
     const inSurge = (t: { enteredAt: number }) => t.enteredAt >= truth.windowStart + 15 * MIN && t.enteredAt < truth.windowStart + 45 * MIN;
     // 240 people/h for 30 min: ~120 without, ~360 with the surge
     expect(truth.visits.filter(inSurge).length).toBeGreaterThan(2 * plain.truth.visits.filter(inSurge).length);
@@ -128,7 +131,7 @@ describe('crowd surge', () => {
 
 describe('touchpoint out of order', () => {
   it('has no interaction at the touchpoint while it is out of order, and the others carry on', () => {
-    const opts = { ...base(2 * HOUR), visitorsPerHour: 300 };
+    const opts = { ...base(2 * HOUR), visitorsPerHour: 300, ...FEW_SCANS };
     const plain = buildSimulation(opts).truth;
     const broken = scenario([{ type: 'touchpoint_out_of_order', at: '1h', for: '1h', touchpoints: ['mirror-1'] }]);
     const { truth } = buildSimulation({ ...opts, scenario: broken });
@@ -158,14 +161,17 @@ describe('only some sensors publish', () => {
 
   it('takes the scenario’s selection unless --only overrides it', () => {
     const s = scenario([], { only: ['wifi'] });
-    expect(new Set(buildSimulation({ ...base(), scenario: s }).messages.map((m) => m.kind))).toEqual(new Set(['wifi', 'status']));
-    expect(new Set(buildSimulation({ ...base(), scenario: s, only: ['counter'] }).messages.map((m) => m.kind))).toEqual(new Set(['device', 'status']));
+    // a scan a minute: every scan still sends a wifi message per sensor, heard or not
+    const opts = { ...base(), scanIntervalMs: 60_000 };
+    expect(new Set(buildSimulation({ ...opts, scenario: s }).messages.map((m) => m.kind))).toEqual(new Set(['wifi', 'status']));
+    expect(new Set(buildSimulation({ ...opts, scenario: s, only: ['counter'] }).messages.map((m) => m.kind))).toEqual(new Set(['device', 'status']));
   });
 
   it('stays byte-identical for a seed with a scenario', () => {
     const s = loadScenario(join(SCENARIOS, 'saturday-rush.yaml'));
-    const a = buildSimulation({ ...base(), scenario: s });
-    const b = buildSimulation({ ...base(), scenario: s });
+    // 35 minutes hold all its events (10 to 30 minutes in)
+    const a = buildSimulation({ ...base(35 * MIN), scenario: s });
+    const b = buildSimulation({ ...base(35 * MIN), scenario: s });
     expect(JSON.stringify(b.messages)).toBe(JSON.stringify(a.messages));
     expect(JSON.stringify(b.truth)).toBe(JSON.stringify(a.truth));
   });
@@ -210,7 +216,8 @@ describe('InfluxDB outages in a run', () => {
 });
 
 describe('sources offline and skewed clocks', () => {
-  const opts = () => ({ ...base(), delivery: { lossRate: 0, duplicateRate: 0, outagesPerAgentDay: 0 } });
+  // 35 minutes: every fault below is over by 30 minutes in, and some minutes after it are left to compare
+  const opts = () => ({ ...base(35 * MIN), delivery: { lossRate: 0, duplicateRate: 0, outagesPerAgentDay: 0 } });
 
   it('loses what an offline sensor would have sent, and nothing of the others', () => {
     const s = scenario([{ type: 'sensor_offline', at: '10m', for: '20m', sources: ['ble-entrance'] }]);

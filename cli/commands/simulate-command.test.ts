@@ -33,9 +33,11 @@ describe('simulationOptionsFrom', () => {
   it("shapes arrivals by the store's local hour with --arrival-profile daily", () => {
     const options = simulationOptionsFrom({ ...CLI_DEFAULTS, arrivalProfile: 'daily' });
     expect(options.arrivalProfile).toBe('daily');
-    // the demo store is in Europe/Paris: 03:00 there is closed, 18:00 is the evening peak
-    expect(buildSimulation({ ...options, now: Date.UTC(2026, 0, 15, 3) }).truth.visits).toHaveLength(0);
-    expect(buildSimulation({ ...options, now: Date.UTC(2026, 0, 15, 18) }).truth.visits.length).toBeGreaterThan(100);
+    // the demo store is in Europe/Paris: 03:00 there is closed, 18:00 is the evening peak; the visitors only (they are drawn
+    // before any scan and apart from the street): no passers-by and the slowest scans the options allow
+    const visitorsOnly = { ...options, captureRate: 1, neighbourBeacons: 0, scanIntervalMs: 300_000 };
+    expect(buildSimulation({ ...visitorsOnly, now: Date.UTC(2026, 0, 15, 3) }).truth.visits).toHaveLength(0);
+    expect(buildSimulation({ ...visitorsOnly, now: Date.UTC(2026, 0, 15, 18) }).truth.visits.length).toBeGreaterThan(100);
     expect(() => simulationOptionsFrom({ ...CLI_DEFAULTS, arrivalProfile: 'weekly' })).toThrow(/--arrival-profile: expected flat or daily/);
   });
 

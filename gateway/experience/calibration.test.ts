@@ -76,7 +76,8 @@ describe('fitRadio', () => {
   }, 120_000);
 
   it('is deterministic and keeps the start when there is nothing to fit', () => {
-    const some = steps.slice(0, 60);
+    // 20 steps already move every parameter from the start
+    const some = steps.slice(0, 20);
     expect(fitRadio(GEOMETRY, some, DEFAULT_PRESENCE_PARAMS)).toEqual(fitRadio(GEOMETRY, some, DEFAULT_PRESENCE_PARAMS));
     expect(fitRadio(GEOMETRY, [], DEFAULT_PRESENCE_PARAMS)).toEqual({
       pathLossExponent: 2,

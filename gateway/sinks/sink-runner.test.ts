@@ -98,8 +98,11 @@ describe('SinkRunner', () => {
     const { eventLog, dir } = await setup();
     const sink = new ScriptedSink('flaky', 3);
     const r = await runner(eventLog, dir, sink);
+    // listening before the first append: on a loaded machine the appends took longer than the three failures and
+    // their backoff, the runner was ok again before the wait began, and no event came to end it (a 10 s timeout)
+    const failing = until(() => r.status().health.state === 'failing', 'the failing state');
     for (let i = 0; i < 5; i++) await eventLog.append(entry(i));
-    await until(() => r.status().health.state === 'failing', 'the failing state');
+    await failing;
     await until(() => r.status().position === 5, 'the retries to get through');
     expect(sink.attempts).toBeGreaterThanOrEqual(4);
     expect(sink.delivered).toEqual([1, 2, 3, 4, 5]);
