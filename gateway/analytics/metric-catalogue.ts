@@ -66,7 +66,7 @@ export const METRICS: Record<MetricName, MetricSpec> = {
   occupancy: {
     name: 'occupancy',
     definition:
-      'Tracked app carriers (devices, not people) in a zone, from the per-minute occupancy counts: their mean and maximum over the minutes of the interval.',
+      'Tracked app carriers (devices, not people) in a zone, from the per-minute occupancy counts: their mean and maximum over the minutes of the interval that have a point.',
     fields: [
       field('mean_devices', 'occupancy', 'null', 'mean of the per-minute device counts in the interval'),
       field('max_devices', 'occupancy', 'null', 'highest per-minute device count in the interval'),
