@@ -21,6 +21,7 @@ import { IngestPipeline } from './ingest/ingest-pipeline.js';
 import { maskClientId } from './ingest/redact.js';
 import { RejectionLog } from './ingest/rejection.js';
 import { StoreDirectory } from './ingest/store-directory.js';
+import { InfluxQuery } from './influx/influx-query.js';
 import { InfluxWriter } from './influx/influx-writer.js';
 import { LiveState } from './live/live-state.js';
 import { CustomerTokenVault } from './identity/customer-tokens.js';
@@ -238,6 +239,7 @@ export class Gateway {
         sinks: this.sinks,
         tokens: this.apiTokens,
         mqttIdentities: this.mqttIdentities,
+        influxQuery: new InfluxQuery(this.config.influx),
         readiness: [
           { name: 'broker', check: () => this.broker.isListening },
           { name: 'influx', check: () => this.writer.ping() },

@@ -5,6 +5,7 @@ import type { MqttIdentityStore } from '../auth/mqtt-identities.js';
 import type { RejectionLog } from '../ingest/rejection.js';
 import type { StoreDirectory } from '../ingest/store-directory.js';
 import type { LiveState } from '../live/live-state.js';
+import type { InfluxQuery } from '../influx/influx-query.js';
 import type { GatewayMetrics } from '../metrics.js';
 import type { Ledger } from '../ingest/ledger.js';
 import type { EventLogStatus } from '../log/event-log.js';
@@ -32,4 +33,6 @@ export interface HttpDeps {
   tokens: ApiTokenStore;
   /** The MQTT identities (opened); the broker applies changes at once. */
   mqttIdentities: MqttIdentityStore;
+  /** InfluxQL against the configured InfluxDB, for the metrics API (analytics-routes.ts). */
+  influxQuery: Pick<InfluxQuery, 'query'>;
 }

@@ -3,7 +3,8 @@
  * ledger, rejection log, dead-letter store (in memory), metrics registry, event log and sink set in a
  * temp dir, a real API token store there with one admin token. Requests go through fastify's inject():
  * no socket is opened; `inject` sends the admin token, `app.inject` nothing. Readiness answers as `ready`
- * says, so a test decides what the broker and InfluxDB checks report.
+ * says, so a test decides what the broker and InfluxDB checks report; InfluxQL queries are answered by
+ * `influxQuery` when a test gives one, and refused otherwise.
  */
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -44,7 +45,9 @@ export interface TestApi {
   close(): Promise<void>;
 }
 
-export async function buildTestApi(options: { quotaBytes?: number; pages?: FastifyPluginAsync[]; http?: Record<string, unknown> } = {}): Promise<TestApi> {
+export async function buildTestApi(
+  options: { quotaBytes?: number; pages?: FastifyPluginAsync[]; http?: Record<string, unknown>; influxQuery?: HttpDeps['influxQuery'] } = {},
+): Promise<TestApi> {
   const log = createLogger('silent');
   const dir = await mkdtemp(join(tmpdir(), 'storeloop-http-'));
   const config = parseConfig({ stores: [DEMO_STORE], state: { dir }, http: options.http ?? {} });
@@ -88,6 +91,8 @@ export async function buildTestApi(options: { quotaBytes?: number; pages?: Fasti
     version: '9.8.7',
     tokens,
     mqttIdentities,
+    // no InfluxDB in route tests: a test that reads metrics brings its own answers
+    influxQuery: options.influxQuery ?? { query: () => Promise.reject(new Error('no InfluxDB in this test (buildTestApi influxQuery)')) },
   };
   const app = await buildHttpServer(deps, log, options.pages);
   return {

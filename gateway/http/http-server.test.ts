@@ -23,6 +23,7 @@ describe('the gateway HTTP server', () => {
         '/readyz',
         '/metrics',
         '/api/v1/stores',
+        '/api/v1/stores/{store}/metrics',
         '/api/v1/rejections',
         '/api/v1/live',
         '/api/v1/ledger',

@@ -13,6 +13,7 @@ import { jsonSchemaTransform, serializerCompiler, validatorCompiler, type ZodTyp
 import type { Logger } from '../../lib/logger.js';
 import { FailureLimiter } from '../auth/failure-limiter.js';
 import { WebSessions } from '../auth/web-sessions.js';
+import { analyticsRoutes } from './analytics-routes.js';
 import { deniedCounter, installAuth, type AuthOptions } from './auth-plugin.js';
 import type { HttpDeps } from './deps.js';
 import { logRoutes } from './log-routes.js';
@@ -83,7 +84,7 @@ export async function buildHttpServer(deps: HttpDeps, log: Logger, pages: Fastif
       info: {
         title: 'storeloop gateway API',
         description:
-          'Health, metrics, store layout, rejections and live counts of a storeloop gateway. Every route but /healthz, /readyz and the docs needs a bearer token (`storeloop tokens add`) with the scope its description names, or the session cookie of a token login (POST /api/v1/session).',
+          'Health, metrics, store layout, experience metrics, rejections and live counts of a storeloop gateway. Every route but /healthz, /readyz and the docs needs a bearer token (`storeloop tokens add`) with the scope its description names, or the session cookie of a token login (POST /api/v1/session).',
         version: deps.version,
       },
       components: {
@@ -95,6 +96,7 @@ export async function buildHttpServer(deps: HttpDeps, log: Logger, pages: Fastif
       tags: [
         { name: 'health', description: 'Liveness, readiness and Prometheus metrics' },
         { name: 'stores', description: 'The configured store layout' },
+        { name: 'analytics', description: 'Experience metrics of a store from InfluxDB' },
         { name: 'ingest', description: 'What the gateway rejected and why' },
         { name: 'live', description: 'Live counts in memory' },
         { name: 'sinks', description: 'The event log and its sinks' },
@@ -109,6 +111,7 @@ export async function buildHttpServer(deps: HttpDeps, log: Logger, pages: Fastif
   await app.register(healthRoutes, { deps });
   await app.register(metricsRoutes, { deps });
   await app.register(storeRoutes, { deps });
+  await app.register(analyticsRoutes, { deps });
   await app.register(rejectionRoutes, { deps });
   await app.register(liveRoutes, { deps });
   await app.register(logRoutes, { deps });

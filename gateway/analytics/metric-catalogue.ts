@@ -1,0 +1,98 @@
+/**
+ * The metrics the API answers: for each, the one-line definition an analyst reads, the figures
+ * (fields) its series carry with how an empty interval shows them, and the filter it accepts.
+ * The InfluxQL behind each is in metric-queries.ts; docs/metrics-api.md says the same in prose.
+ */
+
+export const METRIC_NAMES = ['footfall', 'visits', 'dwell', 'occupancy', 'engagement', 'feedback'] as const;
+export type MetricName = (typeof METRIC_NAMES)[number];
+
+/** How an interval without data shows a figure: counts and sums are 0, means, medians, maxima and rates null. */
+export type EmptyValue = 'zero' | 'null';
+
+export interface MetricField {
+  name: string;
+  /** The measurement the figure is computed from. */
+  measurement: string;
+  empty: EmptyValue;
+  description: string;
+}
+
+export interface MetricSpec {
+  name: MetricName;
+  /** One line: what the figure means, in the words of the field. */
+  definition: string;
+  fields: MetricField[];
+  /** The one filter the metric accepts besides the store and time: zone, touchpoint, or none. */
+  filter: 'zone' | 'touchpoint' | null;
+}
+
+const field = (name: string, measurement: string, empty: EmptyValue, description: string): MetricField => ({ name, measurement, empty, description });
+
+export const METRICS: Record<MetricName, MetricSpec> = {
+  footfall: {
+    name: 'footfall',
+    definition:
+      'People entering the store per interval, one series per method: `counter` is the door counters\' SUM("in") (people_count telemetry), `ble` the BLE visits started (app carriers only, not all people); wifi is not measured yet.',
+    fields: [
+      field(
+        'count',
+        'telemetry | visit',
+        'zero',
+        'method counter: people the door counters counted in; method ble: visits of BLE app carriers that started in the interval',
+      ),
+    ],
+    filter: null,
+  },
+  visits: {
+    name: 'visits',
+    definition: "Visits that started in the interval (a device's track from first to last sighting, split at long gaps) and their mean duration.",
+    fields: [
+      field('count', 'visit', 'zero', 'visits started in the interval'),
+      field('mean_duration_s', 'visit', 'null', 'mean duration of those visits, seconds'),
+    ],
+    filter: null,
+  },
+  dwell: {
+    name: 'dwell',
+    definition: 'Time visitors stayed in a zone, from the zone stays that began in the interval, passing stays (under 30 s, walked through) left out.',
+    fields: [
+      field('count', 'zone_stay', 'zero', 'non-passing stays that began in the interval'),
+      field('mean_dwell_s', 'zone_stay', 'null', 'mean dwell of those stays, seconds'),
+      field('median_dwell_s', 'zone_stay', 'null', 'median dwell of those stays, seconds'),
+    ],
+    filter: 'zone',
+  },
+  occupancy: {
+    name: 'occupancy',
+    definition:
+      'Tracked app carriers (devices, not people) in a zone, from the per-minute occupancy counts: their mean and maximum over the minutes of the interval that have a point.',
+    fields: [
+      field('mean_devices', 'occupancy', 'null', 'mean of the per-minute device counts in the interval'),
+      field('max_devices', 'occupancy', 'null', 'highest per-minute device count in the interval'),
+    ],
+    filter: 'zone',
+  },
+  engagement: {
+    name: 'engagement',
+    definition:
+      'Per touchpoint: visitors exposed to it (exposures), how many of those chose to use it (linked interactions), the engagement rate linked ÷ exposures, and all its interactions, anonymous ones included.',
+    fields: [
+      field('exposures', 'exposure', 'zero', 'visits exposed to the touchpoint (at least 10 s in its zone in non-passing stays)'),
+      field('linked_interactions', 'exposure', 'zero', 'exposures whose visitor interacted with the touchpoint during the visit'),
+      field('engagement_rate', 'exposure', 'null', 'linked_interactions ÷ exposures; null when there was no exposure'),
+      field('interactions', 'interaction', 'zero', 'every interaction with the touchpoint (SUM of "count"), linked or anonymous'),
+    ],
+    filter: 'touchpoint',
+  },
+  feedback: {
+    name: 'feedback',
+    definition: 'The distribution of feedback scores per touchpoint: how many feedback interactions gave each score.',
+    fields: [field('count', 'interaction', 'zero', 'feedback interactions with this score')],
+    filter: 'touchpoint',
+  },
+};
+
+/** How empty intervals are answered, stated in every response. */
+export const EMPTY_BUCKETS_RULE =
+  'An interval without data has counts and sums 0 and means, medians, maxima and rates null; a series exists only for what the data holds in the range (a zone, touchpoint, method or definition without any point in the range has no series).';

@@ -1,0 +1,115 @@
+import { describe, expect, it } from 'vitest';
+
+import { DEMO_STORE, parseConfig } from '../../config/index.js';
+import { engagementRate, feedbackParts, feedbackScoresStatement, paramsStatement, partStatement, planQueries } from './metric-queries.js';
+import { validateMetricsRequest, type RawMetricsRequest } from './metrics-request.js';
+
+const STORES = parseConfig({ stores: [DEMO_STORE] }).stores;
+// 09:10 UTC: not on an hour, so the intervals need an offset to start at `from`
+const FROM = Date.UTC(2026, 0, 1, 9, 10);
+const RANGE = `time >= ${FROM}ms AND time < ${FROM + 3 * 3_600_000}ms`;
+const GROUP_TIME = `time(3600000ms, ${FROM % 3_600_000}ms)`;
+
+function request(raw: Partial<RawMetricsRequest>, stores = STORES) {
+  return validateMetricsRequest(
+    { store: 'demo-store', metric: 'visits', from: String(FROM), to: String(FROM + 3 * 3_600_000), interval: '1h', ...raw },
+    stores,
+  );
+}
+
+function statements(raw: Partial<RawMetricsRequest>): string[] {
+  const req = request(raw);
+  return planQueries(req).parts.flatMap((part) => [
+    partStatement(part, req, true),
+    partStatement(part, req, false),
+    ...(part.derived ? [paramsStatement(part, req)] : []),
+  ]);
+}
+
+describe('the InfluxQL of each metric', () => {
+  it('footfall: the counters\' SUM("in") and the BLE visits by definition; wifi unavailable', () => {
+    expect(statements({ metric: 'footfall' })).toEqual([
+      `SELECT SUM("in") AS "count" FROM "telemetry" WHERE "store" = 'demo-store' AND "event" = 'people_count' AND ${RANGE} GROUP BY ${GROUP_TIME} fill(none)`,
+      `SELECT SUM("in") AS "count" FROM "telemetry" WHERE "store" = 'demo-store' AND "event" = 'people_count' AND ${RANGE}`,
+      `SELECT COUNT("count") AS "count" FROM "visit" WHERE "store" = 'demo-store' AND "method" = 'ble' AND ${RANGE} GROUP BY ${GROUP_TIME}, "definition" fill(none)`,
+      `SELECT COUNT("count") AS "count" FROM "visit" WHERE "store" = 'demo-store' AND "method" = 'ble' AND ${RANGE} GROUP BY "definition"`,
+      `SELECT DISTINCT("params") FROM "visit" WHERE "store" = 'demo-store' AND "method" = 'ble' AND ${RANGE} GROUP BY "definition"`,
+    ]);
+    expect(planQueries(request({ metric: 'footfall' })).unavailable).toEqual([
+      { labels: { method: 'wifi' }, reason: expect.stringMatching(/^wifi footfall is not measured yet/) as unknown },
+    ]);
+  });
+
+  it('footfall: a store without a people counter has the counter method unavailable, and no counter query', () => {
+    const stores = parseConfig({ stores: [{ ...DEMO_STORE, devices: [] }] }).stores;
+    const plan = planQueries(request({ metric: 'footfall' }, stores));
+    expect(plan.parts.map((p) => p.labels)).toEqual([{ method: 'ble' }]);
+    expect(plan.unavailable.map((u) => [u.labels, u.reason.slice(0, 40)])).toEqual([
+      [{ method: 'counter' }, "the store 'demo-store' has no people_cou"],
+      [{ method: 'wifi' }, 'wifi footfall is not measured yet: the e'],
+    ]);
+  });
+
+  it('visits: count and mean duration per method and definition', () => {
+    expect(statements({ metric: 'visits' })[0]).toBe(
+      `SELECT COUNT("count") AS "count", MEAN("duration_s") AS "mean_duration_s" FROM "visit" WHERE "store" = 'demo-store' AND ${RANGE} GROUP BY ${GROUP_TIME}, "method", "definition" fill(none)`,
+    );
+  });
+
+  it('dwell: non-passing stays per zone, one zone when asked', () => {
+    const [bucketed, total, params] = statements({ metric: 'dwell', zone: 'checkout' });
+    const where = `WHERE "store" = 'demo-store' AND "passing" = 'false' AND "zone" = 'checkout' AND ${RANGE}`;
+    expect(bucketed).toBe(
+      `SELECT COUNT("dwell_s") AS "count", MEAN("dwell_s") AS "mean_dwell_s", MEDIAN("dwell_s") AS "median_dwell_s" FROM "zone_stay" ${where} GROUP BY ${GROUP_TIME}, "zone", "definition" fill(none)`,
+    );
+    expect(total).toBe(
+      `SELECT COUNT("dwell_s") AS "count", MEAN("dwell_s") AS "mean_dwell_s", MEDIAN("dwell_s") AS "median_dwell_s" FROM "zone_stay" ${where} GROUP BY "zone", "definition"`,
+    );
+    expect(params).toBe(`SELECT DISTINCT("params") FROM "zone_stay" ${where} GROUP BY "zone", "definition"`);
+    expect(statements({ metric: 'dwell' })[0]).not.toContain('"zone" =');
+  });
+
+  it('occupancy: mean and max devices per zone', () => {
+    expect(statements({ metric: 'occupancy' })[0]).toBe(
+      `SELECT MEAN("devices") AS "mean_devices", MAX("devices") AS "max_devices" FROM "occupancy" WHERE "store" = 'demo-store' AND ${RANGE} GROUP BY ${GROUP_TIME}, "zone", "definition" fill(none)`,
+    );
+  });
+
+  it('engagement: exposures, those with an interaction, and all interactions, per touchpoint', () => {
+    const all = statements({ metric: 'engagement', touchpoint: 'kiosk-1' });
+    const tp = `"touchpoint" = 'kiosk-1'`;
+    expect(all.filter((s) => s.includes('fill(none)'))).toEqual([
+      `SELECT COUNT("count") AS "exposures" FROM "exposure" WHERE "store" = 'demo-store' AND ${tp} AND ${RANGE} GROUP BY ${GROUP_TIME}, "touchpoint", "definition" fill(none)`,
+      `SELECT COUNT("count") AS "linked_interactions" FROM "exposure" WHERE "store" = 'demo-store' AND "interacted" = true AND ${tp} AND ${RANGE} GROUP BY ${GROUP_TIME}, "touchpoint", "definition" fill(none)`,
+      `SELECT SUM("count") AS "interactions" FROM "interaction" WHERE "store" = 'demo-store' AND ${tp} AND ${RANGE} GROUP BY ${GROUP_TIME}, "touchpoint" fill(none)`,
+    ]);
+    expect(all).toHaveLength(8); // the raw interactions have no params
+  });
+
+  it('engagement rate: linked ÷ exposures, null without exposures (never NaN or Infinity)', () => {
+    expect(engagementRate({ exposures: 4, linked_interactions: 1 })).toEqual({ exposures: 4, linked_interactions: 1, engagement_rate: 0.25 });
+    expect(engagementRate({ exposures: 0, linked_interactions: 0 }).engagement_rate).toBeNull();
+    expect(engagementRate({ exposures: 0, linked_interactions: 3 }).engagement_rate).toBeNull();
+    expect(engagementRate({ exposures: null, linked_interactions: null }).engagement_rate).toBeNull();
+  });
+
+  it('feedback: the scores found first, then one count per score and touchpoint', () => {
+    const req = request({ metric: 'feedback', touchpoint: 'feedback-1' });
+    expect(planQueries(req).parts).toEqual([]);
+    expect(feedbackScoresStatement(req)).toBe(
+      `SELECT DISTINCT("value") FROM "interaction" WHERE "store" = 'demo-store' AND "action" = 'feedback' AND "touchpoint" = 'feedback-1' AND ${RANGE} GROUP BY "touchpoint"`,
+    );
+    const parts = feedbackParts(req, [5, 2.5, 5, 1]);
+    expect(parts.map((p) => p.labels)).toEqual([{ score: '1' }, { score: '2.5' }, { score: '5' }]);
+    expect(partStatement(parts[1]!, req, true)).toBe(
+      `SELECT COUNT("value") AS "count" FROM "interaction" WHERE "store" = 'demo-store' AND "action" = 'feedback' AND "touchpoint" = 'feedback-1' AND "value" = 2.5 AND ${RANGE} GROUP BY ${GROUP_TIME}, "touchpoint" fill(none)`,
+    );
+  });
+
+  it('starts the intervals at from: an aligned from needs no offset', () => {
+    const req = request({ from: '2026-01-01T09:00:00Z', to: '2026-01-02T09:00:00Z', interval: '1d' });
+    expect(partStatement(planQueries(req).parts[0]!, req, true)).toContain('GROUP BY time(86400000ms, 32400000ms), "method", "definition"');
+    const hourly = request({ from: '2026-01-01T09:00:00Z', to: '2026-01-01T10:00:00Z', interval: '5m' });
+    expect(partStatement(planQueries(hourly).parts[0]!, hourly, true)).toContain('GROUP BY time(300000ms, 0ms)');
+  });
+});

@@ -1,0 +1,228 @@
+/**
+ * The InfluxQL behind each metric, built only from constants of this file, ids the request
+ * validation found in the store's config, and integer time literals (influxql-literals.ts).
+ *
+ * A metric is a plan of parts; each part is one SELECT over one measurement. Parts of one `group`
+ * fill the same series (merged by labels and definition), so figures from two WHERE clauses over one
+ * measurement (exposures, and those that led to an interaction) sit side by side. Derived
+ * measurements are grouped by their `definition` tag, so two definitions in one range are two series.
+ */
+import type { MetricsRequest } from './metrics-request.js';
+import { msLiteral, numberLiteral, quoteIdentifier, tagEquals } from './influxql-literals.js';
+
+/** One figure of a part: `FN("field") AS "as"`. */
+export interface Aggregate {
+  fn: 'COUNT' | 'SUM' | 'MEAN' | 'MEDIAN' | 'MAX';
+  field: string;
+  as: string;
+}
+
+export type FieldValues = Record<string, number | null>;
+
+export interface QueryPart {
+  group: string;
+  measurement: string;
+  aggregates: Aggregate[];
+  /** Conditions besides store and time, each already safe (tagEquals, literals). */
+  where: string[];
+  /** Tag keys besides time; `definition` for derived measurements. */
+  groupBy: string[];
+  /** Labels every series of the part carries (e.g. method=ble). */
+  labels: Record<string, string>;
+  /** A measurement of the experience engine: has the `definition` tag and the `params` field. */
+  derived: boolean;
+  /** Figures computed from the others once the group's parts are merged (the engagement rate). */
+  derive?: (values: FieldValues) => FieldValues;
+}
+
+export interface Unavailable {
+  labels: Record<string, string>;
+  reason: string;
+}
+
+export interface QueryPlan {
+  parts: QueryPart[];
+  unavailable: Unavailable[];
+}
+
+const WIFI_UNAVAILABLE =
+  'wifi footfall is not measured yet: the experience engine turns only BLE app beacons into visits; wifi pseudonyms rotate and are not linked into visits';
+
+const count = (field: string, as = 'count'): Aggregate => ({ fn: 'COUNT', field, as });
+
+/** linked ÷ exposures, null without exposures: never NaN or Infinity. */
+export function engagementRate(values: FieldValues): FieldValues {
+  const exposures = values['exposures'] ?? 0;
+  const linked = values['linked_interactions'] ?? 0;
+  return { ...values, engagement_rate: exposures > 0 ? linked / exposures : null };
+}
+
+function derivedPart(part: Omit<QueryPart, 'derived'>): QueryPart {
+  return { ...part, derived: true, groupBy: [...part.groupBy, 'definition'] };
+}
+
+/** The parts of every metric but feedback, whose parts depend on the scores found (feedbackParts). */
+export function planQueries(req: MetricsRequest): QueryPlan {
+  const zone = req.zone === undefined ? [] : [tagEquals('zone', req.zone)];
+  const touchpoint = req.touchpoint === undefined ? [] : [tagEquals('touchpoint', req.touchpoint)];
+  switch (req.metric) {
+    case 'footfall': {
+      const hasCounter = req.store.devices.some((d) => d.type === 'people_counter');
+      const counter: QueryPart = {
+        group: 'counter',
+        measurement: 'telemetry',
+        aggregates: [{ fn: 'SUM', field: 'in', as: 'count' }],
+        where: [tagEquals('event', 'people_count')],
+        groupBy: [],
+        labels: { method: 'counter' },
+        derived: false,
+      };
+      const ble = derivedPart({
+        group: 'ble',
+        measurement: 'visit',
+        aggregates: [count('count')],
+        where: [tagEquals('method', 'ble')],
+        groupBy: [],
+        labels: { method: 'ble' },
+      });
+      const unavailable: Unavailable[] = [];
+      if (!hasCounter) unavailable.push({ labels: { method: 'counter' }, reason: `the store '${req.store.id}' has no people_counter device in its config` });
+      unavailable.push({ labels: { method: 'wifi' }, reason: WIFI_UNAVAILABLE });
+      return { parts: hasCounter ? [counter, ble] : [ble], unavailable };
+    }
+    case 'visits':
+      return {
+        parts: [
+          derivedPart({
+            group: 'visit',
+            measurement: 'visit',
+            aggregates: [count('count'), { fn: 'MEAN', field: 'duration_s', as: 'mean_duration_s' }],
+            where: [],
+            groupBy: ['method'],
+            labels: {},
+          }),
+        ],
+        unavailable: [],
+      };
+    case 'dwell':
+      return {
+        parts: [
+          derivedPart({
+            group: 'zone_stay',
+            measurement: 'zone_stay',
+            aggregates: [count('dwell_s'), { fn: 'MEAN', field: 'dwell_s', as: 'mean_dwell_s' }, { fn: 'MEDIAN', field: 'dwell_s', as: 'median_dwell_s' }],
+            where: [tagEquals('passing', 'false'), ...zone],
+            groupBy: ['zone'],
+            labels: {},
+          }),
+        ],
+        unavailable: [],
+      };
+    case 'occupancy':
+      return {
+        parts: [
+          derivedPart({
+            group: 'occupancy',
+            measurement: 'occupancy',
+            aggregates: [
+              { fn: 'MEAN', field: 'devices', as: 'mean_devices' },
+              { fn: 'MAX', field: 'devices', as: 'max_devices' },
+            ],
+            where: zone,
+            groupBy: ['zone'],
+            labels: {},
+          }),
+        ],
+        unavailable: [],
+      };
+    case 'engagement':
+      return {
+        parts: [
+          derivedPart({
+            group: 'exposure',
+            measurement: 'exposure',
+            aggregates: [count('count', 'exposures')],
+            where: touchpoint,
+            groupBy: ['touchpoint'],
+            labels: {},
+            derive: engagementRate,
+          }),
+          derivedPart({
+            group: 'exposure',
+            measurement: 'exposure',
+            aggregates: [count('count', 'linked_interactions')],
+            where: [`${quoteIdentifier('interacted')} = true`, ...touchpoint],
+            groupBy: ['touchpoint'],
+            labels: {},
+            derive: engagementRate,
+          }),
+          {
+            group: 'interaction',
+            measurement: 'interaction',
+            aggregates: [{ fn: 'SUM', field: 'count', as: 'interactions' }],
+            where: touchpoint,
+            groupBy: ['touchpoint'],
+            labels: {},
+            derived: false,
+          },
+        ],
+        unavailable: [],
+      };
+    case 'feedback':
+      return { parts: [], unavailable: [] };
+  }
+}
+
+/** The feedback scores given in the range, per touchpoint (`SELECT DISTINCT("value")`). */
+export function feedbackScoresStatement(req: MetricsRequest): string {
+  const where = [tagEquals('store', req.store.id), ...feedbackWhere(req), ...timeRange(req)];
+  return `SELECT DISTINCT(${quoteIdentifier('value')}) FROM ${quoteIdentifier('interaction')} WHERE ${where.join(' AND ')} GROUP BY ${quoteIdentifier('touchpoint')}`;
+}
+
+/** One part per score found: the feedback interactions with exactly that value, per touchpoint. */
+export function feedbackParts(req: MetricsRequest, scores: number[]): QueryPart[] {
+  return [...new Set(scores)]
+    .sort((a, b) => a - b)
+    .map((score) => ({
+      group: `feedback:${numberLiteral(score)}`,
+      measurement: 'interaction',
+      aggregates: [count('value')],
+      where: [...feedbackWhere(req), `${quoteIdentifier('value')} = ${numberLiteral(score)}`],
+      groupBy: ['touchpoint'],
+      labels: { score: numberLiteral(score) },
+      derived: false,
+    }));
+}
+
+function feedbackWhere(req: MetricsRequest): string[] {
+  return [tagEquals('action', 'feedback'), ...(req.touchpoint === undefined ? [] : [tagEquals('touchpoint', req.touchpoint)])];
+}
+
+function timeRange(req: MetricsRequest): string[] {
+  return [`time >= ${msLiteral(req.fromMs)}`, `time < ${msLiteral(req.toMs)}`];
+}
+
+function whereClause(part: QueryPart, req: MetricsRequest): string {
+  return [tagEquals('store', req.store.id), ...part.where, ...timeRange(req)].join(' AND ');
+}
+
+/**
+ * The part's SELECT. `bucketed`: per interval, the intervals starting at `from` (GROUP BY time with
+ * the offset `from` mod interval), empty intervals left out (fill(none): the shaping fills them);
+ * otherwise over the whole range.
+ */
+export function partStatement(part: QueryPart, req: MetricsRequest, bucketed: boolean): string {
+  const select = part.aggregates.map((a) => `${a.fn}(${quoteIdentifier(a.field)}) AS ${quoteIdentifier(a.as)}`).join(', ');
+  const groupBy = [
+    ...(bucketed ? [`time(${msLiteral(req.intervalMs)}, ${msLiteral(req.fromMs % req.intervalMs)})`] : []),
+    ...part.groupBy.map(quoteIdentifier),
+  ];
+  const group = groupBy.length === 0 ? '' : ` GROUP BY ${groupBy.join(', ')}`;
+  return `SELECT ${select} FROM ${quoteIdentifier(part.measurement)} WHERE ${whereClause(part, req)}${group}${bucketed ? ' fill(none)' : ''}`;
+}
+
+/** The distinct `params` strings of a derived part's series over the range. */
+export function paramsStatement(part: QueryPart, req: MetricsRequest): string {
+  const group = part.groupBy.length === 0 ? '' : ` GROUP BY ${part.groupBy.map(quoteIdentifier).join(', ')}`;
+  return `SELECT DISTINCT(${quoteIdentifier('params')}) FROM ${quoteIdentifier(part.measurement)} WHERE ${whereClause(part, req)}${group}`;
+}

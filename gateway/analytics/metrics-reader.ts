@@ -1,0 +1,108 @@
+/**
+ * Answers one validated metrics request from InfluxDB: plans the InfluxQL (metric-queries.ts), runs
+ * each statement through InfluxQuery (one statement per request, so no answer is attributed to the
+ * wrong statement), and shapes the series (result-shaping.ts).
+ */
+import type { QueryOptions, QuerySeries } from '../influx/influx-query.js';
+import { EMPTY_BUCKETS_RULE, METRICS, type MetricField, type MetricName } from './metric-catalogue.js';
+import { feedbackParts, feedbackScoresStatement, paramsStatement, partStatement, planQueries, type QueryPart, type Unavailable } from './metric-queries.js';
+import { MetricsError } from './metrics-errors.js';
+import type { MetricsRequest } from './metrics-request.js';
+import { shapeSeries, type MetricSeries, type PartResult } from './result-shaping.js';
+
+/** What the reader needs of InfluxQuery (gateway/influx/influx-query.ts). */
+export interface InfluxQueryRunner {
+  query(influxql: string, opts?: QueryOptions): Promise<QuerySeries[]>;
+}
+
+/** More distinct feedback values than this is no score scale: refused rather than a query per value. */
+export const MAX_FEEDBACK_SCORES = 50;
+
+export interface MetricsResponse {
+  store: string;
+  metric: MetricName;
+  definition: string;
+  from: string;
+  to: string;
+  interval: string;
+  intervalMs: number;
+  buckets: number;
+  emptyBuckets: string;
+  fields: MetricField[];
+  series: MetricSeries[];
+  unavailable: Unavailable[];
+  influxql: string[];
+}
+
+export async function readMetric(req: MetricsRequest, influx: InfluxQueryRunner): Promise<MetricsResponse> {
+  const statements: string[] = [];
+  const run = async (influxql: string): Promise<QuerySeries[]> => {
+    statements.push(influxql);
+    try {
+      return await influx.query(influxql, { epoch: 'ms' });
+    } catch (err) {
+      const message = err instanceof Error ? err.message : String(err);
+      throw new MetricsError('SL_ERR_METRICS_INFLUX', `the ${req.metric} query could not be answered: ${message}`, { cause: err, context: { influxql } });
+    }
+  };
+  const plan = planQueries(req);
+  let parts = plan.parts;
+  if (req.metric === 'feedback') parts = feedbackParts(req, await feedbackScores(req, run));
+  // one part at a time (its statements together): a feedback scale of many scores never floods InfluxDB
+  const results: PartResult[] = [];
+  for (const part of parts) results.push(await runPart(part, req, run));
+  const series = shapeSeries(req, results);
+  const unavailable = [...plan.unavailable];
+  if (req.metric === 'footfall') {
+    for (const part of parts) {
+      if (!series.some((s) => s.labels['method'] === part.labels['method'])) {
+        unavailable.push({ labels: { ...part.labels }, reason: `no ${part.measurement} points for the store in the range` });
+      }
+    }
+    unavailable.sort((a, b) => (a.labels['method'] ?? '').localeCompare(b.labels['method'] ?? ''));
+  }
+  const spec = METRICS[req.metric];
+  return {
+    store: req.store.id,
+    metric: req.metric,
+    definition: spec.definition,
+    from: new Date(req.fromMs).toISOString(),
+    to: new Date(req.toMs).toISOString(),
+    interval: req.interval,
+    intervalMs: req.intervalMs,
+    buckets: req.buckets,
+    emptyBuckets: EMPTY_BUCKETS_RULE,
+    fields: spec.fields,
+    series,
+    unavailable,
+    influxql: statements,
+  };
+}
+
+async function runPart(part: QueryPart, req: MetricsRequest, run: (q: string) => Promise<QuerySeries[]>): Promise<PartResult> {
+  const [bucketed, total, params] = await Promise.all([
+    run(partStatement(part, req, true)),
+    run(partStatement(part, req, false)),
+    part.derived ? run(paramsStatement(part, req)) : Promise.resolve([]),
+  ]);
+  return { part, bucketed, total, params };
+}
+
+async function feedbackScores(req: MetricsRequest, run: (q: string) => Promise<QuerySeries[]>): Promise<number[]> {
+  const scores = new Set<number>();
+  for (const series of await run(feedbackScoresStatement(req))) {
+    const column = series.columns.indexOf('distinct');
+    for (const row of series.values) if (typeof row[column] === 'number') scores.add(row[column]);
+  }
+  const unwritable = [...scores].find((score) => !/^-?\d+(\.\d+)?$/.test(String(score)));
+  if (unwritable !== undefined) {
+    throw new MetricsError('SL_ERR_METRICS_INFLUX', `feedback holds the value ${String(unwritable)}, which InfluxQL cannot compare as a decimal literal`);
+  }
+  if (scores.size > MAX_FEEDBACK_SCORES) {
+    throw new MetricsError(
+      'SL_ERR_METRICS_INFLUX',
+      `feedback holds ${scores.size} distinct values in the range, more than ${MAX_FEEDBACK_SCORES}: not a score scale, so no distribution is computed`,
+    );
+  }
+  return [...scores];
+}
