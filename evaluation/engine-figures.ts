@@ -24,6 +24,7 @@ export const ENGINE_DEFINITIONS = {
     '|engine − truth| of the capture rate; engine: visits ÷ (visits + passers-by) of app carriers (passer-by-ble/1: heard for under a minute); truth: entered / (entered + passers-by), everyone',
   occupancy:
     "mean absolute error per zone-minute of the engine's occupancy (occupancy-ble/1: tracked devices whose zone that minute is the zone) against the app carriers the truth has in the zone that minute, over the minutes the engine has made final in the compared span",
+  occupancyBias: "signed error of the engine's device-minutes summed over those zone-minutes against the truth's app-carrier minutes, in % of the truth's",
 } as const;
 
 /** Seconds in a definition's `params` (e.g. `edge=120s`), or undefined. */
@@ -150,11 +151,11 @@ export function evaluateEngine(truth: EvaluationTruth, events: EngineEvents, set
     ...(truthRate === null || engineRate === null ? { reason: 'no capture rate in the truth, or no visit or passer-by in the engine' } : {}),
   });
 
-  figures.push(occupancyFigure(truth, events, cut));
+  figures.push(...occupancyFigures(truth, events, cut));
   return figures;
 }
 
-function occupancyFigure(truth: EvaluationTruth, events: EngineEvents, cut: number): Figure {
+function occupancyFigures(truth: EvaluationTruth, events: EngineEvents, cut: number): Figure[] {
   const trueCounts = new Map<string, number>(); // `${zone} ${minute}` → app carriers
   for (const v of truth.visits) {
     if (!v.app || v.beacon === undefined) continue;
@@ -174,13 +175,26 @@ function occupancyFigure(truth: EvaluationTruth, events: EngineEvents, cut: numb
       trueTotal += real;
     }
   }
-  return {
-    key: 'engine_occupancy_mae',
-    label: 'occupancy error per zone-minute (engine)',
-    value: n === 0 ? null : error / n,
-    unit: 'devices',
-    definition: ENGINE_DEFINITIONS.occupancy,
-    detail: `${n} zone-minutes, engine ${engineTotal} device-minutes, truth ${trueTotal}`,
-    ...(n === 0 ? { reason: 'the engine made no occupancy final in the compared span' } : {}),
-  };
+  const detail = `${n} zone-minutes, engine ${engineTotal} device-minutes, truth ${trueTotal}`;
+  const none = n === 0 ? { reason: 'the engine made no occupancy final in the compared span' } : {};
+  return [
+    {
+      key: 'engine_occupancy_mae',
+      label: 'occupancy error per zone-minute (engine)',
+      value: n === 0 ? null : error / n,
+      unit: 'devices',
+      definition: ENGINE_DEFINITIONS.occupancy,
+      detail,
+      ...none,
+    },
+    {
+      key: 'engine_occupancy_bias_pct',
+      label: 'occupancy bias (engine)',
+      value: trueTotal === 0 ? null : ((engineTotal - trueTotal) / trueTotal) * 100,
+      unit: '%',
+      definition: ENGINE_DEFINITIONS.occupancyBias,
+      detail,
+      ...(trueTotal === 0 ? { reason: 'no app carrier inside in the compared minutes' } : {}),
+    },
+  ];
 }

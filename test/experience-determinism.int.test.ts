@@ -19,7 +19,7 @@ import { DEFAULT_PRESENCE_PARAMS } from '../gateway/experience/params.js';
 import type { ExperienceEvent } from '../gateway/log/derived-record.js';
 import type { LogRecord } from '../gateway/log/log-record.js';
 import { buildSimulation, DEFAULT_SIMULATION_OPTIONS } from '../simulators/index.js';
-import { simLogRecords } from './helpers/sim-log-records.js';
+import { simLogRecords } from '../bench/sim-log-records.js';
 
 const store: StoreConfig = parseConfig({ stores: [DEMO_STORE] }).stores[0]!;
 const START = Date.UTC(2026, 10, 30, 10); // 11:00 in Paris, the store open

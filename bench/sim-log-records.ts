@@ -4,11 +4,11 @@
  * they reach the gateway (`sendAt`), each resolved against the store's config, with log seqs. For
  * feeding log consumers (the experience engine) directly.
  */
-import type { StoreConfig } from '../../config/index.js';
-import { StoreDirectory, isRejection } from '../../gateway/ingest/store-directory.js';
-import { LOG_RECORD_VERSION, type LogRecord } from '../../gateway/log/log-record.js';
-import { decodeJson, decodeMessage, type MessageKind } from '../../protocol/index.js';
-import { messageBody, type SimMessage } from '../../simulators/index.js';
+import type { StoreConfig } from '../config/index.js';
+import { StoreDirectory, isRejection } from '../gateway/ingest/store-directory.js';
+import { LOG_RECORD_VERSION, type LogRecord } from '../gateway/log/log-record.js';
+import { decodeJson, decodeMessage, type MessageKind } from '../protocol/index.js';
+import { messageBody, type SimMessage } from '../simulators/index.js';
 
 export function simLogRecords(messages: readonly SimMessage[], store: StoreConfig): LogRecord[] {
   const directory = new StoreDirectory([store]);

@@ -1,0 +1,130 @@
+/**
+ * `npm run experience-accuracy`: the experience engine as the gateway runs it (the event-log sink,
+ * gateway/experience/experience-sink.ts) measured against the simulator's truth with the figures of
+ * `storeloop evaluate` (evaluation/engine-figures.ts), without MQTT or InfluxDB: each seed's
+ * simulation is built in memory, its accepted messages fed to the sink as log records in the order
+ * they reach the gateway, and the events it makes final compared with the truth. Tune on
+ * `--seeds 101-105`; report on `--seeds 1-5` (the default).
+ */
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+import { Command } from 'commander';
+import { Registry } from 'prom-client';
+
+import { DEMO_STORE, parseConfig } from '../config/index.js';
+import type { EngineEvents } from '../evaluation/engine-events.js';
+import { DEFAULT_SETTLE_MS, evaluateEngine } from '../evaluation/engine-figures.js';
+import type { Figure } from '../evaluation/evaluate.js';
+import { ExperienceSink } from '../gateway/experience/experience-sink.js';
+import { DEFAULT_PRESENCE_PARAMS } from '../gateway/experience/params.js';
+import type { ExperienceEvent } from '../gateway/log/derived-record.js';
+import { createLogger } from '../lib/logger.js';
+import { buildSimulation, DEFAULT_SIMULATION_OPTIONS } from '../simulators/index.js';
+import { parseSeeds } from './accuracy-table.js';
+import { simLogRecords } from './sim-log-records.js';
+
+/** The window ends Monday 30 November 2026, 16:00 in Paris: the demo store open for all of it. */
+export const EXPERIENCE_NOW = Date.UTC(2026, 10, 30, 15);
+
+/** The engine's events as `storeloop evaluate` reads them back from InfluxDB. */
+export function asEngineEvents(events: readonly ExperienceEvent[]): EngineEvents {
+  const out: EngineEvents = { visits: [], stays: [], exposures: [], passersBy: [], occupancy: new Map() };
+  for (const e of events) {
+    if (e.type === 'visit') out.visits.push({ id: e.id, visitor: e.visitor, start: e.start, end: e.end, params: e.params });
+    else if (e.type === 'zone_stay') out.stays.push({ visitId: e.visitId, visitor: e.visitor, zone: e.zone, enter: e.enter, exit: e.exit, passing: e.passing });
+    else if (e.type === 'exposure') out.exposures.push({ visitor: e.visitor, touchpoint: e.touchpoint, interacted: e.interacted });
+    else if (e.type === 'passer_by') out.passersBy.push({ visitor: e.visitor, at: e.at });
+    else {
+      const byMinute = out.occupancy.get(e.zone) ?? new Map<number, number>();
+      byMinute.set(e.minute, e.devices);
+      out.occupancy.set(e.zone, byMinute);
+    }
+  }
+  return out;
+}
+
+/** One seed's engine figures. */
+export async function experienceAccuracy(seed: number, durationMs: number, calibrate: boolean, now = EXPERIENCE_NOW): Promise<Figure[]> {
+  const store = parseConfig({ stores: [DEMO_STORE] }).stores[0];
+  if (store === undefined) throw new Error('the demo store is missing');
+  const sim = buildSimulation({ ...DEFAULT_SIMULATION_OPTIONS, store, seed, durationMs, now });
+  const dir = await mkdtemp(join(tmpdir(), 'storeloop-experience-accuracy-'));
+  try {
+    const events: ExperienceEvent[] = [];
+    const sink = new ExperienceSink({
+      stores: [store],
+      dir,
+      derivedLog: { append: async (_store, list) => (events.push(...list), { appended: list.length, duplicates: 0 }) },
+      log: createLogger('silent'),
+      registry: new Registry(),
+      finalizeEveryMs: 5 * 60_000,
+      maxSourceLagMs: 30 * 60_000,
+      lateToleranceMs: 60_000,
+      maxVisitMs: 180 * 60_000,
+      occupancyHoldMs: 60 * 60_000,
+      params: { ...DEFAULT_PRESENCE_PARAMS, calibrate },
+    });
+    await sink.start();
+    const records = simLogRecords(sim.messages, store);
+    for (let i = 0; i < records.length; i += 1000) await sink.deliver(records.slice(i, i + 1000));
+    return evaluateEngine(sim.truth, asEngineEvents(events), DEFAULT_SETTLE_MS);
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+/** A markdown table: one row per figure, one column per seed, then the mean. */
+export function formatExperienceTable(title: string, seeds: readonly number[], results: ReadonlyArray<readonly Figure[]>): string {
+  const first = results[0];
+  if (first === undefined) return `${title}: no seeds\n`;
+  const lines = [title, '', `| Figure | ${seeds.map((s) => `seed ${s}`).join(' | ')} | mean |`, `| --- |${' --- |'.repeat(seeds.length + 1)}`];
+  first.forEach((figure, row) => {
+    const values = results.map((figures) => figures[row]?.value ?? null);
+    const known = values.filter((v): v is number => v !== null);
+    const mean = known.length === 0 ? null : known.reduce((a, b) => a + b, 0) / known.length;
+    const cell = (v: number | null) => (v === null ? 'n/a' : `${v.toFixed(1)}${figure.unit === 'devices' ? '' : ` ${figure.unit}`}`);
+    lines.push(`| ${figure.label} | ${values.map(cell).join(' | ')} | ${cell(mean)} |`);
+  });
+  return `${lines.join('\n')}\n`;
+}
+
+interface Options {
+  seeds: string;
+  duration: string;
+  end: string;
+  calibrate?: boolean;
+}
+
+async function main(options: Options): Promise<void> {
+  const seeds = parseSeeds(options.seeds);
+  const durationMs = Number(options.duration) * 60_000;
+  const calibrate = options.calibrate ?? false;
+  const end = Date.parse(options.end);
+  if (Number.isNaN(end)) throw new Error(`--end: not a date: ${options.end}`);
+  const results: Figure[][] = [];
+  for (const seed of seeds) {
+    process.stderr.write(`experience-accuracy: seed ${seed}…\n`);
+    results.push(await experienceAccuracy(seed, durationMs, calibrate, end));
+  }
+  const title = `${seeds.length} seeds, ${durationMs / 60_000} min each, demo store, simulator defaults, engine ${calibrate ? 'self-calibrated' : 'not calibrated'} (the gateway's default), window ending ${new Date(end).toISOString()}, visitors who left ${DEFAULT_SETTLE_MS / 60_000} min before its end`;
+  process.stdout.write(formatExperienceTable(title, seeds, results));
+  for (const figure of results[0] ?? []) process.stdout.write(`\n- ${figure.label}: ${figure.definition}`);
+  process.stdout.write('\n');
+}
+
+const program = new Command('experience-accuracy')
+  .description(
+    "the experience engine's events (as the gateway makes them) against the simulator's truth: visits, zone, dwell, engagement, capture rate, occupancy",
+  )
+  .option('--seeds <list>', 'seeds: a range 1-5 or a list 1,4,9 (tune on 101-105)', '1-5')
+  .option('--duration <minutes>', 'simulated minutes per seed', '180')
+  .option('--end <iso>', "the window's end (the store should be open for all of it)", new Date(EXPERIENCE_NOW).toISOString())
+  .option('--calibrate', 'the engine self-calibrates at each boundary (sinks.experience.calibrate)')
+  .action(async (opts: Options) => main(opts));
+
+program.parseAsync().catch((err: unknown) => {
+  process.stderr.write(`experience-accuracy: ${(err as Error).message}\n`);
+  process.exitCode = 1;
+});
