@@ -16,6 +16,7 @@ import { RateLimitedLog } from '../../lib/rate-limited-log.js';
 import type { ConsumableLog, LogConsumer } from '../log/event-log.js';
 import type { LogRecord } from '../log/log-record.js';
 import type { Sink, SinkHealth, SinkOutcome } from './sink.js';
+import type { SinkLedger, SinkStatus } from './sink-status.js';
 import { SETTLED_STATES, SinkCheckpointFile, emptyCounts, type SettledCounts, type SettledState, type SinkCheckpoint } from './sink-checkpoint.js';
 
 export interface SinkRunnerOptions {
@@ -44,33 +45,7 @@ export const DEFAULT_SINK_RUNNER_OPTIONS: SinkRunnerOptions = {
   startAt: 'earliest',
 };
 
-export interface SinkLedger {
-  logged: number;
-  pending: number;
-  delivered: number;
-  dead_lettered: number;
-  filtered: number;
-  expired: number;
-  /** Records delivered again by a replay (not part of the equation). */
-  replayed: number;
-  balanced: boolean;
-  /** Settled counts per store and kind. */
-  rows: Array<{ store: string; kind: string } & SettledCounts>;
-}
-
-export interface SinkStatus {
-  name: string;
-  holdsBackIngest: boolean;
-  /** Every record with seq <= position is settled (durably: durablePosition). */
-  position: number;
-  durablePosition: number;
-  /** While a replay runs: the seq it has reached, and where it ends. */
-  replay: { at: number; until: number } | null;
-  lag: { records: number; bytes: number; seconds: number };
-  lagBudget: { seconds: number; bytes: number } | null;
-  health: SinkHealth;
-  ledger: SinkLedger;
-}
+export type { SinkLedger, SinkStatus } from './sink-status.js';
 
 const LAG_CHECK_INTERVAL_MS = 1_000;
 const EXPIRE_READ_RECORDS = 5_000;
