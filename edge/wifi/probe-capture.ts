@@ -18,7 +18,7 @@
  * (with the apt-get line to run) and the agent's other sources keep going.
  */
 import { spawn, spawnSync, type ChildProcess, type StdioOptions } from 'node:child_process';
-import { closeSync, constants, mkdtempSync, openSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -32,6 +32,7 @@ import type { EdgeSource, SourceHealth, SourcePayload } from '../types.js';
 import { WifiSourceError } from './errors.js';
 import { ProbeBatcher } from './probe-batcher.js';
 import { SourceIdSchema } from './source-id.js';
+import { exitOf, INSTALL_HINT, keepStderr, releaseFifoReader, whenExited } from './capture-processes.js';
 import { PROBE_LINE_REJECTIONS, dumpcapArgs, parseProbeLine, tsharkFieldArgs, type ProbeLineRejection } from './tshark-fields.js';
 
 /** The settings a config file can hold; validated by the constructor, strictly (a misspelt key is refused). */
@@ -75,23 +76,6 @@ export interface ProbeCaptureStats {
   exitCode?: number | null;
 }
 
-const INSTALL_HINT: Record<'tshark' | 'dumpcap', string> = {
-  tshark: 'install it with: apt-get install -y tshark',
-  dumpcap: 'it comes with tshark (Debian package wireshark-common): apt-get install -y tshark',
-};
-/** tshark and dumpcap chatter on stderr that says nothing about a failure. */
-const STDERR_NOISE = [
-  /^Running as user/,
-  /^Capturing on/,
-  /^File: /,
-  /^Packets (captured|received)/,
-  /^\d+ packets? captured/,
-  /^\s*\*\* \(/,
-  /^tshark:\s*$/,
-  /^dumpcap:\s*$/,
-  /^\s*$/,
-];
-const STDERR_KEPT = 3;
 const KILL_GRACE_MS = 2000;
 
 /** Builds a probe-request source (the constructor validates and stores; start() spawns tshark). */
@@ -381,35 +365,6 @@ export class ProbeCapture implements EdgeSource {
       void this.launch(reason);
     }, delayMs);
   }
-}
-
-function whenExited(child: ChildProcess, then: () => void): void {
-  if (child.exitCode !== null || child.signalCode !== null) then();
-  else child.once('exit', then);
-}
-
-/**
- * Opens and closes the FIFO's write end without blocking: a reader blocked in open() is let through
- * and reads EOF; a reader already reading sees EOF once no writer is left. Without a reader, the open
- * fails (ENXIO) and there is nothing to release.
- */
-function releaseFifoReader(fifo: string): void {
-  try {
-    closeSync(openSync(fifo, constants.O_WRONLY | constants.O_NONBLOCK));
-  } catch {
-    // no reader waiting
-  }
-}
-
-function exitOf(child: ChildProcess): Promise<number | null> {
-  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve(child.exitCode);
-  return new Promise((resolve) => child.once('close', (code) => resolve(code)));
-}
-
-function keepStderr(kept: string[], tool: string, line: string): void {
-  if (STDERR_NOISE.some((re) => re.test(line))) return;
-  kept.push(`${tool}: ${maskMacAddresses(line.replace(/^(tshark|dumpcap):\s*/, '')).slice(0, 200)}`);
-  if (kept.length > STDERR_KEPT) kept.shift();
 }
 
 function zeroCounts<K extends string>(reasons: Record<K, string>): Record<K, number> {
