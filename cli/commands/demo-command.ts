@@ -61,17 +61,21 @@ function demoLogin(gateway: Gateway, spec: NewIdentity): { username: string; pas
 }
 
 /** The HTTP API needs a token: the demo makes an analyst one (for a day) and prints a login link and how to use it. */
-function demoApiLogin(gateway: Gateway, urls: ReturnType<Gateway['urls']>, stateDir: string): string[] {
+function demoApiLogin(gateway: Gateway, urls: ReturnType<Gateway['urls']>, stateDir: string, storeId: string): string[] {
   const { token, info } = gateway.apiTokens.add({
     name: `demo-analyst-${randomBytes(3).toString('hex')}`,
     scopes: ['analyst'],
     expiresAt: new Date(Date.now() + 24 * 3_600_000),
   });
+  const today = new Date().toISOString().slice(0, 10);
+  const tomorrow = new Date(Date.now() + 24 * 3_600_000).toISOString().slice(0, 10);
   return [
     `  live store page   ${urls.live}#token=${token}`,
     `                    (logs in as ${info.name}; or open ${urls.live} and paste the token)`,
     `  API token         ${token}   (analyst, for a day)`,
     `  HTTP API          curl -H "Authorization: Bearer ${token}" ${urls.http}/api/v1/stores`,
+    `  visits per hour   curl -H "Authorization: Bearer ${token}" "${urls.http}/api/v1/stores/${storeId}/metrics?metric=visits&from=${today}&to=${tomorrow}&interval=1h"`,
+    `                    (experience engine: a visit is final about 20 min after it ends; docs/analytics.md, docs/metrics-api.md)`,
     `  operator token    STORELOOP_STATE_DIR=${stateDir} storeloop tokens add --name me --scope operator`,
     `                    (for ${urls.metrics}, ${urls.http}/api/v1/rejections, storeloop sinks)`,
   ];
@@ -144,7 +148,7 @@ export async function runDemoCommand(options: DemoCommandOptions): Promise<void>
     if (!store) throw new Error('the config has no store');
     say('');
     say('storeloop demo is running:');
-    for (const line of demoApiLogin(gateway, urls, config.state.dir)) say(line);
+    for (const line of demoApiLogin(gateway, urls, config.state.dir, store.id)) say(line);
     say(`  OpenAPI UI        ${urls.docs}`);
     say(`  MQTT              ${urls.mqtt}   WebSocket ${urls.ws ?? 'off'}`);
     say(`  InfluxDB          ${config.influx.url} (${config.influx.api === 'v1' ? `database ${config.influx.database}` : `bucket ${config.influx.bucket}`})`);
