@@ -10,8 +10,8 @@ import { CalibrationGeometry, confidentSteps, evenlySpaced, fitRadio, type Calib
 import { EmissionModel } from './emission.js';
 import { observationWindows, stepCentre, type BleObservation, type DeviceSteps, type ObservationWindows, type StepClock } from './observations.js';
 import { DEFAULT_PRESENCE_PARAMS, type PresenceParams } from './params.js';
-import { stayConfidence, zonePosteriors, type StepPosterior } from './posterior.js';
-import { dwellByZone, minuteZones, stays, trackSegments, type Stay, type ZoneSegment } from './segments.js';
+import { posteriorMinutes, stayConfidence, zonePosteriors, type StepPosterior } from './posterior.js';
+import { dwellByZone, MINUTE_MS, minuteZones, stays, trackSegments, type Stay, type ZoneSegment } from './segments.js';
 import type { PresenceStore } from './store-model.js';
 import { viterbi } from './viterbi.js';
 
@@ -173,7 +173,9 @@ export function assignZones(
   const posteriorsOf = new Map<string, StepPosterior[]>();
   for (const track of decode(store, windows, clock, used, anchored, true)) {
     const posteriors = posteriorsOf.get(track.device) ?? [];
-    track.centres.forEach((centre, i) => posteriors.push({ centre, zones: (track.posteriors as Float64Array[])[i] as Float64Array }));
+    track.centres.forEach((centre, i) =>
+      posteriors.push({ centre, zones: (track.posteriors as Float64Array[])[i] as Float64Array, evidence: track.evidence[i] === true }),
+    );
     posteriorsOf.set(track.device, posteriors);
     const segments = segmentsOf.get(track.device) ?? [];
     const zones = track.path.map((z) => store.zones[z] as string);
@@ -184,7 +186,8 @@ export function assignZones(
   for (const [device, segments] of segmentsOf) {
     const steps = posteriorsOf.get(device) ?? [];
     const list = stays(segments).map((stay) => ({ ...stay, confidence: stayConfidence(stay, store.zones.indexOf(stay.zone), steps) }));
-    devices.set(device, { device, segments, minutes: minuteZones(segments), stays: list, dwell: dwellByZone(list) });
+    const minutes = used.minutePosterior ? posteriorMinutes(minuteZones(segments), steps, store.zones, MINUTE_MS) : minuteZones(segments);
+    devices.set(device, { device, segments, minutes, stays: list, dwell: dwellByZone(list) });
   }
   return { clock, params: used, devices };
 }

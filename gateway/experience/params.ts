@@ -54,6 +54,8 @@ export interface PresenceParams {
   maxClockOffsetMs: number;
   /** Time given to a zone the path only passes through during a silent run, ms (walked through). */
   passThroughMs: number;
+  /** Zone per minute: a step with evidence counts by the posterior chance of each zone (forward-backward), not only for the decoded zone. */
+  minutePosterior: boolean;
   /** Log-likelihood of a zone other than the one an anchor (a touchpoint interaction) names, in its step (the anchored zone: 0). */
   anchorMissLogLikelihood: number;
   /** A track is extended by this much before its first and after its last heard step (imputed: minutes only, not dwell), ms. */
@@ -85,4 +87,5 @@ export const DEFAULT_PRESENCE_PARAMS: PresenceParams = {
   edgeExtendMs: 120_000,
   passThroughMs: 10_000,
   anchorMissLogLikelihood: -12,
+  minutePosterior: true,
 };

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 
-import { stayConfidence, zonePosteriors } from './posterior.js';
+import { posteriorMinutes, stayConfidence, zonePosteriors } from './posterior.js';
 import { viterbi, type HmmModel } from './viterbi.js';
 
 /** A corridor A – B – C: A and C are not adjacent; A is the entrance. */
@@ -19,7 +19,7 @@ function favour(zone: 'A' | 'B' | 'C', margin = 3): Float64Array {
 }
 
 const STEP = 5000;
-const steps = (posteriors: Float64Array[]) => posteriors.map((zones, i) => ({ centre: i * STEP, zones }));
+const steps = (posteriors: Float64Array[], evidence = true) => posteriors.map((zones, i) => ({ centre: i * STEP, zones, evidence }));
 
 describe('zonePosteriors', () => {
   it('gives a probability per zone per step, sure where the evidence is clear', () => {
@@ -77,5 +77,30 @@ describe('stayConfidence', () => {
     const posteriors = steps([Float64Array.from([0.2, 0.8, 0]), Float64Array.from([0.6, 0.4, 0])]);
     expect(stayConfidence({ enter: 4000, exit: 4500 }, 0, posteriors)).toBe(0.6);
     expect(stayConfidence({ enter: 0, exit: 10_000 }, 1, posteriors)).toBeCloseTo(0.6, 9);
+  });
+});
+
+describe('posteriorMinutes', () => {
+  const MINUTE = 60_000;
+  it('gives a minute with evidence the zone of the largest summed posterior, and keeps a minute without any', () => {
+    // minute 0: 12 steps, 5 sure of B, 7 leaning weakly to A; minute 1: silent steps leaning to C
+    const first = Array.from({ length: 12 }, (_, i) => (i < 5 ? Float64Array.from([0, 1, 0]) : Float64Array.from([0.45, 0.4, 0.15])));
+    const list = [
+      ...steps(first),
+      ...Array.from({ length: 12 }, (_, i) => ({ centre: MINUTE + i * STEP, zones: Float64Array.from([0, 0.2, 0.8]), evidence: false })),
+    ];
+    const minutes = posteriorMinutes(
+      new Map([
+        [0, 'A'],
+        [MINUTE, 'B'],
+      ]),
+      list,
+      MODEL.zones,
+      MINUTE,
+    );
+    expect([...minutes]).toEqual([
+      [0, 'B'],
+      [MINUTE, 'B'],
+    ]);
   });
 });

@@ -100,10 +100,42 @@ export function zonePosteriors(model: HmmModel, emissions: ReadonlyArray<Float64
   return out;
 }
 
-/** A step of a device's track: its centre (epoch ms) and the posterior chance of each zone. */
+/** A step of a device's track: its centre (epoch ms), the posterior chance of each zone, and whether it had evidence (a sighting or an anchor). */
 export interface StepPosterior {
   centre: number;
   zones: Float64Array;
+  evidence: boolean;
+}
+
+/**
+ * The zone per minute re-read from the posteriors: a covered minute (`minutes`, from the segments)
+ * that holds a step with evidence takes the zone of the largest posterior chance summed over all
+ * its steps, heard or silent (the most likely zone step by step, rather than along the single most
+ * likely path); a minute without evidence keeps its zone. `steps` ascending by centre.
+ */
+export function posteriorMinutes(
+  minutes: ReadonlyMap<number, string>,
+  steps: readonly StepPosterior[],
+  zones: readonly string[],
+  minuteMs: number,
+): Map<number, string> {
+  const out = new Map(minutes);
+  let i = 0;
+  for (const minute of [...minutes.keys()].sort((a, b) => a - b)) {
+    while (i < steps.length && (steps[i] as StepPosterior).centre < minute) i += 1;
+    const sum = new Float64Array(zones.length);
+    let evidence = false;
+    for (let j = i; j < steps.length && (steps[j] as StepPosterior).centre < minute + minuteMs; j += 1) {
+      const step = steps[j] as StepPosterior;
+      evidence ||= step.evidence;
+      for (let z = 0; z < zones.length; z += 1) sum[z] = (sum[z] as number) + (step.zones[z] as number);
+    }
+    if (!evidence) continue;
+    let best = 0;
+    for (let z = 1; z < zones.length; z += 1) if ((sum[z] as number) > (sum[best] as number)) best = z;
+    out.set(minute, zones[best] as string);
+  }
+  return out;
 }
 
 /**
