@@ -54,7 +54,7 @@ export interface PresenceParams {
   maxClockOffsetMs: number;
   /** Time given to a zone the path only passes through during a silent run, ms (walked through). */
   passThroughMs: number;
-  /** Zone per minute: a step with evidence counts by the posterior chance of each zone (forward-backward), not only for the decoded zone. */
+  /** Zone per minute: a minute holding a step with evidence takes the zone of the largest posterior chance summed over its steps (posterior.ts), not the decoded segments' majority. */
   minutePosterior: boolean;
   /** Log-likelihood of a zone other than the one an anchor (a touchpoint interaction) names, in its step (the anchored zone: 0). */
   anchorMissLogLikelihood: number;
