@@ -33,6 +33,9 @@ export interface ZoneAssignment {
   devices: Map<string, DeviceZones>;
 }
 
+/** Floor of a posterior chance in the posterior path (a log of 0 would forbid the zone outright). */
+const POSTERIOR_FLOOR = 1e-6;
+
 /** Splits a device's steps with evidence (ascending) into tracks at gaps longer than `maxGapSteps`. */
 function tracksOf(steps: Iterable<number>, maxGapSteps: number): number[][] {
   const tracks: number[][] = [];
@@ -114,6 +117,11 @@ function decode(
       }
       track.path = viterbi(model, emissions);
       if (withPosteriors) track.posteriors = zonePosteriors(model, emissions);
+      if (withPosteriors && params.posteriorPath) {
+        // the path again, through the posteriors: steps each likely given the whole track, still by adjacency and the minimum stay
+        const logPosteriors = (track.posteriors as Float64Array[]).map((p) => Float64Array.from(p, (v) => Math.log(Math.max(v, POSTERIOR_FLOOR))));
+        track.path = viterbi(model, logPosteriors);
+      }
       out.push(track);
     }
   }
