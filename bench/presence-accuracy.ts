@@ -9,13 +9,14 @@
 import { Command } from 'commander';
 
 import { dwellMdapePct, estimatedDwellMs, MINUTE_MS, strongestZoneMinutes, zoneAccuracy } from '../evaluation/metrics.js';
+import { touchpointAnchors } from '../gateway/experience/anchors.js';
 import { assignZones } from '../gateway/experience/engine.js';
 import { DEFAULT_PRESENCE_PARAMS, type PresenceParams } from '../gateway/experience/params.js';
 import { presenceStore } from '../gateway/experience/store-model.js';
 import { buildSimulation, DEFAULT_SIMULATION_OPTIONS, type RadioOptions } from '../simulators/index.js';
 import { dwellByZone, minuteZones } from '../simulators/truth-minutes.js';
 import { parseSeeds } from './accuracy-table.js';
-import { acceptedBleSightings } from './presence-sightings.js';
+import { acceptedBeaconInteractions, acceptedBleSightings } from './presence-sightings.js';
 import { formatPresenceTable, type PresenceResult } from './presence-table.js';
 
 /** A fixed window end: Monday 30 November 2026, 14:00 in Paris (the demo store open the hour before). */
@@ -27,16 +28,21 @@ export function presenceAccuracy(
   durationMs: number,
   params: PresenceParams = DEFAULT_PRESENCE_PARAMS,
   radio: Partial<RadioOptions> = {},
+  useAnchors = true,
 ): PresenceResult {
   const sim = buildSimulation({ ...DEFAULT_SIMULATION_OPTIONS, seed, durationMs, now: PRESENCE_NOW, radio });
   const { truth } = sim;
   const store = sim.options.store;
   const rows = acceptedBleSightings(sim.messages, store, truth.windowStart, truth.windowEnd);
+  // touchpoint interactions that name a beacon id, as the gateway stores them: anchors of the beacon's zone
+  const interactions = useAnchors ? acceptedBeaconInteractions(sim.messages, store, truth.windowStart, truth.windowEnd) : [];
   const engine = assignZones(
     presenceStore(store),
     rows.map((r) => ({ ts: r.ts, sensor: r.sensor, device: r.visitor, rssi: r.rssi })),
     params,
+    touchpointAnchors(store, interactions),
   );
+  process.stderr.write(`presence-accuracy: seed ${seed}: ${interactions.length} touchpoint interactions with a beacon id\n`);
   if (params.calibrate) {
     const u = engine.params;
     process.stderr.write(
@@ -89,6 +95,8 @@ interface Options {
   radio?: string;
   /** --calibrate / --no-calibrate: the engine's self-calibration on or off (default: the engine's). */
   calibrate?: boolean;
+  /** --no-anchors: the engine without touchpoint interactions. */
+  anchors: boolean;
 }
 
 async function main(options: Options): Promise<void> {
@@ -104,11 +112,12 @@ async function main(options: Options): Promise<void> {
   const results: PresenceResult[] = [];
   for (const seed of seeds) {
     process.stderr.write(`presence-accuracy: seed ${seed}…\n`);
-    results.push(presenceAccuracy(seed, durationMs, params, radio));
+    results.push(presenceAccuracy(seed, durationMs, params, radio, options.anchors));
   }
   const simulator = options.radio ? `simulator radio ${options.radio}` : 'simulator defaults';
   const calibration = params.calibrate ? 'engine self-calibrated' : 'engine not calibrated';
-  const title = `${seeds.length} seeds, ${durationMs / 60_000} min each, demo store, ${simulator}, ${calibration}, window ending ${new Date(PRESENCE_NOW).toISOString()}`;
+  const anchors = options.anchors ? 'touchpoint anchors' : 'no touchpoint anchors';
+  const title = `${seeds.length} seeds, ${durationMs / 60_000} min each, demo store, ${simulator}, ${calibration}, ${anchors}, window ending ${new Date(PRESENCE_NOW).toISOString()}`;
   process.stdout.write(formatPresenceTable(title, results));
 }
 
@@ -120,6 +129,7 @@ const program = new Command('presence-accuracy')
   .option('--radio <json>', "the simulator's radio parameters to override, as JSON (a store unlike the engine's assumptions; docs/simulator.md)")
   .option('--calibrate', "the engine's self-calibration on (gateway/experience/calibration.ts)")
   .option('--no-calibrate', "the engine's self-calibration off")
+  .option('--no-anchors', 'leave out the touchpoint interactions that name a beacon id (zone anchors)')
   .action(async (opts: Options) => main(opts));
 
 program.parseAsync().catch((err: unknown) => {

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 
 import { DEMO_STORE, StoreSchema } from '../config/index.js';
 import type { SimMessage } from '../simulators/index.js';
-import { acceptedBleSightings } from './presence-sightings.js';
+import { acceptedBeaconInteractions, acceptedBleSightings } from './presence-sightings.js';
 
 const STORE = StoreSchema.parse(DEMO_STORE);
 const T0 = 1_750_000_000_000;
@@ -50,5 +50,39 @@ describe('acceptedBleSightings', () => {
       { ts: T0, visitor: BEACON, sensor: 'ble-men', zone: 'aisle-men', rssi: -70 },
       { ts: T0 + 5000, visitor: BEACON, sensor: 'ble-women', zone: 'aisle-women', rssi: -80 },
     ]);
+  });
+});
+
+describe('acceptedBeaconInteractions', () => {
+  const tp = (sourceId: string, mid: string, ts: number, beacon?: string, extra: Partial<SimMessage> = {}): SimMessage =>
+    ({
+      topic: `storeloop/v1/${STORE.id}/touchpoint/${sourceId}`,
+      kind: 'touchpoint',
+      storeId: STORE.id,
+      sourceId,
+      payload: { v: 1, mid, ts, action: 'tap', ...(beacon === undefined ? {} : { beacon }) },
+      ts,
+      trueTs: ts,
+      sendAt: ts,
+      qos: 1,
+      retain: false,
+      ...extra,
+    }) as SimMessage;
+
+  it('keeps first copies of accepted interactions that name a beacon id, at the stamp, inside the window', () => {
+    const rows = acceptedBeaconInteractions(
+      [
+        tp('kiosk-1', 'k1', T0, BEACON),
+        tp('kiosk-1', 'k1', T0, BEACON, { duplicate: true }),
+        tp('kiosk-1', 'k2', T0 + 1000), // anonymous
+        tp('feedback-1', 'f1', T0 + 86_400_000, BEACON, { expectedRejection: 'ts_in_future' }),
+        tp('mirror-9', 'x1', T0, BEACON), // not a touchpoint of the store
+        tp('mirror-1', 'm1', T0 + 10 * 60_000, BEACON), // after the window
+      ],
+      STORE,
+      T0,
+      T0 + 60_000,
+    );
+    expect(rows).toEqual([{ ts: T0, touchpoint: 'kiosk-1', beacon: BEACON }]);
   });
 });

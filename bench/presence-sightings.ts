@@ -32,3 +32,37 @@ export function acceptedBleSightings(messages: readonly SimMessage[], store: Pic
   }
   return out;
 }
+
+/** One touchpoint interaction that names the visitor's beacon id, as the gateway stores it (the message's `ts`, the touchpoint's clock). */
+export interface InteractionRow {
+  ts: number;
+  touchpoint: string;
+  beacon: string;
+}
+
+/** The accepted touchpoint messages of the store's touchpoints that carry a beacon id, stamped in [startMs, endMs] (first copies only, as the gateway stores them). */
+export function acceptedBeaconInteractions(
+  messages: readonly SimMessage[],
+  store: Pick<StoreConfig, 'touchpoints'>,
+  startMs: number,
+  endMs: number,
+): InteractionRow[] {
+  const known = new Set(store.touchpoints.map((t) => t.id));
+  const seen = new Set<string>();
+  const out: InteractionRow[] = [];
+  for (const m of messages) {
+    if (m.kind !== 'touchpoint' || m.expectedRejection !== undefined || m.injected?.scope === 'message' || !known.has(m.sourceId)) continue;
+    const json = decodeJson(messageBody(m));
+    if (!json.ok) continue;
+    const decoded = decodeMessage('touchpoint', json.value);
+    if (!decoded.ok) continue;
+    const { mid, ts, beacon } = decoded.message;
+    if (mid !== undefined) {
+      if (seen.has(mid)) continue;
+      seen.add(mid);
+    }
+    if (ts < startMs || ts > endMs || beacon === undefined) continue;
+    out.push({ ts, touchpoint: m.sourceId, beacon });
+  }
+  return out;
+}

@@ -34,10 +34,32 @@ describe('assignZones', () => {
     const app = result.devices.get('app');
     expect(app?.stays.map((s) => s.zone)).toEqual(['entrance', 'aisle-women', 'entrance']);
     expect(app?.minutes.get(T0 + 3 * 60_000)).toBe('aisle-women'); // a silent minute carried
+    // every stay has a confidence; the long womenswear stay, heard before and after its silence, a high one
+    for (const stay of app?.stays ?? []) expect(stay.confidence).toBeGreaterThanOrEqual(0);
+    for (const stay of app?.stays ?? []) expect(stay.confidence).toBeLessThanOrEqual(1);
+    expect(app?.stays[1]?.confidence).toBeGreaterThan(0.9);
     const women = app?.dwell.get('aisle-women') ?? 0;
     expect(Math.abs(women - 420_000)).toBeLessThanOrEqual(2 * STEP);
     // the same sightings in another order give the same result
     const again = assignZones(STORE, [...rows].reverse(), { ...DEFAULT_PRESENCE_PARAMS, edgeExtendMs: 0 });
     expect(again.devices.get('app')).toEqual(app);
   }, 30_000);
+
+  it('places a silent stop by a touchpoint interaction that names the beacon (an anchor)', () => {
+    const rows: BleObservation[] = [];
+    for (let t = 0; t < 400; t += 5) rows.push(...at(11, 1, T0 + t * 1000, 'fixed'));
+    for (let t = 0; t < 60; t += 5) rows.push(...at(3, 6, T0 + t * 1000, 'app'));
+    // silent 60-300 s (at the checkout, by the truth), then heard leaving through the entrance
+    for (let t = 300; t < 360; t += 5) rows.push(...at(11, 2, T0 + t * 1000, 'app'));
+    const params = { ...DEFAULT_PRESENCE_PARAMS, calibrate: false, edgeExtendMs: 0 };
+    expect(
+      assignZones(STORE, rows, params)
+        .devices.get('app')
+        ?.stays.map((s) => s.zone),
+    ).not.toContain('checkout');
+    const anchors = [{ ts: T0 + 200_000, device: 'app', zone: 'checkout', source: 'feedback-1' }];
+    const app = assignZones(STORE, rows, params, anchors).devices.get('app');
+    expect(app?.stays.map((s) => s.zone)).toEqual(['aisle-women', 'entrance', 'checkout', 'entrance']);
+    expect(app?.dwell.get('checkout') ?? 0).toBeGreaterThan(60_000);
+  });
 });

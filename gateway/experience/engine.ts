@@ -4,12 +4,14 @@
  * minutes and stays (segments.ts). Pure and deterministic: the same sightings give the same result
  * whatever their order.
  */
+import { anchorLogLikelihoods, anchorSteps, type ZoneAnchor } from './anchors.js';
 import { estimateStepClock } from './clock-offsets.js';
 import { CalibrationGeometry, confidentSteps, evenlySpaced, fitRadio, type CalibrationStep } from './calibration.js';
 import { EmissionModel } from './emission.js';
 import { observationWindows, stepCentre, type BleObservation, type DeviceSteps, type ObservationWindows, type StepClock } from './observations.js';
 import { DEFAULT_PRESENCE_PARAMS, type PresenceParams } from './params.js';
-import { dwellByZone, minuteZones, stays, trackSegments, type Stay, type ZoneSegment } from './segments.js';
+import { posteriorMinutes, stayConfidence, zonePosteriors, type StepPosterior } from './posterior.js';
+import { dwellByZone, MINUTE_MS, minuteZones, stays, trackSegments, type Stay, type ZoneSegment } from './segments.js';
 import type { PresenceStore } from './store-model.js';
 import { viterbi } from './viterbi.js';
 
@@ -31,11 +33,14 @@ export interface ZoneAssignment {
   devices: Map<string, DeviceZones>;
 }
 
-/** Splits a device's heard steps into tracks at gaps longer than `maxGapSteps`. */
-function tracksOf(steps: DeviceSteps, maxGapSteps: number): number[][] {
+/** Floor of a posterior chance in the posterior path (a log of 0 would forbid the zone outright). */
+const POSTERIOR_FLOOR = 1e-6;
+
+/** Splits a device's steps with evidence (ascending) into tracks at gaps longer than `maxGapSteps`. */
+function tracksOf(steps: Iterable<number>, maxGapSteps: number): number[][] {
   const tracks: number[][] = [];
   let current: number[] = [];
-  for (const step of steps.keys()) {
+  for (const step of steps) {
     const last = current[current.length - 1];
     if (last !== undefined && step - last > maxGapSteps) {
       tracks.push(current);
@@ -52,13 +57,28 @@ interface DecodedTrack {
   /** Step index of each entry (consecutive, first heard to last heard). */
   steps: number[];
   centres: number[];
+  /** A sighting in the step. */
   heard: boolean[];
+  /** Any evidence in the step: a sighting or an anchor. */
+  evidence: boolean[];
   /** Zone index per step. */
   path: number[];
+  /** Posterior chance of each zone per step (forward-backward), when asked for. */
+  posteriors?: Float64Array[];
 }
 
-/** Decodes every device's tracks with `params`' emission model. */
-function decode(store: PresenceStore, windows: ObservationWindows, clock: StepClock, params: PresenceParams): DecodedTrack[] {
+/** Device → step → anchored zone indices (anchors.ts). */
+type AnchorSteps = ReadonlyMap<string, ReadonlyMap<number, readonly number[]>>;
+
+/** Decodes every device's tracks with `params`' emission model and the anchors. */
+function decode(
+  store: PresenceStore,
+  windows: ObservationWindows,
+  clock: StepClock,
+  params: PresenceParams,
+  anchors: AnchorSteps = new Map(),
+  withPosteriors = false,
+): DecodedTrack[] {
   const emission = new EmissionModel(store, params);
   const model = {
     ...store,
@@ -68,21 +88,40 @@ function decode(store: PresenceStore, windows: ObservationWindows, clock: StepCl
     nonEntrancePrior: params.nonEntrancePrior,
   };
   const out: DecodedTrack[] = [];
-  for (const [device, steps] of windows.devices) {
-    for (const heardSteps of tracksOf(steps, Math.floor(params.maxGapMs / params.stepMs))) {
-      const first = heardSteps[0] as number;
-      const last = heardSteps[heardSteps.length - 1] as number;
+  const noSteps: DeviceSteps = new Map();
+  const devices = [...new Set([...windows.devices.keys(), ...anchors.keys()])].sort();
+  for (const device of devices) {
+    const steps = windows.devices.get(device) ?? noSteps;
+    const anchored = anchors.get(device) ?? new Map<number, readonly number[]>();
+    const withEvidence = [...new Set([...steps.keys(), ...anchored.keys()])].sort((a, b) => a - b);
+    for (const evidenceSteps of tracksOf(withEvidence, Math.floor(params.maxGapMs / params.stepMs))) {
+      const first = evidenceSteps[0] as number;
+      const last = evidenceSteps[evidenceSteps.length - 1] as number;
       const emissions: Array<Float64Array | undefined> = [];
-      const track: DecodedTrack = { device, steps: [], centres: [], heard: [], path: [] };
+      const track: DecodedTrack = { device, steps: [], centres: [], heard: [], evidence: [], path: [] };
       for (let step = first; step <= last; step += 1) {
         const cell = steps.get(step);
-        const e = cell === undefined ? undefined : emission.zoneLogLikelihoods(cell, windows.reporting.get(step));
+        let e = cell === undefined ? undefined : emission.zoneLogLikelihoods(cell, windows.reporting.get(step));
+        const heard = e !== undefined;
+        const zones = anchored.get(step);
+        if (zones !== undefined) {
+          const a = anchorLogLikelihoods(zones, store.zones.length, params.anchorMissLogLikelihood);
+          if (e !== undefined) for (let z = 0; z < a.length; z += 1) a[z] = (a[z] as number) + (e[z] as number);
+          e = a;
+        }
         emissions.push(e);
         track.steps.push(step);
-        track.heard.push(e !== undefined);
+        track.heard.push(heard);
+        track.evidence.push(e !== undefined);
         track.centres.push(stepCentre(clock, step));
       }
       track.path = viterbi(model, emissions);
+      if (withPosteriors) track.posteriors = zonePosteriors(model, emissions);
+      if (withPosteriors && params.posteriorPath) {
+        // the path again, through the posteriors: steps each likely given the whole track, still by adjacency and the minimum stay
+        const logPosteriors = (track.posteriors as Float64Array[]).map((p) => Float64Array.from(p, (v) => Math.log(Math.max(v, POSTERIOR_FLOOR))));
+        track.path = viterbi(model, logPosteriors);
+      }
       out.push(track);
     }
   }
@@ -94,13 +133,20 @@ function decode(store: PresenceStore, windows: ObservationWindows, clock: StepCl
  * take each device's heard steps inside long stays (at most `calibrationMaxStepsPerDevice`, evenly
  * spaced) and refit the radio parameters to them. Returns the calibrated parameters.
  */
-export function calibrateParams(store: PresenceStore, windows: ObservationWindows, clock: StepClock, params: PresenceParams): PresenceParams {
+export function calibrateParams(
+  store: PresenceStore,
+  windows: ObservationWindows,
+  clock: StepClock,
+  params: PresenceParams,
+  anchors: AnchorSteps = new Map(),
+): PresenceParams {
   const geometry = new CalibrationGeometry(store, params.sampleSpacingM);
   let current = params;
   for (let round = 0; round < params.calibrationRounds; round += 1) {
     const byDevice = new Map<string, CalibrationStep[]>();
-    for (const track of decode(store, windows, clock, current)) {
-      const cells = windows.devices.get(track.device) as DeviceSteps;
+    for (const track of decode(store, windows, clock, current, anchors)) {
+      const cells = windows.devices.get(track.device);
+      if (cells === undefined) continue;
       const list = byDevice.get(track.device) ?? [];
       for (const i of confidentSteps(track.path, track.heard, params.calibrationMinRunSteps)) {
         const step = track.steps[i] as number;
@@ -114,23 +160,42 @@ export function calibrateParams(store: PresenceStore, windows: ObservationWindow
   return current;
 }
 
-/** Assigns a zone to every heard device (filter ids before or after: store beacons, neighbours). */
-export function assignZones(store: PresenceStore, rows: readonly BleObservation[], params: PresenceParams = DEFAULT_PRESENCE_PARAMS): ZoneAssignment {
+/**
+ * Assigns a zone to every heard device (filter ids before or after: store beacons, neighbours).
+ * `anchors` (optional): where devices were at instants by other evidence, e.g. touchpoint
+ * interactions that name a beacon id (anchors.ts `touchpointAnchors`); each is a strong emission at
+ * its step, also in a step the device was not heard.
+ */
+export function assignZones(
+  store: PresenceStore,
+  rows: readonly BleObservation[],
+  params: PresenceParams = DEFAULT_PRESENCE_PARAMS,
+  anchors: readonly ZoneAnchor[] = [],
+): ZoneAssignment {
   const known = rows.filter((r) => store.scanners.has(r.sensor));
   const clock = estimateStepClock(known, params.stepMs, params.maxClockOffsetMs);
   const windows = observationWindows(known, clock);
-  const used = params.calibrate ? calibrateParams(store, windows, clock, params) : params;
+  const anchored = anchorSteps(anchors, store.zones, clock);
+  const used = params.calibrate ? calibrateParams(store, windows, clock, params, anchored) : params;
   const segmentsOf = new Map<string, ZoneSegment[]>();
-  for (const track of decode(store, windows, clock, used)) {
+  const posteriorsOf = new Map<string, StepPosterior[]>();
+  for (const track of decode(store, windows, clock, used, anchored, true)) {
+    const posteriors = posteriorsOf.get(track.device) ?? [];
+    track.centres.forEach((centre, i) =>
+      posteriors.push({ centre, zones: (track.posteriors as Float64Array[])[i] as Float64Array, evidence: track.evidence[i] === true }),
+    );
+    posteriorsOf.set(track.device, posteriors);
     const segments = segmentsOf.get(track.device) ?? [];
     const zones = track.path.map((z) => store.zones[z] as string);
-    segments.push(...trackSegments({ centres: track.centres, zones, heard: track.heard, stepMs: used.stepMs }, used.edgeExtendMs, used.passThroughMs));
+    segments.push(...trackSegments({ centres: track.centres, zones, heard: track.evidence, stepMs: used.stepMs }, used.edgeExtendMs, used.passThroughMs));
     segmentsOf.set(track.device, segments);
   }
   const devices = new Map<string, DeviceZones>();
   for (const [device, segments] of segmentsOf) {
-    const list = stays(segments);
-    devices.set(device, { device, segments, minutes: minuteZones(segments), stays: list, dwell: dwellByZone(list) });
+    const steps = posteriorsOf.get(device) ?? [];
+    const list = stays(segments).map((stay) => ({ ...stay, confidence: stayConfidence(stay, store.zones.indexOf(stay.zone), steps) }));
+    const minutes = used.minutePosterior ? posteriorMinutes(minuteZones(segments), steps, store.zones, MINUTE_MS) : minuteZones(segments);
+    devices.set(device, { device, segments, minutes, stays: list, dwell: dwellByZone(list) });
   }
   return { clock, params: used, devices };
 }

@@ -54,6 +54,12 @@ export interface PresenceParams {
   maxClockOffsetMs: number;
   /** Time given to a zone the path only passes through during a silent run, ms (walked through). */
   passThroughMs: number;
+  /** The final path: Viterbi again over the log posterior chances (forward-backward) instead of the emissions; stays, dwell and segments follow it. */
+  posteriorPath: boolean;
+  /** Zone per minute: a minute holding a step with evidence takes the zone of the largest posterior chance summed over its steps (posterior.ts), not the decoded segments' majority. */
+  minutePosterior: boolean;
+  /** Log-likelihood of a zone other than the one an anchor (a touchpoint interaction) names, in its step (the anchored zone: 0). */
+  anchorMissLogLikelihood: number;
   /** A track is extended by this much before its first and after its last heard step (imputed: minutes only, not dwell), ms. */
   edgeExtendMs: number;
 }
@@ -82,4 +88,7 @@ export const DEFAULT_PRESENCE_PARAMS: PresenceParams = {
   maxClockOffsetMs: 150_000,
   edgeExtendMs: 120_000,
   passThroughMs: 10_000,
+  anchorMissLogLikelihood: -12,
+  minutePosterior: true,
+  posteriorPath: true,
 };

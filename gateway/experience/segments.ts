@@ -32,6 +32,11 @@ export interface Stay {
   dwellMs: number;
   /** Present when dwellMs < PASSING_MS. */
   passing?: true;
+  /**
+   * How sure the engine is of the stay, in [0, 1]: the mean posterior chance of its zone
+   * (forward-backward, posterior.ts) over the steps inside it. Set by `assignZones`.
+   */
+  confidence?: number;
 }
 
 /** A track's steps: centre time of each step, the decoded zone, and whether the device was heard in it. */
