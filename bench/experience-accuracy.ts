@@ -14,7 +14,7 @@ import { Command } from 'commander';
 import { Registry } from 'prom-client';
 
 import { DEMO_STORE, parseConfig } from '../config/index.js';
-import type { EngineEvents } from '../evaluation/engine-events.js';
+import { parseMinutes, type EngineEvents } from '../evaluation/engine-events.js';
 import { DEFAULT_SETTLE_MS, evaluateEngine } from '../evaluation/engine-figures.js';
 import type { Figure } from '../evaluation/evaluate.js';
 import { ExperienceSink } from '../gateway/experience/experience-sink.js';
@@ -32,7 +32,15 @@ export const EXPERIENCE_NOW = Date.UTC(2026, 10, 30, 15);
 export function asEngineEvents(events: readonly ExperienceEvent[]): EngineEvents {
   const out: EngineEvents = { visits: [], stays: [], exposures: [], passersBy: [], occupancy: new Map() };
   for (const e of events) {
-    if (e.type === 'visit') out.visits.push({ id: e.id, visitor: e.visitor, start: e.start, end: e.end, params: e.params });
+    if (e.type === 'visit')
+      out.visits.push({
+        id: e.id,
+        visitor: e.visitor,
+        start: e.start,
+        end: e.end,
+        params: e.params,
+        ...(e.minutes === undefined ? {} : { minutes: parseMinutes(e.minutes.from, e.minutes.zones.map((z) => z ?? '').join(',')) }),
+      });
     else if (e.type === 'zone_stay') out.stays.push({ visitId: e.visitId, visitor: e.visitor, zone: e.zone, enter: e.enter, exit: e.exit, passing: e.passing });
     else if (e.type === 'exposure') out.exposures.push({ visitor: e.visitor, touchpoint: e.touchpoint, interacted: e.interacted });
     else if (e.type === 'passer_by') out.passersBy.push({ visitor: e.visitor, at: e.at });

@@ -9,6 +9,8 @@ export interface EngineVisit {
   visitor: string;
   start: number;
   end: number;
+  /** The engine's zone per minute of the visit (minute start → zone), when stored. */
+  minutes?: Map<number, string>;
   /** The definition's parameters (`key=value;…`). */
   params: string;
 }
@@ -43,17 +45,27 @@ function rows(series: QuerySeries[]): Array<Record<string, unknown>> {
 const str = (v: unknown): string => (typeof v === 'string' ? v : '');
 const num = (v: unknown): number => (typeof v === 'number' ? v : Number.NaN);
 
+/** A visit's `minutes` field (zones separated by commas, empty for none) from its first minute. */
+export function parseMinutes(from: number, text: string): Map<number, string> {
+  const out = new Map<number, string>();
+  text.split(',').forEach((zone, i) => {
+    if (zone !== '') out.set(from + i * 60_000, zone);
+  });
+  return out;
+}
+
 /** The engine's events of store `storeId` stamped in [startMs, endMs]. */
 export async function readEngineEvents(query: Pick<InfluxQuery, 'query'>, storeId: string, startMs: number, endMs: number): Promise<EngineEvents> {
   const where = `"store" = ${literal(storeId)} AND time >= ${startMs}ms AND time <= ${endMs}ms`;
   const ask = async (influxql: string) => rows(await query.query(influxql, { epoch: 'ms' }));
 
-  const visits = (await ask(`SELECT "visit_id", "visitor", "end_ms", "params" FROM "visit" WHERE ${where}`)).map((r) => ({
+  const visits = (await ask(`SELECT "visit_id", "visitor", "end_ms", "params", "minutes_from", "minutes" FROM "visit" WHERE ${where}`)).map((r) => ({
     id: str(r['visit_id']),
     visitor: str(r['visitor']),
     start: num(r['time']),
     end: num(r['end_ms']),
     params: str(r['params']),
+    ...(typeof r['minutes'] === 'string' && typeof r['minutes_from'] === 'number' ? { minutes: parseMinutes(r['minutes_from'], r['minutes']) } : {}),
   }));
   const stays = (await ask(`SELECT "visit_id", "visitor", "exit_ms" FROM "zone_stay" WHERE ${where} GROUP BY "zone", "passing"`)).map((r) => ({
     visitId: str(r['visit_id']),

@@ -16,7 +16,7 @@ export const ENGINE_DEFINITIONS = {
   visits:
     'signed error of the visits the engine made (definition visit-ble/1) against the app carriers the truth has entering, both in the compared span, in % of the true count',
   zoneApp:
-    "share of the compared app carriers' visitor-minutes (the truth's minutes) for which the engine's zone that minute is the truth's; the engine's zone per minute is the zone its stays spent most of the minute in (minutes it spent at least half of in its stays or the imputed lead-in and lead-out of `edge` seconds at each end of a visit)",
+    "share of the compared app carriers' visitor-minutes (the truth's minutes) for which the engine's zone that minute is the truth's (the `minutes` its visits stored; a minute it has no zone for counts wrong)",
   dwell: `median over the compared app carriers' visits and the zones they stayed in (the truth's stays, passing ones under ${PASSING_MS / 1000} s left out) of |engine − true dwell| / true dwell, the engine's dwell the sum of its non-passing zone stays (zone-stay/1) in that visit's span`,
   engagement:
     "|engine − truth| of the share of (touchpoint, visitor) pairs with an exposure that ended in an interaction; engine: its exposures (exposure-ble/1) of app carriers and their `interacted`; truth: every visitor's exposures",
@@ -33,11 +33,15 @@ export function paramSeconds(params: string, key: string): number | undefined {
   return match === null ? undefined : Number(match[1]);
 }
 
-/** The engine's zone per minute of one visitor, from its stays and each visit's imputed lead-in and lead-out. */
+/** The engine's zone per minute of one visitor: the minutes its visits stored, else from its stays and each visit's imputed lead-in and lead-out. */
 export function engineMinutes(events: EngineEvents, visitor: string, from: number, to: number): ZoneMinutes {
   const segments: Array<{ zone: string; from: number; to: number }> = [];
+  const stored = new Map<number, string>();
+  let allStored = true;
   for (const visit of events.visits) {
     if (visit.visitor !== visitor || visit.end < from || visit.start > to) continue;
+    if (visit.minutes === undefined) allStored = false;
+    else for (const [minute, zone] of visit.minutes) stored.set(minute, zone);
     const stays = events.stays.filter((s) => s.visitId === visit.id).sort((a, b) => a.enter - b.enter);
     const first = stays[0];
     const last = stays[stays.length - 1];
@@ -47,7 +51,8 @@ export function engineMinutes(events: EngineEvents, visitor: string, from: numbe
     for (const s of stays) segments.push({ zone: s.zone, from: s.enter, to: s.exit });
     segments.push({ zone: last.zone, from: visit.end, to: visit.end + edge });
   }
-  // the same rule as the truth's minutes (the zone of most of the minute, for minutes at least half covered)
+  if (allStored) return stored; // the engine's own minutes, as it stored them
+  // older definitions: from the stays, by the truth's rule (the zone of most of the minute, for minutes at least half covered)
   return minuteZones(truthMinutes(segments.sort((a, b) => a.from - b.from)));
 }
 

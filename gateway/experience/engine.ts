@@ -171,9 +171,11 @@ export function assignZones(
   rows: readonly BleObservation[],
   params: PresenceParams = DEFAULT_PRESENCE_PARAMS,
   anchors: readonly ZoneAnchor[] = [],
+  /** The sensors' clocks, estimated before from more sightings than `rows` (absent: estimated from `rows`). */
+  knownClock?: StepClock,
 ): ZoneAssignment {
   const known = rows.filter((r) => store.scanners.has(r.sensor));
-  const clock = estimateStepClock(known, params.stepMs, params.maxClockOffsetMs);
+  const clock = knownClock ?? estimateStepClock(known, params.stepMs, params.maxClockOffsetMs);
   const windows = observationWindows(known, clock);
   const anchored = anchorSteps(anchors, store.zones, clock);
   const used = params.calibrate ? calibrateParams(store, windows, clock, params, anchored) : params;

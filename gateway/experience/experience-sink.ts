@@ -24,11 +24,14 @@ import type { ExperienceEvent, OccupancyEvent } from '../log/derived-record.js';
 import type { DerivedLog } from '../log/derived-log.js';
 import type { LogRecord } from '../log/log-record.js';
 import type { Sink, SinkOutcome } from '../sinks/sink.js';
+import { touchpointAnchors } from './anchors.js';
 import { assignZones } from './engine.js';
 import { DEFAULT_PRESENCE_PARAMS, type PresenceParams } from './params.js';
 import { MINUTE_MS } from './segments.js';
 import { presenceStore, type PresenceStore } from './store-model.js';
-import { StoreWindow, type StoreWindowOptions, type StoreWindowState } from './store-window.js';
+import { estimateStepClock } from './clock-offsets.js';
+import type { StepClock } from './observations.js';
+import { StoreWindow, type ClosedDevices, type StoreWindowOptions, type StoreWindowState } from './store-window.js';
 import { DEFINITIONS, definitionParams, passerByEvent, visitEvents, visitSegments, type TouchpointPlace } from './visit-events.js';
 
 export interface ExperienceSinkOptions {
@@ -51,6 +54,7 @@ export interface ExperienceSinkOptions {
 }
 
 interface EngineStore {
+  config: StoreConfig;
   model: PresenceStore;
   touchpoints: TouchpointPlace[];
   window: StoreWindow;
@@ -59,6 +63,20 @@ interface EngineStore {
 }
 
 const STATE_FILE = 'state.json';
+/**
+ * Occupancy counts a visit in the minutes whose middle lies between its first and last sighting, not
+ * in the imputed lead-in and lead-out (which help place a visitor's minutes, but would count people
+ * at the door who were not in yet). **Tuned** on seeds 101–105 (`npm run experience-accuracy`): mean
+ * absolute error per zone-minute 0.3 devices (bias −7.7 %) against 0.4 (+9.8 %) with 60 s of the
+ * lead-in and lead-out and 0.6 (+27 %) with all 120 s.
+ */
+function heardIn(minute: number, visit: { start: number; end: number }): boolean {
+  const middle = minute + MINUTE_MS / 2;
+  return middle >= visit.start && middle <= visit.end;
+}
+
+/** The sensors' clocks drift slowly (unsynchronised ones by up to ±50 ppm: 0.2 s an hour): estimated again hourly. */
+const CLOCK_REFRESH_MS = 60 * 60_000;
 
 interface EngineState {
   version: 1;
@@ -93,6 +111,7 @@ export class ExperienceSink implements Sink {
     for (const store of options.stores) {
       if (store.layout === undefined) continue;
       this.stores.set(store.id, {
+        config: store,
         model: presenceStore(store),
         touchpoints: store.touchpoints.map((t) => ({ id: t.id, zone: t.zone })),
         window: new StoreWindow(this.windowOptions),
@@ -265,7 +284,11 @@ export class ExperienceSink implements Sink {
     if (closed.statics.length > 0) this.log.info({ store: storeId, devices: closed.statics.length }, 'experience engine: devices classed static (no visit)');
     const events: ExperienceEvent[] = [];
     if (closed.devices.length > 0) {
-      const assignment = assignZones(store.model, closed.rows, this.params);
+      const anchors = touchpointAnchors(
+        store.config,
+        closed.interactions.map((i) => ({ ts: i.ts, touchpoint: i.touchpoint, beacon: i.device })),
+      );
+      const assignment = assignZones(store.model, closed.rows, this.params, anchors, this.clockAt(store, closed));
       for (const device of closed.devices) {
         const zones = assignment.devices.get(device);
         if (zones === undefined) continue;
@@ -276,11 +299,18 @@ export class ExperienceSink implements Sink {
             events.push(passer);
             continue;
           }
-          const visit = visitEvents(storeId, device, segments, { params: this.params, touchpoints: store.touchpoints, interactions });
+          const visit = visitEvents(storeId, device, segments, {
+            params: this.params,
+            touchpoints: store.touchpoints,
+            interactions,
+            deviceMinutes: zones.minutes,
+            deviceStays: zones.stays,
+          });
           if (visit === undefined) continue;
           events.push(visit.visit, ...visit.stays, ...visit.exposures);
           for (const [minute, zone] of visit.minutes) {
             if (store.window.occupancyFrom !== null && minute < store.window.occupancyFrom) continue; // emitted already
+            if (!heardIn(minute, visit.visit)) continue;
             const counts = store.window.occupancy.get(minute) ?? new Map<string, number>();
             counts.set(zone, (counts.get(zone) ?? 0) + 1);
             store.window.occupancy.set(minute, counts);
@@ -290,6 +320,19 @@ export class ExperienceSink implements Sink {
     }
     events.push(...this.finalOccupancy(storeId, store));
     return events;
+  }
+
+  /**
+   * The sensors' clocks for a boundary: estimated from every sighting in the window (the open devices'
+   * too: far more evidence than the few devices that closed), again every CLOCK_REFRESH_MS of event time.
+   */
+  private clockAt(store: EngineStore, closed: ClosedDevices): StepClock {
+    const { window } = store;
+    if (window.clock === null || closed.boundary - window.clock.at >= CLOCK_REFRESH_MS) {
+      const known = closed.clockRows.filter((r) => store.model.scanners.has(r.sensor));
+      window.clock = { at: closed.boundary, clock: estimateStepClock(known, this.params.stepMs, this.params.maxClockOffsetMs) };
+    }
+    return window.clock.clock;
   }
 
   /** Occupancy of the minutes before any open visit (with its imputed lead-in) could reach, zeros included. */

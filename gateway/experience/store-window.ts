@@ -14,7 +14,7 @@
  * has passed B. Sightings stamped after B that arrived early wait for their own boundary. So the same
  * sightings give the same decisions whatever order and batches they arrive in.
  */
-import type { BleObservation } from './observations.js';
+import type { BleObservation, StepClock } from './observations.js';
 
 export interface StoreWindowOptions {
   /** Boundaries at which closed visits are finalised, ms (event time, epoch-aligned). */
@@ -48,6 +48,8 @@ export interface ClosedDevices {
   devices: string[];
   /** Devices classed static at this boundary. */
   statics: string[];
+  /** Every sighting in the window stamped before the boundary (the closed devices' and the open ones'): for the sensors' clocks. */
+  clockRows: BleObservation[];
 }
 
 type Row = [ts: number, sensor: string, device: string, rssi: number];
@@ -63,6 +65,8 @@ export interface StoreWindowState {
   boundary: number | null;
   occupancyFrom: number | null;
   occupancy: Array<[minute: number, zone: string, devices: number]>;
+  /** The sensors' clocks as last estimated, and the boundary they were estimated at. */
+  clock: { at: number; stepMs: number; phaseMs: number; offsets: Array<[sensor: string, ms: number]> } | null;
 }
 
 export type LateReason = 'late_closed';
@@ -86,6 +90,8 @@ export class StoreWindow {
   occupancyFrom: number | null = null;
   /** Occupancy counts of minutes not emitted yet: minute → zone → devices. */
   readonly occupancy = new Map<number, Map<string, number>>();
+  /** The sensors' clocks as last estimated (from the whole window), and the boundary they were estimated at. */
+  clock: { at: number; clock: StepClock } | null = null;
 
   constructor(private readonly options: StoreWindowOptions) {}
 
@@ -151,7 +157,7 @@ export class StoreWindow {
   close(boundary: number): ClosedDevices {
     this.boundary = boundary;
     const { maxGapMs, maxVisitMs } = this.options;
-    const out: ClosedDevices = { boundary, rows: [], interactions: [], devices: [], statics: [] };
+    const out: ClosedDevices = { boundary, rows: [], interactions: [], devices: [], statics: [], clockRows: [] };
     for (const [device, rows] of this.statics) {
       const recent = rows.filter((r) => r.ts >= boundary - maxGapMs);
       if (recent.some((r) => r.ts < boundary)) this.statics.set(device, recent);
@@ -166,6 +172,7 @@ export class StoreWindow {
       const rows = this.devices.get(device) as BleObservation[];
       const before = rows.filter((r) => r.ts < boundary);
       if (before.length === 0) continue;
+      out.clockRows.push(...before);
       let first = Infinity;
       let last = -Infinity;
       for (const r of before) {
@@ -193,6 +200,7 @@ export class StoreWindow {
     this.interactions = keep;
     out.interactions.sort((a, b) => a.ts - b.ts || (a.touchpoint < b.touchpoint ? -1 : a.touchpoint > b.touchpoint ? 1 : 0));
     out.rows.sort(byTs);
+    out.clockRows.sort(byTs);
     return out;
   }
 
@@ -234,6 +242,10 @@ export class StoreWindow {
       boundary: this.boundary,
       occupancyFrom: this.occupancyFrom,
       occupancy,
+      clock:
+        this.clock === null
+          ? null
+          : { at: this.clock.at, stepMs: this.clock.clock.stepMs, phaseMs: this.clock.clock.phaseMs, offsets: [...this.clock.clock.offsets] },
     };
   }
 
@@ -250,6 +262,10 @@ export class StoreWindow {
       else rows.push(r);
     }
     window.interactions = state.interactions.map(([ts, touchpoint, device]) => ({ ts, touchpoint, device }));
+    if (state.clock !== null) {
+      const { at, stepMs, phaseMs, offsets } = state.clock;
+      window.clock = { at, clock: { stepMs, phaseMs, offsets: new Map(offsets) } };
+    }
     for (const [minute, zone, n] of state.occupancy) {
       const zones = window.occupancy.get(minute) ?? new Map<string, number>();
       zones.set(zone, n);

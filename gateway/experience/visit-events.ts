@@ -8,7 +8,7 @@ import { createHash } from 'node:crypto';
 
 import type { ExposureEvent, PasserByEvent, VisitEvent, ZoneStayEvent } from '../log/derived-record.js';
 import type { PresenceParams } from './params.js';
-import { minuteZones, stays, type Stay, type ZoneSegment } from './segments.js';
+import { MINUTE_MS, minuteZones, stays, type Stay, type ZoneSegment } from './segments.js';
 
 /** Version of the definitions below; a change of what they compute is a new version. */
 export const DEFINITIONS = {
@@ -35,7 +35,9 @@ const seconds = (ms: number) => `${Math.round(ms / 100) / 10}s`;
 /** The engine's parameters a figure depends on, as the `params` field stores them. */
 export function definitionParams(params: PresenceParams): string {
   return [
-    'engine=hmm-viterbi',
+    `engine=hmm-${params.posteriorPath ? 'posterior' : 'viterbi'}`,
+    'anchors=touchpoints',
+    `minutes=${params.minutePosterior ? 'posterior' : 'path'}`,
     `step=${seconds(params.stepMs)}`,
     `maxGap=${seconds(params.maxGapMs)}`,
     `minStay=${seconds(params.minStaySteps * params.stepMs)}`,
@@ -98,7 +100,15 @@ export function visitEvents(
   storeId: string,
   device: string,
   segments: readonly ZoneSegment[],
-  context: { params: PresenceParams; touchpoints: readonly TouchpointPlace[]; interactions: ReadonlyArray<{ ts: number; touchpoint: string }> },
+  context: {
+    params: PresenceParams;
+    touchpoints: readonly TouchpointPlace[];
+    interactions: ReadonlyArray<{ ts: number; touchpoint: string }>;
+    /** The engine's zone per minute for the device (absent: from the segments). */
+    deviceMinutes?: ReadonlyMap<number, string>;
+    /** The engine's stays of the device, with their confidence (absent: from the segments, without). */
+    deviceStays?: readonly Stay[];
+  },
 ): VisitEvents | undefined {
   const heard = segments.filter((s) => s.imputed === undefined);
   if (heard.length === 0) return undefined;
@@ -106,7 +116,9 @@ export function visitEvents(
   const end = (heard[heard.length - 1] as ZoneSegment).to;
   const params = definitionParams(context.params);
   const id = visitId(storeId, device, start);
-  const list: Stay[] = stays(segments);
+  const spanFrom = (segments[0] as ZoneSegment).from;
+  const spanTo = (segments[segments.length - 1] as ZoneSegment).to;
+  const list: Stay[] = context.deviceStays?.filter((st) => st.enter >= spanFrom && st.exit <= spanTo) ?? stays(segments);
   const path: string[] = [];
   for (const stay of list) if (path[path.length - 1] !== stay.zone) path.push(stay.zone);
   const visit: VisitEvent = {
@@ -129,13 +141,11 @@ export function visitEvents(
     enter: stay.enter,
     exit: stay.exit,
     passing: stay.passing === true,
-    confidence: (stay as Stay & { confidence?: number }).confidence ?? null,
+    confidence: stay.confidence ?? null,
     definition: DEFINITIONS.zoneStay,
     params,
   }));
-  const first = (segments[0] as ZoneSegment).from;
-  const last = (segments[segments.length - 1] as ZoneSegment).to;
-  const during = context.interactions.filter((i) => i.ts >= first && i.ts <= last);
+  const during = context.interactions.filter((i) => i.ts >= spanFrom && i.ts <= spanTo);
   const exposures: ExposureEvent[] = [];
   for (const touchpoint of context.touchpoints) {
     const inZone = list.filter((s) => s.zone === touchpoint.zone); // walking through counts, once it adds up to 10 s
@@ -157,5 +167,32 @@ export function visitEvents(
       params,
     });
   }
-  return { visit, stays: stayEvents, exposures, minutes: minuteZones(segments) };
+  const minutes = visitMinutes(segments, context.deviceMinutes);
+  visit.minutes = minuteList(minutes);
+  return { visit, stays: stayEvents, exposures, minutes };
+}
+
+/** The visit's zone per minute: the engine's for the device, over the minutes the visit's segments touch. */
+function visitMinutes(segments: readonly ZoneSegment[], deviceMinutes: ReadonlyMap<number, string> | undefined): Map<number, string> {
+  const own = minuteZones(segments);
+  if (deviceMinutes === undefined) return own;
+  const from = Math.floor((segments[0] as ZoneSegment).from / MINUTE_MS) * MINUTE_MS;
+  const to = (segments[segments.length - 1] as ZoneSegment).to;
+  const out = new Map<number, string>();
+  for (let minute = from; minute < to; minute += MINUTE_MS) {
+    const zone = deviceMinutes.get(minute);
+    if (zone !== undefined) out.set(minute, zone);
+  }
+  return out;
+}
+
+/** Minutes as a list from the first: null where the visit has no zone. */
+function minuteList(minutes: ReadonlyMap<number, string>): { from: number; zones: Array<string | null> } | undefined {
+  const keys = [...minutes.keys()].sort((a, b) => a - b);
+  const first = keys[0];
+  const last = keys[keys.length - 1];
+  if (first === undefined || last === undefined) return undefined;
+  const zones: Array<string | null> = [];
+  for (let minute = first; minute <= last; minute += MINUTE_MS) zones.push(minutes.get(minute) ?? null);
+  return { from: first, zones };
 }

@@ -29,6 +29,11 @@ export interface VisitEvent extends Definition {
   path: string[];
   /** Distinct zones with a stay that is not passing. */
   zones: number;
+  /**
+   * The visit's zone per clock minute, from `from` (a minute start) on, one entry per minute; null for
+   * a minute it spent less than half of in the store. Absent in events of older definitions.
+   */
+  minutes?: { from: number; zones: Array<string | null> };
 }
 
 /** A visit's stay in one zone. */

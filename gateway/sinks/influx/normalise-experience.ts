@@ -25,6 +25,7 @@ export function experiencePoint(storeId: string, event: ExperienceEvent, ts: str
         .stringField('path', event.path.join(' > '))
         .intField('zones', event.zones)
         .intField('count', 1);
+      if (event.minutes !== undefined) p.intField('minutes_from', event.minutes.from).stringField('minutes', event.minutes.zones.map((z) => z ?? '').join(','));
       break;
     case 'zone_stay':
       p.tag('zone', event.zone)
