@@ -20,6 +20,8 @@ export const ENGINE_DEFINITIONS = {
   dwell: `median over the compared app carriers' visits and the zones they stayed in (the truth's stays, passing ones under ${PASSING_MS / 1000} s left out) of |engine − true dwell| / true dwell, the engine's dwell the sum of its non-passing zone stays (zone-stay/1) in that visit's span`,
   engagement:
     "|engine − truth| of the share of (touchpoint, visitor) pairs with an exposure that ended in an interaction; engine: its exposures (exposure-ble/1) of app carriers and their `interacted`; truth: every visitor's exposures",
+  engagementApp:
+    "the same against the truth's exposures of app carriers only: the engine's own error, without the difference between app carriers and everyone",
   capture:
     '|engine − truth| of the capture rate; engine: visits ÷ (visits + passers-by) of app carriers (passer-by-ble/1: heard for under a minute); truth: entered / (entered + passers-by), everyone',
   occupancy:
@@ -140,6 +142,15 @@ export function evaluateEngine(truth: EvaluationTruth, events: EngineEvents, set
     definition: ENGINE_DEFINITIONS.engagement,
     detail: `engine ${fmt(g.pct)} % (${g.engaged}/${g.exposures}), truth ${fmt(t.pct)} % (${t.engaged}/${t.exposures}); truth among app carriers ${fmt(a.pct)} % (${a.engaged}/${a.exposures})`,
     ...(t.pct === null || g.pct === null ? { reason: 'no exposure in the engine or the truth' } : {}),
+  });
+  figures.push({
+    key: 'engine_engagement_app_error_pp',
+    label: 'engagement error against app carriers (engine)',
+    value: a.pct === null || g.pct === null ? null : Math.abs(g.pct - a.pct),
+    unit: 'pp',
+    definition: ENGINE_DEFINITIONS.engagementApp,
+    detail: `engine ${fmt(g.pct)} % (${g.engaged}/${g.exposures}), truth among app carriers ${fmt(a.pct)} % (${a.engaged}/${a.exposures})`,
+    ...(a.pct === null || g.pct === null ? { reason: 'no exposure of an app carrier in the engine or the truth' } : {}),
   });
 
   const visits = events.visits.length;
