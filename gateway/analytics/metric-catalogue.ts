@@ -78,7 +78,7 @@ export const METRICS: Record<MetricName, MetricSpec> = {
     definition:
       'Per touchpoint: visitors exposed to it (exposures), how many of those chose to use it (linked interactions), the engagement rate linked ÷ exposures, and all its interactions, anonymous ones included.',
     fields: [
-      field('exposures', 'exposure', 'zero', 'visits exposed to the touchpoint (at least 10 s in its zone in non-passing stays)'),
+      field('exposures', 'exposure', 'zero', 'visits exposed to the touchpoint (at least 10 s in its zone in all, walking through included, or used it)'),
       field('linked_interactions', 'exposure', 'zero', 'exposures whose visitor interacted with the touchpoint during the visit'),
       field('engagement_rate', 'exposure', 'null', 'linked_interactions ÷ exposures; null when there was no exposure'),
       field('interactions', 'interaction', 'zero', 'every interaction with the touchpoint (SUM of "count"), linked or anonymous'),

@@ -6,7 +6,7 @@
  * step by step, which is what a stay's confidence is made of.
  */
 import type { Stay } from './segments.js';
-import type { HmmModel } from './viterbi.js';
+import { zoneNeighbours, type HmmModel } from './viterbi.js';
 
 /** Scaled probabilities of a step's log-likelihoods (max 1), or all 1 for a step without evidence. */
 function likelihoods(e: Float64Array | undefined, zones: number): Float64Array {
@@ -34,8 +34,7 @@ export function zonePosteriors(model: HmmModel, emissions: ReadonlyArray<Float64
   const T = emissions.length;
   if (T === 0 || Z === 0) return [];
   const S = Z * K;
-  const index = new Map(model.zones.map((z, i) => [z, i]));
-  const neighbours = model.zones.map((z) => (model.adjacency[z] ?? []).map((n) => index.get(n)).filter((i): i is number => i !== undefined));
+  const neighbours = zoneNeighbours(model);
   const stay = model.selfTransition;
   const move = neighbours.map((n) => (n.length === 0 ? 0 : (1 - stay) / n.length));
   const edge = model.zones.map((z) => Math.exp(model.entrances.has(z) ? 0 : model.nonEntrancePrior));

@@ -17,6 +17,12 @@ export interface HmmModel {
   nonEntrancePrior: number;
 }
 
+/** For each zone (by index in `model.zones`), the indices of the zones a device may move to from it. */
+export function zoneNeighbours(model: Pick<HmmModel, 'zones' | 'adjacency'>): number[][] {
+  const index = new Map(model.zones.map((z, i) => [z, i]));
+  return model.zones.map((z) => (model.adjacency[z] ?? []).map((n) => index.get(n)).filter((i): i is number => i !== undefined));
+}
+
 /**
  * The most likely zone index per step. `emissions[t]` is the log-likelihood per zone of step t, or
  * undefined for a step without zone information. Deterministic: ties go to the lower zone index.
@@ -27,8 +33,7 @@ export function viterbi(model: HmmModel, emissions: ReadonlyArray<Float64Array |
   const T = emissions.length;
   if (T === 0 || Z === 0) return [];
   const S = Z * K;
-  const index = new Map(model.zones.map((z, i) => [z, i]));
-  const neighbours = model.zones.map((z) => (model.adjacency[z] ?? []).map((n) => index.get(n)).filter((i): i is number => i !== undefined));
+  const neighbours = zoneNeighbours(model);
   const logStay = Math.log(model.selfTransition);
   const logMove = neighbours.map((n) => (n.length === 0 ? -Infinity : Math.log((1 - model.selfTransition) / n.length)));
   const edge = model.zones.map((z) => (model.entrances.has(z) ? 0 : model.nonEntrancePrior));
