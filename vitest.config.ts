@@ -6,7 +6,8 @@ import { defineConfig } from 'vitest/config';
  *   or D-Bus connection (test/unit-setup.ts fails a test that tries), needs no global setup and no
  *   build. `npm run test:unit`.
  * - `integration`: every `*.int.test.ts`: real influxd, brokers over TCP and WebSocket, a private
- *   D-Bus, child processes (the gateway, the edge agent, tshark), the compiled tree. Its global setup
+ *   D-Bus, child processes (the gateway, the edge agent, tshark), the compiled tree, and the few pure
+ *   checks that take seconds of CPU (the calibration's parameter recovery). Its global setup
  *   (test/global-setup.ts) finds the system programs and builds the sources once for the whole run.
  * `npm test` runs both.
  */
