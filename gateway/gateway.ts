@@ -31,9 +31,7 @@ import { EventLog } from './log/event-log.js';
 import { registerLogMetrics } from './log/log-metrics.js';
 import { MessageIndex } from './log/message-index.js';
 import { DeadLetterStore } from './sinks/dead-letters.js';
-import { ExperienceSink } from './experience/experience-sink.js';
-import { DEFAULT_PRESENCE_PARAMS } from './experience/params.js';
-import { DerivedLog } from './log/derived-log.js';
+import { experienceSinkFor } from './experience/experience-setup.js';
 import { BatchEncoder } from './sinks/influx/batch-encoder.js';
 import { InfluxSink } from './sinks/influx/influx-sink.js';
 import { drainLegacySpool } from './sinks/influx/legacy-spool.js';
@@ -216,7 +214,8 @@ export class Gateway {
       checkpointIntervalMs: influx.checkpointIntervalMs,
       maxInFlight: influx.maxInFlightBatches,
     });
-    await this.attachExperienceSink();
+    const experience = experienceSinkFor(this.config, { eventLog: this.eventLog, index: this.index, log: this.log, registry: this.metrics.registry });
+    if (experience) await this.sinks.attach(experience.sink, experience.options);
     for (const extra of this.extraSinks) await this.sinks.attach(extra.sink, { ...DEFAULT_SINK_RUNNER_OPTIONS, ...extra.options });
     this.legacyDrain = drainLegacySpool({
       dir: join(this.config.state.dir, 'spool'),
@@ -270,31 +269,6 @@ export class Gateway {
         `HTTP API listens beyond loopback (${this.config.http.host}) over plain HTTP: tokens and session cookies cross the network unencrypted unless a TLS proxy is in front (docs/security.md)`,
       );
     }
-  }
-
-  /** The experience engine (gateway/experience), when enabled and a store has a layout to place visitors on. */
-  private async attachExperienceSink(): Promise<void> {
-    const experience = this.config.sinks.experience;
-    if (!experience.enabled || !this.config.stores.some((store) => store.layout !== undefined)) return;
-    const sink = new ExperienceSink({
-      stores: this.config.stores,
-      dir: join(this.config.state.dir, 'experience'),
-      derivedLog: new DerivedLog({ eventLog: this.eventLog, index: this.index }),
-      log: this.log,
-      registry: this.metrics.registry,
-      finalizeEveryMs: experience.finalizeEveryMinutes * 60_000,
-      maxSourceLagMs: experience.maxSourceLagMinutes * 60_000,
-      lateToleranceMs: experience.lateToleranceSeconds * 1000,
-      maxVisitMs: experience.maxVisitMinutes * 60_000,
-      occupancyHoldMs: experience.occupancyHoldMinutes * 60_000,
-      params: { ...DEFAULT_PRESENCE_PARAMS, calibrate: experience.calibrate },
-    });
-    await this.sinks.attach(sink, {
-      ...DEFAULT_SINK_RUNNER_OPTIONS,
-      checkpointIntervalMs: experience.checkpointIntervalMs,
-      maxInFlight: 1,
-      lagBudget: { seconds: experience.lagBudgetSeconds, bytes: this.config.eventLog.quotaBytes },
-    });
   }
 
   /**

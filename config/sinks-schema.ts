@@ -1,0 +1,68 @@
+/** The `sinks` section of the config: each consumer of the event log and its settings (docs/configuration.md). */
+import { z } from 'zod';
+
+export const SinksSchema = z
+  .strictObject({
+    /** The InfluxDB sink: holds back ingest (the log keeps what it has not written). */
+    influx: z
+      .strictObject({
+        /** Log records per batch handed to the InfluxDB writer. */
+        batchRecords: z.number().int().min(1).max(100_000).default(2000),
+        /** First and longest wait before a failed batch is retried (exponential backoff with jitter). */
+        retryMinMs: z.number().int().min(1).default(100),
+        retryMaxMs: z.number().int().min(1).default(2_000),
+        /** How often the sink's checkpoint is made durable while it writes. */
+        checkpointIntervalMs: z.number().int().min(0).default(200),
+        /** Batches on the wire at once: the next is read and encoded while the previous is written. */
+        maxInFlightBatches: z.number().int().min(1).max(16).default(4),
+        /** Decode and encode batches in a worker thread (the compiled gateway; from sources, always in-thread). */
+        encodeInWorker: z.boolean().default(true),
+      })
+      .prefault({}),
+    /**
+     * The experience engine (gateway/experience): visits, zone stays, exposures and occupancy from the
+     * BLE sightings of stores with a layout, appended to the log as derived records. It never holds
+     * back ingest: records past its lag budget are expired for it (counted).
+     */
+    experience: z
+      .strictObject({
+        enabled: z.boolean().default(true),
+        /** Event-time boundaries at which visits that have closed are made final. */
+        finalizeEveryMinutes: z.number().int().min(1).max(60).default(5),
+        /** A source further behind the store's newest event time than this stops holding the watermark back (an edge offline longer replays late). */
+        maxSourceLagMinutes: z
+          .number()
+          .int()
+          .min(1)
+          .max(24 * 60)
+          .default(30),
+        /** A boundary is processed once every reporting source is this far past it (room for ordinary delays, touchpoints and devices). */
+        lateToleranceSeconds: z.number().int().min(0).max(3600).default(60),
+        /** A device heard for longer than this without a gap is static (store equipment, a phone left behind, staff): no visit. */
+        maxVisitMinutes: z
+          .number()
+          .int()
+          .min(10)
+          .max(24 * 60)
+          .default(180),
+        /** Occupancy of a minute is made final at most this long after it (a device open longer stops holding it back). */
+        occupancyHoldMinutes: z
+          .number()
+          .int()
+          .min(5)
+          .max(24 * 60)
+          .default(60),
+        /** Self-calibrate the radio model per finalisation (costly; off: the engine's textbook values). */
+        calibrate: z.boolean().default(false),
+        /** How often its state and checkpoint are made durable while it consumes. */
+        checkpointIntervalMs: z.number().int().min(0).default(5_000),
+        /** Records older than this (append time) that it has not consumed are expired for it. */
+        lagBudgetSeconds: z
+          .number()
+          .int()
+          .min(60)
+          .default(6 * 3600),
+      })
+      .prefault({}),
+  })
+  .prefault({});
