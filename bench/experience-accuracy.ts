@@ -14,7 +14,7 @@ import { Command } from 'commander';
 import { Registry } from 'prom-client';
 
 import { DEMO_STORE, parseConfig } from '../config/index.js';
-import { parseMinutes, type EngineEvents } from '../evaluation/engine-events.js';
+import { minuteMap, type EngineEvents } from '../evaluation/engine-events.js';
 import { DEFAULT_SETTLE_MS, evaluateEngine } from '../evaluation/engine-figures.js';
 import type { Figure } from '../evaluation/evaluate.js';
 import { ExperienceSink } from '../gateway/experience/experience-sink.js';
@@ -39,7 +39,7 @@ export function asEngineEvents(events: readonly ExperienceEvent[]): EngineEvents
         start: e.start,
         end: e.end,
         params: e.params,
-        ...(e.minutes === undefined ? {} : { minutes: parseMinutes(e.minutes.from, e.minutes.zones.map((z) => z ?? '').join(',')) }),
+        ...(e.minutes === undefined ? {} : { minutes: minuteMap(e.minutes.from, e.minutes.zones) }),
       });
     else if (e.type === 'zone_stay') out.stays.push({ visitId: e.visitId, visitor: e.visitor, zone: e.zone, enter: e.enter, exit: e.exit, passing: e.passing });
     else if (e.type === 'exposure') out.exposures.push({ visitor: e.visitor, touchpoint: e.touchpoint, interacted: e.interacted });

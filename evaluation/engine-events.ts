@@ -47,9 +47,14 @@ const num = (v: unknown): number => (typeof v === 'number' ? v : Number.NaN);
 
 /** A visit's `minutes` field (zones separated by commas, empty for none) from its first minute. */
 export function parseMinutes(from: number, text: string): Map<number, string> {
+  return minuteMap(from, text.split(','));
+}
+
+/** Zones per minute from `from` on (empty or null: no zone that minute) as minute start → zone. */
+export function minuteMap(from: number, zones: ReadonlyArray<string | null>): Map<number, string> {
   const out = new Map<number, string>();
-  text.split(',').forEach((zone, i) => {
-    if (zone !== '') out.set(from + i * 60_000, zone);
+  zones.forEach((zone, i) => {
+    if (zone !== null && zone !== '') out.set(from + i * 60_000, zone);
   });
   return out;
 }

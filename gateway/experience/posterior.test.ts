@@ -1,22 +1,8 @@
 import { describe, expect, it } from 'vitest';
 
 import { posteriorMinutes, stayConfidence, zonePosteriors } from './posterior.js';
-import { viterbi, type HmmModel } from './viterbi.js';
-
-/** A corridor A – B – C: A and C are not adjacent; A is the entrance. */
-const MODEL: HmmModel = {
-  zones: ['A', 'B', 'C'],
-  adjacency: { A: ['B'], B: ['A', 'C'], C: ['B'] },
-  entrances: new Set(['A']),
-  selfTransition: 0.97,
-  minStaySteps: 2,
-  nonEntrancePrior: 0,
-};
-
-/** An emission favouring `zone` by `margin` nats over the others. */
-function favour(zone: 'A' | 'B' | 'C', margin = 3): Float64Array {
-  return Float64Array.from(MODEL.zones.map((z) => (z === zone ? 0 : -margin)));
-}
+import { MODEL, favour } from './corridor.fixtures.js';
+import { viterbi } from './viterbi.js';
 
 const STEP = 5000;
 const steps = (posteriors: Float64Array[], evidence = true) => posteriors.map((zones, i) => ({ centre: i * STEP, zones, evidence }));

@@ -1,21 +1,7 @@
 import { describe, expect, it } from 'vitest';
 
-import { viterbi, type HmmModel } from './viterbi.js';
-
-/** A corridor A – B – C: A and C are not adjacent; A is the entrance. */
-const MODEL: HmmModel = {
-  zones: ['A', 'B', 'C'],
-  adjacency: { A: ['B'], B: ['A', 'C'], C: ['B'] },
-  entrances: new Set(['A']),
-  selfTransition: 0.97,
-  minStaySteps: 2,
-  nonEntrancePrior: 0,
-};
-
-/** An emission favouring `zone` by `margin` nats over the others. */
-function favour(zone: 'A' | 'B' | 'C', margin = 3): Float64Array {
-  return Float64Array.from(MODEL.zones.map((z) => (z === zone ? 0 : -margin)));
-}
+import { MODEL, favour } from './corridor.fixtures.js';
+import { viterbi } from './viterbi.js';
 
 const names = (path: number[]) => path.map((i) => MODEL.zones[i]).join('');
 
