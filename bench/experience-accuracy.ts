@@ -17,9 +17,14 @@ import { DEMO_STORE, parseConfig } from '../config/index.js';
 import { minuteMap, type EngineEvents } from '../evaluation/engine-events.js';
 import { DEFAULT_SETTLE_MS, evaluateEngine } from '../evaluation/engine-figures.js';
 import type { Figure } from '../evaluation/evaluate.js';
+import { footfallFigures, wholeHours, type FusedHour } from '../evaluation/footfall-figures.js';
+import { fuseFootfall, combinedAudit } from '../gateway/analytics/footfall-fusion.js';
+import { doorCounters } from '../gateway/analytics/metric-queries.js';
+import type { StoreConfig } from '../config/index.js';
 import { ExperienceSink } from '../gateway/experience/experience-sink.js';
 import { DEFAULT_PRESENCE_PARAMS } from '../gateway/experience/params.js';
 import type { ExperienceEvent } from '../gateway/log/derived-record.js';
+import type { LogRecord } from '../gateway/log/log-record.js';
 import { createLogger } from '../lib/logger.js';
 import { buildSimulation, DEFAULT_SIMULATION_OPTIONS } from '../simulators/index.js';
 import { parseSeeds } from './accuracy-table.js';
@@ -53,6 +58,46 @@ export function asEngineEvents(events: readonly ExperienceEvent[]): EngineEvents
   return out;
 }
 
+/**
+ * The fused footfall per whole clock hour of the window, as the metrics API computes it from the
+ * points these records and events become: the door counters' `in` and reports by their timestamp,
+ * the BLE visits by their start.
+ */
+export function fusedHours(
+  store: StoreConfig,
+  records: readonly LogRecord[],
+  events: readonly ExperienceEvent[],
+  windowStart: number,
+  windowEnd: number,
+): FusedHour[] {
+  const doors = doorCounters(store);
+  const { from, to } = wholeHours(windowStart, windowEnd);
+  const hour = (ts: number) => Math.floor((ts - from) / 3_600_000);
+  const inputs = Array.from({ length: Math.max(0, (to - from) / 3_600_000) }, () => ({ counterIn: 0, reports: 0, bleVisits: 0 }));
+  for (const r of records) {
+    const event = (r.message as { event?: { type?: string; in?: number } }).event;
+    if (r.kind !== 'device' || event?.type !== 'people_count' || !doors.some((d) => d.id === r.source.sourceId)) continue;
+    const slot = inputs[hour(r.eventTime)];
+    if (slot === undefined || r.eventTime < from) continue;
+    slot.counterIn += event.in ?? 0;
+    slot.reports += 1;
+  }
+  for (const e of events) {
+    const slot = e.type === 'visit' && e.start >= from ? inputs[hour(e.start)] : undefined;
+    if (slot !== undefined) slot.bleVisits += 1;
+  }
+  const audits = doors.flatMap((d) => (d.audit === undefined ? [] : [d.audit]));
+  const fused = fuseFootfall(inputs, audits.length === doors.length ? combinedAudit(audits) : null);
+  return fused.points.map((p, i) => ({
+    start: from + i * 3_600_000,
+    count: p.count,
+    low: p.low,
+    high: p.high,
+    estimated: p.estimated,
+    counted: (inputs[i]?.reports ?? 0) > 0 ? (inputs[i]?.counterIn ?? 0) : null,
+  }));
+}
+
 /** One seed's engine figures. */
 export async function experienceAccuracy(seed: number, durationMs: number, calibrate: boolean, now = EXPERIENCE_NOW): Promise<Figure[]> {
   const store = parseConfig({ stores: [DEMO_STORE] }).stores[0];
@@ -77,7 +122,8 @@ export async function experienceAccuracy(seed: number, durationMs: number, calib
     await sink.start();
     const records = simLogRecords(sim.messages, store);
     for (let i = 0; i < records.length; i += 1000) await sink.deliver(records.slice(i, i + 1000));
-    return evaluateEngine(sim.truth, asEngineEvents(events), DEFAULT_SETTLE_MS);
+    const hours = fusedHours(store, records, events, sim.truth.windowStart, sim.truth.windowEnd);
+    return [...evaluateEngine(sim.truth, asEngineEvents(events), DEFAULT_SETTLE_MS), ...footfallFigures(sim.truth, hours)];
   } finally {
     await rm(dir, { recursive: true, force: true });
   }

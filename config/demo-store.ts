@@ -32,7 +32,13 @@ export const DEMO_STORE: NonNullable<ConfigInput['stores']>[number] = {
     { id: 'feedback-1', type: 'feedback', zone: 'checkout', name: 'Exit smiley terminal' },
   ],
   devices: [
-    { id: 'counter-door', type: 'people_counter', zone: 'entrance' },
+    /**
+     * The installer's accuracy audit of the door counter: two hours counted by hand on installation
+     * day. For the demo store that day is simulated: seed 900, Monday 2 November 2026, 14:00-16:00 in
+     * Paris, every option at its default; a seed the accuracy is neither tuned nor reported on
+     * (simulators/counter-audit.test.ts recomputes it).
+     */
+    { id: 'counter-door', type: 'people_counter', zone: 'entrance', audit: { counted: 247, actual: 263, on: '2026-11-02' } },
     { id: 'shelf-shoes', type: 'smart_shelf', zone: 'aisle-shoes' },
     { id: 'env-floor', type: 'environment', zone: 'aisle-men' },
   ],

@@ -46,7 +46,24 @@ export const TouchpointSchema = z.strictObject({
   zone: EntityIdSchema,
   name: z.string().max(100).optional(),
 });
-export const DeviceSchema = z.strictObject({ id: EntityIdSchema, type: z.enum(DEVICE_TYPES), zone: EntityIdSchema.optional() });
+/**
+ * A people counter's accuracy audit: for a stretch of time someone counted by hand the people who
+ * truly entered (`actual`) while the counter ran (`counted`: what it reported in the same stretch).
+ * The fused footfall corrects the counter by counted ÷ actual and states the range this audit allows
+ * (gateway/analytics/footfall-fusion.ts, docs/analytics.md#footfall).
+ */
+export const CounterAuditSchema = z.strictObject({
+  counted: z.number().int().min(0),
+  actual: z.number().int().min(1),
+  /** When the audit was made (ISO date), for the record. */
+  on: z
+    .string()
+    .regex(/^\d{4}-\d{2}-\d{2}$/, 'an ISO date such as 2026-11-02')
+    .optional(),
+});
+export const DeviceSchema = z
+  .strictObject({ id: EntityIdSchema, type: z.enum(DEVICE_TYPES), zone: EntityIdSchema.optional(), audit: CounterAuditSchema.optional() })
+  .refine((d) => d.audit === undefined || d.type === 'people_counter', { message: 'only a people_counter takes an audit', path: ['audit'] });
 /** An edge agent: publishes `status` for itself (and on behalf of the sensors it reads). */
 export const AgentSchema = z.strictObject({ id: EntityIdSchema, zone: EntityIdSchema.optional() });
 

@@ -56,6 +56,8 @@ export interface Evaluation {
   figures: Figure[];
   /** The experience engine's measurements against the truth (engine-figures.ts); null when it wrote none for the window. */
   engine?: Figure[] | null;
+  /** The fused footfall the metrics API shows analysts (footfall-figures.ts). */
+  footfall?: Figure[];
 }
 
 export const DEFINITIONS = {
@@ -205,6 +207,11 @@ export function formatEvaluation(e: Evaluation): string {
     for (const f of e.engine) lines.push(...figureLines(f));
     lines.push('');
   }
+  if (e.footfall !== undefined) {
+    lines.push("footfall as analysts read it: the metrics API's fused figure (docs/analytics.md#footfall)");
+    for (const f of e.footfall) lines.push(...figureLines(f));
+    lines.push('');
+  }
   lines.push('baselines from the raw signals: people counters (footfall), strongest scanner per minute (zone, dwell)');
   for (const f of e.figures) lines.push(...figureLines(f));
   return `${lines.join('\n')}\n`;
@@ -229,6 +236,10 @@ export function evaluationJson(e: Evaluation): Record<string, unknown> {
   if (e.engine !== undefined) {
     out['engine'] = e.engine === null ? null : Object.fromEntries(e.engine.map((f) => [f.key, f.value === null ? null : round(f.value)]));
     out['engine_figures'] = e.engine?.map((f) => ({ ...f, value: f.value === null ? null : round(f.value) })) ?? null;
+  }
+  if (e.footfall !== undefined) {
+    out['footfall'] = Object.fromEntries(e.footfall.map((f) => [f.key, f.value === null ? null : round(f.value)]));
+    out['footfall_figures'] = e.footfall.map((f) => ({ ...f, value: f.value === null ? null : round(f.value) }));
   }
   return out;
 }

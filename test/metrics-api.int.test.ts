@@ -143,10 +143,25 @@ describe('GET /api/v1/stores/{store}/metrics on a real influxd', () => {
     expect(table(body, 'mean_duration_s')).toEqual({ 'ble visit-ble/1': [450, 120, null], 'ble visit-ble/2': [null, 60, 240] });
   });
 
-  it('answers footfall by method: the counters, BLE visits per definition, and wifi unavailable', async () => {
+  it('answers footfall by method: the counters, BLE visits per definition, the fused figure, and wifi unavailable', async () => {
     const body = await read('footfall');
-    expect(table(body, 'count')).toEqual({ 'counter raw': [5, 0, 4], 'ble visit-ble/1': [2, 1, 0], 'ble visit-ble/2': [0, 1, 1] });
-    expect(body.series.map((s) => s.total['count'])).toEqual([9, 3, 2]);
+    // fused: the counter's entries ÷ its audit ratio; 10:00 has no counter report, so its two BLE
+    // visits are scaled by the people per BLE visit of the hours with both: (5 + 4) ÷ ratio over 3 visits
+    const ratio = 247 / 263;
+    const perVisit = 9 / ratio / 3;
+    const round1 = (x: number) => Math.round(x * 10) / 10;
+    expect(table(body, 'count')).toEqual({
+      'counter raw': [5, 0, 4],
+      'ble visit-ble/1': [2, 1, 0],
+      'ble visit-ble/2': [0, 1, 1],
+      'fused footfall-fused/1': [round1(5 / ratio), round1(2 * perVisit), round1(4 / ratio)],
+    });
+    expect(table(body, 'reports')).toMatchObject({ 'counter raw': [2, 0, 1] });
+    expect(table(body, 'estimated')).toMatchObject({ 'fused footfall-fused/1': [0, 1, 0] });
+    const fused = body.series[3]!;
+    for (const p of fused.points) expect([p.values['low']! < p.values['count']!, p.values['count']! < p.values['high']!]).toEqual([true, true]);
+    expect(JSON.parse(fused.params[0]!)).toMatchObject({ audited: true, audit: { counted: 247, actual: 263 } });
+    expect(body.series.map((s) => s.total['count'])).toEqual([9, 3, 2, round1(9 / ratio + 2 * perVisit)]);
     expect(body.unavailable.map((u) => u.labels['method'])).toEqual(['wifi']);
   });
 

@@ -1,10 +1,13 @@
 /** `storeloop evaluate`: a simulator run's signals in InfluxDB against its ground truth (docs/simulator.md#evaluate). */
-import { loadConfig } from '../../config/index.js';
+import { loadConfig, type Config } from '../../config/index.js';
 import { readEngineEvents } from '../../evaluation/engine-events.js';
 import { DEFAULT_SETTLE_MS, evaluateEngine } from '../../evaluation/engine-figures.js';
 import { evaluate, evaluationJson, formatEvaluation, type Evaluation } from '../../evaluation/evaluate.js';
+import { footfallFigures, wholeHours, type FusedHour } from '../../evaluation/footfall-figures.js';
 import { readSignals } from '../../evaluation/signals.js';
 import { readTruthFile } from '../../evaluation/truth-file.js';
+import { readMetric } from '../../gateway/analytics/metrics-reader.js';
+import { validateMetricsRequest } from '../../gateway/analytics/metrics-request.js';
 import { InfluxQuery } from '../../gateway/influx/influx-query.js';
 
 export interface EvaluateOptions {
@@ -27,6 +30,29 @@ export async function runEvaluateCommand(options: EvaluateOptions, out: (text: s
     ...evaluate(truth, signals),
     engine: wroteAny ? evaluateEngine(truth, engineEvents, options.settleMs ?? DEFAULT_SETTLE_MS) : null,
   };
+  if (config.stores.some((s) => s.id === truth.storeId)) result.footfall = footfallFigures(truth, await fusedFootfallHours(query, config.stores, truth));
   out(options.json === true ? `${JSON.stringify(evaluationJson(result))}\n` : formatEvaluation(result));
   return result;
+}
+
+/** The fused footfall per whole clock hour of the run's window, exactly as the metrics API answers it. */
+async function fusedFootfallHours(
+  query: InfluxQuery,
+  stores: Config['stores'],
+  truth: { storeId: string; windowStart: number; windowEnd: number },
+): Promise<FusedHour[]> {
+  const { from, to } = wholeHours(truth.windowStart, truth.windowEnd);
+  if (to <= from) return [];
+  const req = validateMetricsRequest({ store: truth.storeId, metric: 'footfall', from: String(from), to: String(to), interval: '1h' }, stores);
+  const { series } = await readMetric(req, query);
+  const fused = series.find((s) => s.labels['method'] === 'fused');
+  const counter = series.find((s) => s.labels['method'] === 'counter');
+  return (fused?.points ?? []).map((p, i) => ({
+    start: Date.parse(p.time),
+    count: p.values['count'] ?? null,
+    low: p.values['low'] ?? null,
+    high: p.values['high'] ?? null,
+    estimated: p.values['estimated'] ?? 0,
+    counted: (counter?.points[i]?.values['reports'] ?? 0) > 0 ? (counter?.points[i]?.values['count'] ?? null) : null,
+  }));
 }

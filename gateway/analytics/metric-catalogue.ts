@@ -33,14 +33,24 @@ export const METRICS: Record<MetricName, MetricSpec> = {
   footfall: {
     name: 'footfall',
     definition:
-      'People entering the store per interval, one series per method: `counter` is the door counters\' SUM("in") (people_count telemetry), `ble` the BLE visits started (app carriers only, not all people); wifi is not measured yet.',
+      'People entering the store per interval. `fused` (footfall-fused/1) is the figure to read: the door counters\' entries corrected by their audit (config devices[].audit), an interval without counter reports estimated from the BLE visits scaled by the people per BLE visit of the range, with its 95 % range. The methods apart: `counter` is the door counters\' SUM("in") as reported (people_count telemetry), `ble` the BLE visits started (app carriers only, not all people); wifi is not measured yet.',
     fields: [
       field(
         'count',
         'telemetry | visit',
         'zero',
-        'method counter: people the door counters counted in; method ble: visits of BLE app carriers that started in the interval',
+        'method fused: people who entered, estimated (one decimal); method counter: people the door counters counted in; method ble: visits of BLE app carriers that started in the interval',
       ),
+      field(
+        'reports',
+        'telemetry',
+        'zero',
+        "method counter: the door counters' messages in the interval (0: they said nothing, and the fused figure is estimated from BLE)",
+      ),
+      field('low', 'telemetry | visit', 'null', 'method fused: lower end of the 95 % range; null when a door counter has no audit (its bias is unknown)'),
+      field('high', 'telemetry | visit', 'null', 'method fused: upper end of the 95 % range; null when a door counter has no audit'),
+      field('estimated', 'telemetry | visit', 'zero', 'method fused: 1 when the interval had no counter report and is estimated from BLE visits'),
+      field('ble_share', 'telemetry | visit', 'null', 'method fused: BLE visits ÷ the estimate, the share of the people the engine tracked'),
     ],
     filter: null,
   },

@@ -27,10 +27,11 @@ function statements(raw: Partial<RawMetricsRequest>): string[] {
 }
 
 describe('the InfluxQL of each metric', () => {
-  it('footfall: the counters\' SUM("in") and the BLE visits by definition; wifi unavailable', () => {
+  it('footfall: the door counters\' SUM("in") and reports, and the BLE visits by definition; wifi unavailable', () => {
+    const doors = `"event" = 'people_count' AND ("device" = 'counter-door')`;
     expect(statements({ metric: 'footfall' })).toEqual([
-      `SELECT SUM("in") AS "count" FROM "telemetry" WHERE "store" = 'demo-store' AND "event" = 'people_count' AND ${RANGE} GROUP BY ${GROUP_TIME} fill(none)`,
-      `SELECT SUM("in") AS "count" FROM "telemetry" WHERE "store" = 'demo-store' AND "event" = 'people_count' AND ${RANGE}`,
+      `SELECT SUM("in") AS "count", COUNT("in") AS "reports" FROM "telemetry" WHERE "store" = 'demo-store' AND ${doors} AND ${RANGE} GROUP BY ${GROUP_TIME} fill(none)`,
+      `SELECT SUM("in") AS "count", COUNT("in") AS "reports" FROM "telemetry" WHERE "store" = 'demo-store' AND ${doors} AND ${RANGE}`,
       `SELECT COUNT("count") AS "count" FROM "visit" WHERE "store" = 'demo-store' AND "method" = 'ble' AND ${RANGE} GROUP BY ${GROUP_TIME}, "definition" fill(none)`,
       `SELECT COUNT("count") AS "count" FROM "visit" WHERE "store" = 'demo-store' AND "method" = 'ble' AND ${RANGE} GROUP BY "definition"`,
       `SELECT DISTINCT("params") FROM "visit" WHERE "store" = 'demo-store' AND "method" = 'ble' AND ${RANGE} GROUP BY "definition"`,
@@ -40,8 +41,21 @@ describe('the InfluxQL of each metric', () => {
     ]);
   });
 
-  it('footfall: a store without a people counter has the counter method unavailable, and no counter query', () => {
-    const stores = parseConfig({ stores: [{ ...DEMO_STORE, devices: [] }] }).stores;
+  it('footfall: only counters at a door count footfall; several are summed', () => {
+    const devices = [
+      { id: 'counter-front', type: 'people_counter', zone: 'entrance' },
+      { id: 'counter-side', type: 'people_counter' },
+      { id: 'counter-fitting', type: 'people_counter', zone: 'fitting-rooms' },
+    ];
+    const stores = parseConfig({ stores: [{ ...DEMO_STORE, devices }] }).stores;
+    const [bucketed] = planQueries(request({ metric: 'footfall' }, stores)).parts.map((p) => partStatement(p, request({ metric: 'footfall' }, stores), true));
+    expect(bucketed).toContain(`("device" = 'counter-front' OR "device" = 'counter-side')`);
+    expect(bucketed).not.toContain('counter-fitting');
+  });
+
+  it('footfall: a store without a door counter has the counter method unavailable, and no counter query', () => {
+    const devices = [{ id: 'counter-fitting', type: 'people_counter', zone: 'fitting-rooms' }];
+    const stores = parseConfig({ stores: [{ ...DEMO_STORE, devices }] }).stores;
     const plan = planQueries(request({ metric: 'footfall' }, stores));
     expect(plan.parts.map((p) => p.labels)).toEqual([{ method: 'ble' }]);
     expect(plan.unavailable.map((u) => [u.labels, u.reason.slice(0, 40)])).toEqual([

@@ -7,6 +7,7 @@
  * measurement (exposures, and those that led to an interaction) sit side by side. Derived
  * measurements are grouped by their `definition` tag, so two definitions in one range are two series.
  */
+import type { StoreConfig } from '../../config/index.js';
 import type { MetricsRequest } from './metrics-request.js';
 import { msLiteral, numberLiteral, quoteIdentifier, tagEquals } from './influxql-literals.js';
 
@@ -61,18 +62,27 @@ function derivedPart(part: Omit<QueryPart, 'derived'>): QueryPart {
   return { ...part, derived: true, groupBy: [...part.groupBy, 'definition'] };
 }
 
+/** The people counters at a door: without a zone, or in a zone of kind `entrance` (the others count a zone's entries). */
+export function doorCounters(store: StoreConfig): StoreConfig['devices'] {
+  const entrances = new Set(store.zones.filter((z) => z.kind === 'entrance').map((z) => z.id));
+  return store.devices.filter((d) => d.type === 'people_counter' && (d.zone === undefined || entrances.has(d.zone)));
+}
+
 /** The parts of every metric but feedback, whose parts depend on the scores found (feedbackParts). */
 export function planQueries(req: MetricsRequest): QueryPlan {
   const zone = req.zone === undefined ? [] : [tagEquals('zone', req.zone)];
   const touchpoint = req.touchpoint === undefined ? [] : [tagEquals('touchpoint', req.touchpoint)];
   switch (req.metric) {
     case 'footfall': {
-      const hasCounter = req.store.devices.some((d) => d.type === 'people_counter');
+      const doors = doorCounters(req.store);
       const counter: QueryPart = {
         group: 'counter',
         measurement: 'telemetry',
-        aggregates: [{ fn: 'SUM', field: 'in', as: 'count' }],
-        where: [tagEquals('event', 'people_count')],
+        aggregates: [
+          { fn: 'SUM', field: 'in', as: 'count' },
+          { fn: 'COUNT', field: 'in', as: 'reports' },
+        ],
+        where: [tagEquals('event', 'people_count'), `(${doors.map((d) => tagEquals('device', d.id)).join(' OR ')})`],
         groupBy: [],
         labels: { method: 'counter' },
         derived: false,
@@ -86,9 +96,14 @@ export function planQueries(req: MetricsRequest): QueryPlan {
         labels: { method: 'ble' },
       });
       const unavailable: Unavailable[] = [];
-      if (!hasCounter) unavailable.push({ labels: { method: 'counter' }, reason: `the store '${req.store.id}' has no people_counter device in its config` });
+      if (doors.length === 0) {
+        unavailable.push({
+          labels: { method: 'counter' },
+          reason: `the store '${req.store.id}' has no people_counter at a door (one without a zone, or in a zone of kind entrance) in its config`,
+        });
+      }
       unavailable.push({ labels: { method: 'wifi' }, reason: WIFI_UNAVAILABLE });
-      return { parts: hasCounter ? [counter, ble] : [ble], unavailable };
+      return { parts: doors.length > 0 ? [counter, ble] : [ble], unavailable };
     }
     case 'visits':
       return {

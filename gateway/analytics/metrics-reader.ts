@@ -5,7 +5,17 @@
  */
 import type { QueryOptions, QuerySeries } from '../influx/influx-query.js';
 import { EMPTY_BUCKETS_RULE, METRICS, type MetricField, type MetricName } from './metric-catalogue.js';
-import { feedbackParts, feedbackScoresStatement, paramsStatement, partStatement, planQueries, type QueryPart, type Unavailable } from './metric-queries.js';
+import { fusedFootfallSeries } from './footfall-fusion.js';
+import {
+  doorCounters,
+  feedbackParts,
+  feedbackScoresStatement,
+  paramsStatement,
+  partStatement,
+  planQueries,
+  type QueryPart,
+  type Unavailable,
+} from './metric-queries.js';
 import { MetricsError } from './metrics-errors.js';
 import type { MetricsRequest } from './metrics-request.js';
 import { shapeSeries, type MetricSeries, type PartResult } from './result-shaping.js';
@@ -54,6 +64,9 @@ export async function readMetric(req: MetricsRequest, influx: InfluxQueryRunner)
   const series = shapeSeries(req, results);
   const unavailable = [...plan.unavailable];
   if (req.metric === 'footfall') {
+    const fused = fusedFootfallSeries(req, doorCounters(req.store), series);
+    if (fused !== null) series.push(fused);
+    else unavailable.push({ labels: { method: 'fused' }, reason: 'needs a door people_counter with reports, or BLE visits, in the range' });
     for (const part of parts) {
       if (!series.some((s) => s.labels['method'] === part.labels['method'])) {
         unavailable.push({ labels: { ...part.labels }, reason: `no ${part.measurement} points for the store in the range` });

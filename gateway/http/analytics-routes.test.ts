@@ -78,7 +78,9 @@ describe('GET /api/v1/stores/{store}/metrics', () => {
 
   it('lists wifi footfall, and a method without data, under unavailable instead of a zero', async () => {
     const t = await api((q) =>
-      q.includes('FROM "telemetry"') && !q.startsWith('SELECT DISTINCT') ? [{ name: 'telemetry', columns: ['time', 'count'], values: [[FROM_MS, 12]] }] : [],
+      q.includes('FROM "telemetry"') && !q.startsWith('SELECT DISTINCT')
+        ? [{ name: 'telemetry', columns: ['time', 'count', 'reports'], values: [[FROM_MS, 12, 60]] }]
+        : [],
     );
     const res = await t.inject({ method: 'GET', url: url(`metric=footfall&from=${FROM_MS}&to=${FROM_MS + 3_600_000}&interval=1h`) });
     expect(res.statusCode).toBe(200);
@@ -86,7 +88,10 @@ describe('GET /api/v1/stores/{store}/metrics', () => {
       series: Array<{ labels: Record<string, string>; definition: string | null; total: Record<string, number> }>;
       unavailable: Array<{ labels: Record<string, string>; reason: string }>;
     }>();
-    expect(body.series.map((s) => [s.labels, s.definition, s.total])).toEqual([[{ method: 'counter' }, null, { count: 12 }]]);
+    expect(body.series.map((s) => [s.labels, s.definition, s.total['count']])).toEqual([
+      [{ method: 'counter' }, null, 12],
+      [{ method: 'fused' }, 'footfall-fused/1', Math.round((12 / (247 / 263)) * 10) / 10],
+    ]);
     expect(body.unavailable.map((u) => [u.labels['method'], u.reason])).toEqual([
       ['ble', 'no visit points for the store in the range'],
       ['wifi', expect.stringMatching(/^wifi footfall is not measured yet/) as unknown],

@@ -1,0 +1,99 @@
+/**
+ * `storeloop evaluate`, the fused footfall (footfall-fused/1, the figure the metrics API shows
+ * analysts) against the people the truth has entering: over the whole hours of the window, per
+ * hour, and how often the stated 95 % range holds the truth. The caller reads the fused figure per
+ * clock hour (the CLI from the metrics API's reader, the accuracy bench from the same fusion in process).
+ */
+import type { EvaluationTruth, Figure } from './evaluate.js';
+import { footfallErrorPct } from './metrics.js';
+
+const HOUR_MS = 3_600_000;
+
+/** The fused footfall of one clock hour. */
+export interface FusedHour {
+  start: number;
+  count: number | null;
+  low: number | null;
+  high: number | null;
+  /** 1: estimated from BLE visits (no counter report in the hour). */
+  estimated: number;
+  /** The door counters' entries as reported (method counter), for comparison; null without a report. */
+  counted: number | null;
+}
+
+export const FOOTFALL_DEFINITIONS = {
+  total:
+    "signed error of the fused footfall (footfall-fused/1: door counters corrected by their audit, hours without a counter report estimated from BLE visits) summed over the window's whole clock hours against the visitors the truth has entering in them (staff and passers-by are not visitors), in % of the true count",
+  hourly: 'mean over those hours of |fused − true| / true entering people of the hour, in %; the detail gives the largest',
+  counterHourly: "the same for the door counters' entries as reported (method counter), over the hours they reported in: what the fused figure corrects",
+  range: "share of those hours whose true entering people lie within the fused figure's stated 95 % range (n/a without a counter audit)",
+} as const;
+
+/** The whole clock hours inside the window: [first, last) hour starts. */
+export function wholeHours(windowStart: number, windowEnd: number): { from: number; to: number } {
+  return { from: Math.ceil(windowStart / HOUR_MS) * HOUR_MS, to: Math.floor(windowEnd / HOUR_MS) * HOUR_MS };
+}
+
+function fmt(value: number): string {
+  return value.toFixed(1);
+}
+
+/** The fused footfall's figures; `hours` are the clock hours of wholeHours(window). */
+export function footfallFigures(truth: Pick<EvaluationTruth, 'visits' | 'windowStart' | 'windowEnd'>, hours: readonly FusedHour[]): Figure[] {
+  const rows = hours
+    .filter((h) => h.count !== null)
+    .map((h) => ({ ...h, truth: truth.visits.filter((v) => v.enteredAt >= h.start && v.enteredAt < h.start + HOUR_MS).length }));
+  const span = rows.length === 0 ? 'no whole hour' : `${rows.length} whole hours from ${new Date(rows[0]?.start ?? 0).toISOString()}`;
+  const noHour = 'no whole clock hour of the window has a fused footfall (no door counter report or BLE visit)';
+  const na = rows.length === 0 ? { reason: noHour } : {};
+  const fused = rows.reduce((s, r) => s + (r.count ?? 0), 0);
+  const entered = rows.reduce((s, r) => s + r.truth, 0);
+  const hourlyError = (estimate: (r: (typeof rows)[number]) => number | null) =>
+    rows.flatMap((r) => {
+      const value = estimate(r);
+      return r.truth > 0 && value !== null ? [(Math.abs(value - r.truth) / r.truth) * 100] : [];
+    });
+  const hourly = hourlyError((r) => r.count);
+  const counterHourly = hourlyError((r) => r.counted);
+  const ranged = rows.filter((r) => r.low !== null && r.high !== null);
+  const held = ranged.filter((r) => (r.low ?? Infinity) <= r.truth && r.truth <= (r.high ?? -Infinity)).length;
+  const estimated = rows.filter((r) => r.estimated === 1).length;
+  return [
+    {
+      key: 'fused_footfall_error_pct',
+      label: 'footfall error (fused)',
+      value: rows.length === 0 ? null : footfallErrorPct(Math.round(fused), entered),
+      unit: '%',
+      definition: FOOTFALL_DEFINITIONS.total,
+      ...(rows.length === 0 ? {} : { detail: `fused ${fmt(fused)}, true ${entered}; ${span}${estimated > 0 ? `, ${estimated} estimated from BLE` : ''}` }),
+      ...na,
+    },
+    {
+      key: 'fused_footfall_hourly_error_pct',
+      label: 'footfall error per hour, mean absolute (fused)',
+      value: hourly.length === 0 ? null : hourly.reduce((s, e) => s + e, 0) / hourly.length,
+      unit: '%',
+      definition: FOOTFALL_DEFINITIONS.hourly,
+      detail: hourly.length === 0 ? span : `largest ${fmt(Math.max(...hourly))} %; ${span}`,
+      ...na,
+    },
+    {
+      key: 'counter_footfall_hourly_error_pct',
+      label: 'footfall error per hour, mean absolute (counter as reported)',
+      value: counterHourly.length === 0 ? null : counterHourly.reduce((s, e) => s + e, 0) / counterHourly.length,
+      unit: '%',
+      definition: FOOTFALL_DEFINITIONS.counterHourly,
+      detail: counterHourly.length === 0 ? span : `largest ${fmt(Math.max(...counterHourly))} %; ${span}`,
+      ...(counterHourly.length === 0 ? { reason: 'no door counter reported in a whole clock hour of the window' } : {}),
+    },
+    {
+      key: 'fused_footfall_range_hit_pct',
+      label: 'hours within the fused range',
+      value: ranged.length === 0 ? null : (held / ranged.length) * 100,
+      unit: '%',
+      definition: FOOTFALL_DEFINITIONS.range,
+      detail: `${held} of ${ranged.length} hours`,
+      ...(ranged.length === 0 ? { reason: rows.length === 0 ? noHour : 'no range: a door counter has no audit (config devices[].audit)' } : {}),
+    },
+  ];
+}
