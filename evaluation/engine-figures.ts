@@ -17,6 +17,8 @@ export const ENGINE_DEFINITIONS = {
     'signed error of the visits the engine made (definition visit-ble/1) against the app carriers the truth has entering, both in the compared span, in % of the true count',
   zoneApp:
     "share of the compared app carriers' visitor-minutes (the truth's minutes) for which the engine's zone that minute is the truth's (the `minutes` its visits stored; a minute it has no zone for counts wrong)",
+  zoneAdvertising:
+    "the same over the minutes in which the visitor's app advertised its beacon at some time (the truth's `advertising` intervals): the minutes the radio could speak for; the others (the app silent the whole minute) are left out",
   dwell: `median over the compared app carriers' visits and the zones they stayed in (the truth's stays, passing ones under ${PASSING_MS / 1000} s left out) of |engine − true dwell| / true dwell, the engine's dwell the sum of its non-passing zone stays (zone-stay/1) in that visit's span`,
   engagement:
     "|engine − truth| of the share of (touchpoint, visitor) pairs with an exposure that ended in an interaction; engine: its exposures (exposure-ble/1) of app carriers and their `interacted`; truth: every visitor's exposures",
@@ -58,6 +60,15 @@ export function engineMinutes(events: EngineEvents, visitor: string, from: numbe
   return minuteZones(truthMinutes(segments.sort((a, b) => a.from - b.from)));
 }
 
+/** The minutes of `truth` in which the app advertised at some time; none without advertising intervals. */
+export function advertisingMinutes(truth: ZoneMinutes, advertising: ReadonlyArray<{ from: number; to: number }> | undefined): ZoneMinutes {
+  const out: ZoneMinutes = new Map();
+  for (const [minute, zone] of truth) {
+    if (advertising?.some((a) => a.from < minute + MINUTE_MS && a.to > minute) === true) out.set(minute, zone);
+  }
+  return out;
+}
+
 function fmt(value: number | null): string {
   return value === null ? 'n/a' : value.toFixed(1);
 }
@@ -93,6 +104,21 @@ export function evaluateEngine(truth: EvaluationTruth, events: EngineEvents, set
     definition: ENGINE_DEFINITIONS.zoneApp,
     detail: `${zone.correct} of ${zone.minutes} visitor-minutes right, ${zone.estimated} placed`,
     ...(zone.pct === null ? { reason: 'no compared app carrier spent a minute inside' } : {}),
+  });
+
+  const advertised = zoneAccuracy(
+    compared.map((v, i) => ({ truth: advertisingMinutes(minutes[i]?.truth ?? new Map(), v.advertising), estimate: minutes[i]?.estimate })),
+  );
+  figures.push({
+    key: 'engine_zone_accuracy_advertising_pct',
+    label: 'zone accuracy, app carriers, minutes advertising (engine)',
+    value: advertised.pct,
+    unit: '%',
+    definition: ENGINE_DEFINITIONS.zoneAdvertising,
+    detail: `${advertised.correct} of ${advertised.minutes} visitor-minutes right (of ${zone.minutes} in all)`,
+    ...(advertised.pct === null
+      ? { reason: 'the truth records no advertising interval of a compared app carrier (a truth written before intermittent advertising)' }
+      : {}),
   });
 
   const dwell = dwellMdapePct(

@@ -31,6 +31,8 @@ const TruthSchema = z.object({
       visitor: z.string(),
       app: z.boolean(),
       beacon: z.string().optional(),
+      /** When the app advertised its beacon (absent: no app, or a truth written before intermittent advertising). */
+      advertising: z.array(z.object({ from: z.number(), to: z.number() })).optional(),
       phone: z.boolean(),
       randomizedMac: z.boolean(),
       wifiPseudonyms: z.array(z.string()),
