@@ -75,6 +75,19 @@ function heardIn(minute: number, visit: { start: number; end: number }): boolean
   return middle >= visit.start && middle <= visit.end;
 }
 
+/**
+ * A status the gateway stamped when it arrived, not its source (gateway/ingest: an offline status, as a
+ * last will's payload is written at connect time, and one without `ts`): its event time is the
+ * gateway's clock, not the traffic's. It does not move the watermark: traffic replayed late (an edge's
+ * queue, a backfill) arrives long after its event time, and that stamp would carry the agent far ahead
+ * of every other source, leaving them past maxSourceLag behind; the watermark would jump to the
+ * gateway's clock, close every open visit at once and drop the sightings still to come as late. An
+ * agent gone offline holds the watermark back with its last stamped status until it falls that far behind.
+ */
+function stampedOnArrival(record: LogRecord): boolean {
+  return record.kind === 'status' && (record.message.state === 'offline' || record.message.ts === undefined);
+}
+
 /** The sensors' clocks drift slowly (unsynchronised ones by up to ±50 ppm: 0.2 s an hour): estimated again hourly. */
 const CLOCK_REFRESH_MS = 60 * 60_000;
 
@@ -239,6 +252,7 @@ export class ExperienceSink implements Sink {
     const storeId = record.source.storeId;
     const store = this.stores.get(storeId);
     if (store === undefined || record.kind === 'experience') return 'filtered';
+    if (stampedOnArrival(record)) return 'filtered';
     const { window } = store;
     window.heard(record.source.sourceId, record.eventTime, record.source.role === 'sensor' || record.source.role === 'agent');
     touched.add(storeId);
