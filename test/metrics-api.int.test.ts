@@ -23,6 +23,7 @@ const VISIT_2 = 'step=5s;maxGap=10m;minStay=10s;passing=30s;engine=hmm';
 const STAY = 'step=5s;passing=30s;engine=hmm';
 const OCC = 'step=60s;engine=hmm';
 const EXPO = 'minExposure=10s;engine=hmm';
+const PASSER = 'maxHeard=60s';
 
 /** Known points in demo-store, 09:00-12:00 UTC, two zones and two touchpoints, two definitions of visit. */
 const LINES = [
@@ -40,6 +41,10 @@ const LINES = [
   `visit,definition=visit-ble/2,method=ble,store=demo-store count=1i,duration_s=240,params="${VISIT_2}",visit_id="v1-e",visitor="ibeacon:e" ${at('11:15')}`,
   // a visit outside the range
   `visit,definition=visit-ble/1,method=ble,store=demo-store count=1i,duration_s=999,params="${VISIT_1}",visit_id="v1-f",visitor="ibeacon:f" ${at('12:00')}`,
+  // passers-by: two in the first hour, one in the third
+  ...['09:02', '09:50', '11:30'].map(
+    (hhmm) => `passer_by,definition=passer-by-ble/1,method=ble,store=demo-store count=1i,heard_s=20,params="${PASSER}",visitor="ibeacon:p${hhmm}" ${at(hhmm)}`,
+  ),
   // zone stays: checkout 60, 120, 300 s in the first hour and 40 s in the third; aisle-women 200 s, and a passing stay left out
   ...[
     ['checkout', '09:10', 60, false],
@@ -163,6 +168,25 @@ describe('GET /api/v1/stores/{store}/metrics on a real influxd', () => {
     expect(JSON.parse(fused.params[0]!)).toMatchObject({ audited: true, audit: { counted: 247, actual: 263 } });
     expect(body.series.map((s) => s.total['count'])).toEqual([9, 3, 2, round1(9 / ratio + 2 * perVisit)]);
     expect(body.unavailable.map((u) => u.labels['method'])).toEqual(['wifi']);
+  });
+
+  it('answers the capture rate: BLE visits ÷ (visits + passers-by) per hour, each input by its definition', async () => {
+    const body = await read('capture');
+    expect(body.series.map((s) => [s.measurement, s.definition])).toEqual([
+      ['visit', 'visit-ble/1'],
+      ['visit', 'visit-ble/2'],
+      ['passer_by', 'passer-by-ble/1'],
+      ['visit | passer_by', 'capture-ble/1'],
+    ]);
+    const capture = body.series[3]!;
+    // visits 2, 2, 1 and passers-by 2, 0, 1 per hour
+    expect(capture.points.map((p) => [p.values['visits'], p.values['passers_by'], p.values['capture_rate']])).toEqual([
+      [2, 2, 0.5],
+      [2, 0, 1],
+      [1, 1, 0.5],
+    ]);
+    expect(capture.total).toEqual({ visits: 5, passers_by: 3, capture_rate: 5 / 8 });
+    expect(JSON.parse(capture.params[0]!)).toEqual({ visits: ['visit-ble/1', 'visit-ble/2'], passersBy: ['passer-by-ble/1'] });
   });
 
   it('answers dwell per zone without passing stays, per hour and over the range, and one zone when asked', async () => {

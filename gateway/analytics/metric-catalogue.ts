@@ -4,7 +4,7 @@
  * The InfluxQL behind each is in metric-queries.ts; docs/metrics-api.md says the same in prose.
  */
 
-export const METRIC_NAMES = ['footfall', 'visits', 'dwell', 'occupancy', 'engagement', 'feedback'] as const;
+export const METRIC_NAMES = ['footfall', 'visits', 'capture', 'dwell', 'occupancy', 'engagement', 'feedback'] as const;
 export type MetricName = (typeof METRIC_NAMES)[number];
 
 /** How an interval without data shows a figure: counts and sums are 0, means, medians, maxima and rates null. */
@@ -60,6 +60,17 @@ export const METRICS: Record<MetricName, MetricSpec> = {
     fields: [
       field('count', 'visit', 'zero', 'visits started in the interval'),
       field('mean_duration_s', 'visit', 'null', 'mean duration of those visits, seconds'),
+    ],
+    filter: null,
+  },
+  capture: {
+    name: 'capture',
+    definition:
+      "Of the app carriers heard at the shop front, the share who came in: BLE visits ÷ (BLE visits + BLE passers-by, tracks heard for under a minute) per interval. App carriers only: an estimate of everyone's capture rate only as far as they walk and carry the app like everyone else.",
+    fields: [
+      field('visits', 'visit', 'zero', 'BLE visits that started in the interval'),
+      field('passers_by', 'passer_by', 'zero', 'BLE passers-by heard in the interval (tracks heard for under a minute)'),
+      field('capture_rate', 'visit | passer_by', 'null', 'visits ÷ (visits + passers_by); null when there was neither'),
     ],
     filter: null,
   },

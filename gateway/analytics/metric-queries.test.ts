@@ -70,6 +70,13 @@ describe('the InfluxQL of each metric', () => {
     );
   });
 
+  it('capture: the BLE visits and passers-by, each by its definition', () => {
+    expect(statements({ metric: 'capture' }).filter((q) => !q.startsWith('SELECT DISTINCT') && q.includes('GROUP BY time'))).toEqual([
+      `SELECT COUNT("count") AS "visits" FROM "visit" WHERE "store" = 'demo-store' AND "method" = 'ble' AND ${RANGE} GROUP BY ${GROUP_TIME}, "definition" fill(none)`,
+      `SELECT COUNT("count") AS "passers_by" FROM "passer_by" WHERE "store" = 'demo-store' AND "method" = 'ble' AND ${RANGE} GROUP BY ${GROUP_TIME}, "definition" fill(none)`,
+    ]);
+  });
+
   it('dwell: non-passing stays per zone, one zone when asked', () => {
     const [bucketed, total, params] = statements({ metric: 'dwell', zone: 'checkout' });
     const where = `WHERE "store" = 'demo-store' AND "passing" = 'false' AND "zone" = 'checkout' AND ${RANGE}`;

@@ -119,6 +119,29 @@ export function planQueries(req: MetricsRequest): QueryPlan {
         ],
         unavailable: [],
       };
+    case 'capture':
+      // two series (each measurement by its definition); capture-rate.ts adds the rate from them
+      return {
+        parts: [
+          derivedPart({
+            group: 'visits',
+            measurement: 'visit',
+            aggregates: [count('count', 'visits')],
+            where: [tagEquals('method', 'ble')],
+            groupBy: [],
+            labels: { method: 'ble' },
+          }),
+          derivedPart({
+            group: 'passers_by',
+            measurement: 'passer_by',
+            aggregates: [count('count', 'passers_by')],
+            where: [tagEquals('method', 'ble')],
+            groupBy: [],
+            labels: { method: 'ble' },
+          }),
+        ],
+        unavailable: [],
+      };
     case 'dwell':
       return {
         parts: [

@@ -5,6 +5,7 @@
  */
 import type { QueryOptions, QuerySeries } from '../influx/influx-query.js';
 import { EMPTY_BUCKETS_RULE, METRICS, type MetricField, type MetricName } from './metric-catalogue.js';
+import { captureSeries } from './capture-rate.js';
 import { fusedFootfallSeries } from './footfall-fusion.js';
 import {
   doorCounters,
@@ -63,6 +64,10 @@ export async function readMetric(req: MetricsRequest, influx: InfluxQueryRunner)
   for (const part of parts) results.push(await runPart(part, req, run));
   const series = shapeSeries(req, results);
   const unavailable = [...plan.unavailable];
+  if (req.metric === 'capture') {
+    const capture = captureSeries(req, series);
+    if (capture !== null) series.push(capture);
+  }
   if (req.metric === 'footfall') {
     const fused = fusedFootfallSeries(req, doorCounters(req.store), series);
     if (fused !== null) series.push(fused);

@@ -70,7 +70,7 @@ export const analyticsRoutes: FastifyPluginAsyncZod<{ deps: HttpDeps }> = async 
       config: { scope: 'analyst' },
       schema: {
         tags: ['analytics'],
-        summary: 'Experience metrics of a store per interval: footfall, visits, dwell, occupancy, engagement, feedback',
+        summary: 'Experience metrics of a store per interval: footfall, visits, capture rate, dwell, occupancy, engagement, feedback',
         description:
           'Read from InfluxDB (InfluxQL). Each series states the definition and parameters of the points it comes from; a range that holds two definitions gives two series. An interval without data has counts 0 and means null.',
         params: z.object({ store: z.string().describe('A store id of the config') }),
