@@ -14,7 +14,7 @@ export const DEFAULT_SETTLE_MS = 25 * 60_000;
 
 export const ENGINE_DEFINITIONS = {
   visits:
-    'signed error of the visits the engine made (definition visit-ble/1) against the app carriers the truth has entering, both in the compared span, in % of the true count',
+    'signed error of the visits the engine made (definition visit-ble/2) against the app carriers the truth has entering, both in the compared span, in % of the true count',
   zoneApp:
     "share of the compared app carriers' visitor-minutes (the truth's minutes) for which the engine's zone that minute is the truth's (the `minutes` its visits stored; a minute it has no zone for counts wrong)",
   dwell: `median over the compared app carriers' visits and the zones they stayed in (the truth's stays, passing ones under ${PASSING_MS / 1000} s left out) of |engine − true dwell| / true dwell, the engine's dwell the sum of its non-passing zone stays (zone-stay/1) in that visit's span`,

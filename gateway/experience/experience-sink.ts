@@ -114,7 +114,7 @@ export class ExperienceSink implements Sink {
         config: store,
         model: presenceStore(store),
         touchpoints: store.touchpoints.map((t) => ({ id: t.id, zone: t.zone })),
-        window: new StoreWindow(this.windowOptions),
+        window: new StoreWindow(this.windowOptions, store),
         pending: [],
       });
     }
@@ -189,7 +189,7 @@ export class ExperienceSink implements Sink {
     for (const [id, windowState] of Object.entries(state.stores)) {
       const store = this.stores.get(id);
       if (store === undefined) continue;
-      store.window = StoreWindow.fromState(this.windowOptions, windowState);
+      store.window = StoreWindow.fromState(this.windowOptions, windowState, store.config);
       store.pending = windowState.pending;
     }
     this.log.info({ position: this.position, stores: Object.keys(state.stores).length }, 'experience engine: state restored');
@@ -282,6 +282,7 @@ export class ExperienceSink implements Sink {
   private eventsAt(storeId: string, store: EngineStore, boundary: number): ExperienceEvent[] {
     const closed = store.window.close(boundary);
     if (closed.statics.length > 0) this.log.info({ store: storeId, devices: closed.statics.length }, 'experience engine: devices classed static (no visit)');
+    if (closed.staff.length > 0) this.log.info({ store: storeId, devices: closed.staff.length }, "experience engine: staff's tracks (no visit)");
     const events: ExperienceEvent[] = [];
     if (closed.devices.length > 0) {
       const anchors = touchpointAnchors(
@@ -294,13 +295,14 @@ export class ExperienceSink implements Sink {
         if (zones === undefined) continue;
         const interactions = closed.interactions.filter((i) => i.device === device);
         for (const segments of visitSegments(zones.segments)) {
-          const passer = passerByEvent(storeId, device, segments, this.params);
+          const passer = passerByEvent(storeId, device, segments, this.params, this.options.maxVisitMs);
           if (passer !== undefined) {
             events.push(passer);
             continue;
           }
           const visit = visitEvents(storeId, device, segments, {
             params: this.params,
+            maxVisitMs: this.options.maxVisitMs,
             touchpoints: store.touchpoints,
             interactions,
             deviceMinutes: zones.minutes,
@@ -340,7 +342,7 @@ export class ExperienceSink implements Sink {
     const { window } = store;
     if (window.occupancyFrom === null) return [];
     const until = Math.floor(window.openFrom(this.params.edgeExtendMs, this.options.occupancyHoldMs) / MINUTE_MS) * MINUTE_MS;
-    const params = definitionParams(this.params);
+    const params = definitionParams(this.params, this.options.maxVisitMs);
     const out: OccupancyEvent[] = [];
     for (let minute = window.occupancyFrom; minute < until; minute += MINUTE_MS) {
       const counts = window.occupancy.get(minute);
