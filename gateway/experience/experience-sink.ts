@@ -28,6 +28,7 @@ import { touchpointAnchors } from './anchors.js';
 import { assignZones } from './engine.js';
 import { DEFAULT_PRESENCE_PARAMS, type PresenceParams } from './params.js';
 import { MINUTE_MS } from './segments.js';
+import type { StoreHours } from './staff-days.js';
 import { presenceStore, type PresenceStore } from './store-model.js';
 import { estimateStepClock } from './clock-offsets.js';
 import type { StepClock } from './observations.js';
@@ -50,6 +51,8 @@ export interface ExperienceSinkOptions {
    * or a long visit) no longer holds it back, and its minutes before then are left out of occupancy.
    */
   occupancyHoldMs: number;
+  /** A device whose track starts while the store is closed (its openingHours) is staff that day; default true (staff-days.ts). */
+  closedHoursAreStaff?: boolean;
   params?: PresenceParams;
 }
 
@@ -114,7 +117,7 @@ export class ExperienceSink implements Sink {
         config: store,
         model: presenceStore(store),
         touchpoints: store.touchpoints.map((t) => ({ id: t.id, zone: t.zone })),
-        window: new StoreWindow(this.windowOptions, store),
+        window: new StoreWindow(this.windowOptions, this.hoursOf(store)),
         pending: [],
       });
     }
@@ -189,7 +192,7 @@ export class ExperienceSink implements Sink {
     for (const [id, windowState] of Object.entries(state.stores)) {
       const store = this.stores.get(id);
       if (store === undefined) continue;
-      store.window = StoreWindow.fromState(this.windowOptions, windowState, store.config);
+      store.window = StoreWindow.fromState(this.windowOptions, windowState, this.hoursOf(store.config));
       store.pending = windowState.pending;
     }
     this.log.info({ position: this.position, stores: Object.keys(state.stores).length }, 'experience engine: state restored');
@@ -277,6 +280,11 @@ export class ExperienceSink implements Sink {
     await this.options.derivedLog.append(storeId, store.pending);
     for (const event of store.pending) this.eventsTotal.inc({ store: storeId, type: event.type });
     store.pending = [];
+  }
+
+  /** The opening hours the staff rules go by: none (rule off) when closed hours are not to mean staff. */
+  private hoursOf(store: StoreConfig): StoreHours {
+    return this.options.closedHoursAreStaff === false ? { timezone: store.timezone } : store;
   }
 
   private eventsAt(storeId: string, store: EngineStore, boundary: number): ExperienceEvent[] {
