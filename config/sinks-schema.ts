@@ -45,6 +45,8 @@ export const SinksSchema = z
           .min(10)
           .max(24 * 60)
           .default(180),
+        /** A device whose track starts while the store is closed (stores[].openingHours, 5 min margin) is staff for the rest of that day: no visit. */
+        closedHoursAreStaff: z.boolean().default(true),
         /** Occupancy of a minute is made final at most this long after it (a device open longer stops holding it back). */
         occupancyHoldMinutes: z
           .number()

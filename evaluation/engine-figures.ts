@@ -14,7 +14,7 @@ export const DEFAULT_SETTLE_MS = 25 * 60_000;
 
 export const ENGINE_DEFINITIONS = {
   visits:
-    'signed error of the visits the engine made (definition visit-ble/1) against the app carriers the truth has entering, both in the compared span, in % of the true count',
+    'signed error of the visits the engine made (definition visit-ble/2) against the app carriers the truth has entering, both in the compared span, in % of the true count',
   zoneApp:
     "share of the compared app carriers' visitor-minutes (the truth's minutes) for which the engine's zone that minute is the truth's (the `minutes` its visits stored; a minute it has no zone for counts wrong)",
   zoneAdvertising:

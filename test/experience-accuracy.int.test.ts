@@ -29,7 +29,13 @@ import { eventually } from './helpers/lifecycle.js';
 import { RestartableInfluxd } from './helpers/restartable-influxd.js';
 import { testBuild } from './helpers/test-build.js';
 
-const store = parseConfig({ stores: [DEMO_STORE] }).stores[0]!;
+/**
+ * The demo store without its opening hours: the run ends now, whatever the hour, and the simulator's
+ * flat arrival profile has visitors while the store is closed, whom the engine's staff rule
+ * (gateway/experience/staff-days.ts) would take for staff.
+ */
+const { openingHours: _hours, ...ALWAYS_OPEN } = DEMO_STORE;
+const store = parseConfig({ stores: [ALWAYS_OPEN] }).stores[0]!;
 const cleanups: Array<() => Promise<unknown>> = [];
 afterAll(async () => {
   for (const cleanup of cleanups.reverse()) await cleanup();
@@ -41,7 +47,7 @@ describe('experience engine accuracy through the real gateway and InfluxDB', () 
   it('makes visits, zone stays, exposures and occupancy of a two-hour run, across a kill -9, far better than the baselines', async () => {
     const influxd = await RestartableInfluxd.create();
     cleanups.push(() => influxd.destroy());
-    const gateway = await GatewayProcess.create(testBuild(), influxd.url);
+    const gateway = await GatewayProcess.create(testBuild(), influxd.url, { stores: [ALWAYS_OPEN] });
     cleanups.push(() => gateway.destroy());
     await gateway.start();
     const dir = await mkdtemp(join(tmpdir(), 'storeloop-accuracy-'));

@@ -138,7 +138,10 @@ export async function runDemoCommand(options: DemoCommandOptions): Promise<void>
       env.STORELOOP_STATE_DIR = stateDir;
       cleanups.push(() => rm(stateDir, { recursive: true, force: true }));
     }
-    const config = loadConfig(options.config, env);
+    const loaded = loadConfig(options.config, env);
+    // the simulator's flat arrivals keep the store busy around the clock, opening hours or not: at
+    // night the engine would rightly take everyone in a closed store for staff
+    const config = { ...loaded, sinks: { ...loaded.sinks, experience: { ...loaded.sinks.experience, closedHoursAreStaff: false } } };
     const log = createLogger(config.log.level);
     const gateway = new Gateway(config, { log });
     await gateway.start();

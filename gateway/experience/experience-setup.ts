@@ -30,6 +30,7 @@ export function experienceSinkFor(
     lateToleranceMs: experience.lateToleranceSeconds * 1000,
     maxVisitMs: experience.maxVisitMinutes * 60_000,
     occupancyHoldMs: experience.occupancyHoldMinutes * 60_000,
+    closedHoursAreStaff: experience.closedHoursAreStaff,
     params: { ...DEFAULT_PRESENCE_PARAMS, calibrate: experience.calibrate },
   });
   return {

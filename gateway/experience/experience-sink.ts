@@ -28,6 +28,7 @@ import { touchpointAnchors } from './anchors.js';
 import { assignZones } from './engine.js';
 import { DEFAULT_PRESENCE_PARAMS, type PresenceParams } from './params.js';
 import { MINUTE_MS } from './segments.js';
+import type { StoreHours } from './staff-days.js';
 import { presenceStore, type PresenceStore } from './store-model.js';
 import { estimateStepClock } from './clock-offsets.js';
 import type { StepClock } from './observations.js';
@@ -50,6 +51,8 @@ export interface ExperienceSinkOptions {
    * or a long visit) no longer holds it back, and its minutes before then are left out of occupancy.
    */
   occupancyHoldMs: number;
+  /** A device whose track starts while the store is closed (its openingHours) is staff that day; default true (staff-days.ts). */
+  closedHoursAreStaff?: boolean;
   params?: PresenceParams;
 }
 
@@ -127,7 +130,7 @@ export class ExperienceSink implements Sink {
         config: store,
         model: presenceStore(store),
         touchpoints: store.touchpoints.map((t) => ({ id: t.id, zone: t.zone })),
-        window: new StoreWindow(this.windowOptions),
+        window: new StoreWindow(this.windowOptions, this.hoursOf(store)),
         pending: [],
       });
     }
@@ -202,7 +205,7 @@ export class ExperienceSink implements Sink {
     for (const [id, windowState] of Object.entries(state.stores)) {
       const store = this.stores.get(id);
       if (store === undefined) continue;
-      store.window = StoreWindow.fromState(this.windowOptions, windowState);
+      store.window = StoreWindow.fromState(this.windowOptions, windowState, this.hoursOf(store.config));
       store.pending = windowState.pending;
     }
     this.log.info({ position: this.position, stores: Object.keys(state.stores).length }, 'experience engine: state restored');
@@ -293,9 +296,15 @@ export class ExperienceSink implements Sink {
     store.pending = [];
   }
 
+  /** The opening hours the staff rules go by: none (rule off) when closed hours are not to mean staff. */
+  private hoursOf(store: StoreConfig): StoreHours {
+    return this.options.closedHoursAreStaff === false ? { timezone: store.timezone } : store;
+  }
+
   private eventsAt(storeId: string, store: EngineStore, boundary: number): ExperienceEvent[] {
     const closed = store.window.close(boundary);
     if (closed.statics.length > 0) this.log.info({ store: storeId, devices: closed.statics.length }, 'experience engine: devices classed static (no visit)');
+    if (closed.staff.length > 0) this.log.info({ store: storeId, devices: closed.staff.length }, "experience engine: staff's tracks (no visit)");
     const events: ExperienceEvent[] = [];
     if (closed.devices.length > 0) {
       const anchors = touchpointAnchors(
@@ -308,13 +317,14 @@ export class ExperienceSink implements Sink {
         if (zones === undefined) continue;
         const interactions = closed.interactions.filter((i) => i.device === device);
         for (const segments of visitSegments(zones.segments)) {
-          const passer = passerByEvent(storeId, device, segments, this.params);
+          const passer = passerByEvent(storeId, device, segments, this.params, this.options.maxVisitMs);
           if (passer !== undefined) {
             events.push(passer);
             continue;
           }
           const visit = visitEvents(storeId, device, segments, {
             params: this.params,
+            maxVisitMs: this.options.maxVisitMs,
             touchpoints: store.touchpoints,
             interactions,
             deviceMinutes: zones.minutes,
@@ -354,7 +364,7 @@ export class ExperienceSink implements Sink {
     const { window } = store;
     if (window.occupancyFrom === null) return [];
     const until = Math.floor(window.openFrom(this.params.edgeExtendMs, this.options.occupancyHoldMs) / MINUTE_MS) * MINUTE_MS;
-    const params = definitionParams(this.params);
+    const params = definitionParams(this.params, this.options.maxVisitMs);
     const out: OccupancyEvent[] = [];
     for (let minute = window.occupancyFrom; minute < until; minute += MINUTE_MS) {
       const counts = window.occupancy.get(minute);

@@ -2,6 +2,8 @@ import { describe, expect, it } from 'vitest';
 
 import { StoreWindow, type StoreWindowOptions } from './store-window.js';
 
+const WEEK = { mon: 'closed', tue: 'closed', wed: 'closed', thu: 'closed', fri: 'closed', sat: 'closed', sun: 'closed' };
+
 const MIN = 60_000;
 const OPTIONS: StoreWindowOptions = { finalizeEveryMs: 5 * MIN, maxGapMs: 15 * MIN, maxSourceLagMs: 30 * MIN, lateToleranceMs: MIN, maxVisitMs: 180 * MIN };
 const T0 = Date.UTC(2026, 10, 30, 10);
@@ -15,11 +17,11 @@ function hear(window: StoreWindow, device: string, from: number, to: number, sen
 }
 
 /** Processes every boundary the watermark allows; returns the devices closed at each. */
-function drain(window: StoreWindow): Array<{ at: number; devices: string[]; statics: string[] }> {
+function drain(window: StoreWindow): Array<{ at: number; devices: string[]; statics: string[]; staff: string[] }> {
   const out = [];
   for (let b = window.nextBoundary(); b !== null; b = window.nextBoundary()) {
     const closed = window.close(b);
-    out.push({ at: (b - T0) / MIN, devices: closed.devices, statics: closed.statics });
+    out.push({ at: (b - T0) / MIN, devices: closed.devices, statics: closed.statics, staff: closed.staff });
   }
   return out;
 }
@@ -65,7 +67,7 @@ describe('StoreWindow', () => {
     expect(window.addInteraction({ ts: T0 + 20 * MIN, touchpoint: 'kiosk-1', device: 'phone' })).toBe(true);
   });
 
-  it('classes a device heard longer than maxVisitMs as static, forgets it once it has been gone maxGapMs, and then counts it again', () => {
+  it('classes a device heard longer than maxVisitMs as static, forgets it once it has been gone maxGapMs, staff for the rest of that day, a visitor again the next', () => {
     const window = new StoreWindow({ ...OPTIONS, maxVisitMs: 30 * MIN });
     hear(window, 'left-behind', 0, 40);
     hear(window, 'clock', 0, 120, 'ble-b');
@@ -73,10 +75,70 @@ describe('StoreWindow', () => {
     expect(closes.flatMap((c) => c.statics)).toEqual(['clock', 'left-behind']);
     expect(closes.flatMap((c) => c.devices)).not.toContain('left-behind');
     expect(window.staticDevices).toBe(1); // the clock; the phone was collected at 40
-    hear(window, 'left-behind', 130, 135); // its owner came back with it: a visit again
+    hear(window, 'left-behind', 130, 135); // back the same day: staff's (or equipment), not a visit
     hear(window, 'clock', 120, 160, 'ble-b');
     window.heard('ble-a', T0 + 160 * MIN, true); // its scanner reports on (an empty batch, a status)
-    expect(drain(window).flatMap((c) => c.devices)).toContain('left-behind');
+    const again = drain(window);
+    expect(again.flatMap((c) => c.devices)).not.toContain('left-behind');
+    expect(again.flatMap((c) => c.staff)).toEqual(['left-behind']);
+    expect(window.staffDevices).toBe(2);
+    hear(window, 'left-behind', 24 * 60, 24 * 60 + 5); // the next day: a visit again (the day before forgotten)
+    window.heard('ble-a', T0 + (24 * 60 + 30) * MIN, true);
+    window.heard('ble-b', T0 + (24 * 60 + 30) * MIN, true);
+    expect(drain(window).flatMap((c) => c.devices)).toEqual(['left-behind']);
+    expect(window.toState().staffDays).toEqual([['left-behind', '2026-12-01', 5 * MIN, null]]);
+  });
+
+  it("takes a track after a break for staff's once the device's day adds up to more than maxVisitMs; the track before it stays a visit", () => {
+    const window = new StoreWindow(OPTIONS);
+    hear(window, 'staff-phone', 0, 120); // 2 h on the floor: a visit (nothing says otherwise yet)
+    hear(window, 'staff-phone', 165, 235); // back from a 45 min break: 3 h 10 min in all today
+    hear(window, 'customer', 165, 235, 'ble-b'); // the same 70 min as the staff member's second stint
+    window.heard('ble-a', T0 + 260 * MIN, true);
+    window.heard('ble-b', T0 + 260 * MIN, true);
+    const closes = drain(window);
+    expect(closes.find((c) => c.at === 140)?.devices).toEqual(['staff-phone']);
+    expect(closes.find((c) => c.at === 255)).toMatchObject({ devices: ['customer'], staff: ['staff-phone'] });
+  });
+
+  it('takes a device first heard while the store is closed for staff for the rest of the day (not a passer-by heard under a minute)', () => {
+    // the demo store's Monday: 10:00-19:30 in Paris, 09:00-18:30 UTC; T0 = 10:00 UTC (11:00 in Paris)
+    const window = new StoreWindow(OPTIONS, { timezone: 'Europe/Paris', openingHours: { ...WEEK, mon: '10:00-19:30' } });
+    hear(window, 'early', -95, -94); // 09:25 in Paris: in before the doors open
+    hear(window, 'street', -100, -99.5); // heard for 30 s from the pavement: a passer-by, not staff
+    hear(window, 'first-customer', -62, -61); // 09:58 in Paris: within 5 min of opening, a customer let in
+    hear(window, 'early', 0, 20, 'ble-b'); // back later (coffee): still staff
+    hear(window, 'street', 10, 20, 'ble-b'); // the passer-by comes in: a visit
+    window.heard('ble-a', T0 + 60 * MIN, true);
+    window.heard('ble-b', T0 + 60 * MIN, true);
+    const closes = drain(window);
+    expect(closes.flatMap((c) => c.devices).sort()).toEqual(['first-customer', 'street', 'street']);
+    expect(closes.flatMap((c) => c.staff)).toEqual(['early', 'early']);
+  });
+
+  it('decides the same after a restart from its state, the staff memory included, as without one', () => {
+    const run = (restartAt: number | null) => {
+      let window = new StoreWindow(OPTIONS);
+      const decisions: string[] = [];
+      const feed = (device: string, from: number, to: number) => hear(window, device, from, to);
+      feed('staff-phone', 0, 120);
+      feed('staff-phone', 165, 175);
+      for (let b = window.nextBoundary(); b !== null; b = window.nextBoundary()) {
+        const closed = window.close(b);
+        decisions.push(...closed.devices.map((d) => `${(b - T0) / MIN} visit ${d}`), ...closed.staff.map((d) => `${(b - T0) / MIN} staff ${d}`));
+        if (b === restartAt) window = StoreWindow.fromState(OPTIONS, JSON.parse(JSON.stringify(window.toState())) as ReturnType<StoreWindow['toState']>);
+      }
+      feed('staff-phone', 200, 260); // after the break: 3 h 10 min today
+      window.heard('ble-a', T0 + 300 * MIN, true);
+      for (let b = window.nextBoundary(); b !== null; b = window.nextBoundary()) {
+        const closed = window.close(b);
+        decisions.push(...closed.devices.map((d) => `${(b - T0) / MIN} visit ${d}`), ...closed.staff.map((d) => `${(b - T0) / MIN} staff ${d}`));
+      }
+      return decisions;
+    };
+    const straight = run(null);
+    expect(straight).toEqual(['140 visit staff-phone', '195 visit staff-phone', '280 staff staff-phone']);
+    expect(run(150)).toEqual(straight);
   });
 
   it('comes back from its state as it was', () => {

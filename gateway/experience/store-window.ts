@@ -15,6 +15,8 @@
  * sightings give the same decisions whatever order and batches they arrive in.
  */
 import type { BleObservation, StepClock } from './observations.js';
+import { StaffDays, type StaffDaysState, type StoreHours } from './staff-days.js';
+import { MIN_VISIT_MS } from './visit-events.js';
 
 export interface StoreWindowOptions {
   /** Boundaries at which closed visits are finalised, ms (event time, epoch-aligned). */
@@ -48,6 +50,8 @@ export interface ClosedDevices {
   devices: string[];
   /** Devices classed static at this boundary. */
   statics: string[];
+  /** Devices whose track closed at this boundary but is staff's (staff-days.ts): no visit, no occupancy. */
+  staff: string[];
   /** Every sighting in the window stamped before the boundary (the closed devices' and the open ones'): for the sensors' clocks. */
   clockRows: BleObservation[];
 }
@@ -67,6 +71,8 @@ export interface StoreWindowState {
   occupancy: Array<[minute: number, zone: string, devices: number]>;
   /** The sensors' clocks as last estimated, and the boundary they were estimated at. */
   clock: { at: number; stepMs: number; phaseMs: number; offsets: Array<[sensor: string, ms: number]> } | null;
+  /** Devices classed staff per local day, and their time heard that day (absent in states written before). */
+  staffDays?: StaffDaysState;
 }
 
 export type LateReason = 'late_closed';
@@ -93,7 +99,16 @@ export class StoreWindow {
   /** The sensors' clocks as last estimated (from the whole window), and the boundary they were estimated at. */
   clock: { at: number; clock: StepClock } | null = null;
 
-  constructor(private readonly options: StoreWindowOptions) {}
+  /** Which devices are staff today (staff-days.ts). */
+  private staffDays: StaffDays;
+
+  /** `hours`: the store's opening hours and time zone (absent: not known, only the day and static rules apply). */
+  constructor(
+    private readonly options: StoreWindowOptions,
+    private readonly hours: StoreHours = { timezone: 'UTC' },
+  ) {
+    this.staffDays = new StaffDays(hours, { maxVisitMs: options.maxVisitMs, minTrackMs: MIN_VISIT_MS });
+  }
 
   /**
    * A record's event time. `periodic`: its source reports all the time (a scanner's batches, an
@@ -152,12 +167,16 @@ export class StoreWindow {
    * Moves to `boundary`. Over each device's sightings stamped before it: heard for longer than
    * maxVisitMs → static (dropped; its later sightings too, until it has been unheard for maxGapMs);
    * unheard for maxGapMs before the boundary → closed, handed out with its interactions and removed
-   * (sightings stamped after the boundary start its next visit).
+   * (sightings stamped after the boundary start its next visit), unless its track is staff's
+   * (staff-days.ts: started while the store was closed, or the device's day adds up to more than
+   * maxVisitMs, or it was static today): then removed without a visit.
    */
   close(boundary: number): ClosedDevices {
     this.boundary = boundary;
     const { maxGapMs, maxVisitMs } = this.options;
-    const out: ClosedDevices = { boundary, rows: [], interactions: [], devices: [], statics: [], clockRows: [] };
+    const out: ClosedDevices = { boundary, rows: [], interactions: [], devices: [], statics: [], staff: [], clockRows: [] };
+    // a track closing from here on started after this (else it would be static): older days are done
+    this.staffDays.prune(boundary - maxVisitMs - maxGapMs - this.options.finalizeEveryMs);
     for (const [device, rows] of this.statics) {
       const recent = rows.filter((r) => r.ts >= boundary - maxGapMs);
       if (recent.some((r) => r.ts < boundary)) this.statics.set(device, recent);
@@ -183,10 +202,13 @@ export class StoreWindow {
         this.devices.delete(device);
         this.statics.set(device, rows);
         out.statics.push(device);
+        this.staffDays.markStatic(device, last);
       } else if (last < boundary - maxGapMs) {
-        closed.add(device);
-        out.devices.push(device);
-        out.rows.push(...before);
+        if (this.staffDays.closeTrack(device, first, last) === null) {
+          closed.add(device);
+          out.devices.push(device);
+          out.rows.push(...before);
+        } else out.staff.push(device);
         const after = rows.filter((r) => r.ts >= boundary);
         if (after.length > 0) this.devices.set(device, after);
         else this.devices.delete(device);
@@ -228,6 +250,11 @@ export class StoreWindow {
     return this.statics.size;
   }
 
+  /** Devices classed staff for their current day. */
+  get staffDevices(): number {
+    return this.staffDays.staffDevices;
+  }
+
   toState(): StoreWindowState {
     const ble: Row[] = [];
     for (const rows of this.devices.values()) for (const r of rows) ble.push(toRow(r));
@@ -246,11 +273,13 @@ export class StoreWindow {
         this.clock === null
           ? null
           : { at: this.clock.at, stepMs: this.clock.clock.stepMs, phaseMs: this.clock.clock.phaseMs, offsets: [...this.clock.clock.offsets] },
+      staffDays: this.staffDays.toState(),
     };
   }
 
-  static fromState(options: StoreWindowOptions, state: StoreWindowState): StoreWindow {
-    const window = new StoreWindow(options);
+  static fromState(options: StoreWindowOptions, state: StoreWindowState, hours?: StoreHours): StoreWindow {
+    const window = new StoreWindow(options, hours);
+    window.staffDays = StaffDays.fromState(window.hours, { maxVisitMs: options.maxVisitMs, minTrackMs: MIN_VISIT_MS }, state.staffDays);
     window.boundary = state.boundary;
     window.occupancyFrom = state.occupancyFrom;
     for (const [source, ts] of state.sources) window.sources.set(source, ts);

@@ -8,11 +8,12 @@ import { createHash } from 'node:crypto';
 
 import type { ExposureEvent, PasserByEvent, VisitEvent, ZoneStayEvent } from '../log/derived-record.js';
 import type { PresenceParams } from './params.js';
+import { CLOSED_MARGIN_MS } from './staff-days.js';
 import { MINUTE_MS, minuteZones, stays, type Stay, type ZoneSegment } from './segments.js';
 
 /** Version of the definitions below; a change of what they compute is a new version. */
 export const DEFINITIONS = {
-  visit: 'visit-ble/1',
+  visit: 'visit-ble/2',
   zoneStay: 'zone-stay/1',
   exposure: 'exposure-ble/1',
   occupancy: 'occupancy-ble/1',
@@ -32,8 +33,8 @@ export const EXPOSURE_MIN_MS = 10_000;
 
 const seconds = (ms: number) => `${Math.round(ms / 100) / 10}s`;
 
-/** The engine's parameters a figure depends on, as the `params` field stores them. */
-export function definitionParams(params: PresenceParams): string {
+/** The engine's parameters a figure depends on, as the `params` field stores them; `maxVisitMs`: the static and staff threshold. */
+export function definitionParams(params: PresenceParams, maxVisitMs?: number): string {
   return [
     `engine=hmm-${params.posteriorPath ? 'posterior' : 'viterbi'}`,
     'anchors=touchpoints',
@@ -46,6 +47,7 @@ export function definitionParams(params: PresenceParams): string {
     `calibrate=${params.calibrate ? 'on' : 'off'}`,
     `exposure=${seconds(EXPOSURE_MIN_MS)}`,
     `minVisit=${seconds(MIN_VISIT_MS)}`,
+    ...(maxVisitMs === undefined ? [] : [`maxVisit=${seconds(maxVisitMs)}`, `staffClosedMargin=${seconds(CLOSED_MARGIN_MS)}`]),
   ].join(';');
 }
 
@@ -80,14 +82,20 @@ export interface VisitEvents {
 }
 
 /** A track too short to be a visit, as a passer-by; undefined when it is long enough (or was never heard). */
-export function passerByEvent(storeId: string, device: string, segments: readonly ZoneSegment[], params: PresenceParams): PasserByEvent | undefined {
+export function passerByEvent(
+  storeId: string,
+  device: string,
+  segments: readonly ZoneSegment[],
+  params: PresenceParams,
+  maxVisitMs?: number,
+): PasserByEvent | undefined {
   const heard = segments.filter((s) => s.imputed === undefined);
   if (heard.length === 0) return undefined;
   const at = (heard[0] as ZoneSegment).from;
   const heardMs = (heard[heard.length - 1] as ZoneSegment).to - at;
   if (heardMs >= MIN_VISIT_MS) return undefined;
   const id = visitId(storeId, device, at).replace('visit-', 'passer-');
-  return { type: 'passer_by', id, visitor: device, at, heardMs, definition: DEFINITIONS.passerBy, params: definitionParams(params) };
+  return { type: 'passer_by', id, visitor: device, at, heardMs, definition: DEFINITIONS.passerBy, params: definitionParams(params, maxVisitMs) };
 }
 
 export interface TouchpointPlace {
@@ -102,6 +110,8 @@ export function visitEvents(
   segments: readonly ZoneSegment[],
   context: {
     params: PresenceParams;
+    /** The static and staff threshold (stored in `params`; absent: left out). */
+    maxVisitMs?: number;
     touchpoints: readonly TouchpointPlace[];
     interactions: ReadonlyArray<{ ts: number; touchpoint: string }>;
     /** The engine's zone per minute for the device (absent: from the segments). */
@@ -114,7 +124,7 @@ export function visitEvents(
   if (heard.length === 0) return undefined;
   const start = (heard[0] as ZoneSegment).from;
   const end = (heard[heard.length - 1] as ZoneSegment).to;
-  const params = definitionParams(context.params);
+  const params = definitionParams(context.params, context.maxVisitMs);
   const id = visitId(storeId, device, start);
   const spanFrom = (segments[0] as ZoneSegment).from;
   const spanTo = (segments[segments.length - 1] as ZoneSegment).to;
