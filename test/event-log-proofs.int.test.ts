@@ -6,11 +6,10 @@
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 
-import type { MqttClient } from 'mqtt';
 import { afterEach, describe, expect, it } from 'vitest';
 
 import { DEMO_STORE_ID } from '../config/index.js';
-import { apiFetch, connectClient, metricValue, publishAcked, sinksCaughtUp, startTestGateway, type TestGateway } from './helpers/gateway.js';
+import { apiFetch, connectClient, metricValue, publishAcked, publishMany, sinksCaughtUp, startTestGateway, type TestGateway } from './helpers/gateway.js';
 import { GatewayProcess, influxSink, type GatewayLedger, type SinkState } from './helpers/gateway-process.js';
 import { startInfluxd, type TestInfluxd } from './helpers/influxd.js';
 import { eventually, useCleanups } from './helpers/lifecycle.js';
@@ -42,41 +41,6 @@ async function sinks(httpUrl: string): Promise<SinkState[]> {
 
 async function ledger(httpUrl: string): Promise<GatewayLedger> {
   return (await (await apiFetch(httpUrl, '/api/v1/ledger')).json()) as GatewayLedger;
-}
-
-/** A PUBACK that has not come by then will not come: the gateway refused the publish (a test failure, not a hang). */
-const PUBACK_TIMEOUT_MS = 20_000;
-
-/** Publishes `count` messages with a window of unacknowledged ones; resolves with how many were acknowledged. */
-async function publishMany(client: MqttClient, count: number, window: number, message: (i: number) => { topic: string; payload: object }): Promise<number> {
-  let next = 0;
-  let acked = 0;
-  const worker = async () => {
-    while (next < count) {
-      const i = next++;
-      const { topic: t, payload } = message(i);
-      let timer: NodeJS.Timeout | undefined;
-      const unacknowledged = new Promise<never>((_, reject) => {
-        timer = setTimeout(
-          () =>
-            reject(
-              new Error(
-                `publish ${i} was not acknowledged within ${PUBACK_TIMEOUT_MS} ms (the gateway refused it or disconnected: see its ledger's rejectedBy)`,
-              ),
-            ),
-          PUBACK_TIMEOUT_MS,
-        );
-      });
-      try {
-        await Promise.race([client.publishAsync(t, JSON.stringify(payload), { qos: 1 }), unacknowledged]);
-      } finally {
-        clearTimeout(timer);
-      }
-      acked += 1;
-    }
-  };
-  await Promise.all(Array.from({ length: window }, worker));
-  return acked;
 }
 
 describe('exactly-once effect per sink', () => {

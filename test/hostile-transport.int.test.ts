@@ -8,11 +8,11 @@ import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { connect, type Socket } from 'node:net';
 
-import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
+import type { IClientOptions, MqttClient } from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
 import WebSocket from 'ws';
 
-import { metricValue, startTestGateway, type TestGateway } from './helpers/gateway.js';
+import { connectClient, metricValue, publishMany, startTestGateway, type TestGateway } from './helpers/gateway.js';
 import { startInfluxd, type TestInfluxd } from './helpers/influxd.js';
 import { eventually } from './helpers/lifecycle.js';
 
@@ -43,12 +43,8 @@ afterAll(async () => {
 
 /** Every MQTT.js client of this file comes from here (credentials go here once the broker asks for them). */
 async function connectMqtt(clientId: string, options: IClientOptions = {}): Promise<MqttClient> {
-  const client = mqtt.connect(gw.mqttUrl, { clientId, reconnectPeriod: 0, connectTimeout: 5_000, ...options });
+  const client = await connectClient(gw.mqttUrl, { clientId, reconnectPeriod: 0, connectTimeout: 5_000, ...options });
   onTestFinished(() => client.endAsync(true));
-  await new Promise<void>((resolve, reject) => {
-    client.once('connect', () => resolve());
-    client.once('error', reject);
-  });
   return client;
 }
 
@@ -74,7 +70,7 @@ function tap(mid: string): string {
 /** An honest device connects and gets its PUBACK: the gateway is up and serving. */
 async function honestDevicePublishes(): Promise<void> {
   const client = await connectMqtt(`kiosk-honest-${Math.random().toString(36).slice(2, 8)}`);
-  await client.publishAsync(TOPIC, tap(`honest-${Date.now()}`), { qos: 1 });
+  await publishMany(client, 1, 1, () => ({ topic: TOPIC, payload: tap(`honest-${Date.now()}`) }));
   await client.endAsync();
 }
 
@@ -177,41 +173,58 @@ describe('slow reader', () => {
         ['-h', hostname, '-p', port, '-u', gw.operator.username, '-P', gw.operator.password, '-i', clientId, '-q', '1', '-t', BLE_TOPIC, ...extra],
         { stdio: ['ignore', 'pipe', 'pipe'] },
       );
+      let stderr = '';
+      child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+      child.on('error', (err) => (stderr += String(err)));
       onTestFinished(() => {
         child.kill('SIGKILL');
       });
-      return child;
+      /** Throws when this mosquitto_sub is gone: a wait on its messages would only time out. */
+      const alive = () => {
+        if (child.exitCode !== null || child.signalCode !== null) {
+          throw new Error(`mosquitto_sub ${clientId} exited (${child.exitCode ?? child.signalCode}): ${stderr.trim() || 'nothing on stderr'}`);
+        }
+      };
+      return { child, alive };
     };
     const honest = subscriber('watcher-honest', ['-F', '%l']);
     let received = 0;
-    honest.stdout.on('data', (chunk: Buffer) => (received += chunk.toString().split('\n').length - 1));
+    honest.child.stdout.on('data', (chunk: Buffer) => (received += chunk.toString().split('\n').length - 1));
     const slow = subscriber('slow-reader', []);
-    let slowGotOne = false;
-    slow.stdout.once('data', () => (slowGotOne = true));
+    let slowGot = 0;
+    slow.child.stdout.once('data', () => (slowGot = 1));
     const publisher = await connectMqtt('kiosk-busy');
-    // both subscribed once a message reached both
+    // both subscribed once a message reached both; each probe fails on its own after PUBACK_TIMEOUT_MS
+    let probes = 0;
     await eventually(
       async () => {
-        await publisher.publishAsync(BLE_TOPIC, bleBatch(`probe-${Date.now()}`), { qos: 1 });
-        return slowGotOne && received > 0;
+        honest.alive();
+        slow.alive();
+        await publishMany(publisher, 1, 1, () => ({ topic: BLE_TOPIC, payload: bleBatch(`probe-${probes++}`) }));
+        return { probes, 'watcher-honest': received, 'slow-reader': slowGot };
       },
-      (ready) => ready,
-      'both mosquitto_sub to receive',
+      (got) => got['watcher-honest'] > 0 && got['slow-reader'] > 0,
+      'both mosquitto_sub to print a probe (probes sent, lines watcher-honest printed, 1 once slow-reader printed)',
+      15_000,
     );
-    slow.kill('SIGSTOP');
+    slow.child.kill('SIGSTOP');
 
     const rss: number[] = [process.memoryUsage().rss];
     // subscribers get the validated message as the gateway logged it, so the volume is in its items: about 7.5 kB of
     // sightings a message, 7.5 MB in all, more than the socket buffers take for a receiver that reads nothing
     for (let round = 0; round < 10; round++) {
       const before = received;
-      await Promise.all(Array.from({ length: 100 }, (_, i) => publisher.publishAsync(BLE_TOPIC, bleBatch(`busy-${round}-${i}`), { qos: 1 })));
+      // all 100 in flight at once; each fails the test naming it when its PUBACK does not come
+      await publishMany(publisher, 100, 100, (i) => ({ topic: BLE_TOPIC, payload: bleBatch(`busy-${round}-${i}`) }));
       rss.push(process.memoryUsage().rss);
       // the honest subscriber gets every message of the round, the slow reader beside it notwithstanding
       await eventually(
-        () => received,
-        (n) => n >= before + 100,
-        `the honest subscriber to get round ${round}`,
+        () => {
+          honest.alive();
+          return received - before;
+        },
+        (n) => n >= 100,
+        `mosquitto_sub watcher-honest to get the 100 messages of round ${round} (messages it got)`,
         10_000,
       );
     }

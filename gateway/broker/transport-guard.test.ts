@@ -143,4 +143,25 @@ describe('TransportGuard while the broker answers a publish', () => {
     clock.now = 5_500;
     expect(guard.sweep()).toBe(1);
   });
+
+  it('does not count the time the rest of a begun packet waits unread in the connection (aedes delivering to a stalled subscriber)', () => {
+    const clock = { now: 0 };
+    const guard = new TransportGuard(
+      { maxPacketBytes: 1_000, packetTimeoutMs: 500, maxConnections: 10, maxConnectionsPerAddress: 10 },
+      () => undefined,
+      () => clock.now,
+    );
+    const conn = new PassThrough();
+    guard.admit(conn, '10.0.0.1');
+    conn.write(Buffer.from([0x30, 100, 1, 2, 3])); // a packet begun, 97 bytes still to come
+    conn.read();
+    conn.write(Buffer.alloc(50, 7)); // the client sent more; aedes, still delivering, has not read it
+    clock.now = 5_000;
+    expect(guard.sweep()).toBe(0);
+    expect(conn.read()).toHaveLength(50); // aedes reads on: the client has the full timeout from the last sweep
+    clock.now = 5_499;
+    expect(guard.sweep()).toBe(0);
+    clock.now = 5_500;
+    expect(guard.sweep()).toBe(1);
+  });
 });

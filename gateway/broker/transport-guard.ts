@@ -5,7 +5,8 @@
  *   100 MB PUBLISH costs one socket read, not 100 MB of memory;
  * - a malformed length (a fifth length byte) closes the connection;
  * - a packet must arrive whole within `packetTimeoutMs` of its first byte: a client that starts a
- *   packet and stalls (slowloris) is disconnected, whatever its keepalive;
+ *   packet and stalls (slowloris) is disconnected, whatever its keepalive; time the broker leaves
+ *   bytes unread (aedes delivering a publish to a subscriber that does not drain) is not the client's;
  * - connections are capped in total and per remote address.
  *
  * aedes reads a connection with `conn.read()` on 'readable' and feeds every chunk to its parser, so
@@ -191,9 +192,18 @@ export class TransportGuard {
 
   /** Closes every connection whose current packet began more than packetTimeoutMs ago while aedes was reading it. */
   sweep(): number {
-    const cutoff = this.now() - this.limits.packetTimeoutMs;
+    const now = this.now();
+    const cutoff = now - this.limits.packetTimeoutMs;
     let closed = 0;
     for (const guarded of this.connections) {
+      // bytes the client sent and aedes has not read yet: aedes is behind, not the client. It reads no further
+      // until it has delivered the publishes it read (a subscriber that stops draining holds it up to
+      // subscriberDrainTimeoutMs), so the rest of a begun packet waits here; once aedes reads on, the client has
+      // the full timeout again
+      if (guarded.conn.readableLength > 0) {
+        if (guarded.reader.startedAt !== null) guarded.reader.startedAt = now;
+        continue;
+      }
       const startedAt = guarded.reader.startedAt;
       if (guarded.busy === 0 && startedAt !== null && startedAt <= cutoff && !guarded.conn.destroyed) {
         this.refuse(guarded, 'packet_timeout');

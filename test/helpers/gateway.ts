@@ -136,12 +136,18 @@ export function apiFetch(httpUrl: string, path: string, init: RequestInit = {}):
   return fetch(`${httpUrl}${path}`, { ...init, headers });
 }
 
-/** Connects an MQTT.js client and waits for CONNACK. */
+/**
+ * Connects an MQTT.js client and waits for CONNACK: fails after `connectTimeout` (MQTT.js's 'connack timeout'), or at
+ * once when the gateway closes the connection first (MQTT.js then stops its CONNACK timer and reports no error).
+ */
 export async function connectClient(url: string, options: IClientOptions = {}): Promise<MqttClient> {
   const client = mqtt.connect(url, { reconnectPeriod: 0, connectTimeout: 5000, ...options });
   await new Promise<void>((resolve, reject) => {
     client.once('connect', () => resolve());
     client.once('error', reject);
+    if (client.options.reconnectPeriod === 0) {
+      client.once('close', () => reject(new Error(`MQTT client ${client.options.clientId}: the connection closed before CONNACK`)));
+    }
   });
   return client;
 }
@@ -157,9 +163,61 @@ export async function publishAcked(
   await client.publishAsync(topic, body, { qos: options.qos ?? 1, retain: options.retain ?? false });
 }
 
+/** A PUBACK that has not come by then will not come: the gateway refused the publish or dropped the connection (a test failure, not a hang). */
+export const PUBACK_TIMEOUT_MS = 20_000;
+
+/**
+ * Publishes `count` messages at QoS 1 with at most `window` of them unacknowledged; resolves with how many were
+ * acknowledged, and fails naming the message whose PUBACK did not come within PUBACK_TIMEOUT_MS (MQTT.js's
+ * publishAsync never settles when the connection drops without a reconnect).
+ */
+export async function publishMany(
+  client: MqttClient,
+  count: number,
+  window: number,
+  message: (i: number) => { topic: string; payload: string | object },
+): Promise<number> {
+  let next = 0;
+  let acked = 0;
+  const worker = async () => {
+    while (next < count) {
+      const i = next++;
+      const { topic, payload } = message(i);
+      let timer: NodeJS.Timeout | undefined;
+      const unacknowledged = new Promise<never>((_, reject) => {
+        timer = setTimeout(
+          () =>
+            reject(
+              new Error(
+                `${client.options.clientId}: publish ${i} of ${count} to ${topic} was not acknowledged within ${PUBACK_TIMEOUT_MS} ms ` +
+                  `(${client.connected ? 'still connected' : 'disconnected'}; ${acked} acknowledged so far; the gateway refused it or dropped the connection: see its log and ledger)`,
+              ),
+            ),
+          PUBACK_TIMEOUT_MS,
+        );
+      });
+      try {
+        await Promise.race([client.publishAsync(topic, typeof payload === 'string' ? payload : JSON.stringify(payload), { qos: 1 }), unacknowledged]);
+      } finally {
+        clearTimeout(timer);
+      }
+      acked += 1;
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(window, count) }, worker));
+  return acked;
+}
+
+const METRICS_TIMEOUT_MS = 10_000;
+
 /** Reads a counter or gauge value from the Prometheus text at /metrics (sum over matching labels). */
 export async function metricValue(httpUrl: string, name: string, labels: Record<string, string> = {}): Promise<number> {
-  const text = await (await apiFetch(httpUrl, '/metrics')).text();
+  // a gateway that takes the request and never answers fails the caller here, not at the test's timeout
+  const text = await apiFetch(httpUrl, '/metrics', { signal: AbortSignal.timeout(METRICS_TIMEOUT_MS) })
+    .then((response) => response.text())
+    .catch((err: Error) => {
+      throw err.name === 'TimeoutError' ? new Error(`GET ${httpUrl}/metrics (for ${name}) did not answer within ${METRICS_TIMEOUT_MS} ms`) : err;
+    });
   let sum = 0;
   for (const line of text.split('\n')) {
     if (!line.startsWith(`${name}{`) && !line.startsWith(`${name} `)) continue;
