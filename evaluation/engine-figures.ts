@@ -6,6 +6,7 @@
  */
 import { dwellByZone, minuteZones, PASSING_MS, truthMinutes } from '../simulators/truth-minutes.js';
 import type { EngineEvents, EngineStay } from './engine-events.js';
+import { zoneBound } from './zone-bound.js';
 import type { EvaluationTruth, Figure } from './evaluate.js';
 import { dwellMdapePct, engagementPct, footfallErrorPct, MINUTE_MS, zoneAccuracy, addTo, type Engagement, type ZoneMinutes } from './metrics.js';
 
@@ -19,6 +20,8 @@ export const ENGINE_DEFINITIONS = {
     "share of the compared app carriers' visitor-minutes (the truth's minutes) for which the engine's zone that minute is the truth's (the `minutes` its visits stored; a minute it has no zone for counts wrong)",
   zoneAdvertising:
     "the same over the minutes in which the visitor's app advertised its beacon at some time (the truth's `advertising` intervals): the minutes the radio could speak for; the others (the app silent the whole minute) are left out",
+  zoneBound:
+    "from the truth alone, not the engine: the share of the compared app carriers' minutes that are advertising minutes, or silent ones whose true zone is the zone at the app's last advertising before or first after the minute, or of a touchpoint used in it with the beacon id; an engine always right when the app speaks and always choosing the right one of those zones in a silence would reach it (a bound for such guesses, not for every estimator)",
   dwell: `median over the compared app carriers' visits and the zones they stayed in (the truth's stays, passing ones under ${PASSING_MS / 1000} s left out) of |engine − true dwell| / true dwell, the engine's dwell the sum of its non-passing zone stays (zone-stay/1) in that visit's span`,
   engagement:
     "|engine − truth| of the share of (touchpoint, visitor) pairs with an exposure that ended in an interaction; engine: its exposures (exposure-ble/1) of app carriers and their `interacted`; truth: every visitor's exposures",
@@ -119,6 +122,20 @@ export function evaluateEngine(truth: EvaluationTruth, events: EngineEvents, set
     ...(advertised.pct === null
       ? { reason: 'the truth records no advertising interval of a compared app carrier (a truth written before intermittent advertising)' }
       : {}),
+  });
+
+  const bound = zoneBound(
+    truth,
+    compared.map((v, i) => ({ visit: v, minutes: minutes[i]?.truth ?? new Map() })),
+  );
+  figures.push({
+    key: 'zone_bound_pct',
+    label: "zone accuracy within the radio's reach (truth)",
+    value: bound.pct,
+    unit: '%',
+    definition: ENGINE_DEFINITIONS.zoneBound,
+    detail: `${bound.advertising} advertising minutes and ${bound.silentReachable} of ${bound.minutes - bound.advertising} silent ones`,
+    ...(bound.pct === null ? { reason: 'no compared app carrier spent a minute inside' } : {}),
   });
 
   const dwell = dwellMdapePct(
