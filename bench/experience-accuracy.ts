@@ -138,7 +138,8 @@ export function formatExperienceTable(title: string, seeds: readonly number[], r
     const values = results.map((figures) => figures[row]?.value ?? null);
     const known = values.filter((v): v is number => v !== null);
     const mean = known.length === 0 ? null : known.reduce((a, b) => a + b, 0) / known.length;
-    const cell = (v: number | null) => (v === null ? 'n/a' : `${v.toFixed(1)}${figure.unit === 'devices' ? '' : ` ${figure.unit}`}`);
+    const cell = (v: number | null) =>
+      v === null ? 'n/a' : `${v.toFixed(1)}${figure.unit === 'devices' || figure.unit === 'visits' ? '' : ` ${figure.unit}`}`;
     lines.push(`| ${figure.label} | ${values.map(cell).join(' | ')} | ${cell(mean)} |`);
   });
   return `${lines.join('\n')}\n`;

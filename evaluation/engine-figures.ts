@@ -16,6 +16,8 @@ export const DEFAULT_SETTLE_MS = 25 * 60_000;
 export const ENGINE_DEFINITIONS = {
   visits:
     'signed error of the visits the engine made (definition visit-ble/2) against the app carriers the truth has entering, both in the compared span, in % of the true count',
+  repeats:
+    "the engine's repeat visits (its visits in the compared span − the distinct visitors among them, as the metrics API's `repeat_visits`) minus the truth's (the compared app carriers' visits − their distinct beacon ids): a visit split in two by a long silence shows as a repeat",
   zoneApp:
     "share of the compared app carriers' visitor-minutes (the truth's minutes) for which the engine's zone that minute is the truth's (the `minutes` its visits stored; a minute it has no zone for counts wrong)",
   zoneAdvertising:
@@ -92,6 +94,18 @@ export function evaluateEngine(truth: EvaluationTruth, events: EngineEvents, set
     definition: ENGINE_DEFINITIONS.visits,
     detail: `engine ${made}, true ${compared.length}; ${span}`,
     ...(compared.length === 0 ? { reason: 'no app carrier visited in the compared span' } : {}),
+  });
+
+  const madeVisits = events.visits.filter((v) => v.start >= truth.windowStart && v.end <= cut);
+  const engineRepeats = madeVisits.length - new Set(madeVisits.map((v) => v.visitor)).size;
+  const trueRepeats = compared.length - new Set(compared.map((v) => v.beacon)).size;
+  figures.push({
+    key: 'engine_repeat_visits_error',
+    label: 'repeat visits of app carriers, engine − truth',
+    value: engineRepeats - trueRepeats,
+    unit: 'visits',
+    definition: ENGINE_DEFINITIONS.repeats,
+    detail: `engine ${engineRepeats}, true ${trueRepeats}; ${span}`,
   });
 
   const minutes = compared.map((v) => ({

@@ -29,7 +29,7 @@ const minutes = new Map([
   [m(4), 'fitting-rooms'],
   [m(5), 'checkout'],
 ]);
-const floorPlan = { entrances: ['entrance'], touchpoints: [{ id: 'mirror-1', zone: 'fitting-rooms' }] };
+const floorPlan = { entrances: ['entrance'], touchpoints: [{ id: 'mirror-1', zone: 'fitting-rooms', x: 2, y: 16 }] };
 
 describe('zoneBound', () => {
   it('counts the advertising minutes, and the silent ones whose zone is the zone around the silence', () => {

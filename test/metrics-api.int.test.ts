@@ -35,7 +35,7 @@ const LINES = [
   `telemetry,device=counter-door,device_type=people_counter,event=people_count,store=other-store,zone=entrance in=50i,out=0i ${at('09:10')}`,
   // visits: definition 1 then definition 2 (the engine's parameters changed at 10:40)
   `visit,definition=visit-ble/1,method=ble,store=demo-store count=1i,duration_s=600,params="${VISIT_1}",visit_id="v1-a",visitor="ibeacon:a" ${at('09:05')}`,
-  `visit,definition=visit-ble/1,method=ble,store=demo-store count=1i,duration_s=300,params="${VISIT_1}",visit_id="v1-b",visitor="ibeacon:b" ${at('09:20')}`,
+  `visit,definition=visit-ble/1,method=ble,store=demo-store count=1i,duration_s=300,params="${VISIT_1}",visit_id="v1-b",visitor="ibeacon:a" ${at('09:20')}`,
   `visit,definition=visit-ble/1,method=ble,store=demo-store count=1i,duration_s=120,params="${VISIT_1}",visit_id="v1-c",visitor="ibeacon:c" ${at('10:30')}`,
   `visit,definition=visit-ble/2,method=ble,store=demo-store count=1i,duration_s=60,params="${VISIT_2}",visit_id="v1-d",visitor="ibeacon:d" ${at('10:45')}`,
   `visit,definition=visit-ble/2,method=ble,store=demo-store count=1i,duration_s=240,params="${VISIT_2}",visit_id="v1-e",visitor="ibeacon:e" ${at('11:15')}`,
@@ -140,9 +140,11 @@ describe('GET /api/v1/stores/{store}/metrics on a real influxd', () => {
     );
     expect(body.buckets).toBe(3);
     expect(body.series.map((s) => [s.measurement, s.labels, s.definition, s.params, s.total])).toEqual([
-      ['visit', { method: 'ble' }, 'visit-ble/1', [VISIT_1], { count: 3, mean_duration_s: 340 }],
-      ['visit', { method: 'ble' }, 'visit-ble/2', [VISIT_2], { count: 2, mean_duration_s: 150 }],
+      ['visit', { method: 'ble' }, 'visit-ble/1', [VISIT_1], { count: 3, mean_duration_s: 340, visitors: 2, repeat_visits: 1 }],
+      ['visit', { method: 'ble' }, 'visit-ble/2', [VISIT_2], { count: 2, mean_duration_s: 150, visitors: 2, repeat_visits: 0 }],
     ]);
+    // ibeacon:a came back at 09:20: a repeat visit in the first hour
+    expect(table(body, 'repeat_visits')).toEqual({ 'ble visit-ble/1': [1, 0, 0], 'ble visit-ble/2': [0, 0, 0] });
     expect(body.series[0]?.points.map((p) => p.time)).toEqual(HOURS);
     expect(table(body, 'count')).toEqual({ 'ble visit-ble/1': [2, 1, 0], 'ble visit-ble/2': [0, 1, 1] });
     expect(table(body, 'mean_duration_s')).toEqual({ 'ble visit-ble/1': [450, 120, null], 'ble visit-ble/2': [null, 60, 240] });

@@ -56,10 +56,13 @@ export const METRICS: Record<MetricName, MetricSpec> = {
   },
   visits: {
     name: 'visits',
-    definition: "Visits that started in the interval (a device's track from first to last sighting, split at long gaps) and their mean duration.",
+    definition:
+      "Visits that started in the interval (a device's track from first to last sighting, split at long gaps), their mean duration, the distinct visitors (device pseudonyms: the app's beacon id) who made them, and the repeat visits: visits beyond each visitor's first in the interval. Over a range (`total`) the repeat visits are those of visitors who came back within the range, as far as their pseudonym stayed the same.",
     fields: [
       field('count', 'visit', 'zero', 'visits started in the interval'),
       field('mean_duration_s', 'visit', 'null', 'mean duration of those visits, seconds'),
+      field('visitors', 'visit', 'zero', 'distinct visitors (pseudonyms) among those visits'),
+      field('repeat_visits', 'visit', 'zero', 'count − visitors: visits of a visitor who had already come in the interval'),
     ],
     filter: null,
   },

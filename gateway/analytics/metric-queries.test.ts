@@ -64,9 +64,9 @@ describe('the InfluxQL of each metric', () => {
     ]);
   });
 
-  it('visits: count and mean duration per method and definition', () => {
+  it('visits: count, mean duration and distinct visitors per method and definition', () => {
     expect(statements({ metric: 'visits' })[0]).toBe(
-      `SELECT COUNT("count") AS "count", MEAN("duration_s") AS "mean_duration_s" FROM "visit" WHERE "store" = 'demo-store' AND ${RANGE} GROUP BY ${GROUP_TIME}, "method", "definition" fill(none)`,
+      `SELECT COUNT("count") AS "count", MEAN("duration_s") AS "mean_duration_s", COUNT(DISTINCT("visitor")) AS "visitors" FROM "visit" WHERE "store" = 'demo-store' AND ${RANGE} GROUP BY ${GROUP_TIME}, "method", "definition" fill(none)`,
     );
   });
 

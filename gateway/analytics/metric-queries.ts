@@ -13,7 +13,8 @@ import { msLiteral, numberLiteral, quoteIdentifier, tagEquals } from './influxql
 
 /** One figure of a part: `FN("field") AS "as"`. */
 export interface Aggregate {
-  fn: 'COUNT' | 'SUM' | 'MEAN' | 'MEDIAN' | 'MAX';
+  /** `COUNT_DISTINCT`: COUNT(DISTINCT("field")). */
+  fn: 'COUNT' | 'COUNT_DISTINCT' | 'SUM' | 'MEAN' | 'MEDIAN' | 'MAX';
   field: string;
   as: string;
 }
@@ -56,6 +57,13 @@ export function engagementRate(values: FieldValues): FieldValues {
   const exposures = values['exposures'] ?? 0;
   const linked = values['linked_interactions'] ?? 0;
   return { ...values, engagement_rate: exposures > 0 ? linked / exposures : null };
+}
+
+/** Visits beyond each visitor's first in the interval (or range): count − distinct visitors. */
+export function repeatVisits(values: FieldValues): FieldValues {
+  const visits = values['count'] ?? 0;
+  const visitors = values['visitors'] ?? 0;
+  return { ...values, repeat_visits: Math.max(0, visits - visitors) };
 }
 
 function derivedPart(part: Omit<QueryPart, 'derived'>): QueryPart {
@@ -111,10 +119,15 @@ export function planQueries(req: MetricsRequest): QueryPlan {
           derivedPart({
             group: 'visit',
             measurement: 'visit',
-            aggregates: [count('count'), { fn: 'MEAN', field: 'duration_s', as: 'mean_duration_s' }],
+            aggregates: [
+              count('count'),
+              { fn: 'MEAN', field: 'duration_s', as: 'mean_duration_s' },
+              { fn: 'COUNT_DISTINCT', field: 'visitor', as: 'visitors' },
+            ],
             where: [],
             groupBy: ['method'],
             labels: {},
+            derive: repeatVisits,
           }),
         ],
         unavailable: [],
@@ -250,7 +263,12 @@ function whereClause(part: QueryPart, req: MetricsRequest): string {
  * otherwise over the whole range.
  */
 export function partStatement(part: QueryPart, req: MetricsRequest, bucketed: boolean): string {
-  const select = part.aggregates.map((a) => `${a.fn}(${quoteIdentifier(a.field)}) AS ${quoteIdentifier(a.as)}`).join(', ');
+  const select = part.aggregates
+    .map(
+      (a) =>
+        `${a.fn === 'COUNT_DISTINCT' ? `COUNT(DISTINCT(${quoteIdentifier(a.field)}))` : `${a.fn}(${quoteIdentifier(a.field)})`} AS ${quoteIdentifier(a.as)}`,
+    )
+    .join(', ');
   const groupBy = [
     ...(bucketed ? [`time(${msLiteral(req.intervalMs)}, ${msLiteral(req.fromMs % req.intervalMs)})`] : []),
     ...part.groupBy.map(quoteIdentifier),

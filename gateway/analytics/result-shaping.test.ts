@@ -21,19 +21,19 @@ function series(name: string, tags: Record<string, string>, columns: string[], v
 const iso = (hour: number) => new Date(FROM + hour * H).toISOString();
 
 describe('shaping InfluxDB answers into series', () => {
-  it('fills every interval (counts 0, means null), keeps two definitions apart, with their params and totals', () => {
+  it('fills every interval (counts 0, means null), keeps two definitions apart, with their params and totals, and derives the repeat visits', () => {
     const req = request({ metric: 'visits' });
     const [part] = planQueries(req).parts;
-    const cols = ['time', 'count', 'mean_duration_s'];
+    const cols = ['time', 'count', 'mean_duration_s', 'visitors'];
     const result: PartResult = {
       part: part!,
       bucketed: [
-        series('visit', { method: 'ble', definition: 'visit-ble/1' }, cols, [[FROM, 2, 90]]),
-        series('visit', { method: 'ble', definition: 'visit-ble/2' }, cols, [[FROM + 2 * H, 1, 30]]),
+        series('visit', { method: 'ble', definition: 'visit-ble/1' }, cols, [[FROM, 2, 90, 1]]),
+        series('visit', { method: 'ble', definition: 'visit-ble/2' }, cols, [[FROM + 2 * H, 1, 30, 1]]),
       ],
       total: [
-        series('visit', { method: 'ble', definition: 'visit-ble/1' }, cols, [[FROM, 2, 90]]),
-        series('visit', { method: 'ble', definition: 'visit-ble/2' }, cols, [[FROM, 1, 30]]),
+        series('visit', { method: 'ble', definition: 'visit-ble/1' }, cols, [[FROM, 2, 90, 1]]),
+        series('visit', { method: 'ble', definition: 'visit-ble/2' }, cols, [[FROM, 1, 30, 1]]),
       ],
       params: [
         series(
@@ -54,11 +54,11 @@ describe('shaping InfluxDB answers into series', () => {
         labels: { method: 'ble' },
         definition: 'visit-ble/1',
         params: ['step=10s', 'step=5s'],
-        total: { count: 2, mean_duration_s: 90 },
+        total: { count: 2, mean_duration_s: 90, visitors: 1, repeat_visits: 1 },
         points: [
-          { time: iso(0), values: { count: 2, mean_duration_s: 90 } },
-          { time: iso(1), values: { count: 0, mean_duration_s: null } },
-          { time: iso(2), values: { count: 0, mean_duration_s: null } },
+          { time: iso(0), values: { count: 2, mean_duration_s: 90, visitors: 1, repeat_visits: 1 } },
+          { time: iso(1), values: { count: 0, mean_duration_s: null, visitors: 0, repeat_visits: 0 } },
+          { time: iso(2), values: { count: 0, mean_duration_s: null, visitors: 0, repeat_visits: 0 } },
         ],
       },
       {
@@ -66,11 +66,11 @@ describe('shaping InfluxDB answers into series', () => {
         labels: { method: 'ble' },
         definition: 'visit-ble/2',
         params: ['engine=hmm'],
-        total: { count: 1, mean_duration_s: 30 },
+        total: { count: 1, mean_duration_s: 30, visitors: 1, repeat_visits: 0 },
         points: [
-          { time: iso(0), values: { count: 0, mean_duration_s: null } },
-          { time: iso(1), values: { count: 0, mean_duration_s: null } },
-          { time: iso(2), values: { count: 1, mean_duration_s: 30 } },
+          { time: iso(0), values: { count: 0, mean_duration_s: null, visitors: 0, repeat_visits: 0 } },
+          { time: iso(1), values: { count: 0, mean_duration_s: null, visitors: 0, repeat_visits: 0 } },
+          { time: iso(2), values: { count: 1, mean_duration_s: 30, visitors: 1, repeat_visits: 0 } },
         ],
       },
     ]);

@@ -79,16 +79,18 @@ function heardIn(minute: number, visit: { start: number; end: number }): boolean
 }
 
 /**
- * A status the gateway stamped when it arrived, not its source (gateway/ingest: an offline status, as a
- * last will's payload is written at connect time, and one without `ts`): its event time is the
- * gateway's clock, not the traffic's. It does not move the watermark: traffic replayed late (an edge's
- * queue, a backfill) arrives long after its event time, and that stamp would carry the agent far ahead
- * of every other source, leaving them past maxSourceLag behind; the watermark would jump to the
- * gateway's clock, close every open visit at once and drop the sightings still to come as late. An
- * agent gone offline holds the watermark back with its last stamped status until it falls that far behind.
+ * Statuses (agents' and sensors' health) carry nothing the engine uses, and they do not move the
+ * watermark either: the data sources (the scanners' batches) do. A status is too rare to pace it (the
+ * simulator's agent speaks at connect and disconnect only, an edge agent every `status.intervalS`), and
+ * its event time is not always its source's: the gateway stamps an offline status (a last will's
+ * payload is written at connect time) and one without `ts` when it arrives, so traffic replayed late (an
+ * edge's queue, a backfill) would carry the agent far ahead of every other source, leaving them past
+ * maxSourceLag behind; the watermark would jump to the gateway's clock, close every open visit at once
+ * and drop the sightings still to come as late. And a stamped status at the start of a run, never
+ * followed by another, would hold the watermark back by itself until maxSourceLag.
  */
-function stampedOnArrival(record: LogRecord): boolean {
-  return record.kind === 'status' && (record.message.state === 'offline' || record.message.ts === undefined);
+function isStatus(record: LogRecord): boolean {
+  return record.kind === 'status';
 }
 
 /** The sensors' clocks drift slowly (unsynchronised ones by up to ±50 ppm: 0.2 s an hour): estimated again hourly. */
@@ -255,7 +257,7 @@ export class ExperienceSink implements Sink {
     const storeId = record.source.storeId;
     const store = this.stores.get(storeId);
     if (store === undefined || record.kind === 'experience') return 'filtered';
-    if (stampedOnArrival(record)) return 'filtered';
+    if (isStatus(record)) return 'filtered';
     const { window } = store;
     window.heard(record.source.sourceId, record.eventTime, record.source.role === 'sensor' || record.source.role === 'agent');
     touched.add(storeId);

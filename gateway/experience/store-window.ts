@@ -112,8 +112,8 @@ export class StoreWindow {
 
   /**
    * A record's event time. `periodic`: its source reports all the time (a scanner's batches, an
-   * agent's status), so its newest event time moves the watermark; sources that send only when
-   * something happens (touchpoints, devices) do not.
+   * agent's own sightings), so its newest event time moves the watermark; sources that send only when
+   * something happens (touchpoints, devices) do not, nor do statuses (experience-sink.ts).
    */
   heard(source: string, ts: number, periodic: boolean): void {
     if (periodic) {
