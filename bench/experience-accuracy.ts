@@ -18,7 +18,9 @@ import { minuteMap, type EngineEvents } from '../evaluation/engine-events.js';
 import { DEFAULT_SETTLE_MS, evaluateEngine } from '../evaluation/engine-figures.js';
 import type { Figure } from '../evaluation/evaluate.js';
 import { footfallFigures, wholeHours, type FusedHour } from '../evaluation/footfall-figures.js';
-import { fuseFootfall, combinedAudit } from '../gateway/analytics/footfall-fusion.js';
+import { peopleFigures, type PeopleZoneHour } from '../evaluation/people-figures.js';
+import { combinedAudit, fuseFootfall, type CounterAudit, type FootfallInputs } from '../gateway/analytics/footfall-fusion.js';
+import { peopleFrom } from '../gateway/analytics/occupancy-people.js';
 import { doorCounters } from '../gateway/analytics/metric-queries.js';
 import type { StoreConfig } from '../config/index.js';
 import { ExperienceSink } from '../gateway/experience/experience-sink.js';
@@ -29,6 +31,8 @@ import { createLogger } from '../lib/logger.js';
 import { buildSimulation, DEFAULT_SIMULATION_OPTIONS } from '../simulators/index.js';
 import { parseSeeds } from './accuracy-table.js';
 import { simLogRecords } from './sim-log-records.js';
+
+const HOUR_MS = 3_600_000;
 
 /** The window ends Monday 30 November 2026, 16:00 in Paris: the demo store open for all of it. */
 export const EXPERIENCE_NOW = Date.UTC(2026, 10, 30, 15);
@@ -58,44 +62,90 @@ export function asEngineEvents(events: readonly ExperienceEvent[]): EngineEvents
   return out;
 }
 
-/**
- * The fused footfall per whole clock hour of the window, as the metrics API computes it from the
- * points these records and events become: the door counters' `in` and reports by their timestamp,
- * the BLE visits by their start.
- */
-export function fusedHours(
+/** The door counters' entries and reports and the BLE visits started, per whole clock hour of the window (as InfluxDB holds them). */
+export function footfallInputs(
   store: StoreConfig,
   records: readonly LogRecord[],
   events: readonly ExperienceEvent[],
   windowStart: number,
   windowEnd: number,
-): FusedHour[] {
+): { from: number; inputs: FootfallInputs[] } {
   const doors = doorCounters(store);
   const { from, to } = wholeHours(windowStart, windowEnd);
-  const hour = (ts: number) => Math.floor((ts - from) / 3_600_000);
-  const inputs = Array.from({ length: Math.max(0, (to - from) / 3_600_000) }, () => ({ counterIn: 0, reports: 0, bleVisits: 0 }));
+  const hour = (ts: number) => (ts < from ? -1 : Math.floor((ts - from) / HOUR_MS));
+  const inputs = Array.from({ length: Math.max(0, (to - from) / HOUR_MS) }, () => ({ counterIn: 0, reports: 0, bleVisits: 0 }));
   for (const r of records) {
     const event = (r.message as { event?: { type?: string; in?: number } }).event;
     if (r.kind !== 'device' || event?.type !== 'people_count' || !doors.some((d) => d.id === r.source.sourceId)) continue;
     const slot = inputs[hour(r.eventTime)];
-    if (slot === undefined || r.eventTime < from) continue;
+    if (slot === undefined) continue;
     slot.counterIn += event.in ?? 0;
     slot.reports += 1;
   }
   for (const e of events) {
-    const slot = e.type === 'visit' && e.start >= from ? inputs[hour(e.start)] : undefined;
+    const slot = e.type === 'visit' ? inputs[hour(e.start)] : undefined;
     if (slot !== undefined) slot.bleVisits += 1;
   }
+  return { from, inputs };
+}
+
+function doorAudit(store: StoreConfig): CounterAudit | null {
+  const doors = doorCounters(store);
   const audits = doors.flatMap((d) => (d.audit === undefined ? [] : [d.audit]));
-  const fused = fuseFootfall(inputs, audits.length === doors.length ? combinedAudit(audits) : null);
+  return audits.length === doors.length ? combinedAudit(audits) : null;
+}
+
+/** The fused footfall per whole clock hour, as the metrics API computes it from the same points. */
+export function fusedHours(store: StoreConfig, { from, inputs }: { from: number; inputs: FootfallInputs[] }): FusedHour[] {
+  const fused = fuseFootfall(inputs, doorAudit(store));
   return fused.points.map((p, i) => ({
-    start: from + i * 3_600_000,
+    start: from + i * HOUR_MS,
     count: p.count,
     low: p.low,
     high: p.high,
     estimated: p.estimated,
     counted: (inputs[i]?.reports ?? 0) > 0 ? (inputs[i]?.counterIn ?? 0) : null,
   }));
+}
+
+/**
+ * Occupancy of people per zone and whole clock hour, as the metrics API computes it: the mean of the
+ * engine's device counts over the hour's minutes (only hours it made final throughout), scaled by the
+ * people per BLE visit of the whole hours (one interval, as the API's range).
+ */
+export function peopleZoneHours(
+  store: StoreConfig,
+  { from, inputs }: { from: number; inputs: FootfallInputs[] },
+  events: readonly ExperienceEvent[],
+): PeopleZoneHour[] {
+  const whole = inputs.reduce(
+    (sum, i) => ({ counterIn: sum.counterIn + i.counterIn, reports: sum.reports + i.reports, bleVisits: sum.bleVisits + i.bleVisits }),
+    {
+      counterIn: 0,
+      reports: 0,
+      bleVisits: 0,
+    },
+  );
+  const { params } = fuseFootfall([whole], doorAudit(store));
+  if (params.peoplePerBleVisit === null || params.peoplePerBleVisitRelVariance === null) return [];
+  const scale = { peoplePerBleVisit: params.peoplePerBleVisit, relVariance: params.peoplePerBleVisitRelVariance };
+  const sums = new Map<string, { zone: string; start: number; devices: number; minutes: number }>();
+  for (const e of events) {
+    if (e.type !== 'occupancy' || e.minute < from) continue;
+    const start = from + Math.floor((e.minute - from) / HOUR_MS) * HOUR_MS;
+    if (start >= from + inputs.length * HOUR_MS) continue;
+    const key = `${e.zone} ${start}`;
+    const sum = sums.get(key) ?? { zone: e.zone, start, devices: 0, minutes: 0 };
+    sum.devices += e.devices;
+    sum.minutes += 1;
+    sums.set(key, sum);
+  }
+  return [...sums.values()]
+    .filter((s) => s.minutes === HOUR_MS / 60_000)
+    .map((s) => {
+      const p = peopleFrom(s.devices / s.minutes, scale);
+      return { zone: s.zone, start: s.start, people: p['people_mean'] ?? null, low: p['people_low'] ?? null, high: p['people_high'] ?? null };
+    });
 }
 
 /** One seed's engine figures. */
@@ -122,8 +172,12 @@ export async function experienceAccuracy(seed: number, durationMs: number, calib
     await sink.start();
     const records = simLogRecords(sim.messages, store);
     for (let i = 0; i < records.length; i += 1000) await sink.deliver(records.slice(i, i + 1000));
-    const hours = fusedHours(store, records, events, sim.truth.windowStart, sim.truth.windowEnd);
-    return [...evaluateEngine(sim.truth, asEngineEvents(events), DEFAULT_SETTLE_MS), ...footfallFigures(sim.truth, hours)];
+    const inputs = footfallInputs(store, records, events, sim.truth.windowStart, sim.truth.windowEnd);
+    return [
+      ...evaluateEngine(sim.truth, asEngineEvents(events), DEFAULT_SETTLE_MS),
+      ...footfallFigures(sim.truth, fusedHours(store, inputs)),
+      ...peopleFigures(sim.truth, peopleZoneHours(store, inputs, events)),
+    ];
   } finally {
     await rm(dir, { recursive: true, force: true });
   }
@@ -139,7 +193,7 @@ export function formatExperienceTable(title: string, seeds: readonly number[], r
     const known = values.filter((v): v is number => v !== null);
     const mean = known.length === 0 ? null : known.reduce((a, b) => a + b, 0) / known.length;
     const cell = (v: number | null) =>
-      v === null ? 'n/a' : `${v.toFixed(1)}${figure.unit === 'devices' || figure.unit === 'visits' ? '' : ` ${figure.unit}`}`;
+      v === null ? 'n/a' : `${v.toFixed(1)}${figure.unit === 'devices' || figure.unit === 'visits' || figure.unit === 'people' ? '' : ` ${figure.unit}`}`;
     lines.push(`| ${figure.label} | ${values.map(cell).join(' | ')} | ${cell(mean)} |`);
   });
   return `${lines.join('\n')}\n`;

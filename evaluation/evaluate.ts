@@ -41,7 +41,7 @@ export interface Figure {
   key: string;
   label: string;
   value: number | null;
-  unit: '%' | 'pp' | 'devices' | 'visits';
+  unit: '%' | 'pp' | 'devices' | 'visits' | 'people';
   definition: string;
   detail?: string;
   reason?: string;

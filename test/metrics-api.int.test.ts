@@ -204,11 +204,26 @@ describe('GET /api/v1/stores/{store}/metrics on a real influxd', () => {
     expect(one.series.map((s) => s.labels['zone'])).toEqual(['checkout']);
   });
 
-  it('answers occupancy per zone: mean and max devices per hour', async () => {
+  it('answers occupancy per zone: mean and max devices per hour, and people scaled by the people per BLE visit of the range', async () => {
     const body = await read('occupancy');
-    expect(table(body, 'mean_devices')).toEqual({ 'aisle-women occupancy-ble/1': [3, null, null], 'checkout occupancy-ble/1': [3, 1, null] });
-    expect(table(body, 'max_devices')).toEqual({ 'aisle-women occupancy-ble/1': [3, null, null], 'checkout occupancy-ble/1': [4, 1, null] });
-    expect(body.series.map((s) => s.params)).toEqual([[OCC], [OCC]]);
+    expect(table(body, 'mean_devices')).toMatchObject({ 'aisle-women occupancy-ble/1': [3, null, null], 'checkout occupancy-ble/1': [3, 1, null] });
+    expect(table(body, 'max_devices')).toMatchObject({ 'aisle-women occupancy-ble/1': [3, null, null], 'checkout occupancy-ble/1': [4, 1, null] });
+    expect(body.series.slice(0, 2).map((s) => s.params)).toEqual([[OCC], [OCC]]);
+    // the range's fused footfall: 9 counted ÷ the audit's ratio, over its 5 BLE visits, as its params state it (two decimals)
+    const perVisit = Math.round((9 / (247 / 263) / 5) * 100) / 100;
+    const round1 = (x: number) => Math.round(x * 10) / 10;
+    expect(table(body, 'people_mean')).toMatchObject({
+      'aisle-women/people occupancy-people/1': [round1(3 * perVisit), null, null],
+      'checkout/people occupancy-people/1': [round1(3 * perVisit), round1(perVisit), null],
+    });
+    const people = body.series[3]!;
+    expect([
+      people.points[1]!.values['people_low']! < people.points[1]!.values['people_mean']!,
+      people.points[1]!.values['people_mean']! < people.points[1]!.values['people_high']!,
+    ]).toEqual([true, true]);
+    expect(JSON.parse(people.params[0]!)).toEqual({ peoplePerBleVisit: perVisit, audited: true, devices: 'occupancy-ble/1' });
+    // the footfall statements it ran for the scale are listed with the others
+    expect((body['influxql'] as string[]).some((q) => q.includes("'people_count'"))).toBe(true);
   });
 
   it('answers engagement per touchpoint: exposures, linked interactions, the rate (null without exposures) and all interactions', async () => {

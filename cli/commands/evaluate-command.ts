@@ -4,6 +4,7 @@ import { readEngineEvents } from '../../evaluation/engine-events.js';
 import { DEFAULT_SETTLE_MS, evaluateEngine } from '../../evaluation/engine-figures.js';
 import { evaluate, evaluationJson, formatEvaluation, type Evaluation } from '../../evaluation/evaluate.js';
 import { footfallFigures, wholeHours, type FusedHour } from '../../evaluation/footfall-figures.js';
+import { peopleFigures, type PeopleZoneHour } from '../../evaluation/people-figures.js';
 import { readSignals } from '../../evaluation/signals.js';
 import { readTruthFile } from '../../evaluation/truth-file.js';
 import { readMetric } from '../../gateway/analytics/metrics-reader.js';
@@ -30,7 +31,12 @@ export async function runEvaluateCommand(options: EvaluateOptions, out: (text: s
     ...evaluate(truth, signals),
     engine: wroteAny ? evaluateEngine(truth, engineEvents, options.settleMs ?? DEFAULT_SETTLE_MS) : null,
   };
-  if (config.stores.some((s) => s.id === truth.storeId)) result.footfall = footfallFigures(truth, await fusedFootfallHours(query, config.stores, truth));
+  if (config.stores.some((s) => s.id === truth.storeId)) {
+    result.footfall = [
+      ...footfallFigures(truth, await fusedFootfallHours(query, config.stores, truth)),
+      ...peopleFigures(truth, await peopleZoneHours(query, config.stores, truth, options.settleMs ?? DEFAULT_SETTLE_MS)),
+    ];
+  }
   out(options.json === true ? `${JSON.stringify(evaluationJson(result))}\n` : formatEvaluation(result));
   return result;
 }
@@ -55,4 +61,32 @@ async function fusedFootfallHours(
     estimated: p.values['estimated'] ?? 0,
     counted: (counter?.points[i]?.values['reports'] ?? 0) > 0 ? (counter?.points[i]?.values['count'] ?? null) : null,
   }));
+}
+
+/**
+ * Occupancy of people per zone and whole clock hour as the metrics API answers it, for the hours that
+ * end `settleMs` before the window does (their occupancy is final by then).
+ */
+async function peopleZoneHours(
+  query: InfluxQuery,
+  stores: Config['stores'],
+  truth: { storeId: string; windowStart: number; windowEnd: number },
+  settleMs: number,
+): Promise<PeopleZoneHour[]> {
+  const { from } = wholeHours(truth.windowStart, truth.windowEnd);
+  const { to } = wholeHours(truth.windowStart, truth.windowEnd - settleMs);
+  if (to <= from) return [];
+  const req = validateMetricsRequest({ store: truth.storeId, metric: 'occupancy', from: String(from), to: String(to), interval: '1h' }, stores);
+  const { series } = await readMetric(req, query);
+  return series
+    .filter((s) => s.labels['unit'] === 'people' && s.labels['zone'] !== undefined)
+    .flatMap((s) =>
+      s.points.map((p) => ({
+        zone: s.labels['zone'] as string,
+        start: Date.parse(p.time),
+        people: p.values['people_mean'] ?? null,
+        low: p.values['people_low'] ?? null,
+        high: p.values['people_high'] ?? null,
+      })),
+    );
 }

@@ -58,6 +58,8 @@ export interface FusionParams {
   audit?: CounterAudit;
   /** People (corrected counter entries) per BLE visit over the intervals with both; null when none. */
   peoplePerBleVisit: number | null;
+  /** Relative variance of peoplePerBleVisit (its BLE visits' Poisson error, the audit's, the counted misses); null without it. */
+  peoplePerBleVisitRelVariance: number | null;
 }
 
 /** The counters' combined audit: their audits summed (counters without one are the caller's to name). */
@@ -125,6 +127,7 @@ export function fuseFootfall(
       audited: audit !== null,
       ...(audit === null ? {} : { audit }),
       peoplePerBleVisit: perVisit === null ? null : Math.round(perVisit * 100) / 100,
+      peoplePerBleVisitRelVariance: perVisit === null ? null : Math.round((1 / bleInBoth + common + missRate / peopleInBoth) * 1e6) / 1e6,
     },
   };
 }

@@ -90,10 +90,13 @@ export const METRICS: Record<MetricName, MetricSpec> = {
   occupancy: {
     name: 'occupancy',
     definition:
-      'Tracked app carriers (devices, not people) in a zone, from the per-minute occupancy counts: their mean and maximum over the minutes of the interval that have a point.',
+      'Tracked app carriers (devices) in a zone, from the per-minute occupancy counts: their mean and maximum over the minutes of the interval that have a point; and people (occupancy-people/1, one series per zone with unit=people): the mean devices times the people per BLE visit of the range (the fused footfall ÷ the BLE visits), with a 95 % range.',
     fields: [
       field('mean_devices', 'occupancy', 'null', 'mean of the per-minute device counts in the interval'),
       field('max_devices', 'occupancy', 'null', 'highest per-minute device count in the interval'),
+      field('people_mean', 'occupancy | telemetry | visit', 'null', 'unit people: mean people in the zone, the mean devices scaled'),
+      field('people_low', 'occupancy | telemetry | visit', 'null', 'unit people: lower end of the 95 % range'),
+      field('people_high', 'occupancy | telemetry | visit', 'null', 'unit people: upper end of the 95 % range'),
     ],
     filter: 'zone',
   },

@@ -6,7 +6,8 @@
 import type { QueryOptions, QuerySeries } from '../influx/influx-query.js';
 import { EMPTY_BUCKETS_RULE, METRICS, type MetricField, type MetricName } from './metric-catalogue.js';
 import { captureSeries } from './capture-rate.js';
-import { fusedFootfallSeries } from './footfall-fusion.js';
+import { fusedFootfallSeries, type FusionParams } from './footfall-fusion.js';
+import { peopleOccupancySeries, type PeopleScale } from './occupancy-people.js';
 import {
   doorCounters,
   feedbackParts,
@@ -64,6 +65,11 @@ export async function readMetric(req: MetricsRequest, influx: InfluxQueryRunner)
   for (const part of parts) results.push(await runPart(part, req, run));
   const series = shapeSeries(req, results);
   const unavailable = [...plan.unavailable];
+  if (req.metric === 'occupancy') {
+    const scale = await occupancyScale(req, influx, statements);
+    if (scale.scale !== null) series.push(...peopleOccupancySeries(series, scale.scale, scale.params));
+    else unavailable.push({ labels: { unit: 'people' }, reason: scale.reason });
+  }
   if (req.metric === 'capture') {
     const capture = captureSeries(req, series);
     if (capture !== null) series.push(capture);
@@ -123,4 +129,32 @@ async function feedbackScores(req: MetricsRequest, run: (q: string) => Promise<Q
     );
   }
   return [...scores];
+}
+
+/**
+ * The people per BLE visit over the request's range (the fused footfall of the whole range as one
+ * interval ÷ its BLE visits) that scales devices to people; its statements join the answer's.
+ */
+async function occupancyScale(
+  req: MetricsRequest,
+  influx: InfluxQueryRunner,
+  statements: string[],
+): Promise<{ scale: PeopleScale; params: Record<string, unknown> } | { scale: null; reason: string }> {
+  const { zone: _zone, ...rest } = req;
+  const range = req.toMs - req.fromMs;
+  const footfall = await readMetric({ ...rest, metric: 'footfall', interval: `${range}ms`, intervalMs: range, buckets: 1 }, influx);
+  statements.push(...footfall.influxql);
+  const fused = footfall.series.find((s) => s.labels['method'] === 'fused');
+  const params = fused === undefined ? null : (JSON.parse(fused.params[0] ?? '{}') as Partial<FusionParams>);
+  if (params?.peoplePerBleVisit == null || params.peoplePerBleVisitRelVariance == null) {
+    return {
+      scale: null,
+      reason:
+        'people need the fused footfall and BLE visits in the range (a door people_counter that reported while BLE visits started): without them the devices cannot be scaled',
+    };
+  }
+  return {
+    scale: { peoplePerBleVisit: params.peoplePerBleVisit, relVariance: params.peoplePerBleVisitRelVariance },
+    params: { peoplePerBleVisit: params.peoplePerBleVisit, audited: params.audited ?? false },
+  };
 }
