@@ -76,6 +76,8 @@ function demoApiLogin(gateway: Gateway, urls: ReturnType<Gateway['urls']>, state
     `  HTTP API          curl -H "Authorization: Bearer ${token}" ${urls.http}/api/v1/stores`,
     `  visits per hour   curl -H "Authorization: Bearer ${token}" "${urls.http}/api/v1/stores/${storeId}/metrics?metric=visits&from=${today}&to=${tomorrow}&interval=1h"`,
     `                    (experience engine: a visit is final about 20 min after it ends; docs/analytics.md, docs/metrics-api.md)`,
+    `  footfall per hour curl -H "Authorization: Bearer ${token}" "${urls.http}/api/v1/stores/${storeId}/metrics?metric=footfall&from=${today}&to=${tomorrow}&interval=1h"`,
+    `                    (method fused: people who came in, the door counter corrected by its audit, with a 95 % range)`,
     `  operator token    STORELOOP_STATE_DIR=${stateDir} storeloop tokens add --name me --scope operator`,
     `                    (for ${urls.metrics}, ${urls.http}/api/v1/rejections, storeloop sinks)`,
   ];
