@@ -123,7 +123,8 @@ describe('SubscriptionCap', () => {
 });
 
 describe('TransportGuard while the broker answers a publish', () => {
-  it('does not count the time aedes is not reading against a begun packet', () => {
+  /** A guard with a 500 ms packet timeout on a manual clock, and a connection that has begun a packet (97 bytes still to come). */
+  function begunPacket() {
     const clock = { now: 0 };
     const guard = new TransportGuard(
       { maxPacketBytes: 1_000, packetTimeoutMs: 500, maxConnections: 10, maxConnectionsPerAddress: 10 },
@@ -132,8 +133,13 @@ describe('TransportGuard while the broker answers a publish', () => {
     );
     const conn = new PassThrough();
     guard.admit(conn, '10.0.0.1');
-    conn.write(Buffer.from([0x30, 100, 1, 2, 3])); // a packet begun, 97 bytes still to come
+    conn.write(Buffer.from([0x30, 100, 1, 2, 3]));
     conn.read();
+    return { clock, guard, conn };
+  }
+
+  it('does not count the time aedes is not reading against a begun packet', () => {
+    const { clock, guard, conn } = begunPacket();
     guard.busy(conn);
     clock.now = 5_000;
     expect(guard.sweep()).toBe(0);
@@ -145,16 +151,7 @@ describe('TransportGuard while the broker answers a publish', () => {
   });
 
   it('does not count the time the rest of a begun packet waits unread in the connection (aedes delivering to a stalled subscriber)', () => {
-    const clock = { now: 0 };
-    const guard = new TransportGuard(
-      { maxPacketBytes: 1_000, packetTimeoutMs: 500, maxConnections: 10, maxConnectionsPerAddress: 10 },
-      () => undefined,
-      () => clock.now,
-    );
-    const conn = new PassThrough();
-    guard.admit(conn, '10.0.0.1');
-    conn.write(Buffer.from([0x30, 100, 1, 2, 3])); // a packet begun, 97 bytes still to come
-    conn.read();
+    const { clock, guard, conn } = begunPacket();
     conn.write(Buffer.alloc(50, 7)); // the client sent more; aedes, still delivering, has not read it
     clock.now = 5_000;
     expect(guard.sweep()).toBe(0);
