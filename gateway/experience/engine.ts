@@ -84,6 +84,7 @@ function decode(
     ...store,
     zones: store.zones,
     selfTransition: params.selfTransition,
+    entranceSelfTransition: params.entranceSelfTransition,
     minStaySteps: params.minStaySteps,
     nonEntrancePrior: params.nonEntrancePrior,
   };
@@ -181,6 +182,7 @@ export function assignZones(
   const used = params.calibrate ? calibrateParams(store, windows, clock, params, anchored) : params;
   const segmentsOf = new Map<string, ZoneSegment[]>();
   const posteriorsOf = new Map<string, StepPosterior[]>();
+  const walkThrough = used.entranceWalkThrough ? store.entrances : new Set<string>();
   for (const track of decode(store, windows, clock, used, anchored, true)) {
     const posteriors = posteriorsOf.get(track.device) ?? [];
     track.centres.forEach((centre, i) =>
@@ -189,7 +191,9 @@ export function assignZones(
     posteriorsOf.set(track.device, posteriors);
     const segments = segmentsOf.get(track.device) ?? [];
     const zones = track.path.map((z) => store.zones[z] as string);
-    segments.push(...trackSegments({ centres: track.centres, zones, heard: track.evidence, stepMs: used.stepMs }, used.edgeExtendMs, used.passThroughMs));
+    segments.push(
+      ...trackSegments({ centres: track.centres, zones, heard: track.evidence, stepMs: used.stepMs }, used.edgeExtendMs, used.passThroughMs, walkThrough),
+    );
     segmentsOf.set(track.device, segments);
   }
   const devices = new Map<string, DeviceZones>();

@@ -44,6 +44,8 @@ export interface PresenceParams {
   emissionWeight: number;
   /** Chance of staying in the zone from one step to the next (hysteresis). */
   selfTransition: number;
+  /** The same in an entrance zone (one with a door): walked through on the way in and out, left sooner. */
+  entranceSelfTransition: number;
   /** Minimum stay in a zone, in steps (a duration-expanded state space). */
   minStaySteps: number;
   /** Log prior weight of starting and ending a track outside an entrance zone (≤ 0). */
@@ -60,6 +62,8 @@ export interface PresenceParams {
   minutePosterior: boolean;
   /** Log-likelihood of a zone other than the one an anchor (a touchpoint interaction) names, in its step (the anchored zone: 0). */
   anchorMissLogLikelihood: number;
+  /** In a silent run, an entrance zone (one with a door) is walked through: it gets `passThroughMs` of the run, the other zone the rest. */
+  entranceWalkThrough: boolean;
   /** A track is extended by this much before its first and after its last heard step (imputed: minutes only, not dwell), ms. */
   edgeExtendMs: number;
 }
@@ -82,6 +86,7 @@ export const DEFAULT_PRESENCE_PARAMS: PresenceParams = {
   sampleSpacingM: 1.5,
   emissionWeight: 0.5,
   selfTransition: 0.97,
+  entranceSelfTransition: 0.8,
   minStaySteps: 2,
   nonEntrancePrior: -2,
   maxGapMs: 15 * 60_000,
@@ -89,6 +94,7 @@ export const DEFAULT_PRESENCE_PARAMS: PresenceParams = {
   edgeExtendMs: 120_000,
   passThroughMs: 10_000,
   anchorMissLogLikelihood: -12,
+  entranceWalkThrough: true,
   minutePosterior: true,
   posteriorPath: true,
 };

@@ -90,3 +90,23 @@ describe('posteriorMinutes', () => {
     ]);
   });
 });
+
+describe('the entrance walked through (entranceSelfTransition)', () => {
+  it('leaves the entrance sooner in a silence than another zone', () => {
+    // heard at the entrance A, 12 silent steps, heard in B
+    const emissions: Array<Float64Array | undefined> = [favour('A', 6), ...Array.from({ length: 12 }, () => undefined), favour('B', 6)];
+    const even = zonePosteriors(MODEL, emissions);
+    const walked = zonePosteriors({ ...MODEL, entranceSelfTransition: 0.8 }, emissions);
+    // a third of the way into the silence the entrance is less likely than with one stay chance for all
+    expect(walked[4]?.[0]).toBeLessThan((even[4]?.[0] as number) - 0.1);
+    expect(walked[4]?.[1]).toBeGreaterThan(walked[4]?.[0] as number);
+    for (const p of walked) expect(p.reduce((a, b) => a + b, 0)).toBeCloseTo(1, 9);
+  });
+
+  it('lets Viterbi leave the entrance on weaker evidence', () => {
+    // two steps mildly for B after the entrance, then silence: one stay chance keeps A, the entrance's lower one moves to B
+    const emissions = [favour('A', 6), favour('A', 6), favour('B', 0.8), favour('B', 0.8), favour('B', 0.8)];
+    expect(viterbi(MODEL, emissions)).toEqual([0, 0, 0, 0, 0]);
+    expect(viterbi({ ...MODEL, entranceSelfTransition: 0.8 }, emissions)).toEqual([0, 0, 1, 1, 1]);
+  });
+});

@@ -6,7 +6,7 @@
  * step by step, which is what a stay's confidence is made of.
  */
 import type { Stay } from './segments.js';
-import { zoneNeighbours, type HmmModel } from './viterbi.js';
+import { zoneNeighbours, zoneStays, type HmmModel } from './viterbi.js';
 
 /** Scaled probabilities of a step's log-likelihoods (max 1), or all 1 for a step without evidence. */
 function likelihoods(e: Float64Array | undefined, zones: number): Float64Array {
@@ -35,8 +35,8 @@ export function zonePosteriors(model: HmmModel, emissions: ReadonlyArray<Float64
   if (T === 0 || Z === 0) return [];
   const S = Z * K;
   const neighbours = zoneNeighbours(model);
-  const stay = model.selfTransition;
-  const move = neighbours.map((n) => (n.length === 0 ? 0 : (1 - stay) / n.length));
+  const stay = zoneStays(model);
+  const move = neighbours.map((n, z) => (n.length === 0 ? 0 : (1 - (stay[z] as number)) / n.length));
   const edge = model.zones.map((z) => Math.exp(model.entrances.has(z) ? 0 : model.nonEntrancePrior));
   // a move lands in k = 0 (the settled state itself when K is 1)
   const entered = 0;
@@ -49,7 +49,7 @@ export function zonePosteriors(model: HmmModel, emissions: ReadonlyArray<Float64
     for (let z = 0; z < Z; z += 1) {
       for (let k = 0; k < K - 1; k += 1) to[z * K + k + 1] = (to[z * K + k + 1] as number) + (from[z * K + k] as number);
       const v = from[z * K + settled] as number;
-      to[z * K + settled] = (to[z * K + settled] as number) + v * stay;
+      to[z * K + settled] = (to[z * K + settled] as number) + v * (stay[z] as number);
       for (const n of neighbours[z] as number[]) to[n * K + entered] = (to[n * K + entered] as number) + v * (move[z] as number);
     }
     return to;
@@ -59,7 +59,7 @@ export function zonePosteriors(model: HmmModel, emissions: ReadonlyArray<Float64
     const out = new Float64Array(S);
     for (let z = 0; z < Z; z += 1) {
       for (let k = 0; k < K - 1; k += 1) out[z * K + k] = next[z * K + k + 1] as number;
-      let v = stay * (next[z * K + settled] as number);
+      let v = (stay[z] as number) * (next[z * K + settled] as number);
       for (const n of neighbours[z] as number[]) v += (move[z] as number) * (next[n * K + entered] as number);
       out[z * K + settled] = v;
     }

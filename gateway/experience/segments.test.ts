@@ -89,6 +89,38 @@ describe('trackSegments', () => {
     expect(segments[1]?.from).toBe(silenceFrom + 20 * S);
   });
 
+  it('gives an entrance zone (walked through) only its pass-through time of a silent run, the other zone the rest', () => {
+    // heard at the entrance, 24 silent steps (2 min), heard in the aisle: they walked in and stayed
+    const zones = ['entrance', ...Array.from({ length: 24 }, (_, i) => (i < 12 ? 'entrance' : 'aisle')), 'aisle'];
+    const heard = zones.map((_, i) => i === 0 || i === 25);
+    const walked = new Set(['entrance']);
+    const inward = trackSegments({ centres: centres(26), zones, heard, stepMs: step }, 0, 10 * S, walked);
+    expect(inward.map((s) => [s.zone, s.to - s.from])).toEqual([
+      ['entrance', step + 10 * S],
+      ['aisle', 110 * S + step],
+    ]);
+    // the way out: heard in the aisle, silent, heard at the entrance as they leave
+    const outward = trackSegments({ centres: centres(26), zones: [...zones].reverse(), heard, stepMs: step }, 0, 10 * S, walked);
+    expect(outward.map((s) => [s.zone, s.to - s.from])).toEqual([
+      ['aisle', step + 110 * S],
+      ['entrance', 10 * S + step],
+    ]);
+    // without the set, or between two entrance zones, the middle as before
+    const even = trackSegments({ centres: centres(26), zones, heard, stepMs: step }, 0, 10 * S);
+    expect(even.map((s) => s.to - s.from)).toEqual([step + 60 * S, 60 * S + step]);
+    const both = trackSegments({ centres: centres(26), zones, heard, stepMs: step }, 0, 10 * S, new Set(['entrance', 'aisle']));
+    expect(both.map((s) => s.to - s.from)).toEqual([step + 60 * S, 60 * S + step]);
+  });
+
+  it('gives an entrance zone at most half of a short silent run', () => {
+    const zones = ['entrance', 'entrance', 'aisle', 'aisle'];
+    const segments = trackSegments({ centres: centres(4), zones, heard: [true, false, false, true], stepMs: step }, 0, 10 * S, new Set(['entrance']));
+    expect(segments.map((s) => [s.zone, s.to - s.from])).toEqual([
+      ['entrance', step + 5 * S],
+      ['aisle', 5 * S + step],
+    ]);
+  });
+
   it('keeps the zone through a silent run that starts and ends in it', () => {
     const zones = Array.from({ length: 6 }, () => 'a');
     const segments = trackSegments({ centres: centres(6), zones, heard: [true, false, false, false, false, true], stepMs: step });

@@ -52,10 +52,11 @@ export interface DecodedTrack {
  * silent steps keeps the decoded zones' order but not their timing (Viterbi has no evidence of when a
  * change happened in the silence): each zone the path only passes through in the run gets
  * `passThroughMs` (walked through; at most an equal share), and the zone before and the zone after
- * the run share the rest equally. `extendMs` adds imputed segments before the first and after the
- * last heard step.
+ * the run share the rest equally, except that a zone of `walkThrough` (the entrance zones: walked
+ * through on the way in and out) against one that is not gets only `passThroughMs` of it, as a zone
+ * passed through. `extendMs` adds imputed segments before the first and after the last heard step.
  */
-export function trackSegments(track: DecodedTrack, extendMs = 0, passThroughMs = Infinity): ZoneSegment[] {
+export function trackSegments(track: DecodedTrack, extendMs = 0, passThroughMs = Infinity, walkThrough: ReadonlySet<string> = new Set()): ZoneSegment[] {
   const { centres, zones, heard, stepMs } = track;
   const n = centres.length;
   const out: ZoneSegment[] = [];
@@ -84,10 +85,14 @@ export function trackSegments(track: DecodedTrack, extendMs = 0, passThroughMs =
     if (chain.length === 1) push(chain[0] as string, from, to);
     else {
       const between = Math.min(passThroughMs, (to - from) / chain.length);
-      const ends = (to - from - (chain.length - 2) * between) / 2;
+      const ends = to - from - (chain.length - 2) * between;
+      // the zone before the run gets `first` of what the zones passed through leave, the zone after the rest
+      const walkedBefore = walkThrough.has(chain[0] as string);
+      const walkedAfter = walkThrough.has(chain[chain.length - 1] as string);
+      const first = walkedBefore === walkedAfter ? ends / 2 : walkedBefore ? Math.min(passThroughMs, ends / 2) : ends - Math.min(passThroughMs, ends / 2);
       let at = from;
       chain.forEach((zone, k) => {
-        const length = k === 0 || k === chain.length - 1 ? ends : between;
+        const length = k === 0 ? first : k === chain.length - 1 ? ends - first : between;
         // whole milliseconds, as the stamps
         push(zone, Math.round(at), k === chain.length - 1 ? to : Math.round(at + length));
         at += length;

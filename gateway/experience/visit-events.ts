@@ -44,6 +44,8 @@ export function definitionParams(params: PresenceParams, maxVisitMs?: number): s
     `minStay=${seconds(params.minStaySteps * params.stepMs)}`,
     'passing=30s',
     `edge=${seconds(params.edgeExtendMs)}`,
+    `entranceStay=${params.entranceSelfTransition}`,
+    `silence=${params.entranceWalkThrough ? 'entrance-walked' : 'middle'}`,
     `calibrate=${params.calibrate ? 'on' : 'off'}`,
     `exposure=${seconds(EXPOSURE_MIN_MS)}`,
     `minVisit=${seconds(MIN_VISIT_MS)}`,

@@ -2,8 +2,9 @@
  * Viterbi over zones. States are (zone, k): k counts the steps spent in the zone up to
  * `minStaySteps` − 1, the last k the settled state; a device can only leave a zone from the settled
  * state (minimum stay) and only into an adjacent zone (config adjacency), else it stays with
- * `selfTransition` (hysteresis). A step without an emission (silence) scores every zone alike, so
- * the state carries through. Tracks start and end at entrance zones by preference (`nonEntrancePrior`).
+ * `selfTransition` (hysteresis; `entranceSelfTransition` in an entrance zone, walked through). A step
+ * without an emission (silence) scores every zone alike, so the state carries through. Tracks start
+ * and end at entrance zones by preference (`nonEntrancePrior`).
  */
 
 export interface HmmModel {
@@ -12,6 +13,8 @@ export interface HmmModel {
   adjacency: Readonly<Record<string, readonly string[]>>;
   entrances: ReadonlySet<string>;
   selfTransition: number;
+  /** The chance of staying in an entrance zone from one step to the next (absent: `selfTransition`). */
+  entranceSelfTransition?: number;
   minStaySteps: number;
   /** Log prior of starting or ending outside an entrance zone (0: no preference). */
   nonEntrancePrior: number;
@@ -21,6 +24,11 @@ export interface HmmModel {
 export function zoneNeighbours(model: Pick<HmmModel, 'zones' | 'adjacency'>): number[][] {
   const index = new Map(model.zones.map((z, i) => [z, i]));
   return model.zones.map((z) => (model.adjacency[z] ?? []).map((n) => index.get(n)).filter((i): i is number => i !== undefined));
+}
+
+/** Each zone's chance of staying from one step to the next (by index in `model.zones`). */
+export function zoneStays(model: Pick<HmmModel, 'zones' | 'entrances' | 'selfTransition' | 'entranceSelfTransition'>): number[] {
+  return model.zones.map((z) => (model.entrances.has(z) ? (model.entranceSelfTransition ?? model.selfTransition) : model.selfTransition));
 }
 
 /**
@@ -34,8 +42,9 @@ export function viterbi(model: HmmModel, emissions: ReadonlyArray<Float64Array |
   if (T === 0 || Z === 0) return [];
   const S = Z * K;
   const neighbours = zoneNeighbours(model);
-  const logStay = Math.log(model.selfTransition);
-  const logMove = neighbours.map((n) => (n.length === 0 ? -Infinity : Math.log((1 - model.selfTransition) / n.length)));
+  const stays = zoneStays(model);
+  const logStay = stays.map(Math.log);
+  const logMove = neighbours.map((n, z) => (n.length === 0 ? -Infinity : Math.log((1 - (stays[z] as number)) / n.length)));
   const edge = model.zones.map((z) => (model.entrances.has(z) ? 0 : model.nonEntrancePrior));
   const st = (z: number, k: number) => z * K + k;
 
@@ -64,7 +73,7 @@ export function viterbi(model: HmmModel, emissions: ReadonlyArray<Float64Array |
           offer(st(z, k + 1), s, v);
           continue;
         }
-        offer(s, s, v + logStay);
+        offer(s, s, v + (logStay[z] as number));
         for (const n of neighbours[z] as number[]) offer(st(n, K === 1 ? K - 1 : 0), s, v + (logMove[z] as number));
       }
     }
