@@ -39,7 +39,7 @@ export interface FootfallInputs {
 }
 
 export interface FusedFootfall {
-  /** People who entered, estimated; null when neither the counters nor a scaled BLE figure speak for the interval. */
+  /** People who entered, estimated; null when neither a counter report nor a BLE visit speaks for the interval. */
   count: number | null;
   /** The 95 % range; null without an audit (the counter's bias is unknown) or without an estimate. */
   low: number | null;
@@ -135,7 +135,7 @@ export function fuseFootfall(
 /**
  * One interval's estimate and its own variance (people²): the counters' entries corrected, each of the
  * N people missed at the audit's rate; without a report, the BLE visits scaled, with the Poisson error
- * of the visits and of the scale (no BLE visit: 0, up to the 95 % Poisson bound of 3 visits).
+ * of the visits and of the scale; without either, none.
  */
 function ownEstimate(
   i: FootfallInputs,
@@ -148,8 +148,9 @@ function ownEstimate(
     const count = i.counterIn / ratio;
     return { count, variance: count * missRate, estimated: 0 };
   }
-  if (perVisit === null) return null;
-  if (i.bleVisits === 0) return { count: 0, variance: ((3 * perVisit) / Z95) ** 2, estimated: 1 };
+  // no counter report and no BLE visit: nobody came, or nothing was running (the gateway down, a future
+  // hour); the two cannot be told apart, so no figure
+  if (perVisit === null || i.bleVisits === 0) return null;
   const count = i.bleVisits * perVisit;
   return { count, variance: count ** 2 * (1 / i.bleVisits + 1 / bleInBoth), estimated: 1 };
 }
