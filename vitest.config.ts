@@ -7,7 +7,7 @@ import { defineConfig } from 'vitest/config';
  *   build. `npm run test:unit`.
  * - `integration`: every `*.int.test.ts`: real influxd, brokers over TCP and WebSocket, a private
  *   D-Bus, child processes (the gateway, the edge agent, tshark), the compiled tree, and the few pure
- *   checks that take seconds of CPU (the calibration's parameter recovery). Its global setup
+ *   checks that take seconds of CPU (the calibration's parameter recovery, the share of randomised MACs). Its global setup
  *   (test/global-setup.ts) finds the system programs and builds the sources once for the whole run.
  * `npm test` runs both.
  */

@@ -71,18 +71,6 @@ describe('MAC rotation', () => {
     }
   });
 
-  it('randomises the stated share of phones (default near-universal), within four standard errors', () => {
-    for (const randomizedMacShare of [DEFAULT_SIMULATION_OPTIONS.randomizedMacShare, 0.5]) {
-      // visitors' phones only: no passers-by (22,000 an hour at this rate and the default capture rate)
-      const { visits } = buildSimulation(options({ visitorsPerHour: 4000, randomizedMacShare, ...VISITORS_ONLY })).truth;
-      const phones = visits.filter((v) => v.phone);
-      expect(phones.length).toBeGreaterThan(3000);
-      const share = phones.filter((v) => v.randomizedMac).length / phones.length;
-      expect(Math.abs(share - randomizedMacShare)).toBeLessThan(4 * Math.sqrt((randomizedMacShare * (1 - randomizedMacShare)) / phones.length));
-    }
-    expect(DEFAULT_SIMULATION_OPTIONS.randomizedMacShare).toBeGreaterThanOrEqual(0.9);
-  });
-
   it('rejects bounds the wrong way round', () => {
     expect(() => buildSimulation(options({ macRotationMinMs: 10 * MIN, macRotationMaxMs: 5 * MIN }))).toThrow(
       /macRotationMinMs: expected at most macRotationMaxMs/,
