@@ -15,7 +15,7 @@ export const DEFAULT_SETTLE_MS = 25 * 60_000;
 
 export const ENGINE_DEFINITIONS = {
   visits:
-    'signed error of the visits the engine made (definition visit-ble/2) against the app carriers the truth has entering, both in the compared span, in % of the true count',
+    'signed error of the visits the engine made (definition visit-ble/3) against the app carriers the truth has entering, both in the compared span, in % of the true count',
   repeats:
     "the engine's repeat visits (its visits in the compared span − the distinct visitors among them, as the metrics API's `repeat_visits`) minus the truth's (the compared app carriers' visits − their distinct beacon ids): a visit split in two by a long silence shows as a repeat",
   zoneApp:
@@ -30,7 +30,7 @@ export const ENGINE_DEFINITIONS = {
   engagementApp:
     "the same against the truth's exposures of app carriers only: the engine's own error, without the difference between app carriers and everyone",
   capture:
-    '|engine − truth| of the capture rate; engine: visits ÷ (visits + passers-by) of app carriers (passer-by-ble/1: heard for under a minute); truth: entered / (entered + passers-by), everyone',
+    '|engine − truth| of the capture rate; engine: visits ÷ (visits + passers-by) of app carriers (passer-by-ble/2: heard for under a minute, or under two minutes mostly at the entrance); truth: entered / (entered + passers-by), everyone',
   occupancy:
     "mean absolute error per zone-minute of the engine's occupancy (occupancy-ble/1: tracked devices whose zone that minute is the zone) against the app carriers the truth has in the zone that minute, over the minutes the engine has made final in the compared span",
   occupancyBias: "signed error of the engine's device-minutes summed over those zone-minutes against the truth's app-carrier minutes, in % of the truth's",

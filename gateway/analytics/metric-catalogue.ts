@@ -69,10 +69,15 @@ export const METRICS: Record<MetricName, MetricSpec> = {
   capture: {
     name: 'capture',
     definition:
-      "Of the app carriers heard at the shop front, the share who came in: BLE visits ÷ (BLE visits + BLE passers-by, tracks heard for under a minute) per interval. App carriers only: an estimate of everyone's capture rate only as far as they walk and carry the app like everyone else.",
+      "Of the app carriers heard at the shop front, the share who came in: BLE visits ÷ (BLE visits + BLE passers-by, tracks heard for under a minute, or under two minutes mostly at the entrance) per interval. App carriers only: an estimate of everyone's capture rate only as far as they walk and carry the app like everyone else.",
     fields: [
       field('visits', 'visit', 'zero', 'BLE visits that started in the interval'),
-      field('passers_by', 'passer_by', 'zero', 'BLE passers-by heard in the interval (tracks heard for under a minute)'),
+      field(
+        'passers_by',
+        'passer_by',
+        'zero',
+        'BLE passers-by heard in the interval (tracks heard for under a minute, or under two minutes mostly at the entrance)',
+      ),
       field('capture_rate', 'visit | passer_by', 'null', 'visits ÷ (visits + passers_by); null when there was neither'),
     ],
     filter: null,

@@ -33,7 +33,7 @@ import { presenceStore, type PresenceStore } from './store-model.js';
 import { estimateStepClock } from './clock-offsets.js';
 import type { StepClock } from './observations.js';
 import { StoreWindow, type ClosedDevices, type StoreWindowOptions, type StoreWindowState } from './store-window.js';
-import { DEFINITIONS, definitionParams, passerByEvent, visitEvents, visitSegments, type TouchpointPlace } from './visit-events.js';
+import { DEFINITIONS, definitionParams, entranceZones, passerByEvent, visitEvents, visitSegments, type TouchpointPlace } from './visit-events.js';
 
 export interface ExperienceSinkOptions {
   stores: readonly StoreConfig[];
@@ -314,12 +314,13 @@ export class ExperienceSink implements Sink {
         closed.interactions.map((i) => ({ ts: i.ts, touchpoint: i.touchpoint, beacon: i.device })),
       );
       const assignment = assignZones(store.model, closed.rows, this.params, anchors, this.clockAt(store, closed));
+      const entrances = entranceZones(store.config);
       for (const device of closed.devices) {
         const zones = assignment.devices.get(device);
         if (zones === undefined) continue;
         const interactions = closed.interactions.filter((i) => i.device === device);
         for (const segments of visitSegments(zones.segments)) {
-          const passer = passerByEvent(storeId, device, segments, this.params, this.options.maxVisitMs);
+          const passer = passerByEvent(storeId, device, segments, { params: this.params, entrances, maxVisitMs: this.options.maxVisitMs });
           if (passer !== undefined) {
             events.push(passer);
             continue;

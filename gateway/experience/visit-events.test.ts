@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 
 import { DEFAULT_PRESENCE_PARAMS } from './params.js';
 import type { ZoneSegment } from './segments.js';
-import { DEFINITIONS, MIN_VISIT_MS, passerByEvent, visitEvents, visitId, visitSegments } from './visit-events.js';
+import { DEFINITIONS, DOOR_MAX_MS, DOOR_SHARE, entranceZones, MIN_VISIT_MS, passerByEvent, visitEvents, visitId, visitSegments } from './visit-events.js';
 
 const T0 = Date.UTC(2026, 10, 30, 10);
 const S = 1000;
@@ -61,10 +61,35 @@ describe('visit events', () => {
     expect(passed?.exposures).toEqual([]); // 5 s in the checkout: too short to have seen the terminal
   });
 
+  const context = { params: DEFAULT_PRESENCE_PARAMS, entrances: new Set(['entrance']) };
+
   it('takes a track heard for less than a minute as a passer-by, not a visit', () => {
-    const short: ZoneSegment[] = [{ zone: 'entrance', from: T0, to: T0 + MIN_VISIT_MS - 5 * S }];
-    expect(passerByEvent('demo', 'dev:p', short, DEFAULT_PRESENCE_PARAMS)).toMatchObject({ type: 'passer_by', at: T0, heardMs: MIN_VISIT_MS - 5 * S });
-    expect(passerByEvent('demo', 'dev:p', SEGMENTS, DEFAULT_PRESENCE_PARAMS)).toBeUndefined();
+    const short: ZoneSegment[] = [{ zone: 'aisle-women', from: T0, to: T0 + MIN_VISIT_MS - 5 * S }];
+    expect(passerByEvent('demo', 'dev:p', short, context)).toMatchObject({
+      type: 'passer_by',
+      at: T0,
+      heardMs: MIN_VISIT_MS - 5 * S,
+      definition: DEFINITIONS.passerBy,
+    });
+    expect(passerByEvent('demo', 'dev:p', SEGMENTS, context)).toBeUndefined();
+  });
+
+  it('takes a track heard under two minutes, mostly in the entrance zones, as a passer-by', () => {
+    const front = (heardMs: number, zone = 'entrance', atDoorMs = 40 * S): ZoneSegment[] => [
+      { zone: 'entrance', from: T0 - 120 * S, to: T0, imputed: true }, // imputed edges do not count
+      { zone: 'entrance', from: T0, to: T0 + atDoorMs },
+      { zone, from: T0 + atDoorMs, to: T0 + heardMs },
+      { zone: 'aisle-women', from: T0 + heardMs, to: T0 + heardMs + 120 * S, imputed: true },
+    ];
+    expect(passerByEvent('demo', 'dev:p', front(75 * S), context)).toMatchObject({ type: 'passer_by', heardMs: 75 * S });
+    expect(passerByEvent('demo', 'dev:p', front(DOOR_MAX_MS - 5 * S), context)).toBeDefined();
+    expect(passerByEvent('demo', 'dev:p', front(DOOR_MAX_MS), context)).toBeUndefined(); // long enough at the door: a visit
+    expect(DOOR_SHARE).toBe(0.4);
+    expect(passerByEvent('demo', 'dev:p', front(70 * S, 'checkout', 30 * S), context)).toBeDefined(); // 43 % at the door, the rest beside it
+    expect(passerByEvent('demo', 'dev:p', front(75 * S, 'checkout', 25 * S), context)).toBeUndefined(); // 33 %: went in
+    expect(passerByEvent('demo', 'dev:p', front(110 * S, 'aisle-women', 20 * S), context)).toBeUndefined();
+    expect(passerByEvent('demo', 'dev:p', front(75 * S), { ...context, entrances: new Set(['front']) })).toBeUndefined();
+    expect(entranceZones({ zones: [{ id: 'front', kind: 'entrance' }, { id: 'tills', kind: 'checkout' }, { id: 'x' }] })).toEqual(new Set(['front']));
   });
 
   it('splits a device’s segments into visits where they do not follow one another', () => {
