@@ -80,6 +80,17 @@ stores:
     expect(() => loadConfig(writeYaml('mqtt: [\n'), {})).toThrow(/not valid YAML/);
   });
 
+  it("takes a people counter's audit, and refuses one on another device or one that counted nobody", () => {
+    const store = (device: Record<string, unknown>) => ({ stores: [{ id: 's', zones: [{ id: 'z', kind: 'entrance' }], devices: [device] }] });
+    const audited = parseConfig(store({ id: 'c', type: 'people_counter', zone: 'z', audit: { counted: 95, actual: 100, on: '2026-11-02' } }));
+    expect(audited.stores[0]?.devices[0]?.audit).toEqual({ counted: 95, actual: 100, on: '2026-11-02' });
+    expect(() => parseConfig(store({ id: 'e', type: 'environment', audit: { counted: 95, actual: 100 } }))).toThrow(
+      /stores\.0\.devices\.0\.audit: only a people_counter takes an audit/,
+    );
+    expect(() => parseConfig(store({ id: 'c', type: 'people_counter', audit: { counted: 0, actual: 100 } }))).toThrow(/stores\.0\.devices\.0\.audit\.counted/);
+    expect(() => parseConfig(store({ id: 'c', type: 'people_counter', audit: { counted: 5, actual: 0 } }))).toThrow(/stores\.0\.devices\.0\.audit\.actual/);
+  });
+
   it('refuses a MAC address as a store or source id, in any spelling, and an unknown time zone', () => {
     const store = (over: Record<string, unknown>) => ({ id: 's', zones: [{ id: 'z' }], sensors: [{ id: 'x', type: 'ble', zone: 'z' }], ...over });
     for (const mac of ['aa-bb-cc-dd-ee-05', 'aabb.ccdd.ee05', 'AABBCCDDEE05']) {

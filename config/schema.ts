@@ -53,7 +53,8 @@ export const TouchpointSchema = z.strictObject({
  * (gateway/analytics/footfall-fusion.ts, docs/analytics.md#footfall).
  */
 export const CounterAuditSchema = z.strictObject({
-  counted: z.number().int().min(0),
+  /** At least 1: a counter that counted nobody in the audit is broken, not biased. */
+  counted: z.number().int().min(1),
   actual: z.number().int().min(1),
   /** When the audit was made (ISO date), for the record. */
   on: z
