@@ -19,7 +19,7 @@ import { DEFAULT_SETTLE_MS, evaluateEngine } from '../evaluation/engine-figures.
 import type { Figure } from '../evaluation/evaluate.js';
 import { footfallFigures, wholeHours, type FusedHour } from '../evaluation/footfall-figures.js';
 import { peopleFigures, type PeopleZoneHour } from '../evaluation/people-figures.js';
-import { combinedAudit, fuseFootfall, type CounterAudit, type FootfallInputs } from '../gateway/analytics/footfall-fusion.js';
+import { doorsAudit, fuseFootfall, peopleScale, type FootfallInputs } from '../gateway/analytics/footfall-fusion.js';
 import { peopleFrom } from '../gateway/analytics/occupancy-people.js';
 import { doorCounters } from '../gateway/analytics/metric-queries.js';
 import type { StoreConfig } from '../config/index.js';
@@ -89,15 +89,9 @@ export function footfallInputs(
   return { from, inputs };
 }
 
-function doorAudit(store: StoreConfig): CounterAudit | null {
-  const doors = doorCounters(store);
-  const audits = doors.flatMap((d) => (d.audit === undefined ? [] : [d.audit]));
-  return audits.length === doors.length ? combinedAudit(audits) : null;
-}
-
 /** The fused footfall per whole clock hour, as the metrics API computes it from the same points. */
 export function fusedHours(store: StoreConfig, { from, inputs }: { from: number; inputs: FootfallInputs[] }): FusedHour[] {
-  const fused = fuseFootfall(inputs, doorAudit(store));
+  const fused = fuseFootfall(inputs, doorsAudit(doorCounters(store)));
   return fused.points.map((p, i) => ({
     start: from + i * HOUR_MS,
     count: p.count,
@@ -126,9 +120,8 @@ export function peopleZoneHours(
       bleVisits: 0,
     },
   );
-  const { params } = fuseFootfall([whole], doorAudit(store));
-  if (params.peoplePerBleVisit === null || params.peoplePerBleVisitRelVariance === null) return [];
-  const scale = { peoplePerBleVisit: params.peoplePerBleVisit, relVariance: params.peoplePerBleVisitRelVariance };
+  const scale = peopleScale(whole, doorsAudit(doorCounters(store)));
+  if (scale === null) return [];
   const sums = new Map<string, { zone: string; start: number; devices: number; minutes: number }>();
   for (const e of events) {
     if (e.type !== 'occupancy' || e.minute < from) continue;

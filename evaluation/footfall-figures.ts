@@ -48,11 +48,15 @@ export function footfallFigures(truth: Pick<EvaluationTruth, 'visits' | 'windowS
   const na = rows.length === 0 ? { reason: noHour } : {};
   const fused = rows.reduce((s, r) => s + (r.count ?? 0), 0);
   const entered = rows.reduce((s, r) => s + r.truth, 0);
-  const hourlyError = (estimate: (r: (typeof rows)[number]) => number | null) =>
-    rows.flatMap((r) => {
+  // mean and largest |estimate − truth| / truth of the hours with both, in %
+  const hourlyError = (estimate: (r: (typeof rows)[number]) => number | null) => {
+    const errors = rows.flatMap((r) => {
       const value = estimate(r);
       return r.truth > 0 && value !== null ? [(Math.abs(value - r.truth) / r.truth) * 100] : [];
     });
+    const mean = errors.length === 0 ? null : errors.reduce((s, e) => s + e, 0) / errors.length;
+    return { mean, detail: errors.length === 0 ? span : `largest ${fmt(Math.max(...errors))} %; ${span}` };
+  };
   const hourly = hourlyError((r) => r.count);
   const counterHourly = hourlyError((r) => r.counted);
   const ranged = rows.filter((r) => r.low !== null && r.high !== null);
@@ -71,20 +75,20 @@ export function footfallFigures(truth: Pick<EvaluationTruth, 'visits' | 'windowS
     {
       key: 'fused_footfall_hourly_error_pct',
       label: 'footfall error per hour, mean absolute (fused)',
-      value: hourly.length === 0 ? null : hourly.reduce((s, e) => s + e, 0) / hourly.length,
+      value: hourly.mean,
       unit: '%',
       definition: FOOTFALL_DEFINITIONS.hourly,
-      detail: hourly.length === 0 ? span : `largest ${fmt(Math.max(...hourly))} %; ${span}`,
+      detail: hourly.detail,
       ...na,
     },
     {
       key: 'counter_footfall_hourly_error_pct',
       label: 'footfall error per hour, mean absolute (counter as reported)',
-      value: counterHourly.length === 0 ? null : counterHourly.reduce((s, e) => s + e, 0) / counterHourly.length,
+      value: counterHourly.mean,
       unit: '%',
       definition: FOOTFALL_DEFINITIONS.counterHourly,
-      detail: counterHourly.length === 0 ? span : `largest ${fmt(Math.max(...counterHourly))} %; ${span}`,
-      ...(counterHourly.length === 0 ? { reason: 'no door counter reported in a whole clock hour of the window' } : {}),
+      detail: counterHourly.detail,
+      ...(counterHourly.mean === null ? { reason: 'no door counter reported in a whole clock hour of the window' } : {}),
     },
     {
       key: 'fused_footfall_range_hit_pct',

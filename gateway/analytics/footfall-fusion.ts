@@ -15,6 +15,7 @@
 import type { StoreConfig } from '../../config/index.js';
 import type { FieldValues } from './metric-queries.js';
 import type { MetricsRequest } from './metrics-request.js';
+import type { PeopleScale } from './occupancy-people.js';
 import type { MetricSeries } from './result-shaping.js';
 
 /** The definition's name, stored in nothing (computed at query time) but named in every answer. */
@@ -62,10 +63,17 @@ export interface FusionParams {
   peoplePerBleVisitRelVariance: number | null;
 }
 
-/** The counters' combined audit: their audits summed (counters without one are the caller's to name). */
-export function combinedAudit(audits: readonly CounterAudit[]): CounterAudit | null {
-  if (audits.length === 0) return null;
+/** The door counters' combined audit (their audits summed), or null unless every one of them has an audit. */
+export function doorsAudit(doors: StoreConfig['devices']): CounterAudit | null {
+  const audits = doors.flatMap((d) => (d.audit === undefined ? [] : [d.audit]));
+  if (audits.length === 0 || audits.length < doors.length) return null;
   return { counted: audits.reduce((s, a) => s + a.counted, 0), actual: audits.reduce((s, a) => s + a.actual, 0) };
+}
+
+/** The people per BLE visit over a whole range (its inputs summed) that scales devices to people; null without one. */
+export function peopleScale(whole: FootfallInputs, audit: CounterAudit | null): PeopleScale | null {
+  const { peoplePerBleVisit, peoplePerBleVisitRelVariance } = fuseFootfall([whole], audit).params;
+  return peoplePerBleVisit === null || peoplePerBleVisitRelVariance === null ? null : { peoplePerBleVisit, relVariance: peoplePerBleVisitRelVariance };
 }
 
 /** Relative variance of the ratio counted ÷ actual: a binomial share, or a Poisson count when a counter over-counts. */
@@ -176,7 +184,7 @@ export function fusedFootfallSeries(req: MetricsRequest, doors: StoreConfig['dev
   const ble = series.filter((s) => s.labels['method'] === 'ble');
   if (doors.length === 0 || (counter === undefined && ble.length === 0)) return null;
   const unaudited = doors.filter((d) => d.audit === undefined).map((d) => d.id);
-  const audit = unaudited.length > 0 ? null : combinedAudit(doors.flatMap((d) => (d.audit === undefined ? [] : [d.audit])));
+  const audit = doorsAudit(doors);
   const intervals = Array.from({ length: req.buckets }, (_, i): FootfallInputs => ({
     counterIn: counter?.points[i]?.values['count'] ?? 0,
     reports: counter?.points[i]?.values['reports'] ?? 0,

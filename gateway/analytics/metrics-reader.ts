@@ -6,7 +6,7 @@
 import type { QueryOptions, QuerySeries } from '../influx/influx-query.js';
 import { EMPTY_BUCKETS_RULE, METRICS, type MetricField, type MetricName } from './metric-catalogue.js';
 import { captureSeries } from './capture-rate.js';
-import { fusedFootfallSeries, type FusionParams } from './footfall-fusion.js';
+import { doorsAudit, fusedFootfallSeries, peopleScale } from './footfall-fusion.js';
 import { peopleOccupancySeries, type PeopleScale } from './occupancy-people.js';
 import {
   doorCounters,
@@ -144,17 +144,20 @@ async function occupancyScale(
   const range = req.toMs - req.fromMs;
   const footfall = await readMetric({ ...rest, metric: 'footfall', interval: `${range}ms`, intervalMs: range, buckets: 1 }, influx);
   statements.push(...footfall.influxql);
-  const fused = footfall.series.find((s) => s.labels['method'] === 'fused');
-  const params = fused === undefined ? null : (JSON.parse(fused.params[0] ?? '{}') as Partial<FusionParams>);
-  if (params?.peoplePerBleVisit == null || params.peoplePerBleVisitRelVariance == null) {
+  const counter = footfall.series.find((s) => s.labels['method'] === 'counter');
+  const whole = {
+    counterIn: counter?.total['count'] ?? 0,
+    reports: counter?.total['reports'] ?? 0,
+    bleVisits: footfall.series.filter((s) => s.labels['method'] === 'ble').reduce((sum, s) => sum + (s.total['count'] ?? 0), 0),
+  };
+  const audit = doorsAudit(doorCounters(req.store));
+  const scale = peopleScale(whole, audit);
+  if (scale === null) {
     return {
       scale: null,
       reason:
         'people need the fused footfall and BLE visits in the range (a door people_counter that reported while BLE visits started): without them the devices cannot be scaled',
     };
   }
-  return {
-    scale: { peoplePerBleVisit: params.peoplePerBleVisit, relVariance: params.peoplePerBleVisitRelVariance },
-    params: { peoplePerBleVisit: params.peoplePerBleVisit, audited: params.audited ?? false },
-  };
+  return { scale, params: { peoplePerBleVisit: scale.peoplePerBleVisit, audited: audit !== null } };
 }
