@@ -53,7 +53,7 @@ export function asEngineEvents(events: readonly ExperienceEvent[]): EngineEvents
     else if (e.type === 'zone_stay') out.stays.push({ visitId: e.visitId, visitor: e.visitor, zone: e.zone, enter: e.enter, exit: e.exit, passing: e.passing });
     else if (e.type === 'exposure') out.exposures.push({ visitor: e.visitor, touchpoint: e.touchpoint, interacted: e.interacted });
     else if (e.type === 'passer_by') out.passersBy.push({ visitor: e.visitor, at: e.at });
-    else {
+    else if (e.type === 'occupancy') {
       const byMinute = out.occupancy.get(e.zone) ?? new Map<number, number>();
       byMinute.set(e.minute, e.devices);
       out.occupancy.set(e.zone, byMinute);

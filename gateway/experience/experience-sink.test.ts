@@ -24,7 +24,7 @@ const T0 = Date.UTC(2026, 10, 30, 10); // 11:00 in Paris
 const SCANNERS = ['ble-entrance', 'ble-women', 'ble-men', 'ble-shoes', 'ble-fitting', 'ble-checkout'];
 const MIN = 60_000;
 
-function source(kind: 'ble' | 'status', sourceId: string) {
+function source(kind: 'ble' | 'status' | 'wifi', sourceId: string) {
   const resolved = directory.resolve(store.id, kind, sourceId);
   if (isRejection(resolved)) throw new Error(resolved.detail);
   return resolved;
@@ -46,7 +46,7 @@ function scans(): LogRecord[] {
   return out;
 }
 
-function record(kind: 'ble' | 'status', sourceId: string, eventTime: number, message: object, receivedAt = eventTime): LogRecord {
+function record(kind: 'ble' | 'status' | 'wifi', sourceId: string, eventTime: number, message: object, receivedAt = eventTime): LogRecord {
   return {
     v: 1,
     kind,
@@ -67,12 +67,28 @@ afterEach(async () => {
   for (const dir of dirs.splice(0)) await rm(dir, { recursive: true, force: true });
 });
 
-async function run(records: readonly LogRecord[]): Promise<{ events: ExperienceEvent[]; dropped: number; watermark: number }> {
+/** Runs the records through a sink in `dir`; `restartAt`: a new sink (from the state written there) takes over at that record. */
+async function run(records: readonly LogRecord[], restartAt?: number): Promise<{ events: ExperienceEvent[]; dropped: number; watermark: number }> {
   const dir = await mkdtemp(join(tmpdir(), 'storeloop-experience-sink-'));
   dirs.push(dir);
   const events: ExperienceEvent[] = [];
+  const numbered = records.map((r, i) => ({ ...r, seq: i + 1 }));
+  if (restartAt !== undefined) {
+    const first = sinkIn(dir, events, new Registry());
+    await first.start();
+    for (let i = 0; i < restartAt; i += 50) await first.deliver(numbered.slice(i, Math.min(i + 50, restartAt)));
+    await first.persist(restartAt);
+  }
   const registry = new Registry();
-  const sink = new ExperienceSink({
+  const sink = sinkIn(dir, events, registry);
+  await sink.start();
+  for (let i = restartAt ?? 0; i < numbered.length; i += 50) await sink.deliver(numbered.slice(i, i + 50));
+  const value = async (name: string) => ((await registry.getSingleMetric(name)?.get())?.values ?? []).reduce((sum, v) => sum + v.value, 0);
+  return { events, dropped: await value('storeloop_experience_dropped_total'), watermark: await value('storeloop_experience_watermark_seconds') };
+}
+
+function sinkIn(dir: string, events: ExperienceEvent[], registry: Registry): ExperienceSink {
+  return new ExperienceSink({
     stores: [store],
     dir,
     derivedLog: { append: async (_store, list) => (events.push(...list), { appended: list.length, duplicates: 0 }) },
@@ -85,11 +101,6 @@ async function run(records: readonly LogRecord[]): Promise<{ events: ExperienceE
     occupancyHoldMs: 60 * MIN,
     params: { ...DEFAULT_PRESENCE_PARAMS, calibrate: false },
   });
-  await sink.start();
-  const numbered = records.map((r, i) => ({ ...r, seq: i + 1 }));
-  for (let i = 0; i < numbered.length; i += 50) await sink.deliver(numbered.slice(i, i + 50));
-  const value = async (name: string) => ((await registry.getSingleMetric(name)?.get())?.values ?? []).reduce((sum, v) => sum + v.value, 0);
-  return { events, dropped: await value('storeloop_experience_dropped_total'), watermark: await value('storeloop_experience_watermark_seconds') };
 }
 
 describe('experience sink watermark', () => {
@@ -110,5 +121,45 @@ describe('experience sink watermark', () => {
     expect(replayed.dropped).toBe(0);
     expect(replayed.watermark).toBe(reference.watermark);
     expect(replayed.events).toEqual(reference.events);
+  });
+});
+
+/** The wifi sensors' batches every 5 s: a phone probing every 20 s as p1 in minutes 2–6 and, rotated, as p2 in 6.5–10; a passer-by at the front in minute 20. */
+function wifiScans(): LogRecord[] {
+  const out: LogRecord[] = [];
+  for (let t = T0; t < T0 + 40 * MIN; t += 5000) {
+    const probing = (t - T0) % 20_000 === 0;
+    for (const sensor of ['wifi-front', 'wifi-back']) {
+      const rssi = sensor === 'wifi-front' ? -72 : -60;
+      const observations = [
+        ...(probing && t >= T0 + 2 * MIN && t <= T0 + 6 * MIN ? [{ id: 'p1', rssi, randomized: true }] : []),
+        ...(probing && t >= T0 + 6.5 * MIN && t <= T0 + 10 * MIN ? [{ id: 'p2', rssi: rssi - 2, randomized: true }] : []),
+        ...(probing && sensor === 'wifi-front' && t >= T0 + 20 * MIN && t < T0 + 20.5 * MIN ? [{ id: 'walker', rssi: -80, randomized: true }] : []),
+      ];
+      out.push(record('wifi', sensor, t, { v: 1, ts: t, observations }));
+    }
+  }
+  return out;
+}
+
+describe('experience sink wifi visits', () => {
+  const records = [...scans(), ...wifiScans()].sort((a, b) => a.eventTime - b.eventTime);
+
+  it("makes a rotated phone's probes one wifi visit, final once it has been unheard for maxGap, naming no pseudonym", async () => {
+    const { events, dropped } = await run(records);
+    expect(dropped).toBe(0);
+    const wifi = events.filter((e) => e.type === 'wifi_visit');
+    expect(wifi).toMatchObject([{ start: T0 + 2 * MIN, end: T0 + 10 * MIN, pseudonyms: 2, definition: 'visit-wifi/1' }]);
+    for (const pseudonym of ['"p1"', '"p2"', 'walker']) expect(JSON.stringify(wifi)).not.toContain(pseudonym);
+    // final at the first boundary 15 min after its last probe that the watermark passed: after the visit of beacon-b, which ended at 15 min
+    const order = events.filter((e) => e.type === 'visit' || e.type === 'wifi_visit').map((e) => e.type);
+    expect(order).toEqual(['visit', 'wifi_visit', 'visit']);
+  });
+
+  it('gives the same events after a restart from its state in the middle of the wifi visit', async () => {
+    const reference = await run(records);
+    const at = records.findIndex((r) => r.eventTime >= T0 + 7 * MIN);
+    const restarted = await run(records, at);
+    expect(restarted.events).toEqual(reference.events);
   });
 });

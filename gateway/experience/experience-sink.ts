@@ -14,7 +14,7 @@
 import { mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 
-import { Counter, Gauge, type Registry } from 'prom-client';
+import { Counter, type Registry } from 'prom-client';
 
 import type { StoreConfig } from '../../config/index.js';
 import { StoreloopError } from '../../lib/errors.js';
@@ -25,6 +25,7 @@ import type { DerivedLog } from '../log/derived-log.js';
 import type { LogRecord } from '../log/log-record.js';
 import type { Sink, SinkOutcome } from '../sinks/sink.js';
 import { touchpointAnchors } from './anchors.js';
+import { registerExperienceGauges } from './experience-gauges.js';
 import { assignZones } from './engine.js';
 import { DEFAULT_PRESENCE_PARAMS, type PresenceParams } from './params.js';
 import { MINUTE_MS } from './segments.js';
@@ -34,6 +35,7 @@ import { estimateStepClock } from './clock-offsets.js';
 import type { StepClock } from './observations.js';
 import { StoreWindow, type ClosedDevices, type StoreWindowOptions, type StoreWindowState } from './store-window.js';
 import { DEFINITIONS, definitionParams, entranceZones, passerByEvent, visitEvents, visitSegments, type TouchpointPlace } from './visit-events.js';
+import { DEFAULT_WIFI_PARAMS, WifiVisits, type WifiVisitParams, type WifiVisitsState } from './wifi-visits.js';
 
 export interface ExperienceSinkOptions {
   stores: readonly StoreConfig[];
@@ -54,6 +56,8 @@ export interface ExperienceSinkOptions {
   /** A device whose track starts while the store is closed (its openingHours) is staff that day; default true (staff-days.ts). */
   closedHoursAreStaff?: boolean;
   params?: PresenceParams;
+  /** The wifi visits' parameters (default DEFAULT_WIFI_PARAMS). */
+  wifiParams?: WifiVisitParams;
 }
 
 interface EngineStore {
@@ -61,6 +65,8 @@ interface EngineStore {
   model: PresenceStore;
   touchpoints: TouchpointPlace[];
   window: StoreWindow;
+  /** Its wifi observations, linked into tracks and made wifi visits at the same boundaries (wifi-visits.ts). */
+  wifi: WifiVisits;
   /** Events made final but not appended yet (the append failed: retried with the next delivery). */
   pending: ExperienceEvent[];
 }
@@ -100,7 +106,7 @@ interface EngineState {
   version: 1;
   /** Every log record up to this seq is in the windows. */
   position: number;
-  stores: Record<string, StoreWindowState & { pending: ExperienceEvent[] }>;
+  stores: Record<string, StoreWindowState & { pending: ExperienceEvent[]; wifi?: WifiVisitsState }>;
 }
 
 export class ExperienceSink implements Sink {
@@ -133,6 +139,7 @@ export class ExperienceSink implements Sink {
         model: presenceStore(store),
         touchpoints: store.touchpoints.map((t) => ({ id: t.id, zone: t.zone })),
         window: new StoreWindow(this.windowOptions, this.hoursOf(store)),
+        wifi: this.wifiOf(store),
         pending: [],
       });
     }
@@ -145,44 +152,11 @@ export class ExperienceSink implements Sink {
     });
     this.droppedTotal = new Counter({
       name: 'storeloop_experience_dropped_total',
-      help: 'Sightings and interactions the engine could not use: stamped before a boundary it had already processed (late_closed, late_interaction)',
+      help: 'Sightings, wifi observations and interactions the engine could not use: stamped before a boundary it had already processed (late_closed, late_wifi, late_interaction)',
       labelNames: ['store', 'reason'],
       registers,
     });
-    const stores = this.stores;
-    new Gauge({
-      name: 'storeloop_experience_open_devices',
-      help: 'Devices with a visit the engine has not made final yet',
-      labelNames: ['store'],
-      registers,
-      collect() {
-        this.reset();
-        for (const [id, s] of stores) this.set({ store: id }, s.window.openDevices);
-      },
-    });
-    new Gauge({
-      name: 'storeloop_experience_static_devices',
-      help: 'Devices classed static (heard longer than maxVisitMinutes without a gap): left out of visits and occupancy',
-      labelNames: ['store'],
-      registers,
-      collect() {
-        this.reset();
-        for (const [id, s] of stores) this.set({ store: id }, s.window.staticDevices);
-      },
-    });
-    new Gauge({
-      name: 'storeloop_experience_watermark_seconds',
-      help: 'Event time up to which the engine has every source of the store (epoch seconds)',
-      labelNames: ['store'],
-      registers,
-      collect() {
-        this.reset();
-        for (const [id, s] of stores) {
-          const mark = s.window.watermark();
-          if (mark !== null) this.set({ store: id }, mark / 1000);
-        }
-      },
-    });
+    registerExperienceGauges(registers, this.stores);
   }
 
   async start(): Promise<void> {
@@ -208,6 +182,7 @@ export class ExperienceSink implements Sink {
       const store = this.stores.get(id);
       if (store === undefined) continue;
       store.window = StoreWindow.fromState(this.windowOptions, windowState, this.hoursOf(store.config));
+      store.wifi = this.wifiOf(store.config, windowState.wifi);
       store.pending = windowState.pending;
     }
     this.log.info({ position: this.position, stores: Object.keys(state.stores).length }, 'experience engine: state restored');
@@ -221,7 +196,7 @@ export class ExperienceSink implements Sink {
   persist(position: number): Promise<void> {
     return this.exclusive(async () => {
       const state: EngineState = { version: 1, position: Math.max(position, this.position), stores: {} };
-      for (const [id, store] of this.stores) state.stores[id] = { ...store.window.toState(), pending: store.pending };
+      for (const [id, store] of this.stores) state.stores[id] = { ...store.window.toState(), pending: store.pending, wifi: store.wifi.toState() };
       await replaceFileDurably(this.options.dir, STATE_FILE, JSON.stringify(state), this.syncs);
     });
   }
@@ -269,6 +244,16 @@ export class ExperienceSink implements Sink {
       }
       return 'delivered';
     }
+    if (record.kind === 'wifi') {
+      if (!store.config.sensors.some((s) => s.id === record.source.sourceId && s.type === 'wifi')) return 'filtered';
+      store.wifi.report(record.eventTime);
+      for (const o of record.message.observations) {
+        if (!store.wifi.add({ ts: record.eventTime, sensor: record.source.sourceId, id: o.id, rssi: o.rssi, randomized: o.randomized })) {
+          this.droppedTotal.inc({ store: storeId, reason: 'late_wifi' });
+        }
+      }
+      return 'delivered';
+    }
     if (record.kind === 'touchpoint') {
       const beacon = record.message.beacon;
       if (beacon === undefined) return 'filtered';
@@ -298,6 +283,12 @@ export class ExperienceSink implements Sink {
     store.pending = [];
   }
 
+  /** The store's wifi visits, fresh or from its state. */
+  private wifiOf(store: StoreConfig, state?: WifiVisitsState): WifiVisits {
+    const options = { params: this.options.wifiParams ?? DEFAULT_WIFI_PARAMS, maxGapMs: this.params.maxGapMs, maxVisitMs: this.options.maxVisitMs };
+    return new WifiVisits(store.id, store, this.hoursOf(store), options, state);
+  }
+
   /** The opening hours the staff rules go by: none (rule off) when closed hours are not to mean staff. */
   private hoursOf(store: StoreConfig): StoreHours {
     return this.options.closedHoursAreStaff === false ? { timezone: store.timezone } : store;
@@ -307,7 +298,8 @@ export class ExperienceSink implements Sink {
     const closed = store.window.close(boundary);
     if (closed.statics.length > 0) this.log.info({ store: storeId, devices: closed.statics.length }, 'experience engine: devices classed static (no visit)');
     if (closed.staff.length > 0) this.log.info({ store: storeId, devices: closed.staff.length }, "experience engine: staff's tracks (no visit)");
-    const events: ExperienceEvent[] = [];
+    const wifi = store.wifi.close(boundary);
+    const events: ExperienceEvent[] = [...wifi.events];
     if (closed.devices.length > 0) {
       const anchors = touchpointAnchors(
         store.config,

@@ -1,7 +1,7 @@
 /**
  * Derived records: what the gateway itself appends to the event log besides accepted messages. The
  * experience engine (gateway/experience) appends one record per final experience event (a visit, a
- * zone stay, an exposure, a passer-by, a zone's occupancy in a minute), so the InfluxDB sink, the CRM sink and any
+ * zone stay, an exposure, a passer-by, a zone's occupancy in a minute, a wifi visit), so the InfluxDB sink, the CRM sink and any
  * later sink consume them like any other record. Each has a deterministic id (its mid: the same
  * input gives the same id, and the message index drops a second append of it) and names the version
  * and parameters of the definition that produced it (docs/schema.md#derived-measurements).
@@ -76,6 +76,20 @@ export interface PasserByEvent extends Definition {
   heardMs: number;
 }
 
+/**
+ * A phone's visit seen by wifi: its track of probe requests from the first to the last observation,
+ * its rotated pseudonyms linked (gateway/experience/wifi-tracks.ts). Carries no pseudonym: linking
+ * them is de-randomisation, so nothing written links one pseudonym to another.
+ */
+export interface WifiVisitEvent extends Definition {
+  type: 'wifi_visit';
+  id: string;
+  start: number;
+  end: number;
+  /** Pseudonyms linked into the visit (a count: 1 when no rotation was seen). */
+  pseudonyms: number;
+}
+
 /** Tracked devices in a zone in one clock minute. */
 export interface OccupancyEvent extends Definition {
   type: 'occupancy';
@@ -86,7 +100,7 @@ export interface OccupancyEvent extends Definition {
   devices: number;
 }
 
-export type ExperienceEvent = VisitEvent | ZoneStayEvent | ExposureEvent | OccupancyEvent | PasserByEvent;
+export type ExperienceEvent = VisitEvent | ZoneStayEvent | ExposureEvent | OccupancyEvent | PasserByEvent | WifiVisitEvent;
 
 /** Event time of an experience event: where its point sits on the time axis. */
 export function experienceEventTime(event: ExperienceEvent): number {
@@ -101,6 +115,8 @@ export function experienceEventTime(event: ExperienceEvent): number {
       return event.minute;
     case 'passer_by':
       return event.at;
+    case 'wifi_visit':
+      return event.start;
   }
 }
 

@@ -6,11 +6,12 @@
 import type { ExperienceEvent } from '../../log/derived-record.js';
 import { LineBuilder } from './line-protocol.js';
 
-export const EXPERIENCE_MEASUREMENTS = ['visit', 'zone_stay', 'exposure', 'occupancy', 'passer_by'] as const;
+export const EXPERIENCE_MEASUREMENTS = ['visit', 'zone_stay', 'exposure', 'occupancy', 'passer_by', 'wifi_visit'] as const;
 export type ExperienceMeasurement = (typeof EXPERIENCE_MEASUREMENTS)[number];
 
-/** How the engine saw what it derived: BLE app beacons heard by the store's scanners. */
+/** How the engine saw what it derived: BLE app beacons heard by the store's scanners (wifi visits: phones' probe requests). */
 const METHOD = 'ble';
+const WIFI_METHOD = 'wifi';
 
 /** The point of one experience event, stamped `ts` (ns). */
 export function experiencePoint(storeId: string, event: ExperienceEvent, ts: string): { measurement: ExperienceMeasurement; line: string } {
@@ -55,6 +56,15 @@ export function experiencePoint(storeId: string, event: ExperienceEvent, ts: str
       p.tag('method', METHOD)
         .stringField('visitor', event.visitor)
         .floatField('heard_s', event.heardMs / 1000)
+        .intField('count', 1);
+      break;
+    case 'wifi_visit':
+      // no pseudonym: one would tie the visit to the raw observations, and a list would link them (docs/analytics.md#privacy)
+      p.tag('method', WIFI_METHOD)
+        .stringField('visit_id', event.id)
+        .intField('end_ms', event.end)
+        .floatField('duration_s', (event.end - event.start) / 1000)
+        .intField('pseudonyms', event.pseudonyms)
         .intField('count', 1);
       break;
   }
