@@ -19,6 +19,7 @@ import { DEFAULT_SETTLE_MS, evaluateEngine } from '../evaluation/engine-figures.
 import type { Figure } from '../evaluation/evaluate.js';
 import { footfallFigures, wholeHours, type FusedHour } from '../evaluation/footfall-figures.js';
 import { peopleFigures, type PeopleZoneHour } from '../evaluation/people-figures.js';
+import { wifiFigures } from '../evaluation/wifi-figures.js';
 import { doorsAudit, fuseFootfall, peopleScale, type FootfallInputs } from '../gateway/analytics/footfall-fusion.js';
 import { peopleFrom } from '../gateway/analytics/occupancy-people.js';
 import { doorCounters } from '../gateway/analytics/metric-queries.js';
@@ -170,6 +171,12 @@ export async function experienceAccuracy(seed: number, durationMs: number, calib
       ...evaluateEngine(sim.truth, asEngineEvents(events), DEFAULT_SETTLE_MS),
       ...footfallFigures(sim.truth, fusedHours(store, inputs)),
       ...peopleFigures(sim.truth, peopleZoneHours(store, inputs, events)),
+      ...wifiFigures(
+        sim.truth,
+        events.flatMap((e) => (e.type === 'wifi_visit' ? [{ start: e.start, end: e.end }] : [])),
+        new Set(records.flatMap((r) => (r.kind === 'wifi' ? r.message.observations.map((o) => o.id) : []))),
+        DEFAULT_SETTLE_MS,
+      ),
     ];
   } finally {
     await rm(dir, { recursive: true, force: true });
@@ -218,7 +225,7 @@ async function main(options: Options): Promise<void> {
 
 const program = new Command('experience-accuracy')
   .description(
-    "the experience engine's events (as the gateway makes them) against the simulator's truth: visits, zone, dwell, engagement, capture rate, occupancy",
+    "the experience engine's events (as the gateway makes them) against the simulator's truth: visits, zone, dwell, engagement, capture rate, occupancy, footfall (fused and wifi)",
   )
   .option('--seeds <list>', 'seeds: a range 1-5 or a list 1,4,9 (tune on 101-105)', '1-5')
   .option('--duration <minutes>', 'simulated minutes per seed', '180')

@@ -27,7 +27,7 @@ function statements(raw: Partial<RawMetricsRequest>): string[] {
 }
 
 describe('the InfluxQL of each metric', () => {
-  it('footfall: the door counters\' SUM("in") and reports, and the BLE visits by definition; wifi unavailable', () => {
+  it('footfall: the door counters\' SUM("in") and reports, and the BLE and wifi visits by definition', () => {
     const doors = `"event" = 'people_count' AND ("device" = 'counter-door')`;
     expect(statements({ metric: 'footfall' })).toEqual([
       `SELECT SUM("in") AS "count", COUNT("in") AS "reports" FROM "telemetry" WHERE "store" = 'demo-store' AND ${doors} AND ${RANGE} GROUP BY ${GROUP_TIME} fill(none)`,
@@ -35,10 +35,11 @@ describe('the InfluxQL of each metric', () => {
       `SELECT COUNT("count") AS "count" FROM "visit" WHERE "store" = 'demo-store' AND "method" = 'ble' AND ${RANGE} GROUP BY ${GROUP_TIME}, "definition" fill(none)`,
       `SELECT COUNT("count") AS "count" FROM "visit" WHERE "store" = 'demo-store' AND "method" = 'ble' AND ${RANGE} GROUP BY "definition"`,
       `SELECT DISTINCT("params") FROM "visit" WHERE "store" = 'demo-store' AND "method" = 'ble' AND ${RANGE} GROUP BY "definition"`,
+      `SELECT COUNT("count") AS "count" FROM "wifi_visit" WHERE "store" = 'demo-store' AND "method" = 'wifi' AND ${RANGE} GROUP BY ${GROUP_TIME}, "definition" fill(none)`,
+      `SELECT COUNT("count") AS "count" FROM "wifi_visit" WHERE "store" = 'demo-store' AND "method" = 'wifi' AND ${RANGE} GROUP BY "definition"`,
+      `SELECT DISTINCT("params") FROM "wifi_visit" WHERE "store" = 'demo-store' AND "method" = 'wifi' AND ${RANGE} GROUP BY "definition"`,
     ]);
-    expect(planQueries(request({ metric: 'footfall' })).unavailable).toEqual([
-      { labels: { method: 'wifi' }, reason: expect.stringMatching(/^wifi footfall is not measured yet/) as unknown },
-    ]);
+    expect(planQueries(request({ metric: 'footfall' })).unavailable).toEqual([]);
   });
 
   it('footfall: only counters at a door count footfall; several are summed', () => {
@@ -57,11 +58,8 @@ describe('the InfluxQL of each metric', () => {
     const devices = [{ id: 'counter-fitting', type: 'people_counter', zone: 'fitting-rooms' }];
     const stores = parseConfig({ stores: [{ ...DEMO_STORE, devices }] }).stores;
     const plan = planQueries(request({ metric: 'footfall' }, stores));
-    expect(plan.parts.map((p) => p.labels)).toEqual([{ method: 'ble' }]);
-    expect(plan.unavailable.map((u) => [u.labels, u.reason.slice(0, 40)])).toEqual([
-      [{ method: 'counter' }, "the store 'demo-store' has no people_cou"],
-      [{ method: 'wifi' }, 'wifi footfall is not measured yet: the e'],
-    ]);
+    expect(plan.parts.map((p) => p.labels)).toEqual([{ method: 'ble' }, { method: 'wifi' }]);
+    expect(plan.unavailable.map((u) => [u.labels, u.reason.slice(0, 40)])).toEqual([[{ method: 'counter' }, "the store 'demo-store' has no people_cou"]]);
   });
 
   it('visits: count, mean duration and distinct visitors per method and definition', () => {

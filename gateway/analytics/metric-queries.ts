@@ -47,9 +47,6 @@ export interface QueryPlan {
   unavailable: Unavailable[];
 }
 
-const WIFI_UNAVAILABLE =
-  'wifi footfall is not measured yet: the experience engine turns only BLE app beacons into visits; wifi pseudonyms rotate and are not linked into visits';
-
 const count = (field: string, as = 'count'): Aggregate => ({ fn: 'COUNT', field, as });
 
 /** linked ÷ exposures, null without exposures: never NaN or Infinity. */
@@ -103,6 +100,15 @@ export function planQueries(req: MetricsRequest): QueryPlan {
         groupBy: [],
         labels: { method: 'ble' },
       });
+      // phones that probe for wifi (most people carry one, not all), their rotated pseudonyms linked (visit-wifi/1)
+      const wifi = derivedPart({
+        group: 'wifi',
+        measurement: 'wifi_visit',
+        aggregates: [count('count')],
+        where: [tagEquals('method', 'wifi')],
+        groupBy: [],
+        labels: { method: 'wifi' },
+      });
       const unavailable: Unavailable[] = [];
       if (doors.length === 0) {
         unavailable.push({
@@ -110,8 +116,7 @@ export function planQueries(req: MetricsRequest): QueryPlan {
           reason: `the store '${req.store.id}' has no people_counter at a door (one without a zone, or in a zone of kind entrance) in its config`,
         });
       }
-      unavailable.push({ labels: { method: 'wifi' }, reason: WIFI_UNAVAILABLE });
-      return { parts: doors.length > 0 ? [counter, ble] : [ble], unavailable };
+      return { parts: doors.length > 0 ? [counter, ble, wifi] : [ble, wifi], unavailable };
     }
     case 'visits':
       return {

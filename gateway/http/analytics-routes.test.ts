@@ -76,7 +76,7 @@ describe('GET /api/v1/stores/{store}/metrics', () => {
     expect(t.asked).toHaveLength(3);
   });
 
-  it('lists wifi footfall, and a method without data, under unavailable instead of a zero', async () => {
+  it('lists a method without data (BLE, wifi visits) under unavailable instead of a zero', async () => {
     const t = await api((q) =>
       q.includes('FROM "telemetry"') && !q.startsWith('SELECT DISTINCT')
         ? [{ name: 'telemetry', columns: ['time', 'count', 'reports'], values: [[FROM_MS, 12, 60]] }]
@@ -94,7 +94,7 @@ describe('GET /api/v1/stores/{store}/metrics', () => {
     ]);
     expect(body.unavailable.map((u) => [u.labels['method'], u.reason])).toEqual([
       ['ble', 'no visit points for the store in the range'],
-      ['wifi', expect.stringMatching(/^wifi footfall is not measured yet/) as unknown],
+      ['wifi', 'no wifi_visit points for the store in the range'],
     ]);
   });
 
