@@ -95,7 +95,7 @@ export const METRICS: Record<MetricName, MetricSpec> = {
   occupancy: {
     name: 'occupancy',
     definition:
-      'Tracked app carriers (devices) in a zone, from the per-minute occupancy counts: their mean and maximum over the minutes of the interval that have a point; and people (occupancy-people/1, one series per zone with unit=people): the mean devices times the people per BLE visit of the range (the fused footfall ÷ the BLE visits), with a 95 % range.',
+      "Tracked app carriers (devices) in a zone, from the per-minute occupancy counts: their mean and maximum over the minutes of the interval that have a point; and people (occupancy-people/1, one series per zone with unit=people): the mean devices times the people per BLE visit of the range up to the engine's frontier, where its BLE visits are final (the fused footfall ÷ the BLE visits; params: scaleTo), with a 95 % range.",
     fields: [
       field('mean_devices', 'occupancy', 'null', 'mean of the per-minute device counts in the interval'),
       field('max_devices', 'occupancy', 'null', 'highest per-minute device count in the interval'),
