@@ -17,6 +17,7 @@ import { DEMO_STORE, parseConfig } from '../config/index.js';
 import { minuteMap, type EngineEvents } from '../evaluation/engine-events.js';
 import { DEFAULT_SETTLE_MS, evaluateEngine } from '../evaluation/engine-figures.js';
 import type { Figure } from '../evaluation/evaluate.js';
+import { engagementFigures } from '../evaluation/engagement-figures.js';
 import { footfallFigures, wholeHours, type FusedHour } from '../evaluation/footfall-figures.js';
 import { peopleFigures, type PeopleZoneHour } from '../evaluation/people-figures.js';
 import { doorsAudit, fuseFootfall, peopleScale, type FootfallInputs } from '../gateway/analytics/footfall-fusion.js';
@@ -30,6 +31,7 @@ import type { LogRecord } from '../gateway/log/log-record.js';
 import { createLogger } from '../lib/logger.js';
 import { buildSimulation, DEFAULT_SIMULATION_OPTIONS } from '../simulators/index.js';
 import { parseSeeds } from './accuracy-table.js';
+import { peopleEngagementTotal } from './people-engagement.js';
 import { simLogRecords } from './sim-log-records.js';
 
 const HOUR_MS = 3_600_000;
@@ -180,8 +182,10 @@ export async function experienceAccuracy(seed: number, durationMs: number, calib
     const records = simLogRecords(sim.messages, store);
     for (let i = 0; i < records.length; i += 1000) await sink.deliver(records.slice(i, i + 1000));
     const inputs = footfallInputs(store, records, events, sim.truth.windowStart, sim.truth.windowEnd);
+    const hours = { from: inputs.from, to: inputs.from + inputs.inputs.length * HOUR_MS };
     return [
       ...evaluateEngine(sim.truth, asEngineEvents(events), DEFAULT_SETTLE_MS),
+      ...engagementFigures(sim.truth, hours, peopleEngagementTotal(store, records, events, hours, inputs.settled)),
       ...footfallFigures(sim.truth, fusedHours(store, inputs)),
       ...peopleFigures(sim.truth, peopleZoneHours(store, inputs, events)),
     ];

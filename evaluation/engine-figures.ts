@@ -193,7 +193,7 @@ export function evaluateEngine(truth: EvaluationTruth, events: EngineEvents, set
   const a = engagementPct(appSide);
   figures.push({
     key: 'engine_engagement_error_pp',
-    label: 'engagement error (engine)',
+    label: "engagement error, the app carriers' rate taken for everyone (engine)",
     value: t.pct === null || g.pct === null ? null : Math.abs(g.pct - t.pct),
     unit: 'pp',
     definition: ENGINE_DEFINITIONS.engagement,

@@ -236,13 +236,15 @@ describe('GET /api/v1/stores/{store}/metrics on a real influxd', () => {
     expect((body['influxql'] as string[]).some((q) => q.includes("'people_count'"))).toBe(true);
   });
 
-  it('answers engagement per touchpoint: exposures, linked interactions, the rate (null without exposures) and all interactions', async () => {
+  it('answers engagement per touchpoint: exposures, linked interactions, the rate (null without exposures), all interactions, and everyone estimated', async () => {
     const body = await read('engagement');
     expect(body.series.map((s) => [s.measurement, s.labels['touchpoint'], s.definition])).toEqual([
       ['exposure', 'kiosk-1', 'exposure-ble/1'],
       ['exposure', 'mirror-1', 'exposure-ble/1'],
       ['interaction', 'feedback-1', null],
       ['interaction', 'kiosk-1', null],
+      ['exposure | interaction | telemetry | visit', 'kiosk-1', 'engagement-people/1'],
+      ['exposure | interaction | telemetry | visit', 'mirror-1', 'engagement-people/1'],
     ]);
     const kiosk = body.series[0]!;
     expect(kiosk.points.map((p) => [p.values['exposures'], p.values['linked_interactions']])).toEqual([
@@ -255,10 +257,29 @@ describe('GET /api/v1/stores/{store}/metrics on a real influxd', () => {
     expect(kiosk.total).toEqual({ exposures: 4, linked_interactions: 2, engagement_rate: 0.5 });
     expect(body.series[1]?.total).toEqual({ exposures: 1, linked_interactions: 0, engagement_rate: 0 });
     expect(table(body, 'interactions')).toMatchObject({ 'feedback-1 raw': [2, 0, 1], 'kiosk-1 raw': [1, 2, 0] });
+    // two of kiosk-1's three taps name a beacon (an app carrier's), the third is anonymous
+    expect(table(body, 'beacon_interactions')).toMatchObject({ 'feedback-1 raw': [0, 0, 0], 'kiosk-1 raw': [1, 1, 0] });
+    // everyone: exposures × the people per BLE visit up to the engine's frontier (5 counted ÷ the
+    // audit's ratio over 4 BLE visits), uses = linked × all taps ÷ the taps with a beacon (3 ÷ 2)
+    const perVisit = Math.round((5 / (247 / 263) / 4) * 100) / 100;
+    const people = body.series[4]!;
+    expect(people.labels).toEqual({ touchpoint: 'kiosk-1', unit: 'people' });
+    expect(people.total).toEqual({ people_exposed: Math.round(4 * perVisit * 10) / 10, people_engaged: 3, people_engagement_rate: (2 * 1.5) / (4 * perVisit) });
+    expect(people.points.map((p) => p.values['people_engagement_rate'])).toEqual([1.5 / (3 * perVisit), 1, null]);
+    expect(JSON.parse(people.params[0]!)).toEqual({
+      peoplePerBleVisit: perVisit,
+      audited: true,
+      scaleTo: '2026-01-01T11:00:00.000Z',
+      interactionsPerBeaconInteraction: 1.5,
+      exposures: 'exposure-ble/1',
+    });
+    // no interaction at mirror-1 named a beacon: how much others use it is unknown, so no rate
+    expect(body.series[5]!.total).toEqual({ people_exposed: Math.round(perVisit * 10) / 10, people_engaged: null, people_engagement_rate: null });
     const one = await read('engagement', '&touchpoint=kiosk-1');
     expect(one.series.map((s) => [s.measurement, s.labels['touchpoint']])).toEqual([
       ['exposure', 'kiosk-1'],
       ['interaction', 'kiosk-1'],
+      ['exposure | interaction | telemetry | visit', 'kiosk-1'],
     ]);
   });
 

@@ -210,7 +210,11 @@ export function planQueries(req: MetricsRequest): QueryPlan {
           {
             group: 'interaction',
             measurement: 'interaction',
-            aggregates: [{ fn: 'SUM', field: 'count', as: 'interactions' }],
+            aggregates: [
+              { fn: 'SUM', field: 'count', as: 'interactions' },
+              // the interactions that name the visitor's beacon (app carriers'): COUNT counts the points that have the field
+              { fn: 'COUNT', field: 'beacon', as: 'beacon_interactions' },
+            ],
             where: touchpoint,
             groupBy: ['touchpoint'],
             labels: {},

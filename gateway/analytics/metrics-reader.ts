@@ -7,6 +7,7 @@ import type { QueryOptions, QuerySeries } from '../influx/influx-query.js';
 import { EMPTY_BUCKETS_RULE, METRICS, type MetricField, type MetricName } from './metric-catalogue.js';
 import { captureSeries } from './capture-rate.js';
 import { doorsAudit, fusedFootfallSeries, peopleScale } from './footfall-fusion.js';
+import { peopleEngagementSeries } from './engagement-people.js';
 import { peopleOccupancySeries, type PeopleScale } from './occupancy-people.js';
 import {
   doorCounters,
@@ -68,10 +69,11 @@ export async function readMetric(req: MetricsRequest, influx: InfluxQueryRunner)
   for (const part of parts) results.push(await runPart(part, req, run));
   const series = shapeSeries(req, results);
   const unavailable = [...plan.unavailable];
-  if (req.metric === 'occupancy') {
-    const scale = await occupancyScale(req, influx, statements, await bleFinalUntil(req, run));
-    if (scale.scale !== null) series.push(...peopleOccupancySeries(series, scale.scale, scale.params));
-    else unavailable.push({ labels: { unit: 'people' }, reason: scale.reason });
+  if (req.metric === 'occupancy' || req.metric === 'engagement') {
+    const scale = await rangeScale(req, influx, statements, await bleFinalUntil(req, run));
+    if (scale.scale === null) unavailable.push({ labels: { unit: 'people' }, reason: scale.reason });
+    else if (req.metric === 'occupancy') series.push(...peopleOccupancySeries(series, scale.scale, scale.params));
+    else series.push(...peopleEngagementSeries(series, scale.scale, scale.params));
   }
   if (req.metric === 'capture') {
     const capture = captureSeries(req, series);
@@ -146,23 +148,23 @@ async function bleFinalUntil(req: MetricsRequest, run: (q: string) => Promise<Qu
 
 /**
  * The people per BLE visit over the part of the request's range whose BLE visits are final (the
- * fused footfall of that part as one interval ÷ its BLE visits) that scales devices to people; its
- * statements join the answer's. Counting the last half hour's people without their visits, still
+ * fused footfall of that part as one interval ÷ its BLE visits) that scales app carriers to people
+ * (occupancy's devices, engagement's exposures); its statements join the answer's. Counting the last half hour's people without their visits, still
  * open, would read the scale high.
  */
-async function occupancyScale(
+async function rangeScale(
   req: MetricsRequest,
   influx: InfluxQueryRunner,
   statements: string[],
   finalUntil: number | null,
 ): Promise<{ scale: PeopleScale; params: Record<string, unknown> } | { scale: null; reason: string }> {
-  const { zone: _zone, ...rest } = req;
+  const { zone: _zone, touchpoint: _touchpoint, ...rest } = req;
   const toMs = Math.min(req.toMs, finalUntil ?? req.fromMs);
   if (toMs <= req.fromMs) {
     return {
       scale: null,
       reason:
-        'people need BLE visits made final in the range (a visit is final 16 to 21 minutes after its last sighting): none are yet, so the devices cannot be scaled',
+        'people need BLE visits made final in the range (a visit is final 16 to 21 minutes after its last sighting): none are yet, so app carriers cannot be scaled to people',
     };
   }
   const range = toMs - req.fromMs;
@@ -181,7 +183,7 @@ async function occupancyScale(
     return {
       scale: null,
       reason:
-        'people need the fused footfall and BLE visits in the range (a door people_counter that reported while BLE visits started): without them the devices cannot be scaled',
+        'people need the fused footfall and BLE visits in the range (a door people_counter that reported while BLE visits started): without them app carriers cannot be scaled to people',
     };
   }
   return { scale, params: { peoplePerBleVisit: scale.peoplePerBleVisit, audited: audit !== null, scaleTo: new Date(toMs).toISOString() } };
