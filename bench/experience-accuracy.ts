@@ -184,7 +184,10 @@ export async function experienceAccuracy(seed: number, durationMs: number, calib
     const inputs = footfallInputs(store, records, events, sim.truth.windowStart, sim.truth.windowEnd);
     const hours = { from: inputs.from, to: inputs.from + inputs.inputs.length * HOUR_MS };
     return [
-      ...evaluateEngine(sim.truth, asEngineEvents(events), DEFAULT_SETTLE_MS),
+      ...evaluateEngine(sim.truth, asEngineEvents(events), DEFAULT_SETTLE_MS, {
+        edgeMs: DEFAULT_PRESENCE_PARAMS.edgeExtendMs,
+        passThroughMs: DEFAULT_PRESENCE_PARAMS.passThroughMs,
+      }),
       ...engagementFigures(sim.truth, hours, peopleEngagementTotal(store, records, events, hours, inputs.settled)),
       ...footfallFigures(sim.truth, fusedHours(store, inputs)),
       ...peopleFigures(sim.truth, peopleZoneHours(store, inputs, events)),

@@ -10,6 +10,7 @@ import { readSignals } from '../../evaluation/signals.js';
 import { readTruthFile } from '../../evaluation/truth-file.js';
 import { readMetric } from '../../gateway/analytics/metrics-reader.js';
 import { validateMetricsRequest } from '../../gateway/analytics/metrics-request.js';
+import { DEFAULT_PRESENCE_PARAMS } from '../../gateway/experience/params.js';
 import { InfluxQuery } from '../../gateway/influx/influx-query.js';
 
 export interface EvaluateOptions {
@@ -30,7 +31,12 @@ export async function runEvaluateCommand(options: EvaluateOptions, out: (text: s
   const wroteAny = engineEvents.visits.length + engineEvents.passersBy.length + engineEvents.occupancy.size > 0;
   const result: Evaluation = {
     ...evaluate(truth, signals),
-    engine: wroteAny ? evaluateEngine(truth, engineEvents, options.settleMs ?? DEFAULT_SETTLE_MS) : null,
+    engine: wroteAny
+      ? evaluateEngine(truth, engineEvents, options.settleMs ?? DEFAULT_SETTLE_MS, {
+          edgeMs: DEFAULT_PRESENCE_PARAMS.edgeExtendMs,
+          passThroughMs: DEFAULT_PRESENCE_PARAMS.passThroughMs,
+        })
+      : null,
   };
   if (config.stores.some((s) => s.id === truth.storeId)) {
     const hours = wholeHours(truth.windowStart, truth.windowEnd);
