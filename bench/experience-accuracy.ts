@@ -17,6 +17,7 @@ import { DEMO_STORE, parseConfig } from '../config/index.js';
 import { minuteMap, type EngineEvents } from '../evaluation/engine-events.js';
 import { DEFAULT_SETTLE_MS, evaluateEngine } from '../evaluation/engine-figures.js';
 import type { Figure } from '../evaluation/evaluate.js';
+import { engagementFigures } from '../evaluation/engagement-figures.js';
 import { footfallFigures, wholeHours, type FusedHour } from '../evaluation/footfall-figures.js';
 import { peopleFigures, type PeopleZoneHour } from '../evaluation/people-figures.js';
 import { wifiFigures } from '../evaluation/wifi-figures.js';
@@ -31,6 +32,7 @@ import type { LogRecord } from '../gateway/log/log-record.js';
 import { createLogger } from '../lib/logger.js';
 import { buildSimulation, DEFAULT_SIMULATION_OPTIONS } from '../simulators/index.js';
 import { parseSeeds } from './accuracy-table.js';
+import { peopleEngagementTotal } from './people-engagement.js';
 import { simLogRecords } from './sim-log-records.js';
 
 const HOUR_MS = 3_600_000;
@@ -63,18 +65,38 @@ export function asEngineEvents(events: readonly ExperienceEvent[]): EngineEvents
   return out;
 }
 
-/** The door counters' entries and reports and the BLE visits started, per whole clock hour of the window (as InfluxDB holds them). */
+/** What `footfallInputs` returns: per whole clock hour, and summed over the part of those hours whose BLE visits are final. */
+export interface HourlyFootfallInputs {
+  from: number;
+  inputs: FootfallInputs[];
+  /** From `from` to the engine's frontier (or the hours' end): what the API scales devices to people with. */
+  settled: FootfallInputs;
+}
+
+/**
+ * The door counters' entries and reports and the BLE visits started, per whole clock hour of the
+ * window (as InfluxDB holds them), and over the hours up to the engine's frontier as the API reads it
+ * (the end of its last final occupancy minute).
+ */
 export function footfallInputs(
   store: StoreConfig,
   records: readonly LogRecord[],
   events: readonly ExperienceEvent[],
   windowStart: number,
   windowEnd: number,
-): { from: number; inputs: FootfallInputs[] } {
+): HourlyFootfallInputs {
   const doors = doorCounters(store);
   const { from, to } = wholeHours(windowStart, windowEnd);
   const hour = (ts: number) => (ts < from ? -1 : Math.floor((ts - from) / HOUR_MS));
-  const inputs = Array.from({ length: Math.max(0, (to - from) / HOUR_MS) }, () => ({ counterIn: 0, reports: 0, bleVisits: 0 }));
+  const finalUntil = events.reduce((last, e) => (e.type === 'occupancy' ? Math.max(last, e.minute + 60_000) : last), -Infinity);
+  const settledTo = Math.min(to, finalUntil);
+  const settled = { counterIn: 0, reports: 0, bleVisits: 0, bleFinal: true };
+  const inputs = Array.from({ length: Math.max(0, (to - from) / HOUR_MS) }, (_, i) => ({
+    counterIn: 0,
+    reports: 0,
+    bleVisits: 0,
+    bleFinal: from + (i + 1) * HOUR_MS <= finalUntil,
+  }));
   for (const r of records) {
     const event = (r.message as { event?: { type?: string; in?: number } }).event;
     if (r.kind !== 'device' || event?.type !== 'people_count' || !doors.some((d) => d.id === r.source.sourceId)) continue;
@@ -82,16 +104,22 @@ export function footfallInputs(
     if (slot === undefined) continue;
     slot.counterIn += event.in ?? 0;
     slot.reports += 1;
+    if (r.eventTime < settledTo) {
+      settled.counterIn += event.in ?? 0;
+      settled.reports += 1;
+    }
   }
   for (const e of events) {
     const slot = e.type === 'visit' ? inputs[hour(e.start)] : undefined;
-    if (slot !== undefined) slot.bleVisits += 1;
+    if (slot === undefined || e.type !== 'visit') continue;
+    slot.bleVisits += 1;
+    if (e.start < settledTo) settled.bleVisits += 1;
   }
-  return { from, inputs };
+  return { from, inputs, settled };
 }
 
 /** The fused footfall per whole clock hour, as the metrics API computes it from the same points. */
-export function fusedHours(store: StoreConfig, { from, inputs }: { from: number; inputs: FootfallInputs[] }): FusedHour[] {
+export function fusedHours(store: StoreConfig, { from, inputs }: HourlyFootfallInputs): FusedHour[] {
   const fused = fuseFootfall(inputs, doorsAudit(doorCounters(store)));
   return fused.points.map((p, i) => ({
     start: from + i * HOUR_MS,
@@ -106,22 +134,10 @@ export function fusedHours(store: StoreConfig, { from, inputs }: { from: number;
 /**
  * Occupancy of people per zone and whole clock hour, as the metrics API computes it: the mean of the
  * engine's device counts over the hour's minutes (only hours it made final throughout), scaled by the
- * people per BLE visit of the whole hours (one interval, as the API's range).
+ * people per BLE visit from the hours' start to the engine's frontier (one interval, as the API's range).
  */
-export function peopleZoneHours(
-  store: StoreConfig,
-  { from, inputs }: { from: number; inputs: FootfallInputs[] },
-  events: readonly ExperienceEvent[],
-): PeopleZoneHour[] {
-  const whole = inputs.reduce(
-    (sum, i) => ({ counterIn: sum.counterIn + i.counterIn, reports: sum.reports + i.reports, bleVisits: sum.bleVisits + i.bleVisits }),
-    {
-      counterIn: 0,
-      reports: 0,
-      bleVisits: 0,
-    },
-  );
-  const scale = peopleScale(whole, doorsAudit(doorCounters(store)));
+export function peopleZoneHours(store: StoreConfig, { from, inputs, settled }: HourlyFootfallInputs, events: readonly ExperienceEvent[]): PeopleZoneHour[] {
+  const scale = peopleScale(settled, doorsAudit(doorCounters(store)));
   if (scale === null) return [];
   const sums = new Map<string, { zone: string; start: number; devices: number; minutes: number }>();
   for (const e of events) {
@@ -167,8 +183,13 @@ export async function experienceAccuracy(seed: number, durationMs: number, calib
     const records = simLogRecords(sim.messages, store);
     for (let i = 0; i < records.length; i += 1000) await sink.deliver(records.slice(i, i + 1000));
     const inputs = footfallInputs(store, records, events, sim.truth.windowStart, sim.truth.windowEnd);
+    const hours = { from: inputs.from, to: inputs.from + inputs.inputs.length * HOUR_MS };
     return [
-      ...evaluateEngine(sim.truth, asEngineEvents(events), DEFAULT_SETTLE_MS),
+      ...evaluateEngine(sim.truth, asEngineEvents(events), DEFAULT_SETTLE_MS, {
+        edgeMs: DEFAULT_PRESENCE_PARAMS.edgeExtendMs,
+        passThroughMs: DEFAULT_PRESENCE_PARAMS.passThroughMs,
+      }),
+      ...engagementFigures(sim.truth, hours, peopleEngagementTotal(store, records, events, hours, inputs.settled)),
       ...footfallFigures(sim.truth, fusedHours(store, inputs)),
       ...peopleFigures(sim.truth, peopleZoneHours(store, inputs, events)),
       ...wifiFigures(

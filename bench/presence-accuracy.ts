@@ -29,8 +29,17 @@ export function presenceAccuracy(
   params: PresenceParams = DEFAULT_PRESENCE_PARAMS,
   radio: Partial<RadioOptions> = {},
   useAnchors = true,
+  /** The app's advertising duty cycle (the simulator's default when absent): a store whose app advertises more or less. */
+  appAdvertisingDutyCycle?: number,
 ): PresenceResult {
-  const sim = buildSimulation({ ...DEFAULT_SIMULATION_OPTIONS, seed, durationMs, now: PRESENCE_NOW, radio });
+  const sim = buildSimulation({
+    ...DEFAULT_SIMULATION_OPTIONS,
+    seed,
+    durationMs,
+    now: PRESENCE_NOW,
+    radio,
+    ...(appAdvertisingDutyCycle === undefined ? {} : { appAdvertisingDutyCycle }),
+  });
   const { truth } = sim;
   const store = sim.options.store;
   const rows = acceptedBleSightings(sim.messages, store, truth.windowStart, truth.windowEnd);
@@ -97,6 +106,8 @@ interface Options {
   calibrate?: boolean;
   /** --no-anchors: the engine without touchpoint interactions. */
   anchors: boolean;
+  /** --app-duty-cycle: the share of time the app advertises (the simulator's default 0.6). */
+  appDutyCycle?: string;
 }
 
 async function main(options: Options): Promise<void> {
@@ -109,12 +120,17 @@ async function main(options: Options): Promise<void> {
   };
   // a store whose radio is not the engine's textbook: the simulator's radio parameters moved away from their defaults
   const radio = options.radio ? (JSON.parse(options.radio) as Partial<RadioOptions>) : {};
+  const dutyCycle = options.appDutyCycle === undefined ? undefined : Number(options.appDutyCycle);
+  if (dutyCycle !== undefined && !(dutyCycle > 0 && dutyCycle <= 1)) throw new Error(`--app-duty-cycle: a share in (0, 1], not ${options.appDutyCycle}`);
   const results: PresenceResult[] = [];
   for (const seed of seeds) {
     process.stderr.write(`presence-accuracy: seed ${seed}…\n`);
-    results.push(presenceAccuracy(seed, durationMs, params, radio, options.anchors));
+    results.push(presenceAccuracy(seed, durationMs, params, radio, options.anchors, dutyCycle));
   }
-  const simulator = options.radio ? `simulator radio ${options.radio}` : 'simulator defaults';
+  const simulator = [
+    options.radio ? `simulator radio ${options.radio}` : 'simulator defaults',
+    ...(dutyCycle === undefined ? [] : [`app advertising ${dutyCycle * 100} % of the time`]),
+  ].join(', ');
   const calibration = params.calibrate ? 'engine self-calibrated' : 'engine not calibrated';
   const anchors = options.anchors ? 'touchpoint anchors' : 'no touchpoint anchors';
   const title = `${seeds.length} seeds, ${durationMs / 60_000} min each, demo store, ${simulator}, ${calibration}, ${anchors}, window ending ${new Date(PRESENCE_NOW).toISOString()}`;
@@ -130,6 +146,10 @@ const program = new Command('presence-accuracy')
   .option('--calibrate', "the engine's self-calibration on (gateway/experience/calibration.ts)")
   .option('--no-calibrate', "the engine's self-calibration off")
   .option('--no-anchors', 'leave out the touchpoint interactions that name a beacon id (zone anchors)')
+  .option(
+    '--app-duty-cycle <share>',
+    "share of time the retailer's app advertises its beacon, 0-1 (the simulator's default 0.6): a store whose app advertises more",
+  )
   .action(async (opts: Options) => main(opts));
 
 program.parseAsync().catch((err: unknown) => {

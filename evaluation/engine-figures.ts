@@ -7,6 +7,7 @@
 import { dwellByZone, minuteZones, PASSING_MS, truthMinutes } from '../simulators/truth-minutes.js';
 import type { EngineEvents, EngineStay } from './engine-events.js';
 import { zoneBound } from './zone-bound.js';
+import { perfectRadioFigures, type SilenceRules } from './zone-oracle.js';
 import type { EvaluationTruth, Figure } from './evaluate.js';
 import { dwellMdapePct, engagementPct, footfallErrorPct, MINUTE_MS, zoneAccuracy, addTo, type Engagement, type ZoneMinutes } from './metrics.js';
 
@@ -79,7 +80,13 @@ function fmt(value: number | null): string {
 }
 
 /** The engine's figures against the truth, over visitors who left by `windowEnd − settleMs`. */
-export function evaluateEngine(truth: EvaluationTruth, events: EngineEvents, settleMs = DEFAULT_SETTLE_MS): Figure[] {
+export function evaluateEngine(
+  truth: EvaluationTruth,
+  events: EngineEvents,
+  settleMs = DEFAULT_SETTLE_MS,
+  /** The engine's rules for silences (its parameters), for the perfect radio's figures (zone-oracle.ts); n/a without. */
+  silence?: Omit<SilenceRules, 'entrances'>,
+): Figure[] {
   const cut = truth.windowEnd - settleMs;
   const span = `visitors who entered from ${new Date(truth.windowStart).toISOString()} and left by ${new Date(cut).toISOString()}`;
   const compared = truth.visits.filter((v) => v.app && v.beacon !== undefined && v.enteredAt >= truth.windowStart && v.leftAt !== null && v.leftAt <= cut);
@@ -151,6 +158,7 @@ export function evaluateEngine(truth: EvaluationTruth, events: EngineEvents, set
     detail: `${bound.advertising} advertising minutes and ${bound.silentReachable} of ${bound.minutes - bound.advertising} silent ones`,
     ...(bound.pct === null ? { reason: 'no compared app carrier spent a minute inside' } : {}),
   });
+  figures.push(...perfectRadioFigures(truth, compared, silence));
 
   const dwell = dwellMdapePct(
     compared.map((v) => {
@@ -193,7 +201,7 @@ export function evaluateEngine(truth: EvaluationTruth, events: EngineEvents, set
   const a = engagementPct(appSide);
   figures.push({
     key: 'engine_engagement_error_pp',
-    label: 'engagement error (engine)',
+    label: "engagement error, the app carriers' rate taken for everyone (engine)",
     value: t.pct === null || g.pct === null ? null : Math.abs(g.pct - t.pct),
     unit: 'pp',
     definition: ENGINE_DEFINITIONS.engagement,

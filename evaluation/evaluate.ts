@@ -56,7 +56,7 @@ export interface Evaluation {
   figures: Figure[];
   /** The experience engine's measurements against the truth (engine-figures.ts); null when it wrote none for the window. */
   engine?: Figure[] | null;
-  /** The fused footfall the metrics API shows analysts (footfall-figures.ts). */
+  /** The people figures the metrics API shows analysts: engagement of everyone, the fused footfall, occupancy of people (engagement-, footfall-, people-figures.ts). */
   footfall?: Figure[];
 }
 
@@ -208,7 +208,7 @@ export function formatEvaluation(e: Evaluation): string {
     lines.push('');
   }
   if (e.footfall !== undefined) {
-    lines.push("footfall as analysts read it: the metrics API's fused figure (docs/analytics.md#footfall)");
+    lines.push("people as analysts read them: the metrics API's engagement of everyone, fused footfall and occupancy of people (docs/analytics.md)");
     for (const f of e.footfall) lines.push(...figureLines(f));
     lines.push('');
   }

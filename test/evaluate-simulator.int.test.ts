@@ -13,6 +13,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { DEMO_STORE, parseConfig } from '../config/index.js';
 import { DEFINITIONS } from '../evaluation/evaluate.js';
+import { ENGAGEMENT_DEFINITIONS } from '../evaluation/engagement-figures.js';
 import { FOOTFALL_DEFINITIONS } from '../evaluation/footfall-figures.js';
 import { buildSimulation, DEFAULT_SIMULATION_OPTIONS, runSimulation } from '../simulators/index.js';
 import { sinksCaughtUp, startTestGateway, type TestGateway } from './helpers/gateway.js';
@@ -65,9 +66,9 @@ describe('storeloop evaluate on a simulator run', () => {
     const text = await evaluateCli(['--truth', truthFile]);
     process.stdout.write(text);
     for (const definition of Object.values(DEFINITIONS)) expect(text).toContain(definition);
-    // the fused footfall as the metrics API answers it (n/a with its reason when the half hour holds no whole clock hour)
-    expect(text).toContain("footfall as analysts read it: the metrics API's fused figure");
-    for (const definition of Object.values(FOOTFALL_DEFINITIONS)) expect(text).toContain(definition);
+    // the people figures as the metrics API answers them (n/a with its reason when the half hour holds no whole clock hour)
+    expect(text).toContain("people as analysts read them: the metrics API's engagement of everyone, fused footfall and occupancy of people");
+    for (const definition of [...Object.values(FOOTFALL_DEFINITIONS), ...Object.values(ENGAGEMENT_DEFINITIONS)]) expect(text).toContain(definition);
     for (const label of [
       'footfall error: ',
       'zone accuracy, app carriers: ',

@@ -102,6 +102,10 @@ describe('experience engine accuracy through the real gateway and InfluxDB', () 
     // (its misses vary by about ±2.3 % at one standard deviation, the audit's ratio by ±1.6 %)
     expect(Math.abs(report.footfall['fused_footfall_error_pct'] as number)).toBeLessThanOrEqual(8);
     expect(report.footfall['fused_footfall_range_hit_pct']).not.toBeNull();
+    // engagement of everyone, estimated from the app carriers the engine tracks: the 5 pp with
+    // the margin one or two hours of about 60 exposures per hour need (a share near 25 % varies by
+    // about ±4 pp at one standard deviation at that count)
+    expect(report.footfall['engine_engagement_people_error_pp']).toBeLessThanOrEqual(10);
     const engine = report.engine;
     expect(engine['engine_zone_accuracy_pct']).toBeGreaterThanOrEqual(70);
     expect(engine['engine_zone_accuracy_pct']).toBeGreaterThanOrEqual((report['zone_accuracy_pct'] as number) + 10);

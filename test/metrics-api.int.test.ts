@@ -62,6 +62,8 @@ const LINES = [
   `occupancy,definition=occupancy-ble/1,method=ble,store=demo-store,zone=checkout devices=4i,params="${OCC}" ${at('09:01')}`,
   `occupancy,definition=occupancy-ble/1,method=ble,store=demo-store,zone=checkout devices=1i,params="${OCC}" ${at('10:00')}`,
   `occupancy,definition=occupancy-ble/1,method=ble,store=demo-store,zone=aisle-women devices=3i,params="${OCC}" ${at('09:00')}`,
+  // the engine's frontier: its last final minute is 10:59, so the visits started before 11:00 are final, those after not yet
+  `occupancy,definition=occupancy-ble/1,method=ble,store=demo-store,zone=entrance devices=0i,params="${OCC}" ${at('10:59')}`,
   // exposures: kiosk-1 three in the first hour (one interacted), one in the second (interacted); mirror-1 one, not interacted
   ...[
     ['kiosk-1', 'aisle-women', '09:10', true],
@@ -153,9 +155,11 @@ describe('GET /api/v1/stores/{store}/metrics on a real influxd', () => {
   it('answers footfall by method: the counters, BLE visits per definition, the fused figure, and wifi unavailable', async () => {
     const body = await read('footfall');
     // fused: the counter's entries ÷ its audit ratio; 10:00 has no counter report, so its two BLE
-    // visits are scaled by the people per BLE visit of the hours with both: (5 + 4) ÷ ratio over 3 visits
+    // visits are scaled by the people per BLE visit of the hours with both whose visits are final
+    // (before the engine's frontier, 11:00): 5 ÷ ratio over 2 visits; 11:00, counted but with its
+    // visits still open, is left out of the scale
     const ratio = 247 / 263;
-    const perVisit = 9 / ratio / 3;
+    const perVisit = 5 / ratio / 2;
     const round1 = (x: number) => Math.round(x * 10) / 10;
     expect(table(body, 'count')).toEqual({
       'counter raw': [5, 0, 4],
@@ -167,7 +171,7 @@ describe('GET /api/v1/stores/{store}/metrics on a real influxd', () => {
     expect(table(body, 'estimated')).toMatchObject({ 'fused footfall-fused/1': [0, 1, 0] });
     const fused = body.series[3]!;
     for (const p of fused.points) expect([p.values['low']! < p.values['count']!, p.values['count']! < p.values['high']!]).toEqual([true, true]);
-    expect(JSON.parse(fused.params[0]!)).toMatchObject({ audited: true, audit: { counted: 247, actual: 263 } });
+    expect(JSON.parse(fused.params[0]!)).toMatchObject({ audited: true, audit: { counted: 247, actual: 263 }, bleFinalUntil: '2026-01-01T11:00:00.000Z' });
     expect(body.series.map((s) => s.total['count'])).toEqual([9, 3, 2, round1(9 / ratio + 2 * perVisit)]);
     expect(body.unavailable.map((u) => u.labels['method'])).toEqual(['wifi']);
   });
@@ -208,31 +212,39 @@ describe('GET /api/v1/stores/{store}/metrics on a real influxd', () => {
     const body = await read('occupancy');
     expect(table(body, 'mean_devices')).toMatchObject({ 'aisle-women occupancy-ble/1': [3, null, null], 'checkout occupancy-ble/1': [3, 1, null] });
     expect(table(body, 'max_devices')).toMatchObject({ 'aisle-women occupancy-ble/1': [3, null, null], 'checkout occupancy-ble/1': [4, 1, null] });
-    expect(body.series.slice(0, 2).map((s) => s.params)).toEqual([[OCC], [OCC]]);
-    // the range's fused footfall: 9 counted ÷ the audit's ratio, over its 5 BLE visits, as its params state it (two decimals)
-    const perVisit = Math.round((9 / (247 / 263) / 5) * 100) / 100;
+    expect(body.series.slice(0, 3).map((s) => s.params)).toEqual([[OCC], [OCC], [OCC]]);
+    // the fused footfall of the range up to the engine's frontier (11:00, its visits final): 5 counted
+    // ÷ the audit's ratio over its 4 BLE visits, as its params state it (two decimals)
+    const perVisit = Math.round((5 / (247 / 263) / 4) * 100) / 100;
     const round1 = (x: number) => Math.round(x * 10) / 10;
     expect(table(body, 'people_mean')).toMatchObject({
       'aisle-women/people occupancy-people/1': [round1(3 * perVisit), null, null],
       'checkout/people occupancy-people/1': [round1(3 * perVisit), round1(perVisit), null],
     });
-    const people = body.series[3]!;
+    const people = body.series.find((s) => s.labels['zone'] === 'checkout' && s.labels['unit'] === 'people')!;
     expect([
       people.points[1]!.values['people_low']! < people.points[1]!.values['people_mean']!,
       people.points[1]!.values['people_mean']! < people.points[1]!.values['people_high']!,
     ]).toEqual([true, true]);
-    expect(JSON.parse(people.params[0]!)).toEqual({ peoplePerBleVisit: perVisit, audited: true, devices: 'occupancy-ble/1' });
+    expect(JSON.parse(people.params[0]!)).toEqual({
+      peoplePerBleVisit: perVisit,
+      audited: true,
+      scaleTo: '2026-01-01T11:00:00.000Z',
+      devices: 'occupancy-ble/1',
+    });
     // the footfall statements it ran for the scale are listed with the others
     expect((body['influxql'] as string[]).some((q) => q.includes("'people_count'"))).toBe(true);
   });
 
-  it('answers engagement per touchpoint: exposures, linked interactions, the rate (null without exposures) and all interactions', async () => {
+  it('answers engagement per touchpoint: exposures, linked interactions, the rate (null without exposures), all interactions, and everyone estimated', async () => {
     const body = await read('engagement');
     expect(body.series.map((s) => [s.measurement, s.labels['touchpoint'], s.definition])).toEqual([
       ['exposure', 'kiosk-1', 'exposure-ble/1'],
       ['exposure', 'mirror-1', 'exposure-ble/1'],
       ['interaction', 'feedback-1', null],
       ['interaction', 'kiosk-1', null],
+      ['exposure | interaction | telemetry | visit', 'kiosk-1', 'engagement-people/1'],
+      ['exposure | interaction | telemetry | visit', 'mirror-1', 'engagement-people/1'],
     ]);
     const kiosk = body.series[0]!;
     expect(kiosk.points.map((p) => [p.values['exposures'], p.values['linked_interactions']])).toEqual([
@@ -245,10 +257,29 @@ describe('GET /api/v1/stores/{store}/metrics on a real influxd', () => {
     expect(kiosk.total).toEqual({ exposures: 4, linked_interactions: 2, engagement_rate: 0.5 });
     expect(body.series[1]?.total).toEqual({ exposures: 1, linked_interactions: 0, engagement_rate: 0 });
     expect(table(body, 'interactions')).toMatchObject({ 'feedback-1 raw': [2, 0, 1], 'kiosk-1 raw': [1, 2, 0] });
+    // two of kiosk-1's three taps name a beacon (an app carrier's), the third is anonymous
+    expect(table(body, 'beacon_interactions')).toMatchObject({ 'feedback-1 raw': [0, 0, 0], 'kiosk-1 raw': [1, 1, 0] });
+    // everyone: exposures × the people per BLE visit up to the engine's frontier (5 counted ÷ the
+    // audit's ratio over 4 BLE visits), uses = linked × all taps ÷ the taps with a beacon (3 ÷ 2)
+    const perVisit = Math.round((5 / (247 / 263) / 4) * 100) / 100;
+    const people = body.series[4]!;
+    expect(people.labels).toEqual({ touchpoint: 'kiosk-1', unit: 'people' });
+    expect(people.total).toEqual({ people_exposed: Math.round(4 * perVisit * 10) / 10, people_engaged: 3, people_engagement_rate: (2 * 1.5) / (4 * perVisit) });
+    expect(people.points.map((p) => p.values['people_engagement_rate'])).toEqual([1.5 / (3 * perVisit), 1, null]);
+    expect(JSON.parse(people.params[0]!)).toEqual({
+      peoplePerBleVisit: perVisit,
+      audited: true,
+      scaleTo: '2026-01-01T11:00:00.000Z',
+      interactionsPerBeaconInteraction: 1.5,
+      exposures: 'exposure-ble/1',
+    });
+    // no interaction at mirror-1 named a beacon: how much others use it is unknown, so no rate
+    expect(body.series[5]!.total).toEqual({ people_exposed: Math.round(perVisit * 10) / 10, people_engaged: null, people_engagement_rate: null });
     const one = await read('engagement', '&touchpoint=kiosk-1');
     expect(one.series.map((s) => [s.measurement, s.labels['touchpoint']])).toEqual([
       ['exposure', 'kiosk-1'],
       ['interaction', 'kiosk-1'],
+      ['exposure | interaction | telemetry | visit', 'kiosk-1'],
     ]);
   });
 

@@ -3,12 +3,14 @@ import { loadConfig, type Config } from '../../config/index.js';
 import { readEngineEvents } from '../../evaluation/engine-events.js';
 import { DEFAULT_SETTLE_MS, evaluateEngine } from '../../evaluation/engine-figures.js';
 import { evaluate, evaluationJson, formatEvaluation, type Evaluation } from '../../evaluation/evaluate.js';
+import { engagementFigures, type PeopleEngagementTotal } from '../../evaluation/engagement-figures.js';
 import { footfallFigures, wholeHours, type FusedHour } from '../../evaluation/footfall-figures.js';
 import { peopleFigures, type PeopleZoneHour } from '../../evaluation/people-figures.js';
 import { readSignals } from '../../evaluation/signals.js';
 import { readTruthFile } from '../../evaluation/truth-file.js';
 import { readMetric } from '../../gateway/analytics/metrics-reader.js';
 import { validateMetricsRequest } from '../../gateway/analytics/metrics-request.js';
+import { DEFAULT_PRESENCE_PARAMS } from '../../gateway/experience/params.js';
 import { InfluxQuery } from '../../gateway/influx/influx-query.js';
 
 export interface EvaluateOptions {
@@ -29,10 +31,17 @@ export async function runEvaluateCommand(options: EvaluateOptions, out: (text: s
   const wroteAny = engineEvents.visits.length + engineEvents.passersBy.length + engineEvents.occupancy.size > 0;
   const result: Evaluation = {
     ...evaluate(truth, signals),
-    engine: wroteAny ? evaluateEngine(truth, engineEvents, options.settleMs ?? DEFAULT_SETTLE_MS) : null,
+    engine: wroteAny
+      ? evaluateEngine(truth, engineEvents, options.settleMs ?? DEFAULT_SETTLE_MS, {
+          edgeMs: DEFAULT_PRESENCE_PARAMS.edgeExtendMs,
+          passThroughMs: DEFAULT_PRESENCE_PARAMS.passThroughMs,
+        })
+      : null,
   };
   if (config.stores.some((s) => s.id === truth.storeId)) {
+    const hours = wholeHours(truth.windowStart, truth.windowEnd);
     result.footfall = [
+      ...engagementFigures(truth, hours, await peopleEngagement(query, config.stores, truth)),
       ...footfallFigures(truth, await fusedFootfallHours(query, config.stores, truth)),
       ...peopleFigures(truth, await peopleZoneHours(query, config.stores, truth, options.settleMs ?? DEFAULT_SETTLE_MS)),
     ];
@@ -61,6 +70,27 @@ async function fusedFootfallHours(
     estimated: p.values['estimated'] ?? 0,
     counted: (counter?.points[i]?.values['reports'] ?? 0) > 0 ? (counter?.points[i]?.values['count'] ?? null) : null,
   }));
+}
+
+/** Engagement of everyone over the window's whole clock hours as the metrics API answers it, summed over the touchpoints. */
+async function peopleEngagement(
+  query: InfluxQuery,
+  stores: Config['stores'],
+  truth: { storeId: string; windowStart: number; windowEnd: number },
+): Promise<PeopleEngagementTotal | null> {
+  const { from, to } = wholeHours(truth.windowStart, truth.windowEnd);
+  if (to <= from) return null;
+  // one interval over the whole hours
+  const interval = `${(to - from) / 3_600_000}h`;
+  const req = validateMetricsRequest({ store: truth.storeId, metric: 'engagement', from: String(from), to: String(to), interval }, stores);
+  const people = (await readMetric(req, query)).series.filter((s) => s.labels['unit'] === 'people' && (s.total['people_exposed'] ?? 0) > 0);
+  if (people.length === 0) return null;
+  const known = people.filter((s) => s.total['people_engaged'] !== null);
+  return {
+    exposed: known.reduce((sum, s) => sum + (s.total['people_exposed'] ?? 0), 0),
+    engaged: known.reduce((sum, s) => sum + (s.total['people_engaged'] ?? 0), 0),
+    unknown: people.length - known.length,
+  };
 }
 
 /**

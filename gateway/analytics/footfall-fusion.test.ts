@@ -13,8 +13,8 @@ describe('the fused footfall', () => {
   it('corrects the counters by their audit and gives a range around it', () => {
     const { points, params } = fuseFootfall(
       [
-        { counterIn: 94, reports: 60, bleVisits: 30 },
-        { counterIn: 0, reports: 60, bleVisits: 0 },
+        { counterIn: 94, reports: 60, bleVisits: 30, bleFinal: true },
+        { counterIn: 0, reports: 60, bleVisits: 0, bleFinal: true },
       ],
       AUDIT,
     );
@@ -30,10 +30,10 @@ describe('the fused footfall', () => {
   it('estimates an interval without counter reports from its BLE visits, scaled by the people per visit of the range', () => {
     const { points, params } = fuseFootfall(
       [
-        { counterIn: 100, reports: 60, bleVisits: 25 },
-        { counterIn: 140, reports: 60, bleVisits: 35 },
-        { counterIn: 0, reports: 0, bleVisits: 20 },
-        { counterIn: 0, reports: 0, bleVisits: 0 },
+        { counterIn: 100, reports: 60, bleVisits: 25, bleFinal: true },
+        { counterIn: 140, reports: 60, bleVisits: 35, bleFinal: true },
+        { counterIn: 0, reports: 0, bleVisits: 20, bleFinal: true },
+        { counterIn: 0, reports: 0, bleVisits: 0, bleFinal: true },
       ],
       AUDIT,
     );
@@ -48,15 +48,33 @@ describe('the fused footfall', () => {
     expect(points[3]).toMatchObject({ count: null, low: null, high: null, estimated: 0 });
   });
 
+  it('takes the people per BLE visit only from intervals whose BLE visits are final, and estimates only those', () => {
+    const { points, params } = fuseFootfall(
+      [
+        { counterIn: 100, reports: 60, bleVisits: 25, bleFinal: true },
+        // the last half hour: the counter has counted its people, the engine has not yet closed their visits
+        { counterIn: 140, reports: 60, bleVisits: 10, bleFinal: false },
+        { counterIn: 0, reports: 0, bleVisits: 20, bleFinal: true },
+        { counterIn: 0, reports: 0, bleVisits: 4, bleFinal: false },
+      ],
+      AUDIT,
+    );
+    expect(params.peoplePerBleVisit).toBeCloseTo(100 / RATIO / 25, 2);
+    expect(points[1]).toMatchObject({ estimated: 0 });
+    expect(points[1]?.count).toBeCloseTo(140 / RATIO, 1);
+    expect(points[2]?.count).toBeCloseTo(20 * (100 / RATIO / 25), 1);
+    expect(points[3]).toMatchObject({ count: null, estimated: 0 });
+  });
+
   it('without an audit takes the counters as they are and gives no range', () => {
-    const { points, total, params } = fuseFootfall([{ counterIn: 94, reports: 60, bleVisits: 30 }], null);
+    const { points, total, params } = fuseFootfall([{ counterIn: 94, reports: 60, bleVisits: 30, bleFinal: true }], null);
     expect(points[0]).toMatchObject({ count: 94, low: null, high: null });
     expect(total).toMatchObject({ count: 94, low: null, high: null });
     expect(params).toMatchObject({ ratio: 1, audited: false });
   });
 
   it('says nothing for an interval neither method speaks for', () => {
-    expect(fuseFootfall([{ counterIn: 0, reports: 0, bleVisits: 3 }], AUDIT).points[0]).toMatchObject({ count: null, low: null, high: null });
+    expect(fuseFootfall([{ counterIn: 0, reports: 0, bleVisits: 3, bleFinal: true }], AUDIT).points[0]).toMatchObject({ count: null, low: null, high: null });
   });
 
   it("its 95 % range holds the true count about 95 % of the time when the counter misses at the audit's rate", () => {
@@ -72,7 +90,7 @@ describe('the fused footfall', () => {
     for (let t = 0; t < trials; t += 1) {
       const audit = { counted: 263 - missed(263), actual: 263 };
       const truth = 80 + Math.floor(random() * 80);
-      const { total } = fuseFootfall([{ counterIn: truth - missed(truth), reports: 60, bleVisits: 30 }], audit);
+      const { total } = fuseFootfall([{ counterIn: truth - missed(truth), reports: 60, bleVisits: 30, bleFinal: true }], audit);
       if ((total.low ?? Infinity) <= truth && truth <= (total.high ?? -Infinity)) held += 1;
     }
     expect(held / trials).toBeGreaterThan(0.9);
@@ -98,11 +116,12 @@ describe('the fused series of a footfall answer', () => {
   });
 
   it('sums the BLE series of every definition, states its parameters, and covers each interval', () => {
-    const fused = fusedFootfallSeries(req, doorCounters(store), [
-      series('counter', [94, 0], { reports: [60, 0] }),
-      series('ble', [20, 10], {}, 'visit-ble/1'),
-      series('ble', [10, 5], {}, 'visit-ble/2'),
-    ]);
+    const fused = fusedFootfallSeries(
+      req,
+      doorCounters(store),
+      [series('counter', [94, 0], { reports: [60, 0] }), series('ble', [20, 10], {}, 'visit-ble/1'), series('ble', [10, 5], {}, 'visit-ble/2')],
+      req.toMs,
+    );
     expect(fused?.definition).toBe(FUSED_FOOTFALL_DEFINITION);
     expect(fused?.points.map((p) => p.values['estimated'])).toEqual([0, 1]);
     expect(fused?.points[1]?.values['count']).toBeCloseTo(15 * (94 / RATIO / 30), 1);
@@ -111,12 +130,28 @@ describe('the fused series of a footfall answer', () => {
 
   it('names the door counters without an audit, and gives no range then', () => {
     const unaudited = parseConfig({ stores: [{ ...DEMO_STORE, devices: [{ id: 'counter-door', type: 'people_counter', zone: 'entrance' }] }] }).stores[0]!;
-    const fused = fusedFootfallSeries(req, doorCounters(unaudited), [series('counter', [94, 80], { reports: [60, 60] })]);
+    const fused = fusedFootfallSeries(req, doorCounters(unaudited), [series('counter', [94, 80], { reports: [60, 60] })], req.toMs);
     expect(fused?.points[0]?.values).toMatchObject({ count: 94, low: null, high: null });
     expect(JSON.parse(fused?.params[0] ?? '{}')).toMatchObject({ audited: false, unaudited: ['counter-door'] });
   });
 
   it('is absent for a store without a door counter', () => {
-    expect(fusedFootfallSeries(req, [], [series('ble', [20, 10])])).toBeNull();
+    expect(fusedFootfallSeries(req, [], [series('ble', [20, 10])], req.toMs)).toBeNull();
+  });
+
+  it('estimates no interval, and takes no scale, from BLE visits the engine has not made final (the frontier, from its last final occupancy minute)', () => {
+    const inputs = [series('counter', [94, 0], { reports: [60, 0] }), series('ble', [20, 10], {}, 'visit-ble/3')];
+    // the frontier inside the second hour: its visits are still coming in, so it gets no figure
+    const early = fusedFootfallSeries(req, doorCounters(store), inputs, req.fromMs + 90 * 60_000);
+    expect(early?.points.map((p) => p.values['count'])).toEqual([expect.closeTo(94 / RATIO, 1), null]);
+    expect(JSON.parse(early?.params[0] ?? '{}')).toMatchObject({
+      peoplePerBleVisit: expect.closeTo(94 / RATIO / 20, 2),
+      bleFinalUntil: '2026-11-30T13:30:00.000Z',
+    });
+    // the frontier before the first hour's end: no scale at all, so no estimate; the counted hour stands
+    const none = fusedFootfallSeries(req, doorCounters(store), inputs, null);
+    expect(none?.points.map((p) => p.values['estimated'])).toEqual([0, 0]);
+    expect(none?.points[1]?.values['count']).toBeNull();
+    expect(JSON.parse(none?.params[0] ?? '{}')).toMatchObject({ peoplePerBleVisit: null, bleFinalUntil: null });
   });
 });

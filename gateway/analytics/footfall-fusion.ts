@@ -7,7 +7,11 @@
  *   hand over the same stretch) is their ratio r; the estimate is their entries ÷ r.
  * - An interval without any counter report (the counter down, its reports lost) is estimated from
  *   the BLE visits that started in it, scaled by the people per BLE visit over the intervals of the
- *   range that have both (the app carriers' share of the people the counter saw).
+ *   range that have both (the app carriers' share of the people the counter saw). Only intervals whose
+ *   BLE visits are final count, for the scale and for an estimate: the engine makes a visit final
+ *   16–21 minutes after its last sighting, so the visits of the last half hour or so are still
+ *   missing while the counter has already counted their people (the scale would read high, an
+ *   estimate low).
  * - The range combines the audit's sampling error (common to every interval), the interval's own
  *   chance of misses (a binomial count of N people at rate r), and for a BLE estimate the Poisson
  *   error of its visits and of the scale.
@@ -37,6 +41,8 @@ export interface FootfallInputs {
   reports: number;
   /** BLE visits (app carriers) that started in the interval. */
   bleVisits: number;
+  /** Every BLE visit that started in the interval is final (the engine's frontier, `bleFinalUntil`, has passed its end). */
+  bleFinal: boolean;
 }
 
 export interface FusedFootfall {
@@ -57,7 +63,7 @@ export interface FusionParams {
   ratio: number;
   audited: boolean;
   audit?: CounterAudit;
-  /** People (corrected counter entries) per BLE visit over the intervals with both; null when none. */
+  /** People (corrected counter entries) per BLE visit over the intervals with both whose BLE visits are final; null when none. */
   peoplePerBleVisit: number | null;
   /** Relative variance of peoplePerBleVisit (its BLE visits' Poisson error, the audit's, the counted misses); null without it. */
   peoplePerBleVisitRelVariance: number | null;
@@ -98,7 +104,7 @@ export function fuseFootfall(
   const ratio = audit === null ? 1 : audit.counted / audit.actual;
   const common = audit === null ? 0 : ratioRelVariance(audit);
   const missRate = Math.abs(1 - ratio) / ratio;
-  const withBoth = intervals.filter((i) => i.reports > 0 && i.bleVisits > 0);
+  const withBoth = intervals.filter((i) => i.reports > 0 && i.bleVisits > 0 && i.bleFinal);
   const bleInBoth = withBoth.reduce((s, i) => s + i.bleVisits, 0);
   const peopleInBoth = withBoth.reduce((s, i) => s + i.counterIn, 0) / ratio;
   const perVisit = bleInBoth > 0 && peopleInBoth > 0 ? peopleInBoth / bleInBoth : null;
@@ -143,7 +149,7 @@ export function fuseFootfall(
 /**
  * One interval's estimate and its own variance (people²): the counters' entries corrected, each of the
  * N people missed at the audit's rate; without a report, the BLE visits scaled, with the Poisson error
- * of the visits and of the scale; without either, none.
+ * of the visits and of the scale, once they are final; without either, none.
  */
 function ownEstimate(
   i: FootfallInputs,
@@ -158,7 +164,7 @@ function ownEstimate(
   }
   // no counter report and no BLE visit: nobody came, or nothing was running (the gateway down, a future
   // hour); the two cannot be told apart, so no figure
-  if (perVisit === null || i.bleVisits === 0) return null;
+  if (perVisit === null || i.bleVisits === 0 || !i.bleFinal) return null;
   const count = i.bleVisits * perVisit;
   return { count, variance: count ** 2 * (1 / i.bleVisits + 1 / bleInBoth), estimated: 1 };
 }
@@ -178,8 +184,16 @@ function withRange(count: number, variance: number, audited: boolean): Pick<Fuse
  * visit definition in the range summed); null when the store has no door counter or neither said
  * anything in the range. The correction and range need an audit of every door counter: with one
  * missing, the counters' entries are taken as they are and no range is given (params say which).
+ * `bleFinalUntil`: the engine's frontier (epoch ms; metric-queries.ts `finalFrontierStatement`):
+ * the BLE visits of an interval ending at or before it are final; null when the engine made nothing
+ * final in the range.
  */
-export function fusedFootfallSeries(req: MetricsRequest, doors: StoreConfig['devices'], series: readonly MetricSeries[]): MetricSeries | null {
+export function fusedFootfallSeries(
+  req: MetricsRequest,
+  doors: StoreConfig['devices'],
+  series: readonly MetricSeries[],
+  bleFinalUntil: number | null,
+): MetricSeries | null {
   const counter = series.find((s) => s.labels['method'] === 'counter');
   const ble = series.filter((s) => s.labels['method'] === 'ble');
   if (doors.length === 0 || (counter === undefined && ble.length === 0)) return null;
@@ -189,6 +203,7 @@ export function fusedFootfallSeries(req: MetricsRequest, doors: StoreConfig['dev
     counterIn: counter?.points[i]?.values['count'] ?? 0,
     reports: counter?.points[i]?.values['reports'] ?? 0,
     bleVisits: ble.reduce((sum, s) => sum + (s.points[i]?.values['count'] ?? 0), 0),
+    bleFinal: bleFinalUntil !== null && Math.min(req.fromMs + (i + 1) * req.intervalMs, req.toMs) <= bleFinalUntil,
   }));
   const fused = fuseFootfall(intervals, audit);
   const values = (f: FusedFootfall): FieldValues => ({ ...f });
@@ -196,7 +211,14 @@ export function fusedFootfallSeries(req: MetricsRequest, doors: StoreConfig['dev
     measurement: 'telemetry | visit',
     labels: { method: 'fused' },
     definition: FUSED_FOOTFALL_DEFINITION,
-    params: [JSON.stringify({ ...fused.params, ...(unaudited.length > 0 ? { unaudited } : {}), bleDefinitions: ble.map((s) => s.definition) })],
+    params: [
+      JSON.stringify({
+        ...fused.params,
+        ...(unaudited.length > 0 ? { unaudited } : {}),
+        bleDefinitions: ble.map((s) => s.definition),
+        bleFinalUntil: bleFinalUntil === null ? null : new Date(bleFinalUntil).toISOString(),
+      }),
+    ],
     total: values(fused.total),
     points: fused.points.map((f, i) => ({ time: new Date(req.fromMs + i * req.intervalMs).toISOString(), values: values(f) })),
   };

@@ -95,7 +95,7 @@ export const METRICS: Record<MetricName, MetricSpec> = {
   occupancy: {
     name: 'occupancy',
     definition:
-      'Tracked app carriers (devices) in a zone, from the per-minute occupancy counts: their mean and maximum over the minutes of the interval that have a point; and people (occupancy-people/1, one series per zone with unit=people): the mean devices times the people per BLE visit of the range (the fused footfall ÷ the BLE visits), with a 95 % range.',
+      "Tracked app carriers (devices) in a zone, from the per-minute occupancy counts: their mean and maximum over the minutes of the interval that have a point; and people (occupancy-people/1, one series per zone with unit=people): the mean devices times the people per BLE visit of the range up to the engine's frontier, where its BLE visits are final (the fused footfall ÷ the BLE visits; params: scaleTo), with a 95 % range.",
     fields: [
       field('mean_devices', 'occupancy', 'null', 'mean of the per-minute device counts in the interval'),
       field('max_devices', 'occupancy', 'null', 'highest per-minute device count in the interval'),
@@ -108,12 +108,31 @@ export const METRICS: Record<MetricName, MetricSpec> = {
   engagement: {
     name: 'engagement',
     definition:
-      'Per touchpoint: visitors exposed to it (exposures), how many of those chose to use it (linked interactions), the engagement rate linked ÷ exposures, and all its interactions, anonymous ones included.',
+      "Per touchpoint: visitors exposed to it (exposures), how many of those chose to use it (linked interactions), the engagement rate linked ÷ exposures — app carriers only, the visitors the engine tracks — and all its interactions, anonymous ones included; and everyone estimated (engagement-people/1, one series per touchpoint with unit=people): the exposures scaled by the people per BLE visit of the range up to the engine's frontier, the uses by the touchpoint's interactions per interaction that names a beacon, and their ratio.",
     fields: [
       field('exposures', 'exposure', 'zero', 'visits exposed to the touchpoint (at least 10 s in its zone in all, walking through included, or used it)'),
       field('linked_interactions', 'exposure', 'zero', 'exposures whose visitor interacted with the touchpoint during the visit'),
       field('engagement_rate', 'exposure', 'null', 'linked_interactions ÷ exposures; null when there was no exposure'),
       field('interactions', 'interaction', 'zero', 'every interaction with the touchpoint (SUM of "count"), linked or anonymous'),
+      field('beacon_interactions', 'interaction', 'zero', 'the interactions that name the visitor\'s beacon (app carriers\'; COUNT of "beacon")'),
+      field(
+        'people_exposed',
+        'exposure | interaction | telemetry | visit',
+        'null',
+        'unit people: people exposed, the exposures scaled by the people per BLE visit',
+      ),
+      field(
+        'people_engaged',
+        'exposure | interaction | telemetry | visit',
+        'null',
+        'unit people: people who used it, the linked interactions × all interactions ÷ those naming a beacon; null when none named one in the range',
+      ),
+      field(
+        'people_engagement_rate',
+        'exposure | interaction | telemetry | visit',
+        'null',
+        'unit people: people_engaged ÷ people_exposed, at most 1; null without either',
+      ),
     ],
     filter: 'touchpoint',
   },

@@ -215,7 +215,11 @@ export function planQueries(req: MetricsRequest): QueryPlan {
           {
             group: 'interaction',
             measurement: 'interaction',
-            aggregates: [{ fn: 'SUM', field: 'count', as: 'interactions' }],
+            aggregates: [
+              { fn: 'SUM', field: 'count', as: 'interactions' },
+              // the interactions that name the visitor's beacon (app carriers'): COUNT counts the points that have the field
+              { fn: 'COUNT', field: 'beacon', as: 'beacon_interactions' },
+            ],
             where: touchpoint,
             groupBy: ['touchpoint'],
             labels: {},
@@ -286,4 +290,15 @@ export function partStatement(part: QueryPart, req: MetricsRequest, bucketed: bo
 export function paramsStatement(part: QueryPart, req: MetricsRequest): string {
   const group = part.groupBy.length === 0 ? '' : ` GROUP BY ${part.groupBy.map(quoteIdentifier).join(', ')}`;
   return `SELECT DISTINCT(${quoteIdentifier('params')}) FROM ${quoteIdentifier(part.measurement)} WHERE ${whereClause(part, req)}${group}`;
+}
+
+/**
+ * The experience engine's frontier in the range: its last final occupancy minute. The engine writes
+ * the occupancy of a minute (every zone, zeros included) once no open track can reach it, so every
+ * BLE visit that started before the end of that minute is final (a track open for longer than
+ * `occupancyHoldMinutes` aside: it stops holding occupancy back, and if it turns out a visit it is
+ * added to its interval later). One row at most; none when the engine made nothing final in the range.
+ */
+export function finalFrontierStatement(req: MetricsRequest): string {
+  return `SELECT LAST(${quoteIdentifier('devices')}) FROM ${quoteIdentifier('occupancy')} WHERE ${[tagEquals('store', req.store.id), `time >= ${msLiteral(req.fromMs)}`].join(' AND ')}`;
 }

@@ -57,6 +57,31 @@ describe('reading a metric', () => {
     await expect(readMetric(feedback, influx([[/^SELECT DISTINCT/, scores(1e-7)]]))).rejects.toThrow(/the value 1e-7, which InfluxQL cannot compare/);
   });
 
+  it('occupancy: gives no people before the engine has made any BLE visit of the range final, and says why', async () => {
+    const occupancy = validateMetricsRequest(
+      { store: 'demo-store', metric: 'occupancy', from: String(FROM), to: String(FROM + 3_600_000), interval: '1h' },
+      STORES,
+    );
+    const devices: QuerySeries[] = [
+      {
+        name: 'occupancy',
+        tags: { zone: 'checkout', definition: 'occupancy-ble/1' },
+        columns: ['time', 'mean_devices', 'max_devices'],
+        values: [[FROM, 2, 3]],
+      },
+    ];
+    const db = influx([
+      [/^SELECT LAST\("devices"\) FROM "occupancy"/, []],
+      [/FROM "occupancy"/, devices],
+    ]);
+    const body = await readMetric(occupancy, db);
+    expect(body.series.some((s) => s.labels['unit'] === 'people')).toBe(false);
+    expect(body.unavailable).toEqual([{ labels: { unit: 'people' }, reason: expect.stringMatching(/^people need BLE visits made final in the range/) }]);
+    // the frontier was asked for, and no footfall for a scale that cannot be had
+    expect(db.asked.some((q) => q.startsWith('SELECT LAST("devices") FROM "occupancy"'))).toBe(true);
+    expect(db.asked.some((q) => q.includes("'people_count'"))).toBe(false);
+  });
+
   it('wraps an InfluxDB failure in a 502 naming the metric, with the statement in its context', async () => {
     const failing: InfluxQueryRunner = { query: () => Promise.reject(new Error('connection refused')) };
     const err = await readMetric(feedback, failing).catch((e: unknown) => e);

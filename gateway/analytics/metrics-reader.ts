@@ -7,11 +7,13 @@ import type { QueryOptions, QuerySeries } from '../influx/influx-query.js';
 import { EMPTY_BUCKETS_RULE, METRICS, type MetricField, type MetricName } from './metric-catalogue.js';
 import { captureSeries } from './capture-rate.js';
 import { doorsAudit, fusedFootfallSeries, peopleScale } from './footfall-fusion.js';
+import { peopleEngagementSeries } from './engagement-people.js';
 import { peopleOccupancySeries, type PeopleScale } from './occupancy-people.js';
 import {
   doorCounters,
   feedbackParts,
   feedbackScoresStatement,
+  finalFrontierStatement,
   paramsStatement,
   partStatement,
   planQueries,
@@ -29,6 +31,8 @@ export interface InfluxQueryRunner {
 
 /** More distinct feedback values than this is no score scale: refused rather than a query per value. */
 export const MAX_FEEDBACK_SCORES = 50;
+
+const MINUTE_MS = 60_000;
 
 export interface MetricsResponse {
   store: string;
@@ -65,17 +69,18 @@ export async function readMetric(req: MetricsRequest, influx: InfluxQueryRunner)
   for (const part of parts) results.push(await runPart(part, req, run));
   const series = shapeSeries(req, results);
   const unavailable = [...plan.unavailable];
-  if (req.metric === 'occupancy') {
-    const scale = await occupancyScale(req, influx, statements);
-    if (scale.scale !== null) series.push(...peopleOccupancySeries(series, scale.scale, scale.params));
-    else unavailable.push({ labels: { unit: 'people' }, reason: scale.reason });
+  if (req.metric === 'occupancy' || req.metric === 'engagement') {
+    const scale = await rangeScale(req, influx, statements, await bleFinalUntil(req, run));
+    if (scale.scale === null) unavailable.push({ labels: { unit: 'people' }, reason: scale.reason });
+    else if (req.metric === 'occupancy') series.push(...peopleOccupancySeries(series, scale.scale, scale.params));
+    else series.push(...peopleEngagementSeries(series, scale.scale, scale.params));
   }
   if (req.metric === 'capture') {
     const capture = captureSeries(req, series);
     if (capture !== null) series.push(capture);
   }
   if (req.metric === 'footfall') {
-    const fused = fusedFootfallSeries(req, doorCounters(req.store), series);
+    const fused = fusedFootfallSeries(req, doorCounters(req.store), series, await bleFinalUntil(req, run));
     if (fused !== null) series.push(fused);
     else unavailable.push({ labels: { method: 'fused' }, reason: 'needs a door people_counter with reports, or BLE visits, in the range' });
     for (const part of parts) {
@@ -132,23 +137,45 @@ async function feedbackScores(req: MetricsRequest, run: (q: string) => Promise<Q
 }
 
 /**
- * The people per BLE visit over the request's range (the fused footfall of the whole range as one
- * interval ÷ its BLE visits) that scales devices to people; its statements join the answer's.
+ * The end of the last minute the experience engine made final in the range (metric-queries.ts
+ * `finalFrontierStatement`): the BLE visits that started before it are final. Null when none.
  */
-async function occupancyScale(
+async function bleFinalUntil(req: MetricsRequest, run: (q: string) => Promise<QuerySeries[]>): Promise<number | null> {
+  const [series] = await run(finalFrontierStatement(req));
+  const time = series?.values[0]?.[series.columns.indexOf('time')];
+  return typeof time === 'number' ? time + MINUTE_MS : null;
+}
+
+/**
+ * The people per BLE visit over the part of the request's range whose BLE visits are final (the
+ * fused footfall of that part as one interval ÷ its BLE visits) that scales app carriers to people
+ * (occupancy's devices, engagement's exposures); its statements join the answer's. Counting the last half hour's people without their visits, still
+ * open, would read the scale high.
+ */
+async function rangeScale(
   req: MetricsRequest,
   influx: InfluxQueryRunner,
   statements: string[],
+  finalUntil: number | null,
 ): Promise<{ scale: PeopleScale; params: Record<string, unknown> } | { scale: null; reason: string }> {
-  const { zone: _zone, ...rest } = req;
-  const range = req.toMs - req.fromMs;
-  const footfall = await readMetric({ ...rest, metric: 'footfall', interval: `${range}ms`, intervalMs: range, buckets: 1 }, influx);
+  const { zone: _zone, touchpoint: _touchpoint, ...rest } = req;
+  const toMs = Math.min(req.toMs, finalUntil ?? req.fromMs);
+  if (toMs <= req.fromMs) {
+    return {
+      scale: null,
+      reason:
+        'people need BLE visits made final in the range (a visit is final 16 to 21 minutes after its last sighting): none are yet, so app carriers cannot be scaled to people',
+    };
+  }
+  const range = toMs - req.fromMs;
+  const footfall = await readMetric({ ...rest, metric: 'footfall', toMs, interval: `${range}ms`, intervalMs: range, buckets: 1 }, influx);
   statements.push(...footfall.influxql);
   const counter = footfall.series.find((s) => s.labels['method'] === 'counter');
   const whole = {
     counterIn: counter?.total['count'] ?? 0,
     reports: counter?.total['reports'] ?? 0,
     bleVisits: footfall.series.filter((s) => s.labels['method'] === 'ble').reduce((sum, s) => sum + (s.total['count'] ?? 0), 0),
+    bleFinal: true,
   };
   const audit = doorsAudit(doorCounters(req.store));
   const scale = peopleScale(whole, audit);
@@ -156,8 +183,8 @@ async function occupancyScale(
     return {
       scale: null,
       reason:
-        'people need the fused footfall and BLE visits in the range (a door people_counter that reported while BLE visits started): without them the devices cannot be scaled',
+        'people need the fused footfall and BLE visits in the range (a door people_counter that reported while BLE visits started): without them app carriers cannot be scaled to people',
     };
   }
-  return { scale, params: { peoplePerBleVisit: scale.peoplePerBleVisit, audited: audit !== null } };
+  return { scale, params: { peoplePerBleVisit: scale.peoplePerBleVisit, audited: audit !== null, scaleTo: new Date(toMs).toISOString() } };
 }

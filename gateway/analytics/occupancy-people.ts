@@ -1,8 +1,8 @@
 /**
  * Occupancy of people (`occupancy-people/1`): the engine counts tracked app carriers per zone and
- * minute (occupancy-ble/1); people are those devices times the people per BLE visit of the range
- * (the fused footfall ÷ the BLE visits, footfall-fusion.ts), with a 95 % range. Pure;
- * docs/analytics.md#occupancy-of-people.
+ * minute (occupancy-ble/1); people are those devices times the people per BLE visit of the range up
+ * to the engine's frontier, where its BLE visits are final (the fused footfall ÷ the BLE visits,
+ * footfall-fusion.ts), with a 95 % range. Pure; docs/analytics.md#occupancy-of-people.
  *
  * The range combines the scale's error (common to every zone and interval) and the sampling of app
  * carriers among the people in the zone: with a share s = 1 / scale carrying the app, N people show

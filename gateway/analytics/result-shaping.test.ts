@@ -101,8 +101,8 @@ describe('shaping InfluxDB answers into series', () => {
       },
       {
         part: interactions!,
-        bucketed: [series('interaction', { touchpoint: 'qr-shoes' }, ['time', 'interactions'], [[FROM, 7]])],
-        total: [series('interaction', { touchpoint: 'qr-shoes' }, ['time', 'interactions'], [[FROM, 7]])],
+        bucketed: [series('interaction', { touchpoint: 'qr-shoes' }, ['time', 'interactions', 'beacon_interactions'], [[FROM, 7, null]])],
+        total: [series('interaction', { touchpoint: 'qr-shoes' }, ['time', 'interactions', 'beacon_interactions'], [[FROM, 7, null]])],
         params: [],
       },
     ];
@@ -110,7 +110,8 @@ describe('shaping InfluxDB answers into series', () => {
     expect(shaped.map((s) => [s.measurement, s.labels, s.definition, s.params, s.total])).toEqual([
       ['exposure', { touchpoint: 'kiosk-1' }, 'exposure-ble/1', ['minExposure=10s'], { exposures: 4, linked_interactions: 1, engagement_rate: 0.25 }],
       ['exposure', { touchpoint: 'mirror-1' }, 'exposure-ble/1', [], { exposures: 2, linked_interactions: 0, engagement_rate: 0 }],
-      ['interaction', { touchpoint: 'qr-shoes' }, null, [], { interactions: 7 }],
+      // no interaction named a beacon: COUNT gives no value, which a count answers as 0
+      ['interaction', { touchpoint: 'qr-shoes' }, null, [], { interactions: 7, beacon_interactions: 0 }],
     ]);
     expect(shaped[0]?.points).toEqual([{ time: iso(0), values: { exposures: 4, linked_interactions: 1, engagement_rate: 0.25 } }]);
   });

@@ -29,6 +29,7 @@ export function experienceSinkFor(
     maxSourceLagMs: experience.maxSourceLagMinutes * 60_000,
     lateToleranceMs: experience.lateToleranceSeconds * 1000,
     maxVisitMs: experience.maxVisitMinutes * 60_000,
+    maxOpenDevices: experience.maxOpenDevices,
     occupancyHoldMs: experience.occupancyHoldMinutes * 60_000,
     closedHoursAreStaff: experience.closedHoursAreStaff,
     params: { ...DEFAULT_PRESENCE_PARAMS, calibrate: experience.calibrate },

@@ -48,6 +48,8 @@ export interface ExperienceSinkOptions {
   maxSourceLagMs: number;
   lateToleranceMs: number;
   maxVisitMs: number;
+  /** At most this many devices open at once per store (store-window.ts); absent: no bound. */
+  maxOpenDevices?: number;
   /**
    * Occupancy of a minute is final at most this long after it: a device open longer (probably static,
    * or a long visit) no longer holds it back, and its minutes before then are left out of occupancy.
@@ -131,6 +133,7 @@ export class ExperienceSink implements Sink {
       maxSourceLagMs: options.maxSourceLagMs,
       lateToleranceMs: options.lateToleranceMs,
       maxVisitMs: options.maxVisitMs,
+      ...(options.maxOpenDevices === undefined ? {} : { maxOpenDevices: options.maxOpenDevices }),
     };
     for (const store of options.stores) {
       if (store.layout === undefined) continue;
@@ -152,7 +155,7 @@ export class ExperienceSink implements Sink {
     });
     this.droppedTotal = new Counter({
       name: 'storeloop_experience_dropped_total',
-      help: 'Sightings, wifi observations and interactions the engine could not use: stamped before a boundary it had already processed (late_closed, late_wifi, late_interaction)',
+      help: 'Sightings, wifi observations and interactions the engine could not use: stamped before a boundary it had already processed (late_closed, late_wifi, late_interaction), or of a new device while maxOpenDevices were open (window_full)',
       labelNames: ['store', 'reason'],
       registers,
     });
@@ -298,6 +301,11 @@ export class ExperienceSink implements Sink {
     const closed = store.window.close(boundary);
     if (closed.statics.length > 0) this.log.info({ store: storeId, devices: closed.statics.length }, 'experience engine: devices classed static (no visit)');
     if (closed.staff.length > 0) this.log.info({ store: storeId, devices: closed.staff.length }, "experience engine: staff's tracks (no visit)");
+    if (closed.droppedFull > 0)
+      this.log.warn(
+        { store: storeId, sightings: closed.droppedFull },
+        'experience engine: too many devices open at once (a flood of ids?): sightings of new devices dropped',
+      );
     const wifi = store.wifi.close(boundary);
     const events: ExperienceEvent[] = [...wifi.events];
     if (closed.devices.length > 0) {

@@ -67,6 +67,24 @@ describe('StoreWindow', () => {
     expect(window.addInteraction({ ts: T0 + 20 * MIN, touchpoint: 'kiosk-1', device: 'phone' })).toBe(true);
   });
 
+  it('holds at most maxOpenDevices open: a flood of new ids is dropped and reported with the next boundary, known devices still heard', () => {
+    const window = new StoreWindow({ ...OPTIONS, maxOpenDevices: 3 });
+    hear(window, 'phone', 0, 1);
+    window.heard('ble-a', T0 + 2 * MIN, true);
+    const flood = Array.from({ length: 50 }, (_, i) => window.addSighting({ ts: T0 + 2 * MIN, sensor: 'ble-a', device: `dev:spam${i}`, rssi: -80 }));
+    expect(flood.filter((r) => r === undefined)).toHaveLength(2); // two more fit beside the phone
+    expect(flood.filter((r) => r === 'window_full')).toHaveLength(48);
+    expect(window.openDevices).toBe(3);
+    // the phone already open is still heard
+    expect(window.addSighting({ ts: T0 + 2 * MIN, sensor: 'ble-a', device: 'phone', rssi: -60 })).toBeUndefined();
+    hear(window, 'phone', 3, 40);
+    const first = window.close(window.nextBoundary() as number);
+    expect(first.droppedFull).toBe(48);
+    // once the flood's devices have closed there is room again, and the count starts over
+    drain(window);
+    expect(window.addSighting({ ts: T0 + 41 * MIN, sensor: 'ble-a', device: 'new-phone', rssi: -60 })).toBeUndefined();
+  });
+
   it('classes a device heard longer than maxVisitMs as static, forgets it once it has been gone maxGapMs, staff for the rest of that day, a visitor again the next', () => {
     const window = new StoreWindow({ ...OPTIONS, maxVisitMs: 30 * MIN });
     hear(window, 'left-behind', 0, 40);

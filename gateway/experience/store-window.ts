@@ -33,6 +33,13 @@ export interface StoreWindowOptions {
   lateToleranceMs: number;
   /** A device heard for longer than this without a gap is static (store equipment, a phone left behind, staff). */
   maxVisitMs: number;
+  /**
+   * At most this many devices open at once (static ones included): a new device's sightings beyond it
+   * are dropped (`window_full`). A store never has that many; a flood of ids does (BLE advertising
+   * spam with random addresses, a scanner gone wrong), and would otherwise grow the window, its
+   * persisted state and the next boundary's work without bound. Absent: no bound.
+   */
+  maxOpenDevices?: number;
 }
 
 /** A touchpoint interaction that names the visitor's beacon. */
@@ -54,6 +61,8 @@ export interface ClosedDevices {
   staff: string[];
   /** Every sighting in the window stamped before the boundary (the closed devices' and the open ones'): for the sensors' clocks. */
   clockRows: BleObservation[];
+  /** Sightings of new devices dropped since the last boundary because the window was full (`window_full`). */
+  droppedFull: number;
 }
 
 type Row = [ts: number, sensor: string, device: string, rssi: number];
@@ -75,7 +84,8 @@ export interface StoreWindowState {
   staffDays?: StaffDaysState;
 }
 
-export type LateReason = 'late_closed';
+/** Why a sighting was dropped: stamped before a boundary already processed, or a new device with the window full. */
+export type LateReason = 'late_closed' | 'window_full';
 
 const byTs = (a: BleObservation, b: BleObservation) =>
   a.ts - b.ts || (a.device < b.device ? -1 : a.device > b.device ? 1 : 0) || (a.sensor < b.sensor ? -1 : a.sensor > b.sensor ? 1 : 0) || a.rssi - b.rssi;
@@ -90,6 +100,8 @@ export class StoreWindow {
   private readonly sources = new Map<string, number>();
   /** Static devices, with their recent sightings (kept to tell when they left, then dropped). */
   private readonly statics = new Map<string, BleObservation[]>();
+  /** Sightings dropped with `window_full` since the last boundary (reported with the next one; not persisted). */
+  private droppedFull = 0;
   /** The last boundary processed (null: none yet). */
   boundary: number | null = null;
   /** The first minute whose occupancy is not emitted yet (null: nothing seen yet). */
@@ -131,8 +143,11 @@ export class StoreWindow {
     if (staticRows !== undefined) staticRows.push(row);
     else {
       const rows = this.devices.get(row.device);
-      if (rows === undefined) this.devices.set(row.device, [row]);
-      else rows.push(row);
+      if (rows !== undefined) rows.push(row);
+      else if (this.devices.size + this.statics.size >= (this.options.maxOpenDevices ?? Infinity)) {
+        this.droppedFull += 1;
+        return 'window_full';
+      } else this.devices.set(row.device, [row]);
     }
     return undefined;
   }
@@ -174,7 +189,8 @@ export class StoreWindow {
   close(boundary: number): ClosedDevices {
     this.boundary = boundary;
     const { maxGapMs, maxVisitMs } = this.options;
-    const out: ClosedDevices = { boundary, rows: [], interactions: [], devices: [], statics: [], staff: [], clockRows: [] };
+    const out: ClosedDevices = { boundary, rows: [], interactions: [], devices: [], statics: [], staff: [], clockRows: [], droppedFull: this.droppedFull };
+    this.droppedFull = 0;
     // a track closing from here on started after this (else it would be static): older days are done
     this.staffDays.prune(boundary - maxVisitMs - maxGapMs - this.options.finalizeEveryMs);
     for (const [device, rows] of this.statics) {

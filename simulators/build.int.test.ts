@@ -1,6 +1,8 @@
 /**
  * The pure simulation: determinism, contract validity of every message, and a ground truth that
  * agrees with an independent recount over the messages (decoded with the protocol's own decoder).
+ * Pure, but seconds of CPU (it builds several simulations): an integration test by the house rule,
+ * so the unit project stays fast.
  */
 import { isDeepStrictEqual } from 'node:util';
 
