@@ -30,7 +30,7 @@
  *
  * **What it cannot do** (measured on tuning seeds 101–105, docs/analytics.md#wifi-footfall): with
  * two wifi sensors, bursts every 20 s or so and twenty phones inside, a rotation cannot be told from
- * another phone leaving as this one arrives; about one link in five joins one phone's pseudonyms. The
+ * another phone leaving as this one arrives; 17 % of the links join one phone's pseudonyms. The
  * visit count is right on average because the errors balance (a rotation missed adds a visit, a
  * departure linked to an arrival removes one), not because the tracks are phones.
  *
