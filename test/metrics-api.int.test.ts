@@ -41,6 +41,11 @@ const LINES = [
   `visit,definition=visit-ble/2,method=ble,store=demo-store count=1i,duration_s=240,params="${VISIT_2}",visit_id="v1-e",visitor="ibeacon:e" ${at('11:15')}`,
   // a visit outside the range
   `visit,definition=visit-ble/1,method=ble,store=demo-store count=1i,duration_s=999,params="${VISIT_1}",visit_id="v1-f",visitor="ibeacon:f" ${at('12:00')}`,
+  // wifi visits (no pseudonym): two in the first hour, one in the third
+  ...['09:12', '09:30', '11:20'].map(
+    (hhmm, i) =>
+      `wifi_visit,definition=visit-wifi/1,method=wifi,store=demo-store count=1i,duration_s=600,end_ms=0i,params="linkGap=90s",pseudonyms=2i,visit_id="wifi-visit-${i}" ${at(hhmm)}`,
+  ),
   // passers-by: two in the first hour, one in the third
   ...['09:02', '09:50', '11:30'].map(
     (hhmm) => `passer_by,definition=passer-by-ble/1,method=ble,store=demo-store count=1i,heard_s=20,params="${PASSER}",visitor="ibeacon:p${hhmm}" ${at(hhmm)}`,
@@ -152,7 +157,7 @@ describe('GET /api/v1/stores/{store}/metrics on a real influxd', () => {
     expect(table(body, 'mean_duration_s')).toEqual({ 'ble visit-ble/1': [450, 120, null], 'ble visit-ble/2': [null, 60, 240] });
   });
 
-  it('answers footfall by method: the counters, BLE visits per definition, the fused figure, and wifi unavailable', async () => {
+  it('answers footfall by method: the counters, BLE visits per definition, wifi visits and the fused figure', async () => {
     const body = await read('footfall');
     // fused: the counter's entries ÷ its audit ratio; 10:00 has no counter report, so its two BLE
     // visits are scaled by the people per BLE visit of the hours with both whose visits are final
@@ -165,15 +170,22 @@ describe('GET /api/v1/stores/{store}/metrics on a real influxd', () => {
       'counter raw': [5, 0, 4],
       'ble visit-ble/1': [2, 1, 0],
       'ble visit-ble/2': [0, 1, 1],
+      'wifi visit-wifi/1': [2, 0, 1],
       'fused footfall-fused/1': [round1(5 / ratio), round1(2 * perVisit), round1(4 / ratio)],
     });
     expect(table(body, 'reports')).toMatchObject({ 'counter raw': [2, 0, 1] });
     expect(table(body, 'estimated')).toMatchObject({ 'fused footfall-fused/1': [0, 1, 0] });
-    const fused = body.series[3]!;
+    const fused = body.series.find((s) => s.labels['method'] === 'fused')!;
     for (const p of fused.points) expect([p.values['low']! < p.values['count']!, p.values['count']! < p.values['high']!]).toEqual([true, true]);
     expect(JSON.parse(fused.params[0]!)).toMatchObject({ audited: true, audit: { counted: 247, actual: 263 }, bleFinalUntil: '2026-01-01T11:00:00.000Z' });
-    expect(body.series.map((s) => s.total['count'])).toEqual([9, 3, 2, round1(9 / ratio + 2 * perVisit)]);
-    expect(body.unavailable.map((u) => u.labels['method'])).toEqual(['wifi']);
+    expect(Object.fromEntries(body.series.map((s) => [`${s.labels['method']} ${s.definition ?? 'raw'}`, s.total['count']]))).toEqual({
+      'counter raw': 9,
+      'ble visit-ble/1': 3,
+      'ble visit-ble/2': 2,
+      'wifi visit-wifi/1': 3,
+      'fused footfall-fused/1': round1(9 / ratio + 2 * perVisit),
+    });
+    expect(body.unavailable).toEqual([]);
   });
 
   it('answers the capture rate: BLE visits ÷ (visits + passers-by) per hour, each input by its definition', async () => {

@@ -33,7 +33,7 @@ export const METRICS: Record<MetricName, MetricSpec> = {
   footfall: {
     name: 'footfall',
     definition:
-      'People entering the store per interval. `fused` (footfall-fused/1) is the figure to read: the door counters\' entries corrected by their audit (config devices[].audit), an interval without counter reports estimated from the BLE visits scaled by the people per BLE visit of the range, with its 95 % range. The methods apart: `counter` is the door counters\' SUM("in") as reported (people_count telemetry), `ble` the BLE visits started (app carriers only, not all people), `wifi` the wifi visits started (visit-wifi/1: phones that probe for wifi, their rotated MAC pseudonyms linked; most people carry one, not all, and staff phones and passers-by are left out by rule).',
+      'People entering the store per interval. `fused` (footfall-fused/1) is the figure to read: the door counters\' entries corrected by their audit (config devices[].audit), an interval without counter reports estimated from the BLE visits scaled by the people per BLE visit of the range where those are final, with its 95 % range. The methods apart: `counter` is the door counters\' SUM("in") as reported (people_count telemetry), `ble` the BLE visits started (app carriers only, not all people), `wifi` the wifi visits started (visit-wifi/1: phones that probe for wifi, their rotated MAC pseudonyms linked; most people carry one, not all, and staff phones and passers-by are left out by rule). The wifi count is right on average only because its linking errors balance, with parameters tuned on the demo store in the simulator (docs/analytics.md#wifi-footfall): read it as an indication, not a measurement.',
     fields: [
       field(
         'count',
