@@ -3,6 +3,7 @@
  * (docs/schema.md#derived-measurements): visits, zone stays, exposures, passers-by and occupancy.
  */
 import type { InfluxQuery, QuerySeries } from '../gateway/influx/influx-query.js';
+import type { EngineWifiVisit } from './wifi-figures.js';
 
 export interface EngineVisit {
   id: string;
@@ -94,4 +95,13 @@ export async function readEngineEvents(query: Pick<InfluxQuery, 'query'>, storeI
     occupancy.set(zone, byMinute);
   }
   return { visits, stays, exposures, passersBy, occupancy };
+}
+
+/** The engine's wifi visits (`wifi_visit`, visit-wifi/1) in the window: start and end, as wifi-figures.ts compares them. */
+export async function readWifiVisits(query: Pick<InfluxQuery, 'query'>, storeId: string, startMs: number, endMs: number): Promise<EngineWifiVisit[]> {
+  const where = `"store" = ${literal(storeId)} AND time >= ${startMs}ms AND time <= ${endMs}ms`;
+  return rows(await query.query(`SELECT "end_ms" FROM "wifi_visit" WHERE ${where}`, { epoch: 'ms' })).map((r) => ({
+    start: num(r['time']),
+    end: num(r['end_ms']),
+  }));
 }

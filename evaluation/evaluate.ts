@@ -208,7 +208,9 @@ export function formatEvaluation(e: Evaluation): string {
     lines.push('');
   }
   if (e.footfall !== undefined) {
-    lines.push("people as analysts read them: the metrics API's engagement of everyone, fused footfall and occupancy of people (docs/analytics.md)");
+    lines.push(
+      "people as analysts read them: the metrics API's engagement of everyone, fused footfall, occupancy of people and wifi footfall (docs/analytics.md)",
+    );
     for (const f of e.footfall) lines.push(...figureLines(f));
     lines.push('');
   }

@@ -47,4 +47,14 @@ describe('wifiFigures', () => {
     const figures = wifiFigures({ ...truth, visits: [visitor(T0 + 5 * MIN, false)] }, [], new Set(), 25 * MIN);
     expect(figures[0]).toMatchObject({ value: null, reason: expect.stringContaining('no visitor with a phone') as unknown });
   });
+
+  it('says so when the window holds no whole clock hour (no negative count of hours)', () => {
+    const half = { ...truth, windowStart: T0 + 10 * MIN, windowEnd: T0 + 40 * MIN };
+    const [total] = wifiFigures(half, [], new Set(), 25 * MIN);
+    expect(total).toMatchObject({
+      value: null,
+      reason: 'the window holds no whole clock hour',
+      detail: 'engine 0, true 0; the window holds no whole clock hour',
+    });
+  });
 });

@@ -42,8 +42,16 @@ export function wifiFigures(
   const entered = truth.visits.filter((v) => v.enteredAt >= from && v.enteredAt < to && v.leftAt !== null && v.leftAt <= cut);
   const phones = entered.filter((v) => v.phone);
   const made = visits.filter((v) => v.start >= from && v.start < to && v.end <= cut);
-  const span = `${(to - from) / HOUR_MS} whole hours from ${new Date(from).toISOString()}, visitors who left by ${new Date(cut).toISOString()}`;
-  const none = phones.length === 0 ? { reason: 'no visitor with a phone entered and left in the compared span' } : {};
+  const span =
+    to > from
+      ? `${(to - from) / HOUR_MS} whole hours from ${new Date(from).toISOString()}, visitors who left by ${new Date(cut).toISOString()}`
+      : 'the window holds no whole clock hour';
+  const none =
+    to <= from
+      ? { reason: 'the window holds no whole clock hour' }
+      : phones.length === 0
+        ? { reason: 'no visitor with a phone entered and left in the compared span' }
+        : {};
   const errors: number[] = [];
   for (let hour = from; hour < to; hour += HOUR_MS) {
     const t = phones.filter((v) => v.enteredAt >= hour && v.enteredAt < hour + HOUR_MS).length;

@@ -15,6 +15,7 @@ import { DEMO_STORE, parseConfig } from '../config/index.js';
 import { DEFINITIONS } from '../evaluation/evaluate.js';
 import { ENGAGEMENT_DEFINITIONS } from '../evaluation/engagement-figures.js';
 import { FOOTFALL_DEFINITIONS } from '../evaluation/footfall-figures.js';
+import { WIFI_DEFINITIONS } from '../evaluation/wifi-figures.js';
 import { buildSimulation, DEFAULT_SIMULATION_OPTIONS, runSimulation } from '../simulators/index.js';
 import { sinksCaughtUp, startTestGateway, type TestGateway } from './helpers/gateway.js';
 import { startInfluxd, type TestInfluxd } from './helpers/influxd.js';
@@ -67,8 +68,10 @@ describe('storeloop evaluate on a simulator run', () => {
     process.stdout.write(text);
     for (const definition of Object.values(DEFINITIONS)) expect(text).toContain(definition);
     // the people figures as the metrics API answers them (n/a with its reason when the half hour holds no whole clock hour)
-    expect(text).toContain("people as analysts read them: the metrics API's engagement of everyone, fused footfall and occupancy of people");
-    for (const definition of [...Object.values(FOOTFALL_DEFINITIONS), ...Object.values(ENGAGEMENT_DEFINITIONS)]) expect(text).toContain(definition);
+    expect(text).toContain("people as analysts read them: the metrics API's engagement of everyone, fused footfall, occupancy of people and wifi footfall");
+    for (const definition of [...Object.values(FOOTFALL_DEFINITIONS), ...Object.values(ENGAGEMENT_DEFINITIONS), ...Object.values(WIFI_DEFINITIONS)]) {
+      expect(text).toContain(definition);
+    }
     for (const label of [
       'footfall error: ',
       'zone accuracy, app carriers: ',

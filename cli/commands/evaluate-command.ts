@@ -1,6 +1,6 @@
 /** `storeloop evaluate`: a simulator run's signals in InfluxDB against its ground truth (docs/simulator.md#evaluate). */
 import { loadConfig, type Config } from '../../config/index.js';
-import { readEngineEvents } from '../../evaluation/engine-events.js';
+import { readEngineEvents, readWifiVisits } from '../../evaluation/engine-events.js';
 import { DEFAULT_SETTLE_MS, evaluateEngine } from '../../evaluation/engine-figures.js';
 import { evaluate, evaluationJson, formatEvaluation, type Evaluation } from '../../evaluation/evaluate.js';
 import { engagementFigures, type PeopleEngagementTotal } from '../../evaluation/engagement-figures.js';
@@ -8,6 +8,7 @@ import { footfallFigures, wholeHours, type FusedHour } from '../../evaluation/fo
 import { peopleFigures, type PeopleZoneHour } from '../../evaluation/people-figures.js';
 import { readSignals } from '../../evaluation/signals.js';
 import { readTruthFile } from '../../evaluation/truth-file.js';
+import { wifiFigures } from '../../evaluation/wifi-figures.js';
 import { readMetric } from '../../gateway/analytics/metrics-reader.js';
 import { validateMetricsRequest } from '../../gateway/analytics/metrics-request.js';
 import { DEFAULT_PRESENCE_PARAMS } from '../../gateway/experience/params.js';
@@ -44,6 +45,12 @@ export async function runEvaluateCommand(options: EvaluateOptions, out: (text: s
       ...engagementFigures(truth, hours, await peopleEngagement(query, config.stores, truth)),
       ...footfallFigures(truth, await fusedFootfallHours(query, config.stores, truth)),
       ...peopleFigures(truth, await peopleZoneHours(query, config.stores, truth, options.settleMs ?? DEFAULT_SETTLE_MS)),
+      ...wifiFigures(
+        truth,
+        await readWifiVisits(query, truth.storeId, truth.windowStart, truth.windowEnd),
+        new Set(signals.sightings.filter((s) => s.source === 'wifi').map((s) => s.visitor)),
+        options.settleMs ?? DEFAULT_SETTLE_MS,
+      ),
     ];
   }
   out(options.json === true ? `${JSON.stringify(evaluationJson(result))}\n` : formatEvaluation(result));
