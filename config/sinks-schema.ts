@@ -54,7 +54,7 @@ export const SinksSchema = z
           .min(5)
           .max(24 * 60)
           .default(60),
-        /** At most this many devices open at once per store: a flood of ids (BLE advertising spam) beyond it is dropped and counted, not held. */
+        /** At most this many devices open at once per store (BLE ids and wifi pseudonyms each): a flood of ids (advertising spam, random-MAC probes) beyond it is dropped and counted, not held. */
         maxOpenDevices: z.number().int().min(100).max(1_000_000).default(10_000),
         /** Self-calibrate the radio model per finalisation (costly; off: the engine's textbook values). */
         calibrate: z.boolean().default(false),

@@ -251,9 +251,8 @@ export class ExperienceSink implements Sink {
       if (!store.config.sensors.some((s) => s.id === record.source.sourceId && s.type === 'wifi')) return 'filtered';
       store.wifi.report(record.eventTime);
       for (const o of record.message.observations) {
-        if (!store.wifi.add({ ts: record.eventTime, sensor: record.source.sourceId, id: o.id, rssi: o.rssi, randomized: o.randomized })) {
-          this.droppedTotal.inc({ store: storeId, reason: 'late_wifi' });
-        }
+        const dropped = store.wifi.add({ ts: record.eventTime, sensor: record.source.sourceId, id: o.id, rssi: o.rssi, randomized: o.randomized });
+        if (dropped !== undefined) this.droppedTotal.inc({ store: storeId, reason: dropped });
       }
       return 'delivered';
     }
@@ -288,7 +287,12 @@ export class ExperienceSink implements Sink {
 
   /** The store's wifi visits, fresh or from its state. */
   private wifiOf(store: StoreConfig, state?: WifiVisitsState): WifiVisits {
-    const options = { params: this.options.wifiParams ?? DEFAULT_WIFI_PARAMS, maxGapMs: this.params.maxGapMs, maxVisitMs: this.options.maxVisitMs };
+    const options = {
+      params: this.options.wifiParams ?? DEFAULT_WIFI_PARAMS,
+      maxGapMs: this.params.maxGapMs,
+      maxVisitMs: this.options.maxVisitMs,
+      ...(this.options.maxOpenDevices === undefined ? {} : { maxOpen: this.options.maxOpenDevices }),
+    };
     return new WifiVisits(store.id, store, this.hoursOf(store), options, state);
   }
 

@@ -116,7 +116,24 @@ describe('WifiTracks', () => {
   it('drops an observation stamped before a boundary it has processed (late)', () => {
     const tracks = new WifiTracks(PARAMS, ENTRANCE);
     tracks.close(T0 + 5 * MIN);
-    expect(tracks.add({ ts: T0 + 4 * MIN, sensor: 'wifi-back', id: 'late', rssi: -60, randomized: true })).toBe(false);
-    expect(tracks.add({ ts: T0 + 5 * MIN, sensor: 'wifi-back', id: 'ok', rssi: -60, randomized: true })).toBe(true);
+    expect(tracks.add({ ts: T0 + 4 * MIN, sensor: 'wifi-back', id: 'late', rssi: -60, randomized: true })).toBe('late_wifi');
+    expect(tracks.add({ ts: T0 + 5 * MIN, sensor: 'wifi-back', id: 'ok', rssi: -60, randomized: true })).toBeUndefined();
+  });
+
+  it('holds at most maxOpen pseudonyms open: a flood of new ones is dropped, the open ones still heard, room again once they close', () => {
+    const tracks = new WifiTracks(PARAMS, ENTRANCE, 3);
+    const at = (ts: number, id: string) => tracks.add({ ts, sensor: 'wifi-back', id, rssi: -60, randomized: true });
+    expect(at(T0 + MIN, 'phone')).toBeUndefined();
+    const flood = Array.from({ length: 20 }, (_, i) => at(T0 + MIN, `spam${i}`));
+    expect(flood.filter((r) => r === undefined)).toHaveLength(2);
+    expect(flood.filter((r) => r === 'window_full')).toHaveLength(18);
+    expect(at(T0 + 2 * MIN, 'phone')).toBeUndefined(); // waiting for the boundary, still its own
+    tracks.close(T0 + 5 * MIN); // the three become pieces: still full
+    expect(at(T0 + 6 * MIN, 'other')).toBe('window_full');
+    expect(at(T0 + 6 * MIN, 'spam0')).toBeUndefined();
+    // 15 minutes unheard, the tracks close and make room
+    for (let b = T0 + 10 * MIN; b <= T0 + 25 * MIN; b += 5 * MIN) tracks.close(b);
+    expect(tracks.openTracks).toBe(0);
+    expect(at(T0 + 26 * MIN, 'other')).toBeUndefined();
   });
 });

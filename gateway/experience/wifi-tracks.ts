@@ -47,6 +47,9 @@
  * its id and the staff day) and counts, never the list: nothing written links one pseudonym to another.
  */
 
+/** Why an observation was dropped: stamped before a boundary already processed, or a new pseudonym while `maxOpen` were open. */
+export type WifiDrop = 'late_wifi' | 'window_full';
+
 /** One wifi observation as the gateway receives it: stamp (the sensor's clock), sensor, pseudonym, RSSI, randomised MAC. */
 export interface WifiObservationRow {
   ts: number;
@@ -193,10 +196,18 @@ export class WifiTracks {
   /** The earliest report stamp not before the last boundary, while `since` is not known. */
   private firstReport: number | null = null;
 
-  /** `entranceSensors`: the wifi sensors in the store's entrance zones. */
+  /** Pseudonyms taken in since the last boundary that are not open pieces yet (for `maxOpen`). */
+  private pendingIds = new Set<string>();
+
+  /**
+   * `entranceSensors`: the wifi sensors in the store's entrance zones. `maxOpen`: at most this many
+   * pseudonyms open at once (pieces and new ones waiting for the next boundary); a new one beyond it
+   * is dropped (`window_full`), as the BLE window's `maxOpenDevices` (a flood of random MACs).
+   */
   constructor(
     private readonly params: WifiLinkParams,
     private readonly entranceSensors: ReadonlySet<string> = new Set(),
+    private readonly maxOpen = Infinity,
   ) {}
 
   /** A wifi sensor's report stamped `ts`, with or without observations: where the engine's wifi data begin. */
@@ -205,12 +216,16 @@ export class WifiTracks {
     this.firstReport = Math.min(this.firstReport ?? ts, ts);
   }
 
-  /** An observation; false when it is stamped before a boundary already processed (late: dropped). */
-  add(o: WifiObservationRow): boolean {
-    if (this.boundary !== null && o.ts < this.boundary) return false;
+  /** An observation; why it was dropped (stamped before a boundary already processed, or a new pseudonym with `maxOpen` open), or undefined when kept. */
+  add(o: WifiObservationRow): WifiDrop | undefined {
+    if (this.boundary !== null && o.ts < this.boundary) return 'late_wifi';
+    if (!this.pieces.has(o.id) && !this.pendingIds.has(o.id)) {
+      if (this.pieces.size + this.pendingIds.size >= this.maxOpen) return 'window_full';
+      this.pendingIds.add(o.id);
+    }
     this.report(o.ts);
     this.pending.push([o.ts, o.sensor, o.id, o.rssi, o.randomized ? 1 : 0]);
-    return true;
+    return undefined;
   }
 
   /** Tracks open (pseudonyms being linked). */
@@ -246,6 +261,7 @@ export class WifiTracks {
       for (const id of track.pieces) if (this.pieces.get(id)?.track === track.key) this.pieces.delete(id);
       this.tracks.delete(track.key);
     }
+    this.pendingIds = new Set(this.pending.map((r) => r[2]).filter((id) => !this.pieces.has(id)));
     return out.sort((a, b) => a.start - b.start || cmp(a.key, b.key));
   }
 
@@ -340,10 +356,11 @@ export class WifiTracks {
     };
   }
 
-  static fromState(params: WifiLinkParams, state: WifiTracksState, entranceSensors?: ReadonlySet<string>): WifiTracks {
-    const tracks = new WifiTracks(params, entranceSensors);
+  static fromState(params: WifiLinkParams, state: WifiTracksState, entranceSensors?: ReadonlySet<string>, maxOpen?: number): WifiTracks {
+    const tracks = new WifiTracks(params, entranceSensors, maxOpen);
     tracks.pending = state.pending;
     for (const p of state.pieces) tracks.pieces.set(p.id, { ...p });
+    tracks.pendingIds = new Set(state.pending.map((r) => r[2]).filter((id) => !tracks.pieces.has(id)));
     for (const t of state.tracks) tracks.tracks.set(t.key, t);
     tracks.boundary = state.boundary;
     tracks.since = state.since;

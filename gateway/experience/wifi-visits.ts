@@ -25,7 +25,7 @@ import { createHash } from 'node:crypto';
 import type { StoreConfig } from '../../config/index.js';
 import type { WifiVisitEvent } from '../log/derived-record.js';
 import { StaffDays, type StaffDaysState, type StoreHours } from './staff-days.js';
-import { WifiTracks, type ClosedWifiTrack, type WifiLinkParams, type WifiObservationRow, type WifiTracksState } from './wifi-tracks.js';
+import { WifiTracks, type ClosedWifiTrack, type WifiDrop, type WifiLinkParams, type WifiObservationRow, type WifiTracksState } from './wifi-tracks.js';
 
 export const WIFI_VISIT_DEFINITION = 'visit-wifi/1';
 
@@ -117,6 +117,8 @@ export interface WifiVisitsOptions {
   params: WifiVisitParams;
   maxGapMs: number;
   maxVisitMs: number;
+  /** At most this many pseudonyms open at once (wifi-tracks.ts); absent: no bound. */
+  maxOpen?: number;
 }
 
 /** Counts of what the closed tracks were, for the sink's log and metrics. */
@@ -138,7 +140,10 @@ export class WifiVisits {
   ) {
     const link = { ...options.params, maxGapMs: options.maxGapMs, maxVisitMs: options.maxVisitMs };
     this.entranceSensors = entranceWifiSensors(store);
-    this.tracks = state === undefined ? new WifiTracks(link, this.entranceSensors) : WifiTracks.fromState(link, state.tracks, this.entranceSensors);
+    this.tracks =
+      state === undefined
+        ? new WifiTracks(link, this.entranceSensors, options.maxOpen)
+        : WifiTracks.fromState(link, state.tracks, this.entranceSensors, options.maxOpen);
     const staffOptions = { maxVisitMs: options.maxVisitMs, minTrackMs: options.params.minVisitMs };
     this.staffDays = StaffDays.fromState(hours, staffOptions, state?.staffDays);
     this.paramsText = wifiDefinitionParams(options.params, options.maxGapMs, options.maxVisitMs);
@@ -149,8 +154,8 @@ export class WifiVisits {
     this.tracks.report(ts);
   }
 
-  /** An observation; false when it is late (stamped before a boundary already processed). */
-  add(row: WifiObservationRow): boolean {
+  /** An observation; why it was dropped (late, or the window full), or undefined when kept. */
+  add(row: WifiObservationRow): WifiDrop | undefined {
     return this.tracks.add(row);
   }
 
