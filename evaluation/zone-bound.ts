@@ -22,7 +22,7 @@ export interface ZoneBound {
 }
 
 /** The visitor's zone at `ts` by the truth's path (its first or last stay outside it). */
-function zoneAt(path: Visit['path'], ts: number): string | undefined {
+export function zoneAt(path: Visit['path'], ts: number): string | undefined {
   return (path.find((s) => s.from <= ts && ts < s.to) ?? (ts < (path[0]?.from ?? 0) ? path[0] : path[path.length - 1]))?.zone;
 }
 

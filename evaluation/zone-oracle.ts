@@ -19,6 +19,7 @@
 import { dwellByZone, minuteZones, PASSING_MS, truthMinutes, zoneStays } from '../simulators/truth-minutes.js';
 import type { EvaluationTruth, Figure } from './evaluate.js';
 import { dwellMdapePct, zoneAccuracy, type ZoneMinutes } from './metrics.js';
+import { zoneAt as zoneOf } from './zone-bound.js';
 
 type Visit = EvaluationTruth['visits'][number];
 
@@ -38,13 +39,6 @@ interface Segment {
   to: number;
 }
 
-/** The visitor's true zone at `ts` (the first or last stay outside the path). */
-function zoneAt(path: Visit['path'], ts: number): string {
-  const first = path[0] as Segment;
-  const last = path[path.length - 1] as Segment;
-  return (path.find((s) => s.from <= ts && ts < s.to) ?? (ts < first.from ? first : last)).zone;
-}
-
 /** The segments a perfect radio and the silence rules give: `heard` between the first and last advertising, `edges` imputed outside. */
 export function perfectRadioSegments(visit: Visit, rules: SilenceRules): { heard: Segment[]; edges: Segment[] } {
   const end = visit.leftAt ?? Infinity;
@@ -54,6 +48,8 @@ export function perfectRadioSegments(visit: Visit, rules: SilenceRules): { heard
     if (to > from) list.push({ zone, from, to });
   };
   if (visit.path.length === 0 || stretches.length === 0) return { heard, edges: [] };
+  // the path is not empty: there is a zone at every instant
+  const zoneAt = (path: Visit['path'], ts: number) => zoneOf(path, ts) as string;
   stretches.forEach((a, i) => {
     for (const s of visit.path) push(heard, s.zone, Math.max(s.from, a.from), Math.min(s.to, a.to));
     const next = stretches[i + 1];

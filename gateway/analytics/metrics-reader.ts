@@ -70,7 +70,7 @@ export async function readMetric(req: MetricsRequest, influx: InfluxQueryRunner)
   const series = shapeSeries(req, results);
   const unavailable = [...plan.unavailable];
   if (req.metric === 'occupancy' || req.metric === 'engagement') {
-    const scale = await rangeScale(req, influx, statements, await bleFinalUntil(req, run));
+    const scale = await rangeScale(req, run, await bleFinalUntil(req, run));
     if (scale.scale === null) unavailable.push({ labels: { unit: 'people' }, reason: scale.reason });
     else if (req.metric === 'occupancy') series.push(...peopleOccupancySeries(series, scale.scale, scale.params));
     else series.push(...peopleEngagementSeries(series, scale.scale, scale.params));
@@ -149,13 +149,13 @@ async function bleFinalUntil(req: MetricsRequest, run: (q: string) => Promise<Qu
 /**
  * The people per BLE visit over the part of the request's range whose BLE visits are final (the
  * fused footfall of that part as one interval ÷ its BLE visits) that scales app carriers to people
- * (occupancy's devices, engagement's exposures); its statements join the answer's. Counting the last half hour's people without their visits, still
- * open, would read the scale high.
+ * (occupancy's devices, engagement's exposures). Counting the last half hour's people without their
+ * visits, still open, would read the scale high. Only the footfall's counter and BLE parts are read,
+ * through `run` (their statements join the answer's).
  */
 async function rangeScale(
   req: MetricsRequest,
-  influx: InfluxQueryRunner,
-  statements: string[],
+  run: (q: string) => Promise<QuerySeries[]>,
   finalUntil: number | null,
 ): Promise<{ scale: PeopleScale; params: Record<string, unknown> } | { scale: null; reason: string }> {
   const { zone: _zone, touchpoint: _touchpoint, ...rest } = req;
@@ -168,17 +168,19 @@ async function rangeScale(
     };
   }
   const range = toMs - req.fromMs;
-  const footfall = await readMetric({ ...rest, metric: 'footfall', toMs, interval: `${range}ms`, intervalMs: range, buckets: 1 }, influx);
-  statements.push(...footfall.influxql);
+  const whole: MetricsRequest = { ...rest, metric: 'footfall', toMs, interval: `${range}ms`, intervalMs: range, buckets: 1 };
+  const results: PartResult[] = [];
+  for (const part of planQueries(whole).parts) if (part.labels['method'] !== 'wifi') results.push(await runPart(part, whole, run));
+  const footfall = { series: shapeSeries(whole, results) };
   const counter = footfall.series.find((s) => s.labels['method'] === 'counter');
-  const whole = {
+  const inputs = {
     counterIn: counter?.total['count'] ?? 0,
     reports: counter?.total['reports'] ?? 0,
     bleVisits: footfall.series.filter((s) => s.labels['method'] === 'ble').reduce((sum, s) => sum + (s.total['count'] ?? 0), 0),
     bleFinal: true,
   };
   const audit = doorsAudit(doorCounters(req.store));
-  const scale = peopleScale(whole, audit);
+  const scale = peopleScale(inputs, audit);
   if (scale === null) {
     return {
       scale: null,
