@@ -311,6 +311,10 @@ export class ExperienceSink implements Sink {
         'experience engine: too many devices open at once (a flood of ids?): sightings of new devices dropped',
       );
     const wifi = store.wifi.close(boundary);
+    if (wifi.counts.static + wifi.counts.staff > 0)
+      this.log.info({ store: storeId, ...wifi.counts }, 'experience engine: wifi tracks closed, some static or staff');
+    if (wifi.droppedFull > 0)
+      this.log.warn({ store: storeId, observations: wifi.droppedFull }, 'experience engine: too many wifi pseudonyms open: new ones dropped');
     const events: ExperienceEvent[] = [...wifi.events];
     if (closed.devices.length > 0) {
       const anchors = touchpointAnchors(

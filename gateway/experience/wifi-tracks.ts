@@ -287,7 +287,6 @@ export class WifiTracks {
     }
   }
 
-  /** The piece continues the cheapest track the rule allows, or starts one of its own. */
   /**
    * Decides the pieces heard for edgeMs, one at a time in the order they began: each continues the
    * cheapest track the rule allows (one begun in this same step too), or begins one. (Matching all the

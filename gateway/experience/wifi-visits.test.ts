@@ -116,4 +116,12 @@ describe('WifiVisits', () => {
     }
     expect(counts).toMatchObject({ visit: 1, staff: 1 }); // 15 min a visit; back from the break, 25 min in the day: staff
   });
+
+  it('reports the observations of new pseudonyms it dropped with the window full once, at the next boundary', () => {
+    const visits = new WifiVisits(store.id, store, store, { ...options, maxOpen: 2 });
+    const flood = ['a', 'b', 'c', 'd'].map((id) => ({ ts: T0 + MIN, sensor: 'wifi-front', id, rssi: -70, randomized: true }));
+    expect(flood.map((o) => visits.add(o))).toEqual([undefined, undefined, 'window_full', 'window_full']);
+    expect(visits.close(T0 + 5 * MIN).droppedFull).toBe(2);
+    expect(visits.close(T0 + 10 * MIN).droppedFull).toBe(0);
+  });
 });

@@ -130,6 +130,8 @@ export class WifiVisits {
   private staffDays: StaffDays;
   private readonly entranceSensors: Set<string>;
   private readonly paramsText: string;
+  /** Observations of new pseudonyms dropped with `window_full` since the last boundary (reported with the next one; not persisted). */
+  private droppedFull = 0;
 
   constructor(
     private readonly storeId: string,
@@ -156,16 +158,20 @@ export class WifiVisits {
 
   /** An observation; why it was dropped (late, or the window full), or undefined when kept. */
   add(row: WifiObservationRow): WifiDrop | undefined {
-    return this.tracks.add(row);
+    const dropped = this.tracks.add(row);
+    if (dropped === 'window_full') this.droppedFull += 1;
+    return dropped;
   }
 
   get openTracks(): number {
     return this.tracks.openTracks;
   }
 
-  /** The wifi visits made final at `boundary`, and what the closed tracks were. */
-  close(boundary: number): { events: WifiVisitEvent[]; counts: WifiTrackCounts } {
+  /** The wifi visits made final at `boundary`, what the closed tracks were, and the observations dropped with the window full since the last boundary. */
+  close(boundary: number): { events: WifiVisitEvent[]; counts: WifiTrackCounts; droppedFull: number } {
     const counts: WifiTrackCounts = { visit: 0, passer_by: 0, static: 0, staff: 0, before_data: 0 };
+    const droppedFull = this.droppedFull;
+    this.droppedFull = 0;
     this.staffDays.prune(boundary - this.options.maxVisitMs - this.options.maxGapMs - this.options.params.edgeMs);
     const events: WifiVisitEvent[] = [];
     for (const track of this.tracks.close(boundary)) {
@@ -184,7 +190,7 @@ export class WifiVisits {
         params: this.paramsText,
       });
     }
-    return { events, counts };
+    return { events, counts, droppedFull };
   }
 
   toState(): WifiVisitsState {
