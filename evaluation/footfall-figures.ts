@@ -39,6 +39,16 @@ function fmt(value: number): string {
 }
 
 /** The fused footfall's figures; `hours` are the clock hours of wholeHours(window). */
+/**
+ * Mean and largest |estimate − truth| / truth over the hours with both (a true count above 0 and an
+ * estimate), in %, and a detail naming the largest after `span`; mean null without such an hour.
+ */
+export function hourlyErrors(hours: ReadonlyArray<{ estimate: number | null; truth: number }>, span: string): { mean: number | null; detail: string } {
+  const errors = hours.flatMap((h) => (h.truth > 0 && h.estimate !== null ? [(Math.abs(h.estimate - h.truth) / h.truth) * 100] : []));
+  const mean = errors.length === 0 ? null : errors.reduce((s, e) => s + e, 0) / errors.length;
+  return { mean, detail: errors.length === 0 ? span : `largest ${fmt(Math.max(...errors))} %; ${span}` };
+}
+
 export function footfallFigures(truth: Pick<EvaluationTruth, 'visits' | 'windowStart' | 'windowEnd'>, hours: readonly FusedHour[]): Figure[] {
   const rows = hours
     .filter((h) => h.count !== null)
@@ -48,15 +58,11 @@ export function footfallFigures(truth: Pick<EvaluationTruth, 'visits' | 'windowS
   const na = rows.length === 0 ? { reason: noHour } : {};
   const fused = rows.reduce((s, r) => s + (r.count ?? 0), 0);
   const entered = rows.reduce((s, r) => s + r.truth, 0);
-  // mean and largest |estimate − truth| / truth of the hours with both, in %
-  const hourlyError = (estimate: (r: (typeof rows)[number]) => number | null) => {
-    const errors = rows.flatMap((r) => {
-      const value = estimate(r);
-      return r.truth > 0 && value !== null ? [(Math.abs(value - r.truth) / r.truth) * 100] : [];
-    });
-    const mean = errors.length === 0 ? null : errors.reduce((s, e) => s + e, 0) / errors.length;
-    return { mean, detail: errors.length === 0 ? span : `largest ${fmt(Math.max(...errors))} %; ${span}` };
-  };
+  const hourlyError = (estimate: (r: (typeof rows)[number]) => number | null) =>
+    hourlyErrors(
+      rows.map((r) => ({ estimate: estimate(r), truth: r.truth })),
+      span,
+    );
   const hourly = hourlyError((r) => r.count);
   const counterHourly = hourlyError((r) => r.counted);
   const ranged = rows.filter((r) => r.low !== null && r.high !== null);

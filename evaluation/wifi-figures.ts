@@ -7,7 +7,7 @@
  * visits that started in the hour and ended by then.
  */
 import type { EvaluationTruth, Figure } from './evaluate.js';
-import { wholeHours } from './footfall-figures.js';
+import { hourlyErrors, wholeHours } from './footfall-figures.js';
 import { footfallErrorPct } from './metrics.js';
 
 const HOUR_MS = 3_600_000;
@@ -27,8 +27,6 @@ export const WIFI_DEFINITIONS = {
     "pseudonyms per visit before linking: the distinct wifi pseudonyms the sensors heard from the compared visitors' phones inside ÷ those visitors (what counting pseudonyms would give)",
   after: "wifi visits per visit after linking: the engine's wifi visits ÷ the compared visitors with a phone (1 is right)",
 } as const;
-
-const fmt = (value: number) => value.toFixed(1);
 
 /** `heard`: the wifi pseudonyms the sensors reported in the window (for the before-linking figure). */
 export function wifiFigures(
@@ -52,13 +50,14 @@ export function wifiFigures(
       : phones.length === 0
         ? { reason: 'no visitor with a phone entered and left in the compared span' }
         : {};
-  const errors: number[] = [];
+  const perHour: Array<{ estimate: number; truth: number }> = [];
   for (let hour = from; hour < to; hour += HOUR_MS) {
-    const t = phones.filter((v) => v.enteredAt >= hour && v.enteredAt < hour + HOUR_MS).length;
-    const e = made.filter((v) => v.start >= hour && v.start < hour + HOUR_MS).length;
-    if (t > 0) errors.push((Math.abs(e - t) / t) * 100);
+    perHour.push({
+      estimate: made.filter((v) => v.start >= hour && v.start < hour + HOUR_MS).length,
+      truth: phones.filter((v) => v.enteredAt >= hour && v.enteredAt < hour + HOUR_MS).length,
+    });
   }
-  const hourly = errors.length === 0 ? null : errors.reduce((s, e) => s + e, 0) / errors.length;
+  const hourly = hourlyErrors(perHour, span);
   const pseudonyms = phones.reduce((sum, v) => sum + new Set(v.wifiPseudonyms.filter((p) => heard.has(p))).size, 0);
   return [
     {
@@ -73,10 +72,10 @@ export function wifiFigures(
     {
       key: 'wifi_footfall_hourly_error_pct',
       label: 'wifi footfall error per hour, mean absolute',
-      value: hourly,
+      value: hourly.mean,
       unit: '%',
       definition: WIFI_DEFINITIONS.hourly,
-      detail: errors.length === 0 ? span : `largest ${fmt(Math.max(...errors))} %; ${span}`,
+      detail: hourly.detail,
       ...none,
     },
     {
