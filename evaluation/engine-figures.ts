@@ -6,6 +6,7 @@
  */
 import { dwellByZone, minuteZones, PASSING_MS, truthMinutes } from '../simulators/truth-minutes.js';
 import type { EngineEvents, EngineStay } from './engine-events.js';
+import { dwellByEndsFigures } from './dwell-by-ends.js';
 import { zoneBound } from './zone-bound.js';
 import { perfectRadioFigures, type SilenceRules } from './zone-oracle.js';
 import type { EvaluationTruth, Figure } from './evaluate.js';
@@ -160,15 +161,14 @@ export function evaluateEngine(
   });
   figures.push(...perfectRadioFigures(truth, compared, silence));
 
-  const dwell = dwellMdapePct(
-    compared.map((v) => {
-      const estimate = new Map<string, number>();
-      const inSpan = (s: EngineStay) =>
-        s.visitor === v.beacon && !s.passing && s.exit > v.enteredAt - 5 * MINUTE_MS && s.enter < (v.leftAt as number) + 5 * MINUTE_MS;
-      for (const s of events.stays.filter(inSpan)) estimate.set(s.zone, (estimate.get(s.zone) ?? 0) + (s.exit - s.enter));
-      return { truth: dwellByZone(v.stays), estimate };
-    }),
-  );
+  const estimates = compared.map((v) => {
+    const estimate = new Map<string, number>();
+    const inSpan = (s: EngineStay) =>
+      s.visitor === v.beacon && !s.passing && s.exit > v.enteredAt - 5 * MINUTE_MS && s.enter < (v.leftAt as number) + 5 * MINUTE_MS;
+    for (const s of events.stays.filter(inSpan)) estimate.set(s.zone, (estimate.get(s.zone) ?? 0) + (s.exit - s.enter));
+    return estimate;
+  });
+  const dwell = dwellMdapePct(compared.map((v, i) => ({ truth: dwellByZone(v.stays), estimate: estimates[i] ?? new Map<string, number>() })));
   figures.push({
     key: 'engine_dwell_mdape_pct',
     label: 'dwell error, median absolute (engine)',
@@ -178,6 +178,7 @@ export function evaluateEngine(
     detail: `${dwell.pairs} visit-zone stays`,
     ...(dwell.pct === null ? { reason: 'no compared app carrier stayed in a zone' } : {}),
   });
+  figures.push(...dwellByEndsFigures(truth.floorPlan.entrances, compared, estimates, silence));
 
   const truthSide: Engagement = { exposed: new Map(), interacted: new Map() };
   for (const e of truth.exposures) {
