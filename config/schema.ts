@@ -327,6 +327,31 @@ export const ConfigSchema = z.strictObject({
     })
     .prefault({}),
   sinks: SinksSchema,
+  /** Who is responsible for the personal data, as consent receipts name them (docs/privacy.md). */
+  privacy: z
+    .strictObject({
+      /** The data controller (the retailer): consent receipts (Kantara Consent Receipt 1.1) need its name and a contact. */
+      controller: z
+        .strictObject({
+          name: z.string().min(1).max(200),
+          contact: z.string().min(1).max(200),
+          email: z.email(),
+          address: z.string().min(1).max(500),
+          phone: z.string().min(1).max(50),
+          url: z.url().optional(),
+        })
+        .optional(),
+      /** The privacy notice customers are shown (the receipts' policyUrl). */
+      policyUrl: z.url().optional(),
+      /** Where the consent is given and governed: the receipts' jurisdiction. */
+      jurisdiction: z.string().min(2).max(64).default('EU'),
+      /** The language the notice and the consent were given in (ISO 639-1). */
+      language: z
+        .string()
+        .regex(/^[a-z]{2}$/, 'an ISO 639-1 code, e.g. en')
+        .default('en'),
+    })
+    .prefault({}),
   ingest: z
     .strictObject({
       /** Oldest accepted event time, in seconds before now. Must cover the edge queue's maximum age. */

@@ -24,6 +24,9 @@ import { StoreDirectory } from './ingest/store-directory.js';
 import { InfluxQuery } from './influx/influx-query.js';
 import { InfluxWriter } from './influx/influx-writer.js';
 import { LiveState } from './live/live-state.js';
+import { ConsentRegistry } from './consent/consent-registry.js';
+import { listenerWarnings } from './listener-warnings.js';
+import { ConsentSink } from './consent/consent-sink.js';
 import { CustomerTokenVault } from './identity/customer-tokens.js';
 import { ApiTokenStore } from './auth/api-tokens.js';
 import { Ledger } from './ingest/ledger.js';
@@ -81,6 +84,8 @@ export class Gateway {
   readonly eventLog: EventLog;
   readonly index: MessageIndex;
   readonly customerTokens: CustomerTokenVault;
+  /** Consents per customer and purpose, and the audit log (`<state.dir>/consent.sqlite`). */
+  readonly consents: ConsentRegistry;
   /** The HTTP API's bearer tokens (`<state.dir>/api-tokens.sqlite`), shared with `storeloop tokens`. */
   readonly apiTokens: ApiTokenStore;
   readonly sinks: SinkSet;
@@ -125,6 +130,7 @@ export class Gateway {
       log: this.log,
     });
     this.customerTokens = new CustomerTokenVault(join(config.state.dir, 'identity.sqlite'));
+    this.consents = new ConsentRegistry(join(config.state.dir, 'consent.sqlite'));
     this.apiTokens = new ApiTokenStore({ file: join(config.state.dir, 'api-tokens.sqlite'), keyFile: secretKeyPath(config.state) });
     this.sinks = new SinkSet(this.eventLog, {
       checkpointDir: join(logDir, 'sinks'),
@@ -201,6 +207,7 @@ export class Gateway {
     await this.deadLetters.open();
     await this.eventLog.open();
     this.customerTokens.open();
+    this.consents.open();
     this.mqttIdentities.open();
     this.apiTokens.open();
     await this.openIndex();
@@ -213,6 +220,9 @@ export class Gateway {
       retryMaxMs: influx.retryMaxMs,
       checkpointIntervalMs: influx.checkpointIntervalMs,
       maxInFlight: influx.maxInFlightBatches,
+    });
+    await this.sinks.attach(new ConsentSink({ registry: this.consents, log: this.log.child({ module: 'consent' }), metrics: this.metrics.registry }), {
+      ...DEFAULT_SINK_RUNNER_OPTIONS,
     });
     const experience = experienceSinkFor(this.config, { eventLog: this.eventLog, index: this.index, log: this.log, registry: this.metrics.registry });
     if (experience) await this.sinks.attach(experience.sink, experience.options);
@@ -238,6 +248,8 @@ export class Gateway {
         sinks: this.sinks,
         tokens: this.apiTokens,
         mqttIdentities: this.mqttIdentities,
+        consents: this.consents,
+        customerTokens: this.customerTokens,
         influxQuery: new InfluxQuery(this.config.influx),
         readiness: [
           { name: 'broker', check: () => this.broker.isListening },
@@ -250,25 +262,7 @@ export class Gateway {
     await this.broker.start();
     await this.http.listen({ port: this.config.http.port, host: this.config.http.host });
     this.log.info({ urls: this.urls() }, 'gateway started');
-    const { mqtt } = this.config;
-    if (!isLoopback(mqtt.host)) {
-      this.log.warn(
-        { listener: 'MQTT', host: mqtt.host },
-        `plaintext MQTT listens beyond loopback on ${mqtt.host}: device secrets and traffic cross the network unencrypted; give devices beyond this host mqtt.tls instead (docs/security.md)`,
-      );
-    }
-    if (mqtt.auth.anonymous) {
-      this.log.warn(
-        { listener: 'MQTT' },
-        'mqtt.auth.anonymous is on: clients without credentials may publish data of every store (for trying storeloop out, never in a store)',
-      );
-    }
-    if (!isLoopback(this.config.http.host)) {
-      this.log.warn(
-        { listener: 'HTTP API', host: this.config.http.host },
-        `HTTP API listens beyond loopback (${this.config.http.host}) over plain HTTP: tokens and session cookies cross the network unencrypted unless a TLS proxy is in front (docs/security.md)`,
-      );
-    }
+    for (const { context, message } of listenerWarnings(this.config)) this.log.warn(context, message);
   }
 
   /**
@@ -337,6 +331,7 @@ export class Gateway {
     await this.eventLog.close();
     this.index.close();
     this.customerTokens.close();
+    this.consents.close();
     this.mqttIdentities.close();
     this.apiTokens.close();
     await this.deadLetters.close();
@@ -392,9 +387,4 @@ export class Gateway {
   publish(topic: string, payload: string, options: { qos?: 0 | 1; retain?: boolean } = {}): Promise<void> {
     return this.broker.publish(topic, payload, options);
   }
-}
-
-/** True for addresses only this machine reaches. */
-function isLoopback(host: string): boolean {
-  return host === 'localhost' || host === '::1' || /^127\./.test(host);
 }

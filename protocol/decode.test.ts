@@ -173,6 +173,41 @@ describe('touchpoint beacon', () => {
   });
 });
 
+describe('touchpoint consent actions', () => {
+  const grant = { ts: TS, mid: 'k-1', action: 'consent_granted', customer: 'C-004711', purpose: 'crm', notice: 'privacy-2026-03' };
+
+  it('accepts a grant and a withdrawal with customer and purpose', () => {
+    expect(decodeMessage('touchpoint', grant)).toMatchObject({ ok: true, message: grant });
+    const withdrawal = { ts: TS, action: 'consent_withdrawn', customer: 'C-004711', purpose: 'analytics' };
+    expect(decodeMessage('touchpoint', withdrawal)).toMatchObject({ ok: true, message: withdrawal });
+  });
+
+  it('refuses a consent action without its customer or purpose, or with an unknown purpose, and says which', () => {
+    const { customer: _c, ...noCustomer } = grant;
+    expect(decodeMessage('touchpoint', noCustomer)).toEqual({
+      ok: false,
+      reason: 'schema_invalid',
+      detail: 'customer: consent_granted needs the customer it is for',
+    });
+    const { purpose: _p, ...noPurpose } = grant;
+    expect(decodeMessage('touchpoint', { ...noPurpose, action: 'consent_withdrawn' })).toEqual({
+      ok: false,
+      reason: 'schema_invalid',
+      detail: 'purpose: consent_withdrawn needs a purpose (analytics, personalisation, crm)',
+    });
+    expect(decodeMessage('touchpoint', { ...grant, purpose: 'marketing' })).toMatchObject({ ok: false, reason: 'schema_invalid' });
+  });
+
+  it('refuses purpose and notice on any other action', () => {
+    expect(decodeMessage('touchpoint', { ts: TS, action: 'tap', purpose: 'crm' })).toEqual({
+      ok: false,
+      reason: 'schema_invalid',
+      detail: 'purpose: purpose goes only with consent_granted and consent_withdrawn',
+    });
+    expect(decodeMessage('touchpoint', { ts: TS, action: 'tap', notice: 'v1' })).toMatchObject({ ok: false, reason: 'schema_invalid' });
+  });
+});
+
 describe('ts', () => {
   it('tells a sender of epoch seconds that ts is epoch milliseconds', () => {
     expect(epochSecondsHint(1_700_000_000)).toBe('ts is epoch milliseconds: 1700000000 looks like epoch seconds (send 1700000000000)');

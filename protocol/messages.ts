@@ -99,8 +99,19 @@ export type DeviceEvent = z.infer<typeof DeviceEventSchema>;
 export type DeviceMessage = z.infer<typeof DeviceMessageSchema>;
 
 // ---- touchpoint --------------------------------------------------------------------------------
+/** What a customer may consent to, each purpose on its own (docs/privacy.md). */
+export const CONSENT_PURPOSES = ['analytics', 'personalisation', 'crm'] as const;
+export type ConsentPurpose = (typeof CONSENT_PURPOSES)[number];
+/** The touchpoint actions that grant or withdraw a consent: they need `customer` and `purpose`. */
+export const CONSENT_ACTIONS = ['consent_granted', 'consent_withdrawn'] as const;
+export type ConsentAction = (typeof CONSENT_ACTIONS)[number];
+
+export function isConsentAction(action: string): action is ConsentAction {
+  return (CONSENT_ACTIONS as readonly string[]).includes(action);
+}
+
 /** A customer-chosen interaction with a kiosk, smart mirror, QR code or feedback terminal. */
-export const TouchpointMessageSchema = z.object({
+const TouchpointFieldsSchema = z.object({
   ...envelope,
   /** What the customer did, e.g. `view`, `tap`, `scan`, `try_on`, `feedback`, `checkin`. */
   action: SlugSchema,
@@ -119,6 +130,19 @@ export const TouchpointMessageSchema = z.object({
   value: z.number().finite().optional(),
   /** A short label, e.g. the product or page chosen. */
   label: SafeTextSchema(64).optional(),
+  /** `consent_granted` / `consent_withdrawn` only: the purpose the customer chose on. */
+  purpose: z.enum(CONSENT_PURPOSES).optional(),
+  /** `consent_granted` / `consent_withdrawn` only: the version of the privacy notice the customer was shown. */
+  notice: SafeTextSchema(64).optional(),
+});
+export const TouchpointMessageSchema = TouchpointFieldsSchema.superRefine((m, ctx) => {
+  if (isConsentAction(m.action)) {
+    if (m.customer === undefined) ctx.addIssue({ code: 'custom', path: ['customer'], message: `${m.action} needs the customer it is for` });
+    if (m.purpose === undefined) ctx.addIssue({ code: 'custom', path: ['purpose'], message: `${m.action} needs a purpose (${CONSENT_PURPOSES.join(', ')})` });
+    return;
+  }
+  for (const field of ['purpose', 'notice'] as const)
+    if (m[field] !== undefined) ctx.addIssue({ code: 'custom', path: [field], message: `${field} goes only with ${CONSENT_ACTIONS.join(' and ')}` });
 });
 export type TouchpointMessage = z.infer<typeof TouchpointMessageSchema>;
 

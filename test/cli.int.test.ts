@@ -171,7 +171,7 @@ describe('storeloop gateway process', () => {
     );
     const unknown = run(['sinks', 'detach', 'nope', '--url', httpUrl], withToken);
     expect(unknown.status).toBe(1);
-    expect(unknown.stderr).toMatch(/404: no sink named 'nope' is attached \(attached: influx, experience\)/);
+    expect(unknown.stderr).toMatch(/404: no sink named 'nope' is attached \(attached: influx, consent, experience\)/);
     expect(run(['replay', '--sink', 'influx', '--since', '1h', '--url', 'http://127.0.0.1:1']).stderr).toMatch(
       /cannot reach the gateway at http:\/\/127\.0\.0\.1:1/,
     );

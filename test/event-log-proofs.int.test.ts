@@ -197,7 +197,7 @@ describe('sinks that are slow, failing or stuck', () => {
       (l) => l.log.retainedRecords === 0,
       'the log to drop what only the detached sinks needed',
     );
-    expect(after.sinks.map((s) => s.name)).toEqual(['influx', 'experience']);
+    expect(after.sinks.map((s) => s.name)).toEqual(['influx', 'consent', 'experience']);
     expect(segmentsBefore).toBeGreaterThan(2);
     // the log drops the records at once; their segment files are removed right after (unlinked in the background)
     await eventually(

@@ -83,7 +83,7 @@ describe('experience engine accuracy through the real gateway and InfluxDB', () 
       'every sink to catch up',
       120_000,
     );
-    expect(ledger.sinks.map((s) => s.name)).toEqual(['influx', 'experience']);
+    expect(ledger.sinks.map((s) => s.name)).toEqual(['influx', 'consent', 'experience']);
 
     // recomputed after the crash, none written twice: each visit id once in InfluxDB
     const [visitIds] = await influxd.query('proof', `SELECT "visit_id" FROM "visit" WHERE "store" = '${store.id}'`);

@@ -110,7 +110,7 @@ async function gatewayOn(influxd: TestInfluxd, database: string): Promise<Gatewa
 function caughtUp(gateway: GatewayProcess, what: string): Promise<GatewayLedger> {
   return eventually(
     () => gateway.ledger(),
-    (l) => l.sinks.length === 2 && l.sinks.every((s) => s.lag.records === 0),
+    (l) => l.sinks.length === 3 && l.sinks.every((s) => s.lag.records === 0),
     `the ${what} gateway's sinks to catch up`,
     60_000,
   );

@@ -344,6 +344,8 @@ describe('HTTP API', () => {
       log: { full: false },
       sinks: [
         { name: 'influx', holdsBackIngest: true, health: { state: expect.stringMatching(/^(ok|idle)$/) } },
+        // the consent registry's: a withdrawal is never dropped
+        { name: 'consent', holdsBackIngest: true, health: { state: expect.stringMatching(/^(ok|idle)$/) } },
         // the experience engine (the demo store has a layout): never holds back ingest
         { name: 'experience', holdsBackIngest: false, health: { state: expect.stringMatching(/^(ok|idle)$/) } },
       ],

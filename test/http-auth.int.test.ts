@@ -51,7 +51,7 @@ describe('the HTTP API on loopback', () => {
       if (['/api/v1/live', '/api/v1/stores', '/api/v1/stores/{store}/metrics', '/api/v1/session'].includes(path)) continue; // the analyst's own
       const scoped = await fetch(`${gw.httpUrl}${path}`, { method, body, headers: { ...headers, authorization: `Bearer ${analyst}` } });
       expect(scoped.status, `${method} ${path}`).toBe(403);
-      expect(((await scoped.json()) as { scope: string }).scope, `${method} ${path}`).toMatch(/^(operator|admin)$/);
+      expect(((await scoped.json()) as { scope: string }).scope, `${method} ${path}`).toMatch(/^(operator|admin|privacy-officer|integration)$/);
     }
     expect((await fetch(`${gw.httpUrl}/api/v1/stores`, bearer(analyst))).status).toBe(200);
     expect(await metricValue(gw.httpUrl, 'storeloop_http_denied_total', { reason: 'missing_credentials' })).toBeGreaterThanOrEqual(routes.length - open.size);

@@ -20,8 +20,8 @@ import { generateSecret, loadOrCreateSecretKey, SecretHasher } from './secrets.j
 
 /**
  * What a token may do. `analyst`: read-only analytics (live counts, store layout); `operator`: plus
- * rejections, ledger, sinks, dead letters, replay and detach, /metrics; `privacy-officer` and
- * `integration`: for the consent and CRM routes (to come); `admin`: everything, token management too.
+ * rejections, ledger, sinks, dead letters, replay and detach, /metrics; `privacy-officer`: the consent
+ * routes (gateway/http/consent-routes.ts); `integration`: consents from the CRM; `admin`: everything, token management too.
  */
 export const API_SCOPES = ['analyst', 'operator', 'privacy-officer', 'integration', 'admin'] as const;
 export const ApiScopeSchema = z.enum(API_SCOPES);

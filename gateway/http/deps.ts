@@ -1,6 +1,8 @@
 /** What the HTTP route plugins read from the running gateway. */
 import type { Config } from '../../config/index.js';
 import type { ApiTokenStore } from '../auth/api-tokens.js';
+import type { ConsentRegistry } from '../consent/consent-registry.js';
+import type { CustomerTokenVault } from '../identity/customer-tokens.js';
 import type { MqttIdentityStore } from '../auth/mqtt-identities.js';
 import type { RejectionLog } from '../ingest/rejection.js';
 import type { StoreDirectory } from '../ingest/store-directory.js';
@@ -33,6 +35,9 @@ export interface HttpDeps {
   tokens: ApiTokenStore;
   /** The MQTT identities (opened); the broker applies changes at once. */
   mqttIdentities: MqttIdentityStore;
+  /** The consent registry and the identity vault (opened), for the privacy routes (consent-routes.ts). */
+  consents: ConsentRegistry;
+  customerTokens: CustomerTokenVault;
   /** InfluxQL against the configured InfluxDB, for the metrics API (analytics-routes.ts). */
   influxQuery: Pick<InfluxQuery, 'query'>;
 }

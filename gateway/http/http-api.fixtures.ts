@@ -15,6 +15,8 @@ import type { FastifyInstance, FastifyPluginAsync, InjectOptions, LightMyRequest
 import { DEMO_STORE, parseConfig } from '../../config/index.js';
 import { createLogger } from '../../lib/logger.js';
 import { ApiTokenStore } from '../auth/api-tokens.js';
+import { ConsentRegistry } from '../consent/consent-registry.js';
+import { CustomerTokenVault } from '../identity/customer-tokens.js';
 import { MqttIdentityStore } from '../auth/mqtt-identities.js';
 import { Ledger } from '../ingest/ledger.js';
 import { RejectionLog } from '../ingest/rejection.js';
@@ -46,16 +48,27 @@ export interface TestApi {
 }
 
 export async function buildTestApi(
-  options: { quotaBytes?: number; pages?: FastifyPluginAsync[]; http?: Record<string, unknown>; influxQuery?: HttpDeps['influxQuery'] } = {},
+  options: {
+    quotaBytes?: number;
+    pages?: FastifyPluginAsync[];
+    http?: Record<string, unknown>;
+    influxQuery?: HttpDeps['influxQuery'];
+    /** The config's `privacy` section (consent receipts). */
+    privacy?: Record<string, unknown>;
+  } = {},
 ): Promise<TestApi> {
   const log = createLogger('silent');
   const dir = await mkdtemp(join(tmpdir(), 'storeloop-http-'));
-  const config = parseConfig({ stores: [DEMO_STORE], state: { dir }, http: options.http ?? {} });
+  const config = parseConfig({ stores: [DEMO_STORE], state: { dir }, http: options.http ?? {}, privacy: options.privacy ?? {} });
   const tokens = new ApiTokenStore({ file: join(dir, 'api-tokens.sqlite'), keyFile: join(dir, 'secret.key') });
   tokens.open();
   const adminToken = tokens.add({ name: 'test-admin', scopes: ['admin'] }).token;
   const mqttIdentities = new MqttIdentityStore(join(dir, 'mqtt-identities.sqlite'), join(dir, 'secret.key'));
   mqttIdentities.open();
+  const consents = new ConsentRegistry(join(dir, 'consent.sqlite'));
+  consents.open();
+  const customerTokens = new CustomerTokenVault(join(dir, 'identity.sqlite'));
+  customerTokens.open();
   const metrics = new GatewayMetrics({ processMetrics: false });
   const eventLog = new EventLog({
     dir: join(dir, 'log'),
@@ -91,6 +104,8 @@ export async function buildTestApi(
     version: '9.8.7',
     tokens,
     mqttIdentities,
+    consents,
+    customerTokens,
     // no InfluxDB in route tests: a test that reads metrics brings its own answers
     influxQuery: options.influxQuery ?? { query: () => Promise.reject(new Error('no InfluxDB in this test (buildTestApi influxQuery)')) },
   };
@@ -111,6 +126,8 @@ export async function buildTestApi(
       await app.close();
       tokens.close();
       mqttIdentities.close();
+      consents.close();
+      customerTokens.close();
       await sinks.stop();
       await eventLog.close();
       await rm(dir, { recursive: true, force: true });

@@ -24,6 +24,7 @@ import { rejectionRoutes } from './rejection-routes.js';
 import { sessionRoutes } from './session-routes.js';
 import { storeRoutes } from './store-routes.js';
 import { tokenRoutes } from './token-routes.js';
+import { consentRoutes } from './consent-routes.js';
 import { mqttIdentityRoutes } from './mqtt-identity-routes.js';
 
 const HTTP_REQUEST_TIMEOUT_MS = 30_000;
@@ -101,6 +102,7 @@ export async function buildHttpServer(deps: HttpDeps, log: Logger, pages: Fastif
         { name: 'live', description: 'Live counts in memory' },
         { name: 'sinks', description: 'The event log and its sinks' },
         { name: 'auth', description: 'Browser sessions and API tokens' },
+        { name: 'privacy', description: 'Consents, their receipts and the audit log' },
       ],
     },
     transform: jsonSchemaTransform,
@@ -118,6 +120,7 @@ export async function buildHttpServer(deps: HttpDeps, log: Logger, pages: Fastif
   await app.register(sessionRoutes, { auth, secureCookie: http.secureCookie });
   await app.register(tokenRoutes, { tokens: deps.tokens });
   await app.register(mqttIdentityRoutes, { identities: deps.mqttIdentities, config: deps.config });
+  await app.register(consentRoutes, { consents: deps.consents, customers: deps.customerTokens, config: deps.config });
   for (const plugin of pages) await app.register(plugin);
   return app;
 }

@@ -43,6 +43,8 @@ export class CustomerTokenVault {
       db.pragma('locking_mode = EXCLUSIVE');
       db.pragma('journal_mode = WAL');
       db.pragma('synchronous = FULL');
+      // an erased customer's row is overwritten, not left in free pages
+      db.pragma('secure_delete = ON');
       if ((db.pragma('user_version', { simple: true }) as number) === 0) {
         db.exec(SCHEMA);
         db.pragma('user_version = 1');
@@ -72,6 +74,11 @@ export class CustomerTokenVault {
     const token = `ct_${randomBytes(16).toString('base64url')}`;
     stmts.insert.run(token, customer, Date.now());
     return token;
+  }
+
+  /** The customer's token if they have one, without making one. */
+  existingToken(customer: string): string | undefined {
+    return this.stmts().byCustomer.get(customer) as string | undefined;
   }
 
   /** The customer a token stands for, or undefined when unknown or erased. */
