@@ -341,6 +341,11 @@ export const ConfigSchema = z.strictObject({
           url: z.url().optional(),
         })
         .optional(),
+      /**
+       * How long a link between a pseudonym (the app's beacon id) and a customer holds after the customer
+       * made it at a touchpoint: events of that pseudonym in this time are theirs (docs/privacy.md).
+       */
+      identityLinkDays: z.number().int().min(1).max(3650).default(30),
       /** The privacy notice customers are shown (the receipts' policyUrl). */
       policyUrl: z.url().optional(),
       /** Where the consent is given and governed: the receipts' jurisdiction. */
@@ -377,6 +382,8 @@ export const ConfigSchema = z.strictObject({
 });
 
 export type Config = z.infer<typeof ConfigSchema>;
+/** One CRM destination of `sinks.crm.destinations`. */
+export type CrmDestinationConfig = Config['sinks']['crm']['destinations'][number];
 export type ConfigInput = z.input<typeof ConfigSchema>;
 export type StoreConfig = z.infer<typeof StoreSchema>;
 export type InfluxConfig = z.infer<typeof InfluxSchema>;

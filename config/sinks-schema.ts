@@ -1,6 +1,34 @@
 /** The `sinks` section of the config: each consumer of the event log and its settings (docs/configuration.md). */
 import { z } from 'zod';
 
+/** A webhook secret as Standard Webhooks spells it: `whsec_` and the base64 of 24 to 64 bytes. */
+const WebhookSecretSchema = z
+  .string()
+  .regex(/^whsec_[A-Za-z0-9+/]{32,88}={0,2}$/, 'a Standard Webhooks secret: whsec_ and the base64 of 24 to 64 random bytes');
+
+/** One CRM destination: a generic webhook signed per Standard Webhooks 1.0. */
+export const CrmDestinationSchema = z.strictObject({
+  /** The sink's name is `crm-<name>`: its checkpoint, metrics label and API path. */
+  name: z.string().regex(/^[a-z][a-z0-9-]{0,31}$/, 'a lowercase name: a-z 0-9 -'),
+  type: z.literal('webhook'),
+  url: z.url({ protocol: /^https?$/ }),
+  /** Signing secrets, newest first: each request carries a signature by each (rotation: add the new one, remove the old one once the receiver has it). */
+  secrets: z.array(WebhookSecretSchema).min(1).max(4),
+  /** How long one attempt may take. */
+  timeoutMs: z.number().int().min(100).max(120_000).default(15_000),
+  /** Requests per second at most (the destination's rate limit). */
+  ratePerSecond: z.number().min(0.01).max(1000).default(10),
+  /** Attempts before an event is dead-lettered (Standard Webhooks' schedule spans about 75 h over 10 attempts). */
+  maxAttempts: z.number().int().min(1).max(100).default(10),
+  /** First and longest wait between attempts (exponential backoff with full jitter), unless the destination says `Retry-After`. */
+  retryMinMs: z.number().int().min(10).default(5_000),
+  retryMaxMs: z
+    .number()
+    .int()
+    .min(10)
+    .default(6 * 3600_000),
+});
+
 export const SinksSchema = z
   .strictObject({
     /** The InfluxDB sink: holds back ingest (the log keeps what it has not written). */
@@ -68,5 +96,15 @@ export const SinksSchema = z
           .default(6 * 3600),
       })
       .prefault({}),
+    /**
+     * CRM destinations (gateway/crm, docs/crm.md): each is a sink of its own with its own checkpoint,
+     * outbox and dead letters, forwarding only the events of customers who granted `crm` at the event's time.
+     */
+    crm: z
+      .strictObject({
+        destinations: z.array(CrmDestinationSchema).default([]),
+      })
+      .prefault({})
+      .refine((crm) => new Set(crm.destinations.map((d) => d.name)).size === crm.destinations.length, 'two CRM destinations have the same name'),
   })
   .prefault({});

@@ -27,6 +27,7 @@ import { LiveState } from './live/live-state.js';
 import { ConsentRegistry } from './consent/consent-registry.js';
 import { listenerWarnings } from './listener-warnings.js';
 import { ConsentSink } from './consent/consent-sink.js';
+import { CrmForwarding } from './crm/crm-forwarding.js';
 import { CustomerTokenVault } from './identity/customer-tokens.js';
 import { ApiTokenStore } from './auth/api-tokens.js';
 import { Ledger } from './ingest/ledger.js';
@@ -86,6 +87,8 @@ export class Gateway {
   readonly customerTokens: CustomerTokenVault;
   /** Consents per customer and purpose, and the audit log (`<state.dir>/consent.sqlite`). */
   readonly consents: ConsentRegistry;
+  /** The CRM destinations: their outbox, sinks and deliveries (`sinks.crm`). */
+  readonly crm: CrmForwarding;
   /** The HTTP API's bearer tokens (`<state.dir>/api-tokens.sqlite`), shared with `storeloop tokens`. */
   readonly apiTokens: ApiTokenStore;
   readonly sinks: SinkSet;
@@ -131,6 +134,7 @@ export class Gateway {
     });
     this.customerTokens = new CustomerTokenVault(join(config.state.dir, 'identity.sqlite'));
     this.consents = new ConsentRegistry(join(config.state.dir, 'consent.sqlite'));
+    this.crm = new CrmForwarding(config, { consents: this.consents, customers: this.customerTokens, registry: this.metrics.registry, log: this.log });
     this.apiTokens = new ApiTokenStore({ file: join(config.state.dir, 'api-tokens.sqlite'), keyFile: secretKeyPath(config.state) });
     this.sinks = new SinkSet(this.eventLog, {
       checkpointDir: join(logDir, 'sinks'),
@@ -221,11 +225,11 @@ export class Gateway {
       checkpointIntervalMs: influx.checkpointIntervalMs,
       maxInFlight: influx.maxInFlightBatches,
     });
-    await this.sinks.attach(new ConsentSink({ registry: this.consents, log: this.log.child({ module: 'consent' }), metrics: this.metrics.registry }), {
-      ...DEFAULT_SINK_RUNNER_OPTIONS,
-    });
+    const privacy = { registry: this.consents, customers: this.customerTokens, log: this.log.child({ module: 'consent' }), metrics: this.metrics.registry };
+    await this.sinks.attach(new ConsentSink({ ...privacy, linkValidMs: this.config.privacy.identityLinkDays * 86_400_000 }), DEFAULT_SINK_RUNNER_OPTIONS);
     const experience = experienceSinkFor(this.config, { eventLog: this.eventLog, index: this.index, log: this.log, registry: this.metrics.registry });
     if (experience) await this.sinks.attach(experience.sink, experience.options);
+    await this.crm.attach(this.sinks);
     for (const extra of this.extraSinks) await this.sinks.attach(extra.sink, { ...DEFAULT_SINK_RUNNER_OPTIONS, ...extra.options });
     this.legacyDrain = drainLegacySpool({
       dir: join(this.config.state.dir, 'spool'),
@@ -250,6 +254,7 @@ export class Gateway {
         mqttIdentities: this.mqttIdentities,
         consents: this.consents,
         customerTokens: this.customerTokens,
+        crm: this.crm,
         influxQuery: new InfluxQuery(this.config.influx),
         readiness: [
           { name: 'broker', check: () => this.broker.isListening },
@@ -325,6 +330,7 @@ export class Gateway {
     await this.broker.stop();
     await this.http?.close();
     await this.sinks.stop();
+    await this.crm.stop();
     await this.legacyDrain;
     await this.writer.stop();
     if (this.indexTimer) clearInterval(this.indexTimer);

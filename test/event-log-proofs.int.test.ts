@@ -205,7 +205,7 @@ describe('sinks that are slow, failing or stuck', () => {
       (n) => n <= 1, // at most the segment being written
       'the segments of the dropped records to be removed',
     );
-    expect((await readdir(join(logDir, 'sinks'))).sort()).toEqual(['experience.json', 'influx.json']);
+    expect((await readdir(join(logDir, 'sinks'))).sort()).toEqual(['consent.json', 'experience.json', 'influx.json']);
   });
 
   it('expires what a stuck sink has not consumed when it falls out of its lag budget, counted and alarmed, and never stops ingest when the log is full', async () => {

@@ -141,8 +141,14 @@ type Statements = Record<'insert' | 'byKey' | 'latestAt' | 'history' | 'changesS
 export class ConsentRegistry {
   private db: Database.Database | undefined;
   private statements: Statements | undefined;
+  private readonly listeners: Array<(change: ConsentChange) => void> = [];
 
   constructor(private readonly file: string) {}
+
+  /** Calls `listener` after each change recorded from now on (the CRM outbox drops a customer's pending events on a withdrawal). */
+  onChange(listener: (change: ConsentChange) => void): void {
+    this.listeners.push(listener);
+  }
 
   open(): void {
     try {
@@ -203,17 +209,16 @@ export class ConsentRegistry {
       change.proof ?? null,
     );
     const { key, notice, proof, ...rest } = change;
-    return {
-      change: {
-        ...rest,
-        id,
-        recordedAt: now,
-        ...(notice === undefined ? {} : { notice }),
-        ...(proof === undefined ? {} : { proof }),
-        ...(key === undefined ? {} : { key }),
-      },
-      created: true,
+    const recorded: ConsentChange = {
+      ...rest,
+      id,
+      recordedAt: now,
+      ...(notice === undefined ? {} : { notice }),
+      ...(proof === undefined ? {} : { proof }),
+      ...(key === undefined ? {} : { key }),
     };
+    for (const listener of this.listeners) listener(recorded);
+    return { change: recorded, created: true };
   }
 
   /** The change in force for the customer and purpose at `at` (the latest at or before it), or undefined: never asked. */

@@ -2,6 +2,7 @@
 import type { Config } from '../../config/index.js';
 import type { ApiTokenStore } from '../auth/api-tokens.js';
 import type { ConsentRegistry } from '../consent/consent-registry.js';
+import type { CrmForwarding } from '../crm/crm-forwarding.js';
 import type { CustomerTokenVault } from '../identity/customer-tokens.js';
 import type { MqttIdentityStore } from '../auth/mqtt-identities.js';
 import type { RejectionLog } from '../ingest/rejection.js';
@@ -38,6 +39,8 @@ export interface HttpDeps {
   /** The consent registry and the identity vault (opened), for the privacy routes (consent-routes.ts). */
   consents: ConsentRegistry;
   customerTokens: CustomerTokenVault;
+  /** The CRM destinations: status, outbox, dead letters (crm-routes.ts). */
+  crm: Pick<CrmForwarding, 'deliveries' | 'outbox' | 'replayDeadLetters'>;
   /** InfluxQL against the configured InfluxDB, for the metrics API (analytics-routes.ts). */
   influxQuery: Pick<InfluxQuery, 'query'>;
 }

@@ -16,6 +16,7 @@ import { DEMO_STORE, parseConfig } from '../../config/index.js';
 import { createLogger } from '../../lib/logger.js';
 import { ApiTokenStore } from '../auth/api-tokens.js';
 import { ConsentRegistry } from '../consent/consent-registry.js';
+import { CrmOutbox } from '../crm/crm-outbox.js';
 import { CustomerTokenVault } from '../identity/customer-tokens.js';
 import { MqttIdentityStore } from '../auth/mqtt-identities.js';
 import { Ledger } from '../ingest/ledger.js';
@@ -106,6 +107,8 @@ export async function buildTestApi(
     mqttIdentities,
     consents,
     customerTokens,
+    // no CRM destination in route tests (test/crm-webhook.int.test.ts has them)
+    crm: { deliveries: [], outbox: new CrmOutbox(join(dir, 'crm-outbox.sqlite')), replayDeadLetters: () => 0 },
     // no InfluxDB in route tests: a test that reads metrics brings its own answers
     influxQuery: options.influxQuery ?? { query: () => Promise.reject(new Error('no InfluxDB in this test (buildTestApi influxQuery)')) },
   };

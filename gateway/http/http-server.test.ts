@@ -42,6 +42,9 @@ describe('the gateway HTTP server', () => {
         '/api/v1/customers/{customer}/consent-receipts',
         '/api/v1/consent-audit',
         '/api/v1/integrations/crm/consents',
+        '/api/v1/crm/destinations',
+        '/api/v1/crm/{destination}/dead-letters',
+        '/api/v1/crm/{destination}/dead-letters/replay',
       ].sort(),
     );
   });

@@ -25,6 +25,7 @@ import { sessionRoutes } from './session-routes.js';
 import { storeRoutes } from './store-routes.js';
 import { tokenRoutes } from './token-routes.js';
 import { consentRoutes } from './consent-routes.js';
+import { crmRoutes } from './crm-routes.js';
 import { mqttIdentityRoutes } from './mqtt-identity-routes.js';
 
 const HTTP_REQUEST_TIMEOUT_MS = 30_000;
@@ -121,6 +122,7 @@ export async function buildHttpServer(deps: HttpDeps, log: Logger, pages: Fastif
   await app.register(tokenRoutes, { tokens: deps.tokens });
   await app.register(mqttIdentityRoutes, { identities: deps.mqttIdentities, config: deps.config });
   await app.register(consentRoutes, { consents: deps.consents, customers: deps.customerTokens, config: deps.config });
+  await app.register(crmRoutes, { crm: deps.crm });
   for (const plugin of pages) await app.register(plugin);
   return app;
 }

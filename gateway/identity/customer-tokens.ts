@@ -23,6 +23,18 @@ const SCHEMA = `
     created_at INTEGER NOT NULL
   );
 `;
+/** Version 2: identity links, a pseudonym linked to a customer's token by the customer's own action, for a time. */
+const LINKS_SCHEMA = `
+  CREATE TABLE identity_links (
+    pseudonym TEXT NOT NULL,
+    token TEXT NOT NULL,
+    valid_from INTEGER NOT NULL,
+    valid_until INTEGER NOT NULL,
+    origin TEXT NOT NULL,
+    PRIMARY KEY (pseudonym, valid_from, token)
+  );
+  CREATE INDEX identity_links_by_token ON identity_links (token);
+`;
 
 export class IdentityVaultError extends StoreloopError {
   constructor(message: string, context: Record<string, unknown>, cause?: unknown) {
@@ -32,7 +44,7 @@ export class IdentityVaultError extends StoreloopError {
 
 export class CustomerTokenVault {
   private db: Database.Database | undefined;
-  private statements: { byCustomer: Database.Statement; byToken: Database.Statement; insert: Database.Statement; erase: Database.Statement } | undefined;
+  private statements: Record<'byCustomer' | 'byToken' | 'insert' | 'erase' | 'link' | 'linkAt' | 'linksOf' | 'eraseLinks', Database.Statement> | undefined;
 
   constructor(private readonly file: string) {}
 
@@ -45,15 +57,24 @@ export class CustomerTokenVault {
       db.pragma('synchronous = FULL');
       // an erased customer's row is overwritten, not left in free pages
       db.pragma('secure_delete = ON');
-      if ((db.pragma('user_version', { simple: true }) as number) === 0) {
-        db.exec(SCHEMA);
-        db.pragma('user_version = 1');
+      const version = db.pragma('user_version', { simple: true }) as number;
+      if (version === 0) db.exec(SCHEMA);
+      if (version < 2) {
+        db.exec(LINKS_SCHEMA);
+        db.pragma('user_version = 2');
       }
       this.statements = {
         byCustomer: db.prepare('SELECT token FROM customer_tokens WHERE customer = ?').pluck(),
         byToken: db.prepare('SELECT customer FROM customer_tokens WHERE token = ?').pluck(),
         insert: db.prepare('INSERT INTO customer_tokens (token, customer, created_at) VALUES (?, ?, ?)'),
         erase: db.prepare('DELETE FROM customer_tokens WHERE customer = ?'),
+        link: db.prepare('INSERT OR IGNORE INTO identity_links (pseudonym, token, valid_from, valid_until, origin) VALUES (?, ?, ?, ?, ?)'),
+        // of the links valid at a time, the one made last: a customer who identifies with a phone takes it over
+        linkAt: db
+          .prepare('SELECT token FROM identity_links WHERE pseudonym = ? AND valid_from <= ? AND valid_until > ? ORDER BY valid_from DESC LIMIT 1')
+          .pluck(),
+        linksOf: db.prepare('SELECT pseudonym, valid_from, valid_until, origin FROM identity_links WHERE token = ? ORDER BY valid_from'),
+        eraseLinks: db.prepare('DELETE FROM identity_links WHERE token = ?'),
       };
       this.db = db;
     } catch (err) {
@@ -86,9 +107,40 @@ export class CustomerTokenVault {
     return this.stmts().byToken.get(token) as string | undefined;
   }
 
-  /** Erases the customer's link: their tokens resolve to nothing from now on. True if one existed. */
+  /**
+   * Links a pseudonym (the app's beacon id, a touchpoint's visitor pseudonym) to a customer's token from
+   * `from` for `validMs`: made only from a customer's own action (identifying at a touchpoint). The same
+   * link made again is recorded once.
+   */
+  link(pseudonym: string, token: string, from: number, validMs: number, origin: string): void {
+    this.stmts().link.run(pseudonym, token, from, from + validMs, origin);
+  }
+
+  /** The token a pseudonym was linked to at `at`, or undefined. */
+  tokenLinkedAt(pseudonym: string, at: number): string | undefined {
+    return this.stmts().linkAt.get(pseudonym, at, at) as string | undefined;
+  }
+
+  /** The links a customer's token holds. */
+  linksOf(token: string): Array<{ pseudonym: string; validFrom: number; validUntil: number; origin: string }> {
+    return (this.stmts().linksOf.all(token) as Array<{ pseudonym: string; valid_from: number; valid_until: number; origin: string }>).map((r) => ({
+      pseudonym: r.pseudonym,
+      validFrom: r.valid_from,
+      validUntil: r.valid_until,
+      origin: r.origin,
+    }));
+  }
+
+  /** Erases the customer: their token row and every identity link; their tokens resolve to nothing from now on. True if they were known. */
   erase(customer: string): boolean {
-    return this.stmts().erase.run(customer).changes > 0;
+    const stmts = this.stmts();
+    const token = stmts.byCustomer.get(customer) as string | undefined;
+    if (token === undefined) return false;
+    this.db?.transaction(() => {
+      stmts.eraseLinks.run(token);
+      stmts.erase.run(customer);
+    })();
+    return true;
   }
 
   close(): void {
