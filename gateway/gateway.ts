@@ -27,6 +27,7 @@ import { LiveState } from './live/live-state.js';
 import { ConsentRegistry } from './consent/consent-registry.js';
 import { listenerWarnings } from './listener-warnings.js';
 import { ConsentSink } from './consent/consent-sink.js';
+import { CustomerErasure } from './consent/customer-erasure.js';
 import { CrmForwarding } from './crm/crm-forwarding.js';
 import { CustomerTokenVault } from './identity/customer-tokens.js';
 import { ApiTokenStore } from './auth/api-tokens.js';
@@ -255,6 +256,7 @@ export class Gateway {
         consents: this.consents,
         customerTokens: this.customerTokens,
         crm: this.crm,
+        erasure: new CustomerErasure({ consents: this.consents, crm: this.crm, customers: this.customerTokens, keyFile: secretKeyPath(this.config.state) }),
         influxQuery: new InfluxQuery(this.config.influx),
         readiness: [
           { name: 'broker', check: () => this.broker.isListening },

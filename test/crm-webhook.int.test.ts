@@ -6,6 +6,9 @@
  * a withdrawal between the event and its delivery stops it; a refused event becomes a dead letter
  * that the operator can replay; a 410 disables the destination.
  */
+import { readdir, readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+
 import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
 
 import { DEMO_STORE_ID } from '../config/index.js';
@@ -155,5 +158,56 @@ describe('the CRM webhook destination', () => {
     expect(disabled).toMatchObject({ up: false, pending: 1 });
     expect(disabled?.disabled).toContain('410');
     expect(await metricValue(gw.httpUrl, 'storeloop_crm_destination_up', { destination: 'hooks' })).toBe(0);
+  });
+
+  it('erases a customer in one call: links, consents and pending events gone, the CRM told, no file left naming them', async () => {
+    const { gw, receiver } = await setUp();
+    const ts = Date.now() - 60_000;
+    await consent(gw, 'C-ERASE-1', 'granted', ts - 60_000);
+    // their event waits behind a throttled first attempt while the erasure comes
+    receiver.script({ status: 503, headers: { 'retry-after': '3' } });
+    const client = await connectClient(gw.mqttUrl, { clientId: 'crm-erase' });
+    await publishAcked(client, topic('mirror-1'), { ts, mid: 'e-1', action: 'try_on', customer: 'C-ERASE-1', beacon: IBEACON });
+    await client.endAsync();
+    await eventually(
+      () => receiver.attempts.length,
+      (n) => n >= 1,
+      'the throttled attempt',
+    );
+
+    const res = await gw.api('/api/v1/customers/C-ERASE-1', { method: 'DELETE' });
+    expect(res.status).toBe(200);
+    const erased = (await res.json()) as { erasureId: string; customerHash: string; removed: Record<string, number>; notified: string[] };
+    expect(erased.removed).toEqual({ consentChanges: 1, identityLinks: 1, pendingCrmEvents: 1 });
+    expect(erased.notified).toEqual(['hooks']);
+    expect(erased.customerHash).toMatch(/^hmac-sha256:/);
+    expect((await gw.api('/api/v1/customers/C-ERASE-1', { method: 'DELETE' })).status).toBe(404);
+    expect((await gw.api('/api/v1/customers/C-ERASE-1/consents')).status).toBe(404);
+
+    // the destination is told, signed like every event; the waiting event never arrives
+    const notice = await eventually(
+      () => receiver.accepted,
+      (list) => list.length === 1,
+      'the erasure event at the receiver',
+    );
+    expect(notice[0]?.body).toMatchObject({ type: 'storeloop.erasure', data: { customer: 'C-ERASE-1' } });
+    await eventually(
+      async () => ((await (await gw.api('/api/v1/crm/destinations')).json()) as { destinations: Array<{ pending: number }> }).destinations[0]?.pending,
+      (n) => n === 0,
+      'the outbox empty',
+    );
+    const audit = (await (await gw.api('/api/v1/consent-audit')).json()) as { entries: Array<{ type: string; customerHash?: string; customer?: string }> };
+    expect(audit.entries).toEqual([expect.objectContaining({ type: 'erasure', customerHash: erased.customerHash })]);
+
+    // no file of the state dir names the customer, and the stores of identities hold no trace of their token either
+    const files = await readdir(gw.config.state.dir, { recursive: true, withFileTypes: true });
+    const named: string[] = [];
+    for (const f of files.filter((e) => e.isFile())) {
+      const path = join(f.parentPath, f.name);
+      if ((await readFile(path)).includes('C-ERASE-1')) named.push(path);
+    }
+    expect(named).toEqual([]);
+    const series = await influxd.query(gw.database, 'SELECT * FROM "interaction"');
+    expect(JSON.stringify(series)).not.toContain('C-ERASE-1');
   });
 });

@@ -262,6 +262,11 @@ export class ConsentRegistry {
     return { deleted, erasureId };
   }
 
+  /** Moves the write-ahead log into the database and empties it, so deleted rows leave no copy in the -wal file (after an erasure). */
+  checkpoint(): void {
+    this.db?.pragma('wal_checkpoint(TRUNCATE)');
+  }
+
   close(): void {
     this.db?.close();
     this.db = undefined;

@@ -129,14 +129,16 @@ export class CrmDelivery {
         next = Math.min(next, due);
         continue;
       }
-      const customer = this.deps.customers.resolve(event.customerToken);
+      // an erasure notice names the customer itself: their token resolves to nobody any more, and no consent applies
+      const erasure = event.type === 'erasure';
+      const customer = erasure ? String(event.data.customer) : this.deps.customers.resolve(event.customerToken);
       if (customer === undefined) {
         this.deps.outbox.drop(event.seq);
         this.count('erased');
         continue;
       }
       const { consents } = this.deps;
-      if (!consents.grantedAt(event.customerToken, 'crm', event.eventTime) || !consents.grantedAt(event.customerToken, 'crm', now)) {
+      if (!erasure && (!consents.grantedAt(event.customerToken, 'crm', event.eventTime) || !consents.grantedAt(event.customerToken, 'crm', now))) {
         this.deps.outbox.drop(event.seq);
         this.count('withdrawn');
         continue;
@@ -158,6 +160,8 @@ export class CrmDelivery {
     switch (result.kind) {
       case 'delivered':
         outbox.delivered(event.seq);
+        // an erasure notice was the last place the customer's id was kept: leave no copy in the write-ahead log
+        if (event.type === 'erasure') outbox.checkpoint();
         this.count('delivered');
         return true;
       case 'refused':

@@ -205,6 +205,11 @@ export class CrmOutbox {
     return { pending: row.pending ?? 0, dead: row.dead ?? 0, oldestPendingEventTime: row.oldest };
   }
 
+  /** Moves the write-ahead log into the database and empties it, so deleted rows leave no copy in the -wal file (after an erasure). */
+  checkpoint(): void {
+    this.db?.pragma('wal_checkpoint(TRUNCATE)');
+  }
+
   close(): void {
     this.db?.close();
     this.db = undefined;

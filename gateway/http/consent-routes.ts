@@ -12,6 +12,7 @@ import type { Config } from '../../config/index.js';
 import { CONSENT_PURPOSES } from '../../protocol/index.js';
 import { CONSENT_CHANNELS, CONSENT_STATES, type ConsentChange, type ConsentRegistry } from '../consent/consent-registry.js';
 import { consentReceipt, receiptsUnavailable } from '../consent/consent-receipt.js';
+import type { CustomerErasure } from '../consent/customer-erasure.js';
 import type { CustomerTokenVault } from '../identity/customer-tokens.js';
 
 const ErrorSchema = z.object({ error: z.string(), code: z.string() });
@@ -51,10 +52,12 @@ function epochMs(at: string | number | undefined, now: number): number {
   return at === undefined ? now : typeof at === 'number' ? at : Date.parse(at);
 }
 
-export const consentRoutes: FastifyPluginAsyncZod<{ consents: ConsentRegistry; customers: CustomerTokenVault; config: Config }> = async (
-  app,
-  { consents, customers, config },
-) => {
+export const consentRoutes: FastifyPluginAsyncZod<{
+  consents: ConsentRegistry;
+  customers: CustomerTokenVault;
+  erasure: CustomerErasure;
+  config: Config;
+}> = async (app, { consents, customers, erasure, config }) => {
   const view = (change: ConsentChange): z.infer<typeof ChangeSchema> => {
     const { customerToken, key: _key, at, recordedAt, ...rest } = change;
     return { ...rest, customer: customers.resolve(customerToken) ?? null, at: new Date(at).toISOString(), recordedAt: new Date(recordedAt).toISOString() };
@@ -146,6 +149,35 @@ export const consentRoutes: FastifyPluginAsyncZod<{ consents: ConsentRegistry; c
           };
         });
       return { receipts };
+    },
+  );
+
+  app.delete(
+    '/api/v1/customers/:customer',
+    {
+      config: { scope: 'privacy-officer' },
+      schema: {
+        tags: ['privacy'],
+        summary: 'Erase a customer: their identity links, consent history and pending CRM events; each CRM destination is told',
+        description:
+          'GDPR Art. 17 and 19. The audit log keeps only that an erasure happened and when, under a keyed hash of the customer id. The event log keeps the opaque token their touchpoint messages carried, which resolves to nobody afterwards.',
+        params: z.object({ customer: CustomerSchema }),
+        response: {
+          200: z.object({
+            erasureId: z.string(),
+            customerHash: z.string().describe('HMAC-SHA256 of the customer id under the gateway key: how the audit log names the erasure'),
+            removed: z.object({ consentChanges: z.number(), identityLinks: z.number(), pendingCrmEvents: z.number() }),
+            notified: z.array(z.string()).describe('The CRM destinations an erasure event was queued for'),
+          }),
+          404: ErrorSchema,
+        },
+      },
+    },
+    async (req, reply) => {
+      const result = erasure.erase(req.params.customer);
+      if (result === undefined) return reply.code(404).send(unknownCustomer(req.params.customer));
+      req.log.info({ erasureId: result.erasureId, removed: result.removed, notified: result.notified }, 'customer erased');
+      return result;
     },
   );
 

@@ -2,6 +2,7 @@
 import type { Config } from '../../config/index.js';
 import type { ApiTokenStore } from '../auth/api-tokens.js';
 import type { ConsentRegistry } from '../consent/consent-registry.js';
+import type { CustomerErasure } from '../consent/customer-erasure.js';
 import type { CrmForwarding } from '../crm/crm-forwarding.js';
 import type { CustomerTokenVault } from '../identity/customer-tokens.js';
 import type { MqttIdentityStore } from '../auth/mqtt-identities.js';
@@ -41,6 +42,8 @@ export interface HttpDeps {
   customerTokens: CustomerTokenVault;
   /** The CRM destinations: status, outbox, dead letters (crm-routes.ts). */
   crm: Pick<CrmForwarding, 'deliveries' | 'outbox' | 'replayDeadLetters'>;
+  /** Erasing a customer everywhere (DELETE /api/v1/customers/{customer}). */
+  erasure: CustomerErasure;
   /** InfluxQL against the configured InfluxDB, for the metrics API (analytics-routes.ts). */
   influxQuery: Pick<InfluxQuery, 'query'>;
 }

@@ -16,6 +16,7 @@ import { DEMO_STORE, parseConfig } from '../../config/index.js';
 import { createLogger } from '../../lib/logger.js';
 import { ApiTokenStore } from '../auth/api-tokens.js';
 import { ConsentRegistry } from '../consent/consent-registry.js';
+import { CustomerErasure } from '../consent/customer-erasure.js';
 import { CrmOutbox } from '../crm/crm-outbox.js';
 import { CustomerTokenVault } from '../identity/customer-tokens.js';
 import { MqttIdentityStore } from '../auth/mqtt-identities.js';
@@ -70,6 +71,8 @@ export async function buildTestApi(
   consents.open();
   const customerTokens = new CustomerTokenVault(join(dir, 'identity.sqlite'));
   customerTokens.open();
+  const crmOutbox = new CrmOutbox(join(dir, 'crm-outbox.sqlite'));
+  crmOutbox.open();
   const metrics = new GatewayMetrics({ processMetrics: false });
   const eventLog = new EventLog({
     dir: join(dir, 'log'),
@@ -108,7 +111,13 @@ export async function buildTestApi(
     consents,
     customerTokens,
     // no CRM destination in route tests (test/crm-webhook.int.test.ts has them)
-    crm: { deliveries: [], outbox: new CrmOutbox(join(dir, 'crm-outbox.sqlite')), replayDeadLetters: () => 0 },
+    crm: { deliveries: [], outbox: crmOutbox, replayDeadLetters: () => 0 },
+    erasure: new CustomerErasure({
+      customers: customerTokens,
+      consents,
+      crm: { deliveries: [], outbox: crmOutbox },
+      keyFile: join(dir, 'secret.key'),
+    }),
     // no InfluxDB in route tests: a test that reads metrics brings its own answers
     influxQuery: options.influxQuery ?? { query: () => Promise.reject(new Error('no InfluxDB in this test (buildTestApi influxQuery)')) },
   };
@@ -131,6 +140,7 @@ export async function buildTestApi(
       mqttIdentities.close();
       consents.close();
       customerTokens.close();
+      crmOutbox.close();
       await sinks.stop();
       await eventLog.close();
       await rm(dir, { recursive: true, force: true });

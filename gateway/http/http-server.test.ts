@@ -39,6 +39,7 @@ describe('the gateway HTTP server', () => {
         '/api/v1/mqtt/identities/{name}/rotate',
         '/api/v1/consents',
         '/api/v1/customers/{customer}/consents',
+        '/api/v1/customers/{customer}',
         '/api/v1/customers/{customer}/consent-receipts',
         '/api/v1/consent-audit',
         '/api/v1/integrations/crm/consents',

@@ -121,7 +121,7 @@ export async function buildHttpServer(deps: HttpDeps, log: Logger, pages: Fastif
   await app.register(sessionRoutes, { auth, secureCookie: http.secureCookie });
   await app.register(tokenRoutes, { tokens: deps.tokens });
   await app.register(mqttIdentityRoutes, { identities: deps.mqttIdentities, config: deps.config });
-  await app.register(consentRoutes, { consents: deps.consents, customers: deps.customerTokens, config: deps.config });
+  await app.register(consentRoutes, { consents: deps.consents, customers: deps.customerTokens, erasure: deps.erasure, config: deps.config });
   await app.register(crmRoutes, { crm: deps.crm });
   for (const plugin of pages) await app.register(plugin);
   return app;

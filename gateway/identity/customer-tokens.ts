@@ -143,6 +143,11 @@ export class CustomerTokenVault {
     return true;
   }
 
+  /** Moves the write-ahead log into the database and empties it, so deleted rows leave no copy in the -wal file (after an erasure). */
+  checkpoint(): void {
+    this.db?.pragma('wal_checkpoint(TRUNCATE)');
+  }
+
   close(): void {
     this.db?.close();
     this.db = undefined;
