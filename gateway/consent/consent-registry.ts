@@ -13,12 +13,11 @@
  * returns (and, from MQTT, before the consent sink's checkpoint passes the message).
  */
 import { randomUUID } from 'node:crypto';
-import { mkdirSync } from 'node:fs';
-import { dirname } from 'node:path';
 
-import Database from 'better-sqlite3';
+import type Database from 'better-sqlite3';
 
 import { StoreloopError } from '../../lib/errors.js';
+import { PersonalDataStore } from '../personal-data-db.js';
 import { CONSENT_PURPOSES, type ConsentPurpose } from '../../protocol/index.js';
 
 export const CONSENT_STATES = ['granted', 'withdrawn'] as const;
@@ -138,53 +137,33 @@ function fromRow(row: ChangeRow): ConsentChange {
 
 type Statements = Record<'insert' | 'byKey' | 'latestAt' | 'history' | 'changesSince' | 'erasuresSince' | 'eraseChanges' | 'insertErasure', Database.Statement>;
 
-export class ConsentRegistry {
-  private db: Database.Database | undefined;
-  private statements: Statements | undefined;
+export class ConsentRegistry extends PersonalDataStore<Statements> {
   private readonly listeners: Array<(change: ConsentChange) => void> = [];
 
-  constructor(private readonly file: string) {}
+  constructor(file: string) {
+    super(file, 'consent registry', [SCHEMA], (message, context, cause) => new ConsentRegistryError(message, context, cause));
+  }
 
   /** Calls `listener` after each change recorded from now on (the CRM outbox drops a customer's pending events on a withdrawal). */
   onChange(listener: (change: ConsentChange) => void): void {
     this.listeners.push(listener);
   }
 
-  open(): void {
-    try {
-      mkdirSync(dirname(this.file), { recursive: true });
-      const db = new Database(this.file, { timeout: 0 });
-      db.pragma('locking_mode = EXCLUSIVE');
-      db.pragma('journal_mode = WAL');
-      db.pragma('synchronous = FULL');
-      db.pragma('secure_delete = ON');
-      if ((db.pragma('user_version', { simple: true }) as number) === 0) {
-        db.exec(SCHEMA);
-        db.pragma('user_version = 1');
-      }
-      const columns = 'seq, id, change_key, customer_token, purpose, state, at, recorded_at, channel, origin, notice, proof';
-      this.statements = {
-        insert: db.prepare(
-          'INSERT INTO consent_changes (id, change_key, customer_token, purpose, state, at, recorded_at, channel, origin, notice, proof) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
-        ),
-        byKey: db.prepare(`SELECT ${columns} FROM consent_changes WHERE change_key = ?`),
-        // the latest change at or before a time; of two at the same instant, the one recorded last
-        latestAt: db.prepare(`SELECT ${columns} FROM consent_changes WHERE customer_token = ? AND purpose = ? AND at <= ? ORDER BY at DESC, seq DESC LIMIT 1`),
-        history: db.prepare(`SELECT ${columns} FROM consent_changes WHERE customer_token = ? ORDER BY at, seq`),
-        changesSince: db.prepare(`SELECT ${columns} FROM consent_changes WHERE recorded_at >= ? ORDER BY seq LIMIT ?`),
-        erasuresSince: db.prepare('SELECT id, customer_hash, recorded_at FROM erasures WHERE recorded_at >= ? ORDER BY seq LIMIT ?'),
-        eraseChanges: db.prepare('DELETE FROM consent_changes WHERE customer_token = ?'),
-        insertErasure: db.prepare('INSERT INTO erasures (id, customer_hash, recorded_at) VALUES (?, ?, ?)'),
-      };
-      this.db = db;
-    } catch (err) {
-      const code = (err as { code?: string }).code;
-      throw new ConsentRegistryError(
-        `cannot open the consent registry ${this.file}${code === 'SQLITE_BUSY' ? ' (in use: is another gateway running with the same state.dir?)' : ''}`,
-        { file: this.file, sqliteCode: code },
-        err,
-      );
-    }
+  protected prepare(db: Database.Database): Statements {
+    const columns = 'seq, id, change_key, customer_token, purpose, state, at, recorded_at, channel, origin, notice, proof';
+    return {
+      insert: db.prepare(
+        'INSERT INTO consent_changes (id, change_key, customer_token, purpose, state, at, recorded_at, channel, origin, notice, proof) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
+      ),
+      byKey: db.prepare(`SELECT ${columns} FROM consent_changes WHERE change_key = ?`),
+      // the latest change at or before a time; of two at the same instant, the one recorded last
+      latestAt: db.prepare(`SELECT ${columns} FROM consent_changes WHERE customer_token = ? AND purpose = ? AND at <= ? ORDER BY at DESC, seq DESC LIMIT 1`),
+      history: db.prepare(`SELECT ${columns} FROM consent_changes WHERE customer_token = ? ORDER BY at, seq`),
+      changesSince: db.prepare(`SELECT ${columns} FROM consent_changes WHERE recorded_at >= ? ORDER BY seq LIMIT ?`),
+      erasuresSince: db.prepare('SELECT id, customer_hash, recorded_at FROM erasures WHERE recorded_at >= ? ORDER BY seq LIMIT ?'),
+      eraseChanges: db.prepare('DELETE FROM consent_changes WHERE customer_token = ?'),
+      insertErasure: db.prepare('INSERT INTO erasures (id, customer_hash, recorded_at) VALUES (?, ?, ?)'),
+    };
   }
 
   /** Records a change (durably) and returns it; with a `key` already recorded, returns the earlier change instead. */
@@ -254,32 +233,11 @@ export class ConsentRegistry {
   erase(customerToken: string, customerHash: string, now = Date.now()): { deleted: number; erasureId: string } {
     const stmts = this.stmts();
     const erasureId = randomUUID();
-    const deleted = this.requireDb().transaction(() => {
+    const deleted = this.transaction(() => {
       const { changes } = stmts.eraseChanges.run(customerToken);
       stmts.insertErasure.run(erasureId, customerHash, now);
       return changes;
-    })();
+    });
     return { deleted, erasureId };
-  }
-
-  /** Moves the write-ahead log into the database and empties it, so deleted rows leave no copy in the -wal file (after an erasure). */
-  checkpoint(): void {
-    this.db?.pragma('wal_checkpoint(TRUNCATE)');
-  }
-
-  close(): void {
-    this.db?.close();
-    this.db = undefined;
-    this.statements = undefined;
-  }
-
-  private requireDb(): Database.Database {
-    if (!this.db) throw new ConsentRegistryError('the consent registry is not open', { file: this.file });
-    return this.db;
-  }
-
-  private stmts(): Statements {
-    if (!this.statements) throw new ConsentRegistryError('the consent registry is not open', { file: this.file });
-    return this.statements;
   }
 }

@@ -7,12 +7,11 @@
  *
  * It holds the customer's opaque token, never their CRM id: the id is resolved when the event is sent.
  */
-import { mkdirSync } from 'node:fs';
-import { dirname } from 'node:path';
 
-import Database from 'better-sqlite3';
+import type Database from 'better-sqlite3';
 
 import { StoreloopError } from '../../lib/errors.js';
+import { PersonalDataStore } from '../personal-data-db.js';
 
 export interface OutboxEvent {
   /** The event's stable id: the `webhook-id` (idempotency key) of every attempt. */
@@ -98,62 +97,41 @@ type Statements = Record<
   Database.Statement
 >;
 
-export class CrmOutbox {
-  private db: Database.Database | undefined;
-  private statements: Statements | undefined;
+export class CrmOutbox extends PersonalDataStore<Statements> {
+  constructor(file: string) {
+    super(file, 'CRM outbox', [SCHEMA], (message, context, cause) => new CrmOutboxError(message, context, cause));
+  }
 
-  constructor(private readonly file: string) {}
-
-  open(): void {
-    try {
-      mkdirSync(dirname(this.file), { recursive: true });
-      const db = new Database(this.file, { timeout: 0 });
-      db.pragma('locking_mode = EXCLUSIVE');
-      db.pragma('journal_mode = WAL');
-      db.pragma('synchronous = FULL');
-      db.pragma('secure_delete = ON');
-      if ((db.pragma('user_version', { simple: true }) as number) === 0) {
-        db.exec(SCHEMA);
-        db.pragma('user_version = 1');
-      }
-      const all = 'seq, destination, id, customer_token, event_time, type, data, attempts, next_attempt_at, last_error, dead_at';
-      this.statements = {
-        insert: db.prepare(
-          'INSERT OR IGNORE INTO outbox (destination, id, customer_token, event_time, type, data, next_attempt_at) VALUES (?, ?, ?, ?, ?, ?, ?)',
-        ),
-        pending: db.prepare(`SELECT ${all} FROM outbox WHERE destination = ? AND dead_at IS NULL ORDER BY seq LIMIT ?`),
-        dead: db.prepare(`SELECT ${all} FROM outbox WHERE destination = ? AND dead_at IS NOT NULL ORDER BY seq LIMIT ?`),
-        deliveredOne: db.prepare('DELETE FROM outbox WHERE seq = ?'),
-        failed: db.prepare('UPDATE outbox SET attempts = attempts + 1, next_attempt_at = ?, last_error = ? WHERE seq = ?'),
-        kill: db.prepare('UPDATE outbox SET attempts = attempts + 1, last_error = ?, dead_at = ? WHERE seq = ?'),
-        revive: db.prepare('UPDATE outbox SET dead_at = NULL, attempts = 0, next_attempt_at = ? WHERE destination = ? AND id = ? AND dead_at IS NOT NULL'),
-        reviveAll: db.prepare('UPDATE outbox SET dead_at = NULL, attempts = 0, next_attempt_at = ? WHERE destination = ? AND dead_at IS NOT NULL'),
-        dropCustomer: db.prepare('DELETE FROM outbox WHERE customer_token = ?'),
-        customerCounts: db.prepare('SELECT destination, COUNT(*) AS n FROM outbox WHERE customer_token = ? GROUP BY destination'),
-        dropOne: db.prepare('DELETE FROM outbox WHERE seq = ?'),
-        counts: db.prepare(
-          'SELECT SUM(dead_at IS NULL) AS pending, SUM(dead_at IS NOT NULL) AS dead, MIN(CASE WHEN dead_at IS NULL THEN event_time END) AS oldest FROM outbox WHERE destination = ?',
-        ),
-      };
-      this.db = db;
-    } catch (err) {
-      const code = (err as { code?: string }).code;
-      throw new CrmOutboxError(
-        `cannot open the CRM outbox ${this.file}${code === 'SQLITE_BUSY' ? ' (in use: is another gateway running with the same state.dir?)' : ''}`,
-        { file: this.file, sqliteCode: code },
-        err,
-      );
-    }
+  protected prepare(db: Database.Database): Statements {
+    const all = 'seq, destination, id, customer_token, event_time, type, data, attempts, next_attempt_at, last_error, dead_at';
+    return {
+      insert: db.prepare(
+        'INSERT OR IGNORE INTO outbox (destination, id, customer_token, event_time, type, data, next_attempt_at) VALUES (?, ?, ?, ?, ?, ?, ?)',
+      ),
+      pending: db.prepare(`SELECT ${all} FROM outbox WHERE destination = ? AND dead_at IS NULL ORDER BY seq LIMIT ?`),
+      dead: db.prepare(`SELECT ${all} FROM outbox WHERE destination = ? AND dead_at IS NOT NULL ORDER BY seq LIMIT ?`),
+      deliveredOne: db.prepare('DELETE FROM outbox WHERE seq = ?'),
+      failed: db.prepare('UPDATE outbox SET attempts = attempts + 1, next_attempt_at = ?, last_error = ? WHERE seq = ?'),
+      kill: db.prepare('UPDATE outbox SET attempts = attempts + 1, last_error = ?, dead_at = ? WHERE seq = ?'),
+      revive: db.prepare('UPDATE outbox SET dead_at = NULL, attempts = 0, next_attempt_at = ? WHERE destination = ? AND id = ? AND dead_at IS NOT NULL'),
+      reviveAll: db.prepare('UPDATE outbox SET dead_at = NULL, attempts = 0, next_attempt_at = ? WHERE destination = ? AND dead_at IS NOT NULL'),
+      dropCustomer: db.prepare('DELETE FROM outbox WHERE customer_token = ?'),
+      customerCounts: db.prepare('SELECT destination, COUNT(*) AS n FROM outbox WHERE customer_token = ? GROUP BY destination'),
+      dropOne: db.prepare('DELETE FROM outbox WHERE seq = ?'),
+      counts: db.prepare(
+        'SELECT SUM(dead_at IS NULL) AS pending, SUM(dead_at IS NOT NULL) AS dead, MIN(CASE WHEN dead_at IS NULL THEN event_time END) AS oldest FROM outbox WHERE destination = ?',
+      ),
+    };
   }
 
   /** Adds events (one transaction, durable on return); an event already there for its destination is not added again. Returns how many were new. */
   add(events: readonly OutboxEvent[], now = Date.now()): number {
     const stmts = this.stmts();
-    return this.requireDb().transaction(() => {
+    return this.transaction(() => {
       let added = 0;
       for (const e of events) added += stmts.insert.run(e.destination, e.id, e.customerToken, e.eventTime, e.type, JSON.stringify(e.data), now).changes;
       return added;
-    })();
+    });
   }
 
   /** The destination's pending events, oldest first (due or not: the delivery loop keeps each customer's order). */
@@ -193,36 +171,15 @@ export class CrmOutbox {
   /** Deletes every event of a customer, pending and dead, of every destination; returns how many per destination. */
   dropCustomer(customerToken: string): Map<string, number> {
     const stmts = this.stmts();
-    return this.requireDb().transaction(() => {
+    return this.transaction(() => {
       const counts = stmts.customerCounts.all(customerToken) as Array<{ destination: string; n: number }>;
       stmts.dropCustomer.run(customerToken);
       return new Map(counts.map((c) => [c.destination, c.n]));
-    })();
+    });
   }
 
   counts(destination: string): { pending: number; dead: number; oldestPendingEventTime: number | null } {
     const row = this.stmts().counts.get(destination) as { pending: number | null; dead: number | null; oldest: number | null };
     return { pending: row.pending ?? 0, dead: row.dead ?? 0, oldestPendingEventTime: row.oldest };
-  }
-
-  /** Moves the write-ahead log into the database and empties it, so deleted rows leave no copy in the -wal file (after an erasure). */
-  checkpoint(): void {
-    this.db?.pragma('wal_checkpoint(TRUNCATE)');
-  }
-
-  close(): void {
-    this.db?.close();
-    this.db = undefined;
-    this.statements = undefined;
-  }
-
-  private requireDb(): Database.Database {
-    if (!this.db) throw new CrmOutboxError('the CRM outbox is not open', { file: this.file });
-    return this.db;
-  }
-
-  private stmts(): Statements {
-    if (!this.statements) throw new CrmOutboxError('the CRM outbox is not open', { file: this.file });
-    return this.statements;
   }
 }

@@ -2,19 +2,19 @@
  * The identity vault: the only place that holds CRM customer ids. A touchpoint message that names a
  * customer enters the event log with an opaque token instead (random 128 bits, one per customer, so
  * the consent store and the CRM sink can link records of one customer); the vault resolves it.
- * Erasing a customer deletes the row: every token in the log then resolves to nothing, so erasure
- * never has to rewrite the log.
+ * It also holds the identity links customers make (a beacon id linked to their token for a time).
+ * Erasing a customer deletes their row and links: every token in the log then resolves to nothing,
+ * so erasure never has to rewrite the log.
  *
- * `<state.dir>/identity.sqlite`, synchronous=FULL: a token is durable before the log record that
- * carries it is acknowledged.
+ * `<state.dir>/identity.sqlite` (personal-data-db.ts: synchronous=FULL, secure_delete): a token is
+ * durable before the log record that carries it is acknowledged.
  */
 import { randomBytes } from 'node:crypto';
-import { mkdirSync } from 'node:fs';
-import { dirname } from 'node:path';
 
-import Database from 'better-sqlite3';
+import type Database from 'better-sqlite3';
 
 import { StoreloopError } from '../../lib/errors.js';
+import { PersonalDataStore } from '../personal-data-db.js';
 
 const SCHEMA = `
   CREATE TABLE customer_tokens (
@@ -42,49 +42,27 @@ export class IdentityVaultError extends StoreloopError {
   }
 }
 
-export class CustomerTokenVault {
-  private db: Database.Database | undefined;
-  private statements: Record<'byCustomer' | 'byToken' | 'insert' | 'erase' | 'link' | 'linkAt' | 'linksOf' | 'eraseLinks', Database.Statement> | undefined;
+type VaultStatements = Record<'byCustomer' | 'byToken' | 'insert' | 'erase' | 'link' | 'linkAt' | 'linksOf' | 'eraseLinks', Database.Statement>;
 
-  constructor(private readonly file: string) {}
+export class CustomerTokenVault extends PersonalDataStore<VaultStatements> {
+  constructor(file: string) {
+    super(file, 'identity vault', [SCHEMA, LINKS_SCHEMA], (message, context, cause) => new IdentityVaultError(message, context, cause));
+  }
 
-  open(): void {
-    try {
-      mkdirSync(dirname(this.file), { recursive: true });
-      const db = new Database(this.file, { timeout: 0 });
-      db.pragma('locking_mode = EXCLUSIVE');
-      db.pragma('journal_mode = WAL');
-      db.pragma('synchronous = FULL');
-      // an erased customer's row is overwritten, not left in free pages
-      db.pragma('secure_delete = ON');
-      const version = db.pragma('user_version', { simple: true }) as number;
-      if (version === 0) db.exec(SCHEMA);
-      if (version < 2) {
-        db.exec(LINKS_SCHEMA);
-        db.pragma('user_version = 2');
-      }
-      this.statements = {
-        byCustomer: db.prepare('SELECT token FROM customer_tokens WHERE customer = ?').pluck(),
-        byToken: db.prepare('SELECT customer FROM customer_tokens WHERE token = ?').pluck(),
-        insert: db.prepare('INSERT INTO customer_tokens (token, customer, created_at) VALUES (?, ?, ?)'),
-        erase: db.prepare('DELETE FROM customer_tokens WHERE customer = ?'),
-        link: db.prepare('INSERT OR IGNORE INTO identity_links (pseudonym, token, valid_from, valid_until, origin) VALUES (?, ?, ?, ?, ?)'),
-        // of the links valid at a time, the one made last: a customer who identifies with a phone takes it over
-        linkAt: db
-          .prepare('SELECT token FROM identity_links WHERE pseudonym = ? AND valid_from <= ? AND valid_until > ? ORDER BY valid_from DESC LIMIT 1')
-          .pluck(),
-        linksOf: db.prepare('SELECT pseudonym, valid_from, valid_until, origin FROM identity_links WHERE token = ? ORDER BY valid_from'),
-        eraseLinks: db.prepare('DELETE FROM identity_links WHERE token = ?'),
-      };
-      this.db = db;
-    } catch (err) {
-      const code = (err as { code?: string }).code;
-      throw new IdentityVaultError(
-        `cannot open the identity vault ${this.file}${code === 'SQLITE_BUSY' ? ' (in use: is another gateway running with the same state.dir?)' : ''}`,
-        { file: this.file, sqliteCode: code },
-        err,
-      );
-    }
+  protected prepare(db: Database.Database): VaultStatements {
+    return {
+      byCustomer: db.prepare('SELECT token FROM customer_tokens WHERE customer = ?').pluck(),
+      byToken: db.prepare('SELECT customer FROM customer_tokens WHERE token = ?').pluck(),
+      insert: db.prepare('INSERT INTO customer_tokens (token, customer, created_at) VALUES (?, ?, ?)'),
+      erase: db.prepare('DELETE FROM customer_tokens WHERE customer = ?'),
+      link: db.prepare('INSERT OR IGNORE INTO identity_links (pseudonym, token, valid_from, valid_until, origin) VALUES (?, ?, ?, ?, ?)'),
+      // of the links valid at a time, the one made last: a customer who identifies with a phone takes it over
+      linkAt: db
+        .prepare('SELECT token FROM identity_links WHERE pseudonym = ? AND valid_from <= ? AND valid_until > ? ORDER BY valid_from DESC LIMIT 1')
+        .pluck(),
+      linksOf: db.prepare('SELECT pseudonym, valid_from, valid_until, origin FROM identity_links WHERE token = ? ORDER BY valid_from'),
+      eraseLinks: db.prepare('DELETE FROM identity_links WHERE token = ?'),
+    };
   }
 
   /** The customer's token, created (durably) on first use. */
@@ -136,26 +114,10 @@ export class CustomerTokenVault {
     const stmts = this.stmts();
     const token = stmts.byCustomer.get(customer) as string | undefined;
     if (token === undefined) return false;
-    this.db?.transaction(() => {
+    this.transaction(() => {
       stmts.eraseLinks.run(token);
       stmts.erase.run(customer);
-    })();
+    });
     return true;
-  }
-
-  /** Moves the write-ahead log into the database and empties it, so deleted rows leave no copy in the -wal file (after an erasure). */
-  checkpoint(): void {
-    this.db?.pragma('wal_checkpoint(TRUNCATE)');
-  }
-
-  close(): void {
-    this.db?.close();
-    this.db = undefined;
-    this.statements = undefined;
-  }
-
-  private stmts() {
-    if (!this.statements) throw new IdentityVaultError('the identity vault is not open', { file: this.file });
-    return this.statements;
   }
 }
