@@ -226,11 +226,13 @@ export class Gateway {
       checkpointIntervalMs: influx.checkpointIntervalMs,
       maxInFlight: influx.maxInFlightBatches,
     });
-    const privacy = { registry: this.consents, customers: this.customerTokens, log: this.log.child({ module: 'consent' }), metrics: this.metrics.registry };
-    await this.sinks.attach(new ConsentSink({ ...privacy, linkValidMs: this.config.privacy.identityLinkDays * 86_400_000 }), DEFAULT_SINK_RUNNER_OPTIONS);
+    const consent = await this.sinks.attach(
+      new ConsentSink(this.consents, this.customerTokens, this.config.privacy, this.log, this.metrics.registry),
+      DEFAULT_SINK_RUNNER_OPTIONS,
+    );
     const experience = experienceSinkFor(this.config, { eventLog: this.eventLog, index: this.index, log: this.log, registry: this.metrics.registry });
     if (experience) await this.sinks.attach(experience.sink, experience.options);
-    await this.crm.attach(this.sinks);
+    await this.crm.attach(this.sinks, () => consent.settledPosition);
     for (const extra of this.extraSinks) await this.sinks.attach(extra.sink, { ...DEFAULT_SINK_RUNNER_OPTIONS, ...extra.options });
     this.legacyDrain = drainLegacySpool({
       dir: join(this.config.state.dir, 'spool'),

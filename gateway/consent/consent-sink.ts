@@ -13,6 +13,7 @@
 import type { Counter, Registry } from 'prom-client';
 import { Counter as PromCounter } from 'prom-client';
 
+import type { Config } from '../../config/index.js';
 import type { Logger } from '../../lib/logger.js';
 import { isConsentAction } from '../../protocol/index.js';
 import type { LogRecord, LogRecordOf } from '../log/log-record.js';
@@ -30,12 +31,15 @@ export class ConsentSink implements Sink {
   readonly holdsBackIngest = true;
   private readonly recorded: Counter<'purpose' | 'state'>;
 
-  constructor(private readonly deps: { registry: ConsentRegistry; customers: CustomerTokenVault; linkValidMs: number; log: Logger; metrics: Registry }) {
+  private readonly deps: { registry: ConsentRegistry; customers: CustomerTokenVault; linkValidMs: number; log: Logger };
+
+  constructor(registry: ConsentRegistry, customers: CustomerTokenVault, privacy: Pick<Config['privacy'], 'identityLinkDays'>, log: Logger, metrics: Registry) {
+    this.deps = { registry, customers, linkValidMs: privacy.identityLinkDays * 86_400_000, log };
     this.recorded = new PromCounter({
       name: 'storeloop_consent_changes_total',
       help: 'Consent changes recorded from touchpoint messages, by purpose and state (granted, withdrawn)',
       labelNames: ['purpose', 'state'],
-      registers: [deps.metrics],
+      registers: [metrics],
     });
   }
 
@@ -54,7 +58,7 @@ export class ConsentSink implements Sink {
     if (!isConsentAction(action)) return linked.length > 0 ? 'delivered' : 'filtered';
     if (purpose === undefined || customerToken === undefined) {
       // the contract requires both; a record without them was logged by a gateway older than consent actions
-      this.deps.log.warn({ seq: record.seq, action }, 'consent action without purpose or customer in the log: not recorded');
+      this.deps.log.warn({ module: 'consent', seq: record.seq, action }, 'consent action without purpose or customer in the log: not recorded');
       return 'filtered';
     }
     const state = action === 'consent_granted' ? 'granted' : 'withdrawn';

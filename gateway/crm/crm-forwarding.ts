@@ -31,8 +31,12 @@ export class CrmForwarding {
     this.outbox = new CrmOutbox(join(config.state.dir, 'crm-outbox.sqlite'));
   }
 
-  /** Opens the outbox, attaches each destination's sink and starts its delivery. */
-  async attach(sinks: SinkSet): Promise<void> {
+  /**
+   * Opens the outbox, attaches each destination's sink and starts its delivery. `consentsUpTo` is the
+   * log position the consent sink has recorded every consent change up to: a CRM sink takes a record
+   * only once the consents logged before it are in the registry.
+   */
+  async attach(sinks: SinkSet, consentsUpTo: () => number): Promise<void> {
     this.outbox.open();
     const log = this.deps.log.child({ module: 'crm' });
     const metrics = crmDeliveryMetrics(this.deps.registry, () =>
@@ -64,6 +68,7 @@ export class CrmForwarding {
         consents: this.deps.consents,
         customers: this.deps.customers,
         filtered,
+        consentsUpTo,
         onAdded: () => delivery.wake(),
       });
       await sinks.attach(sink, { ...DEFAULT_SINK_RUNNER_OPTIONS, lagBudget: { seconds: CRM_LAG_BUDGET_SECONDS, bytes: this.config.eventLog.quotaBytes } });

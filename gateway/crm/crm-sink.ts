@@ -15,6 +15,10 @@ import type { Sink, SinkOutcome } from '../sinks/sink.js';
 import { crmCandidate, type CrmFilterReason } from './crm-events.js';
 import type { CrmOutbox, OutboxEvent } from './crm-outbox.js';
 
+/** How often and how long a batch waits for the consent sink to catch up before the runner retries it. */
+const CONSENT_POLL_MS = 20;
+const CONSENT_WAIT_MS = 5_000;
+
 export function crmSinkName(destination: string): string {
   return `crm-${destination}`;
 }
@@ -42,6 +46,10 @@ export class CrmSink implements Sink {
       consents: ConsentRegistry;
       customers: CustomerTokenVault;
       filtered: Counter<'destination' | 'reason'>;
+      /** The log position up to which the consent sink has recorded every consent change. */
+      consentsUpTo: () => number;
+      /** How long a batch waits for the consent sink before the runner is asked to retry it (default 5 s). */
+      consentWaitMs?: number;
       /** Called after events were added: the delivery sends them. */
       onAdded: () => void;
     },
@@ -49,7 +57,9 @@ export class CrmSink implements Sink {
     this.name = crmSinkName(destination);
   }
 
-  deliver(records: readonly LogRecord[]): Promise<SinkOutcome[]> {
+  async deliver(records: readonly LogRecord[]): Promise<SinkOutcome[]> {
+    // the consent sink reads the same log at its own pace: a grant logged before an event must be in the registry before the event is judged
+    await this.consentsRecorded(records[records.length - 1]?.seq ?? 0);
     const events: OutboxEvent[] = [];
     const outcomes = records.map((record): SinkOutcome => {
       const candidate = crmCandidate(record, (pseudonym, at) => this.deps.customers.tokenLinkedAt(pseudonym, at));
@@ -68,6 +78,19 @@ export class CrmSink implements Sink {
       this.deps.outbox.add(events);
       this.deps.onAdded();
     }
-    return Promise.resolve(outcomes);
+    return outcomes;
+  }
+
+  /** Waits until the consent sink has recorded up to `seq`; throws after `consentWaitMs`, so the runner retries the batch later. */
+  private async consentsRecorded(seq: number): Promise<void> {
+    const until = Date.now() + (this.deps.consentWaitMs ?? CONSENT_WAIT_MS);
+    while (this.deps.consentsUpTo() < seq) {
+      if (Date.now() > until) {
+        throw new Error(
+          `the consent sink has recorded the log up to ${this.deps.consentsUpTo()}, this batch ends at ${seq}: waiting for it before judging consent`,
+        );
+      }
+      await new Promise((resolve) => setTimeout(resolve, CONSENT_POLL_MS));
+    }
   }
 }

@@ -187,6 +187,11 @@ export class SinkRunner implements LogConsumer {
     await this.commitNow();
   }
 
+  /** The log position up to which the sink has settled every record (cheap; status() has it too). */
+  get settledPosition(): number {
+    return this.position;
+  }
+
   status(): SinkStatus {
     const after = this.eventLog.after(this.position);
     const totals = this.totals();
