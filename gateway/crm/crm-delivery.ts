@@ -107,7 +107,14 @@ export class CrmDelivery {
 
   private async run(): Promise<void> {
     while (!this.stopped && this.disabledReason === undefined) {
-      const waitUntil = await this.pass();
+      let waitUntil: number;
+      try {
+        waitUntil = await this.pass();
+      } catch (err) {
+        // the outbox or the registry failed (disk): the events stay where they are; look again after a while
+        this.deps.log.error({ err, destination: this.name }, 'CRM delivery could not go through its outbox: trying again');
+        waitUntil = Date.now() + this.destination.retryMinMs;
+      }
       if (this.stopped || this.disabledReason !== undefined) break;
       await this.sleepUntil(waitUntil);
     }
