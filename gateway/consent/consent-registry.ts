@@ -17,7 +17,7 @@ import { randomUUID } from 'node:crypto';
 import type Database from 'better-sqlite3';
 
 import { StoreloopError } from '../../lib/errors.js';
-import { PersonalDataStore } from '../personal-data-db.js';
+import { PersonalDataStore } from '../state-sqlite.js';
 import { CONSENT_PURPOSES, type ConsentPurpose } from '../../protocol/index.js';
 
 export const CONSENT_STATES = ['granted', 'withdrawn'] as const;

@@ -11,7 +11,7 @@
 import type Database from 'better-sqlite3';
 
 import { StoreloopError } from '../../lib/errors.js';
-import { PersonalDataStore } from '../personal-data-db.js';
+import { PersonalDataStore } from '../state-sqlite.js';
 
 export interface OutboxEvent {
   /** The event's stable id: the `webhook-id` (idempotency key) of every attempt. */

@@ -6,7 +6,7 @@
  * Erasing a customer deletes their row and links: every token in the log then resolves to nothing,
  * so erasure never has to rewrite the log.
  *
- * `<state.dir>/identity.sqlite` (personal-data-db.ts: synchronous=FULL, secure_delete): a token is
+ * `<state.dir>/identity.sqlite` (state-sqlite.ts: synchronous=FULL, secure_delete): a token is
  * durable before the log record that carries it is acknowledged.
  */
 import { randomBytes } from 'node:crypto';
@@ -14,7 +14,7 @@ import { randomBytes } from 'node:crypto';
 import type Database from 'better-sqlite3';
 
 import { StoreloopError } from '../../lib/errors.js';
-import { PersonalDataStore } from '../personal-data-db.js';
+import { PersonalDataStore } from '../state-sqlite.js';
 
 const SCHEMA = `
   CREATE TABLE customer_tokens (

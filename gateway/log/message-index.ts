@@ -13,17 +13,14 @@
  * Lookups check the appends still in flight (a resend that arrives before the first copy is durable
  * waits for it), then the records not yet flushed, then the database.
  */
-import { mkdirSync } from 'node:fs';
-import { dirname } from 'node:path';
-
-import Database from 'better-sqlite3';
+import type Database from 'better-sqlite3';
 
 import { StoreloopError } from '../../lib/errors.js';
 import type { Logger } from '../../lib/logger.js';
+import { openStateSqlite } from '../state-sqlite.js';
 import { EventSlotAllocator, slotSeriesKey, type EventSlot, type SlotState } from './event-slots.js';
 import { itemCount, type LogEntry } from './log-record.js';
 
-const SCHEMA_VERSION = 1;
 /** Mids forgotten per prune call at most. */
 export const PRUNE_CHUNK = 5_000;
 const SCHEMA = `
@@ -78,28 +75,8 @@ export class MessageIndex {
   /** Opens (creating) the database, takes its lock and loads the slot state; returns the seq it covers. */
   open(): number {
     const { file } = this.options;
-    try {
-      mkdirSync(dirname(file), { recursive: true });
-      const db = new Database(file, { timeout: 0 });
-      db.pragma('locking_mode = EXCLUSIVE');
-      db.pragma('journal_mode = WAL');
-      db.pragma('synchronous = FULL');
-      const version = db.pragma('user_version', { simple: true }) as number;
-      if (version === 0) {
-        db.exec(SCHEMA);
-        db.pragma(`user_version = ${SCHEMA_VERSION}`);
-      } else if (version !== SCHEMA_VERSION) {
-        db.close();
-        throw new MessageIndexError(`message index ${file} has schema version ${version}; this gateway reads ${SCHEMA_VERSION}`, { file, version });
-      }
-      this.db = db;
-    } catch (err) {
-      if (err instanceof MessageIndexError) throw err;
-      const code = (err as { code?: string }).code;
-      const hint = code === 'SQLITE_BUSY' ? ' (in use: is another gateway running with the same state.dir?)' : '';
-      throw new MessageIndexError(`cannot open message index ${file}${hint}`, { file, sqliteCode: code }, err);
-    }
-    const db = this.db;
+    const db = openStateSqlite(file, 'message index', [SCHEMA], (message, context, cause) => new MessageIndexError(message, context, cause));
+    this.db = db;
     this.statements = {
       find: db.prepare('SELECT seq FROM mids WHERE key = ? AND received_at >= ?').pluck(),
       insertMid: db.prepare('INSERT OR REPLACE INTO mids (key, seq, received_at) VALUES (?, ?, ?)'),

@@ -1,6 +1,7 @@
 /**
  * Opens the broker's SQLite state file: WAL journal, synchronous=FULL, an exclusive lock held for as
- * long as the gateway runs, and the schema (versioned with PRAGMA user_version).
+ * long as the gateway runs, and the schema (versioned with PRAGMA user_version), as every state file
+ * (gateway/state-sqlite.ts).
  *
  * Durability: synchronous=FULL fsyncs the WAL at every commit, so a state change that returned has
  * survived a process crash (SIGKILL) and also a power cut or kernel panic, which is how an in-store box
@@ -10,17 +11,13 @@
  * state changes: subscribe, retained publish, will, and QoS > 0 traffic to persistent subscribers.
  * Multi-row changes (a publish queued for several offline sessions) are one transaction, one fsync.
  */
-import { mkdirSync } from 'node:fs';
-import { dirname } from 'node:path';
+import type Database from 'better-sqlite3';
 
-import Database from 'better-sqlite3';
+import { openStateSqlite } from '../../state-sqlite.js';
 
 import { BrokerStateOpenError } from './broker-state-errors.js';
 
 export type StateDatabase = Database.Database;
-
-/** The schema version this code writes; a file with a higher one was written by a newer storeloop. */
-export const STATE_SCHEMA_VERSION = 2;
 
 const SCHEMA_V1 = `
   -- retained messages, one per topic (an empty payload deletes)
@@ -50,46 +47,7 @@ const SCHEMA_V2 = `
     SELECT client_id, CAST(unixepoch('subsec') * 1000 AS INTEGER) FROM (SELECT client_id FROM subscriptions UNION SELECT client_id FROM outgoing);
 `;
 
-/** Opens (creating when missing) the state file and takes its lock; throws BrokerStateOpenError. */
+/** Opens (creating when missing) the state file and takes its lock (gateway/state-sqlite.ts); throws BrokerStateOpenError. */
 export function openStateDatabase(file: string): StateDatabase {
-  let db: StateDatabase | undefined;
-  try {
-    mkdirSync(dirname(file), { recursive: true });
-    db = new Database(file, { timeout: 0 });
-    // EXCLUSIVE before WAL: the WAL index lives in process memory, and the file lock taken by the first
-    // access (at the latest the BEGIN IMMEDIATE in migrate()) is held until close, so a second gateway on
-    // the same state.dir fails here (SQLITE_BUSY) instead of sharing sessions it does not know about.
-    // The OS drops the lock when the process dies.
-    db.pragma('locking_mode = EXCLUSIVE');
-    db.pragma('journal_mode = WAL');
-    db.pragma('synchronous = FULL');
-    migrate(db, file);
-    return db;
-  } catch (err) {
-    db?.close();
-    if (err instanceof BrokerStateOpenError) throw err;
-    const code = (err as { code?: string }).code;
-    const hint =
-      code === 'SQLITE_BUSY'
-        ? ' (in use by another process: is another gateway running with the same state.dir?)'
-        : code === 'SQLITE_NOTADB' || code === 'SQLITE_CORRUPT'
-          ? ' (not a readable SQLite file: move it away to start with empty broker state)'
-          : '';
-    throw new BrokerStateOpenError(`cannot open broker state ${file}${hint}`, { cause: err, context: { file, sqliteCode: code } });
-  }
-}
-
-function migrate(db: StateDatabase, file: string): void {
-  db.transaction(() => {
-    const version = db.pragma('user_version', { simple: true }) as number;
-    if (version === STATE_SCHEMA_VERSION) return;
-    if (version > STATE_SCHEMA_VERSION) {
-      throw new BrokerStateOpenError(`broker state ${file} has schema version ${version}; this storeloop reads up to ${STATE_SCHEMA_VERSION}`, {
-        context: { file, version, supported: STATE_SCHEMA_VERSION },
-      });
-    }
-    if (version < 1) db.exec(SCHEMA_V1);
-    if (version < 2) db.exec(SCHEMA_V2);
-    db.pragma(`user_version = ${STATE_SCHEMA_VERSION}`);
-  }).immediate();
+  return openStateSqlite(file, 'broker state', [SCHEMA_V1, SCHEMA_V2], (message, context, cause) => new BrokerStateOpenError(message, { cause, context }));
 }
