@@ -43,6 +43,8 @@ describe('the gateway HTTP server', () => {
         '/api/v1/customers/{customer}/consent-receipts',
         '/api/v1/consent-audit',
         '/api/v1/integrations/crm/consents',
+        '/api/v1/customers/{customer}/identity-links',
+        '/api/v1/customers/{customer}/identity-links/{pseudonym}',
         '/api/v1/crm/destinations',
         '/api/v1/crm/{destination}/dead-letters',
         '/api/v1/crm/{destination}/dead-letters/replay',

@@ -25,6 +25,7 @@ import { sessionRoutes } from './session-routes.js';
 import { storeRoutes } from './store-routes.js';
 import { tokenRoutes } from './token-routes.js';
 import { consentRoutes } from './consent-routes.js';
+import { identityLinkRoutes } from './identity-link-routes.js';
 import { crmRoutes } from './crm-routes.js';
 import { mqttIdentityRoutes } from './mqtt-identity-routes.js';
 
@@ -122,6 +123,7 @@ export async function buildHttpServer(deps: HttpDeps, log: Logger, pages: Fastif
   await app.register(tokenRoutes, { tokens: deps.tokens });
   await app.register(mqttIdentityRoutes, { identities: deps.mqttIdentities, config: deps.config });
   await app.register(consentRoutes, { consents: deps.consents, customers: deps.customerTokens, erasure: deps.erasure, config: deps.config });
+  await app.register(identityLinkRoutes, { customers: deps.customerTokens, config: deps.config });
   await app.register(crmRoutes, { crm: deps.crm });
   for (const plugin of pages) await app.register(plugin);
   return app;

@@ -42,7 +42,7 @@ export class IdentityVaultError extends StoreloopError {
   }
 }
 
-type VaultStatements = Record<'byCustomer' | 'byToken' | 'insert' | 'erase' | 'link' | 'linkAt' | 'linksOf' | 'eraseLinks', Database.Statement>;
+type VaultStatements = Record<'byCustomer' | 'byToken' | 'insert' | 'erase' | 'link' | 'linkAt' | 'linksOf' | 'endLinks' | 'eraseLinks', Database.Statement>;
 
 export class CustomerTokenVault extends PersonalDataStore<VaultStatements> {
   constructor(file: string) {
@@ -61,6 +61,8 @@ export class CustomerTokenVault extends PersonalDataStore<VaultStatements> {
         .prepare('SELECT token FROM identity_links WHERE pseudonym = ? AND valid_from <= ? AND valid_until > ? ORDER BY valid_from DESC LIMIT 1')
         .pluck(),
       linksOf: db.prepare('SELECT pseudonym, valid_from, valid_until, origin FROM identity_links WHERE token = ? ORDER BY valid_from'),
+      // a link not yet begun at that time ends where it begins: it never applied
+      endLinks: db.prepare('UPDATE identity_links SET valid_until = MAX(valid_from, ?) WHERE pseudonym = ? AND token = ? AND valid_until > ?'),
       eraseLinks: db.prepare('DELETE FROM identity_links WHERE token = ?'),
     };
   }
@@ -107,6 +109,11 @@ export class CustomerTokenVault extends PersonalDataStore<VaultStatements> {
       validUntil: r.valid_until,
       origin: r.origin,
     }));
+  }
+
+  /** Ends every link of `pseudonym` to the token at `at` (the customer unlinked it); events after `at` no longer resolve through it. Returns how many ended. */
+  endLinks(pseudonym: string, token: string, at: number): number {
+    return this.stmts().endLinks.run(at, pseudonym, token, at).changes;
   }
 
   /** Erases the customer: their token row and every identity link; their tokens resolve to nothing from now on. True if they were known. */
