@@ -34,6 +34,10 @@ function visit(visitor: string): LogRecord {
     end: T + 600_000,
     path: ['entrance', 'aisle-women', 'checkout'],
     zones: 2,
+    dwell: [
+      { zone: 'entrance', seconds: 40 },
+      { zone: 'aisle-women', seconds: 540 },
+    ],
     definition: 'visit-ble/3',
     params: '',
   };
@@ -79,6 +83,10 @@ describe('which log records are CRM events', () => {
           end: new Date(T + 600_000).toISOString(),
           durationS: 600,
           zones: ['entrance', 'aisle-women', 'checkout'],
+          dwell: [
+            { zone: 'entrance', seconds: 40 },
+            { zone: 'aisle-women', seconds: 540 },
+          ],
           definition: 'visit-ble/3',
         },
       },

@@ -1,7 +1,7 @@
 /**
  * Which log records become CRM events, and what they carry: a customer's touchpoint interactions and
  * feedback (the customer named at the touchpoint, or the app's beacon id linked to them), and the
- * visits of a beacon linked to a customer (start, end, duration, the zones in order). Consent actions,
+ * visits of a beacon linked to a customer (start, end, duration, the zones in order, the time in each). Consent actions,
  * sightings, device readings and the other experience events are not forwarded. The customer's CRM
  * id is not in the event: the delivery resolves it when it sends.
  */
@@ -42,6 +42,7 @@ export function crmCandidate(record: LogRecord, linkedAt: LinkLookup): CrmCandid
         end: iso(event.end),
         durationS: Math.round((event.end - event.start) / 1000),
         zones: event.path,
+        ...(event.dwell === undefined ? {} : { dwell: event.dwell }),
         definition: event.definition,
       },
     },

@@ -30,6 +30,11 @@ describe('visit events', () => {
       end: T0 + 360 * S,
       path: ['entrance', 'aisle-women', 'checkout'],
       zones: 2,
+      // the time in each zone over its stays that are not passing (the checkout's 20 s are)
+      dwell: [
+        { zone: 'entrance', seconds: 40 },
+        { zone: 'aisle-women', seconds: 300 },
+      ],
       definition: DEFINITIONS.visit,
     });
     expect(events?.visit.id).toBe(visitId('demo', 'ibeacon:x:1:2', T0));

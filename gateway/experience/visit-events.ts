@@ -9,7 +9,7 @@ import { createHash } from 'node:crypto';
 import type { ExposureEvent, PasserByEvent, VisitEvent, ZoneStayEvent } from '../log/derived-record.js';
 import type { PresenceParams } from './params.js';
 import { CLOSED_MARGIN_MS } from './staff-days.js';
-import { MINUTE_MS, minuteZones, stays, type Stay, type ZoneSegment } from './segments.js';
+import { dwellByZone, MINUTE_MS, minuteZones, stays, type Stay, type ZoneSegment } from './segments.js';
 
 /** Version of the definitions below; a change of what they compute is a new version. */
 export const DEFINITIONS = {
@@ -175,6 +175,7 @@ export function visitEvents(
     end,
     path,
     zones: new Set(list.filter((s) => !s.passing).map((s) => s.zone)).size,
+    dwell: [...dwellByZone(list)].map(([zone, ms]) => ({ zone, seconds: Math.round(ms / 1000) })),
     definition: DEFINITIONS.visit,
     params,
   };

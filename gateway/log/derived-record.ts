@@ -29,6 +29,8 @@ export interface VisitEvent extends Definition {
   path: string[];
   /** Distinct zones with a stay that is not passing. */
   zones: number;
+  /** Time in each zone over its stays that are not passing, summed per zone, s, in the order of the first stay; absent in events made before it was added. */
+  dwell?: Array<{ zone: string; seconds: number }>;
   /**
    * The visit's zone per clock minute, from `from` (a minute start) on, one entry per minute; null for
    * a minute it spent less than half of in the store. Absent in events of older definitions.
