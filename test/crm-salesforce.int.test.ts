@@ -169,7 +169,8 @@ describe('the Salesforce destination', () => {
     );
     const [a, b, c] = ids as [string, string, string];
     salesforce.failRecord(b, { statusCode: 'PLATFORM_EVENT_PUBLISHING_UNAVAILABLE', message: 'Publishing platform events is temporarily unavailable' });
-    salesforce.failRecord(c, { statusCode: 'STRING_TOO_LONG', message: 'Customer: data value too large', fields: ['Customer__c'] });
+    // Salesforce quotes the value it refuses: the reason kept and logged masks the customer's reference
+    salesforce.failRecord(c, { statusCode: 'STRING_TOO_LONG', message: 'Customer: data value too large: C-C (max length=8)', fields: ['Customer__c'] });
     const replay = await gw.api('/api/v1/crm/salesforce/dead-letters/replay', { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' });
     expect(await replay.json()).toEqual({ replayed: 3 });
 
@@ -184,7 +185,11 @@ describe('the Salesforce destination', () => {
       (list) => list.length === 1,
       'C alone among the dead letters',
     );
-    expect(dead[0]).toMatchObject({ id: c, error: 'Salesforce refused the record: STRING_TOO_LONG: Customer: data value too large (Customer__c)' });
+    expect(dead[0]).toMatchObject({
+      id: c,
+      error: 'Salesforce refused the record: STRING_TOO_LONG: Customer: data value too large: <customer> (max length=8) (Customer__c)',
+    });
+    expect(JSON.stringify(gw.logs().filter((l) => l.module === 'crm'))).not.toContain('C-C');
     // after the replay: one request with the three, then one with B alone
     const composite = salesforce.requests.filter((r) => r.eventIds.length > 0);
     expect(composite.slice(-2).map((r) => r.eventIds)).toEqual([[a, b, c], [b]]);

@@ -151,10 +151,7 @@ export class CrmDelivery {
       this.nextSendAt = Date.now() + 1000 / this.destination.ratePerSecond;
       const results = await this.deps.adapter.send(current.map((b) => b.outgoing));
       sent = true;
-      this.settleBatch(
-        current.map((b) => b.pending),
-        results,
-      );
+      this.settleBatch(current, results);
     };
     for (const event of this.deps.outbox.pending(this.name, BATCH)) {
       if (this.stopped) return 0;
@@ -202,12 +199,20 @@ export class CrmDelivery {
     return customer;
   }
 
-  /** Records a request's results, one per event, and logs the failures once per distinct reason. */
-  private settleBatch(events: readonly PendingEvent[], results: readonly AttemptResult[]): void {
+  /**
+   * Records a request's results, one per event, and logs the failures once per distinct reason. An
+   * answer that quotes the customer's reference (Salesforce's STRING_TOO_LONG quotes the value) has
+   * it masked before it is logged or kept as the reason: neither may name a customer.
+   */
+  private settleBatch(batch: ReadonlyArray<{ pending: PendingEvent; outgoing: OutgoingEvent }>, results: readonly AttemptResult[]): void {
     const failures = new Map<string, { result: Extract<AttemptResult, { kind: 'retry' }>; events: string[]; delayMs: number }>();
     const pausedBefore = this.pausedUntil;
-    events.forEach((event, i) => {
-      const result: AttemptResult = results[i] ?? { kind: 'retry', status: null, error: 'the destination gave no result for this event', throttled: false };
+    batch.forEach(({ pending: event, outgoing }, i) => {
+      const answered: AttemptResult = results[i] ?? { kind: 'retry', status: null, error: 'the destination gave no result for this event', throttled: false };
+      const result =
+        answered.kind === 'delivered' || outgoing.customer === ''
+          ? answered
+          : { ...answered, error: answered.error.split(outgoing.customer).join('<customer>') };
       const delayMs = this.settle(event, result);
       if (result.kind === 'retry' && delayMs !== undefined) {
         const failure = failures.get(result.error) ?? { result, events: [], delayMs };
@@ -247,7 +252,8 @@ export class CrmDelivery {
         outbox.retryLater(event.seq, Date.now(), result.error);
         return undefined;
       case 'retry': {
-        if (event.attempts + 1 >= this.destination.maxAttempts) {
+        // a configuration fault (a wrong token or secret) is not the event's: it waits for the fix, never becomes a dead letter
+        if (result.configurationFault !== true && event.attempts + 1 >= this.destination.maxAttempts) {
           outbox.deadLetter(event.seq, `${result.error} (after ${event.attempts + 1} attempts)`);
           this.count('dead_lettered');
           log.warn({ destination: this.name, event: event.id, error: result.error }, 'CRM event ran out of attempts: dead letter');
