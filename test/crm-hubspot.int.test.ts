@@ -8,6 +8,9 @@
  * with the reason; a bad token pauses the destination as a configuration fault; the daily limit
  * pauses it until midnight in the account's time zone; an erasure deletes the contact in HubSpot.
  */
+import { readdir, readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+
 import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
 
 import { DEMO_STORE_ID } from '../config/index.js';
@@ -30,7 +33,7 @@ afterAll(async () => {
   await influxd?.stop();
 });
 
-async function setUp(options: { timeZone?: string } = {}): Promise<{ gw: TestGateway; hubspot: FakeHubSpot }> {
+async function setUp(options: { timeZone?: string; identifyBy?: string } = {}): Promise<{ gw: TestGateway; hubspot: FakeHubSpot }> {
   // HubSpot's event definitions: no `label` property, so an event with a label is refused by HubSpot itself
   const hubspot = await startFakeHubSpot({
     token: TOKEN,
@@ -49,7 +52,7 @@ async function setUp(options: { timeZone?: string } = {}): Promise<{ gw: TestGat
               baseUrl: hubspot.baseUrl,
               token: TOKEN,
               hubId: HUB_ID,
-              identifyBy: 'email',
+              identifyBy: options.identifyBy ?? 'email',
               timeZone: options.timeZone ?? 'UTC',
               timeoutMs: 1000,
               retryMinMs: 50,
@@ -242,5 +245,34 @@ describe('the HubSpot destination', () => {
       'the erasure notice settled',
     );
     expect(await metricValue(gw.httpUrl, 'storeloop_crm_events_total', { destination: 'hubspot', outcome: 'delivered' })).toBe(2);
+  });
+
+  it('tells the privacy officer that HubSpot cannot be told when customers are known by tracking cookie, and keeps no notice naming them', async () => {
+    const { gw, hubspot } = await setUp({ identifyBy: 'utk' });
+    const ts = Date.now() - 60_000;
+    const utk = 'c0ffee00c0ffee00c0ffee00c0ffee00';
+    await grantCrm(gw, utk, ts - 60_000);
+    const client = await connectClient(gw.mqttUrl, { clientId: 'hubspot-utk' });
+    await publishAcked(client, topic('kiosk-1'), { ts, mid: 'u-1', action: 'tap', customer: utk });
+    await client.endAsync();
+    await eventually(
+      () => hubspot.occurrences,
+      (list) => list.length === 1,
+      'the tap in HubSpot under the cookie',
+    );
+    expect(hubspot.occurrences[0]?.contact).toBe(`utk:${utk}`);
+
+    const res = await gw.api(`/api/v1/customers/${utk}`, { method: 'DELETE' });
+    expect(res.status).toBe(200);
+    const erased = (await res.json()) as { notified: string[]; notNotified: Array<{ destination: string; reason: string }> };
+    expect(erased.notified).toEqual([]);
+    expect(erased.notNotified).toEqual([{ destination: 'hubspot', reason: expect.stringContaining('delete the contact in HubSpot by hand') }]);
+    expect(await destination(gw)).toMatchObject({ pending: 0, deadLetters: 0 });
+    expect(hubspot.attempts.filter((a) => a.path.includes('gdpr-delete'))).toEqual([]);
+    // no notice waits with the cookie in it: no file of the state dir names the customer
+    const files = await readdir(gw.config.state.dir, { recursive: true, withFileTypes: true });
+    const named: string[] = [];
+    for (const f of files.filter((e) => e.isFile())) if ((await readFile(join(f.parentPath, f.name))).includes(utk)) named.push(f.name);
+    expect(named).toEqual([]);
   });
 });

@@ -96,6 +96,11 @@ export class CrmDelivery {
     return this.destination.name;
   }
 
+  /** Why this destination cannot be told of an erasure as configured; undefined when it can. */
+  get erasureUnsupported(): string | undefined {
+    return this.deps.adapter.erasureUnsupported;
+  }
+
   /** Whether it delivers: false once the destination answered "gone", with the reason; `pausedUntil` while it was told to wait (throttled). */
   status(now = Date.now()): { up: boolean; disabled?: string; pausedUntil?: number } {
     return {

@@ -33,6 +33,8 @@ export type AttemptResult =
 export interface CrmDestinationAdapter {
   /** The most events one call of `send` may be given (1: one request per event). */
   readonly maxBatch: number;
+  /** Why the destination cannot be told of an erasure as configured (the erasure then queues no notice for it); undefined when it can. */
+  readonly erasureUnsupported?: string;
   /** Sends the events (never two of one customer); one result per event, in order. */
   send(events: readonly OutgoingEvent[]): Promise<AttemptResult[]>;
 }

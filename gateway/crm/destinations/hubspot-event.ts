@@ -130,14 +130,17 @@ export function hubspotEventBody(config: Mapping, { event, customer }: OutgoingE
   };
 }
 
+/** Why HubSpot cannot be told of an erasure when customers are known this way; undefined when it can. */
+export function hubspotErasureUnsupported(identifyBy: Mapping['identifyBy']): string | undefined {
+  return identifyBy === 'utk'
+    ? 'HubSpot’s GDPR deletion takes a contact id or an email, and this destination knows the customer only by a tracking cookie (identifyBy: utk): delete the contact in HubSpot by hand'
+    : undefined;
+}
+
 /** The body of `POST /crm/v3/objects/contacts/gdpr-delete` for an erased customer, or why it cannot be sent. */
 export function hubspotErasureBody(config: Pick<Mapping, 'identifyBy'>, customer: string): HubSpotBody<{ objectId: string; idProperty?: string }> {
-  if (config.identifyBy === 'utk') {
-    return {
-      refused:
-        'HubSpot’s GDPR deletion takes a contact id or an email, and this destination knows the customer only by a tracking cookie (identifyBy: utk): delete the contact in HubSpot by hand',
-    };
-  }
+  const unsupported = hubspotErasureUnsupported(config.identifyBy);
+  if (unsupported !== undefined) return { refused: unsupported };
   const problem = identifierProblem(config.identifyBy, customer);
   if (problem !== undefined) return { refused: problem };
   return { body: config.identifyBy === 'email' ? { objectId: customer, idProperty: 'email' } : { objectId: customer } };

@@ -12,10 +12,12 @@
  * throttle; other answers, timeouts and network errors are retried. HubSpot documents no "gone"
  * answer for these endpoints, so nothing here disables the destination. A gdpr-delete answered 404
  * `OBJECT_NOT_FOUND` means no such contact: nothing left to delete, so the notice counts as delivered.
+ * The deletion takes a record id or an email: with `identifyBy: utk` HubSpot cannot be told
+ * (`erasureUnsupported`), and the erasure queues no notice for it.
  */
 import type { HubSpotDestinationConfig } from '../../../config/index.js';
 import { parseJson, request, retryAfterMs, type AttemptResult, type CrmDestinationAdapter, type HttpAnswer, type OutgoingEvent } from './destination.js';
-import { hubspotErasureBody, hubspotEventBody, msUntilMidnight } from './hubspot-event.js';
+import { hubspotErasureBody, hubspotErasureUnsupported, hubspotEventBody, msUntilMidnight } from './hubspot-event.js';
 
 const THROTTLE = new Set([429, 502, 503, 504]);
 const REFUSED = new Set([400, 413, 422]);
@@ -30,8 +32,11 @@ interface HubSpotError {
 
 export class HubSpotDestination implements CrmDestinationAdapter {
   readonly maxBatch = 1;
+  readonly erasureUnsupported: string | undefined;
 
-  constructor(private readonly config: HubSpotDestinationConfig) {}
+  constructor(private readonly config: HubSpotDestinationConfig) {
+    this.erasureUnsupported = hubspotErasureUnsupported(config.identifyBy);
+  }
 
   async send(events: readonly OutgoingEvent[]): Promise<AttemptResult[]> {
     const results: AttemptResult[] = [];
