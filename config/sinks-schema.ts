@@ -107,6 +107,11 @@ function isTimeZone(zone: string): boolean {
  * `STORELOOP_CRM_<NAME>_CLIENT_SECRET` (Salesforce), `<NAME>` the destination's name in capitals with
  * `-` as `_`. Applied to the raw config before validation, so a secret need not be in the file.
  */
+/** The environment variable of a CRM destination's secret: `STORELOOP_CRM_HUB_SPOT_TOKEN` for `hub-spot`. */
+export function crmSecretEnvName(destination: string, secret: 'TOKEN' | 'CLIENT_SECRET'): string {
+  return `STORELOOP_CRM_${destination.toUpperCase().replace(/-/g, '_')}_${secret}`;
+}
+
 export function applyCrmSecretsFromEnv(input: Record<string, unknown>, env: Record<string, string | undefined>): string[] {
   const destinations = (input.sinks as { crm?: { destinations?: unknown } } | undefined)?.crm?.destinations;
   if (!Array.isArray(destinations)) return [];
@@ -115,15 +120,15 @@ export function applyCrmSecretsFromEnv(input: Record<string, unknown>, env: Reco
     if (typeof destination !== 'object' || destination === null) continue;
     const d = destination as Record<string, unknown>;
     if (typeof d.name !== 'string') continue;
-    const prefix = `STORELOOP_CRM_${d.name.toUpperCase().replace(/-/g, '_')}_`;
-    for (const [suffix, key] of [
+    for (const [secret, key] of [
       ['TOKEN', 'token'],
       ['CLIENT_SECRET', 'clientSecret'],
     ] as const) {
-      const value = env[prefix + suffix];
+      const name = crmSecretEnvName(d.name, secret);
+      const value = env[name];
       if (value === undefined || value === '') continue;
       d[key] = value;
-      applied.push(prefix + suffix);
+      applied.push(name);
     }
   }
   return applied;

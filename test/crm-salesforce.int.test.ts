@@ -34,7 +34,7 @@ afterAll(async () => {
   await influxd?.stop();
 });
 
-async function setUp(): Promise<{ gw: TestGateway; salesforce: FakeSalesforce }> {
+async function setUp(options: { maxAttempts?: number } = {}): Promise<{ gw: TestGateway; salesforce: FakeSalesforce }> {
   const salesforce = await startFakeSalesforce({
     clientId: CLIENT_ID,
     clientSecret: CLIENT_SECRET,
@@ -58,6 +58,7 @@ async function setUp(): Promise<{ gw: TestGateway; salesforce: FakeSalesforce }>
               retryMinMs: 50,
               retryMaxMs: 200,
               ratePerSecond: 1000,
+              maxAttempts: options.maxAttempts ?? 10,
             },
           ],
         },
@@ -246,5 +247,37 @@ describe('the Salesforce destination', () => {
       (n) => n === 0,
       'the notice settled',
     );
+  });
+
+  it('waits with a wrong client secret as a configuration fault, logged as an error, and delivers once Salesforce takes it', async () => {
+    // two attempts before a dead letter: a configuration fault must not use them up
+    const { gw, salesforce } = await setUp({ maxAttempts: 2 });
+    // the secret was rotated in Salesforce and not yet in the gateway's config
+    salesforce.acceptClientSecret('rotated-secret');
+    const ts = Date.now() - 60_000;
+    await grantCrm(gw, 'C-S', ts - 60_000);
+    const client = await connectClient(gw.mqttUrl, { clientId: 'sf-secret' });
+    await publishAcked(client, topic('kiosk-1'), { ts, mid: 's-1', action: 'tap', customer: 'C-S' });
+    await client.endAsync();
+    const refused = await eventually(
+      () => gw.logs().filter((l) => l.msg === 'CRM destination refused our credentials or configuration: retrying'),
+      (lines) => lines.length >= 3,
+      'the refused token requests logged as configuration faults',
+    );
+    expect(refused[0]).toMatchObject({ level: 50, destination: 'salesforce', status: 400 });
+    expect(String(refused[0]?.error)).toContain(
+      'token endpoint answered 400: invalid_client: invalid client credentials (check instanceUrl, apiVersion, clientId',
+    );
+    expect(String(refused[0]?.error)).toContain('STORELOOP_CRM_SALESFORCE_CLIENT_SECRET');
+    expect(JSON.stringify(gw.logs())).not.toContain(CLIENT_SECRET);
+    // three failed attempts, more than maxAttempts: the event still waits, it is not the event's fault
+    expect(await deadLetters(gw)).toEqual([]);
+    salesforce.acceptClientSecret(CLIENT_SECRET);
+    await eventually(
+      () => salesforce.published.length,
+      (n) => n === 1,
+      'the tap published once the secret is right again',
+    );
+    expect(await deadLetters(gw)).toEqual([]);
   });
 });

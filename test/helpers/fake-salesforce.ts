@@ -48,6 +48,8 @@ export interface FakeSalesforce {
   requests: SalesforceRequest[];
   /** How many tokens the token endpoint issued. */
   tokensIssued(): number;
+  /** The consumer secret it accepts from now on (a rotation in Salesforce). */
+  acceptClientSecret(secret: string): void;
   /** Every token issued so far is expired from now on (401 INVALID_SESSION_ID). */
   expireTokens(): void;
   script(...answers: SalesforceScript[]): void;
@@ -66,6 +68,7 @@ const MAX_RECORDS = 200;
 const EVENT_ID = 'Storeloop_Event_Id__c';
 
 export async function startFakeSalesforce(options: FakeSalesforceOptions): Promise<FakeSalesforce> {
+  let clientSecret = options.clientSecret;
   const tokens = new Set<string>();
   let issued = 0;
   const published: PublishedEvent[] = [];
@@ -77,7 +80,7 @@ export async function startFakeSalesforce(options: FakeSalesforceOptions): Promi
   const token = (form: URLSearchParams, instanceUrl: string): { status: number; body: unknown } => {
     if (form.get('grant_type') !== 'client_credentials')
       return { status: 400, body: { error: 'unsupported_grant_type', error_description: 'grant type not supported' } };
-    if (form.get('client_id') !== options.clientId || form.get('client_secret') !== options.clientSecret) {
+    if (form.get('client_id') !== options.clientId || form.get('client_secret') !== clientSecret) {
       return { status: 400, body: { error: 'invalid_client', error_description: 'invalid client credentials' } };
     }
     const accessToken = `00D000000000001!${randomBytes(24).toString('base64url')}`;
@@ -173,6 +176,9 @@ export async function startFakeSalesforce(options: FakeSalesforceOptions): Promi
     published,
     requests,
     tokensIssued: () => issued,
+    acceptClientSecret: (secret) => {
+      clientSecret = secret;
+    },
     expireTokens: () => tokens.clear(),
     script: (...answers) => {
       scripted.push(...answers);

@@ -15,7 +15,7 @@
  * The deletion takes a record id or an email: with `identifyBy: utk` HubSpot cannot be told
  * (`erasureUnsupported`), and the erasure queues no notice for it.
  */
-import type { HubSpotDestinationConfig } from '../../../config/index.js';
+import { crmSecretEnvName, type HubSpotDestinationConfig } from '../../../config/index.js';
 import { parseJson, request, retryAfterMs, type AttemptResult, type CrmDestinationAdapter, type HttpAnswer, type OutgoingEvent } from './destination.js';
 import { hubspotErasureBody, hubspotErasureUnsupported, hubspotEventBody, msUntilMidnight } from './hubspot-event.js';
 
@@ -68,46 +68,53 @@ export class HubSpotDestination implements CrmDestinationAdapter {
       `HubSpot ${path}`,
     );
     if ('kind' in answer) return answer;
-    return this.judge(path, answer, erasure, Date.now());
+    return judgeHubSpotAnswer(this.config, path, answer, erasure, Date.now());
   }
+}
 
-  /** What HubSpot's answer means for the event. */
-  private judge(path: string, answer: HttpAnswer, erasure: boolean, now: number): AttemptResult {
-    const { status } = answer;
-    if (status >= 200 && status < 300) return { kind: 'delivered', status };
-    const parsed = parseJson(answer.text);
-    const details: HubSpotError = typeof parsed === 'object' && parsed !== null ? (parsed as HubSpotError) : {};
-    const said = details.message ?? answer.text.slice(0, 300);
-    const error = `HubSpot ${path} answered ${status}${said === '' ? '' : `: ${said}`}`;
-    if (erasure && status === 404 && details.category === 'OBJECT_NOT_FOUND') return { kind: 'delivered', status };
-    if (REFUSED.has(status)) return { kind: 'refused', status, error };
-    if (status === 401 || status === 403) {
-      return {
-        kind: 'retry',
-        status,
-        error: `${error} (the private app token is wrong, revoked or lacks a scope: fix token or STORELOOP_CRM_${this.config.name.toUpperCase().replace(/-/g, '_')}_TOKEN)`,
-        throttled: true,
-        configurationFault: true,
-      };
-    }
-    const after = retryAfterMs(answer.headers.get('retry-after'), now) ?? this.policyWaitMs(status, details.policyName, now);
-    const policy = status === 429 && details.policyName !== undefined ? ` (policy ${details.policyName})` : '';
-    const until =
-      status === 429 && details.policyName === 'DAILY' && after !== undefined
-        ? `; HubSpot's daily limit resets at midnight ${this.config.timeZone}, ${new Date(now + after).toISOString()}`
-        : '';
+/** What HubSpot's answer to a request on `path` means for the event (pure: the answer and the time in, the result out). */
+export function judgeHubSpotAnswer(
+  config: Pick<HubSpotDestinationConfig, 'name' | 'timeZone'>,
+  path: string,
+  answer: HttpAnswer,
+  erasure: boolean,
+  now: number,
+): AttemptResult {
+  const { status } = answer;
+  if (status >= 200 && status < 300) return { kind: 'delivered', status };
+  const parsed = parseJson(answer.text);
+  const details: HubSpotError = typeof parsed === 'object' && parsed !== null ? (parsed as HubSpotError) : {};
+  const said = details.message ?? answer.text.slice(0, 300);
+  const error = `HubSpot ${path} answered ${status}${said === '' ? '' : `: ${said}`}`;
+  if (erasure && status === 404 && details.category === 'OBJECT_NOT_FOUND') return { kind: 'delivered', status };
+  if (REFUSED.has(status)) return { kind: 'refused', status, error };
+  if (status === 401 || status === 403) {
     return {
       kind: 'retry',
       status,
-      error: `${error}${policy}${until}`,
-      throttled: THROTTLE.has(status),
-      ...(after === undefined ? {} : { retryAfterMs: after }),
+      error: `${error} (the private app token is wrong, revoked or lacks a scope: fix token or ${crmSecretEnvName(config.name, 'TOKEN')})`,
+      throttled: true,
+      configurationFault: true,
     };
   }
+  const after = retryAfterMs(answer.headers.get('retry-after'), now) ?? policyWaitMs(config.timeZone, status, details.policyName, now);
+  const policy = status === 429 && details.policyName !== undefined ? ` (policy ${details.policyName})` : '';
+  const until =
+    status === 429 && details.policyName === 'DAILY' && after !== undefined
+      ? `; HubSpot's daily limit resets at midnight ${config.timeZone}, ${new Date(now + after).toISOString()}`
+      : '';
+  return {
+    kind: 'retry',
+    status,
+    error: `${error}${policy}${until}`,
+    throttled: THROTTLE.has(status),
+    ...(after === undefined ? {} : { retryAfterMs: after }),
+  };
+}
 
-  private policyWaitMs(status: number, policyName: string | undefined, now: number): number | undefined {
-    if (status !== 429 || policyName === undefined) return undefined;
-    if (policyName === 'DAILY') return msUntilMidnight(this.config.timeZone, now);
-    return POLICY_WINDOW_MS[policyName];
-  }
+/** How long a 429 naming a policy asks to wait, when it sends no `Retry-After`. */
+function policyWaitMs(timeZone: string, status: number, policyName: string | undefined, now: number): number | undefined {
+  if (status !== 429 || policyName === undefined) return undefined;
+  if (policyName === 'DAILY') return msUntilMidnight(timeZone, now);
+  return POLICY_WINDOW_MS[policyName];
 }

@@ -14,7 +14,7 @@
  * disables the destination. Another 400 refuses the batch's records. 5xx, timeouts and network errors
  * are retried (503 throttles).
  */
-import type { SalesforceDestinationConfig } from '../../../config/index.js';
+import { crmSecretEnvName, type SalesforceDestinationConfig } from '../../../config/index.js';
 import { allOf, parseJson, request, retryAfterMs, type AttemptResult, type CrmDestinationAdapter, type OutgoingEvent } from './destination.js';
 import { judgeSaveResult, salesforceRecord, type SaveResult } from './salesforce-records.js';
 
@@ -39,7 +39,8 @@ export class SalesforceDestination implements CrmDestinationAdapter {
     const body = JSON.stringify({ allOrNone: false, records: events.map((e) => salesforceRecord(this.config, e)) });
     let answer = await this.post(body);
     if ('refreshed' in answer) answer = await this.post(body);
-    if ('refreshed' in answer) return allOf(events, this.configurationFault(401, 'Salesforce answered 401 INVALID_SESSION_ID again with a fresh token'));
+    if ('refreshed' in answer)
+      return allOf(events, configurationFault(this.config, 401, 'Salesforce answered 401 INVALID_SESSION_ID again with a fresh token'));
     if ('kind' in answer) return allOf(events, answer);
     const { status, text } = answer;
     if (status === 200) {
@@ -48,7 +49,7 @@ export class SalesforceDestination implements CrmDestinationAdapter {
         return allOf(events, { kind: 'retry', status, error: `Salesforce answered 200 without a result list: ${text.slice(0, 200)}`, throttled: false });
       return events.map((_, i) => judgeSaveResult(results[i] as SaveResult | undefined));
     }
-    return allOf(events, this.judgeFailure(status, text, answer.retryAfter));
+    return allOf(events, judgeSalesforceFailure(this.config, status, text, answer.retryAfter, Date.now()));
   }
 
   /** One composite request with the current token (fetched first when there is none); `refreshed` when the token was stale and has been dropped. */
@@ -99,30 +100,39 @@ export class SalesforceDestination implements CrmDestinationAdapter {
         error: `Salesforce's token endpoint answered ${answer.status}: ${said}`,
         throttled: answer.status === 503,
       };
-    return this.configurationFault(answer.status, `Salesforce's token endpoint answered ${answer.status}: ${said}`);
+    return configurationFault(this.config, answer.status, `Salesforce's token endpoint answered ${answer.status}: ${said}`);
   }
+}
 
-  private judgeFailure(status: number, text: string, retryAfter: string | null): AttemptResult {
-    const parsed = parseJson(text);
-    const first = Array.isArray(parsed) ? (parsed as RestErrors)[0] : undefined;
-    const code = first?.errorCode ?? '';
-    const error = `Salesforce answered ${status}${first === undefined ? (text === '' ? '' : `: ${text.slice(0, 300)}`) : `: ${code}: ${first.message ?? ''}`}`;
-    const after = retryAfterMs(retryAfter, Date.now());
-    const wait = after === undefined ? {} : { retryAfterMs: after };
-    if (status === 403 && code === 'REQUEST_LIMIT_EXCEEDED') return { kind: 'retry', status, error, throttled: true, ...wait };
-    if (status === 410) return { kind: 'gone', status, error: `${error} (the API version v${this.config.apiVersion} is retired: set a newer apiVersion)` };
-    if (status === 403 || status === 404 || (status === 400 && CONFIGURATION_CODES.has(code))) return this.configurationFault(status, error);
-    if (status === 400) return { kind: 'refused', status, error };
-    return { kind: 'retry', status, error, throttled: status === 503, ...wait };
-  }
+/** What a whole-request failure (anything but 200 and 401) means for every record of the request (pure). */
+export function judgeSalesforceFailure(
+  config: Pick<SalesforceDestinationConfig, 'name' | 'apiVersion'>,
+  status: number,
+  text: string,
+  retryAfter: string | null,
+  now: number,
+): AttemptResult {
+  const parsed = parseJson(text);
+  const first = Array.isArray(parsed) ? (parsed as RestErrors)[0] : undefined;
+  const code = first?.errorCode ?? '';
+  const said = first === undefined ? (text === '' ? '' : `: ${text.slice(0, 300)}`) : `: ${code}: ${first.message ?? ''}`;
+  const error = `Salesforce answered ${status}${said}`;
+  const after = retryAfterMs(retryAfter, now);
+  const wait = after === undefined ? {} : { retryAfterMs: after };
+  if (status === 403 && code === 'REQUEST_LIMIT_EXCEEDED') return { kind: 'retry', status, error, throttled: true, ...wait };
+  if (status === 410) return { kind: 'gone', status, error: `${error} (the API version v${config.apiVersion} is retired: set a newer apiVersion)` };
+  if (status === 403 || status === 404 || (status === 400 && CONFIGURATION_CODES.has(code))) return configurationFault(config, status, error);
+  if (status === 400) return { kind: 'refused', status, error };
+  return { kind: 'retry', status, error, throttled: status === 503, ...wait };
+}
 
-  private configurationFault(status: number, error: string): Extract<AttemptResult, { kind: 'retry' }> {
-    return {
-      kind: 'retry',
-      status,
-      error: `${error} (check instanceUrl, apiVersion, clientId, eventObject, erasureObject and the client secret, or STORELOOP_CRM_${this.config.name.toUpperCase().replace(/-/g, '_')}_CLIENT_SECRET)`,
-      throttled: true,
-      configurationFault: true,
-    };
-  }
+/** A failure of the destination's configuration, not of the events: paused and retried, never a dead letter. */
+function configurationFault(config: Pick<SalesforceDestinationConfig, 'name'>, status: number, error: string): Extract<AttemptResult, { kind: 'retry' }> {
+  return {
+    kind: 'retry',
+    status,
+    error: `${error} (check instanceUrl, apiVersion, clientId, eventObject, erasureObject and clientSecret or ${crmSecretEnvName(config.name, 'CLIENT_SECRET')})`,
+    throttled: true,
+    configurationFault: true,
+  };
 }
