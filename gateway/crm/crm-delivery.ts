@@ -252,8 +252,11 @@ export class CrmDelivery {
         log.warn({ destination: this.name, event: event.id, status: result.status, error: result.error }, 'CRM destination refused an event: dead letter');
         return undefined;
       case 'gone':
-        this.disabledReason = `${result.error}: the destination is disabled until the gateway restarts (fix sinks.crm)`;
-        log.error({ destination: this.name, status: result.status }, `CRM destination disabled: ${this.disabledReason}`);
+        // the whole destination is gone: said once, however many events of the batch heard it
+        if (this.disabledReason === undefined) {
+          this.disabledReason = `${result.error}: the destination is disabled until the gateway restarts (fix sinks.crm)`;
+          log.error({ destination: this.name, status: result.status }, `CRM destination disabled: ${this.disabledReason}`);
+        }
         outbox.retryLater(event.seq, Date.now(), result.error);
         return undefined;
       case 'retry': {
