@@ -9,6 +9,7 @@ import { parse as parseYaml } from 'yaml';
 import { DEMO_STORE } from './demo-store.js';
 import { deepFreeze, parseEnvValue, setPath } from '../lib/env-overrides.js';
 import { ConfigSchema, type Config } from './schema.js';
+import { applyCrmSecretsFromEnv } from './sinks-schema.js';
 
 export class ConfigError extends Error {
   readonly code = 'SL_ERR_CONFIG_INVALID';
@@ -93,6 +94,8 @@ export function parseConfig(raw: unknown, env: Env = {}, source = 'config', opti
     const value = env[name];
     if (value !== undefined && value !== '') setPath(input, path, parseEnvValue(value, type));
   }
+  // the CRM destinations are a list: their secrets come from variables named after each destination
+  applyCrmSecretsFromEnv(input, env);
   if (input.stores === undefined && (options.demoStoreByDefault ?? true)) input.stores = [DEMO_STORE];
   const parsed = ConfigSchema.safeParse(input);
   if (!parsed.success) {

@@ -384,6 +384,9 @@ export const ConfigSchema = z.strictObject({
 export type Config = z.infer<typeof ConfigSchema>;
 /** One CRM destination of `sinks.crm.destinations`. */
 export type CrmDestinationConfig = Config['sinks']['crm']['destinations'][number];
+export type WebhookDestinationConfig = Extract<CrmDestinationConfig, { type: 'webhook' }>;
+export type HubSpotDestinationConfig = Extract<CrmDestinationConfig, { type: 'hubspot' }>;
+export type SalesforceDestinationConfig = Extract<CrmDestinationConfig, { type: 'salesforce' }>;
 export type ConfigInput = z.input<typeof ConfigSchema>;
 export type StoreConfig = z.infer<typeof StoreSchema>;
 export type InfluxConfig = z.infer<typeof InfluxSchema>;

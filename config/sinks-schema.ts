@@ -6,14 +6,10 @@ const WebhookSecretSchema = z
   .string()
   .regex(/^whsec_[A-Za-z0-9+/]{32,88}={0,2}$/, 'a Standard Webhooks secret: whsec_ and the base64 of 24 to 64 random bytes');
 
-/** One CRM destination: a generic webhook signed per Standard Webhooks 1.0. */
-export const CrmDestinationSchema = z.strictObject({
+/** What every CRM destination has: its name and how it is paced, retried and given up on. */
+const CrmDestinationBase = {
   /** The sink's name is `crm-<name>`: its checkpoint, metrics label and API path. */
   name: z.string().regex(/^[a-z][a-z0-9-]{0,31}$/, 'a lowercase name: a-z 0-9 -'),
-  type: z.literal('webhook'),
-  url: z.url({ protocol: /^https?$/ }),
-  /** Signing secrets, newest first: each request carries a signature by each (rotation: add the new one, remove the old one once the receiver has it). */
-  secrets: z.array(WebhookSecretSchema).min(1).max(4),
   /** How long one attempt may take. */
   timeoutMs: z.number().int().min(100).max(120_000).default(15_000),
   /** Requests per second at most (the destination's rate limit). */
@@ -27,7 +23,116 @@ export const CrmDestinationSchema = z.strictObject({
     .int()
     .min(10)
     .default(6 * 3600_000),
+};
+
+/** A generic webhook signed per Standard Webhooks 1.0. */
+export const WebhookDestinationSchema = z.strictObject({
+  ...CrmDestinationBase,
+  type: z.literal('webhook'),
+  url: z.url({ protocol: /^https?$/ }),
+  /** Signing secrets, newest first: each request carries a signature by each (rotation: add the new one, remove the old one once the receiver has it). */
+  secrets: z.array(WebhookSecretSchema).min(1).max(4),
 });
+
+/** A HubSpot event name without its `pe{hubId}_` prefix, as HubSpot spells internal names. */
+const HubSpotNameSchema = z.string().regex(/^[a-z][a-z0-9_]{0,49}$/, 'a HubSpot internal name: a lowercase letter, then a-z 0-9 _, at most 50 characters');
+
+/** HubSpot custom behavioral events (`POST /events/v3/send`), the erasure as a GDPR contact deletion. */
+export const HubSpotDestinationSchema = z.strictObject({
+  ...CrmDestinationBase,
+  type: z.literal('hubspot'),
+  /** HubSpot's API; a test points it at a fake. */
+  baseUrl: z.url({ protocol: /^https?$/ }).default('https://api.hubapi.com'),
+  /** The private app's access token (scopes analytics.behavioral_events.send, crm.objects.contacts.write); better from STORELOOP_CRM_<NAME>_TOKEN. */
+  token: z.string({ error: 'the private app token is missing (token, or STORELOOP_CRM_<NAME>_TOKEN)' }).min(1, 'the private app token is empty'),
+  /** The HubSpot account id: event names are `pe{hubId}_{name}`. */
+  hubId: z.number().int().positive(),
+  /** What the storeloop customer reference is in HubSpot: the contact's email, its record id (`objectId`), or the tracking cookie (`utk`). */
+  identifyBy: z.enum(['email', 'objectId', 'utk']),
+  /** The HubSpot event (its name after `pe{hubId}_`) of each storeloop event type. */
+  events: z
+    .strictObject({
+      visit: HubSpotNameSchema.default('storeloop_visit'),
+      interaction: HubSpotNameSchema.default('storeloop_interaction'),
+      feedback: HubSpotNameSchema.default('storeloop_feedback'),
+    })
+    .prefault({}),
+  /** Event data field → HubSpot property name, or null to leave it out; merged over the defaults (docs/crm.md). */
+  properties: z.record(z.string(), HubSpotNameSchema.nullable()).default({}),
+  /** The account's time zone (IANA): HubSpot's daily limit resets at midnight there. */
+  timeZone: z
+    .string()
+    .refine((zone) => isTimeZone(zone), 'an IANA time zone such as Europe/Paris')
+    .default('UTC'),
+});
+
+/** A Salesforce custom object API name (`Name__e`, `Name__c`). */
+const SalesforceApiName = (suffix: string) =>
+  z.string().regex(new RegExp(`^[A-Za-z][A-Za-z0-9_]{0,36}${suffix}$`), `a Salesforce API name ending in ${suffix}`);
+
+/** Salesforce Platform Events (`composite/sobjects`, up to 200 per request), OAuth 2.0 client credentials. */
+export const SalesforceDestinationSchema = z.strictObject({
+  ...CrmDestinationBase,
+  type: z.literal('salesforce'),
+  /** The org's My Domain URL: the token and the events go there. */
+  instanceUrl: z.url({ protocol: /^https?$/ }),
+  /** The REST API version, e.g. `62.0`. */
+  apiVersion: z.string().regex(/^\d{2,3}\.\d$/, 'a REST API version such as 62.0'),
+  /** The external client app's consumer key and secret (client credentials flow); the secret better from STORELOOP_CRM_<NAME>_CLIENT_SECRET. */
+  clientId: z.string().min(1),
+  clientSecret: z
+    .string({ error: 'the consumer secret is missing (clientSecret, or STORELOOP_CRM_<NAME>_CLIENT_SECRET)' })
+    .min(1, 'the consumer secret is empty'),
+  /** The platform event the customer events are published as, and the one an erasure is. */
+  eventObject: SalesforceApiName('__e').default('Storeloop_Event__e'),
+  erasureObject: SalesforceApiName('__e').default('Storeloop_Erasure__e'),
+  /** Events per request at most (Salesforce takes up to 200); never two of one customer. */
+  batchSize: z.number().int().min(1).max(200).default(200),
+});
+
+/** One CRM destination, by `type`. */
+export const CrmDestinationSchema = z.discriminatedUnion('type', [WebhookDestinationSchema, HubSpotDestinationSchema, SalesforceDestinationSchema]);
+
+function isTimeZone(zone: string): boolean {
+  try {
+    new Intl.DateTimeFormat('en', { timeZone: zone });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * The secrets of CRM destinations from the environment: `STORELOOP_CRM_<NAME>_TOKEN` (HubSpot) and
+ * `STORELOOP_CRM_<NAME>_CLIENT_SECRET` (Salesforce), `<NAME>` the destination's name in capitals with
+ * `-` as `_`. Applied to the raw config before validation, so a secret need not be in the file.
+ */
+/** The environment variable of a CRM destination's secret: `STORELOOP_CRM_HUB_SPOT_TOKEN` for `hub-spot`. */
+export function crmSecretEnvName(destination: string, secret: 'TOKEN' | 'CLIENT_SECRET'): string {
+  return `STORELOOP_CRM_${destination.toUpperCase().replace(/-/g, '_')}_${secret}`;
+}
+
+export function applyCrmSecretsFromEnv(input: Record<string, unknown>, env: Record<string, string | undefined>): string[] {
+  const destinations = (input.sinks as { crm?: { destinations?: unknown } } | undefined)?.crm?.destinations;
+  if (!Array.isArray(destinations)) return [];
+  const applied: string[] = [];
+  for (const destination of destinations as unknown[]) {
+    if (typeof destination !== 'object' || destination === null) continue;
+    const d = destination as Record<string, unknown>;
+    if (typeof d.name !== 'string') continue;
+    for (const [secret, key] of [
+      ['TOKEN', 'token'],
+      ['CLIENT_SECRET', 'clientSecret'],
+    ] as const) {
+      const name = crmSecretEnvName(d.name, secret);
+      const value = env[name];
+      if (value === undefined || value === '') continue;
+      d[key] = value;
+      applied.push(name);
+    }
+  }
+  return applied;
+}
 
 export const SinksSchema = z
   .strictObject({

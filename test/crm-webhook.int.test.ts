@@ -113,7 +113,9 @@ describe('the CRM webhook destination', () => {
     expect(await metric('retried')).toBe(3);
     expect(await metricValue(gw.httpUrl, 'storeloop_crm_filtered_total', { destination: 'hooks', reason: 'no_consent' })).toBe(1);
     const status = (await (await gw.api('/api/v1/crm/destinations')).json()) as { destinations: Array<Record<string, unknown>> };
-    expect(status.destinations).toEqual([{ name: 'hooks', up: true, disabled: null, pending: 0, deadLetters: 0, oldestPendingEventTime: null }]);
+    expect(status.destinations).toEqual([
+      { name: 'hooks', up: true, disabled: null, pausedUntil: null, pending: 0, deadLetters: 0, oldestPendingEventTime: null },
+    ]);
   });
 
   it('sets a refused event aside as a dead letter with the reason, sends it again on replay, and stops at a 410', async () => {

@@ -3,8 +3,11 @@
  * CRM events and dead letters are deleted from the outbox, their consent history from the registry
  * (the audit log keeps only that an erasure happened and when, under a keyed hash of the customer id),
  * and their token and identity links from the vault, last, so a call cut short can be made again.
- * Every CRM destination gets a signed `erasure` event naming the customer (the one place their id
- * stays after the erasure, until that event is delivered). The event log keeps the opaque token the
+ * Every CRM destination is told in the way its API supports (a signed webhook event, HubSpot's GDPR
+ * deletion, a Salesforce platform event): a notice naming the customer is queued for it, the one place
+ * their id stays after the erasure, until it is delivered. A destination that cannot be told as
+ * configured (HubSpot known by tracking cookie) gets no notice, so none keeps the id; the answer
+ * names it, for the privacy officer to erase the customer there by hand. The event log keeps the opaque token the
  * customer's touchpoint messages carried: with the vault's row gone it resolves to nobody, and the
  * pseudonymous analytics no longer link to the person. Each store's SQLite write-ahead log is
  * checkpointed and emptied afterwards, so no copy of a deleted row lingers in a -wal file; the
@@ -22,8 +25,10 @@ export interface ErasureResult {
   erasureId: string;
   customerHash: string;
   removed: { consentChanges: number; identityLinks: number; pendingCrmEvents: number };
-  /** The CRM destinations an erasure event was queued for. */
+  /** The CRM destinations an erasure notice was queued for. */
   notified: string[];
+  /** The CRM destinations that cannot be told as configured, and why. */
+  notNotified: Array<{ destination: string; reason: string }>;
 }
 
 export class CustomerErasure {
@@ -45,7 +50,8 @@ export class CustomerErasure {
     const identityLinks = customers.linksOf(token).length;
     let pendingCrmEvents = 0;
     for (const dropped of crm.outbox.dropCustomer(token).values()) pendingCrmEvents += dropped;
-    const notified = crm.deliveries.map((d) => d.name);
+    const notified = crm.deliveries.filter((d) => d.erasureUnsupported === undefined).map((d) => d.name);
+    const notNotified = crm.deliveries.flatMap((d) => (d.erasureUnsupported === undefined ? [] : [{ destination: d.name, reason: d.erasureUnsupported }]));
     crm.outbox.add(
       notified.map((destination) => ({
         id: `erasure-${randomUUID()}`,
@@ -62,6 +68,6 @@ export class CustomerErasure {
     customers.erase(customer);
     for (const store of [crm.outbox, consents, customers]) store.checkpoint();
     for (const delivery of crm.deliveries) delivery.wake();
-    return { erasureId, customerHash, removed: { consentChanges: deleted, identityLinks, pendingCrmEvents }, notified };
+    return { erasureId, customerHash, removed: { consentChanges: deleted, identityLinks, pendingCrmEvents }, notified, notNotified };
   }
 }

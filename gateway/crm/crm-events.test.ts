@@ -2,7 +2,8 @@ import { describe, expect, it } from 'vitest';
 
 import type { LogRecord } from '../log/log-record.js';
 import { crmCandidate } from './crm-events.js';
-import { retryAfterMs, webhookBody } from './webhook-request.js';
+import { retryAfterMs } from './destinations/destination.js';
+import { webhookBody } from './destinations/webhook.js';
 
 const T = Date.UTC(2026, 10, 30, 12);
 const BEACON = 'ibeacon:f7826da6-4fa2-4e98-8024-bc5b71e0893e:100:7';

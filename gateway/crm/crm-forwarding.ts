@@ -1,6 +1,7 @@
 /**
  * The CRM destinations of `sinks.crm.destinations`, put together: one outbox for all, and per
- * destination its sink of the event log (crm-sink.ts) and its delivery (crm-delivery.ts). A
+ * destination its sink of the event log (crm-sink.ts) and its delivery (crm-delivery.ts) through the
+ * adapter of its `type` (destinations/: webhook, HubSpot, Salesforce). A
  * withdrawal of `crm` drops the customer's pending events of every destination at once.
  */
 import { join } from 'node:path';
@@ -16,6 +17,7 @@ import type { SinkSet } from '../sinks/sink-set.js';
 import { CrmDelivery, crmDeliveryMetrics } from './crm-delivery.js';
 import { CrmOutbox } from './crm-outbox.js';
 import { CrmSink, crmFilteredCounter } from './crm-sink.js';
+import { createDestination } from './destinations/create-destination.js';
 
 /** A CRM sink must never stop the store: records it has not taken into its outbox after this long are expired for it (counted). */
 const CRM_LAG_BUDGET_SECONDS = 24 * 3600;
@@ -61,7 +63,14 @@ export class CrmForwarding {
     });
     const filtered = crmFilteredCounter(this.deps.registry);
     for (const destination of this.config.sinks.crm.destinations) {
-      const delivery = new CrmDelivery(destination, { outbox: this.outbox, consents: this.deps.consents, customers: this.deps.customers, metrics, log });
+      const delivery = new CrmDelivery(destination, {
+        adapter: createDestination(destination),
+        outbox: this.outbox,
+        consents: this.deps.consents,
+        customers: this.deps.customers,
+        metrics,
+        log,
+      });
       this.deliveries.push(delivery);
       const sink = new CrmSink(destination.name, {
         outbox: this.outbox,

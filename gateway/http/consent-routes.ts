@@ -167,7 +167,12 @@ export const consentRoutes: FastifyPluginAsyncZod<{
             erasureId: z.string(),
             customerHash: z.string().describe('HMAC-SHA256 of the customer id under the gateway key: how the audit log names the erasure'),
             removed: z.object({ consentChanges: z.number(), identityLinks: z.number(), pendingCrmEvents: z.number() }),
-            notified: z.array(z.string()).describe('The CRM destinations an erasure event was queued for'),
+            notified: z.array(z.string()).describe('The CRM destinations an erasure notice was queued for'),
+            notNotified: z
+              .array(z.object({ destination: z.string(), reason: z.string() }))
+              .describe(
+                'The CRM destinations whose API cannot be told of an erasure as configured (HubSpot with identifyBy: utk): erase the customer there by hand',
+              ),
           }),
           404: ErrorSchema,
         },
@@ -176,7 +181,10 @@ export const consentRoutes: FastifyPluginAsyncZod<{
     async (req, reply) => {
       const result = erasure.erase(req.params.customer);
       if (result === undefined) return reply.code(404).send(unknownCustomer(req.params.customer));
-      req.log.info({ erasureId: result.erasureId, removed: result.removed, notified: result.notified }, 'customer erased');
+      req.log.info(
+        { erasureId: result.erasureId, removed: result.removed, notified: result.notified, notNotified: result.notNotified.map((n) => n.destination) },
+        'customer erased',
+      );
       return result;
     },
   );

@@ -32,7 +32,11 @@ export const crmRoutes: FastifyPluginAsyncZod<{ crm: Pick<CrmForwarding, 'delive
               z.object({
                 name: z.string(),
                 up: z.boolean(),
-                disabled: z.string().nullable().describe('Why it stopped delivering (a 410 Gone), until the gateway restarts'),
+                disabled: z.string().nullable().describe('Why it stopped delivering (a "gone" answer such as a webhook’s 410), until the gateway restarts'),
+                pausedUntil: z
+                  .string()
+                  .nullable()
+                  .describe('While the destination told it to wait (a throttling answer, e.g. HubSpot’s daily limit): when it sends again'),
                 pending: z.number(),
                 deadLetters: z.number(),
                 oldestPendingEventTime: z.string().nullable(),
@@ -50,6 +54,7 @@ export const crmRoutes: FastifyPluginAsyncZod<{ crm: Pick<CrmForwarding, 'delive
           name: d.name,
           up: status.up,
           disabled: status.disabled ?? null,
+          pausedUntil: status.pausedUntil === undefined ? null : new Date(status.pausedUntil).toISOString(),
           pending: counts.pending,
           deadLetters: counts.dead,
           oldestPendingEventTime: counts.oldestPendingEventTime === null ? null : new Date(counts.oldestPendingEventTime).toISOString(),
