@@ -135,7 +135,7 @@ describe.each(dashboards.map(({ file, dashboard }) => ({ file, dashboard })))('$
   });
 
   const panels = allPanels(dashboard).filter((p) => p.type !== 'row');
-  it.each(panels.map((panel) => ({ title: panel.title, panel })))('$title: every query returns data', async ({ panel }) => {
+  it.each(panels.map((panel) => ({ title: panel.title, panel })))('$title: every query returns data of the store', async ({ panel }) => {
     const targets = panel.targets ?? [];
     expect(targets.length).toBeGreaterThan(0);
     for (const target of targets.filter(isInfluxTarget)) {
@@ -143,6 +143,9 @@ describe.each(dashboards.map(({ file, dashboard }) => ({ file, dashboard })))('$
       expect(query, `${target.refId}: a variable or macro left`).not.toMatch(/\$[\w{]|\[\[/);
       const series = await influxd.query(gw.database, query, { epoch: 'ms' });
       expect(hasData(series), `${panel.title} ${target.refId}: no data for ${query}`).toBe(true);
+      // and it reads the chosen store only: another store's pick shows nothing
+      const elsewhere = interpolateInfluxQL(target.query ?? '', { ...at, variables: { ...at.variables, store: 'other-store' } });
+      expect(hasData(await influxd.query(gw.database, elsewhere)), `${panel.title} ${target.refId}: data of another store`).toBe(false);
     }
     const queries = new Set(targets.filter(isInfluxTarget).map((t) => t.refId));
     for (const target of targets.filter((t) => !isInfluxTarget(t))) {
