@@ -14,7 +14,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
 
-import { buildSimulation, messageBody, type CrmEventTruth } from '../simulators/index.js';
+import { buildSimulation, DEFAULT_SIMULATION_OPTIONS, messageBody, type CrmEventTruth } from '../simulators/index.js';
 import { newWebhookSecret, startFakeWebhookReceiver } from './helpers/fake-crm.js';
 import { connectClient, publishAcked, sinksCaughtUp, startTestGateway } from './helpers/gateway.js';
 import { startInfluxd, type TestInfluxd } from './helpers/influxd.js';
@@ -41,6 +41,7 @@ describe('the simulator’s consents through the gateway to a CRM webhook', () =
   it('delivers exactly the interactions and feedback the truth says should reach the CRM, each once', async () => {
     // the window ends 10 min before the gateway's clock: no touchpoint's clock (at most 2 min off) stamps a consent in its future
     const sim = buildSimulation({
+      ...DEFAULT_SIMULATION_OPTIONS,
       seed: 23,
       now: Date.now() - 10 * 60_000,
       durationMs: 30 * 60_000,
@@ -109,7 +110,8 @@ describe('the simulator’s consents through the gateway to a CRM webhook', () =
     // the outbox drained: every sink caught up with the log, nothing pending
     await sinksCaughtUp(gw.httpUrl);
     await eventually(
-      async () => ((await (await gw.api('/api/v1/crm/destinations')).json()) as { destinations: Array<{ pending: number; deadLetters: number }> }).destinations[0],
+      async () =>
+        ((await (await gw.api('/api/v1/crm/destinations')).json()) as { destinations: Array<{ pending: number; deadLetters: number }> }).destinations[0],
       (d) => d?.pending === 0,
       'the CRM outbox drained',
     );
