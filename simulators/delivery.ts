@@ -160,7 +160,7 @@ export function deliverMessages(
       continue;
     }
     const consent = isConsentMessage(m);
-    // the counts are the other messages': a consent's fate is in the truth's `consents`
+    // the counts are the other messages': a consent's fate is in the truth's `crm`
     const counted = consent ? 0 : 1;
     const outage = outages.find((o) => o.targets.has(m.sourceId) && m.trueTs >= o.from && m.trueTs < o.to);
     if (outage) {

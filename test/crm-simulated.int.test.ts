@@ -1,7 +1,8 @@
 /**
  * The simulator's consents through the real gateway into a CRM: a seeded half hour of touchpoint
  * traffic (known customers granting and withdrawing `crm` at the kiosk, the mirror and the app, the
- * interactions and feedback around it, with the default clocks, loss, resends and latency) published
+ * interactions and feedback around it, with the default clocks and latency, and more loss, resends
+ * and stalls than by default: 1 %, 5 %, 2 %) published
  * over MQTT to a gateway with a real influxd and a webhook destination, received by a Standard
  * Webhooks receiver (test/helpers/fake-crm.ts). The interactions and feedback that arrive are exactly
  * the truth's `forwarded` events (crm-truth.ts), each once, matched by customer, touchpoint, stamp and
@@ -16,7 +17,7 @@ import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vites
 
 import { buildSimulation, DEFAULT_SIMULATION_OPTIONS, messageBody, type CrmEventTruth } from '../simulators/index.js';
 import { newWebhookSecret, startFakeWebhookReceiver } from './helpers/fake-crm.js';
-import { connectClient, publishAcked, sinksCaughtUp, startTestGateway } from './helpers/gateway.js';
+import { connectClient, metricValue, publishAcked, sinksCaughtUp, startTestGateway } from './helpers/gateway.js';
 import { startInfluxd, type TestInfluxd } from './helpers/influxd.js';
 import { eventually } from './helpers/lifecycle.js';
 
@@ -42,13 +43,14 @@ describe('the simulator’s consents through the gateway to a CRM webhook', () =
     // the window ends 10 min before the gateway's clock: no touchpoint's clock (at most 2 min off) stamps a consent in its future
     const sim = buildSimulation({
       ...DEFAULT_SIMULATION_OPTIONS,
-      seed: 23,
+      seed: 2,
       now: Date.now() - 10 * 60_000,
       durationMs: 30 * 60_000,
       visitorsPerHour: 600,
       appShare: 0.7,
       only: ['touchpoint'],
       consent: { crmShare: 0.7, personalisationShare: 0.3, analyticsShare: 0.3, withdrawShare: 0.5 },
+      delivery: { lossRate: 0.01, duplicateRate: 0.05, stallShare: 0.02 },
     });
     const crm = sim.truth.crm;
     if (crm === undefined) throw new Error('the truth has no crm section');
@@ -63,6 +65,10 @@ describe('the simulator’s consents through the gateway to a CRM webhook', () =
     expect(events.filter((e) => e.outcome === 'forwarded' && !e.named).length).toBeGreaterThan(0);
     expect(crm.outcomes.no_consent).toBeGreaterThan(0);
     expect(crm.outcomes.anonymous).toBeGreaterThan(0);
+    expect(crm.outcomes.lost).toBeGreaterThan(0);
+    // an event held back by a stall behind its customer's withdrawal: granted at its stamp, stopped before delivery
+    expect(crm.outcomes.withdrawn).toBeGreaterThan(0);
+    expect(sim.messages.filter((m) => m.kind === 'touchpoint' && m.duplicate).length).toBeGreaterThan(0);
 
     const secret = newWebhookSecret();
     const receiver = await startFakeWebhookReceiver({ secrets: [secret] });
@@ -130,6 +136,11 @@ describe('the simulator’s consents through the gateway to a CRM webhook', () =
       const late = got.filter((k) => k.startsWith(`${c.customer} `) && Date.parse(k.split(' ')[2] as string) > withdrawal.stampedTs);
       expect(late, `${c.customer}: events after their withdrawal`).toEqual([]);
     }
+    // the gateway's own account agrees with the truth's reasons: delivered, stopped by a withdrawal, filtered for want of consent
+    const metric = (name: string, labels: Record<string, string>) => metricValue(gw.httpUrl, name, { destination: 'hooks', ...labels });
+    expect(await metric('storeloop_crm_events_total', { outcome: 'delivered' })).toBe(expected.length);
+    expect(await metric('storeloop_crm_events_total', { outcome: 'withdrawn' })).toBe(crm.outcomes.withdrawn);
+    expect(await metric('storeloop_crm_filtered_total', { reason: 'no_consent' })).toBe(crm.outcomes.no_consent);
     // no BLE in this run: the engine makes no visits, so none is forwarded
     expect(receiver.accepted.filter((a) => (a.body as Delivered).type === 'storeloop.visit')).toEqual([]);
     console.info(
