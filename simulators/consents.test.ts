@@ -122,18 +122,21 @@ describe('consents of known customers', () => {
 });
 
 describe('consents in a run', () => {
-  const opts = { ...DEFAULT_SIMULATION_OPTIONS, seed: 17, durationMs: 30 * 60_000, now: Date.UTC(2026, 10, 30, 14, 0, 0), visitorsPerHour: 300, appShare: 0.6 };
+  const opts = { ...DEFAULT_SIMULATION_OPTIONS, seed: 17, durationMs: 20 * 60_000, now: Date.UTC(2026, 10, 30, 14, 0, 0), visitorsPerHour: 300, appShare: 0.6 };
+  // a run takes a second or two, more on a busy machine: built once for the tests below
+  let built: ReturnType<typeof buildSimulation> | undefined;
+  const run = () => (built ??= buildSimulation(opts));
 
-  it('is byte-identical for a seed, consents and truth included', () => {
-    const a = buildSimulation(opts);
+  it('is byte-identical for a seed, consents and truth included', { timeout: 30_000 }, () => {
+    const a = run();
     const b = buildSimulation(opts);
     expect(a.messages.map(messageBody)).toEqual(b.messages.map(messageBody));
     expect(JSON.stringify(a.truth)).toBe(JSON.stringify(b.truth));
     expect(a.messages.filter(isConsentMessage).length).toBeGreaterThan(0);
   });
 
-  it('leaves every other message and truth record as it is without consents', () => {
-    const withConsents = buildSimulation(opts);
+  it('leaves every other message and truth record as it is without consents', { timeout: 30_000 }, () => {
+    const withConsents = run();
     const without = buildSimulation({ ...opts, consent: NO_CONSENT_OPTIONS });
     expect(without.messages.filter(isConsentMessage)).toEqual([]);
     const wire = (m: (typeof without.messages)[number]) => `${m.sendAt} ${m.topic} ${messageBody(m)}`;
@@ -148,7 +151,7 @@ describe('consents in a run', () => {
     );
   });
 
-  it('sends each choice as a consent message naming the customer, the purpose and the notice, without the beacon', () => {
+  it('sends each choice as a consent message naming the customer, the purpose and the notice, without the beacon', { timeout: 30_000 }, () => {
     const { messages, truth } = buildSimulation({ ...opts, consent: { crmShare: 0.8, withdrawShare: 1 } });
     const sent = messages.filter(isConsentMessage).filter((m) => !m.duplicate);
     const choices = (truth.crm?.customers ?? []).flatMap((c) => c.consents.map((k) => ({ ...k, customer: c.customer })));
