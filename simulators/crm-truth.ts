@@ -131,21 +131,34 @@ function loggedTouchpointMessages(messages: readonly SimMessage[], knownSources:
   return out;
 }
 
-const messageKey = (touchpoint: string, trueTs: number, action: string) => `${touchpoint}|${trueTs}|${action}`;
+/** A touchpoint message by what the model made it of: touchpoint, true time, action (and a consent's purpose). */
+const messageKey = (touchpoint: string, trueTs: number, action: string, purpose = '') => `${touchpoint}|${trueTs}|${action}|${purpose}`;
+
+/** Appends to the list under `key`. */
+function addTo<T>(map: Map<string, T[]>, key: string, item: T): void {
+  const list = map.get(key);
+  if (list === undefined) map.set(key, [item]);
+  else list.push(item);
+}
 
 export function crmTruth(params: CrmTruthParams): CrmTruth {
   const logged = loggedTouchpointMessages(params.messages, params.knownSources);
-  const changes: LoggedChange[] = [];
-  const links: LoggedLink[] = [];
+  // the gateway's view, indexed: crm consent changes by customer, links by beacon, each at its log position
+  const crmChanges = new Map<string, LoggedChange[]>();
+  const links = new Map<string, LoggedLink[]>();
   const positions = new Map<string, { pos: number; m: (typeof logged)[number] }>();
   logged.forEach((m, pos) => {
     const { customer, beacon, purpose, action } = m.payload;
-    positions.set(messageKey(m.sourceId, m.trueTs, action), { pos, m });
+    positions.set(messageKey(m.sourceId, m.trueTs, action, purpose), { pos, m });
     if (customer === undefined) return;
-    if (beacon !== undefined) links.push({ pos, customer, at: m.ts, beacon });
-    if (isConsentMessage(m) && purpose !== undefined)
-      changes.push({ pos, customer, at: m.ts, purpose, state: action === 'consent_granted' ? 'granted' : 'withdrawn' });
+    if (beacon !== undefined) addTo(links, beacon, { pos, customer, at: m.ts, beacon });
+    if (isConsentMessage(m) && purpose === 'crm')
+      addTo(crmChanges, customer, { pos, customer, at: m.ts, purpose, state: action === 'consent_granted' ? 'granted' : 'withdrawn' });
   });
+  const consentsOf = new Map<string, ConsentChange[]>();
+  for (const c of params.consents) addTo(consentsOf, c.visit, c);
+  const interactionsOf = new Map<string, Interaction[]>();
+  for (const i of params.interactions) addTo(interactionsOf, i.visit, i);
 
   const customers: CrmCustomerTruth[] = [];
   const outcomes = Object.fromEntries(CRM_OUTCOMES.map((o) => [o, 0])) as Record<CrmOutcome, number>;
@@ -154,21 +167,18 @@ export function crmTruth(params: CrmTruthParams): CrmTruth {
   for (const visitor of params.visitors) {
     const customer = visitor.customer;
     if (customer === undefined) continue;
-    const consents = params.consents
-      .filter((c) => c.visit === visitor.id)
-      .map(({ purpose, state, ts, touchpoint }): CrmConsentTruth => {
-        const action = state === 'granted' ? 'consent_granted' : 'consent_withdrawn';
-        const delivered = logged.some((m) => m.sourceId === touchpoint && m.trueTs === ts && m.payload.action === action && m.payload.purpose === purpose);
-        return { purpose, state, ts, stampedTs: params.stamp(touchpoint, ts), touchpoint, delivered };
-      });
-    const events = params.interactions
-      .filter((i) => i.visit === visitor.id)
-      .map((i) => eventTruth(i, positions.get(messageKey(i.touchpoint, i.ts, i.action)), params.stamp(i.touchpoint, i.ts), changes, links));
+    const consents = (consentsOf.get(visitor.id) ?? []).map(({ purpose, state, ts, touchpoint }): CrmConsentTruth => {
+      const delivered = positions.has(messageKey(touchpoint, ts, state === 'granted' ? 'consent_granted' : 'consent_withdrawn', purpose));
+      return { purpose, state, ts, stampedTs: params.stamp(touchpoint, ts), touchpoint, delivered };
+    });
+    const events = (interactionsOf.get(visitor.id) ?? []).map((i) =>
+      eventTruth(i, positions.get(messageKey(i.touchpoint, i.ts, i.action)), params.stamp(i.touchpoint, i.ts), crmChanges, links),
+    );
     if (consents.length === 0 && events.length === 0) continue;
     if (consents.some((c) => c.purpose === 'crm' && c.state === 'granted' && c.delivered)) granted += 1;
     if (consents.some((c) => c.purpose === 'crm' && c.state === 'withdrawn' && c.delivered)) withdrew += 1;
     for (const e of events) outcomes[e.outcome] += 1;
-    const own = links.filter((l) => l.beacon === visitor.beaconId && l.customer === customer);
+    const own = (visitor.beaconId === undefined ? [] : (links.get(visitor.beaconId) ?? [])).filter((l) => l.customer === customer);
     customers.push({
       customer,
       visit: visitor.id,
@@ -185,8 +195,8 @@ function eventTruth(
   i: Interaction,
   logged: { pos: number; m: Extract<SimMessage, { kind: 'touchpoint' }> } | undefined,
   stampedTs: number,
-  changes: readonly LoggedChange[],
-  links: readonly LoggedLink[],
+  crmChanges: ReadonlyMap<string, readonly LoggedChange[]>,
+  links: ReadonlyMap<string, readonly LoggedLink[]>,
 ): CrmEventTruth {
   const base = {
     type: i.action === 'feedback' ? ('feedback' as const) : ('interaction' as const),
@@ -198,40 +208,25 @@ function eventTruth(
     ...(i.value !== undefined ? { value: i.value } : {}),
     ...(i.label !== undefined ? { label: i.label } : {}),
   };
-  return { ...base, outcome: logged === undefined ? 'lost' : outcomeOf(logged.pos, logged.m, changes, links) };
+  return { ...base, outcome: logged === undefined ? 'lost' : outcomeOf(logged.pos, logged.m, crmChanges, links) };
 }
 
 /** The outcome of an event the gateway logged at `pos`. */
-function outcomeOf(pos: number, m: Extract<SimMessage, { kind: 'touchpoint' }>, changes: readonly LoggedChange[], links: readonly LoggedLink[]): CrmOutcome {
+function outcomeOf(
+  pos: number,
+  m: Extract<SimMessage, { kind: 'touchpoint' }>,
+  crmChanges: ReadonlyMap<string, readonly LoggedChange[]>,
+  links: ReadonlyMap<string, readonly LoggedLink[]>,
+): CrmOutcome {
   const t = m.ts;
-  const beacon = m.payload.beacon;
+  const beaconLinks = m.payload.beacon === undefined ? [] : (links.get(m.payload.beacon) ?? []);
   // what the gateway can have recorded when it judges the event: everything logged before it, and any prefix of what came after
-  const customerWith = (k: number): string | undefined => {
-    if (m.payload.customer !== undefined) return m.payload.customer;
-    if (beacon === undefined) return undefined;
-    return linkAt(
-      known(
-        links.filter((l) => l.beacon === beacon),
-        pos,
-        t,
-        k,
-      ),
-      t,
-    );
-  };
-  const lateLinks =
-    beacon === undefined
-      ? 0
-      : late(
-          links.filter((l) => l.beacon === beacon),
-          pos,
-          t,
-        ).length;
-  const customers = range(lateLinks).map(customerWith);
+  const customerWith = (k: number): string | undefined => m.payload.customer ?? linkAt(known(beaconLinks, pos, t, k), t);
+  const customers = range(m.payload.customer !== undefined ? 0 : late(beaconLinks, pos, t).length).map(customerWith);
   if (new Set(customers).size > 1) return 'undetermined';
   const customer = customers[0];
   if (customer === undefined) return 'anonymous';
-  const crm = changes.filter((c) => c.customer === customer && c.purpose === 'crm');
+  const crm = crmChanges.get(customer) ?? [];
   const verdicts = range(late(crm, pos, t).length).map((k) => grantedAt(known(crm, pos, t, k), t));
   if (new Set(verdicts).size > 1) return 'undetermined';
   if (verdicts[0] !== true) return 'no_consent';
