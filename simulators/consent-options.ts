@@ -6,13 +6,13 @@
 import { z } from 'zod';
 
 export interface ConsentOptions {
-  /** Chance that a known customer who opens the consent screen (a kiosk use, or the app through a QR code) grants `crm`. */
+  /** Chance that a known customer who opens the consent screen (a kiosk or mirror use, or the app through a QR code) grants `crm`. */
   crmShare: number;
   /** The same for `personalisation`, drawn on its own. */
   personalisationShare: number;
   /** The same for `analytics`, drawn on its own. */
   analyticsShare: number;
-  /** Chance that a customer who granted `crm` withdraws it at their next kiosk or QR use of the visit (none later: no withdrawal). */
+  /** Chance that a customer who granted `crm` withdraws it at a later kiosk, mirror or QR use of the visit (none later: no withdrawal). */
   withdrawShare: number;
 }
 
@@ -39,20 +39,26 @@ export const ConsentOptionsSchema = z
 
 /** Flag of `storeloop simulate` → option, with the range the flag accepts (the schema's). */
 export const CONSENT_FLAGS = [
-  { flag: 'consent-crm-share', key: 'crmShare', min: 0, max: 1, help: 'chance a known customer at a kiosk or QR code grants crm (0-1)' },
+  { flag: 'consent-crm-share', key: 'crmShare', min: 0, max: 1, help: 'chance a known customer at a kiosk, mirror or QR code grants crm (0-1)' },
   {
     flag: 'consent-personalisation-share',
     key: 'personalisationShare',
     min: 0,
     max: 1,
-    help: 'chance a known customer at a kiosk or QR code grants personalisation (0-1)',
+    help: 'chance a known customer at a kiosk, mirror or QR code grants personalisation (0-1)',
   },
-  { flag: 'consent-analytics-share', key: 'analyticsShare', min: 0, max: 1, help: 'chance a known customer at a kiosk or QR code grants analytics (0-1)' },
+  {
+    flag: 'consent-analytics-share',
+    key: 'analyticsShare',
+    min: 0,
+    max: 1,
+    help: 'chance a known customer at a kiosk, mirror or QR code grants analytics (0-1)',
+  },
   {
     flag: 'consent-withdraw-share',
     key: 'withdrawShare',
     min: 0,
     max: 1,
-    help: 'chance a customer who granted crm withdraws it at a later kiosk or QR use (0-1)',
+    help: 'chance a customer who granted crm withdraws it at a later kiosk, mirror or QR use (0-1)',
   },
 ] as const satisfies ReadonlyArray<{ flag: string; key: keyof ConsentOptions; min: number; max: number; help: string }>;

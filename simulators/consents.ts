@@ -2,7 +2,7 @@
  * Consents (docs/simulator.md, "Consents and the CRM"): a known customer (an app user with a CRM id)
  * who uses a kiosk or the smart mirror, or scans a QR code with the app, may open the consent screen at one of those uses
  * and grant purposes, each drawn on its own (`crm`, `personalisation`, `analytics`); one who granted
- * `crm` may withdraw it at a later kiosk or QR use of the same visit; the others never consent. A
+ * `crm` may withdraw it at a later kiosk, mirror or QR use of the same visit; the others never consent. A
  * choice is made while the touchpoint is theirs, so it never falls into another visitor's use: half
  * the time on opening it (between the use's first and second action), else just after its last action
  * (within the touchpoint's busy tail and before they step out of the zone); a use of one action has
