@@ -12,6 +12,7 @@ import { doorsAudit, peopleScale, type FootfallInputs } from '../gateway/analyti
 import { doorCounters } from '../gateway/analytics/metric-queries.js';
 import type { ExperienceEvent } from '../gateway/log/derived-record.js';
 import type { LogRecord } from '../gateway/log/log-record.js';
+import { isConsentAction } from '../protocol/index.js';
 
 interface Touchpoint {
   exposures: number;
@@ -44,7 +45,8 @@ export function peopleEngagementTotal(
     if (e.interacted) t.linked += 1;
   }
   for (const r of records) {
-    if (r.kind !== 'touchpoint' || !inRange(r.eventTime)) continue;
+    // a consent choice is not a use of the touchpoint (the metrics API leaves it out too)
+    if (r.kind !== 'touchpoint' || !inRange(r.eventTime) || isConsentAction((r.message as { action: string }).action)) continue;
     const t = of(r.source.sourceId);
     t.interactions += 1;
     if ((r.message as { beacon?: string }).beacon !== undefined) t.beaconInteractions += 1;

@@ -5,6 +5,7 @@ import { parseDuration } from '../lib/duration.js';
 import { STORELOOP_VERSION } from '../lib/version.js';
 import { DEFAULT_RADIO_OPTIONS, RADIO_FLAGS } from '../simulators/radio-options.js';
 import { DEFAULT_DELIVERY_OPTIONS, DELIVERY_FLAGS } from '../simulators/delivery-options.js';
+import { CONSENT_FLAGS, DEFAULT_CONSENT_OPTIONS } from '../simulators/consent-options.js';
 
 // each command loads its parts (gateway, broker, sqlite, BlueZ…) only when it runs, so `--help`
 // and a mistyped option answer at once
@@ -97,6 +98,9 @@ for (const { flag, key, help } of RADIO_FLAGS)
 // the delivery model's parameters (clocks, loss, duplicates, latency, outages), each with its default and source in docs/simulator.md
 for (const { flag, key, help } of DELIVERY_FLAGS)
   simulateCommand.option(`--${flag} <x>`, `delivery: ${help} (docs/simulator.md)`, String(DEFAULT_DELIVERY_OPTIONS[key]));
+// who grants and withdraws consents at the touchpoints, each share with its default and source in docs/simulator.md
+for (const { flag, key, help } of CONSENT_FLAGS)
+  simulateCommand.option(`--${flag} <x>`, `consent: ${help} (docs/simulator.md)`, String(DEFAULT_CONSENT_OPTIONS[key]));
 simulateCommand.action(async (opts) => {
   await (await commands.simulate()).runSimulateCommand(opts);
 });

@@ -11,7 +11,7 @@ import { describe, expect, it } from 'vitest';
 import { DEMO_STORE, StoreSchema, type StoreConfig } from '../config/index.js';
 import { IBEACON_ID, PSEUDONYM_PATTERN, decodeJson, decodeMessage, isContractTopic, kindSpec, parseTopic, type MessageKind } from '../protocol/index.js';
 import { buildSimulation, type Simulation } from './build.js';
-import { INJECTION_REASONS, messageBody, type InjectionReason, type SimMessage } from './messages.js';
+import { INJECTION_REASONS, isConsentMessage, messageBody, type InjectionReason, type SimMessage } from './messages.js';
 import { DEFAULT_SIMULATION_OPTIONS, type SimulationOptions } from './options.js';
 import { IDEAL_DELIVERY_OPTIONS } from './delivery-options.js';
 import { publishTimeFor, type SimulationWindow } from './schedule.js';
@@ -212,16 +212,20 @@ describe.each(scenarios)('simulation of the $name', ({ opts }) => {
     expect(problems).toEqual([]);
   });
 
-  it('gives every message a unique mid <sourceId>-<runId>-<seq>, counting up per source', () => {
+  it('gives every message a unique mid <sourceId>-<runId>-<seq>, counting up per source (consent choices <sourceId>-<runId>-consent<seq>, on their own)', () => {
     expect(truth.runId).toMatch(/^[0-9a-f]{8}$/);
     // in the order each source made them (true time); a lost message leaves a gap, a resend repeats its mid
     const seqs = new Map<string, number>();
-    const first = messages.filter((m) => !m.duplicate && !m.outage).sort((a, b) => a.trueTs - b.trueTs || a.sendAt - b.sendAt);
+    const tagOf = (m: SimMessage) => (isConsentMessage(m) ? 'consent' : '');
+    const seqOf = (m: SimMessage) => Number(m.payload.mid?.slice(`${m.sourceId}-${truth.runId}-${tagOf(m)}`.length));
+    // messages of one instant (a customer's purposes of one consent choice) in the order they were numbered
+    const first = messages.filter((m) => !m.duplicate && !m.outage).sort((a, b) => a.trueTs - b.trueTs || seqOf(a) - seqOf(b) || a.sendAt - b.sendAt);
     for (const m of first) {
-      const seq = Number(m.payload.mid?.slice(`${m.sourceId}-${truth.runId}-`.length));
-      expect(m.payload.mid?.startsWith(`${m.sourceId}-${truth.runId}-`)).toBe(true);
-      expect(seq, m.payload.mid).toBeGreaterThan(seqs.get(m.sourceId) ?? 0);
-      seqs.set(m.sourceId, seq);
+      const tag = tagOf(m);
+      const seq = seqOf(m);
+      expect(m.payload.mid?.startsWith(`${m.sourceId}-${truth.runId}-${tag}`)).toBe(true);
+      expect(seq, m.payload.mid).toBeGreaterThan(seqs.get(`${m.sourceId} ${tag}`) ?? 0);
+      seqs.set(`${m.sourceId} ${tag}`, seq);
     }
     const mids = new Set(first.map((m) => m.payload.mid));
     expect(mids.size).toBe(first.length);
@@ -433,7 +437,8 @@ describe.each(scenarios)('simulation of the $name', ({ opts }) => {
     // interactions are drawn before any scan and the street, so that run needs neither (the first expect checks they are the same)
     const ideal = buildSimulation({ ...opts, delivery: IDEAL_DELIVERY_OPTIONS, scanIntervalMs: 300_000, captureRate: 1, neighbourBeacons: 0 });
     expect(ideal.truth.interactions).toEqual(truth.interactions);
-    const sent = ideal.messages.filter((m) => m.kind === 'touchpoint');
+    // the consent choices go out beside the interactions (consents.test.ts, crm-truth.test.ts)
+    const sent = ideal.messages.filter((m) => m.kind === 'touchpoint' && !isConsentMessage(m));
     expect(sent.map((m) => m.ts)).toEqual(truth.interactions.map((i) => i.ts));
     const zoneOf = new Map(store.touchpoints.map((t) => [t.id, t.zone]));
     const visits = new Map(truth.visits.map((v) => [v.visitor, v]));

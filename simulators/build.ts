@@ -4,6 +4,8 @@
  */
 import type { StoreConfig } from '../config/index.js';
 import { drawArrivals } from './arrivals.js';
+import { consentMessages, planConsents } from './consents.js';
+import { crmTruth } from './crm-truth.js';
 import { catalogue, counterMessages, environmentMessages, shelfMessages } from './devices.js';
 import { buildFloorPlan } from './floor-plan.js';
 import { exposures } from './exposures.js';
@@ -115,11 +117,32 @@ export function buildSimulation(opts: SimulationOptions): Simulation {
     options.only,
   );
   const made = finaliseMessages(drafts, { topicPrefix: options.topicPrefix, storeId: store.id, runId, qos: options.qos });
+  // consents (consents.ts): drawn, numbered, stamped and delivered apart, so every other message stays as it was without them
+  const consents = planConsents({
+    seed,
+    touchpoints: store.touchpoints,
+    visitors,
+    interactions,
+    options: options.consent,
+    outOfOrder: outOfOrderWindows(events),
+  });
+  const consentsMade = finaliseMessages(selectedDrafts(consentMessages(consents), store, options.only), {
+    topicPrefix: options.topicPrefix,
+    storeId: store.id,
+    runId,
+    qos: options.qos,
+    midTag: 'consent',
+  });
   // sources' clocks stamp the messages; then delivery (latency, loss, duplicates, outages) decides when each goes out
   const clockParams = { seed, store, startMs, endMs, delivery: options.delivery, sourceFaults: [...options.sourceFaults, ...scenarioFaults(events, startMs)] };
   const clocks = new SensorClocks(clockParams);
   const clocked = applyClocks(made, clocks, clockParams);
-  const delivered = deliverMessages(clocked, { ...clockParams, runId, topicPrefix: options.topicPrefix, clocks });
+  const delivered = deliverMessages(inTrueTimeOrder(clocked, applyClocks(consentsMade, clocks, clockParams)), {
+    ...clockParams,
+    runId,
+    topicPrefix: options.topicPrefix,
+    clocks,
+  });
   const knownSources = knownSourceIds(store);
   const injected = injectBadMessages(
     delivered.messages,
@@ -155,8 +178,21 @@ export function buildSimulation(opts: SimulationOptions): Simulation {
         : {}),
     ...peopleTruth(seed, others, visitors, startMs, endMs),
     ...countMessages(messages, knownSources),
+    crm: crmTruth({ messages, knownSources, visitors, interactions, consents, stamp: (sourceId, trueMs) => clocks.stamp(sourceId, trueMs) }),
   };
   return { messages, truth, window, options };
+}
+
+/** Merges `extra` into `messages` (both ascending by true time), each after the messages of the same instant: `messages` keep their order. */
+function inTrueTimeOrder(messages: readonly SimMessage[], extra: readonly SimMessage[]): SimMessage[] {
+  if (extra.length === 0) return [...messages];
+  const out: SimMessage[] = [];
+  let k = 0;
+  for (const m of messages) {
+    for (; k < extra.length && (extra[k] as SimMessage).trueTs < m.trueTs; k += 1) out.push(extra[k] as SimMessage);
+    out.push(m);
+  }
+  return out.concat(extra.slice(k));
 }
 
 export function visitTruth(seed: number, v: Visitor): VisitTruth {

@@ -11,7 +11,7 @@ import { buildSimulation } from './build.js';
 import { DEFAULT_DELIVERY_OPTIONS, IDEAL_DELIVERY_OPTIONS, type DeliveryOptions, type SourceFault } from './delivery-options.js';
 import { countReordered, deliverMessages, planOutages, REPLAY_GAP_MS, WILL_DELAY_MS, type DeliveryParams } from './delivery.js';
 import { SimulationOptionsError } from './errors.js';
-import { messageBody, type SimMessage } from './messages.js';
+import { isConsentMessage, messageBody, type SimMessage } from './messages.js';
 import { DEFAULT_SIMULATION_OPTIONS, type SimulationOptions } from './options.js';
 import { SensorClocks } from './sensor-clocks.js';
 
@@ -230,7 +230,7 @@ describe('a simulation with delivery effects', () => {
   it('says per interaction what its touchpoint stamped and whether the gateway got it', () => {
     const { interactions, delivery } = sim.truth;
     expect(delivery.interactions).toHaveLength(interactions.length);
-    const accepted = sim.messages.filter((m) => m.kind === 'touchpoint' && !m.duplicate && !m.expectedRejection);
+    const accepted = sim.messages.filter((m) => m.kind === 'touchpoint' && !isConsentMessage(m) && !m.duplicate && !m.expectedRejection);
     const expected = interactions.flatMap((i, k) => (delivery.interactions[k]?.delivered ? [`${i.touchpoint}@${delivery.interactions[k].stampedTs}`] : []));
     expect(accepted.map((m) => `${m.sourceId}@${m.ts}`).sort()).toEqual(expected.sort());
     interactions.forEach((i, k) => {

@@ -7,12 +7,15 @@
  * Every message gets `sendAt`, the simulated instant it goes on the wire, in [trueTs, window end];
  * the result is in `sendAt` order. Agent status and will messages are never lost, delayed or doubled.
  * Streams: createRng(seed, 'delivery-loss' | 'delivery-duplicate' | 'delivery-latency' | 'outages', …).
+ * Consent choices (consents.ts) draw from streams of their own ('consent-delivery-…') and are left out
+ * of the counts and of the replay slots of the other messages, so those go out exactly as they would
+ * without them; a consent held by an outage goes out in its place in the agent's queue.
  */
 import type { StoreConfig } from '../config/index.js';
 import { buildTopic, CONTRACT_VERSION } from '../protocol/index.js';
 import { MAX_OUTAGE_MS, type DeliveryOptions, type SourceFault } from './delivery-options.js';
 import type { Footfall } from './devices.js';
-import { messageId, type PayloadByKind, type SimMessage } from './messages.js';
+import { isConsentMessage, messageId, type PayloadByKind, type SimMessage } from './messages.js';
 import { createRng } from './prng.js';
 import { publishTimeFor, type SimulationWindow } from './schedule.js';
 import { agentOf, faultTargets, type ClockTruth, type SensorClocks } from './sensor-clocks.js';
@@ -79,6 +82,8 @@ export interface DeliveryParams {
 interface Held extends OutageTruth {
   targets: ReadonlySet<string>;
   buffer: SimMessage[];
+  /** Consent choices held (counted apart: `replayed`, `lost` and the agent's `queue_depth` are the other messages'). */
+  consentBuffer: SimMessage[];
 }
 
 type StatusMessage = Extract<SimMessage, { kind: 'status' }>;
@@ -104,7 +109,7 @@ export function planOutages(params: DeliveryParams): Held[] {
         const to = from + Math.round(Math.min(MAX_OUTAGE_MS, Math.max(1000, rng.exponential(delivery.outageMeanMs))));
         const replay = rng.chance(delivery.outageReplayShare);
         const sourceIds = all.filter((id) => agentOf(store, id) === agent);
-        out.push({ agent, sourceIds, from, to, cause: 'random', replay, replayed: 0, lost: 0, targets: new Set(sourceIds), buffer: [] });
+        out.push({ agent, sourceIds, from, to, cause: 'random', replay, replayed: 0, lost: 0, targets: new Set(sourceIds), buffer: [], consentBuffer: [] });
         t = to + rng.exponential(meanGapMs);
       }
     }
@@ -124,6 +129,7 @@ export function planOutages(params: DeliveryParams): Held[] {
       lost: 0,
       targets,
       buffer: [],
+      consentBuffer: [],
     };
     out.push(held);
   }
@@ -136,9 +142,12 @@ export function deliverMessages(
   params: DeliveryParams,
 ): { messages: SimMessage[]; truth: Omit<DeliveryTruth, 'interactions'> } {
   const { seed, endMs, delivery } = params;
-  const lossRng = createRng(seed, 'delivery-loss');
-  const dupRng = createRng(seed, 'delivery-duplicate');
-  const latencyRng = createRng(seed, 'delivery-latency');
+  const streams = { loss: createRng(seed, 'delivery-loss'), dup: createRng(seed, 'delivery-duplicate'), latency: createRng(seed, 'delivery-latency') };
+  const consentStreams = {
+    loss: createRng(seed, 'consent-delivery-loss'),
+    dup: createRng(seed, 'consent-delivery-duplicate'),
+    latency: createRng(seed, 'consent-delivery-latency'),
+  };
   const outages = planOutages(params);
   const entries: Entry[] = [];
   let ord = 0;
@@ -150,26 +159,30 @@ export function deliverMessages(
       push(m, m.payload.state === 'online' ? 0 : m.trueTs >= endMs ? 2 : 1);
       continue;
     }
+    const consent = isConsentMessage(m);
+    // the counts are the other messages': a consent's fate is in the truth's `crm`
+    const counted = consent ? 0 : 1;
     const outage = outages.find((o) => o.targets.has(m.sourceId) && m.trueTs >= o.from && m.trueTs < o.to);
     if (outage) {
-      if (outage.replay) outage.buffer.push(m);
+      if (outage.replay) (consent ? outage.consentBuffer : outage.buffer).push(m);
       else {
-        outage.lost += 1;
-        lost += 1;
+        outage.lost += counted;
+        lost += counted;
       }
       continue;
     }
-    if (lossRng.chance(delivery.lossRate)) {
-      lost += 1;
+    const rng = consent ? consentStreams : streams;
+    if (rng.loss.chance(delivery.lossRate)) {
+      lost += counted;
       continue;
     }
-    let latency = delivery.latencyMedianMs > 0 ? latencyRng.logNormal(delivery.latencyMedianMs, delivery.latencySigma) : 0;
-    if (latencyRng.chance(delivery.stallShare)) latency += latencyRng.uniform(0, delivery.stallMaxMs);
+    let latency = delivery.latencyMedianMs > 0 ? rng.latency.logNormal(delivery.latencyMedianMs, delivery.latencySigma) : 0;
+    if (rng.latency.chance(delivery.stallShare)) latency += rng.latency.uniform(0, delivery.stallMaxMs);
     const sendAt = Math.min(endMs, m.trueTs + Math.round(latency));
     push({ ...m, sendAt });
-    if (dupRng.chance(delivery.duplicateRate)) {
-      duplicated += 1;
-      push({ ...m, sendAt: Math.min(endMs, sendAt + Math.round(dupRng.uniform(RESEND_MIN_MS, RESEND_MAX_MS))), duplicate: true });
+    if (rng.dup.chance(delivery.duplicateRate)) {
+      duplicated += counted;
+      push({ ...m, sendAt: Math.min(endMs, sendAt + Math.round(rng.dup.uniform(RESEND_MIN_MS, RESEND_MAX_MS))), duplicate: true });
     }
   }
   let replayed = 0;
@@ -177,23 +190,34 @@ export function deliverMessages(
     const replayAt = Math.min(outage.to, endMs);
     if (outage.agent !== undefined) for (const status of outageStatuses(outage, k, params)) push(status, status.payload.state === 'online' ? 0 : 1);
     const buffer = [...outage.buffer].sort((a, b) => a.trueTs - b.trueTs);
-    buffer.forEach((m, i) => push({ ...m, sendAt: Math.min(endMs, replayAt + i * REPLAY_GAP_MS) }));
+    const consents = [...outage.consentBuffer].sort((a, b) => a.trueTs - b.trueTs);
+    let c = 0;
+    buffer.forEach((m, i) => {
+      const slot = Math.min(endMs, replayAt + i * REPLAY_GAP_MS);
+      // a held consent goes out in its place in the queue: in the slot of the first message that truly came after it, just before it
+      for (; c < consents.length && (consents[c] as SimMessage).trueTs < m.trueTs; c += 1) push({ ...(consents[c] as SimMessage), sendAt: slot });
+      push({ ...m, sendAt: slot });
+    });
+    // the rest after the last replayed message, ahead of what queued behind the replay
+    const tail = Math.min(endMs, replayAt + Math.max(0, buffer.length * REPLAY_GAP_MS - REPLAY_GAP_MS / 2));
+    for (; c < consents.length; c += 1) push({ ...(consents[c] as SimMessage), sendAt: tail });
     outage.replayed = buffer.length;
     replayed += buffer.length;
     if (buffer.length > 0) queueBehindReplay(entries, outage, Math.min(endMs, replayAt + buffer.length * REPLAY_GAP_MS));
   }
   entries.sort((a, b) => a.message.sendAt - b.message.sendAt || a.tier - b.tier || a.ord - b.ord);
   const ordered = entries.map((e) => e.message);
+  const others = ordered.filter((m) => !isConsentMessage(m));
   return {
     messages: ordered,
     truth: {
       lost,
       duplicated,
-      reordered: countReordered(ordered),
+      reordered: countReordered(others),
       replayed,
-      maxDelayMs: ordered.reduce((max, m) => (m.duplicate || m.outage ? max : Math.max(max, m.sendAt - m.trueTs)), 0),
+      maxDelayMs: others.reduce((max, m) => (m.duplicate || m.outage ? max : Math.max(max, m.sendAt - m.trueTs)), 0),
       clocks: params.clocks.truth(),
-      outages: outages.map(({ targets: _t, buffer: _b, ...o }) => o),
+      outages: outages.map(({ targets: _t, buffer: _b, consentBuffer: _c, ...o }) => o),
     },
   };
 }

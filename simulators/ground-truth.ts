@@ -5,6 +5,7 @@
  * device message and status message).
  */
 import { MESSAGE_KINDS, type MessageKind } from '../protocol/index.js';
+import type { CrmTruth } from './crm-truth.js';
 import type { DeliveryTruth } from './delivery.js';
 import type { Footfall } from './devices.js';
 import type { Exposure } from './exposures.js';
@@ -185,6 +186,12 @@ export interface GroundTruth {
    * messages of the stand-in agent `sim-agent` when the store config lists no agents (source_unknown).
    */
   expectedRejections: RejectionCounts;
+  /**
+   * The known customers' consent choices and, per customer, which of their interactions and feedback
+   * should reach the CRM and why the others should not (crm-truth.ts). Absent in truths written before
+   * consents were modelled.
+   */
+  crm?: CrmTruth;
 }
 
 /** Points a message normalises to (its bad items excluded); 0 for a message that is malformed as a whole. */

@@ -15,6 +15,9 @@ export {
 } from './options.js';
 export { DEFAULT_RADIO_OPTIONS, RADIO_FLAGS, type RadioOptions } from './radio-options.js';
 export { DEFAULT_DELIVERY_OPTIONS, DELIVERY_FLAGS, IDEAL_DELIVERY_OPTIONS, type DeliveryOptions, type SourceFault } from './delivery-options.js';
+export { CONSENT_FLAGS, DEFAULT_CONSENT_OPTIONS, NO_CONSENT_OPTIONS, type ConsentOptions } from './consent-options.js';
+export type { ConsentChange } from './consents.js';
+export { CRM_OUTCOMES, type CrmConsentTruth, type CrmCustomerTruth, type CrmEventTruth, type CrmOutcome, type CrmTruth } from './crm-truth.js';
 export type { DeliveryTruth, OutageTruth } from './delivery.js';
 export type { ClockTruth } from './sensor-clocks.js';
 export { INJECTION_REASONS, messageBody, type InjectionReason, type SimMessage } from './messages.js';

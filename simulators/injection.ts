@@ -2,11 +2,11 @@
  * Deliberately malformed traffic for demoing rejections (`badRate`). After a good message, with
  * probability badRate, one of: a truncated JSON copy, a copy from a source the store does not know,
  * a copy stamped a day in the future, or (for a BLE batch with sightings) one extra sighting with an
- * out-of-range RSSI inside the otherwise good batch. Reasons are named like the gateway's rejections. Statuses and resent copies (`duplicate`) are never touched.
+ * out-of-range RSSI inside the otherwise good batch. Reasons are named like the gateway's rejections. Statuses, consent choices and resent copies (`duplicate`) are never touched.
  * Uses its own random stream, so the good traffic is the same whatever the bad rate.
  */
 import { buildTopic } from '../protocol/index.js';
-import { messageId, type InjectionReason, type SimMessage } from './messages.js';
+import { isConsentMessage, messageId, type InjectionReason, type SimMessage } from './messages.js';
 import type { Rng } from './prng.js';
 
 /** How far in the future a `ts_in_future` copy is stamped. */
@@ -31,7 +31,8 @@ export function injectBadMessages(messages: readonly SimMessage[], params: Injec
     return seq;
   };
   for (const message of messages) {
-    if (message.kind === 'status' || message.duplicate || !rng.chance(params.badRate)) {
+    // consent choices neither: they draw nothing, so the other messages' companions stay as they were without them
+    if (message.kind === 'status' || message.duplicate || isConsentMessage(message) || !rng.chance(params.badRate)) {
       out.push(message);
       continue;
     }

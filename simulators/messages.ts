@@ -4,7 +4,7 @@
  */
 import type { z } from 'zod';
 
-import { buildTopic, CONTRACT_VERSION, type MESSAGE_KIND_TABLE, type MessageKind } from '../protocol/index.js';
+import { buildTopic, CONTRACT_VERSION, isConsentAction, type MESSAGE_KIND_TABLE, type MessageKind } from '../protocol/index.js';
 
 /** The payload a source writes for each kind (before the contract's defaults are applied). */
 export type PayloadByKind = { [K in MessageKind]: z.input<(typeof MESSAGE_KIND_TABLE)[K]['schema']> };
@@ -82,6 +82,11 @@ export interface FinaliseParams {
   storeId: string;
   runId: string;
   qos: 0 | 1;
+  /**
+   * Put before each sequence number of the message ids (`kiosk-1-<runId>-consent1`): messages finalised
+   * apart from the others (consents) count on their own, so the others keep their ids.
+   */
+  midTag?: string;
 }
 
 /**
@@ -104,7 +109,16 @@ export function finaliseMessages(drafts: DraftMessage[], params: FinaliseParams)
       qos: params.qos,
       trueTs: draft.ts,
       sendAt: draft.ts,
-      payload: { v: CONTRACT_VERSION, mid: messageId(draft.sourceId, params.runId, seq), ...draft.payload },
+      payload: {
+        v: CONTRACT_VERSION,
+        mid: messageId(draft.sourceId, params.runId, params.midTag === undefined ? seq : `${params.midTag}${seq}`),
+        ...draft.payload,
+      },
     } as SimMessage;
   });
+}
+
+/** A touchpoint's consent choice (`consent_granted` / `consent_withdrawn`, consents.ts): on streams of its own in delivery and never made malformed. */
+export function isConsentMessage(message: SimMessage): boolean {
+  return message.kind === 'touchpoint' && isConsentAction(message.payload.action);
 }

@@ -12,6 +12,7 @@ import {
   type DeliveryOptions,
   type SourceFault,
 } from './delivery-options.js';
+import { ConsentOptionsSchema, DEFAULT_CONSENT_OPTIONS, type ConsentOptions } from './consent-options.js';
 import { DEFAULT_RADIO_OPTIONS, RadioOptionsSchema, type RadioOptions } from './radio-options.js';
 import { scenarioProblems, SOURCE_CATEGORIES, type Scenario, type SourceCategory } from './scenario.js';
 
@@ -81,12 +82,15 @@ export interface SimulationOptions {
   delivery?: Partial<DeliveryOptions>;
   /** Explicit faults of sources (offline with or without replay, clock skew), times from the window's start (default none). */
   sourceFaults?: SourceFault[];
+  /** Who grants and withdraws which consents (consent-options.ts, docs/simulator.md); missing ones take their defaults. */
+  consent?: Partial<ConsentOptions>;
 }
 
 /** Options with every optional field filled in and checked (a run without a scenario has none, and `only` stays absent for all sensors). */
-export type ResolvedSimulationOptions = Required<Omit<SimulationOptions, 'radio' | 'delivery' | 'scenario' | 'only'>> & {
+export type ResolvedSimulationOptions = Required<Omit<SimulationOptions, 'radio' | 'delivery' | 'consent' | 'scenario' | 'only'>> & {
   radio: RadioOptions;
   delivery: DeliveryOptions;
+  consent: ConsentOptions;
   scenario?: Scenario;
   only?: SourceCategory[];
 };
@@ -124,6 +128,7 @@ export const DEFAULT_SIMULATION_OPTIONS = Object.freeze({
   neighbourBeacons: 3,
   delivery: DEFAULT_DELIVERY_OPTIONS,
   sourceFaults: [],
+  consent: DEFAULT_CONSENT_OPTIONS,
 } satisfies Omit<ResolvedSimulationOptions, 'now'>);
 
 const share = z.number().min(0).max(1);
@@ -172,6 +177,7 @@ const NumericOptionsSchema = z.object({
   neighbourBeacons: z.number().int().min(0).max(20),
   delivery: DeliveryOptionsSchema,
   sourceFaults: SourceFaultsSchema,
+  consent: ConsentOptionsSchema,
 });
 
 const OPTION_KEYS = [
@@ -207,6 +213,7 @@ const OPTION_KEYS = [
   'neighbourBeacons',
   'delivery',
   'sourceFaults',
+  'consent',
 ] as const satisfies ReadonlyArray<keyof SimulationOptions>;
 
 /** Fills in the optional fields and checks every value; throws SimulationOptionsError naming each bad key. */
@@ -215,7 +222,8 @@ export function resolveSimulationOptions(opts: SimulationOptions): ResolvedSimul
   const given = Object.fromEntries(OPTION_KEYS.filter((k) => opts[k] !== undefined).map((k) => [k, opts[k]])) as Partial<SimulationOptions>;
   const radio = { ...DEFAULT_RADIO_OPTIONS, ...given.radio };
   const delivery = { ...DEFAULT_DELIVERY_OPTIONS, ...given.delivery };
-  const merged = { ...DEFAULT_SIMULATION_OPTIONS, ...given, radio, delivery, now: opts.now ?? Date.now() };
+  const consent = { ...DEFAULT_CONSENT_OPTIONS, ...given.consent };
+  const merged = { ...DEFAULT_SIMULATION_OPTIONS, ...given, radio, delivery, consent, now: opts.now ?? Date.now() };
   const parsed = NumericOptionsSchema.safeParse(merged);
   const problems = parsed.success
     ? []

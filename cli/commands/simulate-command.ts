@@ -4,6 +4,8 @@ import { promisify } from 'node:util';
 
 import { loadConfig } from '../../config/index.js';
 import {
+  CONSENT_FLAGS,
+  DEFAULT_CONSENT_OPTIONS,
   DEFAULT_DELIVERY_OPTIONS,
   DEFAULT_RADIO_OPTIONS,
   DEFAULT_SIMULATION_OPTIONS,
@@ -14,6 +16,7 @@ import {
   RADIO_FLAGS,
   runSimulation,
   type ArrivalProfile,
+  type ConsentOptions,
   type DeliveryOptions,
   type GroundTruth,
   type InfluxOutageControl,
@@ -21,7 +24,7 @@ import {
   type Scenario,
 } from '../../simulators/index.js';
 
-export interface SimulateCommandOptions extends RadioFlagOptions, DeliveryFlagOptions {
+export interface SimulateCommandOptions extends RadioFlagOptions, DeliveryFlagOptions, ConsentFlagOptions {
   url: string;
   /** MQTT user name; the password comes from STORELOOP_MQTT_PASSWORD (never the command line, which `ps` shows). */
   username?: string;
@@ -84,8 +87,11 @@ export type RadioFlagOptions = { [F in (typeof RADIO_FLAGS)[number]['flag'] as C
 /** The delivery flags (`--loss-rate` → `lossRate`, …), text as given; a missing one takes its default. */
 export type DeliveryFlagOptions = { [F in (typeof DELIVERY_FLAGS)[number]['flag'] as CamelCase<F>]?: string };
 
-/** A radio or delivery flag's name. */
-type FlagName = (typeof RADIO_FLAGS)[number]['flag'] | (typeof DELIVERY_FLAGS)[number]['flag'];
+/** The consent flags (`--consent-crm-share` → `consentCrmShare`, …), text as given; a missing one takes its default. */
+export type ConsentFlagOptions = { [F in (typeof CONSENT_FLAGS)[number]['flag'] as CamelCase<F>]?: string };
+
+/** A radio, delivery or consent flag's name. */
+type FlagName = (typeof RADIO_FLAGS)[number]['flag'] | (typeof DELIVERY_FLAGS)[number]['flag'] | (typeof CONSENT_FLAGS)[number]['flag'];
 
 function number(name: string, text: string, min: number, max: number): number {
   const value = Number(text);
@@ -138,6 +144,7 @@ export function simulationOptionsFrom(options: SimulateCommandOptions) {
     ...(options.only !== undefined ? { only: parseOnly(options.only) } : {}),
     ...people(options),
     delivery: flagged<DeliveryOptions>(DEFAULT_DELIVERY_OPTIONS, DELIVERY_FLAGS, options),
+    consent: flagged<ConsentOptions>(DEFAULT_CONSENT_OPTIONS, CONSENT_FLAGS, options),
   };
 }
 
@@ -209,7 +216,7 @@ function camel<F extends string>(flag: F): CamelCase<F> {
   return flag.replace(/-([a-z])/g, (_, c: string) => c.toUpperCase()) as CamelCase<F>;
 }
 
-/** A model's parameters (radio, delivery) from their flags, each checked against its range; a missing one keeps its default. */
+/** A model's parameters (radio, delivery, consent) from their flags, each checked against its range; a missing one keeps its default. */
 function flagged<O extends { [K in keyof O]: number }>(
   defaults: O,
   flags: ReadonlyArray<{ flag: FlagName; key: keyof O; min: number; max: number }>,

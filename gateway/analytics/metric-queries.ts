@@ -9,7 +9,8 @@
  */
 import type { StoreConfig } from '../../config/index.js';
 import type { MetricsRequest } from './metrics-request.js';
-import { msLiteral, numberLiteral, quoteIdentifier, tagEquals } from './influxql-literals.js';
+import { CONSENT_ACTIONS } from '../../protocol/index.js';
+import { msLiteral, numberLiteral, quoteIdentifier, quoteString, tagEquals } from './influxql-literals.js';
 
 /** One figure of a part: `FN("field") AS "as"`. */
 export interface Aggregate {
@@ -220,7 +221,8 @@ export function planQueries(req: MetricsRequest): QueryPlan {
               // the interactions that name the visitor's beacon (app carriers'): COUNT counts the points that have the field
               { fn: 'COUNT', field: 'beacon', as: 'beacon_interactions' },
             ],
-            where: touchpoint,
+            // a consent choice at a touchpoint is not a use of it (the engine does not link it to an exposure either)
+            where: [...touchpoint, ...CONSENT_ACTIONS.map((a) => `${quoteIdentifier('action')} != ${quoteString(a)}`)],
             groupBy: ['touchpoint'],
             labels: {},
             derived: false,

@@ -19,6 +19,7 @@ import { Counter, type Registry } from 'prom-client';
 import type { StoreConfig } from '../../config/index.js';
 import { StoreloopError } from '../../lib/errors.js';
 import type { Logger } from '../../lib/logger.js';
+import { isConsentAction } from '../../protocol/index.js';
 import { SyncCounter, replaceFileDurably } from '../../lib/spool/durable-fs.js';
 import type { ExperienceEvent, OccupancyEvent } from '../log/derived-record.js';
 import type { DerivedLog } from '../log/derived-log.js';
@@ -258,7 +259,8 @@ export class ExperienceSink implements Sink {
     }
     if (record.kind === 'touchpoint') {
       const beacon = record.message.beacon;
-      if (beacon === undefined) return 'filtered';
+      // a consent choice is not a use of the touchpoint: no interaction for an exposure (nor for the evaluation's truth)
+      if (beacon === undefined || isConsentAction(record.message.action)) return 'filtered';
       if (!window.addInteraction({ ts: record.eventTime, touchpoint: record.source.sourceId, device: beacon })) {
         this.droppedTotal.inc({ store: storeId, reason: 'late_interaction' });
       }
