@@ -29,7 +29,12 @@ class RecordingAdapter implements CrmDestinationAdapter {
 }
 
 /** A delivery on real stores in a fresh dir, each customer granted `crm`, their events in the outbox in this order. */
-async function delivery(adapter: CrmDestinationAdapter, events: Array<[id: string, customer: string]>, config: Partial<CrmDestinationConfig> = {}) {
+async function delivery(
+  adapter: CrmDestinationAdapter,
+  events: Array<[id: string, customer: string]>,
+  config: Partial<CrmDestinationConfig> = {},
+  times: { grant: number; event: number } = { grant: T - 1000, event: T },
+) {
   const dir = await mkdtemp(join(tmpdir(), 'storeloop-crm-delivery-'));
   const consents = new ConsentRegistry(join(dir, 'consent.sqlite'));
   const customers = new CustomerTokenVault(join(dir, 'identity.sqlite'));
@@ -52,10 +57,17 @@ async function delivery(adapter: CrmDestinationAdapter, events: Array<[id: strin
     if (tokens.has(customer)) continue;
     const token = customers.tokenFor(customer);
     tokens.set(customer, token);
-    consents.record({ customerToken: token, purpose: 'crm', state: 'granted', at: T - 1000, channel: 'kiosk', origin: 'test' });
+    consents.record({ customerToken: token, purpose: 'crm', state: 'granted', at: times.grant, channel: 'kiosk', origin: 'test' });
   }
   outbox.add(
-    events.map(([id, customer]) => ({ id, destination: 'dest', customerToken: tokens.get(customer) ?? '', eventTime: T, type: 'interaction', data: {} })),
+    events.map(([id, customer]) => ({
+      id,
+      destination: 'dest',
+      customerToken: tokens.get(customer) ?? '',
+      eventTime: times.event,
+      type: 'interaction',
+      data: {},
+    })),
   );
   const metrics = crmDeliveryMetrics(new Registry(), () => []);
   const run = new CrmDelivery(destination, { adapter, outbox, consents, customers, metrics, log: createLogger('silent') });
@@ -64,7 +76,7 @@ async function delivery(adapter: CrmDestinationAdapter, events: Array<[id: strin
     for (const store of [consents, customers, outbox]) store.close();
     await rm(dir, { recursive: true, force: true });
   });
-  return { run, outbox };
+  return { run, outbox, consents, tokens };
 }
 
 async function until(condition: () => boolean): Promise<void> {
@@ -72,6 +84,29 @@ async function until(condition: () => boolean): Promise<void> {
 }
 
 describe('CrmDelivery', () => {
+  it('delivers the events of a grant stamped ahead of the gateway’s clock (a touchpoint clock running fast), and drops them after a withdrawal stamped so', async () => {
+    const now = Date.now();
+    const adapter = new RecordingAdapter(1);
+    const fast = await delivery(adapter, [['f1', 'F']], {}, { grant: now + 60_000, event: now + 70_000 });
+    fast.run.start();
+    await until(() => adapter.requests.length === 1);
+    expect(adapter.requests).toEqual([['f1']]);
+
+    const none = new RecordingAdapter(1);
+    const withdrawn = await delivery(none, [['w1', 'W']]);
+    withdrawn.consents.record({
+      customerToken: withdrawn.tokens.get('W') as string,
+      purpose: 'crm',
+      state: 'withdrawn',
+      at: now + 30_000,
+      channel: 'kiosk',
+      origin: 'test',
+    });
+    withdrawn.run.start();
+    await until(() => withdrawn.outbox.counts('dest').pending === 0);
+    expect(none.requests).toEqual([]);
+  });
+
   it('sends up to the adapter’s batch, never two events of one customer in a request, each customer’s in order', async () => {
     const adapter = new RecordingAdapter(2);
     const events: Array<[string, string]> = [

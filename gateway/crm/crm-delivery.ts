@@ -20,6 +20,8 @@ import type { CustomerTokenVault } from '../identity/customer-tokens.js';
 import type { CrmOutbox, PendingEvent } from './crm-outbox.js';
 import type { AttemptResult, CrmDestinationAdapter, OutgoingEvent } from './destinations/destination.js';
 
+/** A time after every recorded change: the consent as it stands now, whatever its stamp. */
+const LATEST = Number.MAX_SAFE_INTEGER;
 const BATCH = 500;
 
 export interface CrmDeliveryMetrics {
@@ -169,7 +171,7 @@ export class CrmDelivery {
         next = Math.min(next, due);
         continue;
       }
-      const customer = this.customerOf(event, now);
+      const customer = this.customerOf(event);
       if (customer === undefined) continue;
       claimed.add(event.customerToken);
       batch.push({ pending: event, outgoing: { event, customer } });
@@ -187,7 +189,7 @@ export class CrmDelivery {
    * erased, or no longer consents. An erasure notice names the customer itself: their token resolves
    * to nobody any more, and no consent applies.
    */
-  private customerOf(event: PendingEvent, now: number): string | undefined {
+  private customerOf(event: PendingEvent): string | undefined {
     if (event.type === 'erasure') return String(event.data.customer);
     const customer = this.deps.customers.resolve(event.customerToken);
     if (customer === undefined) {
@@ -196,7 +198,9 @@ export class CrmDelivery {
       return undefined;
     }
     const { consents } = this.deps;
-    if (!consents.grantedAt(event.customerToken, 'crm', event.eventTime) || !consents.grantedAt(event.customerToken, 'crm', now)) {
+    // granted at the event's time, and the latest change recorded is still a grant, whatever its stamp: a grant from a
+    // touchpoint whose clock runs ahead is in force, a withdrawal is, however it was stamped
+    if (!consents.grantedAt(event.customerToken, 'crm', event.eventTime) || !consents.grantedAt(event.customerToken, 'crm', LATEST)) {
       this.deps.outbox.drop(event.seq);
       this.count('withdrawn');
       return undefined;
