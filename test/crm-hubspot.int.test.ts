@@ -15,7 +15,8 @@ import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vites
 
 import { DEMO_STORE_ID } from '../config/index.js';
 import { rateLimited, startFakeHubSpot, type FakeHubSpot } from './helpers/fake-hubspot.js';
-import { connectClient, metricValue, publishAcked, startTestGateway, type TestGateway } from './helpers/gateway.js';
+import { recordCrmConsent, startCrmGateway } from './helpers/crm-gateway.js';
+import { connectClient, metricValue, publishAcked, type TestGateway } from './helpers/gateway.js';
 import { startInfluxd, type TestInfluxd } from './helpers/influxd.js';
 import { eventually } from './helpers/lifecycle.js';
 
@@ -40,42 +41,20 @@ async function setUp(options: { timeZone?: string; identifyBy?: string } = {}): 
     eventDefinitions: Object.fromEntries(['visit', 'interaction', 'feedback'].map((t) => [`pe${HUB_ID}_storeloop_${t}`, PROPERTIES])),
   });
   onTestFinished(() => hubspot.stop());
-  const gw = await startTestGateway({
-    influxUrl: influxd.url,
-    config: {
-      sinks: {
-        crm: {
-          destinations: [
-            {
-              name: 'hubspot',
-              type: 'hubspot',
-              baseUrl: hubspot.baseUrl,
-              token: TOKEN,
-              hubId: HUB_ID,
-              identifyBy: options.identifyBy ?? 'email',
-              timeZone: options.timeZone ?? 'UTC',
-              timeoutMs: 1000,
-              retryMinMs: 50,
-              retryMaxMs: 200,
-              ratePerSecond: 1000,
-            },
-          ],
-        },
-      },
-    },
+  const gw = await startCrmGateway(influxd.url, {
+    name: 'hubspot',
+    type: 'hubspot',
+    baseUrl: hubspot.baseUrl,
+    token: TOKEN,
+    hubId: HUB_ID,
+    identifyBy: options.identifyBy ?? 'email',
+    timeZone: options.timeZone ?? 'UTC',
+    timeoutMs: 1000,
   });
-  onTestFinished(() => gw.stop());
   return { gw, hubspot };
 }
 
-async function grantCrm(gw: TestGateway, customer: string, at: number): Promise<void> {
-  const res = await gw.api('/api/v1/consents', {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ customer, purpose: 'crm', state: 'granted', at, channel: 'staff' }),
-  });
-  expect(res.status).toBe(201);
-}
+const grantCrm = (gw: TestGateway, customer: string, at: number) => recordCrmConsent(gw, customer, 'granted', at);
 
 interface Destination {
   up: boolean;

@@ -9,7 +9,8 @@ import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vites
 
 import { DEMO_STORE_ID } from '../config/index.js';
 import { newWebhookSecret, startFakeWebhookReceiver } from './helpers/fake-crm.js';
-import { connectClient, metricValue, publishAcked, startTestGateway } from './helpers/gateway.js';
+import { recordCrmConsent, startCrmGateway } from './helpers/crm-gateway.js';
+import { connectClient, metricValue, publishAcked } from './helpers/gateway.js';
 import { startInfluxd, type TestInfluxd } from './helpers/influxd.js';
 import { eventually } from './helpers/lifecycle.js';
 
@@ -29,31 +30,10 @@ describe('identity links made through the API', () => {
     const secret = newWebhookSecret();
     const receiver = await startFakeWebhookReceiver({ secrets: [secret] });
     onTestFinished(() => receiver.stop());
-    const gw = await startTestGateway({
-      influxUrl: influxd.url,
-      config: {
-        sinks: {
-          crm: {
-            destinations: [
-              {
-                name: 'hooks',
-                type: 'webhook',
-                url: receiver.url,
-                secrets: [secret],
-                timeoutMs: TIMEOUT_MS,
-                retryMinMs: 50,
-                retryMaxMs: 200,
-                ratePerSecond: 1000,
-              },
-            ],
-          },
-        },
-      },
-    });
-    onTestFinished(() => gw.stop());
+    const gw = await startCrmGateway(influxd.url, { name: 'hooks', type: 'webhook', url: receiver.url, secrets: [secret], timeoutMs: TIMEOUT_MS });
     const post = (path: string, body: object) => gw.api(path, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
     const linkedAt = Date.now() - 30_000;
-    expect((await post('/api/v1/consents', { customer: 'C-LINK', purpose: 'crm', state: 'granted', at: linkedAt - 60_000, channel: 'app' })).status).toBe(201);
+    await recordCrmConsent(gw, 'C-LINK', 'granted', linkedAt - 60_000, 'app');
     const link = await post('/api/v1/customers/C-LINK/identity-links', { pseudonym: IBEACON, channel: 'qr_scan', proof: 'app session 17', at: linkedAt });
     expect(link.status).toBe(201);
 

@@ -14,7 +14,8 @@ import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vites
 
 import { DEMO_STORE_ID } from '../config/index.js';
 import { REQUEST_LIMIT_EXCEEDED, startFakeSalesforce, type FakeSalesforce } from './helpers/fake-salesforce.js';
-import { connectClient, metricValue, publishAcked, startTestGateway, type TestGateway } from './helpers/gateway.js';
+import { recordCrmConsent, startCrmGateway } from './helpers/crm-gateway.js';
+import { connectClient, metricValue, publishAcked, type TestGateway } from './helpers/gateway.js';
 import { startInfluxd, type TestInfluxd } from './helpers/influxd.js';
 import { eventually } from './helpers/lifecycle.js';
 
@@ -41,42 +42,20 @@ async function setUp(options: { maxAttempts?: number } = {}): Promise<{ gw: Test
     eventObjects: { Storeloop_Event__e: EVENT_FIELDS, Storeloop_Erasure__e: ERASURE_FIELDS },
   });
   onTestFinished(() => salesforce.stop());
-  const gw = await startTestGateway({
-    influxUrl: influxd.url,
-    config: {
-      sinks: {
-        crm: {
-          destinations: [
-            {
-              name: 'salesforce',
-              type: 'salesforce',
-              instanceUrl: salesforce.instanceUrl,
-              apiVersion: '62.0',
-              clientId: CLIENT_ID,
-              clientSecret: CLIENT_SECRET,
-              timeoutMs: 1000,
-              retryMinMs: 50,
-              retryMaxMs: 200,
-              ratePerSecond: 1000,
-              maxAttempts: options.maxAttempts ?? 10,
-            },
-          ],
-        },
-      },
-    },
+  const gw = await startCrmGateway(influxd.url, {
+    name: 'salesforce',
+    type: 'salesforce',
+    instanceUrl: salesforce.instanceUrl,
+    apiVersion: '62.0',
+    clientId: CLIENT_ID,
+    clientSecret: CLIENT_SECRET,
+    timeoutMs: 1000,
+    maxAttempts: options.maxAttempts ?? 10,
   });
-  onTestFinished(() => gw.stop());
   return { gw, salesforce };
 }
 
-async function grantCrm(gw: TestGateway, customer: string, at: number): Promise<void> {
-  const res = await gw.api('/api/v1/consents', {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ customer, purpose: 'crm', state: 'granted', at, channel: 'staff' }),
-  });
-  expect(res.status).toBe(201);
-}
+const grantCrm = (gw: TestGateway, customer: string, at: number) => recordCrmConsent(gw, customer, 'granted', at);
 
 const pending = async (gw: TestGateway) =>
   ((await (await gw.api('/api/v1/crm/destinations')).json()) as { destinations: Array<{ pending: number }> }).destinations[0]?.pending;

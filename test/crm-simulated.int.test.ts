@@ -17,7 +17,8 @@ import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vites
 
 import { buildSimulation, DEFAULT_SIMULATION_OPTIONS, messageBody, type CrmEventTruth } from '../simulators/index.js';
 import { newWebhookSecret, startFakeWebhookReceiver } from './helpers/fake-crm.js';
-import { connectClient, metricValue, publishAcked, sinksCaughtUp, startTestGateway } from './helpers/gateway.js';
+import { startCrmGateway } from './helpers/crm-gateway.js';
+import { connectClient, metricValue, publishAcked, sinksCaughtUp } from './helpers/gateway.js';
 import { startInfluxd, type TestInfluxd } from './helpers/influxd.js';
 import { eventually } from './helpers/lifecycle.js';
 
@@ -73,19 +74,7 @@ describe('the simulator’s consents through the gateway to a CRM webhook', () =
     const secret = newWebhookSecret();
     const receiver = await startFakeWebhookReceiver({ secrets: [secret] });
     onTestFinished(() => receiver.stop());
-    const gw = await startTestGateway({
-      influxUrl: influxd.url,
-      config: {
-        sinks: {
-          crm: {
-            destinations: [
-              { name: 'hooks', type: 'webhook', url: receiver.url, secrets: [secret], timeoutMs: 2000, retryMinMs: 50, retryMaxMs: 200, ratePerSecond: 1000 },
-            ],
-          },
-        },
-      },
-    });
-    onTestFinished(() => gw.stop());
+    const gw = await startCrmGateway(influxd.url, { name: 'hooks', type: 'webhook', url: receiver.url, secrets: [secret], timeoutMs: 2000 });
     const received = (): string[] =>
       receiver.accepted
         .map((a) => a.body as Delivered)

@@ -13,7 +13,8 @@ import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vites
 
 import { DEMO_STORE_ID } from '../config/index.js';
 import { newWebhookSecret, startFakeWebhookReceiver, type FakeWebhookReceiver } from './helpers/fake-crm.js';
-import { connectClient, metricValue, publishAcked, startTestGateway, type TestGateway } from './helpers/gateway.js';
+import { recordCrmConsent, startCrmGateway } from './helpers/crm-gateway.js';
+import { connectClient, metricValue, publishAcked, type TestGateway } from './helpers/gateway.js';
 import { startInfluxd, type TestInfluxd } from './helpers/influxd.js';
 import { eventually } from './helpers/lifecycle.js';
 
@@ -32,30 +33,11 @@ async function setUp(): Promise<{ gw: TestGateway; receiver: FakeWebhookReceiver
   const secret = newWebhookSecret();
   const receiver = await startFakeWebhookReceiver({ secrets: [secret] });
   onTestFinished(() => receiver.stop());
-  const gw = await startTestGateway({
-    influxUrl: influxd.url,
-    config: {
-      sinks: {
-        crm: {
-          destinations: [
-            { name: 'hooks', type: 'webhook', url: receiver.url, secrets: [secret], timeoutMs: 2000, retryMinMs: 50, retryMaxMs: 200, ratePerSecond: 1000 },
-          ],
-        },
-      },
-    },
-  });
-  onTestFinished(() => gw.stop());
+  const gw = await startCrmGateway(influxd.url, { name: 'hooks', type: 'webhook', url: receiver.url, secrets: [secret], timeoutMs: 2000 });
   return { gw, receiver };
 }
 
-async function consent(gw: TestGateway, customer: string, state: 'granted' | 'withdrawn', at: number): Promise<void> {
-  const res = await gw.api('/api/v1/consents', {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ customer, purpose: 'crm', state, at, channel: 'staff' }),
-  });
-  expect(res.status).toBe(201);
-}
+const consent = recordCrmConsent;
 
 interface Delivered {
   type: string;
