@@ -437,7 +437,7 @@ describe.each(scenarios)('simulation of the $name', ({ opts }) => {
     // interactions are drawn before any scan and the street, so that run needs neither (the first expect checks they are the same)
     const ideal = buildSimulation({ ...opts, delivery: IDEAL_DELIVERY_OPTIONS, scanIntervalMs: 300_000, captureRate: 1, neighbourBeacons: 0 });
     expect(ideal.truth.interactions).toEqual(truth.interactions);
-    // the consent choices go out beside the interactions (consents.test.ts, crm-truth.test.ts)
+    // the consent choices go out beside the interactions (consents.int.test.ts, crm-truth.test.ts)
     const sent = ideal.messages.filter((m) => m.kind === 'touchpoint' && !isConsentMessage(m));
     expect(sent.map((m) => m.ts)).toEqual(truth.interactions.map((i) => i.ts));
     const zoneOf = new Map(store.touchpoints.map((t) => [t.id, t.zone]));
