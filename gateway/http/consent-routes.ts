@@ -14,9 +14,9 @@ import { CONSENT_CHANNELS, CONSENT_STATES, type ConsentChange, type ConsentRegis
 import { consentReceipt, receiptsUnavailable } from '../consent/consent-receipt.js';
 import type { CustomerErasure } from '../consent/customer-erasure.js';
 import type { CustomerTokenVault } from '../identity/customer-tokens.js';
+import { CustomerSchema, unknownCustomer } from './customer-schemas.js';
 
 const ErrorSchema = z.object({ error: z.string(), code: z.string() });
-const CustomerSchema = z.string().min(1).max(128).describe("The customer's CRM id");
 const TimeSchema = z.union([z.iso.datetime({ offset: true }), z.number().int().min(0)]);
 const MAX_CRM_UPDATES = 1000;
 
@@ -62,7 +62,6 @@ export const consentRoutes: FastifyPluginAsyncZod<{
     const { customerToken, key: _key, at, recordedAt, ...rest } = change;
     return { ...rest, customer: customers.resolve(customerToken) ?? null, at: new Date(at).toISOString(), recordedAt: new Date(recordedAt).toISOString() };
   };
-  const unknownCustomer = (customer: string) => ({ error: `no consent or identity is recorded for customer '${customer}'`, code: 'SL_ERR_CUSTOMER_UNKNOWN' });
 
   app.post(
     '/api/v1/consents',

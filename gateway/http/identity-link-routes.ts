@@ -13,6 +13,7 @@ import { z } from 'zod';
 import type { Config } from '../../config/index.js';
 import { BeaconIdSchema } from '../../protocol/index.js';
 import type { CustomerTokenVault } from '../identity/customer-tokens.js';
+import { CustomerSchema, unknownCustomer } from './customer-schemas.js';
 
 const DAY_MS = 86_400_000;
 /** How far back a link may be dated: a customer's action that reaches the gateway late, not a back-dated claim. */
@@ -20,7 +21,6 @@ const MAX_BACKDATE_MS = DAY_MS;
 const LINK_CHANNELS = ['app', 'kiosk', 'wifi_login', 'loyalty_card', 'qr_scan', 'staff'] as const;
 
 const ErrorSchema = z.object({ error: z.string(), code: z.string() });
-const CustomerSchema = z.string().min(1).max(128).describe("The customer's CRM id");
 
 const LinkSchema = z.object({
   pseudonym: z.string().describe('The beacon id the sensors report (`ibeacon:…`, `dev:<pseudonym>`)'),
@@ -42,7 +42,6 @@ export const identityLinkRoutes: FastifyPluginAsyncZod<{ customers: CustomerToke
     validUntil: iso(l.validUntil),
     origin: l.origin,
   });
-  const unknownCustomer = (customer: string) => ({ error: `no consent or identity is recorded for customer '${customer}'`, code: 'SL_ERR_CUSTOMER_UNKNOWN' });
 
   app.post(
     '/api/v1/customers/:customer/identity-links',

@@ -7,10 +7,11 @@
  * for the CRM in tests of the gateway's webhook delivery, and can be scripted to fail or hang first.
  */
 import { randomBytes } from 'node:crypto';
-import { createServer, type IncomingHttpHeaders, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http';
 
 import { Webhook, WebhookVerificationError } from 'standardwebhooks';
+
+import { listenOnLoopback, readBody } from './loopback-http.js';
 
 export interface FakeWebhookReceiverOptions {
   /** Every secret (`whsec_<base64>`) whose signature is accepted; more than one during a key rotation. */
@@ -148,42 +149,31 @@ export async function startFakeWebhookReceiver(options: FakeWebhookReceiverOptio
     }
   };
 
-  const server = createServer((req, res) => {
-    const attempt: WebhookAttempt = {
-      id: headerValue(req.headers, 'webhook-id'),
-      timestamp: headerValue(req.headers, 'webhook-timestamp'),
-      status: 0,
-      at: Date.now(),
-    };
-    attempts.push(attempt);
-    // a request the client aborted mid-body ends up here: answer if still possible, never crash
-    handle(req, res, attempt).catch(() => {
-      attempt.status = 500;
-      if (!res.headersSent && !res.destroyed) res.writeHead(500).end();
-    });
-  });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => resolve());
-  });
-  const { port } = server.address() as AddressInfo;
-
-  let stopped: Promise<void> | undefined;
-  const stop = () => {
-    stopped ??= new Promise<void>((resolve, reject) => {
+  const server = await listenOnLoopback(
+    (req, res) => {
+      const attempt: WebhookAttempt = {
+        id: headerValue(req.headers, 'webhook-id'),
+        timestamp: headerValue(req.headers, 'webhook-timestamp'),
+        status: 0,
+        at: Date.now(),
+      };
+      attempts.push(attempt);
+      // a request the client aborted mid-body ends up here: answer if still possible, never crash
+      handle(req, res, attempt).catch(() => {
+        attempt.status = 500;
+        if (!res.headersSent && !res.destroyed) res.writeHead(500).end();
+      });
+    },
+    () => {
       for (const timer of delayTimers) clearTimeout(timer);
       delayTimers.clear();
       for (const res of hanging) res.destroy();
       hanging.clear();
-      server.close((err) => (err ? reject(err) : resolve()));
-      // keep-alive sockets of clients (undici pools them) would hold close() open otherwise
-      server.closeAllConnections();
-    });
-    return stopped;
-  };
+    },
+  );
 
   return {
-    url: `http://127.0.0.1:${port}${path}`,
+    url: `http://127.0.0.1:${server.port}${path}`,
     accepted,
     duplicates,
     rejected,
@@ -191,7 +181,7 @@ export async function startFakeWebhookReceiver(options: FakeWebhookReceiverOptio
     script: (...responses) => {
       scripted.push(...responses);
     },
-    stop,
+    stop: server.stop,
   };
 }
 
@@ -252,13 +242,4 @@ function readWebhookHeaders(headers: IncomingHttpHeaders): Partial<WebhookHeader
 function headerValue(headers: IncomingHttpHeaders, name: string): string | undefined {
   const value = headers[name];
   return typeof value === 'string' && value !== '' ? value : undefined;
-}
-
-function readBody(req: IncomingMessage): Promise<Buffer> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (chunk: Buffer) => chunks.push(chunk));
-    req.on('end', () => resolve(Buffer.concat(chunks)));
-    req.on('error', reject);
-  });
 }

@@ -13,8 +13,9 @@
  * to delete); what HubSpot itself does with an occurrence for an unknown email is not modelled.
  */
 import { randomUUID } from 'node:crypto';
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+
+import { listenOnLoopback, readBody } from './loopback-http.js';
 
 export interface FakeHubSpotOptions {
   /** The private app token it accepts (`Authorization: Bearer …`). */
@@ -172,22 +173,22 @@ export async function startFakeHubSpot(options: FakeHubSpotOptions): Promise<Fak
     return answer(result);
   };
 
-  const server = createServer((req, res) => {
-    const attempt: HubSpotAttempt = { path: new URL(req.url ?? '/', 'http://hubspot').pathname, status: 0, at: Date.now() };
-    attempts.push(attempt);
-    handle(req, res, attempt).catch(() => {
-      attempt.status = 500;
-      if (!res.headersSent && !res.destroyed) res.writeHead(500).end();
-    });
-  });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => resolve());
-  });
-  const { port } = server.address() as AddressInfo;
-  let stopped: Promise<void> | undefined;
+  const server = await listenOnLoopback(
+    (req, res) => {
+      const attempt: HubSpotAttempt = { path: new URL(req.url ?? '/', 'http://hubspot').pathname, status: 0, at: Date.now() };
+      attempts.push(attempt);
+      handle(req, res, attempt).catch(() => {
+        attempt.status = 500;
+        if (!res.headersSent && !res.destroyed) res.writeHead(500).end();
+      });
+    },
+    () => {
+      for (const res of hanging) res.destroy();
+      hanging.clear();
+    },
+  );
   return {
-    baseUrl: `http://127.0.0.1:${port}`,
+    baseUrl: `http://127.0.0.1:${server.port}`,
     occurrences,
     duplicates,
     attempts,
@@ -200,23 +201,6 @@ export async function startFakeHubSpot(options: FakeHubSpotOptions): Promise<Fak
     script: (...answers) => {
       scripted.push(...answers);
     },
-    stop: () => {
-      stopped ??= new Promise<void>((resolve, reject) => {
-        for (const res of hanging) res.destroy();
-        hanging.clear();
-        server.close((err) => (err ? reject(err) : resolve()));
-        server.closeAllConnections();
-      });
-      return stopped;
-    },
+    stop: server.stop,
   };
-}
-
-export function readBody(req: IncomingMessage): Promise<Buffer> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (chunk: Buffer) => chunks.push(chunk));
-    req.on('end', () => resolve(Buffer.concat(chunks)));
-    req.on('error', reject);
-  });
 }

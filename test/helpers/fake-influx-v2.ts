@@ -3,9 +3,10 @@
  * (https://docs.influxdata.com/influxdb/v2/api/#operation/PostWrite, "Troubleshoot issues writing
  * data"), for tests of the v2 write path. It records accepted lines per bucket instead of storing points.
  */
-import { createServer, type IncomingHttpHeaders, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http';
 import { gunzipSync } from 'node:zlib';
+
+import { listenOnLoopback, readBody } from './loopback-http.js';
 
 export interface FakeInfluxV2Options {
   /** Accepted in `Authorization: Token <token>`; default `test-token`. */
@@ -150,41 +151,23 @@ export async function startFakeInfluxV2(options: FakeInfluxV2Options = {}): Prom
     return answer(204);
   };
 
-  const server = createServer((req, res) => {
+  const server = await listenOnLoopback((req, res) => {
     handle(req, res).catch((err: unknown) => {
       res.statusCode = 500;
       res.end(JSON.stringify({ code: 'internal error', message: String(err) }));
     });
   });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => resolve());
-  });
-  const { port } = server.address() as AddressInfo;
 
   return {
-    url: `http://127.0.0.1:${port}`,
+    url: `http://127.0.0.1:${server.port}`,
     token,
     lines: (bucket) => [...(stored.get(bucket) ?? [])],
     requests,
     failNext: (status, count, retryAfterSec) => {
       for (let i = 0; i < count; i++) scripted.push({ status, retryAfterSec });
     },
-    close: () =>
-      new Promise<void>((resolve, reject) => {
-        server.close((err) => (err ? reject(err) : resolve()));
-        server.closeAllConnections();
-      }),
+    close: server.stop,
   };
-}
-
-function readBody(req: IncomingMessage): Promise<Buffer> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (chunk: Buffer) => chunks.push(chunk));
-    req.on('end', () => resolve(Buffer.concat(chunks)));
-    req.on('error', reject);
-  });
 }
 
 function findConflict(fieldTypes: Map<string, FieldType>, bucket: string, parsed: ParsedLine): string | undefined {

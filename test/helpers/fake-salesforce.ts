@@ -13,10 +13,9 @@
  * and body, a hang, publishing and then never answering) and per-record errors by event id.
  */
 import { randomBytes, randomUUID } from 'node:crypto';
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 
-import { readBody } from './fake-hubspot.js';
+import { listenOnLoopback, readBody } from './loopback-http.js';
 
 export interface FakeSalesforceOptions {
   clientId: string;
@@ -157,20 +156,21 @@ export async function startFakeSalesforce(options: FakeSalesforceOptions): Promi
   };
 
   let instanceUrl = '';
-  const server = createServer((req, res) => {
-    const attempt: SalesforceRequest = { path: new URL(req.url ?? '/', 'http://salesforce').pathname, eventIds: [], status: 0 };
-    requests.push(attempt);
-    handle(req, res, attempt, instanceUrl).catch(() => {
-      attempt.status = 500;
-      if (!res.headersSent && !res.destroyed) res.writeHead(500).end();
-    });
-  });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => resolve());
-  });
-  instanceUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  let stopped: Promise<void> | undefined;
+  const server = await listenOnLoopback(
+    (req, res) => {
+      const attempt: SalesforceRequest = { path: new URL(req.url ?? '/', 'http://salesforce').pathname, eventIds: [], status: 0 };
+      requests.push(attempt);
+      handle(req, res, attempt, instanceUrl).catch(() => {
+        attempt.status = 500;
+        if (!res.headersSent && !res.destroyed) res.writeHead(500).end();
+      });
+    },
+    () => {
+      for (const res of hanging) res.destroy();
+      hanging.clear();
+    },
+  );
+  instanceUrl = `http://127.0.0.1:${server.port}`;
   return {
     instanceUrl,
     published,
@@ -186,14 +186,6 @@ export async function startFakeSalesforce(options: FakeSalesforceOptions): Promi
     failRecord: (eventId, error, times = 1) => {
       recordFaults.push({ eventId, error, left: times });
     },
-    stop: () => {
-      stopped ??= new Promise<void>((resolve, reject) => {
-        for (const res of hanging) res.destroy();
-        hanging.clear();
-        server.close((err) => (err ? reject(err) : resolve()));
-        server.closeAllConnections();
-      });
-      return stopped;
-    },
+    stop: server.stop,
   };
 }
