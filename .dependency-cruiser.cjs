@@ -63,6 +63,20 @@ module.exports = {
       from: { path: '^gateway/', pathNot: [TESTS, '^gateway/gateway\\.ts$'] },
     },
     only('dashboards', ['protocol', 'config', 'lib'], 'dashboards read through the HTTP API: they import no gateway internals'),
+    {
+      name: 'dashboards-web-alone',
+      comment: 'the analyst pages are bundled for the browser (dashboards/web): they import their own modules and browser libraries, no part of the program',
+      severity: 'error',
+      from: { path: '^dashboards/web/' },
+      to: { path: '^(protocol|lib|config|edge|simulators|evaluation|gateway|devtools|cli|bench|test)/|^dashboards/(?!web/)' },
+    },
+    {
+      name: 'dashboards-web-bundled-only',
+      comment: 'the pages reach the program as a bundle (dist/web), never as imports',
+      severity: 'error',
+      from: { path: '^(?!dashboards/web/)' },
+      to: { path: '^dashboards/web/' },
+    },
     only('devtools', ['protocol', 'config', 'lib'], 'development helpers stand on the contract, the config and lib'),
     {
       name: 'devtools-users',
@@ -111,7 +125,7 @@ module.exports = {
     enhancedResolveOptions: {
       exportsFields: ['exports'],
       conditionNames: ['import', 'require', 'node', 'default'],
-      extensions: ['.ts', '.js', '.mjs', '.cjs'],
+      extensions: ['.ts', '.tsx', '.js', '.mjs', '.cjs'],
     },
     moduleSystems: ['es6', 'cjs'],
   },

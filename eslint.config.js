@@ -26,6 +26,11 @@ export default tseslint.config(
     },
   },
   {
+    // the analyst pages run in the browser (bundled by vite; dashboards/web/tsconfig.json)
+    files: ['dashboards/web/src/**/*.{ts,tsx}'],
+    languageOptions: { globals: globals.browser },
+  },
+  {
     files: ['**/*.test.ts', 'test/**/*.ts'],
     rules: {
       '@typescript-eslint/no-non-null-assertion': 'off',

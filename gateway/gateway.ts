@@ -68,6 +68,8 @@ export interface GatewayOptions {
   extraSinks?: Array<{ sink: Sink; options?: Partial<SinkRunnerOptions> }>;
   /** The clock persistent MQTT sessions expire by (default the wall clock); tests move it. */
   sessionClock?: MqttBrokerOptions['sessionClock'];
+  /** The built analyst pages (default: dist/web of the package; dashboards/index.ts). */
+  webAssetsDir?: string;
 }
 
 /** Each flush is one SQLite commit with an fsync on the event loop: a few per second. */
@@ -77,6 +79,7 @@ const INDEX_REPLAY_BATCH = 5_000;
 
 export class Gateway {
   readonly metrics: GatewayMetrics;
+  private readonly webAssetsDir: string | undefined;
   readonly directory: StoreDirectory;
   readonly rejections: RejectionLog;
   readonly live: LiveState;
@@ -111,6 +114,7 @@ export class Gateway {
     options: GatewayOptions,
   ) {
     this.log = options.log;
+    this.webAssetsDir = options.webAssetsDir;
     this.metrics = options.metrics ?? new GatewayMetrics();
     this.directory = StoreDirectory.fromConfig(config);
     this.rejections = new RejectionLog(config.ingest.rejectionsKept);
@@ -266,7 +270,7 @@ export class Gateway {
         ],
       },
       this.log.child({ module: 'http' }),
-      [dashboardsPlugin],
+      [async (app) => app.register(dashboardsPlugin, this.webAssetsDir === undefined ? {} : { assetsDir: this.webAssetsDir })],
     );
     await this.broker.start();
     await this.http.listen({ port: this.config.http.port, host: this.config.http.host });

@@ -82,6 +82,8 @@ export async function startTestGateway(options: {
     log: createLogger('debug', sink),
     metrics: undefined,
     extraSinks: options.extraSinks,
+    // the pages as the run's build bundled them
+    webAssetsDir: testBuild().web,
     ...(options.sessionClock === undefined ? {} : { sessionClock: options.sessionClock }),
   });
   try {

@@ -1,7 +1,7 @@
 /**
  * The one build of a test run. The integration project's global setup (test/global-setup.ts)
- * compiles tsconfig.build.json once into a fresh directory laid out like the installed package
- * (`package.json`, `bin/storeloop.js`, `dist/`); every test that runs JavaScript on plain node (a
+ * compiles tsconfig.build.json and bundles the analyst pages once into a fresh directory laid out
+ * like the installed package (`package.json`, `bin/storeloop.js`, `dist/`, `dist/web/`); every test that runs JavaScript on plain node (a
  * gateway or edge agent process, the CLI, a node:test suite, a crash child) uses that build. No test
  * compiles, so nothing rewrites files while a child loads them.
  */
@@ -31,11 +31,13 @@ export interface TestBuild {
   cliMain: string;
   /** `<root>/bin/storeloop.js`, the bin as a user runs it. */
   bin: string;
+  /** `<root>/dist/web`: the analyst pages' bundle (index.html, assets/). */
+  web: string;
 }
 
 function layout(root: string): TestBuild {
   const dist = join(root, 'dist');
-  return { root, dist, cliMain: join(dist, 'cli', 'main.js'), bin: join(root, 'bin', 'storeloop.js') };
+  return { root, dist, cliMain: join(dist, 'cli', 'main.js'), bin: join(root, 'bin', 'storeloop.js'), web: join(dist, 'web') };
 }
 
 /**
@@ -55,6 +57,17 @@ export async function buildForTests(): Promise<{ build: TestBuild; remove: () =>
   if (!existsSync(build.cliMain)) {
     await remove();
     throw new Error(`tsc did not emit ${build.cliMain}:\n${result.stdout ?? ''}${result.stderr ?? ''}`);
+  }
+  // the analyst pages' bundle, where the built package has it (dist/web)
+  const vite = join(REPO, 'node_modules', 'vite', 'bin', 'vite.js');
+  const bundled = await promisify(execFile)(
+    process.execPath,
+    [vite, 'build', '--config', join(REPO, 'dashboards', 'web', 'vite.config.ts'), '--outDir', build.web, '--emptyOutDir'],
+    { cwd: REPO },
+  ).catch((err: { stdout?: string; stderr?: string }) => err);
+  if (!existsSync(join(build.web, 'index.html'))) {
+    await remove();
+    throw new Error(`vite did not bundle the dashboards into ${build.web}:\n${bundled.stdout ?? ''}${bundled.stderr ?? ''}`);
   }
   await mkdir(join(root, 'bin'));
   await copyFile(join(REPO, 'bin', 'storeloop.js'), build.bin);

@@ -1,0 +1,34 @@
+/** Reading the metrics API's answers: a series by its labels, its points as chart columns and table rows. */
+import { apiGet, metricPath, type MetricAnswer, type MetricQuery, type MetricSeries } from './api';
+
+export function loadMetric(store: string, query: MetricQuery, signal: AbortSignal): Promise<MetricAnswer> {
+  return apiGet<MetricAnswer>(metricPath(store, query), signal);
+}
+
+/** The series whose labels include every given label (and no `unit` label unless asked for). */
+export function findSeries(answer: MetricAnswer, labels: Record<string, string>): MetricSeries | undefined {
+  return answer.series.find(
+    (s) => Object.entries(labels).every(([k, v]) => s.labels[k] === v) && (labels['unit'] !== undefined || s.labels['unit'] === undefined),
+  );
+}
+
+export function seriesWhere(answer: MetricAnswer, test: (s: MetricSeries) => boolean): MetricSeries[] {
+  return answer.series.filter(test);
+}
+
+/** The interval starts of a range, epoch ms: the x axis every series of the range shares. */
+export function intervalStarts(fromMs: number, toMs: number, intervalMs: number): number[] {
+  const out: number[] = [];
+  for (let t = fromMs; t < toMs; t += intervalMs) out.push(t);
+  return out;
+}
+
+/** A series' field per interval start (null where the series has no point there). */
+export function valuesAt(series: MetricSeries | undefined, field: string, times: number[], shiftMs = 0): (number | null)[] {
+  const byTime = new Map((series?.points ?? []).map((p) => [Date.parse(p.time) + shiftMs, p.values[field] ?? null]));
+  return times.map((t) => byTime.get(t) ?? null);
+}
+
+export function iso(ms: number): string {
+  return new Date(ms).toISOString();
+}

@@ -1,0 +1,6 @@
+/** Placeholder until its data routes land. */
+import type { PageProps } from './page-props';
+
+export function ShelvesPage(_props: PageProps) {
+  return <p class="muted">Coming in this change.</p>;
+}
