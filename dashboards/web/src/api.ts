@@ -145,3 +145,61 @@ export function zoneName(store: Store, id: string): string {
 export function touchpointName(store: Store, id: string): string {
   return store.touchpoints.find((t) => t.id === id)?.name ?? id;
 }
+
+export interface DevicesAnswer {
+  store: string;
+  at: string;
+  onlineWindowSeconds: number;
+  agents: {
+    id: string;
+    zone: string | null;
+    state: 'online' | 'offline' | 'degraded' | null;
+    since: string | null;
+    lastMessageAt: string | null;
+    online: boolean;
+    version: string | null;
+    detail: string | null;
+    queue: { depth: number; bytes: number | null; at: string } | null;
+  }[];
+  devices: {
+    id: string;
+    role: 'sensor' | 'touchpoint' | 'device';
+    type: string | null;
+    zone: string | null;
+    zoneName: string | null;
+    name: string | null;
+    lastSeenAt: string | null;
+    online: boolean;
+    status: { state: string; since: string; detail: string | null } | null;
+    battery: { pct: { value: number; at: string } | null; mv: { value: number; at: string } | null };
+  }[];
+}
+
+export interface PipelineAnswer {
+  at: string;
+  ingest: {
+    sampledSince: string;
+    perMinute: { minute: string; accepted: number; rejected: number }[];
+    totals: { received: number; accepted: number; rejected: number; duplicate: number; shed: number };
+  };
+  rejections: { reason: string; count: number; description: string | null }[];
+  log: {
+    records: number;
+    bytes: number;
+    quotaBytes: number;
+    segments: number;
+    full: boolean;
+    oldest: { seq: number; appendedAt: string } | null;
+    newest: { seq: number; appendedAt: string } | null;
+  };
+  sinks: {
+    name: string;
+    state: 'ok' | 'failing' | 'idle' | 'stopped';
+    holdsBackIngest: boolean;
+    lag: { records: number; seconds: number };
+    delivered: number;
+    deadLettered: number;
+    expired: number;
+  }[];
+  deadLetters: number;
+}

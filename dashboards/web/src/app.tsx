@@ -2,7 +2,7 @@
  * The app shell: login, the store and range pickers, the page navigation, the live counts shared by
  * the pages, and the page the address bar names.
  */
-import { useEffect, useMemo, useState } from 'preact/hooks';
+import { useEffect, useMemo, useRef, useState } from 'preact/hooks';
 
 import { apiGet, currentSession, login, logout, storesPath, whenUnauthenticated, type Session, type Store } from './api';
 import { useLive } from './live';
@@ -100,7 +100,13 @@ function Dashboards(props: { session: Session; onLogout: () => void }) {
   const minute = Math.floor(Date.now() / 60_000);
   const nowMs = useMemo(() => Date.now(), [route.page, rangeKey, store?.id, minute]);
   const range = useMemo(() => (store ? resolveRange(choice, store.timezone, nowMs) : undefined), [store?.id, rangeKey, nowMs]);
-  useEffect(() => resetReady(), [route.page, rangeKey, store?.id]);
+  // a new view is not ready until what it starts is done: reset while rendering, before its parts hold
+  const view = `${route.page}|${rangeKey}|${store?.id ?? ''}`;
+  const shownView = useRef('');
+  if (shownView.current !== view) {
+    shownView.current = view;
+    resetReady();
+  }
   const go = (page: PageId, storeId: string | undefined, next: RangeChoice) => {
     location.hash = routeHash(page, { store: storeId, range: formatRangeChoice(next) });
   };
@@ -136,10 +142,12 @@ function Dashboards(props: { session: Session; onLogout: () => void }) {
         </div>
       </header>
       {storeList.length > 0 && store && (
-        <Pickers stores={storeList} store={store.id} range={choice} onChange={(storeId, next) => go(route.page, storeId, next)} />
+        <section aria-label="Store and period">
+          <Pickers stores={storeList} store={store.id} range={choice} onChange={(storeId, next) => go(route.page, storeId, next)} />
+        </section>
       )}
       {history && !history.done && (
-        <p class="banner" role="status">
+        <p class="banner" role="status" aria-label="History still filling">
           History is still filling in the background: simulated up to {new Date(history.reached).toLocaleString('en-GB', { timeZone: store?.timezone })} of{' '}
           {new Date(history.from).toLocaleDateString('en-GB', { timeZone: store?.timezone })} –{' '}
           {new Date(history.to).toLocaleDateString('en-GB', { timeZone: store?.timezone })}. Figures after that point are not there yet.

@@ -33,15 +33,17 @@ export function Figure(props: {
   rangeKey: string;
   /** A short text that sums up the chart for screen readers. */
   summary?: string;
-  children: ComponentChildren;
+  children?: ComponentChildren;
   wide?: boolean;
+  /** The table is the figure itself (a list of devices): shown, not folded away. */
+  tableOpen?: boolean;
 }) {
   const id = useId();
   const { table } = props;
   return (
     <figure class={props.wide ? 'card wide' : 'card'} aria-labelledby={`${id}-t`} data-figure={props.title}>
       <div class="figure-head">
-        <h3 id={`${id}-t`}>{props.title}</h3>
+        <h2 id={`${id}-t`}>{props.title}</h2>
         {table && table.rows.length > 0 && (
           <button type="button" class="small" onClick={() => download(csvFileName(props.title, props.rangeKey), toCsv(table.header, table.rows))}>
             CSV<span class="visually-hidden"> of {props.title}</span>
@@ -51,31 +53,11 @@ export function Figure(props: {
       <figcaption class="muted">{props.caption}</figcaption>
       {props.summary && <p class="visually-hidden">{props.summary}</p>}
       {props.children}
-      {table && table.rows.length > 0 && (
+      {table && table.rows.length > 0 && props.tableOpen && <DataTable table={table} />}
+      {table && table.rows.length > 0 && !props.tableOpen && (
         <details class="data-table">
           <summary>Table of {props.title.toLowerCase()}</summary>
-          <div class="table-scroll">
-            <table>
-              <thead>
-                <tr>
-                  {table.header.map((h) => (
-                    <th scope="col" key={h}>
-                      {h}
-                    </th>
-                  ))}
-                </tr>
-              </thead>
-              <tbody>
-                {table.rows.map((row, i) => (
-                  <tr key={i}>
-                    {row.map((cell, j) => (
-                      <td key={j}>{cell === null || cell === undefined ? '–' : String(cell)}</td>
-                    ))}
-                  </tr>
-                ))}
-              </tbody>
-            </table>
-          </div>
+          <DataTable table={table} />
         </details>
       )}
     </figure>
@@ -97,4 +79,31 @@ export function Placeholder(props: { loading?: boolean; error?: string; empty?: 
       </p>
     );
   return <p class="muted">{props.empty ?? 'No data in this range.'}</p>;
+}
+
+function DataTable({ table }: { table: TableData }) {
+  return (
+    <div class="table-scroll">
+      <table>
+        <thead>
+          <tr>
+            {table.header.map((h) => (
+              <th scope="col" key={h}>
+                {h}
+              </th>
+            ))}
+          </tr>
+        </thead>
+        <tbody>
+          {table.rows.map((row, i) => (
+            <tr key={i}>
+              {row.map((cell, j) => (
+                <td key={j}>{cell === null || cell === undefined ? '–' : String(cell)}</td>
+              ))}
+            </tr>
+          ))}
+        </tbody>
+      </table>
+    </div>
+  );
 }

@@ -7,7 +7,7 @@ import { intervalStarts, iso, loadMetric, valuesAt } from '../metrics';
 import { useData } from '../use-data';
 import type { PageProps } from './page-props';
 
-function Funnel(props: { stages: { label: string; value: number | null }[]; name: string }) {
+function Funnel(props: { stages: { label: string; value: number | null; ofFirst?: boolean }[]; name: string }) {
   const top = Math.max(1e-9, props.stages[0]?.value ?? 0);
   return (
     <ol class="funnel" aria-label={`Engagement funnel of ${props.name}`}>
@@ -19,7 +19,7 @@ function Funnel(props: { stages: { label: string; value: number | null }[]; name
           </span>
           <span class="bar-value">
             {formatNumber(stage.value)}
-            {i > 0 && stage.value !== null && top > 1e-9 ? <span class="muted"> · {formatNumber((100 * stage.value) / top, 0)} %</span> : null}
+            {i > 0 && stage.ofFirst && stage.value !== null && top > 1e-9 ? <span class="muted"> · {formatNumber((100 * stage.value) / top, 0)} %</span> : null}
           </span>
         </li>
       ))}
@@ -31,6 +31,11 @@ export function EngagementPage({ store, range, rangeKey, nowMs }: PageProps) {
   const answer = useData(`engagement|${store.id}|${rangeKey}|${range.fromMs}|${Math.floor(nowMs / 60_000)}`, (signal) =>
     loadMetric(store.id, { metric: 'engagement', fromMs: range.fromMs, toMs: range.toMs, interval: range.interval }, signal),
   );
+  const funnel = useData(`funnel|${store.id}|${rangeKey}|${range.fromMs}|${Math.floor(nowMs / 60_000)}`, (signal) =>
+    loadMetric(store.id, { metric: 'funnel', fromMs: range.fromMs, toMs: range.toMs, interval: range.interval }, signal),
+  );
+  const identified = (tp: string): number | null =>
+    funnel.state === 'ok' ? (funnel.data.series.find((s) => s.labels['touchpoint'] === tp)?.total['identified_interactions'] ?? 0) : null;
   const times = intervalStarts(range.fromMs, range.toMs, range.intervalMs);
   const per = range.interval === '1h' ? 'hour' : 'day';
   const devices = answer.state === 'ok' ? answer.data.series.filter((s) => s.labels['touchpoint'] !== undefined && s.labels['unit'] === undefined) : [];
@@ -49,7 +54,7 @@ export function EngagementPage({ store, range, rangeKey, nowMs }: PageProps) {
         title="Engagement funnel"
         rangeKey={rangeKey}
         wide
-        caption={`Per touchpoint: visits exposed to it (app carriers at least 10 s in its zone) → those who used it (interactions linked to the visit by the app's beacon id); and all its interactions, anonymous ones included. ${range.label}. The stages "identified" and "forwarded to the CRM" are not in the metrics API yet.`}
+        caption={`Per touchpoint: visits exposed to it (app carriers at least 10 s in its zone) → those who used it (interactions linked to the visit by the app's beacon id); and all its interactions, anonymous ones included. ${range.label}. Identified: its interactions by a customer who identified themselves there (any visitor, not only app carriers: read it beside the others, not as a narrowing). Forwarded to the CRM is not a stage: the CRM outbox does not keep deliveries per touchpoint (docs/metrics-api.md, funnel).`}
         table={
           answer.state === 'ok'
             ? {
@@ -69,6 +74,7 @@ export function EngagementPage({ store, range, rangeKey, nowMs }: PageProps) {
                     s.total['exposures'] ?? 0,
                     s.total['linked_interactions'] ?? 0,
                     s.total['engagement_rate'] ?? null,
+                    identified(tp),
                     s.total['interactions'] ?? 0,
                     people(tp)?.total['people_exposed'] ?? null,
                     people(tp)?.total['people_engaged'] ?? null,
@@ -84,13 +90,14 @@ export function EngagementPage({ store, range, rangeKey, nowMs }: PageProps) {
               const tp = s.labels['touchpoint'] ?? '';
               const name = touchpointName(store, tp);
               return (
-                <section key={tp} class="funnel-card" aria-label={name}>
-                  <h4>{name}</h4>
+                <div key={tp} class="funnel-card">
+                  <h3>{name}</h3>
                   <Funnel
                     name={name}
                     stages={[
                       { label: 'Exposed (visits)', value: s.total['exposures'] ?? 0 },
-                      { label: 'Used it (linked)', value: s.total['linked_interactions'] ?? 0 },
+                      { label: 'Used it (linked)', value: s.total['linked_interactions'] ?? 0, ofFirst: true },
+                      { label: 'Identified', value: identified(tp) },
                     ]}
                   />
                   <p class="muted">
@@ -98,7 +105,7 @@ export function EngagementPage({ store, range, rangeKey, nowMs }: PageProps) {
                     {formatNumber(people(tp)?.total['people_exposed'] ?? null, 0)} exposed, {formatNumber(people(tp)?.total['people_engaged'] ?? null, 0)}{' '}
                     engaged (engagement-people/1).
                   </p>
-                </section>
+                </div>
               );
             })}
           </div>

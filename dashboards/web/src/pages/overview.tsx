@@ -55,7 +55,7 @@ export function OverviewPage({ store, range, rangeKey, nowMs, live }: PageProps)
   const fused = footfall.state === 'ok' ? findSeries(footfall.data[0], { method: 'fused' }) : undefined;
   const fusedBefore = footfall.state === 'ok' ? findSeries(footfall.data[1], { method: 'fused' }) : undefined;
   const visitSeries = visits.state === 'ok' ? visits.data.series.find((s) => s.measurement === 'visit') : undefined;
-  const captureSeries = capture.state === 'ok' ? capture.data.series[0] : undefined;
+  const captureSeries = capture.state === 'ok' ? capture.data.series.find((s) => s.total['capture_rate'] !== undefined) : undefined;
   const comparedTo = `${new Date(before.fromMs).toLocaleDateString('en-GB', { timeZone: store.timezone, weekday: 'short', day: 'numeric', month: 'short' })}`;
 
   return (
