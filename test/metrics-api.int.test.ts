@@ -84,8 +84,8 @@ const LINES = [
   `interaction,action=tap,store=demo-store,touchpoint=kiosk-1,touchpoint_type=kiosk,zone=aisle-women beacon="ibeacon:y",count=1i,identified=false ${at('09:12')}`,
   `interaction,action=tap,store=demo-store,touchpoint=kiosk-1,touchpoint_type=kiosk,zone=aisle-women beacon="ibeacon:y",count=1i,identified=false ${at('10:11')}`,
   `interaction,action=tap,store=demo-store,touchpoint=kiosk-1,touchpoint_type=kiosk,zone=aisle-women count=1i,identified=false ${at('10:30')}`,
-  // a consent choice at the kiosk: an interaction point, but no use of the kiosk (engagement leaves it out)
-  `interaction,action=consent_granted,store=demo-store,touchpoint=kiosk-1,touchpoint_type=kiosk,zone=aisle-women count=1i,identified=true ${at('10:31')}`,
+  // a consent choice at the kiosk, as the sink writes it: no interaction, no use of the kiosk
+  `consent_choice,action=consent_granted,purpose=crm,store=demo-store,touchpoint=kiosk-1,touchpoint_type=kiosk,zone=aisle-women count=1i,notice="privacy-2026-03" ${at('10:31')}`,
   `interaction,action=feedback,store=demo-store,touchpoint=feedback-1,touchpoint_type=feedback,zone=checkout count=1i,identified=false,value=4 ${at('09:05')}`,
   `interaction,action=feedback,store=demo-store,touchpoint=feedback-1,touchpoint_type=feedback,zone=checkout count=1i,identified=false,value=5 ${at('09:06')}`,
   `interaction,action=feedback,store=demo-store,touchpoint=feedback-1,touchpoint_type=feedback,zone=checkout count=1i,identified=false,value=4 ${at('11:00')}`,

@@ -100,7 +100,7 @@ describe('the InfluxQL of each metric', () => {
     expect(all.filter((s) => s.includes('fill(none)'))).toEqual([
       `SELECT COUNT("count") AS "exposures" FROM "exposure" WHERE "store" = 'demo-store' AND ${tp} AND ${RANGE} GROUP BY ${GROUP_TIME}, "touchpoint", "definition" fill(none)`,
       `SELECT COUNT("count") AS "linked_interactions" FROM "exposure" WHERE "store" = 'demo-store' AND "interacted" = true AND ${tp} AND ${RANGE} GROUP BY ${GROUP_TIME}, "touchpoint", "definition" fill(none)`,
-      `SELECT SUM("count") AS "interactions", COUNT("beacon") AS "beacon_interactions" FROM "interaction" WHERE "store" = 'demo-store' AND ${tp} AND "action" != 'consent_granted' AND "action" != 'consent_withdrawn' AND ${RANGE} GROUP BY ${GROUP_TIME}, "touchpoint" fill(none)`,
+      `SELECT SUM("count") AS "interactions", COUNT("beacon") AS "beacon_interactions" FROM "interaction" WHERE "store" = 'demo-store' AND ${tp} AND ${RANGE} GROUP BY ${GROUP_TIME}, "touchpoint" fill(none)`,
     ]);
     expect(all).toHaveLength(8); // the raw interactions have no params
   });
