@@ -138,6 +138,8 @@ describe('consent choices in InfluxDB', () => {
     // and no consent_choice point says who chose
     const fields = (await influxd.query(gw.database, 'SHOW FIELD KEYS FROM "consent_choice"')).flatMap((s) => s.values.map((row) => String(row[0])));
     expect(fields.sort()).toEqual(['count', 'notice']);
+    const tags = (await influxd.query(gw.database, 'SHOW TAG KEYS FROM "consent_choice"')).flatMap((s) => s.values.map((row) => String(row[0])));
+    expect(tags.sort()).toEqual(['action', 'purpose', 'store', 'touchpoint', 'touchpoint_type', 'zone']);
   });
 });
 

@@ -65,7 +65,7 @@ const MetricsResponseSchema = z.object({
   series: z.array(
     z.object({
       measurement: z.string().describe('The InfluxDB measurement the series is computed from'),
-      labels: z.record(z.string(), z.string()).describe('What the series is of: method, zone, touchpoint, score'),
+      labels: z.record(z.string(), z.string()).describe('What the series is of: method, zone, touchpoint, score, band, path, device, unit'),
       definition: z
         .string()
         .nullable()
