@@ -128,6 +128,21 @@ function hasData(series: Awaited<ReturnType<TestInfluxd['query']>>): boolean {
   return series.some((s) => s.values.some((row) => row.some((value, i) => s.columns[i] !== 'time' && value !== null)));
 }
 
+describe('consent choices in InfluxDB', () => {
+  it('are consent_choice points, none an interaction, so no interaction panel counts them', async () => {
+    const count = async (query: string) => Number((await influxd.query(gw.database, query))[0]?.values[0]?.[1] ?? 0);
+    const choices = await count(`SELECT COUNT("count") FROM "consent_choice" WHERE "store" = '${store.id}'`);
+    // the simulation's customers grant and withdraw consents at the touchpoints (simulators/consents.ts)
+    expect(choices).toBeGreaterThan(0);
+    expect(await count(`SELECT COUNT("count") FROM "interaction" WHERE "action" =~ /^consent_/`)).toBe(0);
+    // and no consent_choice point says who chose
+    const fields = (await influxd.query(gw.database, 'SHOW FIELD KEYS FROM "consent_choice"')).flatMap((s) => s.values.map((row) => String(row[0])));
+    expect(fields.sort()).toEqual(['count', 'notice']);
+    const tags = (await influxd.query(gw.database, 'SHOW TAG KEYS FROM "consent_choice"')).flatMap((s) => s.values.map((row) => String(row[0])));
+    expect(tags.sort()).toEqual(['action', 'purpose', 'store', 'touchpoint', 'touchpoint_type', 'zone']);
+  });
+});
+
 describe.each(dashboards.map(({ file, dashboard }) => ({ file, dashboard })))('$file', ({ dashboard }) => {
   let at: Interpolation;
   beforeAll(async () => {

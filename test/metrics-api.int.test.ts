@@ -2,16 +2,42 @@
  * The metrics API against a real influxd: derived points (as the experience engine's sink writes
  * them, docs/schema.md and the derived schema of issue #12) and raw points written straight to
  * influxd's /write, read back over HTTP from a gateway started in process, with exact figures.
+ * The gateway reaches influxd through a loopback proxy that records every query, so the cache's
+ * hits are seen not to reach InfluxDB.
  */
+import { request as httpRequest } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { startInfluxd, type TestInfluxd } from './helpers/influxd.js';
-import { startTestGateway, type TestGateway } from './helpers/gateway.js';
+import { metricValue, startTestGateway, type TestGateway } from './helpers/gateway.js';
 import { eventually } from './helpers/lifecycle.js';
+import { listenOnLoopback, readBody, type LoopbackServer } from './helpers/loopback-http.js';
 
 let influxd: TestInfluxd;
+let proxy: LoopbackServer;
 let gw: TestGateway;
 let analyst: string;
+/** Every request the gateway sent to InfluxDB's /query (URL and body), in order. */
+const influxQueries: string[] = [];
+
+/** Forwards every request to influxd unchanged, recording the /query ones. */
+async function startRecordingProxy(target: string): Promise<LoopbackServer> {
+  const to = new URL(target);
+  return listenOnLoopback((req, res) => {
+    void readBody(req).then((body) => {
+      if ((req.url ?? '').startsWith('/query')) influxQueries.push(`${decodeURIComponent(req.url ?? '')} ${decodeURIComponent(body.toString())}`);
+      const forward = httpRequest(
+        { host: to.hostname, port: to.port, method: req.method, path: req.url, headers: { ...req.headers, host: to.host } },
+        (answer) => {
+          res.writeHead(answer.statusCode ?? 502, answer.headers);
+          answer.pipe(res);
+        },
+      );
+      forward.on('error', (err) => res.writeHead(502).end(err.message));
+      forward.end(body);
+    });
+  });
+}
 
 const FROM = '2026-01-01T09:00:00.000Z';
 const TO = '2026-01-01T12:00:00.000Z';
@@ -84,12 +110,106 @@ const LINES = [
   `interaction,action=tap,store=demo-store,touchpoint=kiosk-1,touchpoint_type=kiosk,zone=aisle-women beacon="ibeacon:y",count=1i,identified=false ${at('09:12')}`,
   `interaction,action=tap,store=demo-store,touchpoint=kiosk-1,touchpoint_type=kiosk,zone=aisle-women beacon="ibeacon:y",count=1i,identified=false ${at('10:11')}`,
   `interaction,action=tap,store=demo-store,touchpoint=kiosk-1,touchpoint_type=kiosk,zone=aisle-women count=1i,identified=false ${at('10:30')}`,
-  // a consent choice at the kiosk: an interaction point, but no use of the kiosk (engagement leaves it out)
-  `interaction,action=consent_granted,store=demo-store,touchpoint=kiosk-1,touchpoint_type=kiosk,zone=aisle-women count=1i,identified=true ${at('10:31')}`,
+  // a consent choice at the kiosk, as the sink writes it: no interaction, no use of the kiosk
+  `consent_choice,action=consent_granted,purpose=crm,store=demo-store,touchpoint=kiosk-1,touchpoint_type=kiosk,zone=aisle-women count=1i,notice="privacy-2026-03" ${at('10:31')}`,
   `interaction,action=feedback,store=demo-store,touchpoint=feedback-1,touchpoint_type=feedback,zone=checkout count=1i,identified=false,value=4 ${at('09:05')}`,
   `interaction,action=feedback,store=demo-store,touchpoint=feedback-1,touchpoint_type=feedback,zone=checkout count=1i,identified=false,value=5 ${at('09:06')}`,
   `interaction,action=feedback,store=demo-store,touchpoint=feedback-1,touchpoint_type=feedback,zone=checkout count=1i,identified=false,value=4 ${at('11:00')}`,
 ];
+
+/** Day two (2026-01-02 09:00-11:00 UTC), apart from the first so each metric's figures come from its own points only. */
+const DAY2 = { from: '2026-01-02T09:00:00.000Z', to: '2026-01-02T11:00:00.000Z' };
+const at2 = (hhmm: string) => Date.parse(`2026-01-02T${hhmm}:00Z`);
+const hourOf2 = (hhmm: string) => Number(hhmm.slice(0, 2)) - 9;
+
+/** Zone stays of day two: band edges on purpose (30, 60, 1200 s are the lower bounds of their bands). */
+const STAYS2: Array<[zone: string, hhmm: string, dwellS: number, passing: boolean]> = [
+  ['checkout', '09:05', 30, false],
+  ['checkout', '09:10', 59, false],
+  ['checkout', '09:20', 60, false],
+  ['checkout', '09:30', 299, false],
+  ['checkout', '10:00', 600, false],
+  ['checkout', '10:10', 1199, false],
+  ['checkout', '10:20', 1200, false],
+  ['checkout', '10:30', 5000, false],
+  ['aisle-men', '09:40', 130, false],
+  ['aisle-men', '10:50', 400, false],
+  ['aisle-men', '09:45', 12, true],
+];
+/** Visits of day two by path: three common paths, then 22 seen once (more than the 20 the answer keeps). */
+const PATHS2: Array<[path: string, hhmm: string]> = [
+  ...['09:01', '09:02', '09:03', '10:01', '10:02'].map((t): [string, string] => ['entrance > checkout', t]),
+  ...['09:04', '10:03', '10:04'].map((t): [string, string] => ['entrance > aisle-men > checkout', t]),
+  ...['09:05', '09:06'].map((t): [string, string] => ['entrance', t]),
+  ...Array.from({ length: 22 }, (_, i): [string, string] => [
+    `entrance > aisle-${String(i).padStart(2, '0')}`,
+    `${i % 2 === 0 ? '09' : '10'}:${String(10 + i).padStart(2, '0')}`,
+  ]),
+];
+const SHELF2: Array<[device: string, hhmm: string, action: 'pick_up' | 'put_back', qty: number]> = [
+  ['shelf-shoes', '09:10', 'pick_up', 1],
+  ['shelf-shoes', '09:20', 'pick_up', 2],
+  ['shelf-shoes', '09:30', 'put_back', 1],
+  ['shelf-shoes', '10:15', 'pick_up', 3],
+  ['shelf-bags', '10:40', 'put_back', 2],
+];
+const ENV2: Array<[device: string, hhmm: string, readings: Record<string, number>]> = [
+  ['env-floor', '09:10', { temperature_c: 21, humidity_pct: 40, co2_ppm: 700, battery_pct: 90 }],
+  ['env-floor', '09:40', { temperature_c: 22.5, humidity_pct: 42, co2_ppm: 800, battery_pct: 89 }],
+  ['env-floor', '10:20', { temperature_c: 23 }],
+  ['env-door', '10:30', { co2_ppm: 650, battery_pct: 55 }],
+];
+/** Funnel of day two at kiosk-1: exposures (interacted or not) and interactions (identified or not). */
+const EXPOSURES2: Array<[hhmm: string, interacted: boolean]> = [
+  ['09:10', true],
+  ['09:20', false],
+  ['10:05', true],
+  ['10:25', false],
+];
+const INTERACTIONS2: Array<[hhmm: string, identified: boolean]> = [
+  ['09:11', true],
+  ['09:12', false],
+  ['10:06', true],
+  ['10:07', true],
+];
+
+const DAY2_LINES = [
+  ...STAYS2.map(
+    ([zone, hhmm, dwell, passing]) =>
+      `zone_stay,definition=zone-stay/1,method=ble,passing=${String(passing)},store=demo-store,zone=${zone} count=1i,dwell_s=${dwell},params="${STAY}",visit_id="v2",visitor="ibeacon:x" ${at2(hhmm)}`,
+  ),
+  ...PATHS2.map(
+    ([path, hhmm], i) =>
+      `visit,definition=visit-ble/3,method=ble,store=demo-store count=1i,duration_s=60,params="${VISIT_2}",path="${path}",visit_id="p${i}",visitor="ibeacon:p${i}" ${at2(hhmm)}`,
+  ),
+  ...SHELF2.map(
+    ([device, hhmm, action, qty]) =>
+      `telemetry,action=${action},device=${device},device_type=smart_shelf,event=shelf,store=demo-store,zone=aisle-shoes qty=${qty}i,sku="SKU-1" ${at2(hhmm)}`,
+  ),
+  ...ENV2.map(
+    ([device, hhmm, readings]) =>
+      `telemetry,device=${device},device_type=environment,event=environment,store=demo-store ${Object.entries(readings)
+        .map(([k, v]) => `${k}=${v}`)
+        .join(',')} ${at2(hhmm)}`,
+  ),
+  ...EXPOSURES2.map(
+    ([hhmm, interacted], i) =>
+      `exposure,definition=exposure-ble/1,store=demo-store,touchpoint=kiosk-1,zone=aisle-women count=1i,exposed_s=30,interacted=${String(interacted)},params="${EXPO}",visit_id="e${i}",visitor="ibeacon:e${i}" ${at2(hhmm)}`,
+  ),
+  ...INTERACTIONS2.map(
+    ([hhmm, identified]) =>
+      `interaction,action=tap,store=demo-store,touchpoint=kiosk-1,touchpoint_type=kiosk,zone=aisle-women count=1i,identified=${String(identified)} ${at2(hhmm)}`,
+  ),
+  // a consent choice as the sink writes it: the customer identified, but it is no interaction
+  `consent_choice,action=consent_granted,purpose=crm,store=demo-store,touchpoint=kiosk-1,touchpoint_type=kiosk,zone=aisle-women count=1i ${at2('10:08')}`,
+];
+
+/** Two hourly figures of day two: `n` added to the hour of each `hhmm`. */
+function perHour2<T>(items: T[], hhmm: (item: T) => string, n: (item: T) => number = () => 1): [number, number] {
+  const out: [number, number] = [0, 0];
+  for (const item of items) out[hourOf2(hhmm(item)) as 0 | 1] += n(item);
+  return out;
+}
 
 interface Series {
   measurement: string;
@@ -110,14 +230,16 @@ interface Body {
 
 beforeAll(async () => {
   influxd = await startInfluxd();
-  gw = await startTestGateway({ influxUrl: influxd.url });
+  proxy = await startRecordingProxy(influxd.url);
+  gw = await startTestGateway({ influxUrl: `http://127.0.0.1:${proxy.port}` });
   await influxd.query(gw.database, `CREATE DATABASE "${gw.database}"`);
-  const res = await fetch(`${influxd.url}/write?db=${gw.database}&precision=ms`, { method: 'POST', body: LINES.join('\n') });
+  const res = await fetch(`${influxd.url}/write?db=${gw.database}&precision=ms`, { method: 'POST', body: [...LINES, ...DAY2_LINES].join('\n') });
   expect(res.status, await res.text()).toBe(204);
   analyst = gw.gateway.apiTokens.add({ name: 'dashboards', scopes: ['analyst'] }).token;
 });
 afterAll(async () => {
   await gw?.stop();
+  await proxy?.stop();
   await influxd?.stop();
 });
 
@@ -125,8 +247,8 @@ function metricsUrl(query: string, store = 'demo-store'): string {
   return `${gw.httpUrl}/api/v1/stores/${store}/metrics?${query}`;
 }
 
-async function read(metric: string, extra = '', interval = '1h'): Promise<Body> {
-  const res = await fetch(metricsUrl(`metric=${metric}&from=${FROM}&to=${TO}&interval=${interval}${extra}`), {
+async function read(metric: string, extra = '', interval = '1h', range = { from: FROM, to: TO }): Promise<Body> {
+  const res = await fetch(metricsUrl(`metric=${metric}&from=${range.from}&to=${range.to}&interval=${interval}${extra}`), {
     headers: { authorization: `Bearer ${analyst}` },
   });
   expect(res.status, await res.clone().text()).toBe(200);
@@ -331,5 +453,139 @@ describe('GET /api/v1/stores/{store}/metrics on a real influxd', () => {
   it('is in the OpenAPI document', async () => {
     const doc = (await (await fetch(`${gw.httpUrl}/openapi.json`)).json()) as { paths: Record<string, unknown> };
     expect(doc.paths).toHaveProperty(['/api/v1/stores/{store}/metrics', 'get']);
+  });
+});
+
+describe("the dashboards' metrics on a real influxd (day two)", () => {
+  const read2 = (metric: string, extra = '') => read(metric, extra, '1h', DAY2);
+
+  it('answers dwell_distribution: non-passing stays per zone and dwell band, each band from its lower bound', async () => {
+    const bands: Array<[string, number, number]> = [
+      ['0.5-1', 0.5, 1],
+      ['1-2', 1, 2],
+      ['2-5', 2, 5],
+      ['5-10', 5, 10],
+      ['10-20', 10, 20],
+      ['20+', 20, Infinity],
+    ];
+    const expected: Record<string, [number, number]> = {};
+    for (const [zone, hhmm, dwell, passing] of STAYS2) {
+      if (passing) continue;
+      const band = bands.find(([, lo, hi]) => dwell / 60 >= lo && dwell / 60 < hi)![0];
+      const key = `${band}/${zone} zone-stay/1`;
+      expected[key] ??= [0, 0];
+      expected[key][hourOf2(hhmm)]! += 1;
+    }
+    const body = await read2('dwell_distribution');
+    expect(table(body, 'count')).toEqual(expected);
+    expect(body.series.map((s) => s.labels['band'])).toEqual(expect.arrayContaining(['0.5-1', '1-2', '2-5', '5-10', '10-20', '20+']));
+    const checkout = await read2('dwell_distribution', '&zone=checkout');
+    expect(new Set(checkout.series.map((s) => s.labels['zone']))).toEqual(new Set(['checkout']));
+    expect(checkout.series.reduce((sum, s) => sum + (s.total['count'] ?? 0), 0)).toBe(STAYS2.filter(([z]) => z === 'checkout').length);
+  });
+
+  it('answers paths: the top 20 zone sequences with their count and share of the visits, per hour and over the range', async () => {
+    const counts = new Map<string, number>();
+    for (const [path] of PATHS2) counts.set(path, (counts.get(path) ?? 0) + 1);
+    const top = [...counts]
+      .sort(([a, x], [b, y]) => y - x || a.localeCompare(b))
+      .slice(0, 20)
+      .map(([path, n]) => [path, n, n / PATHS2.length]);
+    const body = await read2('paths');
+    expect(body.series.map((s) => [s.labels['path'], s.total['count'], s.total['share']])).toEqual(top);
+    expect(body.series.every((s) => s.definition === 'visit-ble/3' && s.params[0] === VISIT_2)).toBe(true);
+    const visitsPerHour = perHour2(PATHS2, ([, t]) => t);
+    const common = body.series[0]!;
+    const commonPerHour = perHour2(
+      PATHS2.filter(([p]) => p === 'entrance > checkout'),
+      ([, t]) => t,
+    );
+    expect(common.points.map((p) => [p.values['count'], p.values['share']])).toEqual(commonPerHour.map((n, i) => [n, n / visitsPerHour[i]!]));
+  });
+
+  it('answers funnel per touchpoint: exposures, linked interactions, identified interactions, and says the CRM stage has no source', async () => {
+    const body = await read2('funnel', '&touchpoint=kiosk-1');
+    expect(body.series.map((s) => [s.measurement, s.labels, s.total])).toEqual([
+      ['exposure', { touchpoint: 'kiosk-1' }, { exposures: EXPOSURES2.length, linked_interactions: EXPOSURES2.filter(([, i]) => i).length }],
+      ['interaction', { touchpoint: 'kiosk-1' }, { identified_interactions: INTERACTIONS2.filter(([, i]) => i).length }],
+    ]);
+    expect(table(body, 'identified_interactions')).toMatchObject({
+      'kiosk-1 raw': perHour2(
+        INTERACTIONS2.filter(([, i]) => i),
+        ([t]) => t,
+      ),
+    });
+    expect(body.unavailable).toEqual([{ labels: { stage: 'crm_forwarded' }, reason: expect.stringContaining('no per-touchpoint count') }]);
+    expect(body.definition).toContain('Forwarded to the CRM is not a stage');
+  });
+
+  it('answers shelf: items picked up and put back per device and hour (sum of qty)', async () => {
+    const body = await read2('shelf');
+    const expected = (device: string, action: string) =>
+      perHour2(
+        SHELF2.filter(([d, , a]) => d === device && a === action),
+        ([, t]) => t,
+        ([, , , q]) => q,
+      );
+    expect(Object.fromEntries(body.series.map((s) => [s.labels['device'], s.points.map((p) => [p.values['pick_ups'], p.values['put_backs']])]))).toEqual({
+      'shelf-bags': [0, 1].map((h) => [expected('shelf-bags', 'pick_up')[h], expected('shelf-bags', 'put_back')[h]]),
+      'shelf-shoes': [0, 1].map((h) => [expected('shelf-shoes', 'pick_up')[h], expected('shelf-shoes', 'put_back')[h]]),
+    });
+    expect(body.series.find((s) => s.labels['device'] === 'shelf-shoes')?.total).toEqual({ pick_ups: 6, put_backs: 1 });
+  });
+
+  it('answers environment: mean readings and the latest battery level per device and hour, null where none was sent', async () => {
+    const body = await read2('environment');
+    const mean = (xs: number[]) => (xs.length === 0 ? null : xs.reduce((a, b) => a + b, 0) / xs.length);
+    const expected = (device: string, hour: number) => {
+      const rows = ENV2.filter(([d, t]) => d === device && hourOf2(t) === hour).map(([, , r]) => r);
+      const battery = rows.map((r) => r['battery_pct']).filter((b) => b !== undefined);
+      return {
+        mean_temperature_c: mean(rows.flatMap((r) => (r['temperature_c'] === undefined ? [] : [r['temperature_c']]))),
+        mean_humidity_pct: mean(rows.flatMap((r) => (r['humidity_pct'] === undefined ? [] : [r['humidity_pct']]))),
+        mean_co2_ppm: mean(rows.flatMap((r) => (r['co2_ppm'] === undefined ? [] : [r['co2_ppm']]))),
+        last_battery_pct: battery.at(-1) ?? null,
+      };
+    };
+    expect(Object.fromEntries(body.series.map((s) => [s.labels['device'], s.points.map((p) => p.values)]))).toEqual({
+      'env-door': [expected('env-door', 0), expected('env-door', 1)],
+      'env-floor': [expected('env-floor', 0), expected('env-floor', 1)],
+    });
+  });
+
+  it('answers format=csv: text/csv with a header and one row per series and interval', async () => {
+    const res = await fetch(metricsUrl(`metric=shelf&from=${DAY2.from}&to=${DAY2.to}&interval=1h&format=csv`), {
+      headers: { authorization: `Bearer ${analyst}` },
+    });
+    expect(res.status).toBe(200);
+    expect(res.headers.get('content-type')).toBe('text/csv; charset=utf-8');
+    const rows = (await res.text()).trimEnd().split('\r\n');
+    expect(rows[0]).toBe('store,metric,measurement,definition,device,time,pick_ups,put_backs');
+    expect(rows.slice(1)).toEqual([
+      'demo-store,shelf,telemetry,,shelf-bags,2026-01-02T09:00:00.000Z,0,0',
+      'demo-store,shelf,telemetry,,shelf-bags,2026-01-02T10:00:00.000Z,0,2',
+      'demo-store,shelf,telemetry,,shelf-shoes,2026-01-02T09:00:00.000Z,3,1',
+      'demo-store,shelf,telemetry,,shelf-shoes,2026-01-02T10:00:00.000Z,3,0',
+    ]);
+  });
+
+  it('answers a past range asked again from its cache without querying InfluxDB, and a range ending now from InfluxDB each time', async () => {
+    const ofEnvironment = () => influxQueries.filter((q) => q.includes("'environment'")).length;
+    const hits = await metricValue(gw.httpUrl, 'storeloop_metrics_cache_hits_total');
+    const range = { from: '2026-01-02T09:30:00.000Z', to: DAY2.to };
+    const first = await read('environment', '', '30m', range);
+    const asked = ofEnvironment();
+    expect(asked).toBeGreaterThan(0);
+    const second = await read('environment', '', '30m', range);
+    expect(second).toEqual(first);
+    expect(ofEnvironment()).toBe(asked);
+    expect(await metricValue(gw.httpUrl, 'storeloop_metrics_cache_hits_total', { metric: 'environment' })).toBeGreaterThan(0);
+    expect(await metricValue(gw.httpUrl, 'storeloop_metrics_cache_hits_total')).toBe(hits + 1);
+    // a range that ends now may still change: read every time
+    const now = { from: new Date(Date.now() - 3_600_000).toISOString(), to: new Date().toISOString() };
+    await read('environment', '', '1h', now);
+    const beforeSecond = ofEnvironment();
+    await read('environment', '', '1h', now);
+    expect(ofEnvironment()).toBeGreaterThan(beforeSecond);
   });
 });

@@ -4,7 +4,20 @@
  * The InfluxQL behind each is in metric-queries.ts; docs/metrics-api.md says the same in prose.
  */
 
-export const METRIC_NAMES = ['footfall', 'visits', 'capture', 'dwell', 'occupancy', 'engagement', 'feedback'] as const;
+export const METRIC_NAMES = [
+  'footfall',
+  'visits',
+  'capture',
+  'dwell',
+  'dwell_distribution',
+  'paths',
+  'occupancy',
+  'engagement',
+  'funnel',
+  'feedback',
+  'shelf',
+  'environment',
+] as const;
 export type MetricName = (typeof METRIC_NAMES)[number];
 
 /** How an interval without data shows a figure: counts and sums are 0, means, medians, maxima and rates null. */
@@ -92,6 +105,23 @@ export const METRICS: Record<MetricName, MetricSpec> = {
     ],
     filter: 'zone',
   },
+  dwell_distribution: {
+    name: 'dwell_distribution',
+    definition:
+      'Non-passing zone stays (30 s or more) that began in the interval, per zone and dwell band (label `band`: 0.5-1, 1-2, 2-5, 5-10, 10-20 and 20+ minutes, each band from its lower bound inclusive to its upper bound exclusive): one series per zone, band and definition.',
+    fields: [field('count', 'zone_stay', 'zero', 'non-passing stays of this dwell band that began in the interval')],
+    filter: 'zone',
+  },
+  paths: {
+    name: 'paths',
+    definition:
+      "The most common zone sequences of the final BLE visits that started in the range (the `visit` points' `path`, zones in the order visited): the top 20 paths over the whole range, one series per path (label `path`) and definition, ordered by their count; each interval counts that path's visits started in it and their share of all visits started in it.",
+    fields: [
+      field('count', 'visit', 'zero', 'visits with this path that started in the interval'),
+      field('share', 'visit', 'null', 'count ÷ all visits (of the definition) that started in the interval; null when none started'),
+    ],
+    filter: null,
+  },
   occupancy: {
     name: 'occupancy',
     definition:
@@ -136,11 +166,42 @@ export const METRICS: Record<MetricName, MetricSpec> = {
     ],
     filter: 'touchpoint',
   },
+  funnel: {
+    name: 'funnel',
+    definition:
+      'Per touchpoint, the engagement funnel as far as it has a data source: visits exposed to it (exposures; app carriers only), the exposures whose visitor used it (linked_interactions), and its interactions by a customer who identified themselves there (identified_interactions; all of them, app carrier or not, so not a subset of the linked ones). Forwarded to the CRM is not a stage here: the CRM outbox deletes an event once delivered and keeps no delivered history per touchpoint (see unavailable).',
+    fields: [
+      field('exposures', 'exposure', 'zero', 'visits exposed to the touchpoint (at least 10 s in its zone in all, or used it)'),
+      field('linked_interactions', 'exposure', 'zero', 'exposures whose visitor interacted with the touchpoint during the visit'),
+      field('identified_interactions', 'interaction', 'zero', 'interactions with the touchpoint by a customer who identified themselves (identified = true)'),
+    ],
+    filter: 'touchpoint',
+  },
   feedback: {
     name: 'feedback',
     definition: 'The distribution of feedback scores per touchpoint: how many feedback interactions gave each score.',
     fields: [field('count', 'interaction', 'zero', 'feedback interactions with this score')],
     filter: 'touchpoint',
+  },
+  shelf: {
+    name: 'shelf',
+    definition: "Per smart-shelf device, the items picked up and put back in the interval: the SUM of the shelf events' qty, by action.",
+    fields: [
+      field('pick_ups', 'telemetry', 'zero', 'items picked up (SUM of qty of the pick_up events)'),
+      field('put_backs', 'telemetry', 'zero', 'items put back (SUM of qty of the put_back events)'),
+    ],
+    filter: null,
+  },
+  environment: {
+    name: 'environment',
+    definition: 'Per environment device, the mean of its temperature, humidity and CO2 readings in the interval and its latest battery level.',
+    fields: [
+      field('mean_temperature_c', 'telemetry', 'null', 'mean temperature, °C'),
+      field('mean_humidity_pct', 'telemetry', 'null', 'mean relative humidity, %'),
+      field('mean_co2_ppm', 'telemetry', 'null', 'mean CO2, ppm'),
+      field('last_battery_pct', 'telemetry', 'null', 'the latest battery level reported in the interval, %'),
+    ],
+    filter: null,
   },
 };
 

@@ -100,7 +100,7 @@ describe('the InfluxQL of each metric', () => {
     expect(all.filter((s) => s.includes('fill(none)'))).toEqual([
       `SELECT COUNT("count") AS "exposures" FROM "exposure" WHERE "store" = 'demo-store' AND ${tp} AND ${RANGE} GROUP BY ${GROUP_TIME}, "touchpoint", "definition" fill(none)`,
       `SELECT COUNT("count") AS "linked_interactions" FROM "exposure" WHERE "store" = 'demo-store' AND "interacted" = true AND ${tp} AND ${RANGE} GROUP BY ${GROUP_TIME}, "touchpoint", "definition" fill(none)`,
-      `SELECT SUM("count") AS "interactions", COUNT("beacon") AS "beacon_interactions" FROM "interaction" WHERE "store" = 'demo-store' AND ${tp} AND "action" != 'consent_granted' AND "action" != 'consent_withdrawn' AND ${RANGE} GROUP BY ${GROUP_TIME}, "touchpoint" fill(none)`,
+      `SELECT SUM("count") AS "interactions", COUNT("beacon") AS "beacon_interactions" FROM "interaction" WHERE "store" = 'demo-store' AND ${tp} AND ${RANGE} GROUP BY ${GROUP_TIME}, "touchpoint" fill(none)`,
     ]);
     expect(all).toHaveLength(8); // the raw interactions have no params
   });
@@ -130,5 +130,47 @@ describe('the InfluxQL of each metric', () => {
     expect(partStatement(planQueries(req).parts[0]!, req, true)).toContain('GROUP BY time(86400000ms, 32400000ms), "method", "definition"');
     const hourly = request({ from: '2026-01-01T09:00:00Z', to: '2026-01-01T10:00:00Z', interval: '5m' });
     expect(partStatement(planQueries(hourly).parts[0]!, hourly, true)).toContain('GROUP BY time(300000ms, 0ms)');
+  });
+});
+
+describe("the InfluxQL of the dashboards' metrics", () => {
+  it('dwell_distribution: one COUNT per band, lower bound inclusive, upper exclusive, the last open', () => {
+    const bucketed = statements({ metric: 'dwell_distribution', zone: 'checkout' }).filter((q) => q.includes('fill(none)'));
+    const where = (band: string) =>
+      `SELECT COUNT("dwell_s") AS "count" FROM "zone_stay" WHERE "store" = 'demo-store' AND "passing" = 'false' AND ${band} AND "zone" = 'checkout' AND ${RANGE} GROUP BY ${GROUP_TIME}, "zone", "definition" fill(none)`;
+    expect(bucketed).toEqual([
+      where(`"dwell_s" >= 30 AND "dwell_s" < 60`),
+      where(`"dwell_s" >= 60 AND "dwell_s" < 120`),
+      where(`"dwell_s" >= 120 AND "dwell_s" < 300`),
+      where(`"dwell_s" >= 300 AND "dwell_s" < 600`),
+      where(`"dwell_s" >= 600 AND "dwell_s" < 1200`),
+      where(`"dwell_s" >= 1200`),
+    ]);
+    expect(planQueries(request({ metric: 'dwell_distribution' })).parts.map((p) => p.labels['band'])).toEqual(['0.5-1', '1-2', '2-5', '5-10', '10-20', '20+']);
+  });
+
+  it('shelf: SUM("qty") of pick-ups and of put-backs per device, one series', () => {
+    const parts = planQueries(request({ metric: 'shelf' })).parts;
+    expect(new Set(parts.map((p) => p.group)).size).toBe(1);
+    expect(statements({ metric: 'shelf' }).filter((q) => q.includes('fill(none)'))).toEqual([
+      `SELECT SUM("qty") AS "pick_ups" FROM "telemetry" WHERE "store" = 'demo-store' AND "event" = 'shelf' AND "action" = 'pick_up' AND ${RANGE} GROUP BY ${GROUP_TIME}, "device" fill(none)`,
+      `SELECT SUM("qty") AS "put_backs" FROM "telemetry" WHERE "store" = 'demo-store' AND "event" = 'shelf' AND "action" = 'put_back' AND ${RANGE} GROUP BY ${GROUP_TIME}, "device" fill(none)`,
+    ]);
+  });
+
+  it('environment: the mean readings and the LAST battery level per device', () => {
+    expect(statements({ metric: 'environment' })[0]).toBe(
+      `SELECT MEAN("temperature_c") AS "mean_temperature_c", MEAN("humidity_pct") AS "mean_humidity_pct", MEAN("co2_ppm") AS "mean_co2_ppm", LAST("battery_pct") AS "last_battery_pct" FROM "telemetry" WHERE "store" = 'demo-store' AND "event" = 'environment' AND ${RANGE} GROUP BY ${GROUP_TIME}, "device" fill(none)`,
+    );
+  });
+
+  it('funnel: exposures, linked and identified interactions, and the CRM stage unavailable', () => {
+    const plan = planQueries(request({ metric: 'funnel', touchpoint: 'kiosk-1' }));
+    expect(plan.parts.map((p) => [p.measurement, p.aggregates.map((a) => a.as), p.where])).toEqual([
+      ['exposure', ['exposures'], [`"touchpoint" = 'kiosk-1'`]],
+      ['exposure', ['linked_interactions'], ['"interacted" = true', `"touchpoint" = 'kiosk-1'`]],
+      ['interaction', ['identified_interactions'], ['"identified" = true', `"touchpoint" = 'kiosk-1'`]],
+    ]);
+    expect(plan.unavailable.map((u) => u.labels)).toEqual([{ stage: 'crm_forwarded' }]);
   });
 });

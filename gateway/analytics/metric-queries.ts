@@ -9,13 +9,12 @@
  */
 import type { StoreConfig } from '../../config/index.js';
 import type { MetricsRequest } from './metrics-request.js';
-import { CONSENT_ACTIONS } from '../../protocol/index.js';
-import { msLiteral, numberLiteral, quoteIdentifier, quoteString, tagEquals } from './influxql-literals.js';
+import { msLiteral, numberLiteral, quoteIdentifier, tagEquals } from './influxql-literals.js';
 
 /** One figure of a part: `FN("field") AS "as"`. */
 export interface Aggregate {
   /** `COUNT_DISTINCT`: COUNT(DISTINCT("field")). */
-  fn: 'COUNT' | 'COUNT_DISTINCT' | 'SUM' | 'MEAN' | 'MEDIAN' | 'MAX';
+  fn: 'COUNT' | 'COUNT_DISTINCT' | 'SUM' | 'MEAN' | 'MEDIAN' | 'MAX' | 'LAST';
   field: string;
   as: string;
 }
@@ -74,7 +73,21 @@ export function doorCounters(store: StoreConfig): StoreConfig['devices'] {
   return store.devices.filter((d) => d.type === 'people_counter' && (d.zone === undefined || entrances.has(d.zone)));
 }
 
-/** The parts of every metric but feedback, whose parts depend on the scores found (feedbackParts). */
+/** The dwell bands of `dwell_distribution`: label, lower bound (inclusive) and upper bound (exclusive), seconds. */
+export const DWELL_BANDS: ReadonlyArray<{ band: string; fromS: number; toS: number | null }> = [
+  { band: '0.5-1', fromS: 30, toS: 60 },
+  { band: '1-2', fromS: 60, toS: 120 },
+  { band: '2-5', fromS: 120, toS: 300 },
+  { band: '5-10', fromS: 300, toS: 600 },
+  { band: '10-20', fromS: 600, toS: 1200 },
+  { band: '20+', fromS: 1200, toS: null },
+];
+
+/** Why the funnel has no CRM stage (metric-catalogue.ts says the same in its definition). */
+export const FUNNEL_CRM_UNAVAILABLE =
+  'forwarded to the CRM: the CRM outbox (gateway/crm/crm-outbox.ts) deletes an event once its destination accepted it, and the delivery counters are per destination, not per touchpoint, so there is no per-touchpoint count of forwarded interactions to show';
+
+/** The parts of every metric but feedback (its parts depend on the scores found: feedbackParts) and paths (visit-paths.ts). */
 export function planQueries(req: MetricsRequest): QueryPlan {
   const zone = req.zone === undefined ? [] : [tagEquals('zone', req.zone)];
   const touchpoint = req.touchpoint === undefined ? [] : [tagEquals('touchpoint', req.touchpoint)];
@@ -221,8 +234,8 @@ export function planQueries(req: MetricsRequest): QueryPlan {
               // the interactions that name the visitor's beacon (app carriers'): COUNT counts the points that have the field
               { fn: 'COUNT', field: 'beacon', as: 'beacon_interactions' },
             ],
-            // a consent choice at a touchpoint is not a use of it (the engine does not link it to an exposure either)
-            where: [...touchpoint, ...CONSENT_ACTIONS.map((a) => `${quoteIdentifier('action')} != ${quoteString(a)}`)],
+            // consent choices are not in `interaction`: the InfluxDB sink writes them to `consent_choice`
+            where: touchpoint,
             groupBy: ['touchpoint'],
             labels: {},
             derived: false,
@@ -230,6 +243,90 @@ export function planQueries(req: MetricsRequest): QueryPlan {
         ],
         unavailable: [],
       };
+    case 'funnel':
+      return {
+        parts: [
+          derivedPart({
+            group: 'exposure',
+            measurement: 'exposure',
+            aggregates: [count('count', 'exposures')],
+            where: touchpoint,
+            groupBy: ['touchpoint'],
+            labels: {},
+          }),
+          derivedPart({
+            group: 'exposure',
+            measurement: 'exposure',
+            aggregates: [count('count', 'linked_interactions')],
+            where: [`${quoteIdentifier('interacted')} = true`, ...touchpoint],
+            groupBy: ['touchpoint'],
+            labels: {},
+          }),
+          {
+            group: 'interaction',
+            measurement: 'interaction',
+            aggregates: [count('count', 'identified_interactions')],
+            where: [`${quoteIdentifier('identified')} = true`, ...touchpoint],
+            groupBy: ['touchpoint'],
+            labels: {},
+            derived: false,
+          },
+        ],
+        unavailable: [{ labels: { stage: 'crm_forwarded' }, reason: FUNNEL_CRM_UNAVAILABLE }],
+      };
+    case 'dwell_distribution':
+      return {
+        parts: DWELL_BANDS.map(({ band, fromS, toS }) =>
+          derivedPart({
+            group: `band:${band}`,
+            measurement: 'zone_stay',
+            aggregates: [count('dwell_s')],
+            where: [
+              tagEquals('passing', 'false'),
+              `${quoteIdentifier('dwell_s')} >= ${numberLiteral(fromS)}`,
+              ...(toS === null ? [] : [`${quoteIdentifier('dwell_s')} < ${numberLiteral(toS)}`]),
+              ...zone,
+            ],
+            groupBy: ['zone'],
+            labels: { band },
+          }),
+        ),
+        unavailable: [],
+      };
+    case 'shelf':
+      return {
+        parts: (['pick_up', 'put_back'] as const).map((action) => ({
+          group: 'shelf',
+          measurement: 'telemetry',
+          aggregates: [{ fn: 'SUM', field: 'qty', as: action === 'pick_up' ? 'pick_ups' : 'put_backs' }],
+          where: [tagEquals('event', 'shelf'), tagEquals('action', action)],
+          groupBy: ['device'],
+          labels: {},
+          derived: false,
+        })),
+        unavailable: [],
+      };
+    case 'environment':
+      return {
+        parts: [
+          {
+            group: 'environment',
+            measurement: 'telemetry',
+            aggregates: [
+              { fn: 'MEAN', field: 'temperature_c', as: 'mean_temperature_c' },
+              { fn: 'MEAN', field: 'humidity_pct', as: 'mean_humidity_pct' },
+              { fn: 'MEAN', field: 'co2_ppm', as: 'mean_co2_ppm' },
+              { fn: 'LAST', field: 'battery_pct', as: 'last_battery_pct' },
+            ],
+            where: [tagEquals('event', 'environment')],
+            groupBy: ['device'],
+            labels: {},
+            derived: false,
+          },
+        ],
+        unavailable: [],
+      };
+    case 'paths':
     case 'feedback':
       return { parts: [], unavailable: [] };
   }

@@ -23,6 +23,7 @@ import {
 import { MetricsError } from './metrics-errors.js';
 import type { MetricsRequest } from './metrics-request.js';
 import { shapeSeries, type MetricSeries, type PartResult } from './result-shaping.js';
+import { pathSeries, pathsStatement } from './visit-paths.js';
 
 /** What the reader needs of InfluxQuery (gateway/influx/influx-query.ts). */
 export interface InfluxQueryRunner {
@@ -68,6 +69,7 @@ export async function readMetric(req: MetricsRequest, influx: InfluxQueryRunner)
   const results: PartResult[] = [];
   for (const part of parts) results.push(await runPart(part, req, run));
   const series = shapeSeries(req, results);
+  if (req.metric === 'paths') series.push(...pathSeries(req, await run(pathsStatement(req))));
   const unavailable = [...plan.unavailable];
   if (req.metric === 'occupancy' || req.metric === 'engagement') {
     const scale = await rangeScale(req, run, await bleFinalUntil(req, run));

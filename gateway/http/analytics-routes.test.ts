@@ -155,9 +155,51 @@ describe('GET /api/v1/stores/{store}/metrics', () => {
     }>();
     const route = doc.paths['/api/v1/stores/{store}/metrics']?.get;
     expect(route?.parameters.map((p) => `${p.in}:${p.name}${p.required ? '' : '?'}`).sort()).toEqual(
-      ['path:store', 'query:metric', 'query:from', 'query:to', 'query:interval', 'query:zone?', 'query:touchpoint?'].sort(),
+      ['path:store', 'query:metric', 'query:from', 'query:to', 'query:interval', 'query:zone?', 'query:touchpoint?', 'query:format?'].sort(),
     );
+    const metric = route?.parameters.find((p) => p.name === 'metric') as { schema?: { enum?: string[] } } | undefined;
+    expect(metric?.schema?.enum).toEqual(expect.arrayContaining(['dwell_distribution', 'paths', 'funnel', 'shelf', 'environment']));
     expect(Object.keys(route?.responses ?? {})).toEqual(['200', '400', '404', '502']);
     expect(route?.description).toContain('Needs the scope `analyst`');
+  });
+});
+
+describe('GET /api/v1/stores/{store}/metrics: CSV and the cache', () => {
+  const dwell = (): QuerySeries[] => [
+    {
+      name: 'zone_stay',
+      tags: { zone: 'checkout', definition: 'zone-stay/1' },
+      columns: ['time', 'count', 'mean_dwell_s', 'median_dwell_s'],
+      values: [[FROM_MS, 2, 45, 45]],
+    },
+  ];
+
+  it('answers format=csv as text/csv: a header and one row per series and interval', async () => {
+    const t = await api(dwell);
+    const res = await t.inject({ method: 'GET', url: url(`metric=dwell&from=${FROM}&to=2026-01-01T09:10:00Z&interval=5m&format=csv`) });
+    expect(res.statusCode).toBe(200);
+    expect(res.headers['content-type']).toBe('text/csv; charset=utf-8');
+    expect(res.body.split('\r\n')).toEqual([
+      'store,metric,measurement,definition,zone,time,count,mean_dwell_s,median_dwell_s',
+      'demo-store,dwell,zone_stay,zone-stay/1,checkout,2026-01-01T09:00:00.000Z,2,45,45',
+      'demo-store,dwell,zone_stay,zone-stay/1,checkout,2026-01-01T09:05:00.000Z,0,,',
+      '',
+    ]);
+  });
+
+  it('answers a past range asked again from memory, in either format, and a range ending now from InfluxDB each time', async () => {
+    const t = await api(dwell);
+    const past = `metric=dwell&from=${FROM}&to=2026-01-01T09:10:00Z&interval=5m`;
+    const first = await t.inject({ method: 'GET', url: url(past) });
+    const asked = t.asked.length;
+    expect(asked).toBeGreaterThan(0);
+    const again = await t.inject({ method: 'GET', url: url(past) });
+    const csv = await t.inject({ method: 'GET', url: url(`${past}&format=csv`) });
+    expect([again.json(), csv.statusCode, t.asked.length]).toEqual([first.json(), 200, asked]);
+    const now = Date.now();
+    const recent = `metric=dwell&from=${now - 3_600_000}&to=${now}&interval=1h`;
+    await t.inject({ method: 'GET', url: url(recent) });
+    await t.inject({ method: 'GET', url: url(recent) });
+    expect(t.asked.length).toBe(asked + 6);
   });
 });

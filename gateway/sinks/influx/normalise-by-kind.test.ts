@@ -81,3 +81,16 @@ describe('interaction beacon', () => {
     );
   });
 });
+
+describe('consent choices', () => {
+  const kiosk: ResolvedSource = { storeId: 's1', sourceId: 'kiosk-1', role: 'touchpoint', type: 'kiosk', zone: 'door' };
+
+  it.each(['consent_granted', 'consent_withdrawn'])('writes %s as a consent_choice point, never an interaction, without who chose', (action) => {
+    const message = { ts: MS, action, purpose: 'crm' as const, notice: 'privacy-2026-03', customerToken: 'ct_alice', visitor: VISITOR, beacon: IBEACON };
+    const points = normaliseRecord(record('touchpoint', kiosk, message));
+    expect(points.map((p) => p.measurement)).toEqual(['consent_choice']);
+    expect(points[0]?.line).toBe(
+      `consent_choice,action=${action},purpose=crm,store=s1,touchpoint=kiosk-1,touchpoint_type=kiosk,zone=door count=1i,notice="privacy-2026-03" 1700000000000000007`,
+    );
+  });
+});

@@ -9,12 +9,12 @@
  * and kept in the log record. So two distinct accepted messages never map to the same point, and the
  * same accepted message always maps to the same points.
  */
-import { ALTBEACON_ID, beaconIdType, DEVICE_ID, EDDYSTONE_ID, IBEACON_ID } from '../../../protocol/index.js';
+import { ALTBEACON_ID, beaconIdType, DEVICE_ID, EDDYSTONE_ID, IBEACON_ID, isConsentAction } from '../../../protocol/index.js';
 import type { LogKind, LogRecord, LogRecordOf, LogSource } from '../../log/log-record.js';
 import { EXPERIENCE_MEASUREMENTS, experiencePoint } from './normalise-experience.js';
 import { intFieldValue, LineBuilder, quoteString } from './line-protocol.js';
 
-export const MEASUREMENTS = ['sighting', 'interaction', 'telemetry', 'agent', ...EXPERIENCE_MEASUREMENTS] as const;
+export const MEASUREMENTS = ['sighting', 'interaction', 'consent_choice', 'telemetry', 'agent', ...EXPERIENCE_MEASUREMENTS] as const;
 export type Measurement = (typeof MEASUREMENTS)[number];
 
 export interface NormalisedPoint {
@@ -134,6 +134,7 @@ export function normaliseRecord<K extends LogKind>(input: LogRecord<K>): Normali
 
 function interactionPoints(record: LogRecordOf<'touchpoint'>, ts: (i: number) => string): NormalisedPoint[] {
   const { source, message: m } = record;
+  if (isConsentAction(m.action)) return [consentChoicePoint(record, m.action, ts(0))];
   const p = basePoint('interaction', source)
     .tag('touchpoint', source.sourceId)
     .tag('touchpoint_type', source.type ?? 'unknown')
@@ -146,6 +147,24 @@ function interactionPoints(record: LogRecordOf<'touchpoint'>, ts: (i: number) =>
   if (m.value !== undefined) p.floatField('value', m.value);
   if (m.label !== undefined) p.stringField('label', m.label);
   return [finish(p, 'interaction', ts(0))];
+}
+
+/**
+ * A consent choice at a touchpoint is not a use of it: its own measurement, so no query of
+ * `interaction` counts it. What was chosen where (touchpoint, purpose, grant or withdrawal, the notice
+ * shown) and nothing about who: no customer id, and no visitor or beacon pseudonym either, which would
+ * tie a person's consent choices to their track through the store.
+ */
+function consentChoicePoint(record: LogRecordOf<'touchpoint'>, action: string, ts: string): NormalisedPoint {
+  const { source, message: m } = record;
+  const p = basePoint('consent_choice', source)
+    .tag('touchpoint', source.sourceId)
+    .tag('touchpoint_type', source.type ?? 'unknown')
+    .tag('action', action)
+    .tag('purpose', m.purpose ?? 'unknown');
+  p.intField('count', 1);
+  if (m.notice !== undefined) p.stringField('notice', m.notice);
+  return finish(p, 'consent_choice', ts);
 }
 
 function telemetryPoints(record: LogRecordOf<'device'>, ts: (i: number) => string): NormalisedPoint[] {
