@@ -133,7 +133,7 @@ describe('the analyst pages', () => {
     const kpi = (id: string) => page.locator(`[data-kpi="${id}"] .kpi-value`).innerText();
     const fused = (await api('footfall')).series.find((s) => s.labels['method'] === 'fused')!;
     const visits = (await api('visits')).series.find((s) => s.measurement === 'visit')!;
-    const capture = (await api('capture')).series[0]!;
+    const capture = (await api('capture')).series.find((s) => s.total['capture_rate'] !== undefined)!;
     expect(fused.total['count']).toBeGreaterThan(0);
     expect(await kpi('footfall')).toBe(fused.total['count']!.toLocaleString('en-GB', { maximumFractionDigits: 1 }));
     expect(await kpi('visit-duration')).toBe(`${(visits.total['mean_duration_s']! / 60).toLocaleString('en-GB', { maximumFractionDigits: 1 })} min`);
