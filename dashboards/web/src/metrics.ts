@@ -32,3 +32,29 @@ export function valuesAt(series: MetricSeries | undefined, field: string, times:
 export function iso(ms: number): string {
   return new Date(ms).toISOString();
 }
+
+/**
+ * One series per value of `label`, the figures of every series with that value put together: a
+ * metric's figures of one thing may come from several measurements (engagement: exposures from
+ * `exposure`, uses from `interaction`), each its own series in the answer.
+ */
+export function mergeByLabel(series: MetricSeries[], label: string): MetricSeries[] {
+  const merged = new Map<string, MetricSeries>();
+  for (const s of series) {
+    const value = s.labels[label];
+    if (value === undefined) continue;
+    const into = merged.get(value);
+    if (!into) {
+      merged.set(value, { ...s, labels: { [label]: value }, total: { ...s.total }, points: s.points.map((p) => ({ time: p.time, values: { ...p.values } })) });
+      continue;
+    }
+    Object.assign(into.total, s.total);
+    const at = new Map(into.points.map((p) => [p.time, p]));
+    for (const p of s.points) {
+      const existing = at.get(p.time);
+      if (existing) Object.assign(existing.values, p.values);
+      else into.points.push({ time: p.time, values: { ...p.values } });
+    }
+  }
+  return [...merged.values()];
+}

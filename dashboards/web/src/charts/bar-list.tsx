@@ -7,10 +7,10 @@ export interface Bar {
   note?: string;
 }
 
-export function BarList(props: { bars: Bar[]; unit: string; ariaLabel: string; color?: string }) {
+export function BarList(props: { bars: Bar[]; unit: string; ariaLabel: string; color?: string; longLabels?: boolean }) {
   const max = Math.max(1e-9, ...props.bars.map((b) => b.value));
   return (
-    <ul class="bar-list" aria-label={props.ariaLabel}>
+    <ul class={props.longLabels ? 'bar-list long-labels' : 'bar-list'} aria-label={props.ariaLabel}>
       {props.bars.map((b) => (
         <li key={b.label}>
           <span class="bar-label">{b.label}</span>

@@ -29,6 +29,7 @@ export function DwellPage({ store, range, rangeKey, nowMs }: PageProps) {
       <Figure
         title="Dwell per zone"
         rangeKey={rangeKey}
+        wide
         caption={`Median and mean time in each zone of the zone stays that began in the range (zone stays under 30 s, walked through, left out), ${range.label}.`}
         table={
           answer.state === 'ok'
@@ -159,6 +160,7 @@ function PathsFigure(props: { store: Store; rangeKey: string; label: string; ans
       {series.length > 0 ? (
         <BarList
           ariaLabel="Most common visit paths"
+          longLabels
           unit="visits"
           bars={series.map((s) => ({
             label: named(s.labels['path'] ?? ''),

@@ -3,7 +3,7 @@ import { touchpointName, type MetricSeries } from '../api';
 import { formatNumber } from '../charts/bar-list';
 import { Figure, Placeholder } from '../charts/figure';
 import { PALETTE, TimeChart } from '../charts/time-chart';
-import { intervalStarts, iso, loadMetric, valuesAt } from '../metrics';
+import { intervalStarts, iso, loadMetric, mergeByLabel, valuesAt } from '../metrics';
 import { useData } from '../use-data';
 import type { PageProps } from './page-props';
 
@@ -35,10 +35,18 @@ export function EngagementPage({ store, range, rangeKey, nowMs }: PageProps) {
     loadMetric(store.id, { metric: 'funnel', fromMs: range.fromMs, toMs: range.toMs, interval: range.interval }, signal),
   );
   const identified = (tp: string): number | null =>
-    funnel.state === 'ok' ? (funnel.data.series.find((s) => s.labels['touchpoint'] === tp)?.total['identified_interactions'] ?? 0) : null;
+    funnel.state === 'ok'
+      ? (mergeByLabel(funnel.data.series, 'touchpoint').find((s) => s.labels['touchpoint'] === tp)?.total['identified_interactions'] ?? 0)
+      : null;
   const times = intervalStarts(range.fromMs, range.toMs, range.intervalMs);
   const per = range.interval === '1h' ? 'hour' : 'day';
-  const devices = answer.state === 'ok' ? answer.data.series.filter((s) => s.labels['touchpoint'] !== undefined && s.labels['unit'] === undefined) : [];
+  const devices =
+    answer.state === 'ok'
+      ? mergeByLabel(
+          answer.data.series.filter((s) => s.labels['unit'] === undefined),
+          'touchpoint',
+        )
+      : [];
   const people = (tp: string): MetricSeries | undefined =>
     answer.state === 'ok' ? answer.data.series.find((s) => s.labels['touchpoint'] === tp && s.labels['unit'] === 'people') : undefined;
   const placeholder = (
