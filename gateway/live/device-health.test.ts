@@ -20,9 +20,7 @@ function logged<K extends MessageKind>(source: ResolvedSource, kind: K, message:
 describe('DeviceHealth', () => {
   it('lists every configured source and agent, never heard from: offline, no battery', () => {
     const view = new DeviceHealth([store]).storeView(store.id, T, WINDOW);
-    expect(view?.sources.map((s) => s.id).sort()).toEqual(
-      [...store.sensors, ...store.touchpoints, ...store.devices].map((s) => s.id).sort(),
-    );
+    expect(view?.sources.map((s) => s.id).sort()).toEqual([...store.sensors, ...store.touchpoints, ...store.devices].map((s) => s.id).sort());
     expect(view?.agents).toEqual([
       { id: 'edge-1', zone: null, state: null, since: null, lastMessageAt: null, online: false, version: null, detail: null, queue: null },
     ]);

@@ -7,7 +7,7 @@
  * Memory is bounded by the config: one entry per configured sensor, touchpoint, device and agent
  * (the ingest pipeline refuses any other source before it is logged), whatever the traffic.
  */
-import type { StatusMessage } from '../../protocol/index.js';
+import type { MessageKind, StatusMessage } from '../../protocol/index.js';
 import type { StoreConfig } from '../../config/index.js';
 import type { LogEntry } from '../log/log-record.js';
 
@@ -101,7 +101,17 @@ export class DeviceHealth {
     for (const store of storeConfigs) {
       const sources = new Map<string, SourceHealth>();
       const add = (id: string, role: SourceRole, type: string | null, zone: string | undefined, name: string | undefined) =>
-        sources.set(id, { role, type, zone: zone ?? null, name: name ?? null, lastSeenAt: null, lastMessageAt: null, status: null, batteryPct: null, batteryMv: null });
+        sources.set(id, {
+          role,
+          type,
+          zone: zone ?? null,
+          name: name ?? null,
+          lastSeenAt: null,
+          lastMessageAt: null,
+          status: null,
+          batteryPct: null,
+          batteryMv: null,
+        });
       for (const s of store.sensors) add(s.id, 'sensor', s.type, s.zone, undefined);
       for (const t of store.touchpoints) add(t.id, 'touchpoint', t.type, t.zone, t.name);
       for (const d of store.devices) add(d.id, 'device', d.type, d.zone, undefined);
@@ -111,7 +121,9 @@ export class DeviceHealth {
   }
 
   /** A logged message of a configured source (called for every message the live state counts). */
-  record(entry: LogEntry): void {
+  record<K extends MessageKind>(logged: LogEntry<K>): void {
+    // the entry of one kind K is one member of the union: widened so `kind` narrows `message` below
+    const entry = logged as LogEntry<MessageKind>;
     const health = this.stores.get(entry.source.storeId)?.get(entry.source.sourceId);
     if (health === undefined) return;
     health.lastMessageAt = Math.max(health.lastMessageAt ?? 0, entry.receivedAt);

@@ -9,7 +9,10 @@ describe('IngestRate', () => {
   it('counts what the totals grew by in the minute it was sampled, and gives 60 minutes oldest first', () => {
     let now = T0 + 5_000;
     const totals = { accepted: 100, rejected: 7 }; // before the start: counted in no minute
-    const rate = new IngestRate(() => ({ ...totals }), () => now);
+    const rate = new IngestRate(
+      () => ({ ...totals }),
+      () => now,
+    );
     rate.start();
     rate.stop();
     totals.accepted += 30;
@@ -29,7 +32,10 @@ describe('IngestRate', () => {
   it('forgets a minute once it is more than an hour old, whatever the ring slot held', () => {
     let now = T0;
     const totals = { accepted: 0, rejected: 0 };
-    const rate = new IngestRate(() => ({ ...totals }), () => now);
+    const rate = new IngestRate(
+      () => ({ ...totals }),
+      () => now,
+    );
     rate.start();
     rate.stop();
     totals.rejected += 4;
