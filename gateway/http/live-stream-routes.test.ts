@@ -78,5 +78,7 @@ describe('GET /api/v1/live/stream', () => {
     const token = api.tokens.add({ name: 'crm', scopes: ['integration'] }).token;
     const forbidden = await api.app.inject({ method: 'GET', url: '/api/v1/live/stream', headers: { authorization: `Bearer ${token}` } });
     expect(forbidden.statusCode).toBe(403);
+    // no HEAD: it would hold a stream open with nothing to send
+    expect((await api.inject({ method: 'HEAD', url: '/api/v1/live/stream' })).statusCode).toBe(404);
   });
 });

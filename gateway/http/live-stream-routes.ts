@@ -202,6 +202,8 @@ export const liveStreamRoutes: FastifyPluginAsyncZod<LiveStreamRouteOptions> = a
     '/api/v1/live/stream',
     {
       config: { scope: 'analyst' },
+      // a HEAD would hold a stream open with no body to send
+      exposeHeadRoute: false,
       schema: {
         tags: ['live'],
         summary: 'Live counts as server-sent events: `live` (the JSON of GET /api/v1/live) at once and on each change, at most every 2 s',
