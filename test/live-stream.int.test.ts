@@ -6,10 +6,12 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
+import { GatewayProcess } from './helpers/gateway-process.js';
 import { startInfluxd, type TestInfluxd } from './helpers/influxd.js';
 import { apiFetch, connectClient, publishAcked, startTestGateway, type TestGateway } from './helpers/gateway.js';
 import { eventually, useCleanups } from './helpers/lifecycle.js';
 import { openSse, type SseStream } from './helpers/sse-client.js';
+import { testBuild } from './helpers/test-build.js';
 
 let influxd: TestInfluxd;
 const cleanups = useCleanups();
@@ -152,5 +154,22 @@ describe('GET /api/v1/live/stream', () => {
       expect(await s.ended).toBe('ended');
     }
     expect(stopMs).toBeLessThan(5_000);
+  });
+
+  it('lets the gateway process exit at SIGTERM while streams are open', async () => {
+    const gw = await GatewayProcess.create(testBuild(), influxd.url);
+    cleanups.push(() => gw.destroy());
+    await gw.start();
+    const bearer = { authorization: `Bearer ${gw.apiToken}` };
+    const streams = [await openSse(`${gw.httpUrl}/api/v1/live/stream`, bearer), await openSse(`${gw.httpUrl}/api/v1/live/stream`, bearer)];
+    for (const s of streams) await s.next('live', 3_000);
+    const startedAt = Date.now();
+    expect(await gw.stop()).toBe(0);
+    const exitMs = Date.now() - startedAt;
+    for (const s of streams) {
+      expect(JSON.parse((await s.next('closed', 1_000)).data)).toMatchObject({ code: 'SL_ERR_HTTP_STOPPING' });
+      expect(await s.ended).toBe('ended');
+    }
+    expect(exitMs).toBeLessThan(10_000);
   });
 });
