@@ -46,6 +46,12 @@ describe('config', () => {
     expect(config.influx).toMatchObject({ url: 'http://influx.example:8086', api: 'v2', bucket: 'b', org: 'o', token: 't', database: 'd' });
   });
 
+  it('caps live update streams at 100 by default, and takes STORELOOP_HTTP_MAX_LIVE_STREAMS', () => {
+    expect(loadConfig(undefined, {}).http.maxLiveStreams).toBe(100);
+    expect(loadConfig(undefined, { STORELOOP_HTTP_MAX_LIVE_STREAMS: '7' }).http.maxLiveStreams).toBe(7);
+    expect(() => loadConfig(undefined, { STORELOOP_HTTP_MAX_LIVE_STREAMS: '0' })).toThrow(/http\.maxLiveStreams: .*\(from STORELOOP_HTTP_MAX_LIVE_STREAMS\)/);
+  });
+
   it('names the key path and the env var of a bad value', () => {
     expect(() => loadConfig(undefined, { STORELOOP_MQTT_PORT: 'abc' })).toThrow(/mqtt\.port: .*\(from STORELOOP_MQTT_PORT\)/);
     expect(() => loadConfig(undefined, { STORELOOP_INFLUX_API: 'v3' })).toThrow(/influx\.api: /);

@@ -33,6 +33,7 @@ export const ENV_OVERRIDES: ReadonlyArray<readonly [string, readonly string[], '
   ['STORELOOP_TOPIC_PREFIX', ['mqtt', 'topicPrefix'], 'string'],
   ['STORELOOP_HTTP_HOST', ['http', 'host'], 'string'],
   ['STORELOOP_HTTP_PORT', ['http', 'port'], 'int'],
+  ['STORELOOP_HTTP_MAX_LIVE_STREAMS', ['http', 'maxLiveStreams'], 'int'],
   ['STORELOOP_INFLUX_URL', ['influx', 'url'], 'string'],
   ['STORELOOP_INFLUX_API', ['influx', 'api'], 'string'],
   ['STORELOOP_INFLUX_DATABASE', ['influx', 'database'], 'string'],

@@ -287,6 +287,8 @@ export const ConfigSchema = z.strictObject({
        * allowed), so the client address (rate limits) and https come from X-Forwarded-*. Default: no proxy.
        */
       trustProxy: z.union([z.boolean(), z.string().min(1)]).default(false),
+      /** Live update streams (GET /api/v1/live/stream, server-sent events) open at once, every client together; past it, 503. */
+      maxLiveStreams: z.number().int().min(1).max(10_000).default(100),
     })
     .prefault({}),
   influx: InfluxSchema.prefault({}),

@@ -30,7 +30,8 @@ export interface HttpDeps {
   readiness: ReadinessCheck[];
   ledger: Ledger;
   deadLetters: DeadLetterStore;
-  eventLog: { status(): EventLogStatus };
+  /** `after`: what is retained after a seq (the pipeline route reads the append times of the oldest and newest record). */
+  eventLog: { status(): EventLogStatus; after(afterSeq: number): { records: number; bytes: number; oldestAppendedAt: number | null } };
   sinks: Pick<SinkSet, 'status' | 'detach' | 'replay'>;
   version: string;
   /** The API tokens (opened); looked up on every authenticated request. */

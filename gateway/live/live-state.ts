@@ -6,6 +6,7 @@
 import type { MessageKind } from '../../protocol/index.js';
 import type { StoreConfig } from '../../config/index.js';
 import type { LogEntry, LogEntryOf } from '../log/log-record.js';
+import { DeviceHealth, type StoreDevicesView } from './device-health.js';
 
 /** A device (beacon or phone) not seen for this long has left the zone. One person may carry both, so devices are not people: footfall comes from the counters. */
 export const PRESENCE_WINDOW_MS = 60_000;
@@ -83,12 +84,15 @@ function trackDevices(live: StoreLive, zone: string | null, items: ReadonlyArray
 
 export class LiveState {
   private readonly stores = new Map<string, StoreLive>();
+  /** Last seen, status and battery of every configured source (device-health.ts). */
+  private readonly health: DeviceHealth;
   private lastPruneAt = 0;
 
   constructor(
     private readonly storeConfigs: ReadonlyArray<StoreConfig>,
     private readonly now: () => number = Date.now,
   ) {
+    this.health = new DeviceHealth(storeConfigs);
     for (const s of storeConfigs) {
       this.stores.set(s.id, {
         lastSeen: new Map(),
@@ -117,6 +121,12 @@ export class LiveState {
     live.lastMessageAt = now;
     const reduce: LiveReducer<K> = LIVE_REDUCERS[entry.kind];
     reduce(live, entry);
+    this.health.record(entry);
+  }
+
+  /** The agents and configured sources of a store with their health now; undefined for a store not in the config. */
+  devices(storeId: string, onlineWindowMs: number): StoreDevicesView | undefined {
+    return this.health.storeView(storeId, this.now(), onlineWindowMs);
   }
 
   private prune(): void {
