@@ -61,6 +61,8 @@ export function App() {
       });
       return;
     }
+    // the stores are asked for beside the session, not after it: one round trip less before the first figure
+    earlyStores = apiGet<{ stores: Store[] }>(storesPath).catch(() => null);
     currentSession().then(setSession, () => setSession(null));
   }, []);
   if (session === undefined) return <p class="muted">Checking your session…</p>;
@@ -87,10 +89,19 @@ export function App() {
   );
 }
 
+/** The stores' answer asked for at start, used once by the first view. */
+let earlyStores: Promise<{ stores: Store[] } | null> | null = null;
+
+function loadStores(signal: AbortSignal): Promise<{ stores: Store[] }> {
+  const early = earlyStores;
+  earlyStores = null;
+  return (early ?? Promise.resolve(null)).then((answer) => answer ?? apiGet<{ stores: Store[] }>(storesPath, signal));
+}
+
 function Dashboards(props: { session: Session; onLogout: () => void }) {
   const hash = useHash();
   const route = parseRoute(hash);
-  const stores = useData('stores', (signal) => apiGet<{ stores: Store[] }>(storesPath, signal));
+  const stores = useData('stores', loadStores);
   const { live, via, updatedAt } = useLive(true);
   const choice = parseRangeChoice(route.params.get('range'));
   const rangeKey = formatRangeChoice(choice);
