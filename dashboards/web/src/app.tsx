@@ -18,7 +18,7 @@ import { PipelinePage } from './pages/pipeline';
 import { ShelvesPage } from './pages/shelves';
 import { Pickers } from './pickers';
 import { resetReady } from './ready';
-import { PAGES, parseRoute, routeHash, type PageId } from './route';
+import { isLivePage, PAGES, parseRoute, routeHash, type PageId } from './route';
 import { formatRangeChoice, parseRangeChoice, resolveRange, type RangeChoice } from './time-range';
 import { useData } from './use-data';
 
@@ -169,7 +169,7 @@ function Dashboards(props: { session: Session; onLogout: () => void }) {
           {title}
           {store && <span class="muted"> · {store.name ?? store.id}</span>}
         </h1>
-        {range && <p class="muted period">Period: {range.label}</p>}
+        {range && !isLivePage(route.page) && <p class="muted period">Period: {range.label}</p>}
         {stores.state === 'error' && (
           <p class="error" role="alert">
             Could not load the stores: {stores.message}

@@ -7,9 +7,14 @@ export const PAGES = [
   { id: 'engagement', title: 'Engagement' },
   { id: 'feedback', title: 'Feedback' },
   { id: 'shelves', title: 'Shelves and environment' },
-  { id: 'devices', title: 'Devices' },
-  { id: 'pipeline', title: 'Pipeline' },
+  { id: 'devices', title: 'Devices', live: true },
+  { id: 'pipeline', title: 'Pipeline', live: true },
 ] as const;
+
+/** Pages of live figures: the range picker does not apply to them. */
+export function isLivePage(page: PageId): boolean {
+  return PAGES.some((p) => p.id === page && 'live' in p);
+}
 export type PageId = (typeof PAGES)[number]['id'];
 
 export interface Route {

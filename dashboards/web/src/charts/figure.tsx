@@ -53,11 +53,11 @@ export function Figure(props: {
       <figcaption class="muted">{props.caption}</figcaption>
       {props.summary && <p class="visually-hidden">{props.summary}</p>}
       {props.children}
-      {table && table.rows.length > 0 && props.tableOpen && <DataTable table={table} />}
+      {table && table.rows.length > 0 && props.tableOpen && <DataTable table={table} label={props.title} />}
       {table && table.rows.length > 0 && !props.tableOpen && (
         <details class="data-table">
           <summary>Table of {props.title.toLowerCase()}</summary>
-          <DataTable table={table} />
+          <DataTable table={table} label={props.title} />
         </details>
       )}
     </figure>
@@ -81,9 +81,10 @@ export function Placeholder(props: { loading?: boolean; error?: string; empty?: 
   return <p class="muted">{props.empty ?? 'No data in this range.'}</p>;
 }
 
-function DataTable({ table }: { table: TableData }) {
+/** A table that may scroll: a focusable region, so the keyboard can scroll it too. */
+function DataTable({ table, label }: { table: TableData; label: string }) {
   return (
-    <div class="table-scroll">
+    <div class="table-scroll" tabIndex={0} role="region" aria-label={`${label}, table`}>
       <table>
         <thead>
           <tr>

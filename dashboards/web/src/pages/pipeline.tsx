@@ -87,6 +87,7 @@ export function PipelinePage({ store }: PageProps) {
         <Figure
           title="Sinks"
           rangeKey="now"
+          wide
           tableOpen
           caption="Each consumer of the event log: its state, how far behind it is (records not settled, age of the oldest), what it delivered and set aside."
           table={{
