@@ -48,6 +48,23 @@ describe('LiveStreamHub', () => {
     expect(hub.size).toBe(0);
   });
 
+  it('ticks and sends heartbeats on its own timers while a stream is open, and stops them with the last stream', async () => {
+    let n = 0;
+    const hub = new LiveStreamHub({ maxStreams: 1, snapshot: () => `{"n":${n}}`, intervalMs: 20, heartbeatMs: 30 });
+    const a = sink();
+    hub.open(a.stream, () => null);
+    n = 1;
+    const until = Date.now() + 5_000;
+    while ((events(a.text(), 'live').length < 2 || !a.text().includes(': heartbeat ')) && Date.now() < until) await new Promise((r) => setTimeout(r, 10));
+    expect(events(a.text(), 'live')).toEqual(['event: live\ndata: {"n":0}', 'event: live\ndata: {"n":1}']);
+    expect(a.text()).toMatch(/\n\n: heartbeat \d{4}-\d\d-\d\dT/);
+    hub.closeAll('the gateway is stopping', 'SL_ERR_HTTP_STOPPING');
+    expect(hub.size).toBe(0);
+    const ended = a.text().length;
+    await new Promise((r) => setTimeout(r, 100)); // three ticks and heartbeats later: nothing more written
+    expect(a.text().length).toBe(ended);
+  });
+
   it('admits up to maxStreams, forgets a stream whose client went away, and refuses all once closing', () => {
     const hub = new LiveStreamHub({ maxStreams: 2, snapshot: () => '{}', intervalMs: 60_000, heartbeatMs: 60_000 });
     const [a, b] = [sink(), sink()];
