@@ -14,7 +14,7 @@ import { chromium, type Browser, type BrowserContext, type Page } from 'playwrig
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { DEMO_STORE } from '../config/index.js';
-import { connectClient, publishAcked, tokenPrinted, tokensCli } from './helpers/gateway.js';
+import { connectClient, metricValue, publishAcked, tokenPrinted, tokensCli } from './helpers/gateway.js';
 import { startInfluxd, type TestInfluxd } from './helpers/influxd.js';
 import { eventually, useCleanups } from './helpers/lifecycle.js';
 import { startSimulatedStore, type SimulatedStore } from './helpers/simulated-store.js';
@@ -37,7 +37,7 @@ const END = Date.UTC(2026, 10, 30, 11);
 const DAY = '2026-11-30';
 const RANGE = `${DAY}..${DAY}`;
 /** The pages with the figures each must draw with data. */
-const PAGES = ['overview', 'floor', 'dwell', 'engagement', 'feedback'] as const;
+const PAGES = ['overview', 'floor', 'dwell', 'engagement', 'feedback', 'shelves', 'devices', 'pipeline'] as const;
 const SECOND_STORE = { ...DEMO_STORE, id: 'second-store', name: 'Second store (no data)' };
 
 let influxd: TestInfluxd;
@@ -51,6 +51,15 @@ beforeAll(async () => {
   influxd = await startInfluxd();
   sim = await startSimulatedStore(influxd, { seed: 14, endMs: END, durationMs: 50 * 60_000, config: { stores: [DEMO_STORE, SECOND_STORE] } });
   analystToken = tokenPrinted(tokensCli(sim.gw, ['add', '--name', 'analyst', '--scope', 'analyst']));
+  // an installer's mistake, for the pipeline page's rejections: a scanner's message that is not JSON
+  const scanner = await connectClient(sim.gw.mqttUrl, { clientId: 'dashboards-bad-scanner' });
+  await scanner.publishAsync('storeloop/demo-store/ble/ble-entrance', 'not json', { qos: 0 });
+  await scanner.endAsync();
+  await eventually(
+    () => metricValue(sim.gw.httpUrl, 'storeloop_messages_rejected_total', { store: 'demo-store', kind: 'ble', reason: 'json_invalid' }),
+    (n) => n >= 1,
+    'the bad message rejected',
+  );
   browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_FLAGS });
 }, 150_000);
 afterAll(async () => {
@@ -110,9 +119,12 @@ describe('the analyst pages', () => {
       for (const text of await figures.allInnerTexts()) {
         expect(text, `${id}: a figure without data`).not.toMatch(/No data|No .* in this range|Could not load|Loading/);
       }
-      // the time series are drawn (uPlot canvases), the floor plan has its zones
-      if (id !== 'floor') expect(await page.locator('figure .chart canvas, figure .bar-list li, figure .funnel li').count(), id).toBeGreaterThan(0);
-      else expect(await page.locator('svg.floor-plan g[data-zone]').count()).toBe(DEMO_STORE.zones.length);
+      // each figure draws its data: a chart (uPlot's canvas), bars, a floor plan or a table's rows
+      for (const figure of await figures.all()) {
+        const drawn = await figure.locator('.chart canvas, .bar-list li, .funnel li, svg.floor-plan g[data-zone], tbody tr').count();
+        expect(drawn, `${id}: ${await figure.getAttribute('data-figure')}`).toBeGreaterThan(0);
+      }
+      if (id === 'floor') expect(await page.locator('svg.floor-plan g[data-zone]').count()).toBe(DEMO_STORE.zones.length);
       const serious = (await axeViolations(page)).filter((v) => v.impact === 'serious' || v.impact === 'critical');
       expect(serious, `${id}: axe-core`).toEqual([]);
       await page.screenshot({ path: join(ARTIFACTS, `${id}.png`), fullPage: true });
@@ -140,7 +152,7 @@ describe('the analyst pages', () => {
     expect(await kpi('capture')).toBe(`${(100 * capture.total['capture_rate']!).toLocaleString('en-GB', { maximumFractionDigits: 0 })} %`);
     // the hourly chart's table holds the same hours as the API
     await page.getByText('Table of footfall per hour').click();
-    const hours = await page.locator('figure[data-figure="Footfall per hour"] tbody tr').count();
+    const hours = await page.locator('figure[data-figure="Footfall per hour"] .data-table tbody tr').count();
     expect(hours).toBe(24);
     expect(errors).toEqual([]);
   });
@@ -156,8 +168,9 @@ describe('the analyst pages', () => {
     await page.getByRole('button', { name: 'Show' }).click();
     await expect.poll(() => page.url()).toContain('range=2026-12-07..2026-12-07');
     await ready(page);
-    expect(await footfall.innerText()).toBe('0');
-    await page.getByLabel('Range').selectOption('yesterday');
+    expect(await footfall.innerText()).toBe('–'); // no figure, not a confident 0
+    expect(await page.locator('[data-kpi="footfall"] .kpi-detail').innerText()).toBe('No data in this range.');
+    await page.getByLabel('Range', { exact: true }).selectOption('yesterday');
     await expect.poll(() => page.url()).toContain('range=yesterday');
     // back to the simulated day, then the other store: no data there
     await page.goto(`${sim.gw.httpUrl}/#/overview?store=demo-store&range=${RANGE}`);
@@ -165,7 +178,7 @@ describe('the analyst pages', () => {
     await page.getByLabel('Store').selectOption('second-store');
     await expect.poll(() => page.url()).toContain('store=second-store');
     await ready(page);
-    expect(await footfall.innerText()).toBe('0');
+    expect(await footfall.innerText()).toBe('–');
     expect(await page.locator('h1').innerText()).toContain('Second store (no data)');
     expect(errors).toEqual([]);
   });
@@ -173,7 +186,8 @@ describe('the analyst pages', () => {
   it('lets the keyboard reach every control of a page', async () => {
     const { page, errors } = await loggedIn(`#/floor?store=demo-store&range=${RANGE}`);
     const controls = await page.evaluate<string[]>(`[...document.querySelectorAll('a[href], button, select, input, summary')]
-      .filter((el) => el.offsetParent !== null)
+      // a radio group is one stop of the tab order (its checked radio); arrow keys move inside it
+      .filter((el) => el.offsetParent !== null && !(el.type === 'radio' && !el.checked))
       .map((el, i) => (el.dataset.k = String(i)))`);
     const reached = new Set<string>();
     for (let i = 0; i < controls.length + 10; i += 1) {

@@ -34,6 +34,12 @@ export function useLive(enabled: boolean): { live: LiveAnswer | null; via: 'stre
       if (stopped) return;
       setState({ live: JSON.parse((event as MessageEvent<string>).data) as LiveAnswer, via: 'stream', updatedAt: Date.now() });
     });
+    // the gateway ends a stream whose session ended (logout, revoked, expired) or as it stops: poll
+    // instead, which asks for a login again on a 401
+    source.addEventListener('closed', () => {
+      source.close();
+      startPolling();
+    });
     source.onerror = () => {
       // closed for good (no stream route, refused, or the session ended): poll instead; a 401 there logs out
       if (source.readyState === EventSource.CLOSED) startPolling();
