@@ -175,7 +175,7 @@ describe('the analyst pages', () => {
     // back to the simulated day, then the other store: no data there
     await page.goto(`${sim.gw.httpUrl}/#/overview?store=demo-store&range=${RANGE}`);
     await expect.poll(() => footfall.innerText()).toBe(withData);
-    await page.getByLabel('Store').selectOption('second-store');
+    await page.getByLabel('Store', { exact: true }).selectOption('second-store');
     await expect.poll(() => page.url()).toContain('store=second-store');
     await ready(page);
     expect(await footfall.innerText()).toBe('–');

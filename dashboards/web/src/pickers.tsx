@@ -18,39 +18,36 @@ export function Pickers(props: { stores: Store[]; store: string; range: RangeCho
   };
   return (
     <div class="pickers">
-      <label>
-        Store{' '}
-        <select value={props.store} onChange={(e) => props.onChange((e.target as HTMLSelectElement).value, props.range)}>
-          {props.stores.map((s) => (
-            <option key={s.id} value={s.id}>
-              {s.name ?? s.id}
-            </option>
-          ))}
-        </select>
-      </label>
-      <label>
-        Range{' '}
-        <select
-          value={custom ? 'custom' : (props.range as { preset: string }).preset}
-          onChange={(e) => {
-            const value = (e.target as HTMLSelectElement).value;
-            if (value !== 'custom') props.onChange(props.store, { preset: value as (typeof RANGE_PRESETS)[number] });
-            else if (from && to) props.onChange(props.store, { from, to });
-            else {
-              setFrom(from || new Date().toISOString().slice(0, 10));
-              setTo(to || new Date().toISOString().slice(0, 10));
-              props.onChange(props.store, { from: from || new Date().toISOString().slice(0, 10), to: to || new Date().toISOString().slice(0, 10) });
-            }
-          }}
-        >
-          {RANGE_PRESETS.map((p) => (
-            <option key={p} value={p}>
-              {PRESET_LABELS[p]}
-            </option>
-          ))}
-          <option value="custom">Dates…</option>
-        </select>
-      </label>
+      <label for="store-picker">Store</label>
+      <select id="store-picker" value={props.store} onChange={(e) => props.onChange((e.target as HTMLSelectElement).value, props.range)}>
+        {props.stores.map((s) => (
+          <option key={s.id} value={s.id}>
+            {s.name ?? s.id}
+          </option>
+        ))}
+      </select>
+      <label for="range-picker">Range</label>
+      <select
+        id="range-picker"
+        value={custom ? 'custom' : (props.range as { preset: string }).preset}
+        onChange={(e) => {
+          const value = (e.target as HTMLSelectElement).value;
+          if (value !== 'custom') props.onChange(props.store, { preset: value as (typeof RANGE_PRESETS)[number] });
+          else if (from && to) props.onChange(props.store, { from, to });
+          else {
+            setFrom(from || new Date().toISOString().slice(0, 10));
+            setTo(to || new Date().toISOString().slice(0, 10));
+            props.onChange(props.store, { from: from || new Date().toISOString().slice(0, 10), to: to || new Date().toISOString().slice(0, 10) });
+          }
+        }}
+      >
+        {RANGE_PRESETS.map((p) => (
+          <option key={p} value={p}>
+            {PRESET_LABELS[p]}
+          </option>
+        ))}
+        <option value="custom">Dates…</option>
+      </select>
       {custom && (
         <form class="custom-range" onSubmit={applyCustom} aria-label="Custom date range">
           <label>
