@@ -105,9 +105,6 @@ export class EmissionModel {
     const obs = this.scannerIds.map((id) => (heard.has(id) ? (heard.get(id) as number) : reporting?.has(id) === true ? null : undefined));
     if (!obs.some((o) => typeof o === 'number')) return undefined;
     const sigma = p.shadowingSigmaDb;
-    const onReading = p.detectionOnReading;
-    // a miss on the reading: 1 − E[p(r)], r ~ N(μ, σ²), a logistic of the combined width (calibration.ts)
-    const missSlope = Math.sqrt(p.detectionSlopeDb ** 2 + (Math.PI * sigma * sigma) / 8);
     const out = new Float64Array(this.points.length);
     const terms = new Float64Array(p.carryOffsetsDb.length);
     this.points.forEach((point, pi) => {
@@ -117,10 +114,11 @@ export class EmissionModel {
           const o = obs[s];
           if (o === undefined) continue;
           const mu = (point.expected[s] as number) + b;
-          if (o === null) ll += Math.log(1 - (onReading ? p.detectionMax / (1 + Math.exp((p.detectionMidpointDbm - mu) / missSlope)) : this.detection(mu)));
+          const det = this.detection(mu);
+          if (o === null) ll += Math.log(1 - det);
           else {
             const z = (o - mu) / sigma;
-            ll += Math.log(Math.max(this.detection(onReading ? o : mu), 1e-9)) - 0.5 * z * z - Math.log(sigma) - LN_SQRT_2PI;
+            ll += Math.log(Math.max(det, 1e-9)) - 0.5 * z * z - Math.log(sigma) - LN_SQRT_2PI;
           }
         }
         terms[bi] = ll;

@@ -10,9 +10,8 @@ import { CalibrationGeometry, confidentSteps, evenlySpaced, fitRadio, type Calib
 import { EmissionModel } from './emission.js';
 import { observationWindows, stepCentre, type BleObservation, type DeviceSteps, type ObservationWindows, type StepClock } from './observations.js';
 import { DEFAULT_PRESENCE_PARAMS, type PresenceParams } from './params.js';
-import { posteriorChanges, posteriorMinutes, stayConfidence, zonePosteriors, type StepPosterior } from './posterior.js';
+import { posteriorMinutes, stayConfidence, zonePosteriors, type StepPosterior } from './posterior.js';
 import { dwellByZone, MINUTE_MS, minuteZones, stays, trackSegments, type Stay, type ZoneSegment } from './segments.js';
-import { mergeUnsureSpells } from './spells.js';
 import type { PresenceStore } from './store-model.js';
 import { viterbi } from './viterbi.js';
 
@@ -124,13 +123,6 @@ function decode(
         const logPosteriors = (track.posteriors as Float64Array[]).map((p) => Float64Array.from(p, (v) => Math.log(Math.max(v, POSTERIOR_FLOOR))));
         track.path = viterbi(model, logPosteriors);
       }
-      if (withPosteriors && params.spellMergeMs > 0)
-        track.path = mergeUnsureSpells(
-          track.path,
-          track.posteriors as Float64Array[],
-          Math.floor(params.spellMergeMs / params.stepMs),
-          params.spellMergeConfidence,
-        );
       out.push(track);
     }
   }
@@ -192,22 +184,17 @@ export function assignZones(
   const posteriorsOf = new Map<string, StepPosterior[]>();
   const walkThrough = used.entranceWalkThrough ? store.entrances : new Set<string>();
   for (const track of decode(store, windows, clock, used, anchored, true)) {
+    const posteriors = posteriorsOf.get(track.device) ?? [];
+    track.centres.forEach((centre, i) =>
+      posteriors.push({ centre, zones: (track.posteriors as Float64Array[])[i] as Float64Array, evidence: track.evidence[i] === true }),
+    );
+    posteriorsOf.set(track.device, posteriors);
     const segments = segmentsOf.get(track.device) ?? [];
     const zones = track.path.map((z) => store.zones[z] as string);
-    const decoded = trackSegments(
-      { centres: track.centres, zones, heard: track.evidence, stepMs: used.stepMs },
-      used.edgeExtendMs,
-      used.passThroughMs,
-      walkThrough,
+    segments.push(
+      ...trackSegments({ centres: track.centres, zones, heard: track.evidence, stepMs: used.stepMs }, used.edgeExtendMs, used.passThroughMs, walkThrough),
     );
-    const trackSteps = track.centres.map((centre, i) => ({
-      centre,
-      zones: (track.posteriors as Float64Array[])[i] as Float64Array,
-      evidence: track.evidence[i] === true,
-    }));
-    segments.push(...posteriorChanges(decoded, trackSteps, store.zones, used.posteriorChangeMs));
     segmentsOf.set(track.device, segments);
-    posteriorsOf.set(track.device, [...(posteriorsOf.get(track.device) ?? []), ...trackSteps]);
   }
   const devices = new Map<string, DeviceZones>();
   for (const [device, segments] of segmentsOf) {

@@ -35,8 +35,6 @@ export interface PresenceParams {
   detectionMidpointDbm: number;
   /** Detection: logistic slope, dB. */
   detectionSlopeDb: number;
-  /** Detection acts on the reading (a heard reading o: N(o; μ, σ²)·p(o); a miss: 1 − E[p(r)]), as the calibration's fit has it, instead of on μ. */
-  detectionOnReading: boolean;
   /** Spacing of the sample points in each zone rectangle, m. */
   sampleSpacingM: number;
   /**
@@ -66,12 +64,6 @@ export interface PresenceParams {
   anchorMissLogLikelihood: number;
   /** In a silent run, an entrance zone (one with a door) is walked through: it gets `passThroughMs` of the run, the other zone the rest. */
   entranceWalkThrough: boolean;
-  /** A spell of another zone inside a stay (the same zone before and after it) at most this long, ms, whose zone's mean posterior chance is under `spellMergeConfidence`, is merged into the stay (spells.ts); 0: off. */
-  spellMergeMs: number;
-  /** See `spellMergeMs`. */
-  spellMergeConfidence: number;
-  /** A change between two zones placed by the posterior over this window either side of it (posterior.ts `posteriorChanges`), ms; 0: the decoded path's. */
-  posteriorChangeMs: number;
   /** A track is extended by this much before its first and after its last heard step (imputed: minutes only, not dwell), ms. */
   edgeExtendMs: number;
 }
@@ -91,9 +83,8 @@ export const DEFAULT_PRESENCE_PARAMS: PresenceParams = {
   detectionMax: 0.9,
   detectionMidpointDbm: -90,
   detectionSlopeDb: 3,
-  detectionOnReading: false,
   sampleSpacingM: 1.5,
-  emissionWeight: 0.5,
+  emissionWeight: 0.7,
   selfTransition: 0.97,
   entranceSelfTransition: 0.8,
   minStaySteps: 2,
@@ -106,7 +97,4 @@ export const DEFAULT_PRESENCE_PARAMS: PresenceParams = {
   entranceWalkThrough: true,
   minutePosterior: true,
   posteriorPath: true,
-  spellMergeMs: 0,
-  posteriorChangeMs: 0,
-  spellMergeConfidence: 0.5,
 };

@@ -1,7 +1,6 @@
 import { describe, expect, it } from 'vitest';
 
-import { posteriorChanges, posteriorMinutes, stayConfidence, zonePosteriors } from './posterior.js';
-import type { ZoneSegment } from './segments.js';
+import { posteriorMinutes, stayConfidence, zonePosteriors } from './posterior.js';
 import { MODEL, favour } from './corridor.fixtures.js';
 import { viterbi } from './viterbi.js';
 
@@ -109,44 +108,5 @@ describe('the entrance walked through (entranceSelfTransition)', () => {
     const emissions = [favour('A', 6), favour('A', 6), favour('B', 0.8), favour('B', 0.8), favour('B', 0.8)];
     expect(viterbi(MODEL, emissions)).toEqual([0, 0, 0, 0, 0]);
     expect(viterbi({ ...MODEL, entranceSelfTransition: 0.8 }, emissions)).toEqual([0, 0, 1, 1, 1]);
-  });
-});
-
-describe('posteriorChanges', () => {
-  const row = (a: number, b: number) => Float64Array.from([a, b, 1 - a - b]);
-  // steps at 0, 5, …, 35 s; the path changes from A to B at 20 s
-  const segments = [
-    { zone: 'A', from: -STEP / 2, to: 20_000 - STEP / 2 },
-    { zone: 'B', from: 20_000 - STEP / 2, to: 40_000 - STEP / 2 },
-  ];
-
-  it('leaves a change the posterior is sure of where the path put it', () => {
-    const sure = steps(Array.from({ length: 8 }, (_, i) => (i < 4 ? row(1, 0) : row(0, 1))));
-    expect(posteriorChanges(segments, sure, MODEL.zones, 60_000)).toEqual(segments);
-  });
-
-  it('gives each zone its expected share of the time around an unsure change', () => {
-    // the first B steps are as likely A as B: A's expected time is 4 + 2 × 0.5 = 5 of the 8 steps
-    const unsure = steps(Array.from({ length: 8 }, (_, i) => (i < 4 ? row(1, 0) : i < 6 ? row(0.5, 0.5) : row(0, 1))));
-    const moved = posteriorChanges(segments, unsure, MODEL.zones, 60_000);
-    expect(moved.map((s) => [s.zone, s.from, s.to])).toEqual([
-      ['A', -2500, 22_500],
-      ['B', 22_500, 37_500],
-    ]);
-    // over a window of 10 s either side (7.5–27.5 s) only the steps at 10–25 s count: A 1 + 1 + 0.5 + 0.5 of 4, so 15 of its 20 s
-    expect(posteriorChanges(segments, unsure, MODEL.zones, 10_000).map((s) => s.to)).toEqual([22_500, 37_500]);
-    // a change the posterior puts before the path's: the B side sure, the last A steps unsure
-    const early = steps(Array.from({ length: 8 }, (_, i) => (i < 2 ? row(1, 0) : i < 4 ? row(0.5, 0.5) : row(0, 1))));
-    expect(posteriorChanges(segments, early, MODEL.zones, 60_000).map((s) => s.to)).toEqual([12_500, 37_500]);
-  });
-
-  it('changes nothing when off, between imputed segments or between stays of one zone, and leaves its input alone', () => {
-    const unsure = steps(Array.from({ length: 8 }, () => row(0.5, 0.5)));
-    expect(posteriorChanges(segments, unsure, MODEL.zones, 0)).toEqual(segments);
-    const imputed = [{ zone: 'A', from: -62_500, to: -2500, imputed: true as const }, segments[0] as ZoneSegment];
-    expect(posteriorChanges(imputed, unsure, MODEL.zones, 60_000)).toEqual(imputed);
-    const copy = structuredClone(segments);
-    posteriorChanges(segments, unsure, MODEL.zones, 60_000);
-    expect(segments).toEqual(copy);
   });
 });

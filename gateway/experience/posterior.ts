@@ -5,7 +5,7 @@
  * whole track. Viterbi gives the single most likely path; the posterior says how sure that path is
  * step by step, which is what a stay's confidence is made of.
  */
-import type { Stay, ZoneSegment } from './segments.js';
+import type { Stay } from './segments.js';
 import { zoneNeighbours, zoneStays, type HmmModel } from './viterbi.js';
 
 /** Scaled probabilities of a step's log-likelihoods (max 1), or all 1 for a step without evidence. */
@@ -156,41 +156,4 @@ export function stayConfidence(stay: Pick<Stay, 'enter' | 'exit'>, zone: number,
   }
   if (n > 0) return sum / n;
   return nearest === undefined ? 0 : (nearest.zones[zone] as number);
-}
-
-/**
- * The change between two consecutive segments of different zones placed by the posterior instead of
- * the decoded path: over the window of `windowMs` either side of the change (within the two
- * segments), each of the two zones gets the share of the window's time that its expected time
- * there (the posterior chance summed over the steps whose centre lies in the window) has among the
- * two. Where the path is sure the change stays where it was; where the radio is unsure near a zone's
- * edge, the dwell of each zone becomes its expected dwell. Imputed segments are left as they are;
- * segments from one track in order (`steps` ascending by centre). A new array.
- */
-export function posteriorChanges(segments: readonly ZoneSegment[], steps: readonly StepPosterior[], zones: readonly string[], windowMs: number): ZoneSegment[] {
-  const out = segments.map((s) => ({ ...s }));
-  if (windowMs <= 0) return out;
-  for (let k = 0; k + 1 < out.length; k += 1) {
-    const a = out[k] as ZoneSegment;
-    const b = out[k + 1] as ZoneSegment;
-    if (a.imputed === true || b.imputed === true || a.zone === b.zone || a.to !== b.from) continue;
-    const za = zones.indexOf(a.zone);
-    const zb = zones.indexOf(b.zone);
-    const from = Math.max(a.from, a.to - windowMs);
-    const to = Math.min(b.to, b.from + windowMs);
-    let ea = 0;
-    let eb = 0;
-    for (const step of steps) {
-      if (step.centre < from || step.centre >= to) continue;
-      ea += step.zones[za] as number;
-      eb += step.zones[zb] as number;
-    }
-    if (ea + eb <= 0) continue;
-    const change = Math.round(from + ((to - from) * ea) / (ea + eb));
-    // each segment keeps at least a millisecond, so the order of zones is the path's
-    const at = Math.min(Math.max(change, a.from + 1), b.to - 1);
-    a.to = at;
-    b.from = at;
-  }
-  return out;
 }
