@@ -26,7 +26,7 @@ import { peopleFrom } from '../gateway/analytics/occupancy-people.js';
 import { doorCounters } from '../gateway/analytics/metric-queries.js';
 import type { StoreConfig } from '../config/index.js';
 import { ExperienceSink } from '../gateway/experience/experience-sink.js';
-import { DEFAULT_PRESENCE_PARAMS } from '../gateway/experience/params.js';
+import { DEFAULT_PRESENCE_PARAMS, type PresenceParams } from '../gateway/experience/params.js';
 import type { ExperienceEvent } from '../gateway/log/derived-record.js';
 import type { LogRecord } from '../gateway/log/log-record.js';
 import { createLogger } from '../lib/logger.js';
@@ -159,7 +159,14 @@ export function peopleZoneHours(store: StoreConfig, { from, inputs, settled }: H
 }
 
 /** One seed's engine figures. */
-export async function experienceAccuracy(seed: number, durationMs: number, calibrate: boolean, now = EXPERIENCE_NOW): Promise<Figure[]> {
+export async function experienceAccuracy(
+  seed: number,
+  durationMs: number,
+  calibrate: boolean,
+  now = EXPERIENCE_NOW,
+  /** Engine parameters overriding the defaults (tuning). */
+  overrides: Partial<PresenceParams> = {},
+): Promise<Figure[]> {
   const store = parseConfig({ stores: [DEMO_STORE] }).stores[0];
   if (store === undefined) throw new Error('the demo store is missing');
   const sim = buildSimulation({ ...DEFAULT_SIMULATION_OPTIONS, store, seed, durationMs, now });
@@ -177,7 +184,7 @@ export async function experienceAccuracy(seed: number, durationMs: number, calib
       lateToleranceMs: 60_000,
       maxVisitMs: 180 * 60_000,
       occupancyHoldMs: 60 * 60_000,
-      params: { ...DEFAULT_PRESENCE_PARAMS, calibrate },
+      params: { ...DEFAULT_PRESENCE_PARAMS, ...overrides, calibrate },
     });
     await sink.start();
     const records = simLogRecords(sim.messages, store);
@@ -220,11 +227,30 @@ export function formatExperienceTable(title: string, seeds: readonly number[], r
   return `${lines.join('\n')}\n`;
 }
 
+/** `--params`: a JSON object of engine parameters (params.ts), each known and of its default's type. */
+export function parseOverrides(json: string | undefined): Partial<PresenceParams> {
+  if (json === undefined) return {};
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(json);
+  } catch (err) {
+    throw new Error(`--params: not JSON: ${(err as Error).message}`);
+  }
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw new Error('--params: expected a JSON object of engine parameters');
+  for (const [key, value] of Object.entries(parsed)) {
+    if (!(key in DEFAULT_PRESENCE_PARAMS)) throw new Error(`--params: unknown engine parameter ${key} (gateway/experience/params.ts)`);
+    const expected = typeof DEFAULT_PRESENCE_PARAMS[key as keyof PresenceParams];
+    if (typeof value !== expected) throw new Error(`--params: ${key} must be a ${expected}, got ${JSON.stringify(value)}`);
+  }
+  return parsed as Partial<PresenceParams>;
+}
+
 interface Options {
   seeds: string;
   duration: string;
   end: string;
   calibrate?: boolean;
+  params?: string;
 }
 
 async function main(options: Options): Promise<void> {
@@ -233,12 +259,14 @@ async function main(options: Options): Promise<void> {
   const calibrate = options.calibrate ?? false;
   const end = Date.parse(options.end);
   if (Number.isNaN(end)) throw new Error(`--end: not a date: ${options.end}`);
+  const overrides = parseOverrides(options.params);
   const results: Figure[][] = [];
   for (const seed of seeds) {
     process.stderr.write(`experience-accuracy: seed ${seed}…\n`);
-    results.push(await experienceAccuracy(seed, durationMs, calibrate, end));
+    results.push(await experienceAccuracy(seed, durationMs, calibrate, end, overrides));
   }
-  const title = `${seeds.length} seeds, ${durationMs / 60_000} min each, demo store, simulator defaults, engine ${calibrate ? 'self-calibrated' : 'not calibrated'} (the gateway's default), window ending ${new Date(end).toISOString()}, visitors who left ${DEFAULT_SETTLE_MS / 60_000} min before its end`;
+  const tuned = Object.keys(overrides).length === 0 ? '' : `, engine parameters ${JSON.stringify(overrides)}`;
+  const title = `${seeds.length} seeds, ${durationMs / 60_000} min each, demo store, simulator defaults, engine ${calibrate ? 'self-calibrated' : 'not calibrated'} (the gateway's default)${tuned}, window ending ${new Date(end).toISOString()}, visitors who left ${DEFAULT_SETTLE_MS / 60_000} min before its end`;
   process.stdout.write(formatExperienceTable(title, seeds, results));
   for (const figure of results[0] ?? []) process.stdout.write(`\n- ${figure.label}: ${figure.definition}`);
   process.stdout.write('\n');
@@ -251,6 +279,7 @@ const program = new Command('experience-accuracy')
   .option('--seeds <list>', 'seeds: a range 1-5 or a list 1,4,9 (tune on 101-105)', '1-5')
   .option('--duration <minutes>', 'simulated minutes per seed', '180')
   .option('--end <iso>', "the window's end (the store should be open for all of it)", new Date(EXPERIENCE_NOW).toISOString())
+  .option('--params <json>', 'engine parameters to override, as JSON (tuning on 101-105)')
   .option('--calibrate', 'the engine self-calibrates at each boundary (sinks.experience.calibrate)')
   .action(async (opts: Options) => main(opts));
 

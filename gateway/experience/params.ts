@@ -84,7 +84,7 @@ export const DEFAULT_PRESENCE_PARAMS: PresenceParams = {
   detectionMidpointDbm: -90,
   detectionSlopeDb: 3,
   sampleSpacingM: 1.5,
-  emissionWeight: 0.5,
+  emissionWeight: 0.7,
   selfTransition: 0.97,
   entranceSelfTransition: 0.8,
   minStaySteps: 2,

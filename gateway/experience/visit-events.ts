@@ -59,6 +59,7 @@ export function definitionParams(params: PresenceParams, maxVisitMs?: number): s
     'passing=30s',
     `edge=${seconds(params.edgeExtendMs)}`,
     `entranceStay=${params.entranceSelfTransition}`,
+    `emissionWeight=${params.emissionWeight}`,
     `silence=${params.entranceWalkThrough ? 'entrance-walked' : 'middle'}`,
     `calibrate=${params.calibrate ? 'on' : 'off'}`,
     `exposure=${seconds(EXPOSURE_MIN_MS)}`,
