@@ -117,7 +117,21 @@ export function modelSimulation(opts: SimulationOptions): SimulationModel {
   // sources' clocks stamp the messages; then delivery (latency, loss, duplicates, outages) decides when each goes out
   const clockParams = { seed, store, startMs, endMs, delivery: options.delivery, sourceFaults: [...options.sourceFaults, ...scenarioFaults(events, startMs)] };
   const clocks = new SensorClocks(clockParams);
-  return { options, window, runId, plan, events, visitors, interactions, others, deviceParams, consents, clocks, clockParams, knownSources: knownSourceIds(store) };
+  return {
+    options,
+    window,
+    runId,
+    plan,
+    events,
+    visitors,
+    interactions,
+    others,
+    deviceParams,
+    consents,
+    clocks,
+    clockParams,
+    knownSources: knownSourceIds(store),
+  };
 }
 
 /** The scan parameters of a run. */

@@ -46,7 +46,9 @@ export class BadMessageInjector {
     const reason = rng.pick(reasons);
     if (reason === 'items_invalid' && message.kind === 'ble') {
       const bad = { id: `dev:${rng.hex(16)}`, rssi: rng.int(21, 60) }; // the contract allows at most +20 dBm
-      return [{ ...message, payload: { ...message.payload, sightings: [...message.payload.sightings, bad] }, injected: { reason, scope: 'item', badItems: 1 } }];
+      return [
+        { ...message, payload: { ...message.payload, sightings: [...message.payload.sightings, bad] }, injected: { reason, scope: 'item', badItems: 1 } },
+      ];
     }
     return [message, companion(message, reason, params, rng, (source) => this.nextSeq(source))];
   }

@@ -161,7 +161,14 @@ export function streamSimulation(opts: SimulationOptions): SimulationStream {
       footfall: footfall.footfall(),
       delivery: { ...delivery.truth(), interactions: clockedTouchpoints.map(({ stampedTs, mid }) => ({ stampedTs, delivered: acceptedTouchpoints.has(mid) })) },
       counts: counter.counts(),
-      crm: crmTruth({ messages: touchpointMessages, knownSources, visitors, interactions, consents, stamp: (sourceId, trueMs) => clocks.stamp(sourceId, trueMs) }),
+      crm: crmTruth({
+        messages: touchpointMessages,
+        knownSources,
+        visitors,
+        interactions,
+        consents,
+        stamp: (sourceId, trueMs) => clocks.stamp(sourceId, trueMs),
+      }),
     });
   }
 }
@@ -172,7 +179,9 @@ function closingStatuses(model: SimulationModel): SimMessage[] {
   const finaliser = new MessageFinaliser(finaliseParams(model));
   const stamp = clockStamper(model.clocks, model.clockParams);
   const statuses = sortDrafts(
-    statusMessages({ seed: options.seed, store: options.store, startMs: window.startMs, endMs: window.endMs }).filter(draftSelection(options.store, options.only)),
+    statusMessages({ seed: options.seed, store: options.store, startMs: window.startMs, endMs: window.endMs }).filter(
+      draftSelection(options.store, options.only),
+    ),
   );
   // an agent publishes nothing but its statuses: numbered alone they get the ids they have in the run
   return statuses
