@@ -24,6 +24,7 @@ import {
   parseDuration,
   resolveSimulationOptions,
   runSimulation,
+  runSimulationInWorker,
   type InfluxOutageControl,
 } from '../../simulators/index.js';
 import { ensureInfluxd } from '../../devtools/ensure-program.js';
@@ -47,6 +48,8 @@ const say = (line: string) => process.stdout.write(`${line}\n`);
 
 /** A backfill catches up with the clock until less than this is left: the live store starts where history ends. */
 const CATCH_UP_WITHIN_MS = 5_000;
+/** How often the backfill says how far it has got. */
+const PROGRESS_LINE_EVERY_MS = 60_000;
 /** Events older than the backfill must still be accepted: the gateway's `ingest.maxPastSeconds` covers it with this to spare. */
 const MAX_PAST_MARGIN_S = 3600;
 
@@ -198,27 +201,39 @@ export async function runDemoCommand(options: DemoCommandOptions): Promise<void>
       const fromMs = startedAt - backfillMs;
       say(`simulator: backfilling the last ${options.backfill} of store life, oldest first…`);
       let published = 0;
+      let saidAt = Date.now();
       // the whole span, then the minutes that passed meanwhile, until the live store can take over where history ends
       for (let part = 0, now = startedAt, durationMs = backfillMs; ; part += 1) {
         into.begin(fromMs, now);
-        const truth = await runSimulation({
-          ...base,
-          // each catch-up its own seed: not the first minutes of the backfill over again
-          seed: part === 0 ? base.seed : base.seed + 100 + part,
-          durationMs,
-          now,
-          speed: 0,
-          url: urls.mqtt,
-          login: simulatorLogin,
-          progress: process.stderr.isTTY,
-          log: part === 0 ? say : () => undefined,
-          signal: controller.signal,
-          // the next run (a catch-up, the live store) takes over at once: its agent stays online
-          keepAgentsOnline: true,
-          completeTruthWhenStopped: false,
-          onProgress: (simulatedMs) => into.reach(simulatedMs),
-        });
-        published += truth.publishedMessages;
+        // in a worker thread: planning days of store life and making their messages leave this event loop to the gateway
+        const run = await runSimulationInWorker(
+          {
+            ...base,
+            // each catch-up its own seed: not the first minutes of the backfill over again
+            seed: part === 0 ? base.seed : base.seed + 100 + part,
+            durationMs,
+            now,
+            speed: 0,
+            url: urls.mqtt,
+            login: simulatorLogin,
+            // the next run (a catch-up, the live store) takes over at once: its agent stays online
+            keepAgentsOnline: true,
+            completeTruthWhenStopped: false,
+          },
+          {
+            log: part === 0 ? say : () => undefined,
+            signal: controller.signal,
+            onProgress: (simulatedMs) => {
+              into.reach(simulatedMs);
+              if (Date.now() - saidAt < PROGRESS_LINE_EVERY_MS) return;
+              saidAt = Date.now();
+              say(
+                `simulator: history published up to ${new Date(simulatedMs).toISOString().slice(0, 16)}Z (${Math.floor((100 * (simulatedMs - fromMs)) / (now - fromMs))} %)`,
+              );
+            },
+          },
+        );
+        published += run.publishedMessages;
         if (controller.signal.aborted) return;
         into.reach(now);
         const behindMs = Date.now() - now;
