@@ -130,7 +130,7 @@ program
   .command('demo')
   .description('start a local InfluxDB, the gateway and the simulator; print the URLs; Ctrl-C stops all')
   .option('-c, --config <file>', 'config file (default: the built-in demo store)')
-  .option('--backfill <d>', 'history to simulate fast before the live store starts (0 for none)', '1h')
+  .option('--backfill <d>', 'history published fast, oldest first, while the pages are up, before the live store takes over (0 for none)', '8d')
   .option('--visitors-per-hour <n>', 'arrival rate of visitors', '150')
   .option('--seed <n>', 'random seed', '1')
   .option('--stop-after <d>', 'stop by itself after this long (for scripted checks)')

@@ -23,6 +23,7 @@ import { RejectionLog } from './ingest/rejection.js';
 import { StoreDirectory } from './ingest/store-directory.js';
 import { InfluxQuery } from './influx/influx-query.js';
 import { InfluxWriter } from './influx/influx-writer.js';
+import type { HistoryStatus } from './live/history-status.js';
 import { LiveState } from './live/live-state.js';
 import { ConsentRegistry } from './consent/consent-registry.js';
 import { listenerWarnings } from './listener-warnings.js';
@@ -70,6 +71,8 @@ export interface GatewayOptions {
   sessionClock?: MqttBrokerOptions['sessionClock'];
   /** The built analyst pages (default: dist/web of the package; dashboards/index.ts). */
   webAssetsDir?: string;
+  /** How far a backfill of history has got, shown by GET /api/v1/live (the demo sets it; default none). */
+  history?: HistoryStatus;
 }
 
 /** Each flush is one SQLite commit with an fsync on the event loop: a few per second. */
@@ -108,6 +111,7 @@ export class Gateway {
   private readonly authenticator: MqttAuthenticator;
   private http: FastifyInstance | undefined;
   private readonly log: Logger;
+  private readonly history: HistoryStatus | undefined;
 
   constructor(
     readonly config: Config,
@@ -115,6 +119,7 @@ export class Gateway {
   ) {
     this.log = options.log;
     this.webAssetsDir = options.webAssetsDir;
+    this.history = options.history;
     this.metrics = options.metrics ?? new GatewayMetrics();
     this.directory = StoreDirectory.fromConfig(config);
     this.rejections = new RejectionLog(config.ingest.rejectionsKept);
@@ -252,6 +257,7 @@ export class Gateway {
         rejections: this.rejections,
         metrics: this.metrics,
         live: this.live,
+        ...(this.history ? { history: this.history } : {}),
         version: STORELOOP_VERSION,
         ledger: this.ledger,
         deadLetters: this.deadLetters,

@@ -4,24 +4,24 @@
  */
 import type { StoreConfig } from '../config/index.js';
 import { drawArrivals } from './arrivals.js';
-import { consentMessages, planConsents } from './consents.js';
-import { crmTruth } from './crm-truth.js';
-import { catalogue, counterMessages, environmentMessages, shelfMessages } from './devices.js';
-import { buildFloorPlan } from './floor-plan.js';
+import { consentMessages, planConsents, type ConsentChange } from './consents.js';
+import { crmTruth, type CrmTruth } from './crm-truth.js';
+import { catalogue, counterMessages, environmentMessages, shelfMessages, type DeviceParams, type Footfall } from './devices.js';
+import { buildFloorPlan, type FloorPlan } from './floor-plan.js';
 import { exposures } from './exposures.js';
-import { deliveredFootfall, deliverMessages, interactionDelivery, markFutureRejections } from './delivery.js';
+import { deliveredFootfall, deliverMessages, interactionDelivery, markFutureRejections, type DeliveryParams, type DeliveryTruth } from './delivery.js';
 import { countMessages, type GroundTruth, type VisitTruth } from './ground-truth.js';
-import { peopleTruth, otherPeople, withStreetWalks } from './people.js';
+import { peopleTruth, otherPeople, withStreetWalks, type OtherPeople } from './people.js';
 import { injectBadMessages } from './injection.js';
-import { finaliseMessages, type SimMessage } from './messages.js';
+import { finaliseMessages, type FinaliseParams, type SimMessage } from './messages.js';
 import { resolveSimulationOptions, type ResolvedSimulationOptions, type SimulationOptions } from './options.js';
 import { createRng } from './prng.js';
-import { outOfOrderWindows, playedEvents, scenarioFaults, scenarioTruth, selectedDrafts, surgedArrivals } from './scenario-effects.js';
-import { scanMessages } from './scans.js';
-import { applyClocks, SensorClocks } from './sensor-clocks.js';
+import { outOfOrderWindows, playedEvents, scenarioFaults, scenarioTruth, selectedDrafts, surgedArrivals, type PlayedEvent } from './scenario-effects.js';
+import { scanMessages, type ScanParams } from './scans.js';
+import { applyClocks, SensorClocks, type ClockParams } from './sensor-clocks.js';
 import { simulationWindow, type SimulationWindow } from './schedule.js';
 import { statusMessages } from './status.js';
-import { interactionMessages, planInteractions } from './touchpoints.js';
+import { interactionMessages, planInteractions, type Interaction } from './touchpoints.js';
 import { pathTruth } from './truth-minutes.js';
 import { generateVisitors, meanPartySize, wifiPseudonymsDuring, type Visitor } from './visitors.js';
 
@@ -43,8 +43,25 @@ export function deriveRunId(seed: number, windowStartMs: number): string {
   return createRng(seed, 'run-id', windowStartMs).hex(4);
 }
 
-/** Builds the model, the messages and the ground truth of one run. */
-export function buildSimulation(opts: SimulationOptions): Simulation {
+/** Everything of a run that is planned before its messages: the people, their interactions and consents, the clocks. */
+export interface SimulationModel {
+  options: ResolvedSimulationOptions;
+  window: SimulationWindow;
+  runId: string;
+  plan: FloorPlan;
+  events: PlayedEvent[];
+  visitors: Visitor[];
+  interactions: Interaction[];
+  others: OtherPeople;
+  deviceParams: DeviceParams;
+  consents: ConsentChange[];
+  clocks: SensorClocks;
+  clockParams: ClockParams;
+  knownSources: Set<string>;
+}
+
+/** Plans a run: options checked, the people and what they do, the sources' clocks. */
+export function modelSimulation(opts: SimulationOptions): SimulationModel {
   const options = resolveSimulationOptions(opts);
   const { seed, store } = options;
   const window = simulationWindow(options.now, options.durationMs, options.speed);
@@ -89,35 +106,6 @@ export function buildSimulation(opts: SimulationOptions): Simulation {
   // staff, devices left behind, passers-by and the neighbours' beacons (people.ts): streams of their own
   const others = otherPeople(options, plan, startMs, endMs, visitors);
   const deviceParams = { seed, store, plan, visitors, startMs, endMs, counterGroupMiss: options.counterGroupMiss, staff: others.staffStints };
-  const counters = counterMessages(deviceParams);
-  const drafts = selectedDrafts(
-    [
-      ...statusMessages({ seed, store, startMs, endMs }),
-      ...scanMessages(
-        {
-          seed,
-          plan,
-          visitors,
-          startMs,
-          endMs,
-          scanIntervalMs: options.scanIntervalMs,
-          probeIntervalMs: options.probeIntervalMs,
-          radio: options.radio,
-          others: others.scanned,
-          neighbourBeacons: others.beacons,
-        },
-        createRng(seed, 'radio'),
-      ),
-      ...interactionMessages(interactions),
-      ...counters.drafts,
-      ...shelfMessages(deviceParams),
-      ...environmentMessages(deviceParams),
-    ],
-    store,
-    options.only,
-  );
-  const made = finaliseMessages(drafts, { topicPrefix: options.topicPrefix, storeId: store.id, runId, qos: options.qos });
-  // consents (consents.ts): drawn, numbered, stamped and delivered apart, so every other message stays as it was without them
   const consents = planConsents({
     seed,
     touchpoints: store.touchpoints,
@@ -126,32 +114,77 @@ export function buildSimulation(opts: SimulationOptions): Simulation {
     options: options.consent,
     outOfOrder: outOfOrderWindows(events),
   });
-  const consentsMade = finaliseMessages(selectedDrafts(consentMessages(consents), store, options.only), {
-    topicPrefix: options.topicPrefix,
-    storeId: store.id,
-    runId,
-    qos: options.qos,
-    midTag: 'consent',
-  });
   // sources' clocks stamp the messages; then delivery (latency, loss, duplicates, outages) decides when each goes out
   const clockParams = { seed, store, startMs, endMs, delivery: options.delivery, sourceFaults: [...options.sourceFaults, ...scenarioFaults(events, startMs)] };
   const clocks = new SensorClocks(clockParams);
-  const clocked = applyClocks(made, clocks, clockParams);
-  const delivered = deliverMessages(inTrueTimeOrder(clocked, applyClocks(consentsMade, clocks, clockParams)), {
-    ...clockParams,
+  return {
+    options,
+    window,
     runId,
-    topicPrefix: options.topicPrefix,
+    plan,
+    events,
+    visitors,
+    interactions,
+    others,
+    deviceParams,
+    consents,
     clocks,
+    clockParams,
+    knownSources: knownSourceIds(store),
+  };
+}
+
+/** The scan parameters of a run. */
+export function scanParams(model: SimulationModel): ScanParams {
+  const { options, window, plan, visitors, others } = model;
+  return {
+    seed: options.seed,
+    plan,
+    visitors,
+    startMs: window.startMs,
+    endMs: window.endMs,
+    scanIntervalMs: options.scanIntervalMs,
+    probeIntervalMs: options.probeIntervalMs,
+    radio: options.radio,
+    others: others.scanned,
+    neighbourBeacons: others.beacons,
+  };
+}
+
+/** The finalising parameters of a run's messages (consents add their `midTag`). */
+export function finaliseParams(model: SimulationModel): FinaliseParams {
+  return { topicPrefix: model.options.topicPrefix, storeId: model.options.store.id, runId: model.runId, qos: model.options.qos };
+}
+
+/** The consent messages of a run, finalised and stamped: few, made up front (consents.ts). */
+export function consentMessagesOf(model: SimulationModel): SimMessage[] {
+  const made = finaliseMessages(selectedDrafts(consentMessages(model.consents), model.options.store, model.options.only), {
+    ...finaliseParams(model),
+    midTag: 'consent',
   });
-  const knownSources = knownSourceIds(store);
-  const injected = injectBadMessages(
-    delivered.messages,
-    { badRate: options.badRate, topicPrefix: options.topicPrefix, runId, knownSources },
-    createRng(seed, 'injection'),
-  );
-  const messages = markFutureRejections(injected, window);
+  return applyClocks(made, model.clocks, model.clockParams);
+}
+
+/** The delivery parameters of a run. */
+export function deliveryParams(model: SimulationModel): DeliveryParams {
+  return { ...model.clockParams, runId: model.runId, topicPrefix: model.options.topicPrefix, clocks: model.clocks };
+}
+
+/** What the truth takes from a run's messages. */
+export interface MessageTruth {
+  footfall: Footfall[];
+  delivery: DeliveryTruth;
+  counts: ReturnType<typeof countMessages>;
+  crm: CrmTruth;
+}
+
+/** The ground truth of a run from its model and what its messages came to. */
+export function assembleTruth(model: SimulationModel, parts: MessageTruth): GroundTruth {
+  const { options, window, runId, plan, visitors, interactions, others } = model;
+  const { seed, store } = options;
+  const { startMs, endMs } = window;
   const { store: _store, ...echoed } = options;
-  const truth: GroundTruth = {
+  return {
     generator: 'storeloop-simulator',
     truthVersion: 2,
     seed,
@@ -169,22 +202,59 @@ export function buildSimulation(opts: SimulationOptions): Simulation {
     ),
     interactions,
     exposures: exposures(plan, visitors, interactions),
-    footfall: deliveredFootfall(counters.footfall, messages, startMs, endMs),
-    delivery: { ...delivered.truth, interactions: interactionDelivery(clocked, messages) },
+    footfall: parts.footfall,
+    delivery: parts.delivery,
     ...(options.scenario
       ? { scenario: scenarioTruth(options.scenario, options.only, startMs, endMs) }
       : options.only
         ? { scenario: { name: 'only', only: [...options.only], events: [] } }
         : {}),
     ...peopleTruth(seed, others, visitors, startMs, endMs),
-    ...countMessages(messages, knownSources),
-    crm: crmTruth({ messages, knownSources, visitors, interactions, consents, stamp: (sourceId, trueMs) => clocks.stamp(sourceId, trueMs) }),
+    ...parts.counts,
+    crm: parts.crm,
   };
+}
+
+/** Builds the model, the messages and the ground truth of one run (all held: simulation-stream.ts makes long runs). */
+export function buildSimulation(opts: SimulationOptions): Simulation {
+  const model = modelSimulation(opts);
+  const { options, window, runId, visitors, interactions, consents, clocks, clockParams, knownSources, deviceParams } = model;
+  const { seed, store } = options;
+  const { startMs, endMs } = window;
+  const counters = counterMessages(deviceParams);
+  const drafts = selectedDrafts(
+    [
+      ...statusMessages({ seed, store, startMs, endMs }),
+      ...scanMessages(scanParams(model), createRng(seed, 'radio')),
+      ...interactionMessages(interactions),
+      ...counters.drafts,
+      ...shelfMessages(deviceParams),
+      ...environmentMessages(deviceParams),
+    ],
+    store,
+    options.only,
+  );
+  const made = finaliseMessages(drafts, finaliseParams(model));
+  // consents (consents.ts): drawn, numbered, stamped and delivered apart, so every other message stays as it was without them
+  const clocked = applyClocks(made, clocks, clockParams);
+  const delivered = deliverMessages(inTrueTimeOrder(clocked, consentMessagesOf(model)), deliveryParams(model));
+  const injected = injectBadMessages(
+    delivered.messages,
+    { badRate: options.badRate, topicPrefix: options.topicPrefix, runId, knownSources },
+    createRng(seed, 'injection'),
+  );
+  const messages = markFutureRejections(injected, window);
+  const truth = assembleTruth(model, {
+    footfall: deliveredFootfall(counters.footfall, messages, startMs, endMs),
+    delivery: { ...delivered.truth, interactions: interactionDelivery(clocked, messages) },
+    counts: countMessages(messages, knownSources),
+    crm: crmTruth({ messages, knownSources, visitors, interactions, consents, stamp: (sourceId, trueMs) => clocks.stamp(sourceId, trueMs) }),
+  });
   return { messages, truth, window, options };
 }
 
 /** Merges `extra` into `messages` (both ascending by true time), each after the messages of the same instant: `messages` keep their order. */
-function inTrueTimeOrder(messages: readonly SimMessage[], extra: readonly SimMessage[]): SimMessage[] {
+export function inTrueTimeOrder(messages: readonly SimMessage[], extra: readonly SimMessage[]): SimMessage[] {
   if (extra.length === 0) return [...messages];
   const out: SimMessage[] = [];
   let k = 0;

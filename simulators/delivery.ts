@@ -79,7 +79,8 @@ export interface DeliveryParams {
   clocks: SensorClocks;
 }
 
-interface Held extends OutageTruth {
+/** An outage while it holds its sources' traffic. */
+export interface Held extends OutageTruth {
   targets: ReadonlySet<string>;
   buffer: SimMessage[];
   /** Consent choices held (counted apart: `replayed`, `lost` and the agent's `queue_depth` are the other messages'). */
@@ -231,7 +232,7 @@ function queueBehindReplay(entries: Entry[], outage: Held, drainedAt: number): v
 }
 
 /** An agent's will when the broker notices the lost uplink, and its `online` status with the queue it is about to replay. */
-function outageStatuses(outage: Held, k: number, params: DeliveryParams): StatusMessage[] {
+export function outageStatuses(outage: Held, k: number, params: DeliveryParams): StatusMessage[] {
   const { store, runId, topicPrefix, endMs, clocks } = params;
   const agent = outage.agent as string;
   const topic = buildTopic(topicPrefix, { storeId: store.id, kind: 'status', sourceId: agent });
@@ -284,10 +285,13 @@ export function countReordered(messages: readonly SimMessage[]): number {
  * out at the window's end; a stamp within seconds of the limit depends on how long publishing takes.)
  */
 export function markFutureRejections(messages: readonly SimMessage[], window: SimulationWindow): SimMessage[] {
-  return messages.map((m) => {
-    if (m.injected?.scope === 'message' || !('ts' in m.payload) || m.payload.ts === undefined) return m;
-    return m.ts > publishTimeFor(window, m.sendAt) + GATEWAY_MAX_FUTURE_MS ? { ...m, expectedRejection: 'ts_in_future' as const } : m;
-  });
+  return messages.map((m) => markFutureRejection(m, window));
+}
+
+/** markFutureRejections of one message. */
+export function markFutureRejection(m: SimMessage, window: SimulationWindow): SimMessage {
+  if (m.injected?.scope === 'message' || !('ts' in m.payload) || m.payload.ts === undefined) return m;
+  return m.ts > publishTimeFor(window, m.sendAt) + GATEWAY_MAX_FUTURE_MS ? { ...m, expectedRejection: 'ts_in_future' as const } : m;
 }
 
 /**
@@ -297,16 +301,35 @@ export function markFutureRejections(messages: readonly SimMessage[], window: Si
  * window's edge.
  */
 export function deliveredFootfall(footfall: readonly Footfall[], messages: readonly SimMessage[], startMs: number, endMs: number): Footfall[] {
-  const sums = new Map<string, { in: number; out: number }>(footfall.map((f) => [f.counter, { in: 0, out: 0 }]));
-  for (const m of messages) {
-    if (m.kind !== 'device' || m.payload.event.type !== 'people_count' || m.duplicate || m.expectedRejection || m.injected?.scope === 'message') continue;
-    if (m.ts < startMs || m.ts > endMs) continue;
-    const sum = sums.get(m.sourceId);
-    if (!sum) continue;
+  const tally = new FootfallTally(footfall, startMs, endMs);
+  for (const m of messages) tally.add(m);
+  return tally.footfall();
+}
+
+/** deliveredFootfall one message at a time. */
+export class FootfallTally {
+  private readonly sums: Map<string, { in: number; out: number }>;
+
+  constructor(
+    private readonly counters: readonly Footfall[],
+    private readonly startMs: number,
+    private readonly endMs: number,
+  ) {
+    this.sums = new Map(counters.map((f) => [f.counter, { in: 0, out: 0 }]));
+  }
+
+  add(m: SimMessage): void {
+    if (m.kind !== 'device' || m.payload.event.type !== 'people_count' || m.duplicate || m.expectedRejection || m.injected?.scope === 'message') return;
+    if (m.ts < this.startMs || m.ts > this.endMs) return;
+    const sum = this.sums.get(m.sourceId);
+    if (!sum) return;
     sum.in += m.payload.event.in;
     sum.out += m.payload.event.out;
   }
-  return footfall.map((f) => ({ ...f, ...(sums.get(f.counter) ?? { in: 0, out: 0 }) }));
+
+  footfall(): Footfall[] {
+    return this.counters.map((f) => ({ ...f, ...(this.sums.get(f.counter) ?? { in: 0, out: 0 }) }));
+  }
 }
 
 /**

@@ -108,7 +108,13 @@ export function countedEvents(seed: number, counter: string, events: readonly Co
 
 /** People-counter messages (one a minute, zeros included) and each counter's totals. */
 export function counterMessages(params: DeviceParams): { drafts: DraftMessage[]; footfall: Footfall[] } {
-  const drafts: DraftMessage[] = [];
+  const { streams, footfall } = counterStreams(params);
+  return { drafts: streams.flatMap((stream) => [...stream]), footfall };
+}
+
+/** counterMessages with each counter's messages made as they are taken (one stream per counter, in time order; only the counts are held). */
+export function counterStreams(params: DeviceParams): { streams: Array<Iterable<DraftMessage>>; footfall: Footfall[] } {
+  const streams: Array<Iterable<DraftMessage>> = [];
   const footfall: Footfall[] = [];
   const ticks = intervalTicks(params.startMs, params.endMs, COUNTER_INTERVAL_MS, true);
   for (const device of params.store.devices.filter((d) => d.type === 'people_counter')) {
@@ -130,21 +136,18 @@ export function counterMessages(params: DeviceParams): { drafts: DraftMessage[];
       const bucket = counts[Math.min(k, counts.length - 1)];
       if (bucket) bucket[e.dir] += 1;
     }
-    ticks.forEach((ts, k) => {
-      const c = counts[k] as { in: number; out: number };
-      drafts.push({
-        kind: 'device',
-        sourceId: device.id,
-        ts,
-        rank: RANK_NORMAL,
-        retain: false,
-        payload: { ts, event: { type: 'people_count', in: c.in, out: c.out } },
-      });
-    });
+    streams.push(counterDrafts(device.id, ticks, counts));
     const totals = counts.reduce((sum, c) => ({ in: sum.in + c.in, out: sum.out + c.out }), { in: 0, out: 0 });
     footfall.push({ counter: device.id, zone: device.zone ?? null, ...totals, ...truly, ...staff });
   }
-  return { drafts, footfall };
+  return { streams, footfall };
+}
+
+function* counterDrafts(sourceId: string, ticks: readonly number[], counts: ReadonlyArray<{ in: number; out: number }>): Generator<DraftMessage> {
+  for (const [k, ts] of ticks.entries()) {
+    const c = counts[k] as { in: number; out: number };
+    yield { kind: 'device', sourceId, ts, rank: RANK_NORMAL, retain: false, payload: { ts, event: { type: 'people_count', in: c.in, out: c.out } } };
+  }
 }
 
 /**
@@ -201,35 +204,40 @@ function shelfDraft(sourceId: string, ts: number, action: 'pick_up' | 'put_back'
 
 /** Environment readings once a minute: temperature and CO2 follow the number of people inside (visitors and staff). */
 export function environmentMessages(params: DeviceParams): DraftMessage[] {
-  const drafts: DraftMessage[] = [];
+  return environmentStreams(params).flatMap((stream) => [...stream]);
+}
+
+/** environmentMessages made as they are taken: one stream per device, in time order. */
+export function environmentStreams(params: DeviceParams): Array<Iterable<DraftMessage>> {
   const ticks = intervalTicks(params.startMs, params.endMs, ENVIRONMENT_INTERVAL_MS);
   // staff breathe too
   const occupancy = occupancyAt([...params.visitors, ...(params.staff ?? [])], ticks);
-  for (const device of params.store.devices.filter((d) => d.type === 'environment')) {
-    const rng = createRng(params.seed, 'environment', device.id);
-    let co2 = CO2_OUTDOOR_PPM + rng.uniform(0, 30);
-    let drift = 0;
-    let batteryPct = rng.uniform(55, 98);
-    let prev = params.startMs;
-    ticks.forEach((ts, k) => {
-      const people = occupancy[k] ?? 0;
-      const target = CO2_OUTDOOR_PPM + CO2_PPM_PER_PERSON * people;
-      co2 += (target - co2) * (1 - Math.exp(-(ts - prev) / CO2_TIME_CONSTANT_MS));
-      drift = 0.9 * drift + rng.normal(0, 0.05);
-      batteryPct = Math.max(0, batteryPct - 0.0004 * ((ts - prev) / 60_000));
-      prev = ts;
-      const event = {
-        type: 'environment' as const,
-        temperature_c: round1(20.8 + 0.03 * people + drift + rng.normal(0, 0.05)),
-        humidity_pct: round1(Math.min(100, Math.max(0, 41 + 0.05 * people + rng.normal(0, 0.4)))),
-        co2_ppm: Math.round(co2 + rng.normal(0, 4)),
-        battery_pct: round1(batteryPct),
-        battery_mv: Math.round(2750 + 4.5 * batteryPct),
-      };
-      drafts.push({ kind: 'device', sourceId: device.id, ts, rank: RANK_NORMAL, retain: false, payload: { ts, event } });
-    });
+  return params.store.devices.filter((d) => d.type === 'environment').map((device) => environmentDrafts(params, device.id, ticks, occupancy));
+}
+
+function* environmentDrafts(params: DeviceParams, sourceId: string, ticks: readonly number[], occupancy: readonly number[]): Generator<DraftMessage> {
+  const rng = createRng(params.seed, 'environment', sourceId);
+  let co2 = CO2_OUTDOOR_PPM + rng.uniform(0, 30);
+  let drift = 0;
+  let batteryPct = rng.uniform(55, 98);
+  let prev = params.startMs;
+  for (const [k, ts] of ticks.entries()) {
+    const people = occupancy[k] ?? 0;
+    const target = CO2_OUTDOOR_PPM + CO2_PPM_PER_PERSON * people;
+    co2 += (target - co2) * (1 - Math.exp(-(ts - prev) / CO2_TIME_CONSTANT_MS));
+    drift = 0.9 * drift + rng.normal(0, 0.05);
+    batteryPct = Math.max(0, batteryPct - 0.0004 * ((ts - prev) / 60_000));
+    prev = ts;
+    const event = {
+      type: 'environment' as const,
+      temperature_c: round1(20.8 + 0.03 * people + drift + rng.normal(0, 0.05)),
+      humidity_pct: round1(Math.min(100, Math.max(0, 41 + 0.05 * people + rng.normal(0, 0.4)))),
+      co2_ppm: Math.round(co2 + rng.normal(0, 4)),
+      battery_pct: round1(batteryPct),
+      battery_mv: Math.round(2750 + 4.5 * batteryPct),
+    };
+    yield { kind: 'device', sourceId, ts, rank: RANK_NORMAL, retain: false, payload: { ts, event } };
   }
-  return drafts;
 }
 
 /** People inside at each instant (instants ascending). */

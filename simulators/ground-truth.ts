@@ -211,36 +211,61 @@ export function countMessages(
   messages: readonly SimMessage[],
   knownSources: ReadonlySet<string>,
 ): Pick<GroundTruth, 'published' | 'publishedMessages' | 'injected' | 'expectedRejections'> {
-  const published: PublishedCounts = {
+  const counter = new MessageCounter(knownSources);
+  for (const message of messages) counter.add(message);
+  return counter.counts();
+}
+
+/**
+ * countMessages one message at a time, in publishing order (ascending `sendAt`). To hold only what a
+ * later message can still need, give it `resendWithinMs`: a resent copy goes out at most this long
+ * after its first (delivery.ts), so older keys are forgotten; without it every accepted key is kept.
+ */
+export class MessageCounter {
+  private readonly published: PublishedCounts = {
     messages: zeros(MESSAGE_KINDS),
     points: zeros(MEASUREMENTS),
     bySource: Object.fromEntries(MESSAGE_KINDS.map((k) => [k, {}])) as PublishedCounts['bySource'],
     duplicates: 0,
   };
-  const injected = emptyRejections();
-  const expectedRejections = emptyRejections();
-  const accepted = new Set<string>();
-  for (const message of messages) {
+  private readonly injected = emptyRejections();
+  private readonly expectedRejections = emptyRejections();
+  private readonly accepted = new Set<string>();
+  /** Accepted keys in the order they came, with their `sendAt`, while `resendWithinMs` bounds them. */
+  private readonly acceptedAt: Array<{ key: string; sendAt: number }> = [];
+  private oldest = 0;
+  private total = 0;
+
+  constructor(
+    private readonly knownSources: ReadonlySet<string>,
+    private readonly resendWithinMs?: number,
+  ) {}
+
+  add(message: SimMessage): void {
+    const { published, injected, expectedRejections } = this;
+    this.total += 1;
     if (message.expectedRejection) {
       // rejected for its time before its items are looked at; what was injected into it still counts as injected
       if (message.injected) addRejection(injected, message.injected.reason, message.injected.scope, message.injected.badItems);
       addRejection(expectedRejections, message.expectedRejection, 'message', 0);
-      continue;
+      return;
     }
+    this.forgetBefore(message.sendAt);
     const midKey = `${message.sourceId}|${message.payload.mid}`;
     // a resend of a message the gateway accepted is dropped; one of a message it rejected is looked at afresh
-    if (message.duplicate && accepted.has(midKey)) {
+    if (message.duplicate && this.accepted.has(midKey)) {
       published.duplicates += 1;
-      continue;
+      return;
     }
     if (message.injected) {
       for (const counts of [injected, expectedRejections]) addRejection(counts, message.injected.reason, message.injected.scope, message.injected.badItems);
-      if (message.injected.scope === 'message') continue;
-    } else if (!knownSources.has(message.sourceId)) {
+      if (message.injected.scope === 'message') return;
+    } else if (!this.knownSources.has(message.sourceId)) {
       addRejection(expectedRejections, 'source_unknown', 'message', 0);
-      continue;
+      return;
     }
-    accepted.add(midKey);
+    this.accepted.add(midKey);
+    if (this.resendWithinMs !== undefined) this.acceptedAt.push({ key: midKey, sendAt: message.sendAt });
     const points = pointsOf(message);
     published.messages[message.kind] += 1;
     published.points[MEASUREMENT_OF[message.kind]] += points;
@@ -248,7 +273,28 @@ export function countMessages(
     perSource.messages += 1;
     perSource.points += points;
   }
-  return { published, publishedMessages: messages.length, injected, expectedRejections };
+
+  private forgetBefore(sendAt: number): void {
+    if (this.resendWithinMs === undefined) return;
+    for (; this.oldest < this.acceptedAt.length; this.oldest += 1) {
+      const entry = this.acceptedAt[this.oldest] as { key: string; sendAt: number };
+      if (entry.sendAt >= sendAt - this.resendWithinMs) break;
+      this.accepted.delete(entry.key);
+    }
+    if (this.oldest > 1024 && this.oldest * 2 > this.acceptedAt.length) {
+      this.acceptedAt.splice(0, this.oldest);
+      this.oldest = 0;
+    }
+  }
+
+  /** Keys held to recognise resends (for the bounded-memory test). */
+  get heldKeys(): number {
+    return this.accepted.size;
+  }
+
+  counts(): Pick<GroundTruth, 'published' | 'publishedMessages' | 'injected' | 'expectedRejections'> {
+    return { published: this.published, publishedMessages: this.total, injected: this.injected, expectedRejections: this.expectedRejections };
+  }
 }
 
 function emptyRejections(): RejectionCounts {

@@ -5,6 +5,8 @@
  */
 export { buildSimulation, deriveRunId, knownSourceIds, type Simulation } from './build.js';
 export { runSimulation, type RunOptions, type RunSimulationOptions } from './run.js';
+export { runSimulationInWorker, type WorkerRunOptions, type WorkerRunResult } from './run-in-worker.js';
+export { streamSimulation, type HeldCounts, type SimulationStream } from './simulation-stream.js';
 export {
   DEFAULT_SIMULATION_OPTIONS,
   MAX_DURATION_MS,

@@ -23,35 +23,41 @@ export interface InjectionParams {
 /** The messages with malformed ones mixed in (a new array; good messages other than mutated BLE batches are untouched). */
 export function injectBadMessages(messages: readonly SimMessage[], params: InjectionParams, rng: Rng): SimMessage[] {
   if (params.badRate <= 0) return [...messages];
-  const out: SimMessage[] = [];
-  const seqBySource = new Map<string, number>();
-  const nextSeq = (source: string) => {
-    const seq = (seqBySource.get(source) ?? 0) + 1;
-    seqBySource.set(source, seq);
-    return seq;
-  };
-  for (const message of messages) {
+  const injector = new BadMessageInjector(params, rng);
+  return messages.flatMap((m) => injector.inject(m));
+}
+
+/** injectBadMessages one message at a time (messages in publishing order). */
+export class BadMessageInjector {
+  private readonly seqBySource = new Map<string, number>();
+
+  constructor(
+    private readonly params: InjectionParams,
+    private readonly rng: Rng,
+  ) {}
+
+  /** The message (perhaps with a bad item added) and its malformed companion, if it gets one. */
+  inject(message: SimMessage): SimMessage[] {
+    const { params, rng } = this;
     // consent choices neither: they draw nothing, so the other messages' companions stay as they were without them
-    if (message.kind === 'status' || message.duplicate || isConsentMessage(message) || !rng.chance(params.badRate)) {
-      out.push(message);
-      continue;
-    }
+    if (params.badRate <= 0 || message.kind === 'status' || message.duplicate || isConsentMessage(message) || !rng.chance(params.badRate)) return [message];
     const reasons: InjectionReason[] = ['json_invalid', 'source_unknown', 'ts_in_future'];
     if (message.kind === 'ble' && message.payload.sightings.length > 0) reasons.push('items_invalid');
     const reason = rng.pick(reasons);
     if (reason === 'items_invalid' && message.kind === 'ble') {
       const bad = { id: `dev:${rng.hex(16)}`, rssi: rng.int(21, 60) }; // the contract allows at most +20 dBm
-      out.push({
-        ...message,
-        payload: { ...message.payload, sightings: [...message.payload.sightings, bad] },
-        injected: { reason, scope: 'item', badItems: 1 },
-      });
-      continue;
+      return [
+        { ...message, payload: { ...message.payload, sightings: [...message.payload.sightings, bad] }, injected: { reason, scope: 'item', badItems: 1 } },
+      ];
     }
-    out.push(message);
-    out.push(companion(message, reason, params, rng, nextSeq));
+    return [message, companion(message, reason, params, rng, (source) => this.nextSeq(source))];
   }
-  return out;
+
+  private nextSeq(source: string): number {
+    const seq = (this.seqBySource.get(source) ?? 0) + 1;
+    this.seqBySource.set(source, seq);
+    return seq;
+  }
 }
 
 function companion(message: SimMessage, reason: InjectionReason, params: InjectionParams, rng: Rng, nextSeq: (source: string) => number): SimMessage {

@@ -89,17 +89,25 @@ export interface FinaliseParams {
   midTag?: string;
 }
 
-/**
- * Sorts drafts by time (stable, rank breaks ties), then gives each its topic and a message id whose
- * sequence number counts up per source in publishing order.
- */
-export function finaliseMessages(drafts: DraftMessage[], params: FinaliseParams): SimMessage[] {
-  const ordered = drafts.map((draft, order) => ({ draft, order })).sort((a, b) => a.draft.ts - b.draft.ts || a.draft.rank - b.draft.rank || a.order - b.order);
-  const seqBySource = new Map<string, number>();
-  return ordered.map(({ draft }) => {
+/** Drafts in publishing order: by time, rank breaking ties, stable (the order given breaks the rest). */
+export function sortDrafts(drafts: readonly DraftMessage[]): DraftMessage[] {
+  return drafts
+    .map((draft, order) => ({ draft, order }))
+    .sort((a, b) => a.draft.ts - b.draft.ts || a.draft.rank - b.draft.rank || a.order - b.order)
+    .map(({ draft }) => draft);
+}
+
+/** Gives drafts, taken in publishing order, their topic and a message id whose sequence number counts up per source. */
+export class MessageFinaliser {
+  private readonly seqBySource = new Map<string, number>();
+
+  constructor(private readonly params: FinaliseParams) {}
+
+  finalise(draft: DraftMessage): SimMessage {
+    const { params } = this;
     // source ids are unique across a store's sensors, touchpoints, devices and agents (config schema)
-    const seq = (seqBySource.get(draft.sourceId) ?? 0) + 1;
-    seqBySource.set(draft.sourceId, seq);
+    const seq = (this.seqBySource.get(draft.sourceId) ?? 0) + 1;
+    this.seqBySource.set(draft.sourceId, seq);
     const { rank: _rank, ...rest } = draft;
     // the spread keeps each draft's kind and payload together; TypeScript cannot follow that through a union
     return {
@@ -115,7 +123,16 @@ export function finaliseMessages(drafts: DraftMessage[], params: FinaliseParams)
         ...draft.payload,
       },
     } as SimMessage;
-  });
+  }
+}
+
+/**
+ * Sorts drafts by time (stable, rank breaks ties), then gives each its topic and a message id whose
+ * sequence number counts up per source in publishing order.
+ */
+export function finaliseMessages(drafts: DraftMessage[], params: FinaliseParams): SimMessage[] {
+  const finaliser = new MessageFinaliser(params);
+  return sortDrafts(drafts).map((draft) => finaliser.finalise(draft));
 }
 
 /** A touchpoint's consent choice (`consent_granted` / `consent_withdrawn`, consents.ts): on streams of its own in delivery and never made malformed. */

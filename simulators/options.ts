@@ -95,8 +95,11 @@ export type ResolvedSimulationOptions = Required<Omit<SimulationOptions, 'radio'
   only?: SourceCategory[];
 };
 
-/** Longest window: the whole message list is built up front. */
-export const MAX_DURATION_MS = 24 * 3_600_000;
+/**
+ * Longest window: a run's messages are made as they are published (simulation-stream.ts), but its
+ * people and what they do are planned up front, and its truth holds every visit.
+ */
+export const MAX_DURATION_MS = 31 * 24 * 3_600_000;
 
 export const DEFAULT_SIMULATION_OPTIONS = Object.freeze({
   seed: 1,

@@ -8,7 +8,7 @@ const pipe = { isTTY: false } as unknown as NodeJS.WriteStream;
 describe('progress', () => {
   it('prints nothing when disabled', () => {
     const lines: string[] = [];
-    const p = createProgressReporter({ enabled: false, total: 10, windowStartMs: 0, stream: pipe, log: (l) => lines.push(l) });
+    const p = createProgressReporter({ enabled: false, windowStartMs: 0, windowEndMs: 3_600_000, stream: pipe, log: (l) => lines.push(l) });
     p.update({ sent: 5, completed: 4, simulatedTs: 60_000 });
     p.stop({ sent: 10, completed: 10, simulatedTs: 120_000 });
     expect(lines).toEqual([]);
@@ -16,12 +16,12 @@ describe('progress', () => {
 
   it('prints one-line progress when stderr is not a terminal', () => {
     const lines: string[] = [];
-    const p = createProgressReporter({ enabled: true, total: 10, windowStartMs: 0, stream: pipe, log: (l) => lines.push(l), lineIntervalMs: 0 });
+    const p = createProgressReporter({ enabled: true, windowStartMs: 0, windowEndMs: 3_600_000, stream: pipe, log: (l) => lines.push(l), lineIntervalMs: 0 });
     p.update({ sent: 5, completed: 4, simulatedTs: 90_000 });
     p.stop({ sent: 10, completed: 10, simulatedTs: 3_600_000 });
     expect(lines).toEqual([
-      'simulate: 5/10 messages (50%), 4 acknowledged, simulated +1m30s',
-      'simulate: 10/10 messages (100%), 10 acknowledged, simulated +1h00m00s',
+      'simulate: simulated +1m30s of 1h00m00s (2%), 5 messages sent, 4 acknowledged',
+      'simulate: simulated +1h00m00s of 1h00m00s (100%), 10 messages sent, 10 acknowledged',
     ]);
   });
 });

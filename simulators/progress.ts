@@ -23,8 +23,9 @@ export interface ProgressReporter {
 export interface ProgressParams {
   /** False: no progress output at all. */
   enabled: boolean;
-  total: number;
+  /** The simulated window (epoch ms): progress is how far through it the run has published (a streamed run has no message total up front). */
   windowStartMs: number;
+  windowEndMs: number;
   /** Where the bar goes; a bar is drawn only when it is a TTY. */
   stream: NodeJS.WriteStream;
   log: (line: string) => void;
@@ -48,18 +49,20 @@ function barReporter(params: ProgressParams): ProgressReporter {
   const bar = new cliProgress.SingleBar(
     {
       stream: params.stream,
-      format: 'simulate [{bar}] {percentage}% | {value}/{total} messages | acked {completed} | sim {clock}',
+      format: 'simulate [{bar}] {percentage}% | sim {clock} of {length} | {sent} messages, acked {completed}',
       hideCursor: true,
       fps: 5,
     },
     cliProgress.Presets.shades_classic,
   );
-  bar.start(params.total, 0, { completed: 0, clock: simulatedClock(params, params.windowStartMs) });
-  const payload = (s: ProgressState) => ({ completed: s.completed, clock: simulatedClock(params, s.simulatedTs) });
+  const seconds = (ts: number) => Math.round(Math.max(0, ts - params.windowStartMs) / 1000);
+  const length = formatDuration(params.windowEndMs - params.windowStartMs);
+  bar.start(seconds(params.windowEndMs), 0, { sent: 0, completed: 0, clock: simulatedClock(params, params.windowStartMs), length });
+  const payload = (s: ProgressState) => ({ sent: s.sent, completed: s.completed, clock: simulatedClock(params, s.simulatedTs), length });
   return {
-    update: (s) => bar.update(s.sent, payload(s)),
+    update: (s) => bar.update(seconds(s.simulatedTs), payload(s)),
     stop: (s) => {
-      bar.update(s.sent, payload(s));
+      bar.update(seconds(s.simulatedTs), payload(s));
       bar.stop();
     },
   };
@@ -68,9 +71,12 @@ function barReporter(params: ProgressParams): ProgressReporter {
 function lineReporter(params: ProgressParams): ProgressReporter {
   const interval = params.lineIntervalMs ?? PROGRESS_LINE_INTERVAL_MS;
   let lastAt = Date.now();
+  const spanMs = params.windowEndMs - params.windowStartMs;
   const line = (s: ProgressState) => {
-    const pct = params.total === 0 ? 100 : Math.floor((100 * s.sent) / params.total);
-    params.log(`simulate: ${s.sent}/${params.total} messages (${pct}%), ${s.completed} acknowledged, simulated ${simulatedClock(params, s.simulatedTs)}`);
+    const pct = spanMs <= 0 ? 100 : Math.floor((100 * Math.max(0, s.simulatedTs - params.windowStartMs)) / spanMs);
+    params.log(
+      `simulate: simulated ${simulatedClock(params, s.simulatedTs)} of ${formatDuration(spanMs)} (${pct}%), ${s.sent} messages sent, ${s.completed} acknowledged`,
+    );
   };
   return {
     update: (s) => {

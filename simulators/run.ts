@@ -1,22 +1,23 @@
 /**
- * Runs a simulation against a broker: builds it, publishes every message at its time (or as fast as
- * possible), and returns (and optionally writes) the ground truth.
+ * Runs a simulation against a broker: makes it as it goes, publishes every message at its time (or as
+ * fast as possible), and returns (and optionally writes) the ground truth.
  */
 import { mkdir, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 
 import { buildTopic } from '../protocol/index.js';
-import { buildSimulation, knownSourceIds } from './build.js';
 import { InfluxOutagePlayer, type InfluxOutageControl } from './influx-outages.js';
 import { influxOutages } from './scenario-effects.js';
 import { formatDuration } from '../lib/duration.js';
-import { countMessages, type GroundTruth } from './ground-truth.js';
+import { RESEND_MAX_MS } from './delivery.js';
+import { MessageCounter, type GroundTruth } from './ground-truth.js';
 import { messageBody, type SimMessage } from './messages.js';
 import type { SimulationOptions } from './options.js';
 import { createProgressReporter, type ProgressState } from './progress.js';
 import { DEFAULT_CONNECT_TIMEOUT_MS, DEFAULT_MAX_IN_FLIGHT, DEFAULT_RECONNECT_GIVE_UP_MS, MqttPublisher } from './publisher.js';
 import { publishTimeFor, simulatedTimeAt } from './schedule.js';
+import { streamSimulation } from './simulation-stream.js';
 import { agentIds, willPayload } from './status.js';
 
 export interface RunOptions {
@@ -47,6 +48,14 @@ export interface RunOptions {
    * `storeloop simulate`: the event's shell commands). Required when the scenario has one.
    */
   influxOutage?: InfluxOutageControl;
+  /**
+   * A run stopped early still makes the rest of its messages, unpublished, so that its truth (the
+   * people, the interactions, the delivery) is the whole run's (default true). False: it returns at
+   * once, its truth covering what was made by then (the demo, which reads no truth).
+   */
+  completeTruthWhenStopped?: boolean;
+  /** Called after each publish with the simulated instant it went out at (`sendAt`, epoch ms): how far the run has got. */
+  onProgress?: (simulatedMs: number) => void;
   /** Time to wait for the broker's CONNACK (default 10 s). */
   connectTimeoutMs?: number;
   /** How long a lost connection may stay lost before the run fails (default 30 s). */
@@ -67,20 +76,21 @@ function withoutUserInfo(url: string): string {
 
 export type RunSimulationOptions = SimulationOptions & RunOptions;
 
-/** Builds and publishes a simulation; resolves with its ground truth once every publish is acknowledged. */
+/**
+ * Makes and publishes a simulation as it goes (simulation-stream.ts: only the messages not yet due are
+ * held, so a run of days fits in memory); resolves with its ground truth once every publish is acknowledged.
+ */
 export async function runSimulation(opts: RunSimulationOptions): Promise<GroundTruth> {
   const log = opts.log ?? (() => undefined);
-  const plan = buildSimulation({ ...opts, now: opts.now ?? Date.now() });
-  const { window, options } = plan;
+  const stream = streamSimulation({ ...opts, now: opts.now ?? Date.now() });
+  const { window, options, runId, visitors } = stream.model;
   const { store, topicPrefix } = options;
   const handOver = opts.keepAgentsOnline === true;
-  const messages = handOver ? plan.messages.filter((m) => !isOfflineStatus(m)) : plan.messages;
-  const truth = handOver ? { ...plan.truth, ...countMessages(messages, knownSourceIds(store)) } : plan.truth;
   const agents = agentIds(store);
-  const outages = new InfluxOutagePlayer(influxOutages(truth.scenario?.events ?? []), opts.influxOutage, log);
+  const outages = new InfluxOutagePlayer(influxOutages(stream.model.events), opts.influxOutage, log);
   log(
-    `simulate: store ${store.id}, seed ${options.seed}, run ${truth.runId}: ${messages.length} messages over ${formatDuration(options.durationMs)} ` +
-      `(${truth.visits.length} visits), ${options.speed === 0 ? 'as fast as possible' : `speed x${options.speed}`}, to ${withoutUserInfo(opts.url)}`,
+    `simulate: store ${store.id}, seed ${options.seed}, run ${runId}: ${formatDuration(options.durationMs)} ` +
+      `(${visitors.length} visitors), ${options.speed === 0 ? 'as fast as possible' : `speed x${options.speed}`}, to ${withoutUserInfo(opts.url)}`,
   );
   const publisherFor = (agent: string, clientId: string) =>
     new MqttPublisher({
@@ -89,7 +99,7 @@ export async function runSimulation(opts: RunSimulationOptions): Promise<GroundT
       clientId,
       will: {
         topic: buildTopic(topicPrefix, { storeId: store.id, kind: 'status', sourceId: agent }),
-        payload: JSON.stringify(willPayload(agent, truth.runId)),
+        payload: JSON.stringify(willPayload(agent, runId)),
         qos: 1,
         retain: true,
       },
@@ -98,41 +108,61 @@ export async function runSimulation(opts: RunSimulationOptions): Promise<GroundT
       reconnectGiveUpMs: opts.reconnectGiveUpMs ?? DEFAULT_RECONNECT_GIVE_UP_MS,
       log,
     });
-  const clientId = `storeloop-sim-${truth.runId}`;
+  const clientId = `storeloop-sim-${runId}`;
   const main = publisherFor(agents[0] as string, clientId); // agentIds never answers an empty list
   // one MQTT connection carries one will: every further agent gets an idle connection holding its own
   const willHolders = agents.slice(1).map((agent, i) => publisherFor(agent, `${clientId}-${i + 2}`));
   const progress = createProgressReporter({
     enabled: opts.progress ?? false,
-    total: messages.length,
     windowStartMs: window.startMs,
+    windowEndMs: window.endMs,
     stream: process.stderr,
     log,
   });
   const state: ProgressState = { sent: 0, completed: 0, simulatedTs: window.startMs };
+  // what went out, counted as the truth counts it (a handed-over run leaves out its closing statuses)
+  const counted = new MessageCounter(stream.model.knownSources, RESEND_MAX_MS);
   const startedAt = Date.now();
+  let stopped = false;
   try {
     await main.start();
     await Promise.all(willHolders.map((h) => h.start()));
-    for (const message of messages) {
-      if (opts.signal?.aborted) break;
-      if (options.speed > 0 && !(await sleepUntil(publishTimeFor(window, message.sendAt), opts.signal))) break;
+    // taken by hand: a for-of would close the stream on `break`, and a stopped run still makes the rest for its truth
+    const messages = stream.messages[Symbol.iterator]();
+    for (let next = messages.next(); !next.done; next = messages.next()) {
+      const message = next.value;
+      if (handOver && isOfflineStatus(message)) continue;
+      if (opts.signal?.aborted) {
+        stopped = true;
+        break;
+      }
+      if (options.speed > 0 && !(await sleepUntil(publishTimeFor(window, message.sendAt), opts.signal))) {
+        stopped = true;
+        break;
+      }
       await outages.reach(message.sendAt);
       await main.publish(message.topic, messageBody(message), message.qos, message.retain);
+      counted.add(message);
       state.sent += 1;
       state.completed = main.completed;
       state.simulatedTs = message.sendAt;
       progress.update(state);
+      opts.onProgress?.(message.sendAt);
     }
-    let result = truth;
-    if (state.sent < messages.length) {
+    let result: GroundTruth;
+    if (stopped) {
       // against the clock the simulated time has moved on since the last message; flat out it is that message's
       const stoppedAt = options.speed === 0 ? state.simulatedTs : Math.max(state.simulatedTs, simulatedTimeAt(window, Date.now()));
-      const farewells = stoppedStatuses(plan.messages, stoppedAt);
-      for (const m of farewells) await main.publish(m.topic, messageBody(m), m.qos, m.retain);
-      result = { ...truth, completed: false, stoppedAt, ...countMessages([...messages.slice(0, state.sent), ...farewells], knownSourceIds(store)) };
+      const farewells = stoppedStatuses(stream.closingStatuses(), stoppedAt);
+      for (const m of farewells) {
+        await main.publish(m.topic, messageBody(m), m.qos, m.retain);
+        counted.add(m);
+      }
+      // the truth of the whole run (the people, the interactions) needs the rest of it made, not published
+      if (opts.completeTruthWhenStopped !== false) drain(messages);
+      result = { ...stream.truth(), completed: false, stoppedAt, ...counted.counts() };
       log(`simulate: stopped at simulated +${formatDuration(stoppedAt - window.startMs)}; agents reported offline`);
-    }
+    } else result = { ...stream.truth(), ...counted.counts() };
     await main.drain();
     await outages.finish();
     state.completed = main.completed;
@@ -174,6 +204,11 @@ function stoppedStatuses(messages: readonly SimMessage[], stoppedAt: number): Si
       },
     ];
   });
+}
+
+/** Takes an iterator to its end. */
+function drain(iterator: Iterator<unknown>): void {
+  while (!iterator.next().done);
 }
 
 /** Waits until the real clock reaches `dueMs`; false when aborted first. */

@@ -14,7 +14,6 @@ import type { RadioOptions } from './radio-options.js';
 import { BLE, WIFI, hear, type Link, type Technology } from './radio.js';
 import { ShadowingField } from './shadowing.js';
 import { wallsBetween } from './walls.js';
-import { intervalTicks } from './schedule.js';
 import { within } from './phones.js';
 import { outerLossDb } from './street.js';
 import { positionAt, wifiPseudonymAt, type Visitor } from './visitors.js';
@@ -111,6 +110,11 @@ class Receiver {
 
 /** Every ble and wifi message of the window, in time order. */
 export function scanMessages(params: ScanParams, rng: Rng): DraftMessage[] {
+  return [...scanDrafts(params, rng)];
+}
+
+/** The messages of scanMessages, made one scan instant at a time as they are taken (only one instant's are held). */
+export function* scanDrafts(params: ScanParams, rng: Rng): Generator<DraftMessage> {
   const { plan, scanIntervalMs } = params;
   const bleSensors = plan.sensors.filter((s) => s.type === 'ble');
   const wifiSensors = plan.sensors.filter((s) => s.type === 'wifi');
@@ -122,8 +126,8 @@ export function scanMessages(params: ScanParams, rng: Rng): DraftMessage[] {
   const othersRng = createRng(params.seed, 'radio-others');
   const othersReceiver = new Receiver(params, othersRng, 'shadowing-others');
   const neighbours = params.neighbourBeacons ?? [];
-  const out: DraftMessage[] = [];
-  for (const ts of intervalTicks(params.startMs, params.endMs, scanIntervalMs)) {
+  for (let ts = params.startMs + scanIntervalMs; ts <= params.endMs; ts += scanIntervalMs) {
+    const out: DraftMessage[] = [];
     const present = tracker.at(ts);
     receiver.departed(tracker.takeDeparted());
     const others = othersTracker.at(ts);
@@ -161,8 +165,8 @@ export function scanMessages(params: ScanParams, rng: Rng): DraftMessage[] {
         out.push({ kind: 'wifi', sourceId: sensor.id, ts, rank: RANK_NORMAL, retain: false, payload: { ts, observations: batch } });
       }
     }
+    yield* out;
   }
-  return out;
 }
 
 /** Whether an app user's phone advertises its beacon at `ts` (intermittent advertising, phones.ts). */

@@ -90,10 +90,15 @@ export function scenarioFaults(events: readonly PlayedEvent[], startMs: number):
 
 /** Drafts of the selected sensor categories only (agents' status always goes out). */
 export function selectedDrafts(drafts: readonly DraftMessage[], store: StoreConfig, only: readonly SourceCategory[] | undefined): DraftMessage[] {
-  if (only === undefined) return [...drafts];
+  return drafts.filter(draftSelection(store, only));
+}
+
+/** Whether a draft is of a selected sensor category (selectedDrafts, one draft at a time). */
+export function draftSelection(store: StoreConfig, only: readonly SourceCategory[] | undefined): (draft: DraftMessage) => boolean {
+  if (only === undefined) return () => true;
   const wanted = new Set<string>(only);
-  return drafts.filter((d) => {
+  return (d) => {
     const category = sourceCategory(store, d.kind, d.sourceId);
     return category === undefined || wanted.has(category);
-  });
+  };
 }

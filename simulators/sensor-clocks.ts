@@ -105,9 +105,14 @@ function clip(value: number, limit: number): number {
  * whether its clock is synchronised. A payload without `ts` keeps none.
  */
 export function applyClocks(messages: readonly SimMessage[], clocks: SensorClocks, params: ClockParams): SimMessage[] {
+  return messages.map(clockStamper(clocks, params));
+}
+
+/** The stamping of applyClocks, one message at a time (messages in true-time order; it keeps each scanner's jitter). */
+export function clockStamper(clocks: SensorClocks, params: ClockParams): (m: SimMessage) => SimMessage {
   const jitter = new Map<string, { rng: Rng; tick: number; jitterMs: number }>();
   const { delivery, seed } = params;
-  return messages.map((m) => {
+  return (m) => {
     let jitterMs = 0;
     if ((m.kind === 'ble' || m.kind === 'wifi') && delivery.scanJitterMs > 0) {
       let state = jitter.get(m.sourceId);
@@ -124,5 +129,5 @@ export function applyClocks(messages: readonly SimMessage[], clocks: SensorClock
     if ('ts' in m.payload && m.payload.ts !== undefined) payload.ts = ts;
     if (m.kind === 'status' && 'clock_synced' in m.payload) payload.clock_synced = clocks.synced(m.sourceId);
     return { ...m, trueTs: m.ts, sendAt: m.ts, ts, payload } as SimMessage;
-  });
+  };
 }

@@ -192,3 +192,68 @@ describe('storeloop gateway process', () => {
     expect(output).toContain('gateway stopped');
   });
 });
+
+describe('storeloop demo', () => {
+  let influxd: TestInfluxd;
+  let demo: ChildProcess | undefined;
+
+  beforeAll(async () => {
+    influxd = await startInfluxd();
+  });
+  afterAll(async () => {
+    demo?.kill('SIGKILL');
+    await influxd?.stop();
+  });
+
+  it('serves its pages at once while history fills in, says how far it has got (history), then goes live and stops cleanly', async () => {
+    const ports = { mqtt: await freePort(), ws: await freePort(), http: await freePort() };
+    demo = spawn(process.execPath, [BIN, 'demo', '--backfill', '30m', '--seed', '3'], {
+      env: {
+        ...process.env,
+        STORELOOP_MQTT_PORT: String(ports.mqtt),
+        STORELOOP_WS_PORT: String(ports.ws),
+        STORELOOP_HTTP_PORT: String(ports.http),
+        STORELOOP_INFLUX_URL: influxd.url,
+        STORELOOP_INFLUX_API: 'v1',
+        STORELOOP_INFLUX_DATABASE: 'demo',
+      },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let output = '';
+    demo.stdout?.on('data', (d: Buffer) => (output += d.toString()));
+    demo.stderr?.on('data', (d: Buffer) => (output += d.toString()));
+    const exited = new Promise<number | null>((resolve) => demo?.once('exit', (code) => resolve(code)));
+    const token = (await eventually(
+      () => /API token\s+(\S+)/.exec(output)?.[1],
+      (t) => t !== undefined,
+      'the printed API token',
+    )) as string;
+    expect(output).toContain('history           the last 30m of store life, filling in now');
+    type History = { from: string; to: string; reached: string; done: boolean } | null;
+    const history = async () => {
+      const reply = await fetch(`http://127.0.0.1:${ports.http}/api/v1/live`, { headers: { authorization: `Bearer ${token}` } });
+      expect(reply.status).toBe(200);
+      return ((await reply.json()) as { history: History }).history;
+    };
+    const first = await history();
+    expect(first).not.toBeNull();
+    const span = first as NonNullable<History>;
+    expect(Date.parse(span.to) - Date.parse(span.from)).toBeGreaterThanOrEqual(30 * 60_000);
+    expect(Date.parse(span.reached)).toBeGreaterThanOrEqual(Date.parse(span.from));
+    expect(Date.parse(span.reached)).toBeLessThanOrEqual(Date.parse(span.to));
+    // filled in up to the present (catch-ups included), then the live store takes over
+    const filled = (await eventually(history, (h) => h?.done === true, 'the backfill done', 120_000)) as NonNullable<History>;
+    expect(filled.from).toBe(span.from);
+    expect(filled.reached).toBe(filled.to);
+    expect(Date.now() - Date.parse(filled.to)).toBeLessThan(60_000);
+    await eventually(
+      () => output,
+      (o) => o.includes('simulator: live store, in real time'),
+      'the live store',
+    );
+    expect(output).toMatch(/simulator: 30m of history \(\d+ messages\) published in /);
+    demo.kill('SIGTERM');
+    expect(await exited).toBe(0);
+    expect(output).toContain('storeloop demo stopped.');
+  }, 180_000);
+});

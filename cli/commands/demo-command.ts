@@ -1,7 +1,9 @@
 /**
  * `storeloop demo`: a local InfluxDB (Debian's influxd on a free port with its own data dir, unless
- * STORELOOP_INFLUX_URL points at one), the gateway, and the simulator: first a fast backfill of recent
- * history, then a live store in real time. Ctrl-C stops everything and leaves no process behind.
+ * STORELOOP_INFLUX_URL points at one), the gateway, and the simulator: the gateway's pages at once,
+ * while days of recent history are published as fast as they go, oldest first (GET /api/v1/live says
+ * how far, `history`), then the live store in real time. Arrivals follow the store's opening hours.
+ * Ctrl-C stops everything and leaves no process behind.
  */
 import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -12,6 +14,8 @@ import { join } from 'node:path';
 import { loadConfig } from '../../config/index.js';
 import type { NewIdentity } from '../../gateway/auth/mqtt-identities.js';
 import { Gateway } from '../../gateway/gateway.js';
+import { HistoryStatus } from '../../gateway/live/history-status.js';
+import { formatDuration } from '../../lib/duration.js';
 import { limitHeapGrowth } from '../../lib/heap-growth.js';
 import { createLogger } from '../../lib/logger.js';
 import {
@@ -20,6 +24,7 @@ import {
   parseDuration,
   resolveSimulationOptions,
   runSimulation,
+  runSimulationInWorker,
   type InfluxOutageControl,
 } from '../../simulators/index.js';
 import { ensureInfluxd } from '../../devtools/ensure-program.js';
@@ -40,6 +45,13 @@ export interface DemoCommandOptions {
 }
 
 const say = (line: string) => process.stdout.write(`${line}\n`);
+
+/** A backfill catches up with the clock until less than this is left: the live store starts where history ends. */
+const CATCH_UP_WITHIN_MS = 5_000;
+/** How often the backfill says how far it has got. */
+const PROGRESS_LINE_EVERY_MS = 60_000;
+/** Events older than the backfill must still be accepted: the gateway's `ingest.maxPastSeconds` covers it with this to spare. */
+const MAX_PAST_MARGIN_S = 3600;
 
 async function isPortFree(port: number, host: string): Promise<boolean> {
   return new Promise((resolve) => {
@@ -141,11 +153,13 @@ export async function runDemoCommand(options: DemoCommandOptions): Promise<void>
       cleanups.push(() => rm(stateDir, { recursive: true, force: true }));
     }
     const loaded = loadConfig(options.config, env);
-    // the simulator's flat arrivals keep the store busy around the clock, opening hours or not: at
-    // night the engine would rightly take everyone in a closed store for staff
-    const config = { ...loaded, sinks: { ...loaded.sinks, experience: { ...loaded.sinks.experience, closedHoursAreStaff: false } } };
+    const backfillMs = parseDuration(options.backfill);
+    // the oldest history must not be refused as too old (ingest.maxPastSeconds, 7 days by default)
+    const maxPastSeconds = Math.max(loaded.ingest.maxPastSeconds, Math.ceil(backfillMs / 1000) + MAX_PAST_MARGIN_S);
+    const config = { ...loaded, ingest: { ...loaded.ingest, maxPastSeconds } };
+    const history = backfillMs > 0 ? new HistoryStatus() : undefined;
     const log = createLogger(config.log.level);
-    const gateway = new Gateway(config, { log });
+    const gateway = new Gateway(config, { log, ...(history ? { history } : {}) });
     await gateway.start();
     cleanups.unshift(() => gateway.stop());
     const urls = gateway.urls();
@@ -156,6 +170,7 @@ export async function runDemoCommand(options: DemoCommandOptions): Promise<void>
     for (const line of demoApiLogin(gateway, urls, config.state.dir, store.id)) say(line);
     say(`  OpenAPI UI        ${urls.docs}`);
     say(`  MQTT              ${urls.mqtt}   WebSocket ${urls.ws ?? 'off'}`);
+    if (backfillMs > 0) say(`  history           the last ${options.backfill} of store life, filling in now, oldest first (GET /api/v1/live: history.reached)`);
     say(`  InfluxDB          ${config.influx.url} (${config.influx.api === 'v1' ? `database ${config.influx.database}` : `bucket ${config.influx.bucket}`})`);
     // MQTT clients log in: the simulator as a publisher of the store; you, to try things by hand, as its operator
     const simulatorLogin = demoLogin(gateway, { name: 'demo-simulator', role: 'publisher', stores: [store.id] });
@@ -176,26 +191,62 @@ export async function runDemoCommand(options: DemoCommandOptions): Promise<void>
       topicPrefix: config.mqtt.topicPrefix,
       seed: Number(options.seed),
       visitorsPerHour: Number(options.visitorsPerHour),
+      // visitors come in the store's opening hours (stores[].openingHours), busiest at lunch and after work
+      arrivalProfile: 'daily' as const,
     };
     const live = { ...base, seed: base.seed + 1, durationMs: 8 * 3_600_000, speed: 1, ...(scenario ? { scenario } : {}) };
     resolveSimulationOptions(live); // a scenario that does not fit the store fails now, not after the backfill
-    const simulate = async () => {
-      const backfillMs = parseDuration(options.backfill);
-      if (backfillMs > 0) {
-        say(`simulator: backfilling the last ${options.backfill} of store life…`);
-        // the live store takes over at once: its agent stays online (no offline status, then online again)
-        await runSimulation({
-          ...base,
-          durationMs: backfillMs,
-          speed: 0,
-          url: urls.mqtt,
-          login: simulatorLogin,
-          progress: process.stderr.isTTY,
-          log: say,
-          signal: controller.signal,
-          keepAgentsOnline: true,
-        });
+    const backfill = async (into: HistoryStatus) => {
+      const startedAt = Date.now();
+      const fromMs = startedAt - backfillMs;
+      say(`simulator: backfilling the last ${options.backfill} of store life, oldest first…`);
+      let published = 0;
+      let saidAt = Date.now();
+      // the whole span, then the minutes that passed meanwhile, until the live store can take over where history ends
+      for (let part = 0, now = startedAt, durationMs = backfillMs; ; part += 1) {
+        into.begin(fromMs, now);
+        // in a worker thread: planning days of store life and making their messages leave this event loop to the gateway
+        const run = await runSimulationInWorker(
+          {
+            ...base,
+            // each catch-up its own seed: not the first minutes of the backfill over again
+            seed: part === 0 ? base.seed : base.seed + 100 + part,
+            durationMs,
+            now,
+            speed: 0,
+            url: urls.mqtt,
+            login: simulatorLogin,
+            // the next run (a catch-up, the live store) takes over at once: its agent stays online
+            keepAgentsOnline: true,
+            completeTruthWhenStopped: false,
+          },
+          {
+            log: part === 0 ? say : () => undefined,
+            signal: controller.signal,
+            onProgress: (simulatedMs) => {
+              into.reach(simulatedMs);
+              if (Date.now() - saidAt < PROGRESS_LINE_EVERY_MS) return;
+              saidAt = Date.now();
+              say(
+                `simulator: history published up to ${new Date(simulatedMs).toISOString().slice(0, 16)}Z (${Math.floor((100 * (simulatedMs - fromMs)) / (now - fromMs))} %)`,
+              );
+            },
+          },
+        );
+        published += run.publishedMessages;
+        if (controller.signal.aborted) return;
+        into.reach(now);
+        const behindMs = Date.now() - now;
+        if (behindMs < CATCH_UP_WITHIN_MS) break;
+        durationMs = behindMs;
+        now += behindMs;
       }
+      into.finish();
+      say(`simulator: ${options.backfill} of history (${published} messages) published in ${formatDuration(Date.now() - startedAt)}`);
+    };
+    const simulate = async () => {
+      if (history) await backfill(history);
+      if (controller.signal.aborted) return;
       say('simulator: live store, in real time (watch the live page)');
       await runSimulation({
         ...live,
@@ -205,6 +256,7 @@ export async function runDemoCommand(options: DemoCommandOptions): Promise<void>
         progress: false,
         log: () => undefined,
         signal: controller.signal,
+        completeTruthWhenStopped: false,
       });
     };
     const simulation = simulate().catch((err: unknown) => {

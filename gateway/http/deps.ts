@@ -8,6 +8,7 @@ import type { CustomerTokenVault } from '../identity/customer-tokens.js';
 import type { MqttIdentityStore } from '../auth/mqtt-identities.js';
 import type { RejectionLog } from '../ingest/rejection.js';
 import type { StoreDirectory } from '../ingest/store-directory.js';
+import type { HistoryStatus } from '../live/history-status.js';
 import type { LiveState } from '../live/live-state.js';
 import type { InfluxQuery } from '../influx/influx-query.js';
 import type { GatewayMetrics } from '../metrics.js';
@@ -27,6 +28,8 @@ export interface HttpDeps {
   rejections: RejectionLog;
   metrics: GatewayMetrics;
   live: LiveState;
+  /** A backfill of history filling in (the demo sets it); absent: none (GET /api/v1/live answers `history: null`). */
+  history?: Pick<HistoryStatus, 'snapshot'>;
   readiness: ReadinessCheck[];
   ledger: Ledger;
   deadLetters: DeadLetterStore;

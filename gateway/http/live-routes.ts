@@ -1,4 +1,4 @@
-/** GET /api/v1/live: live counts per store (the data of the dashboards' live page). */
+/** GET /api/v1/live: live counts per store (the data of the dashboards' live page) and whether older history is still filling in. */
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 
@@ -20,7 +20,25 @@ const StoreLiveSchema = z.object({
   agents: z.array(z.object({ id: z.string(), state: z.string(), since: z.string() })),
 });
 
-export const liveRoutes: FastifyPluginAsyncZod<{ deps: Pick<HttpDeps, 'live'> }> = async (app, { deps }) => {
+const HistorySchema = z
+  .object({
+    from: z.iso.datetime().describe('Start of the history being backfilled (simulated time, ISO 8601)'),
+    to: z.iso.datetime().describe('End of the history being backfilled: where the live store takes over'),
+    reached: z.iso.datetime().describe('How far the backfill has published: data after this instant is still to come'),
+    done: z.boolean().describe('Every message of the history has been published (the data of its last minutes may still be in the engine)'),
+  })
+  .nullable()
+  .describe('A backfill of older history still filling in the background (the demo), or null when there is none');
+
+export const LiveAnswerSchema = z.object({ stores: z.array(StoreLiveSchema), history: HistorySchema });
+export type LiveAnswer = z.infer<typeof LiveAnswerSchema>;
+
+/** What GET /api/v1/live answers, whole: the route and a stream of the same snapshot share it. */
+export function liveAnswer(deps: Pick<HttpDeps, 'live' | 'history'>): LiveAnswer {
+  return { stores: deps.live.snapshot(), history: deps.history?.snapshot() ?? null };
+}
+
+export const liveRoutes: FastifyPluginAsyncZod<{ deps: Pick<HttpDeps, 'live' | 'history'> }> = async (app, { deps }) => {
   app.get(
     '/api/v1/live',
     {
@@ -28,9 +46,9 @@ export const liveRoutes: FastifyPluginAsyncZod<{ deps: Pick<HttpDeps, 'live'> }>
       schema: {
         tags: ['live'],
         summary: 'Live counts per store (in memory, since the gateway started)',
-        response: { 200: z.object({ stores: z.array(StoreLiveSchema) }) },
+        response: { 200: LiveAnswerSchema },
       },
     },
-    async () => ({ stores: deps.live.snapshot() }),
+    async () => liveAnswer(deps),
   );
 };

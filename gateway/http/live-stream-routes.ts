@@ -18,6 +18,7 @@ import { z } from 'zod';
 
 import { readCookie, SESSION_COOKIE, type AuthOptions } from './auth-plugin.js';
 import type { HttpDeps } from './deps.js';
+import { liveAnswer } from './live-routes.js';
 
 /** Changes are sent at most this often, and credentials checked again this often. */
 export const LIVE_STREAM_INTERVAL_MS = 2_000;
@@ -183,7 +184,7 @@ function streamMetrics(registry: Registry): { open: Gauge; refused: Counter } {
 const ErrorSchema = z.object({ error: z.string(), code: z.string() });
 
 export interface LiveStreamRouteOptions {
-  deps: Pick<HttpDeps, 'live' | 'config' | 'metrics'>;
+  deps: Pick<HttpDeps, 'live' | 'history' | 'config' | 'metrics'>;
   auth: AuthOptions;
 }
 
@@ -192,7 +193,7 @@ export const liveStreamRoutes: FastifyPluginAsyncZod<LiveStreamRouteOptions> = a
   const hub = new LiveStreamHub({
     maxStreams,
     // the JSON of GET /api/v1/live (live-routes.ts), from the same source
-    snapshot: () => JSON.stringify({ stores: deps.live.snapshot() }),
+    snapshot: () => JSON.stringify(liveAnswer(deps)),
     metrics: streamMetrics(deps.metrics.registry),
   });
   // before fastify closes the connections: each stream gets its `closed` event and ends cleanly
