@@ -183,6 +183,18 @@ describe('the analyst pages', () => {
     expect(errors).toEqual([]);
   });
 
+  it('fits a tablet in portrait without scrolling sideways', async () => {
+    const { page, errors } = await loggedIn(`#/overview?store=demo-store&range=${RANGE}`);
+    await page.setViewportSize({ width: 768, height: 1024 });
+    for (const id of PAGES) {
+      await page.goto(`${sim.gw.httpUrl}/#/${id}?store=demo-store&range=${RANGE}`);
+      await page.reload();
+      await ready(page);
+      expect(await page.evaluate<number>('document.documentElement.scrollWidth - window.innerWidth'), id).toBeLessThanOrEqual(0);
+    }
+    expect(errors).toEqual([]);
+  });
+
   it('lets the keyboard reach every control of a page', async () => {
     const { page, errors } = await loggedIn(`#/floor?store=demo-store&range=${RANGE}`);
     const controls = await page.evaluate<string[]>(`[...document.querySelectorAll('a[href], button, select, input, summary')]

@@ -7,10 +7,8 @@
  * Grafana replaces them. Each must parse and return data; each expression must use queries of its
  * panel. Grafana itself is not run: its queries are what this proves.
  */
-import type { MqttClient } from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
-import { DEMO_STORE, parseConfig } from '../config/index.js';
 import {
   allPanels,
   expressionRefs,
@@ -21,91 +19,34 @@ import {
   type GrafanaDashboard,
   type Interpolation,
 } from '../dashboards/grafana/grafana-dashboards.js';
-import { buildTopic } from '../protocol/index.js';
-import { DEFAULT_SIMULATION_OPTIONS, runSimulation } from '../simulators/index.js';
-import { connectClient, metricValue, publishAcked, sinksCaughtUp, startTestGateway, type TestGateway } from './helpers/gateway.js';
+import type { TestGateway } from './helpers/gateway.js';
 import { startInfluxd, type TestInfluxd } from './helpers/influxd.js';
-import { eventually } from './helpers/lifecycle.js';
+import { DEMO, startSimulatedStore } from './helpers/simulated-store.js';
 
-const store = parseConfig({ stores: [DEMO_STORE] }).stores[0]!;
+const store = DEMO;
 const MIN = 60_000;
 /** 11:10–12:00 in Paris on a Monday, the store open; a fixed window, so every run publishes the same messages. */
 const END = Date.UTC(2026, 10, 30, 11);
 const DURATION_MS = 50 * MIN;
-const START = END - DURATION_MS;
-/** The sensors' last reports: past the 15 minutes unheard and the next 5-minute boundary, with a sensor clock's few minutes ahead. */
-const TAIL = END + 25 * MIN;
-/** The measurements the experience engine writes, each of which some panel reads. */
-const DERIVED = ['visit', 'zone_stay', 'exposure', 'passer_by', 'occupancy', 'wifi_visit'];
 
 const dashboards = readGrafanaDashboards();
-/** The dashboard's time range in the test: the simulated window with an hour before it (whole hours) and its tail. */
-const RANGE = { fromMs: START - 60 * MIN, toMs: TAIL, intervalMs: MIN };
-
 let influxd: TestInfluxd;
 let gw: TestGateway;
+/** The dashboard's time range in the test: the simulated window with an hour before it (whole hours) and its tail. */
+let RANGE: { fromMs: number; toMs: number; intervalMs: number };
 
 beforeAll(async () => {
   influxd = await startInfluxd();
-  // the window is fixed (not the test's day): accept its event times whenever the test runs
-  gw = await startTestGateway({ influxUrl: influxd.url, config: { ingest: { maxPastSeconds: 20 * 365 * 86_400 } } });
-  const truth = await runSimulation({
-    ...DEFAULT_SIMULATION_OPTIONS,
-    store,
-    topicPrefix: 'storeloop',
-    seed: 14,
-    durationMs: DURATION_MS,
-    speed: 0,
-    now: END,
-    url: gw.mqttUrl,
-    qos: 1,
-    progress: false,
-  });
-  expect(truth.windowEnd).toBe(END);
-  await reportPastTheWindow(gw);
-  // the engine has seen every sensor past the window: every visit of it is final, then the InfluxDB sink writes them
-  await eventually(
-    () => metricValue(gw.httpUrl, 'storeloop_experience_watermark_seconds'),
-    (s) => s >= TAIL / 1000,
-    'the engine to pass the tail',
-    60_000,
-  );
-  await sinksCaughtUp(gw.httpUrl, 60_000);
-  await eventually(
-    () => pointsOf(DERIVED),
-    (counts) => counts.every((n) => n > 0),
-    `the engine's ${DERIVED.join(', ')} points in InfluxDB`,
-    30_000,
-  );
+  // every visit of the window final and the engine's events in InfluxDB (test/helpers/simulated-store.ts)
+  const sim = await startSimulatedStore(influxd, { seed: 14, endMs: END, durationMs: DURATION_MS });
+  gw = sim.gw;
+  RANGE = { fromMs: sim.startMs - 60 * MIN, toMs: sim.tailMs, intervalMs: MIN };
 }, 110_000);
 
 afterAll(async () => {
   await gw?.stop();
   await influxd?.stop();
 });
-
-/** One empty report of every sensor stamped TAIL, as an edge keeps sending after the window. */
-async function reportPastTheWindow(gateway: TestGateway): Promise<void> {
-  const client: MqttClient = await connectClient(gateway.mqttUrl);
-  try {
-    for (const s of store.sensors) {
-      const mid = `${s.id}-grafana-tail`;
-      const payload = s.type === 'ble' ? { v: 1, mid, ts: TAIL, sightings: [] } : { v: 1, mid, ts: TAIL, observations: [] };
-      await publishAcked(client, buildTopic('storeloop', { storeId: store.id, kind: s.type, sourceId: s.id }), payload);
-    }
-  } finally {
-    await client.endAsync();
-  }
-}
-
-async function pointsOf(measurements: string[]): Promise<number[]> {
-  return Promise.all(
-    measurements.map(async (m) => {
-      const [series] = await influxd.query(gw.database, `SELECT COUNT("params") FROM "${m}" WHERE "store" = '${store.id}'`);
-      return Number(series?.values[0]?.[1] ?? 0);
-    }),
-  );
-}
 
 /** The dashboard's variables as Grafana sets them on load: a query variable from its query (here: the demo store), a textbox from its default. */
 async function variablesOf(dashboard: GrafanaDashboard): Promise<Record<string, string>> {

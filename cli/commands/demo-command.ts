@@ -82,7 +82,7 @@ function demoApiLogin(gateway: Gateway, urls: ReturnType<Gateway['urls']>, state
   const today = new Date().toISOString().slice(0, 10);
   const tomorrow = new Date(Date.now() + 24 * 3_600_000).toISOString().slice(0, 10);
   return [
-    `  live store page   ${urls.live}#token=${token}`,
+    `  dashboards        ${urls.live}#token=${token}`,
     `                    (logs in as ${info.name}; or open ${urls.live} and paste the token)`,
     `  API token         ${token}   (analyst, for a day)`,
     `  HTTP API          curl -H "Authorization: Bearer ${token}" ${urls.http}/api/v1/stores`,
@@ -247,7 +247,7 @@ export async function runDemoCommand(options: DemoCommandOptions): Promise<void>
     const simulate = async () => {
       if (history) await backfill(history);
       if (controller.signal.aborted) return;
-      say('simulator: live store, in real time (watch the live page)');
+      say('simulator: live store, in real time (watch the dashboards)');
       await runSimulation({
         ...live,
         ...(influxOutage ? { influxOutage } : {}),
