@@ -1,5 +1,5 @@
 /** Loading a page's data: one hook per request, cancelled when the page or its pickers change, holding the ready marker until it settles. */
-import { useEffect, useRef, useState } from 'preact/hooks';
+import { useEffect, useLayoutEffect, useRef, useState } from 'preact/hooks';
 
 import { holdReady } from './ready';
 
@@ -12,7 +12,8 @@ export type Loaded<T> = { state: 'loading' } | { state: 'ok'; data: T } | { stat
 export function useData<T>(key: string, load: (signal: AbortSignal) => Promise<T>, refresh = 0): Loaded<T> {
   const [loaded, setLoaded] = useState<{ key: string; value: Loaded<T> }>({ key, value: { state: 'loading' } });
   const loadedKey = useRef<string | null>(null);
-  useEffect(() => {
+  // a layout effect: the request leaves as soon as the view is rendered, not after the next paint
+  useLayoutEffect(() => {
     const controller = new AbortController();
     const first = loadedKey.current !== key;
     loadedKey.current = key;
