@@ -7,18 +7,9 @@
  * medians over the runs and the ratio to the reference.
  */
 import { Command } from 'commander';
-import { chromium } from 'playwright-core';
 
-const CHROMIUM_FLAGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-];
+import { launchHeadlessChromium } from '../devtools/headless-chromium.js';
+
 const PAGES = ['overview', 'floor', 'dwell', 'engagement', 'feedback', 'shelves', 'devices', 'pipeline'];
 
 interface Options {
@@ -40,7 +31,7 @@ async function main(opts: Options): Promise<void> {
   const runs = Number(opts.runs);
   if (!Number.isInteger(runs) || runs < 1) throw new Error(`--runs must be a whole number ≥ 1, not '${opts.runs}'`);
   const base = opts.url.replace(/\/$/, '');
-  const browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_FLAGS });
+  const browser = await launchHeadlessChromium();
   try {
     const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
     const login = await context.request.post(`${base}/api/v1/session`, { data: { token: opts.token } });

@@ -10,25 +10,16 @@ import { readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 
-import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { DEMO_STORE } from '../config/index.js';
+import { launchHeadlessChromium } from '../devtools/headless-chromium.js';
 import { connectClient, metricValue, publishAcked, tokenPrinted, tokensCli } from './helpers/gateway.js';
 import { startInfluxd, type TestInfluxd } from './helpers/influxd.js';
 import { eventually, useCleanups } from './helpers/lifecycle.js';
 import { startSimulatedStore, type SimulatedStore } from './helpers/simulated-store.js';
 
-const CHROMIUM_FLAGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-];
 const ARTIFACTS = join(import.meta.dirname, '..', 'test-results', 'dashboards');
 const AXE_SOURCE = readFile(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
 
@@ -60,7 +51,7 @@ beforeAll(async () => {
     (n) => n >= 1,
     'the bad message rejected',
   );
-  browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_FLAGS });
+  browser = await launchHeadlessChromium();
 }, 150_000);
 afterAll(async () => {
   await browser?.close();
