@@ -9,10 +9,20 @@ import { isDeepStrictEqual } from 'node:util';
 import { describe, expect, it } from 'vitest';
 
 import { DEMO_STORE, StoreSchema, type StoreConfig } from '../config/index.js';
-import { IBEACON_ID, PSEUDONYM_PATTERN, decodeJson, decodeMessage, isContractTopic, kindSpec, parseTopic, type MessageKind } from '../protocol/index.js';
+import {
+  IBEACON_ID,
+  PSEUDONYM_PATTERN,
+  decodeJson,
+  decodeMessage,
+  isConsentAction,
+  isContractTopic,
+  kindSpec,
+  parseTopic,
+  type MessageKind,
+} from '../protocol/index.js';
 import { buildSimulation, type Simulation } from './build.js';
 import { INJECTION_REASONS, isConsentMessage, messageBody, type InjectionReason, type SimMessage } from './messages.js';
-import { DEFAULT_SIMULATION_OPTIONS, type SimulationOptions } from './options.js';
+import { DEFAULT_SIMULATION_OPTIONS, MAX_DURATION_MS, type SimulationOptions } from './options.js';
 import { IDEAL_DELIVERY_OPTIONS } from './delivery-options.js';
 import { publishTimeFor, type SimulationWindow } from './schedule.js';
 import { SimulationOptionsError } from './errors.js';
@@ -129,7 +139,7 @@ function recount(messages: readonly SimMessage[], store: StoreConfig, prefix: st
   const mids = new Set<string>();
   const out: Recount = {
     messages: {},
-    points: { sighting: 0, interaction: 0, telemetry: 0, agent: 0 },
+    points: { sighting: 0, interaction: 0, consent_choice: 0, telemetry: 0, agent: 0 },
     rejected: { json_invalid: 0, source_unknown: 0, ts_in_future: 0, items_invalid: 0 },
   };
   for (const m of messages) {
@@ -159,7 +169,7 @@ function recount(messages: readonly SimMessage[], store: StoreConfig, prefix: st
     const message = decoded.message as { sightings?: unknown[]; observations?: unknown[] };
     if (topic.kind === 'ble') out.points.sighting += message.sightings?.length ?? 0;
     else if (topic.kind === 'wifi') out.points.sighting += message.observations?.length ?? 0;
-    else if (topic.kind === 'touchpoint') out.points.interaction += 1;
+    else if (topic.kind === 'touchpoint') out.points[isConsentAction(String((message as { action?: unknown }).action)) ? 'consent_choice' : 'interaction'] += 1;
     else if (topic.kind === 'device') out.points.telemetry += 1;
     else out.points.agent += 1;
   }
@@ -536,7 +546,7 @@ describe('options', () => {
   it.each([
     ['speed', { speed: 0.5 }],
     ['durationMs', { durationMs: 10 }],
-    ['durationMs', { durationMs: 48 * 3_600_000 }],
+    ['durationMs', { durationMs: MAX_DURATION_MS + 1 }],
     ['appShare', { appShare: 1.5 }],
     ['seed', { seed: -1 }],
     ['scanIntervalMs', { scanIntervalMs: 100 }],

@@ -10,17 +10,17 @@ import type { DeliveryTruth } from './delivery.js';
 import type { Footfall } from './devices.js';
 import type { Exposure } from './exposures.js';
 import type { FloorPlan } from './floor-plan.js';
-import { INJECTION_REASONS, type InjectionReason, type SimMessage } from './messages.js';
+import { INJECTION_REASONS, isConsentMessage, type InjectionReason, type SimMessage } from './messages.js';
 import type { ResolvedSimulationOptions } from './options.js';
 import type { ScenarioTruth } from './scenario-effects.js';
 import type { Interaction } from './touchpoints.js';
 import type { TruthMinutes, ZoneStay } from './truth-minutes.js';
 import type { PathSegment } from './visitors.js';
 
-export const MEASUREMENTS = ['sighting', 'interaction', 'telemetry', 'agent'] as const;
+export const MEASUREMENTS = ['sighting', 'interaction', 'consent_choice', 'telemetry', 'agent'] as const;
 export type Measurement = (typeof MEASUREMENTS)[number];
 
-/** The measurement each kind's points go to. */
+/** The measurement each kind's points go to (a touchpoint's consent choice aside: measurementOf). */
 export const MEASUREMENT_OF: Readonly<Record<MessageKind, Measurement>> = {
   ble: 'sighting',
   wifi: 'sighting',
@@ -28,6 +28,11 @@ export const MEASUREMENT_OF: Readonly<Record<MessageKind, Measurement>> = {
   device: 'telemetry',
   status: 'agent',
 };
+
+/** The measurement a message's points go to: a touchpoint's consent choice is not an interaction (docs/schema.md, consent_choice). */
+export function measurementOf(message: SimMessage): Measurement {
+  return isConsentMessage(message) ? 'consent_choice' : MEASUREMENT_OF[message.kind];
+}
 
 export interface VisitTruth {
   /** Internal id (never on the wire). */
@@ -268,7 +273,7 @@ export class MessageCounter {
     if (this.resendWithinMs !== undefined) this.acceptedAt.push({ key: midKey, sendAt: message.sendAt });
     const points = pointsOf(message);
     published.messages[message.kind] += 1;
-    published.points[MEASUREMENT_OF[message.kind]] += points;
+    published.points[measurementOf(message)] += points;
     const perSource = (published.bySource[message.kind][message.sourceId] ??= { messages: 0, points: 0 });
     perSource.messages += 1;
     perSource.points += points;

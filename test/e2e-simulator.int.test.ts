@@ -75,6 +75,7 @@ describe.each([
     await sinksCaughtUp(gw.httpUrl);
     expect(await pointsIn(gw, 'sighting', 'rssi')).toBe(truth.published.points.sighting);
     expect(await pointsIn(gw, 'interaction', 'count')).toBe(truth.published.points.interaction);
+    expect(await pointsIn(gw, 'consent_choice', 'count')).toBe(truth.published.points.consent_choice);
     const telemetry = await influxd.query(gw.database, 'SELECT * FROM telemetry');
     expect(telemetry[0]?.values.length ?? 0).toBe(truth.published.points.telemetry);
     const agents = await influxd.query(gw.database, 'SELECT * FROM agent');
