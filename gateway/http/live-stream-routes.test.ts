@@ -1,6 +1,6 @@
 import { PassThrough } from 'node:stream';
 
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 
 import { buildTestApi, type TestApi } from './http-api.fixtures.js';
 import { LiveStreamHub, type CredentialCheck } from './live-stream-routes.js';
@@ -17,6 +17,7 @@ const events = (text: string, name: string) => text.split('\n\n').filter((block)
 
 let api: TestApi | undefined;
 afterEach(async () => {
+  vi.useRealTimers();
   await api?.close();
   api = undefined;
 });
@@ -49,19 +50,26 @@ describe('LiveStreamHub', () => {
   });
 
   it('ticks and sends heartbeats on its own timers while a stream is open, and stops them with the last stream', async () => {
+    // only the hub's intervals are faked: the PassThrough's own ticks and setImmediate stay real
+    vi.useFakeTimers({ toFake: ['setInterval', 'clearInterval'] });
     let n = 0;
     const hub = new LiveStreamHub({ maxStreams: 1, snapshot: () => `{"n":${n}}`, intervalMs: 20, heartbeatMs: 30 });
     const a = sink();
+    expect(vi.getTimerCount()).toBe(0); // no stream, no timers
     hub.open(a.stream, () => null);
+    expect(vi.getTimerCount()).toBe(2); // the tick and the heartbeat
     n = 1;
-    const until = Date.now() + 5_000;
-    while ((events(a.text(), 'live').length < 2 || !a.text().includes(': heartbeat ')) && Date.now() < until) await new Promise((r) => setTimeout(r, 10));
+    vi.advanceTimersByTime(30); // one tick (20 ms) and one heartbeat (30 ms)
+    await new Promise((r) => setImmediate(r));
     expect(events(a.text(), 'live')).toEqual(['event: live\ndata: {"n":0}', 'event: live\ndata: {"n":1}']);
     expect(a.text()).toMatch(/\n\n: heartbeat \d{4}-\d\d-\d\dT/);
     hub.closeAll('the gateway is stopping', 'SL_ERR_HTTP_STOPPING');
     expect(hub.size).toBe(0);
+    expect(vi.getTimerCount()).toBe(0); // both timers cleared with the last stream
     const ended = a.text().length;
-    await new Promise((r) => setTimeout(r, 100)); // three ticks and heartbeats later: nothing more written
+    n = 2;
+    vi.advanceTimersByTime(100); // what would have been five ticks and three heartbeats
+    await new Promise((r) => setImmediate(r));
     expect(a.text().length).toBe(ended);
   });
 
