@@ -1,7 +1,9 @@
 import { describe, expect, it } from 'vitest';
 
 import { DEMO_STORE, parseConfig } from '../../config/index.js';
-import { engagementRate, feedbackParts, feedbackScoresStatement, paramsStatement, partStatement, planQueries } from './metric-queries.js';
+import { feedbackParts, feedbackScoresStatement } from './feedback-queries.js';
+import { engagementRate, planQueries } from './metric-queries.js';
+import { paramsStatement, partStatement } from './metric-statements.js';
 import { validateMetricsRequest, type RawMetricsRequest } from './metrics-request.js';
 
 const STORES = parseConfig({ stores: [DEMO_STORE] }).stores;

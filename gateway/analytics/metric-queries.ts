@@ -1,6 +1,7 @@
 /**
- * The InfluxQL behind each metric, built only from constants of this file, ids the request
- * validation found in the store's config, and integer time literals (influxql-literals.ts).
+ * The plan of InfluxQL behind each metric, built only from constants of this file, ids the request
+ * validation found in the store's config, and integer time literals (influxql-literals.ts); its text
+ * is made in metric-statements.ts.
  *
  * A metric is a plan of parts; each part is one SELECT over one measurement. Parts of one `group`
  * fill the same series (merged by labels and definition), so figures from two WHERE clauses over one
@@ -9,7 +10,7 @@
  */
 import type { StoreConfig } from '../../config/index.js';
 import type { MetricsRequest } from './metrics-request.js';
-import { msLiteral, numberLiteral, quoteIdentifier, tagEquals } from './influxql-literals.js';
+import { numberLiteral, quoteIdentifier, tagEquals } from './influxql-literals.js';
 
 /** One figure of a part: `FN("field") AS "as"`. */
 export interface Aggregate {
@@ -67,6 +68,21 @@ function derivedPart(part: Omit<QueryPart, 'derived'>): QueryPart {
   return { ...part, derived: true, groupBy: [...part.groupBy, 'definition'] };
 }
 
+/** The touchpoints' exposures and those that led to an interaction: one group, two WHERE clauses over `exposure`. */
+function exposureParts(touchpoint: string[], derive?: QueryPart['derive']): QueryPart[] {
+  const exposures = (as: string, where: string[]): QueryPart =>
+    derivedPart({
+      group: 'exposure',
+      measurement: 'exposure',
+      aggregates: [count('count', as)],
+      where: [...where, ...touchpoint],
+      groupBy: ['touchpoint'],
+      labels: {},
+      ...(derive === undefined ? {} : { derive }),
+    });
+  return [exposures('exposures', []), exposures('linked_interactions', [`${quoteIdentifier('interacted')} = true`])];
+}
+
 /** The people counters at a door: without a zone, or in a zone of kind `entrance` (the others count a zone's entries). */
 export function doorCounters(store: StoreConfig): StoreConfig['devices'] {
   const entrances = new Set(store.zones.filter((z) => z.kind === 'entrance').map((z) => z.id));
@@ -87,7 +103,7 @@ export const DWELL_BANDS: ReadonlyArray<{ band: string; fromS: number; toS: numb
 export const FUNNEL_CRM_UNAVAILABLE =
   'forwarded to the CRM: the CRM outbox (gateway/crm/crm-outbox.ts) deletes an event once its destination accepted it, and the delivery counters are per destination, not per touchpoint, so there is no per-touchpoint count of forwarded interactions to show';
 
-/** The parts of every metric but feedback (its parts depend on the scores found: feedbackParts) and paths (visit-paths.ts). */
+/** The parts of every metric but feedback (its parts depend on the scores found: feedback-queries.ts) and paths (visit-paths.ts). */
 export function planQueries(req: MetricsRequest): QueryPlan {
   const zone = req.zone === undefined ? [] : [tagEquals('zone', req.zone)];
   const touchpoint = req.touchpoint === undefined ? [] : [tagEquals('touchpoint', req.touchpoint)];
@@ -208,24 +224,7 @@ export function planQueries(req: MetricsRequest): QueryPlan {
     case 'engagement':
       return {
         parts: [
-          derivedPart({
-            group: 'exposure',
-            measurement: 'exposure',
-            aggregates: [count('count', 'exposures')],
-            where: touchpoint,
-            groupBy: ['touchpoint'],
-            labels: {},
-            derive: engagementRate,
-          }),
-          derivedPart({
-            group: 'exposure',
-            measurement: 'exposure',
-            aggregates: [count('count', 'linked_interactions')],
-            where: [`${quoteIdentifier('interacted')} = true`, ...touchpoint],
-            groupBy: ['touchpoint'],
-            labels: {},
-            derive: engagementRate,
-          }),
+          ...exposureParts(touchpoint, engagementRate),
           {
             group: 'interaction',
             measurement: 'interaction',
@@ -246,22 +245,7 @@ export function planQueries(req: MetricsRequest): QueryPlan {
     case 'funnel':
       return {
         parts: [
-          derivedPart({
-            group: 'exposure',
-            measurement: 'exposure',
-            aggregates: [count('count', 'exposures')],
-            where: touchpoint,
-            groupBy: ['touchpoint'],
-            labels: {},
-          }),
-          derivedPart({
-            group: 'exposure',
-            measurement: 'exposure',
-            aggregates: [count('count', 'linked_interactions')],
-            where: [`${quoteIdentifier('interacted')} = true`, ...touchpoint],
-            groupBy: ['touchpoint'],
-            labels: {},
-          }),
+          ...exposureParts(touchpoint),
           {
             group: 'interaction',
             measurement: 'interaction',
@@ -330,74 +314,4 @@ export function planQueries(req: MetricsRequest): QueryPlan {
     case 'feedback':
       return { parts: [], unavailable: [] };
   }
-}
-
-/** The feedback scores given in the range, per touchpoint (`SELECT DISTINCT("value")`). */
-export function feedbackScoresStatement(req: MetricsRequest): string {
-  const where = [tagEquals('store', req.store.id), ...feedbackWhere(req), ...timeRange(req)];
-  return `SELECT DISTINCT(${quoteIdentifier('value')}) FROM ${quoteIdentifier('interaction')} WHERE ${where.join(' AND ')} GROUP BY ${quoteIdentifier('touchpoint')}`;
-}
-
-/** One part per score found: the feedback interactions with exactly that value, per touchpoint. */
-export function feedbackParts(req: MetricsRequest, scores: number[]): QueryPart[] {
-  return [...new Set(scores)]
-    .sort((a, b) => a - b)
-    .map((score) => ({
-      group: `feedback:${numberLiteral(score)}`,
-      measurement: 'interaction',
-      aggregates: [count('value')],
-      where: [...feedbackWhere(req), `${quoteIdentifier('value')} = ${numberLiteral(score)}`],
-      groupBy: ['touchpoint'],
-      labels: { score: numberLiteral(score) },
-      derived: false,
-    }));
-}
-
-function feedbackWhere(req: MetricsRequest): string[] {
-  return [tagEquals('action', 'feedback'), ...(req.touchpoint === undefined ? [] : [tagEquals('touchpoint', req.touchpoint)])];
-}
-
-function timeRange(req: MetricsRequest): string[] {
-  return [`time >= ${msLiteral(req.fromMs)}`, `time < ${msLiteral(req.toMs)}`];
-}
-
-function whereClause(part: QueryPart, req: MetricsRequest): string {
-  return [tagEquals('store', req.store.id), ...part.where, ...timeRange(req)].join(' AND ');
-}
-
-/**
- * The part's SELECT. `bucketed`: per interval, the intervals starting at `from` (GROUP BY time with
- * the offset `from` mod interval), empty intervals left out (fill(none): the shaping fills them);
- * otherwise over the whole range.
- */
-export function partStatement(part: QueryPart, req: MetricsRequest, bucketed: boolean): string {
-  const select = part.aggregates
-    .map(
-      (a) =>
-        `${a.fn === 'COUNT_DISTINCT' ? `COUNT(DISTINCT(${quoteIdentifier(a.field)}))` : `${a.fn}(${quoteIdentifier(a.field)})`} AS ${quoteIdentifier(a.as)}`,
-    )
-    .join(', ');
-  const groupBy = [
-    ...(bucketed ? [`time(${msLiteral(req.intervalMs)}, ${msLiteral(req.fromMs % req.intervalMs)})`] : []),
-    ...part.groupBy.map(quoteIdentifier),
-  ];
-  const group = groupBy.length === 0 ? '' : ` GROUP BY ${groupBy.join(', ')}`;
-  return `SELECT ${select} FROM ${quoteIdentifier(part.measurement)} WHERE ${whereClause(part, req)}${group}${bucketed ? ' fill(none)' : ''}`;
-}
-
-/** The distinct `params` strings of a derived part's series over the range. */
-export function paramsStatement(part: QueryPart, req: MetricsRequest): string {
-  const group = part.groupBy.length === 0 ? '' : ` GROUP BY ${part.groupBy.map(quoteIdentifier).join(', ')}`;
-  return `SELECT DISTINCT(${quoteIdentifier('params')}) FROM ${quoteIdentifier(part.measurement)} WHERE ${whereClause(part, req)}${group}`;
-}
-
-/**
- * The experience engine's frontier in the range: its last final occupancy minute. The engine writes
- * the occupancy of a minute (every zone, zeros included) once no open track can reach it, so every
- * BLE visit that started before the end of that minute is final (a track open for longer than
- * `occupancyHoldMinutes` aside: it stops holding occupancy back, and if it turns out a visit it is
- * added to its interval later). One row at most; none when the engine made nothing final in the range.
- */
-export function finalFrontierStatement(req: MetricsRequest): string {
-  return `SELECT LAST(${quoteIdentifier('devices')}) FROM ${quoteIdentifier('occupancy')} WHERE ${[tagEquals('store', req.store.id), `time >= ${msLiteral(req.fromMs)}`].join(' AND ')}`;
 }

@@ -1,5 +1,5 @@
 /**
- * Answers one validated metrics request from InfluxDB: plans the InfluxQL (metric-queries.ts), runs
+ * Answers one validated metrics request from InfluxDB: plans the InfluxQL (metric-queries.ts, its text in metric-statements.ts), runs
  * each statement through InfluxQuery (one statement per request, so no answer is attributed to the
  * wrong statement), and shapes the series (result-shaping.ts).
  */
@@ -9,17 +9,9 @@ import { captureSeries } from './capture-rate.js';
 import { doorsAudit, fusedFootfallSeries, peopleScale } from './footfall-fusion.js';
 import { peopleEngagementSeries } from './engagement-people.js';
 import { peopleOccupancySeries, type PeopleScale } from './occupancy-people.js';
-import {
-  doorCounters,
-  feedbackParts,
-  feedbackScoresStatement,
-  finalFrontierStatement,
-  paramsStatement,
-  partStatement,
-  planQueries,
-  type QueryPart,
-  type Unavailable,
-} from './metric-queries.js';
+import { feedbackParts, feedbackScoresStatement } from './feedback-queries.js';
+import { doorCounters, planQueries, type QueryPart, type Unavailable } from './metric-queries.js';
+import { finalFrontierStatement, paramsStatement, partStatement } from './metric-statements.js';
 import { MetricsError } from './metrics-errors.js';
 import type { MetricsRequest } from './metrics-request.js';
 import { shapeSeries, type MetricSeries, type PartResult } from './result-shaping.js';
