@@ -1,7 +1,8 @@
 /**
- * The gateway's composition root: builds the event log, the message index, the identity vault, the
- * ingest pipeline, the sinks (InfluxDB), the MQTT broker and the HTTP API from one validated config,
- * starts them in order and stops them in reverse.
+ * The gateway's composition root: builds the event log, the message index (kept up with the log by
+ * log/message-index-upkeep.ts), the identity vault, the ingest pipeline, the sinks (InfluxDB), the
+ * MQTT broker and the HTTP API from one validated config, starts them in order and stops them in
+ * reverse.
  */
 import { join } from 'node:path';
 
@@ -36,6 +37,7 @@ import { Ledger } from './ingest/ledger.js';
 import { EventLog } from './log/event-log.js';
 import { registerLogMetrics } from './log/log-metrics.js';
 import { MessageIndex } from './log/message-index.js';
+import { MessageIndexUpkeep } from './log/message-index-upkeep.js';
 import { DeadLetterStore } from './sinks/dead-letters.js';
 import { experienceSinkFor } from './experience/experience-setup.js';
 import { BatchEncoder } from './sinks/influx/batch-encoder.js';
@@ -75,11 +77,6 @@ export interface GatewayOptions {
   history?: HistoryStatus;
 }
 
-/** Each flush is one SQLite commit with an fsync on the event loop: a few per second. */
-const INDEX_FLUSH_INTERVAL_MS = 250;
-const INDEX_PRUNE_INTERVAL_MS = 1_000;
-const INDEX_REPLAY_BATCH = 5_000;
-
 export class Gateway {
   readonly metrics: GatewayMetrics;
   private readonly webAssetsDir: string | undefined;
@@ -101,10 +98,9 @@ export class Gateway {
   readonly sinks: SinkSet;
   private readonly writer: InfluxWriter;
   private readonly extraSinks: NonNullable<GatewayOptions['extraSinks']>;
-  private indexTimer: NodeJS.Timeout | undefined;
+  private readonly indexUpkeep: MessageIndexUpkeep;
   private legacyDrain: Promise<void> | undefined;
   private stopping = false;
-  private lastPruneAt = 0;
   private readonly broker: MqttBroker;
   /** The MQTT identities and their secrets (`storeloop credentials`, /api/v1/mqtt/identities). */
   readonly mqttIdentities: MqttIdentityStore;
@@ -142,6 +138,7 @@ export class Gateway {
       dedupWindowMs: config.ingest.dedupWindowSeconds * 1000,
       log: this.log,
     });
+    this.indexUpkeep = new MessageIndexUpkeep({ index: this.index, eventLog: this.eventLog, log: this.log });
     this.customerTokens = new CustomerTokenVault(join(config.state.dir, 'identity.sqlite'));
     this.consents = new ConsentRegistry(join(config.state.dir, 'consent.sqlite'));
     this.crm = new CrmForwarding(config, { consents: this.consents, customers: this.customerTokens, registry: this.metrics.registry, log: this.log });
@@ -224,7 +221,7 @@ export class Gateway {
     this.consents.open();
     this.mqttIdentities.open();
     this.apiTokens.open();
-    await this.openIndex();
+    await this.indexUpkeep.start();
     const influx = this.config.sinks.influx;
     const encoder = new BatchEncoder(this.config.influx.batchSize, this.log.child({ module: 'influx-sink' }), influx.encodeInWorker);
     await this.sinks.attach(new InfluxSink({ writer: this.writer, encoder, deadLetters: this.deadLetters, metrics: this.metrics, log: this.log }), {
@@ -285,56 +282,6 @@ export class Gateway {
   }
 
   /**
-   * Opens the message index and brings it up to the log: the records appended after the seq it
-   * covers on disk are taken in (mids, event slots). It then holds back the log's retention until it
-   * has persisted what it takes in.
-   */
-  private async openIndex(): Promise<void> {
-    let covered = this.index.open();
-    if (covered > this.eventLog.head) {
-      // the index is ahead of the log: the log dir was replaced or wiped; take in what the log holds
-      this.log.warn(
-        { indexCoveredSeq: covered, logHead: this.eventLog.head },
-        'message index: it covers more of the log than the log holds (log dir replaced?); taking in the log again from its start',
-      );
-      covered = this.index.resetCoverage();
-    }
-    const first = this.eventLog.firstSeq();
-    if (first !== null && first > covered + 1) {
-      this.log.warn(
-        { indexCoveredSeq: covered, firstLogSeq: first },
-        'message index: log records it never took in are gone; resends of those messages within the dedup window will not be recognised',
-      );
-    }
-    let next = Math.max(covered + 1, first ?? covered + 1);
-    let replayed = 0;
-    for (;;) {
-      const records = await this.eventLog.read(next, INDEX_REPLAY_BATCH, 32 * 1024 * 1024);
-      if (records.length === 0) break;
-      for (const record of records) this.index.committed(record, record.seq);
-      replayed += records.length;
-      next = (records[records.length - 1]?.seq ?? next) + 1;
-    }
-    this.index.flush();
-    if (replayed > 0) this.log.info({ records: replayed, coveredSeq: this.index.durableSeq }, 'message index: took in the log records it had not persisted');
-    this.eventLog.addConsumer({ name: 'message-index', holdsBackIngest: true, durablePosition: () => this.index.durableSeq });
-    this.indexTimer = setInterval(() => this.maintainIndex(), INDEX_FLUSH_INTERVAL_MS);
-    this.indexTimer.unref();
-  }
-
-  private maintainIndex(): void {
-    try {
-      this.index.flush();
-      if (Date.now() - this.lastPruneAt > INDEX_PRUNE_INTERVAL_MS) {
-        this.lastPruneAt = Date.now();
-        this.index.prune();
-      }
-    } catch (err) {
-      this.log.error({ err }, 'message index: flush failed (retried; the log keeps the records until it succeeds)');
-    }
-  }
-
-  /**
    * Stops accepting MQTT and HTTP (held publishes settle), stops the sinks (checkpoints made durable),
    * lets the writer's requests in flight finish, persists the index and closes the log. What a sink
    * has not consumed stays in the log for the next start. Bounded by the writer's stop timeout.
@@ -347,7 +294,7 @@ export class Gateway {
     await this.crm.stop();
     await this.legacyDrain;
     await this.writer.stop();
-    if (this.indexTimer) clearInterval(this.indexTimer);
+    this.indexUpkeep.stop();
     await this.eventLog.close();
     this.index.close();
     this.customerTokens.close();
