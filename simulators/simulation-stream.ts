@@ -125,28 +125,13 @@ export function streamSimulation(opts: SimulationOptions): SimulationStream {
     for (; k < consentMessages.length; k += 1, consentsLeft -= 1) delivery.push(consentMessages[k] as SimMessage);
     yield* outgoing(delivery.due());
     yield* outgoing(delivery.finish());
-    truth = assembleTruth(model, {
-      footfall: footfall.footfall(),
-      delivery: {
-        ...delivery.truth(),
-        interactions: clockedTouchpoints.map(({ stampedTs, mid }) => ({ stampedTs, delivered: acceptedTouchpoints.has(mid) })),
-      },
-      counts: counter.counts(),
-      crm: crmTruth({
-        messages: touchpointMessages,
-        knownSources,
-        visitors,
-        interactions,
-        consents,
-        stamp: (sourceId, trueMs) => clocks.stamp(sourceId, trueMs),
-      }),
-    });
+    truth = countedTruth();
   }
 
   return {
     model,
     messages: messages(),
-    truth: () => truth ?? partialTruth(),
+    truth: () => truth ?? countedTruth(),
     held: () => ({
       messages: delivery.held + sources.filter((s) => s.head !== undefined && s.generated).length,
       plannedDrafts: sources.reduce((sum, s) => sum + s.planned, 0) + consentsLeft,
@@ -155,8 +140,8 @@ export function streamSimulation(opts: SimulationOptions): SimulationStream {
     closingStatuses: () => closingStatuses(model),
   };
 
-  /** The truth of a run not taken to its end: what was counted so far. */
-  function partialTruth(): GroundTruth {
+  /** What was counted so far: the whole run's truth once `messages` has been taken to its end, a partial one before. */
+  function countedTruth(): GroundTruth {
     return assembleTruth(model, {
       footfall: footfall.footfall(),
       delivery: { ...delivery.truth(), interactions: clockedTouchpoints.map(({ stampedTs, mid }) => ({ stampedTs, delivered: acceptedTouchpoints.has(mid) })) },
