@@ -443,7 +443,7 @@ describe.each(scenarios)('simulation of the $name', ({ opts }) => {
   });
 
   it('sends a touchpoint message for each interaction of the truth, made while the visitor stood in its zone', () => {
-    // without delivery effects: one message per interaction, in order (loss and resends are tested in delivery.test.ts);
+    // without delivery effects: one message per interaction, in order (loss and resends are tested in delivery.int.test.ts);
     // interactions are drawn before any scan and the street, so that run needs neither (the first expect checks they are the same)
     const ideal = buildSimulation({ ...opts, delivery: IDEAL_DELIVERY_OPTIONS, scanIntervalMs: 300_000, captureRate: 1, neighbourBeacons: 0 });
     expect(ideal.truth.interactions).toEqual(truth.interactions);

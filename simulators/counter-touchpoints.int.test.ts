@@ -110,7 +110,7 @@ describe('people counter with groups', () => {
   });
 
   it('records the true and the reported counts in the truth, and reports what it says in its messages', () => {
-    // without delivery effects: every report arrives, stamped in the window (the truth's in/out are what arrives, delivery.test.ts)
+    // without delivery effects: every report arrives, stamped in the window (the truth's in/out are what arrives, delivery.int.test.ts)
     const { truth, messages } = buildSimulation({
       ...base(),
       counterGroupMiss: 0.5,

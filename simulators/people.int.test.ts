@@ -24,7 +24,7 @@ const OPENS = Date.UTC(2026, 0, 15, 9);
 const CLOSES = Date.UTC(2026, 0, 15, 18, 30);
 const STORE = DEFAULT_SIMULATION_OPTIONS.store;
 
-/** The people model is checked on its own: no clock or delivery effects (delivery.test.ts checks those). */
+/** The people model is checked on its own: no clock or delivery effects (delivery.int.test.ts checks those). */
 function options(overrides: Partial<SimulationOptions>): SimulationOptions {
   return { ...DEFAULT_SIMULATION_OPTIONS, seed: 21, scanIntervalMs: 60_000, delivery: IDEAL_DELIVERY_OPTIONS, ...overrides };
 }
