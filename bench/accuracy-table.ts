@@ -1,4 +1,4 @@
-/** The accuracy runner's seeds option and its report table (bench/accuracy.ts). */
+/** The accuracy runner's seeds and end options and its report table (bench/accuracy.ts). */
 import type { Evaluation } from '../evaluation/evaluate.js';
 
 /** `1-5` or `1,4,9` → the seeds. */
@@ -12,8 +12,20 @@ export function parseSeeds(text: string): number[] {
   return seeds;
 }
 
+/** `--end`: an ISO 8601 time in the past (with its offset or Z), else now. */
+export function parseEnd(text: string | undefined, now = Date.now()): number {
+  if (text === undefined) return now;
+  const end = Date.parse(text);
+  if (!/^\d{4}-\d{2}-\d{2}T/.test(text) || Number.isNaN(end)) throw new Error(`--end: expected an ISO 8601 time such as 2026-11-30T15:18:00Z, got '${text}'`);
+  if (end > now) throw new Error(`--end: ${text} is in the future; the windows must lie in the past`);
+  return end;
+}
+
 /** A markdown table: one row per figure, one column per seed, then mean, min and max. */
-export function formatTable(results: readonly Evaluation[], run: { durationMs: number; visitorsPerHour: number; scenario?: string | undefined }): string {
+export function formatTable(
+  results: readonly Evaluation[],
+  run: { durationMs: number; visitorsPerHour: number; scenario?: string | undefined; timezone: string },
+): string {
   const first = results[0];
   if (!first) return 'no seeds\n';
   const header = ['Figure', ...results.map((r) => `seed ${r.seed}`), 'mean', 'min', 'max'];
@@ -32,5 +44,17 @@ export function formatTable(results: readonly Evaluation[], run: { durationMs: n
   });
   const lines = [header, header.map(() => '---'), ...rows].map((r) => `| ${r.join(' | ')} |`);
   const what = `${results.length} seeds, ${run.durationMs / 60_000} min each at ${run.visitorsPerHour} visitors/h${run.scenario ? `, scenario ${run.scenario}` : ''}`;
-  return `\n${what}\n\n${lines.join('\n')}\n`;
+  const windows = results.map((r) => `- seed ${r.seed}: ${isoWindow(r.windowStart, r.windowEnd)} (${localWindow(r.windowStart, r.windowEnd, run.timezone)})`);
+  return `\n${what}\n\n${windows.join('\n')}\n\n${lines.join('\n')}\n`;
+}
+
+function isoWindow(start: number, end: number): string {
+  return `${new Date(start).toISOString()} to ${new Date(end).toISOString()}`;
+}
+
+/** The window in the store's own time zone, as its opening hours are: `Mon 30 Nov 2026 11:14–12:14 Europe/Paris`. */
+function localWindow(start: number, end: number, timezone: string): string {
+  const day = new Intl.DateTimeFormat('en-GB', { timeZone: timezone, weekday: 'short', day: 'numeric', month: 'short', year: 'numeric' });
+  const time = new Intl.DateTimeFormat('en-GB', { timeZone: timezone, hour: '2-digit', minute: '2-digit', hourCycle: 'h23' });
+  return `${day.format(start).replace(',', '')} ${time.format(start)}–${time.format(end)} ${timezone}`;
 }

@@ -21,7 +21,7 @@ import { DEFAULT_SIMULATION_OPTIONS, loadScenario, parseDuration, runSimulation 
 import { ensureInfluxd } from '../devtools/ensure-program.js';
 import { freePort } from '../devtools/free-port.js';
 import { startLocalInfluxd } from '../devtools/local-influxd.js';
-import { formatTable, parseSeeds } from './accuracy-table.js';
+import { formatTable, parseEnd, parseSeeds } from './accuracy-table.js';
 
 interface AccuracyOptions {
   seeds: string;
@@ -29,6 +29,7 @@ interface AccuracyOptions {
   visitorsPerHour: string;
   scenario?: string;
   json?: string;
+  end?: string;
 }
 
 const say = (line: string) => process.stderr.write(`${line}\n`);
@@ -38,6 +39,9 @@ async function main(options: AccuracyOptions): Promise<void> {
   const seeds = parseSeeds(options.seeds);
   const durationMs = parseDuration(options.duration);
   const scenario = options.scenario !== undefined ? loadScenario(options.scenario) : undefined;
+  // the last window ends here (default now): the same --end gives the same windows, so the same figures
+  const lastEnd = parseEnd(options.end);
+  const oldestStart = lastEnd - seeds.length * (durationMs + 60_000);
   const dataDir = await mkdtemp(join(tmpdir(), 'storeloop-accuracy-'));
   const stateDir = await mkdtemp(join(tmpdir(), 'storeloop-accuracy-state-'));
   const influxd = await startLocalInfluxd({ dataDir });
@@ -50,6 +54,8 @@ async function main(options: AccuracyOptions): Promise<void> {
         influx: { url: influxd.url, api: 'v1', database: 'accuracy' },
         state: { dir: stateDir },
         log: { level: 'warn' },
+        // an --end in the past: the oldest window's messages must not be refused as ts_too_old
+        ingest: { maxPastSeconds: Math.max(604_800, Math.ceil((Date.now() - oldestStart) / 1000) + 3_600) },
       },
       {},
       'accuracy',
@@ -63,7 +69,6 @@ async function main(options: AccuracyOptions): Promise<void> {
     const login = { username: made.identity.name, password: made.secret ?? '' };
     const results: Evaluation[] = [];
     // one database for every seed: the windows lie back to back in the past so none reads another's points
-    const lastEnd = Date.now();
     for (const [i, seed] of seeds.entries()) {
       say(`accuracy: seed ${seed} (${i + 1}/${seeds.length}), ${options.duration} at ${options.visitorsPerHour} visitors/h…`);
       const truth = await runSimulation({
@@ -84,7 +89,9 @@ async function main(options: AccuracyOptions): Promise<void> {
       const signals = await readSignals(new InfluxQuery(config.influx), truth.storeId, truth.windowStart, truth.windowEnd);
       results.push(evaluate(truth, signals));
     }
-    process.stdout.write(formatTable(results, { durationMs, visitorsPerHour: Number(options.visitorsPerHour), scenario: scenario?.name }));
+    process.stdout.write(
+      formatTable(results, { durationMs, visitorsPerHour: Number(options.visitorsPerHour), scenario: scenario?.name, timezone: store.timezone }),
+    );
     if (options.json) await writeFile(options.json, `${JSON.stringify(results.map(evaluationJson), null, 2)}\n`);
   } finally {
     await gateway?.stop();
@@ -109,6 +116,7 @@ const program = new Command('accuracy')
   .option('--duration <d>', 'simulated time per seed', '1h')
   .option('--visitors-per-hour <n>', 'arrival rate of visitors', '120')
   .option('--scenario <file>', 'play this scenario in every run (docs/simulator.md#scenarios)')
+  .option('--end <time>', 'the last window ends at this ISO 8601 time (default: now); the same --end gives the same figures')
   .option('--json <file>', "write every seed's evaluation as JSON")
   .action(async (opts: AccuracyOptions) => main(opts));
 
