@@ -11,7 +11,7 @@ import { EmissionModel } from './emission.js';
 import { observationWindows, stepCentre, type BleObservation, type DeviceSteps, type ObservationWindows, type StepClock } from './observations.js';
 import { DEFAULT_PRESENCE_PARAMS, type PresenceParams } from './params.js';
 import { posteriorMinutes, stayConfidence, zonePosteriors, type StepPosterior } from './posterior.js';
-import { dwellByZone, dwellPlacedSegments, MINUTE_MS, minuteZones, stays, trackSegments, type Stay, type ZoneSegment } from './segments.js';
+import { dwellByZone, dwellPlacedSegments, mergeSpells, MINUTE_MS, minuteZones, stays, trackSegments, type Stay, type ZoneSegment } from './segments.js';
 import type { PresenceStore } from './store-model.js';
 import { viterbi } from './viterbi.js';
 
@@ -213,7 +213,7 @@ export function assignZones(
   const devices = new Map<string, DeviceZones>();
   for (const [device, segments] of segmentsOf) {
     const steps = posteriorsOf.get(device) ?? [];
-    const list = stays(staySegmentsOf.get(device) ?? segments).map((stay) => ({
+    const list = mergeSpells(stays(staySegmentsOf.get(device) ?? segments), used.mergeSpellMs).map((stay) => ({
       ...stay,
       confidence: stayConfidence(stay, store.zones.indexOf(stay.zone), steps),
     }));

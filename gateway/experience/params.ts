@@ -75,6 +75,8 @@ export interface PresenceParams {
    * walked through: it gets `passThroughMs` of the run, as an entrance zone does (0: off), ms.
    */
   walkedHeardMs: number;
+  /** A spell of other zones this short between two stays of one zone is merged into them (stays and dwell only, not minutes; 0: off), ms. */
+  mergeSpellMs: number;
   /** A track is extended by this much before its first and after its last heard step (imputed: minutes only, not dwell), ms. */
   edgeExtendMs: number;
 }
@@ -105,6 +107,7 @@ export const DEFAULT_PRESENCE_PARAMS: PresenceParams = {
   edgeExtendMs: 120_000,
   silentChangeForDwell: 'middle',
   walkedHeardMs: 0,
+  mergeSpellMs: 0,
   passThroughMs: 10_000,
   anchorMissLogLikelihood: -12,
   entranceWalkThrough: true,
