@@ -11,7 +11,7 @@ import { EmissionModel } from './emission.js';
 import { observationWindows, stepCentre, type BleObservation, type DeviceSteps, type ObservationWindows, type StepClock } from './observations.js';
 import { DEFAULT_PRESENCE_PARAMS, type PresenceParams } from './params.js';
 import { posteriorMinutes, stayConfidence, zonePosteriors, type StepPosterior } from './posterior.js';
-import { dwellByZone, dwellPlacedSegments, mergeSpells, MINUTE_MS, minuteZones, stays, trackSegments, type Stay, type ZoneSegment } from './segments.js';
+import { dwellByZone, mergeSpells, MINUTE_MS, minuteZones, stays, trackSegments, type Stay, type ZoneSegment } from './segments.js';
 import type { PresenceStore } from './store-model.js';
 import { viterbi } from './viterbi.js';
 
@@ -181,8 +181,6 @@ export function assignZones(
   const anchored = anchorSteps(anchors, store.zones, clock);
   const used = params.calibrate ? calibrateParams(store, windows, clock, params, anchored) : params;
   const segmentsOf = new Map<string, ZoneSegment[]>();
-  /** The segments the stays come from, when they place silent changes otherwise than the minutes (`silentChangeForDwell`). */
-  const staySegmentsOf = new Map<string, ZoneSegment[]>();
   const posteriorsOf = new Map<string, StepPosterior[]>();
   const walkThrough = used.entranceWalkThrough ? store.entrances : new Set<string>();
   for (const track of decode(store, windows, clock, used, anchored, true)) {
@@ -194,26 +192,14 @@ export function assignZones(
     const segments = segmentsOf.get(track.device) ?? [];
     const zones = track.path.map((z) => store.zones[z] as string);
     segments.push(
-      ...trackSegments(
-        { centres: track.centres, zones, heard: track.evidence, stepMs: used.stepMs },
-        used.edgeExtendMs,
-        used.passThroughMs,
-        walkThrough,
-        undefined,
-        used.walkedHeardMs,
-      ),
+      ...trackSegments({ centres: track.centres, zones, heard: track.evidence, stepMs: used.stepMs }, used.edgeExtendMs, used.passThroughMs, walkThrough),
     );
     segmentsOf.set(track.device, segments);
-    if (used.silentChangeForDwell === 'dwell-weighted') {
-      const staySegments = staySegmentsOf.get(track.device) ?? [];
-      staySegments.push(...dwellPlacedSegments({ centres: track.centres, zones, heard: track.evidence, stepMs: used.stepMs }, used.passThroughMs, walkThrough));
-      staySegmentsOf.set(track.device, staySegments);
-    }
   }
   const devices = new Map<string, DeviceZones>();
   for (const [device, segments] of segmentsOf) {
     const steps = posteriorsOf.get(device) ?? [];
-    const list = mergeSpells(stays(staySegmentsOf.get(device) ?? segments), used.mergeSpellMs).map((stay) => ({
+    const list = mergeSpells(stays(segments), used.mergeSpellMs).map((stay) => ({
       ...stay,
       confidence: stayConfidence(stay, store.zones.indexOf(stay.zone), steps),
     }));

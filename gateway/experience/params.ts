@@ -65,17 +65,9 @@ export interface PresenceParams {
   /** In a silent run, an entrance zone (one with a door) is walked through: it gets `passThroughMs` of the run, the other zone the rest. */
   entranceWalkThrough: boolean;
   /**
-   * Where a stay's dwell puts a change inside a silent run between two zones (neither an entrance
-   * walked through): `middle`, as the zone per minute; `dwell-weighted`, the median of the change time
-   * weighted by the two stays' relative errors (segments.ts `dwellWeightedShare`).
+   * A spell of other zones lasting at most this long between two stays of one zone is merged into
+   * them: one stay (stays and dwell only; the zone per minute keeps the spell), ms; 0: off.
    */
-  silentChangeForDwell: 'middle' | 'dwell-weighted';
-  /**
-   * A zone heard for at most this long between a silent run and a heard change to another zone was
-   * walked through: it gets `passThroughMs` of the run, as an entrance zone does (0: off), ms.
-   */
-  walkedHeardMs: number;
-  /** A spell of other zones this short between two stays of one zone is merged into them (stays and dwell only, not minutes; 0: off), ms. */
   mergeSpellMs: number;
   /** A track is extended by this much before its first and after its last heard step (imputed: minutes only, not dwell), ms. */
   edgeExtendMs: number;
@@ -105,9 +97,7 @@ export const DEFAULT_PRESENCE_PARAMS: PresenceParams = {
   maxGapMs: 15 * 60_000,
   maxClockOffsetMs: 150_000,
   edgeExtendMs: 120_000,
-  silentChangeForDwell: 'middle',
-  walkedHeardMs: 0,
-  mergeSpellMs: 0,
+  mergeSpellMs: 45_000,
   passThroughMs: 10_000,
   anchorMissLogLikelihood: -12,
   entranceWalkThrough: true,

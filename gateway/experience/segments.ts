@@ -56,28 +56,9 @@ export interface DecodedTrack {
  * through on the way in and out) against one that is not gets only `passThroughMs` of it, as a zone
  * passed through. `extendMs` adds imputed segments before the first and after the last heard step.
  */
-export function trackSegments(
-  track: DecodedTrack,
-  extendMs = 0,
-  passThroughMs = Infinity,
-  walkThrough: ReadonlySet<string> = new Set(),
-  /** The share of a silent run's end time the zone before it gets (between two zones neither walked through); absent: half. */
-  splitShare?: (before: string, after: string, endsMs: number) => number,
-  /**
-   * A zone heard for at most this long between a silent run and a heard change to another zone was
-   * walked through, as an entrance zone is (0: off).
-   */
-  walkedHeardMs = 0,
-): ZoneSegment[] {
+export function trackSegments(track: DecodedTrack, extendMs = 0, passThroughMs = Infinity, walkThrough: ReadonlySet<string> = new Set()): ZoneSegment[] {
   const { centres, zones, heard, stepMs } = track;
   const n = centres.length;
-  // the heard steps of one zone from `at` in direction `dir`: walked through when a heard step of another zone ends them soon
-  const walkedFrom = (at: number, dir: 1 | -1): boolean => {
-    if (walkedHeardMs <= 0) return false;
-    let k = at;
-    while (k >= 0 && k < n && heard[k] === true && zones[k] === zones[at]) k += dir;
-    return k >= 0 && k < n && heard[k] === true && Math.abs(k - at) * stepMs <= walkedHeardMs;
-  };
   const out: ZoneSegment[] = [];
   const push = (zone: string, from: number, to: number) => {
     if (to <= from) return;
@@ -106,11 +87,9 @@ export function trackSegments(
       const between = Math.min(passThroughMs, (to - from) / chain.length);
       const ends = to - from - (chain.length - 2) * between;
       // the zone before the run gets `first` of what the zones passed through leave, the zone after the rest
-      const walkedBefore = walkThrough.has(chain[0] as string) || walkedFrom(i - 1, -1);
-      const walkedAfter = walkThrough.has(chain[chain.length - 1] as string) || (j < n && walkedFrom(j, 1));
-      const even =
-        walkedBefore === walkedAfter && splitShare !== undefined ? splitShare(chain[0] as string, chain[chain.length - 1] as string, ends) * ends : ends / 2;
-      const first = walkedBefore === walkedAfter ? even : walkedBefore ? Math.min(passThroughMs, ends / 2) : ends - Math.min(passThroughMs, ends / 2);
+      const walkedBefore = walkThrough.has(chain[0] as string);
+      const walkedAfter = walkThrough.has(chain[chain.length - 1] as string);
+      const first = walkedBefore === walkedAfter ? ends / 2 : walkedBefore ? Math.min(passThroughMs, ends / 2) : ends - Math.min(passThroughMs, ends / 2);
       let at = from;
       chain.forEach((zone, k) => {
         const length = k === 0 ? first : k === chain.length - 1 ? ends - first : between;
@@ -129,33 +108,6 @@ export function trackSegments(
     ...out,
     { zone: last.zone, from: last.to, to: last.to + extendMs, imputed: true },
   ];
-}
-
-/**
- * The change inside a silent run between stays in A (a ms of the track's time in A outside the run)
- * and B (b ms), run length L, the change at u·L with u uniform: the u that minimises the expected sum
- * of the two dwells' relative errors, the median of u weighted by 1/(a + uL) + 1/(b + (1 − u)L).
- * Closed form: (a + uL) / (b + (1 − u)L) = √(a(a + L) / (b(b + L))).
- */
-export function dwellWeightedShare(a: number, b: number, lengthMs: number, floorMs: number): number {
-  const x = Math.max(a, floorMs);
-  const y = Math.max(b, floorMs);
-  const r = Math.sqrt((x * (x + lengthMs)) / (y * (y + lengthMs)));
-  return Math.min(1, Math.max(0, (r * (y + lengthMs) - x) / (lengthMs * (1 + r))));
-}
-
-/**
- * The segments of a track for its stays and dwell: as `trackSegments`, then each change inside a
- * silent run between two zones neither walked through placed by `dwellWeightedShare`, with a and b
- * the zones' time in the track outside the run (from the middle-placed segments).
- */
-export function dwellPlacedSegments(track: DecodedTrack, passThroughMs = Infinity, walkThrough: ReadonlySet<string> = new Set()): ZoneSegment[] {
-  const middle = trackSegments(track, 0, passThroughMs, walkThrough);
-  const total = new Map<string, number>();
-  for (const seg of middle) total.set(seg.zone, (total.get(seg.zone) ?? 0) + seg.to - seg.from);
-  return trackSegments(track, 0, passThroughMs, walkThrough, (before, after, endsMs) =>
-    dwellWeightedShare((total.get(before) ?? 0) - endsMs / 2, (total.get(after) ?? 0) - endsMs / 2, endsMs, track.stepMs),
-  );
 }
 
 /** Zone per clock minute: the zone the device spent most of the minute in (first on a tie), for minutes it spent at least half of inside. */
@@ -202,19 +154,20 @@ export function stays(segments: readonly ZoneSegment[]): Stay[] {
 }
 
 /**
- * Stays with a spell of other zones between two stays of one zone, the spell lasting at most
- * `maxSpellMs` and without a gap, merged into one stay of that zone (0: none merged).
+ * Stays with a short spell of other zones between two stays of one zone merged into one stay of that
+ * zone: the spell, lasting at most `maxSpellMs` and without a gap, is most often the radio taking the
+ * zone for a neighbour (0: none merged). For stays and dwell; the zone per minute keeps the spell.
  */
 export function mergeSpells(list: readonly Stay[], maxSpellMs: number): Stay[] {
   const out: Stay[] = [];
   for (const stay of list) {
     out.push({ ...stay });
     if (maxSpellMs <= 0) continue;
-    // the latest earlier stay of the same zone, reached through contiguous stays only
+    // back over contiguous stays of other zones to the latest stay of this one
     let k = out.length - 2;
     while (k >= 0 && (out[k] as Stay).zone !== stay.zone && (out[k] as Stay).exit === (out[k + 1] as Stay).enter) k -= 1;
     const head = out[k];
-    if (k < 0 || k === out.length - 2 || head === undefined || head.zone !== stay.zone || head.exit !== (out[k + 1] as Stay).enter) continue;
+    if (head === undefined || k === out.length - 2 || head.zone !== stay.zone || head.exit !== (out[k + 1] as Stay).enter) continue;
     if (stay.enter - head.exit > maxSpellMs) continue;
     const dwellMs = stay.exit - head.enter;
     out.splice(k, out.length - k, {
