@@ -11,7 +11,7 @@ import { EmissionModel } from './emission.js';
 import { observationWindows, stepCentre, type BleObservation, type DeviceSteps, type ObservationWindows, type StepClock } from './observations.js';
 import { DEFAULT_PRESENCE_PARAMS, type PresenceParams } from './params.js';
 import { posteriorMinutes, stayConfidence, zonePosteriors, type StepPosterior } from './posterior.js';
-import { dwellByZone, MINUTE_MS, minuteZones, stays, trackSegments, type Stay, type ZoneSegment } from './segments.js';
+import { dwellByZone, mergeSpells, MINUTE_MS, minuteZones, stays, trackSegments, type Stay, type ZoneSegment } from './segments.js';
 import type { PresenceStore } from './store-model.js';
 import { viterbi } from './viterbi.js';
 
@@ -199,7 +199,10 @@ export function assignZones(
   const devices = new Map<string, DeviceZones>();
   for (const [device, segments] of segmentsOf) {
     const steps = posteriorsOf.get(device) ?? [];
-    const list = stays(segments).map((stay) => ({ ...stay, confidence: stayConfidence(stay, store.zones.indexOf(stay.zone), steps) }));
+    const list = mergeSpells(stays(segments), used.mergeSpellMs).map((stay) => ({
+      ...stay,
+      confidence: stayConfidence(stay, store.zones.indexOf(stay.zone), steps),
+    }));
     const minutes = used.minutePosterior ? posteriorMinutes(minuteZones(segments), steps, store.zones, MINUTE_MS) : minuteZones(segments);
     devices.set(device, { device, segments, minutes, stays: list, dwell: dwellByZone(list) });
   }

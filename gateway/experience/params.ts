@@ -64,6 +64,11 @@ export interface PresenceParams {
   anchorMissLogLikelihood: number;
   /** In a silent run, an entrance zone (one with a door) is walked through: it gets `passThroughMs` of the run, the other zone the rest. */
   entranceWalkThrough: boolean;
+  /**
+   * A spell of other zones lasting at most this long between two stays of one zone is merged into
+   * them: one stay (stays and dwell only; the zone per minute keeps the spell), ms; 0: off.
+   */
+  mergeSpellMs: number;
   /** A track is extended by this much before its first and after its last heard step (imputed: minutes only, not dwell), ms. */
   edgeExtendMs: number;
 }
@@ -92,6 +97,7 @@ export const DEFAULT_PRESENCE_PARAMS: PresenceParams = {
   maxGapMs: 15 * 60_000,
   maxClockOffsetMs: 150_000,
   edgeExtendMs: 120_000,
+  mergeSpellMs: 45_000,
   passThroughMs: 10_000,
   anchorMissLogLikelihood: -12,
   entranceWalkThrough: true,

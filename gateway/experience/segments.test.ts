@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 
-import { dwellByZone, MINUTE_MS, minuteZones, stays, trackSegments } from './segments.js';
+import { dwellByZone, mergeSpells, MINUTE_MS, minuteZones, stays, trackSegments, type Stay } from './segments.js';
 
 const M = MINUTE_MS;
 const T0 = 1_750_000_000_000 - (1_750_000_000_000 % M);
@@ -53,6 +53,48 @@ describe('stays', () => {
       ['a', 4 * M - 20 * S],
       ['b', M],
     ]);
+  });
+});
+
+describe('mergeSpells', () => {
+  const stay = (zone: string, from: number, to: number): Stay => ({
+    zone,
+    enter: T0 + from * S,
+    exit: T0 + to * S,
+    dwellMs: (to - from) * S,
+    ...(to - from < 30 ? { passing: true as const } : {}),
+  });
+  const shape = (list: readonly Stay[]) => list.map((s) => [s.zone, (s.enter - T0) / S, (s.exit - T0) / S, s.passing ?? false]);
+
+  it('merges a spell of another zone up to the limit into the stays of one zone around it', () => {
+    const list = [stay('a', 0, 60), stay('b', 60, 100), stay('a', 100, 200), stay('c', 200, 260)];
+    expect(shape(mergeSpells(list, 45 * S))).toEqual([
+      ['a', 0, 200, false],
+      ['c', 200, 260, false],
+    ]);
+    expect([...dwellByZone(mergeSpells(list, 45 * S))]).toEqual([
+      ['a', 200 * S],
+      ['c', 60 * S],
+    ]);
+  });
+
+  it('keeps a spell longer than the limit, one across a gap and every spell when off', () => {
+    const long = [stay('a', 0, 60), stay('b', 60, 110), stay('a', 110, 200)];
+    expect(shape(mergeSpells(long, 45 * S))).toEqual(shape(long));
+    const gap = [stay('a', 0, 60), stay('b', 70, 100), stay('a', 100, 200)];
+    expect(shape(mergeSpells(gap, 45 * S))).toEqual(shape(gap));
+    const short = [stay('a', 0, 60), stay('b', 60, 80), stay('a', 80, 200)];
+    expect(shape(mergeSpells(short, 0))).toEqual(shape(short));
+  });
+
+  it('merges a spell of several zones, and passing stays on both sides into a stay that is not', () => {
+    const list = [stay('a', 0, 20), stay('b', 20, 35), stay('c', 35, 50), stay('a', 50, 70)];
+    expect(shape(mergeSpells(list, 45 * S))).toEqual([['a', 0, 70, false]]);
+  });
+
+  it('chains merges: a stay merged with the one before can merge again with the next', () => {
+    const list = [stay('a', 0, 60), stay('b', 60, 90), stay('a', 90, 120), stay('c', 120, 150), stay('a', 150, 300)];
+    expect(shape(mergeSpells(list, 45 * S))).toEqual([['a', 0, 300, false]]);
   });
 });
 

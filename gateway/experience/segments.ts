@@ -153,6 +153,34 @@ export function stays(segments: readonly ZoneSegment[]): Stay[] {
   }));
 }
 
+/**
+ * Stays with a short spell of other zones between two stays of one zone merged into one stay of that
+ * zone: the spell, lasting at most `maxSpellMs` and without a gap, is most often the radio taking the
+ * zone for a neighbour (0: none merged). For stays and dwell; the zone per minute keeps the spell.
+ */
+export function mergeSpells(list: readonly Stay[], maxSpellMs: number): Stay[] {
+  const out: Stay[] = [];
+  for (const stay of list) {
+    out.push({ ...stay });
+    if (maxSpellMs <= 0) continue;
+    // back over contiguous stays of other zones to the latest stay of this one
+    let k = out.length - 2;
+    while (k >= 0 && (out[k] as Stay).zone !== stay.zone && (out[k] as Stay).exit === (out[k + 1] as Stay).enter) k -= 1;
+    const head = out[k];
+    if (head === undefined || k === out.length - 2 || head.zone !== stay.zone || head.exit !== (out[k + 1] as Stay).enter) continue;
+    if (stay.enter - head.exit > maxSpellMs) continue;
+    const dwellMs = stay.exit - head.enter;
+    out.splice(k, out.length - k, {
+      zone: stay.zone,
+      enter: head.enter,
+      exit: stay.exit,
+      dwellMs,
+      ...(dwellMs < PASSING_MS ? { passing: true as const } : {}),
+    });
+  }
+  return out;
+}
+
 /** Dwell per zone, ms: the sum of the non-passing stays in it. */
 export function dwellByZone(list: readonly Stay[]): Map<string, number> {
   const out = new Map<string, number>();

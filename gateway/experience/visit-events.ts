@@ -60,6 +60,7 @@ export function definitionParams(params: PresenceParams, maxVisitMs?: number): s
     `edge=${seconds(params.edgeExtendMs)}`,
     `entranceStay=${params.entranceSelfTransition}`,
     `emissionWeight=${params.emissionWeight}`,
+    `mergeSpell=${seconds(params.mergeSpellMs)}`,
     `silence=${params.entranceWalkThrough ? 'entrance-walked' : 'middle'}`,
     `calibrate=${params.calibrate ? 'on' : 'off'}`,
     `exposure=${seconds(EXPOSURE_MIN_MS)}`,
