@@ -214,7 +214,11 @@ describe('MQTT publish rates per client', () => {
       await flood;
       expect(honestDoneAt).toBeLessThan(floodDoneAt);
       expect(floodDoneAt - started).toBeGreaterThanOrEqual(1_450);
-      expect(await metricValue(gw.httpUrl, 'storeloop_mqtt_throttled_total')).toBeGreaterThanOrEqual(before + 140);
+      // 150 owed if all 250 arrive at once; the bucket refills at 100/s while they arrive, so a busy
+      // machine owes fewer (135 in a CI run beside a bench): at least 100 unless arrival took 0.5 s
+      const throttled = (await metricValue(gw.httpUrl, 'storeloop_mqtt_throttled_total')) - before;
+      expect(throttled).toBeGreaterThanOrEqual(100);
+      expect(throttled).toBeLessThanOrEqual(150);
     } finally {
       await flooder.endAsync();
     }
