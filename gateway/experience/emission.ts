@@ -136,11 +136,6 @@ export class EmissionModel {
   zoneLogLikelihoods(heard: ReadonlyMap<string, number>, reporting: ReadonlySet<string> | undefined): Float64Array | undefined {
     const points = this.pointLogLikelihoods(heard, reporting);
     if (points === undefined) return undefined;
-    return this.zonesFromPoints(points);
-  }
-
-  /** Per zone (tempered), from `pointLogLikelihoods`' output: the mean likelihood over each zone's sample points. */
-  zonesFromPoints(points: Float64Array): Float64Array {
     const byZone: number[][] = this.zones.map(() => []);
     this.points.forEach((point, pi) => (byZone[point.zone] as number[]).push(points[pi] as number));
     return Float64Array.from(byZone.map((lls) => this.params.emissionWeight * (logSumExp(lls) - Math.log(lls.length))));

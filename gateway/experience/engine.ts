@@ -10,7 +10,6 @@ import { CalibrationGeometry, confidentSteps, evenlySpaced, fitRadio, type Calib
 import { EmissionModel } from './emission.js';
 import { observationWindows, stepCentre, type BleObservation, type DeviceSteps, type ObservationWindows, type StepClock } from './observations.js';
 import { DEFAULT_PRESENCE_PARAMS, type PresenceParams } from './params.js';
-import { gridTransitions, gridZonePosteriors, type GridModel, type GridTransitions } from './position-grid.js';
 import { posteriorMinutes, stayConfidence, zonePosteriors, type StepPosterior } from './posterior.js';
 import { dwellByZone, mergeSpells, MINUTE_MS, minuteZones, stays, trackSegments, type Stay, type ZoneSegment } from './segments.js';
 import type { PresenceStore } from './store-model.js';
@@ -71,30 +70,6 @@ interface DecodedTrack {
 /** Device → step → anchored zone indices (anchors.ts). */
 type AnchorSteps = ReadonlyMap<string, ReadonlyMap<number, readonly number[]>>;
 
-/** The position-grid model (position-grid.ts) over the emission model's sample points. */
-function gridOf(store: PresenceStore, emission: EmissionModel, params: PresenceParams): { model: GridModel; transitions: GridTransitions } {
-  const model: GridModel = {
-    cells: emission.points,
-    zones: store.zones,
-    adjacency: store.adjacency,
-    entrances: store.entrances,
-    stay: params.gridStay,
-    reachM: params.gridReachM,
-    nonEntrancePrior: params.nonEntrancePrior,
-  };
-  return { model, transitions: gridTransitions(model) };
-}
-
-/** A step's log-likelihood per sample point: the radio's (tempered) plus the anchors' of the point's zone; undefined without evidence. */
-function cellEmission(emission: EmissionModel, points: Float64Array | undefined, anchor: Float64Array | undefined, weight: number): Float64Array | undefined {
-  if (points === undefined && anchor === undefined) return undefined;
-  const out = new Float64Array(emission.points.length);
-  emission.points.forEach((point, i) => {
-    out[i] = (points === undefined ? 0 : weight * (points[i] as number)) + (anchor === undefined ? 0 : (anchor[point.zone] as number));
-  });
-  return out;
-}
-
 /** Decodes every device's tracks with `params`' emission model and the anchors. */
 function decode(
   store: PresenceStore,
@@ -113,7 +88,6 @@ function decode(
     minStaySteps: params.minStaySteps,
     nonEntrancePrior: params.nonEntrancePrior,
   };
-  const grid = withPosteriors && params.positionGrid ? gridOf(store, emission, params) : undefined;
   const out: DecodedTrack[] = [];
   const noSteps: DeviceSteps = new Map();
   const devices = [...new Set([...windows.devices.keys(), ...anchors.keys()])].sort();
@@ -125,31 +99,25 @@ function decode(
       const first = evidenceSteps[0] as number;
       const last = evidenceSteps[evidenceSteps.length - 1] as number;
       const emissions: Array<Float64Array | undefined> = [];
-      const cellEmissions: Array<Float64Array | undefined> = [];
       const track: DecodedTrack = { device, steps: [], centres: [], heard: [], evidence: [], path: [] };
       for (let step = first; step <= last; step += 1) {
         const cell = steps.get(step);
-        const points = cell === undefined ? undefined : emission.pointLogLikelihoods(cell, windows.reporting.get(step));
-        let e = points === undefined ? undefined : emission.zonesFromPoints(points);
+        let e = cell === undefined ? undefined : emission.zoneLogLikelihoods(cell, windows.reporting.get(step));
         const heard = e !== undefined;
         const zones = anchored.get(step);
-        let a: Float64Array | undefined;
         if (zones !== undefined) {
-          a = anchorLogLikelihoods(zones, store.zones.length, params.anchorMissLogLikelihood);
-          const sum = Float64Array.from(a);
-          if (e !== undefined) for (let z = 0; z < sum.length; z += 1) sum[z] = (sum[z] as number) + (e[z] as number);
-          e = sum;
+          const a = anchorLogLikelihoods(zones, store.zones.length, params.anchorMissLogLikelihood);
+          if (e !== undefined) for (let z = 0; z < a.length; z += 1) a[z] = (a[z] as number) + (e[z] as number);
+          e = a;
         }
         emissions.push(e);
-        if (grid !== undefined) cellEmissions.push(cellEmission(emission, points, a, params.emissionWeight));
         track.steps.push(step);
         track.heard.push(heard);
         track.evidence.push(e !== undefined);
         track.centres.push(stepCentre(clock, step));
       }
       track.path = viterbi(model, emissions);
-      if (withPosteriors)
-        track.posteriors = grid === undefined ? zonePosteriors(model, emissions) : gridZonePosteriors(grid.model, cellEmissions, grid.transitions);
+      if (withPosteriors) track.posteriors = zonePosteriors(model, emissions);
       if (withPosteriors && params.posteriorPath) {
         // the path again, through the posteriors: steps each likely given the whole track, still by adjacency and the minimum stay
         const logPosteriors = (track.posteriors as Float64Array[]).map((p) => Float64Array.from(p, (v) => Math.log(Math.max(v, POSTERIOR_FLOOR))));

@@ -58,16 +58,6 @@ export interface PresenceParams {
   passThroughMs: number;
   /** The final path: Viterbi again over the log posterior chances (forward-backward) instead of the emissions; stays, dwell and segments follow it. */
   posteriorPath: boolean;
-  /**
-   * The posterior per step from a position-grid hidden Markov model (position-grid.ts: the hidden
-   * state a sample point, moves within walking reach) instead of the zone-level one; the zone-level
-   * decoding reads it as before (tried, off).
-   */
-  positionGrid: boolean;
-  /** Position grid: chance of staying at the same sample point from one step to the next. */
-  gridStay: number;
-  /** Position grid: farthest move in one step, m. */
-  gridReachM: number;
   /** Zone per minute: a minute holding a step with evidence takes the zone of the largest posterior chance summed over its steps (posterior.ts), not the decoded segments' majority. */
   minutePosterior: boolean;
   /** Log-likelihood of a zone other than the one an anchor (a touchpoint interaction) names, in its step (the anchored zone: 0). */
@@ -113,7 +103,4 @@ export const DEFAULT_PRESENCE_PARAMS: PresenceParams = {
   entranceWalkThrough: true,
   minutePosterior: true,
   posteriorPath: true,
-  positionGrid: false,
-  gridStay: 0.8,
-  gridReachM: 4.5,
 };
