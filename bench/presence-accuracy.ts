@@ -45,13 +45,17 @@ export function presenceAccuracy(
   const rows = acceptedBleSightings(sim.messages, store, truth.windowStart, truth.windowEnd);
   // touchpoint interactions that name a beacon id, as the gateway stores them: anchors of the beacon's zone
   const interactions = useAnchors ? acceptedBeaconInteractions(sim.messages, store, truth.windowStart, truth.windowEnd) : [];
+  const cpuBefore = process.cpuUsage();
   const engine = assignZones(
     presenceStore(store),
     rows.map((r) => ({ ts: r.ts, sensor: r.sensor, device: r.visitor, rssi: r.rssi })),
     params,
     touchpointAnchors(store, interactions),
   );
-  process.stderr.write(`presence-accuracy: seed ${seed}: ${interactions.length} touchpoint interactions with a beacon id\n`);
+  const cpu = process.cpuUsage(cpuBefore);
+  process.stderr.write(
+    `presence-accuracy: seed ${seed}: ${interactions.length} touchpoint interactions with a beacon id; zone assignment ${((cpu.user + cpu.system) / 1e6).toFixed(2)} s CPU\n`,
+  );
   if (params.calibrate) {
     const u = engine.params;
     process.stderr.write(
