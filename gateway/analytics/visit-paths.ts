@@ -6,7 +6,8 @@
  * visits per interval and over the range.
  */
 import type { QuerySeries } from '../influx/influx-query.js';
-import { msLiteral, quoteIdentifier, tagEquals } from './influxql-literals.js';
+import { quoteIdentifier, tagEquals } from './influxql-literals.js';
+import { inStoreAndRange, selectStatement } from './metric-statements.js';
 import type { MetricsRequest } from './metrics-request.js';
 import type { MetricSeries } from './result-shaping.js';
 
@@ -15,8 +16,12 @@ export const MAX_PATHS = 20;
 
 /** Every BLE visit of the range with its path and params, per definition. */
 export function pathsStatement(req: MetricsRequest): string {
-  const where = [tagEquals('store', req.store.id), tagEquals('method', 'ble'), `time >= ${msLiteral(req.fromMs)}`, `time < ${msLiteral(req.toMs)}`];
-  return `SELECT ${quoteIdentifier('path')}, ${quoteIdentifier('params')} FROM ${quoteIdentifier('visit')} WHERE ${where.join(' AND ')} GROUP BY ${quoteIdentifier('definition')}`;
+  return selectStatement({
+    fields: [quoteIdentifier('path'), quoteIdentifier('params')],
+    measurement: 'visit',
+    where: inStoreAndRange(req, [tagEquals('method', 'ble')]),
+    groupBy: [quoteIdentifier('definition')],
+  });
 }
 
 interface DefinitionVisits {
