@@ -26,7 +26,7 @@ export const ENGINE_DEFINITIONS = {
     "the same over the minutes in which the visitor's app advertised its beacon at some time (the truth's `advertising` intervals): the minutes the radio could speak for; the others (the app silent the whole minute) are left out",
   zoneBound:
     "from the truth alone, not the engine: the share of the compared app carriers' minutes that are advertising minutes, or silent ones whose true zone is the zone at the app's last advertising before or first after the minute, or of a touchpoint used in it with the beacon id; an engine always right when the app speaks and always choosing the right one of those zones in a silence would reach it (a bound for such guesses, not for every estimator)",
-  dwell: `median over the compared app carriers' visits and the zones they stayed in (the truth's stays, passing ones under ${PASSING_MS / 1000} s left out) of |engine − true dwell| / true dwell, the engine's dwell the sum of its non-passing zone stays (zone-stay/1) in that visit's span`,
+  dwell: `median over the compared app carriers' visits and the zones they stayed in (the truth's stays, passing ones under ${PASSING_MS / 1000} s left out) of |engine − true dwell| / true dwell, the engine's dwell the sum of its non-passing zone stays (zone-stay/2) in that visit's span`,
   engagement:
     "|engine − truth| of the share of (touchpoint, visitor) pairs with an exposure that ended in an interaction; engine: its exposures (exposure-ble/1) of app carriers and their `interacted`; truth: every visitor's exposures",
   engagementApp:

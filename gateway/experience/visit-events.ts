@@ -14,7 +14,7 @@ import { dwellByZone, MINUTE_MS, minuteZones, stays, type Stay, type ZoneSegment
 /** Version of the definitions below; a change of what they compute is a new version. */
 export const DEFINITIONS = {
   visit: 'visit-ble/3',
-  zoneStay: 'zone-stay/1',
+  zoneStay: 'zone-stay/2',
   exposure: 'exposure-ble/1',
   occupancy: 'occupancy-ble/1',
   passerBy: 'passer-by-ble/2',
