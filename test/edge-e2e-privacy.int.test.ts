@@ -298,6 +298,13 @@ describe('edge agent end to end (real BlueZ mock, gateway, influxd)', () => {
       'every input in the queue files',
     );
     expect(relay.sentBytes).toBe(0);
+    // the capture's last rows can reach the queue before its tshark exit is handled and logged: a
+    // kill -9 in between would cut the log line this test looks for below
+    await eventually(
+      () => agent.stdout,
+      (out) => out.includes('probe capture file read'),
+      'the probe capture finished reading its file',
+    );
 
     // --- a power cut with the queue full: kill -9, a torn write at its tail, a restart (still offline) ---
     await agent.kill9();
