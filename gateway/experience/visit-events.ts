@@ -9,7 +9,7 @@ import { createHash } from 'node:crypto';
 import type { ExposureEvent, PasserByEvent, VisitEvent, ZoneStayEvent } from '../log/derived-record.js';
 import type { PresenceParams } from './params.js';
 import { CLOSED_MARGIN_MS } from './staff-days.js';
-import { dwellByZone, MINUTE_MS, minuteZones, stays, type Stay, type ZoneSegment } from './segments.js';
+import { dwellByZone, mergeSpells, MINUTE_MS, minuteZones, stays, type Stay, type ZoneSegment } from './segments.js';
 
 /** Version of the definitions below; a change of what they compute is a new version. */
 export const DEFINITIONS = {
@@ -154,7 +154,7 @@ export function visitEvents(
     interactions: ReadonlyArray<{ ts: number; touchpoint: string }>;
     /** The engine's zone per minute for the device (absent: from the segments). */
     deviceMinutes?: ReadonlyMap<number, string>;
-    /** The engine's stays of the device, with their confidence (absent: from the segments, without). */
+    /** The engine's stays of the device, with their confidence (absent: from the segments as the engine makes them, spells merged, without confidence). */
     deviceStays?: readonly Stay[];
   },
 ): VisitEvents | undefined {
@@ -166,7 +166,8 @@ export function visitEvents(
   const id = visitId(storeId, device, start);
   const spanFrom = (segments[0] as ZoneSegment).from;
   const spanTo = (segments[segments.length - 1] as ZoneSegment).to;
-  const list: Stay[] = context.deviceStays?.filter((st) => st.enter >= spanFrom && st.exit <= spanTo) ?? stays(segments);
+  const list: Stay[] =
+    context.deviceStays?.filter((st) => st.enter >= spanFrom && st.exit <= spanTo) ?? mergeSpells(stays(segments), context.params.mergeSpellMs);
   const path: string[] = [];
   for (const stay of list) if (path[path.length - 1] !== stay.zone) path.push(stay.zone);
   const visit: VisitEvent = {
