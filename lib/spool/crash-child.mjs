@@ -1,8 +1,10 @@
 // Child process of spool-crash.int.test.ts: appends to a spool as fast as it can, prints
 // `a <seq> <payload base64>` only after append() resolved (the record is fsynced), drains and acks
 // old records, printing `K <seq>` before calling ack() and `k <seq>` after it resolved. The test
-// SIGKILLs it at a random moment. stdout to a pipe is synchronous on Linux, so a line is out
-// before the next step runs.
+// SIGKILLs it at a random moment. Every line is awaited until it is in the pipe before the next
+// step runs: process.stdout on a pipe is non-blocking, so once the test reads slower than the child
+// writes, written lines queue inside the child and a kill -9 loses them (a lost `K` line made a
+// durable ack look like lost appends).
 // argv: <url of the compiled spool.js> <spool dir> <worker tag>
 import { pino } from 'pino';
 
@@ -12,7 +14,11 @@ const { Spool, SpoolFullError } = await import(moduleUrl);
 const log = pino({ level: 'warn' }, pino.destination(2));
 const spool = new Spool({ dir, quotaBytes: 8 * 1024 * 1024, segmentBytes: 16 * 1024, log });
 const report = await spool.open();
-process.stdout.write(`o ${report.pendingRecords} ${report.tornTails.length}\n`);
+
+/** Writes `text` to stdout and resolves once it has left the process (is in the pipe). */
+const say = (text) => new Promise((resolve, reject) => process.stdout.write(text, (err) => (err ? reject(err) : resolve())));
+
+await say(`o ${report.pendingRecords} ${report.tornTails.length}\n`);
 
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -31,7 +37,7 @@ async function appender(worker) {
       await sleep(5);
       continue;
     }
-    process.stdout.write(seqs.map((seq, part) => `a ${seq} ${payloads[part].toString('base64')}\n`).join(''));
+    await say(seqs.map((seq, part) => `a ${seq} ${payloads[part].toString('base64')}\n`).join(''));
   }
 }
 
@@ -45,9 +51,9 @@ async function drainer() {
     const records = await spool.read(first, 200, 1 << 20);
     const last = records.at(-1);
     if (last === undefined) continue;
-    process.stdout.write(`K ${last.seq}\n`);
+    await say(`K ${last.seq}\n`);
     await spool.ack(last.seq);
-    process.stdout.write(`k ${last.seq}\n`);
+    await say(`k ${last.seq}\n`);
   }
 }
 
