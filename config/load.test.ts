@@ -1,14 +1,17 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, onTestFinished } from 'vitest';
 
 import { ConfigError, configWarnings, loadConfig, parseConfig } from './load.js';
 import { DEMO_STORE_ID } from './demo-store.js';
 
+/** Writes `text` to a config file in a temp dir that is removed when the test finishes. */
 function writeYaml(text: string): string {
-  const file = join(mkdtempSync(join(tmpdir(), 'storeloop-config-')), 'storeloop.yaml');
+  const dir = mkdtempSync(join(tmpdir(), 'storeloop-config-'));
+  onTestFinished(() => rmSync(dir, { recursive: true, force: true }));
+  const file = join(dir, 'storeloop.yaml');
   writeFileSync(file, text);
   return file;
 }

@@ -1,9 +1,9 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, onTestFinished } from 'vitest';
 
 import { runConfigCheck } from './config-check-command.js';
 
@@ -14,9 +14,16 @@ function collect(): { stream: PassThrough; text: () => string } {
   return { stream, text: () => Buffer.concat(chunks).toString('utf8') };
 }
 
+/** A temp dir removed when the test finishes. */
+function tempDir(): string {
+  const dir = mkdtempSync(join(tmpdir(), 'storeloop-check-'));
+  onTestFinished(() => rmSync(dir, { recursive: true, force: true }));
+  return dir;
+}
+
 describe('storeloop config check', () => {
   it('reads the MQTT TLS certificate files and names the one it cannot read', () => {
-    const dir = mkdtempSync(join(tmpdir(), 'storeloop-check-'));
+    const dir = tempDir();
     const file = join(dir, 'store.yaml');
     const keyFile = join(dir, 'missing.key');
     writeFileSync(file, `mqtt:\n  tls:\n    certFile: ${join(dir, 'gw.pem')}\n    keyFile: ${keyFile}\nstores: [{ id: s, zones: [{ id: z }] }]\n`);
@@ -29,7 +36,7 @@ describe('storeloop config check', () => {
   });
 
   it('prints a warning for each deprecated key the file sets, and still passes', () => {
-    const dir = mkdtempSync(join(tmpdir(), 'storeloop-check-'));
+    const dir = tempDir();
     const file = join(dir, 'store.yaml');
     writeFileSync(file, 'influx:\n  flushIntervalMs: 25\n  maxRetries: 5\nstores: [{ id: s, zones: [{ id: z }] }]\n');
     const out = collect();

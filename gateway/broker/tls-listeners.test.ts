@@ -1,8 +1,8 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 
 import { readTlsCredentials, TlsFileError, type TlsConfig } from './tls-listeners.js';
 
@@ -14,6 +14,7 @@ describe('readTlsCredentials', () => {
   const dir = mkdtempSync(join(tmpdir(), 'storeloop-tls-unit-'));
   const notPem = join(dir, 'not-pem.pem');
   writeFileSync(notPem, 'not a certificate\n');
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
   it('names the key and the file that cannot be read', () => {
     const missing = join(dir, 'missing.key');

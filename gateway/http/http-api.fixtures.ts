@@ -121,7 +121,25 @@ export async function buildTestApi(
     // no InfluxDB in route tests: a test that reads metrics brings its own answers
     influxQuery: options.influxQuery ?? { query: () => Promise.reject(new Error('no InfluxDB in this test (buildTestApi influxQuery)')) },
   };
-  const app = await buildHttpServer(deps, log, options.pages);
+  /** Closes the stores and the log and removes the temp dir (after the app, once there is one). */
+  const closeParts = async () => {
+    tokens.close();
+    mqttIdentities.close();
+    consents.close();
+    customerTokens.close();
+    crmOutbox.close();
+    await sinks.stop();
+    await eventLog.close();
+    await rm(dir, { recursive: true, force: true });
+  };
+  let app: FastifyInstance;
+  try {
+    app = await buildHttpServer(deps, log, options.pages);
+  } catch (err) {
+    // a test that expects the build to fail leaves nothing open behind
+    await closeParts();
+    throw err;
+  }
   return {
     app,
     deps,
@@ -136,14 +154,7 @@ export async function buildTestApi(
     ready,
     close: async () => {
       await app.close();
-      tokens.close();
-      mqttIdentities.close();
-      consents.close();
-      customerTokens.close();
-      crmOutbox.close();
-      await sinks.stop();
-      await eventLog.close();
-      await rm(dir, { recursive: true, force: true });
+      await closeParts();
     },
   };
 }
