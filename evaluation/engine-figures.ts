@@ -7,6 +7,7 @@
 import { dwellByZone, minuteZones, PASSING_MS, truthMinutes } from '../simulators/truth-minutes.js';
 import type { EngineEvents, EngineStay } from './engine-events.js';
 import { dwellByEndsFigures } from './dwell-by-ends.js';
+import { dwellByLengthFigures } from './dwell-by-length.js';
 import { zoneBound } from './zone-bound.js';
 import { perfectRadioFigures, type SilenceRules } from './zone-oracle.js';
 import type { EvaluationTruth, Figure } from './evaluate.js';
@@ -179,6 +180,7 @@ export function evaluateEngine(
     ...(dwell.pct === null ? { reason: 'no compared app carrier stayed in a zone' } : {}),
   });
   figures.push(...dwellByEndsFigures(truth.floorPlan.entrances, compared, estimates, silence));
+  figures.push(...dwellByLengthFigures(compared, estimates));
 
   const truthSide: Engagement = { exposed: new Map(), interacted: new Map() };
   for (const e of truth.exposures) {

@@ -105,6 +105,12 @@ export function estimatedDwellMs(estimate: ZoneMinutes | undefined): Map<string,
  * Zones the estimate gives but the visit never entered have no true dwell to divide by and are left out.
  */
 export function dwellMdapePct(visits: Iterable<{ truth: Map<string, number>; estimate: Map<string, number> }>): { pairs: number; pct: number | null } {
+  const errors = dwellErrorsPct(visits);
+  return { pairs: errors.length, pct: median(errors) };
+}
+
+/** The absolute percentage error of each (visit, zone) pair of dwellMdapePct, in the visits' order. */
+export function dwellErrorsPct(visits: Iterable<{ truth: Map<string, number>; estimate: Map<string, number> }>): number[] {
   const errors: number[] = [];
   for (const { truth, estimate } of visits) {
     for (const [zone, trueMs] of truth) {
@@ -112,7 +118,7 @@ export function dwellMdapePct(visits: Iterable<{ truth: Map<string, number>; est
       errors.push((Math.abs((estimate.get(zone) ?? 0) - trueMs) / trueMs) * 100);
     }
   }
-  return { pairs: errors.length, pct: median(errors) };
+  return errors;
 }
 
 export function median(values: readonly number[]): number | null {
