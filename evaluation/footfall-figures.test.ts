@@ -31,11 +31,24 @@ describe("the fused footfall's figures against the truth", () => {
     expect(value('fused_footfall_hourly_error_pct')).toBeCloseTo((4 + 10) / 2, 5);
     expect(value('counter_footfall_hourly_error_pct')).toBeCloseTo((4 + 14) / 2, 5);
     expect(value('fused_footfall_range_hit_pct')).toBe(50);
+    // 104 against 100 is within ±5 %, 45 against 50 is not
+    expect(value('fused_footfall_hours_within_target_pct')).toBe(50);
+    expect(figures.find((f) => f.key === 'fused_footfall_hours_within_target_pct')?.detail).toBe('1 of 2 hours');
+  });
+
+  it('gives the counter with a perfect audit: its entries times the ratio that makes the whole window right', () => {
+    const figures = footfallFigures(truth, [hour(0, { count: 104, counted: 96 }), hour(1, { count: 45, counted: 43 })]);
+    const perfect = figures.find((f) => f.key === 'counter_perfect_audit_hourly_error_pct');
+    // 150 entered, 139 counted: 96 and 43 become 103.6 (3.6 % off) and 46.4 (7.2 % off)
+    const ratio = 150 / 139;
+    expect(perfect?.value).toBeCloseTo(((Math.abs(96 * ratio - 100) / 100 + Math.abs(43 * ratio - 50) / 50) / 2) * 100, 9);
+    expect(perfect?.detail).toMatch(/^ratio 1\.079; largest 7\.2 %/);
+    expect(figures.find((f) => f.key === 'counter_perfect_audit_hours_within_target_pct')).toMatchObject({ value: 50, detail: '1 of 2 hours' });
   });
 
   it('says why a figure is n/a: no hour with a figure, or no range without an audit', () => {
     const none = footfallFigures(truth, [hour(0, {}), hour(1, {})]);
-    expect(none.map((f) => f.value)).toEqual([null, null, null, null]);
+    expect(none.map((f) => f.value)).toEqual([null, null, null, null, null, null, null]);
     expect(none[0]?.reason).toMatch(/no whole clock hour/);
     const unaudited = footfallFigures(truth, [hour(0, { count: 96, counted: 96 })]);
     expect(unaudited.find((f) => f.key === 'fused_footfall_range_hit_pct')?.reason).toMatch(/no audit/);

@@ -8,6 +8,8 @@ import type { EvaluationTruth, Figure } from './evaluate.js';
 import { footfallErrorPct } from './metrics.js';
 
 const HOUR_MS = 3_600_000;
+/** Issue #12's target for the footfall per hour and per day: within ±5 % of the true entering people. */
+export const HOURLY_TARGET_PCT = 5;
 
 /** The fused footfall of one clock hour. */
 export interface FusedHour {
@@ -27,6 +29,9 @@ export const FOOTFALL_DEFINITIONS = {
   hourly: 'mean over those hours of |fused − true| / true entering people of the hour, in %; the detail gives the largest',
   counterHourly: "the same for the door counters' entries as reported (method counter), over the hours they reported in: what the fused figure corrects",
   range: "share of those hours whose true entering people lie within the fused figure's stated 95 % range (n/a without a counter audit)",
+  hoursWithin: `share of those hours whose fused figure is within ±${HOURLY_TARGET_PCT} % of the true entering people (issue #12's target per hour)`,
+  perfectAudit: `mean over the hours the door counters reported in of |estimate − true| / true, the estimate their entries as reported times the one ratio that makes them right over all those hours (true entering people ÷ entries, from the truth: an audit without error of these very hours): what is left of the counter's error per hour once its average is known exactly (its misses and the staff it counts vary from hour to hour)`,
+  perfectAuditWithin: `share of those hours in which the counter with a perfect audit (above) is within ±${HOURLY_TARGET_PCT} %`,
 } as const;
 
 /** The whole clock hours inside the window: [first, last) hour starts. */
@@ -65,6 +70,15 @@ export function footfallFigures(truth: Pick<EvaluationTruth, 'visits' | 'windowS
     );
   const hourly = hourlyError((r) => r.count);
   const counterHourly = hourlyError((r) => r.counted);
+  const within = (estimate: number | null, trueCount: number) =>
+    estimate !== null && trueCount > 0 && (Math.abs(estimate - trueCount) / trueCount) * 100 <= HOURLY_TARGET_PCT;
+  const fusedWithin = rows.filter((r) => within(r.count, r.truth)).length;
+  const reported = rows.filter((r) => r.counted !== null && r.truth > 0);
+  const countedSum = reported.reduce((s, r) => s + (r.counted ?? 0), 0);
+  const auditRatio = countedSum === 0 ? null : reported.reduce((s, r) => s + r.truth, 0) / countedSum;
+  const audited = (r: (typeof rows)[number]) => (auditRatio === null || r.counted === null ? null : r.counted * auditRatio);
+  const perfectAudit = hourlyError(audited);
+  const perfectWithin = reported.filter((r) => within(audited(r), r.truth)).length;
   const ranged = rows.filter((r) => r.low !== null && r.high !== null);
   const held = ranged.filter((r) => (r.low ?? Infinity) <= r.truth && r.truth <= (r.high ?? -Infinity)).length;
   const estimated = rows.filter((r) => r.estimated === 1).length;
@@ -95,6 +109,33 @@ export function footfallFigures(truth: Pick<EvaluationTruth, 'visits' | 'windowS
       definition: FOOTFALL_DEFINITIONS.counterHourly,
       detail: counterHourly.detail,
       ...(counterHourly.mean === null ? { reason: 'no door counter reported in a whole clock hour of the window' } : {}),
+    },
+    {
+      key: 'fused_footfall_hours_within_target_pct',
+      label: `footfall hours within ±${HOURLY_TARGET_PCT} % (fused)`,
+      value: rows.length === 0 ? null : (fusedWithin / rows.length) * 100,
+      unit: '%',
+      definition: FOOTFALL_DEFINITIONS.hoursWithin,
+      detail: `${fusedWithin} of ${rows.length} hours`,
+      ...na,
+    },
+    {
+      key: 'counter_perfect_audit_hourly_error_pct',
+      label: 'footfall error per hour, mean absolute (counter with a perfect audit, truth)',
+      value: perfectAudit.mean,
+      unit: '%',
+      definition: FOOTFALL_DEFINITIONS.perfectAudit,
+      detail: `${auditRatio === null ? '' : `ratio ${auditRatio.toFixed(3)}; `}${perfectAudit.detail}`,
+      ...(perfectAudit.mean === null ? { reason: 'no door counter reported in a whole clock hour of the window' } : {}),
+    },
+    {
+      key: 'counter_perfect_audit_hours_within_target_pct',
+      label: `footfall hours within ±${HOURLY_TARGET_PCT} % (counter with a perfect audit, truth)`,
+      value: reported.length === 0 ? null : (perfectWithin / reported.length) * 100,
+      unit: '%',
+      definition: FOOTFALL_DEFINITIONS.perfectAuditWithin,
+      detail: `${perfectWithin} of ${reported.length} hours`,
+      ...(reported.length === 0 ? { reason: 'no door counter reported in a whole clock hour of the window' } : {}),
     },
     {
       key: 'fused_footfall_range_hit_pct',
