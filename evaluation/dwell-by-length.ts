@@ -9,7 +9,7 @@
  */
 import { dwellByZone, PASSING_MS } from '../simulators/truth-minutes.js';
 import type { EvaluationTruth, Figure } from './evaluate.js';
-import { dwellErrorsPct, dwellMdapePct } from './metrics.js';
+import { dwellErrorsPct, median } from './metrics.js';
 
 type Visit = EvaluationTruth['visits'][number];
 
@@ -36,16 +36,17 @@ export function dwellByLengthFigures(compared: readonly Visit[], estimates: Read
   const truths = compared.map((v) => dwellByZone(v.stays));
   const figures: Figure[] = DWELL_BANDS.map((band) => {
     const pairs = truths.map((truth, i) => ({ truth: inBand(truth, band.from, band.to), estimate: estimates[i] ?? new Map<string, number>() }));
-    const result = dwellMdapePct(pairs);
-    const within = dwellErrorsPct(pairs).filter((e) => e <= DWELL_TARGET_PCT).length;
+    const errors = dwellErrorsPct(pairs);
+    const pct = median(errors);
+    const within = errors.filter((e) => e <= DWELL_TARGET_PCT).length;
     return {
       key: `engine_dwell_${band.key}_stays_mdape_pct`,
       label: `dwell error, true dwell ${band.label} (engine)`,
-      value: result.pct,
+      value: pct,
       unit: '%',
       definition: `the dwell error (as above) over the visit-zone pairs whose true dwell in the zone (its non-passing stays summed) is ${band.label}`,
-      detail: `${result.pairs} visit-zone stays, ${within} within ${DWELL_TARGET_PCT} %`,
-      ...(result.pct === null ? { reason: 'no compared stay in this band' } : {}),
+      detail: `${errors.length} visit-zone stays, ${within} within ${DWELL_TARGET_PCT} %`,
+      ...(pct === null ? { reason: 'no compared stay in this band' } : {}),
     };
   });
   const all = dwellErrorsPct(truths.map((truth, i) => ({ truth, estimate: estimates[i] ?? new Map<string, number>() })));
