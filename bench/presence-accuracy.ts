@@ -50,7 +50,7 @@ export function presenceAccuracy(
     presenceStore(store),
     rows.map((r) => ({ ts: r.ts, sensor: r.sensor, device: r.visitor, rssi: r.rssi })),
     params,
-    touchpointAnchors(store, interactions),
+    { anchors: touchpointAnchors(store, interactions) },
   );
   const cpu = process.cpuUsage(cpuBefore);
   process.stderr.write(

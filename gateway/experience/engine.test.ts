@@ -10,11 +10,11 @@ const STORE = presenceStore(StoreSchema.parse(DEMO_STORE));
 const STEP = 5000;
 const T0 = 1_750_000_000_000 - (1_750_000_000_000 % 60_000);
 
-/** Readings of a phone standing at (x, y) on a textbook line (n = 2), every scanner heard above −90 dBm. */
-function at(x: number, y: number, t: number, device: string): BleObservation[] {
+/** Readings of a phone standing at (x, y) on a textbook line (n = 2), `lossDb` lower (a pocket), every scanner heard above −90 dBm. */
+function at(x: number, y: number, t: number, device: string, lossDb = 0): BleObservation[] {
   const rows: BleObservation[] = [];
   for (const s of STORE.scanners.values()) {
-    const rssi = Math.round(s.rssiAt1m - 20 * Math.log10(Math.max(0.5, Math.hypot(x - s.x, y - s.y))));
+    const rssi = Math.round(s.rssiAt1m - 20 * Math.log10(Math.max(0.5, Math.hypot(x - s.x, y - s.y)))) - lossDb;
     if (rssi >= -90) rows.push({ ts: t, sensor: s.id, device, rssi });
   }
   return rows;
@@ -47,6 +47,25 @@ describe('assignZones', () => {
     expect(again.devices.get('app')).toEqual(app);
   });
 
+  it("decodes a device alone as among the others when given the others' scan reports (the scanners that listened and did not hear it)", () => {
+    const fixed: BleObservation[] = [];
+    const app: BleObservation[] = [];
+    // a store beacon by the door keeps every scanner reporting
+    for (let t = 0; t < 400; t += 5) fixed.push(...at(11, 1, T0 + t * 1000, 'fixed'));
+    // in at the entrance, 4 minutes at the tills with the phone in a pocket (only the tills' scanner hears it), out
+    for (let t = 0; t < 60; t += 5) app.push(...at(11, 2, T0 + t * 1000, 'app'));
+    for (let t = 60; t < 300; t += 5) app.push(...at(22, 3, T0 + t * 1000, 'app', 12));
+    for (let t = 300; t < 360; t += 5) app.push(...at(11, 2, T0 + t * 1000, 'app'));
+    const params = { ...DEFAULT_PRESENCE_PARAMS, calibrate: false, edgeExtendMs: 0 };
+    const together = assignZones(STORE, [...fixed, ...app], params);
+    expect(together.devices.get('app')?.stays.map((s) => s.zone)).toEqual(['entrance', 'checkout', 'entrance']);
+    // alone, a scanner that did not hear the phone in a step looks as if it had not listened: no evidence of where it is not
+    const alone = assignZones(STORE, app, params, { clock: together.clock });
+    expect(alone.devices.get('app')?.dwell.get('checkout') ?? 0).toBe(0);
+    const reports = fixed.map((r) => ({ ts: r.ts, sensor: r.sensor }));
+    expect(assignZones(STORE, app, params, { clock: together.clock, reports }).devices.get('app')).toEqual(together.devices.get('app'));
+  });
+
   it('places a silent stop by a touchpoint interaction that names the beacon (an anchor)', () => {
     const rows: BleObservation[] = [];
     for (let t = 0; t < 400; t += 5) rows.push(...at(11, 1, T0 + t * 1000, 'fixed'));
@@ -60,7 +79,7 @@ describe('assignZones', () => {
         ?.stays.map((s) => s.zone),
     ).not.toContain('checkout');
     const anchors = [{ ts: T0 + 200_000, device: 'app', zone: 'checkout', source: 'feedback-1' }];
-    const app = assignZones(STORE, rows, params, anchors).devices.get('app');
+    const app = assignZones(STORE, rows, params, { anchors }).devices.get('app');
     expect(app?.stays.map((s) => s.zone)).toEqual(['aisle-women', 'entrance', 'checkout', 'entrance']);
     expect(app?.dwell.get('checkout') ?? 0).toBeGreaterThan(60_000);
   });

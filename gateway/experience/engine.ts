@@ -8,7 +8,15 @@ import { anchorLogLikelihoods, anchorSteps, type ZoneAnchor } from './anchors.js
 import { estimateStepClock } from './clock-offsets.js';
 import { CalibrationGeometry, confidentSteps, evenlySpaced, fitRadio, type CalibrationStep } from './calibration.js';
 import { EmissionModel } from './emission.js';
-import { observationWindows, stepCentre, type BleObservation, type DeviceSteps, type ObservationWindows, type StepClock } from './observations.js';
+import {
+  observationWindows,
+  stepCentre,
+  type BleObservation,
+  type DeviceSteps,
+  type ObservationWindows,
+  type ScanReport,
+  type StepClock,
+} from './observations.js';
 import { DEFAULT_PRESENCE_PARAMS, type PresenceParams } from './params.js';
 import { posteriorMinutes, stayConfidence, zonePosteriors, type StepPosterior } from './posterior.js';
 import { dwellByZone, mergeSpells, MINUTE_MS, minuteZones, stays, trackSegments, type Stay, type ZoneSegment } from './segments.js';
@@ -161,24 +169,39 @@ export function calibrateParams(
   return current;
 }
 
+/** What `assignZones` may be given besides the sightings. */
+export interface ZoneEvidence {
+  /**
+   * Where devices were at instants by other evidence, e.g. touchpoint interactions that name a
+   * beacon id (anchors.ts `touchpointAnchors`); each is a strong emission at its step, also in a step
+   * the device was not heard.
+   */
+  anchors?: readonly ZoneAnchor[];
+  /** The sensors' clocks, estimated before from more sightings than `rows` (absent: estimated from `rows`). */
+  clock?: StepClock;
+  /**
+   * The scanners' other scan reports over the same time (of devices not in `rows`, and empty ones):
+   * a scanner that reported in a step and did not hear a device is evidence of where the device is
+   * not. Without them only the scanners that heard one of `rows`' devices in a step count as
+   * listening, and a device decoded alone loses that evidence.
+   */
+  reports?: Iterable<ScanReport>;
+}
+
 /**
  * Assigns a zone to every heard device (filter ids before or after: store beacons, neighbours).
- * `anchors` (optional): where devices were at instants by other evidence, e.g. touchpoint
- * interactions that name a beacon id (anchors.ts `touchpointAnchors`); each is a strong emission at
- * its step, also in a step the device was not heard.
  */
 export function assignZones(
   store: PresenceStore,
   rows: readonly BleObservation[],
   params: PresenceParams = DEFAULT_PRESENCE_PARAMS,
-  anchors: readonly ZoneAnchor[] = [],
-  /** The sensors' clocks, estimated before from more sightings than `rows` (absent: estimated from `rows`). */
-  knownClock?: StepClock,
+  evidence: ZoneEvidence = {},
 ): ZoneAssignment {
   const known = rows.filter((r) => store.scanners.has(r.sensor));
-  const clock = knownClock ?? estimateStepClock(known, params.stepMs, params.maxClockOffsetMs);
-  const windows = observationWindows(known, clock);
-  const anchored = anchorSteps(anchors, store.zones, clock);
+  const clock = evidence.clock ?? estimateStepClock(known, params.stepMs, params.maxClockOffsetMs);
+  const reports = [...(evidence.reports ?? [])].filter((r) => store.scanners.has(r.sensor));
+  const windows = observationWindows(known, clock, reports);
+  const anchored = anchorSteps(evidence.anchors ?? [], store.zones, clock);
   const used = params.calibrate ? calibrateParams(store, windows, clock, params, anchored) : params;
   const segmentsOf = new Map<string, ZoneSegment[]>();
   const posteriorsOf = new Map<string, StepPosterior[]>();

@@ -242,6 +242,7 @@ export class ExperienceSink implements Sink {
     touched.add(storeId);
     if (record.kind === 'ble') {
       if (!store.model.scanners.has(record.source.sourceId)) return 'filtered';
+      window.addReport(record.source.sourceId, record.eventTime);
       for (const s of record.message.sightings) {
         const late = window.addSighting({ ts: record.eventTime, sensor: record.source.sourceId, device: s.id, rssi: s.rssi });
         if (late !== undefined) this.droppedTotal.inc({ store: storeId, reason: late });
@@ -323,7 +324,7 @@ export class ExperienceSink implements Sink {
         store.config,
         closed.interactions.map((i) => ({ ts: i.ts, touchpoint: i.touchpoint, beacon: i.device })),
       );
-      const assignment = assignZones(store.model, closed.rows, this.params, anchors, this.clockAt(store, closed));
+      const assignment = assignZones(store.model, closed.rows, this.params, { anchors, clock: this.clockAt(store, closed), reports: closed.reports });
       const entrances = entranceZones(store.config);
       for (const device of closed.devices) {
         const zones = assignment.devices.get(device);

@@ -3,6 +3,9 @@
  * time, per scanner, after each scanner's clock offset is taken out (clock-offsets.ts). A step
  * also records which scanners reported at all in it: a scanner that reported but did not hear the
  * device is evidence ("not heard"); one that reported nothing (offline, its report lost) is not.
+ * A scanner reported in a step when it sent a scan report stamped in it: one with a sighting of any
+ * device (`rows`), or any other report it sent (`reports`: the stamps of its reports of devices not
+ * among `rows`, e.g. store beacons and other visitors, and of empty reports).
  */
 
 /** One BLE sighting as the gateway stores it: the message's `ts` (the sensor's clock), its sensor, the id and RSSI. */
@@ -12,6 +15,12 @@ export interface BleObservation {
   /** The sighting's id (`visitor` field): a beacon id. */
   device: string;
   rssi: number;
+}
+
+/** A scanner's scan report: its stamp (the scanner's clock) and the scanner, whatever it heard. */
+export interface ScanReport {
+  ts: number;
+  sensor: string;
 }
 
 /** How stamps map to steps: step i covers [i·stepMs + phaseMs − stepMs/2, i·stepMs + phaseMs + stepMs/2) in corrected time. */
@@ -44,15 +53,20 @@ export interface ObservationWindows {
   reporting: Map<number, Set<string>>;
 }
 
-/** Buckets the sightings into steps. Pure; the order of `rows` does not matter. */
-export function observationWindows(rows: Iterable<BleObservation>, clock: StepClock): ObservationWindows {
+/** Buckets the sightings into steps. Pure; the order of `rows` and `reports` does not matter. */
+export function observationWindows(rows: Iterable<BleObservation>, clock: StepClock, reports: Iterable<ScanReport> = []): ObservationWindows {
   const sums = new Map<string, Map<number, Map<string, { sum: number; n: number }>>>();
   const reporting = new Map<number, Set<string>>();
+  const reported = (sensor: string, ts: number) => {
+    const step = stepOf(clock, sensor, ts);
+    const bySensor = reporting.get(step) ?? new Set<string>();
+    bySensor.add(sensor);
+    reporting.set(step, bySensor);
+  };
+  for (const report of reports) reported(report.sensor, report.ts);
   for (const row of rows) {
     const step = stepOf(clock, row.sensor, row.ts);
-    const bySensor = reporting.get(step) ?? new Set<string>();
-    bySensor.add(row.sensor);
-    reporting.set(step, bySensor);
+    reported(row.sensor, row.ts);
     const steps = sums.get(row.device) ?? new Map<number, Map<string, { sum: number; n: number }>>();
     sums.set(row.device, steps);
     const cell = steps.get(step) ?? new Map<string, { sum: number; n: number }>();

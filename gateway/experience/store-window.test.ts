@@ -12,6 +12,7 @@ const T0 = Date.UTC(2026, 10, 30, 10);
 function hear(window: StoreWindow, device: string, from: number, to: number, sensor = 'ble-a'): void {
   for (let ts = T0 + from * MIN; ts <= T0 + to * MIN; ts += 5000) {
     window.heard(sensor, ts, true);
+    window.addReport(sensor, ts);
     expect(window.addSighting({ ts, sensor, device, rssi: -70 })).toBeUndefined();
   }
 }
@@ -157,6 +158,34 @@ describe('StoreWindow', () => {
     const straight = run(null);
     expect(straight).toEqual(['140 visit staff-phone', '195 visit staff-phone', '280 staff staff-phone']);
     expect(run(150)).toEqual(straight);
+  });
+
+  it("hands out every scanner's reports over a closed device's time (other devices' and empty ones too) and forgets those no open device needs", () => {
+    const window = new StoreWindow(OPTIONS);
+    hear(window, 'phone', 10, 12);
+    hear(window, 'beacon', 0, 40, 'ble-b'); // another device, heard by another scanner
+    for (let ts = T0; ts <= T0 + 40 * MIN; ts += 5000) window.addReport('ble-c', ts); // a scanner that heard nothing
+    const closed = window.close(T0 + 30 * MIN); // the phone, last heard at 12, closes at 30
+    expect(closed.devices).toEqual(['phone']);
+    const from = T0 + 10 * MIN;
+    const to = T0 + 30 * MIN;
+    const expected = (sensor: string) => (sensor === 'ble-a' ? 2 * 12 + 1 : (to - from) / 5000);
+    for (const sensor of ['ble-a', 'ble-b', 'ble-c']) {
+      const stamps = closed.reports.filter((r) => r.sensor === sensor).map((r) => r.ts);
+      expect(stamps.length, sensor).toBe(expected(sensor));
+      expect(Math.min(...stamps), sensor).toBe(from);
+      expect(Math.max(...stamps), sensor).toBeLessThan(to);
+    }
+    // kept: from the beacon's first sighting (still open), so not before T0; gone: nothing older
+    const kept = window.toState().reports ?? [];
+    expect(Math.min(...kept.flatMap(([, stamps]) => stamps))).toBe(T0);
+    // a report stamped before the boundary, arriving after it, is late: not kept
+    window.addReport('ble-c', T0 + 29 * MIN + 2500);
+    expect(window.toState().reports?.find(([sensor]) => sensor === 'ble-c')?.[1]).not.toContain(T0 + 29 * MIN + 2500);
+    // once the beacon closes, its reports are no longer needed beyond maxGap before the boundary
+    window.close(T0 + 60 * MIN);
+    const left = (window.toState().reports ?? []).flatMap(([, stamps]) => stamps);
+    expect(Math.min(...left)).toBeGreaterThanOrEqual(T0 + 45 * MIN);
   });
 
   it('comes back from its state as it was', () => {

@@ -14,7 +14,7 @@
  * has passed B. Sightings stamped after B that arrived early wait for their own boundary. So the same
  * sightings give the same decisions whatever order and batches they arrive in.
  */
-import type { BleObservation, StepClock } from './observations.js';
+import type { BleObservation, ScanReport, StepClock } from './observations.js';
 import { StaffDays, type StaffDaysState, type StoreHours } from './staff-days.js';
 import { MIN_VISIT_MS } from './visit-events.js';
 
@@ -61,6 +61,12 @@ export interface ClosedDevices {
   staff: string[];
   /** Every sighting in the window stamped before the boundary (the closed devices' and the open ones'): for the sensors' clocks. */
   clockRows: BleObservation[];
+  /**
+   * Every BLE scan report from the closed devices' first sighting to the boundary (of any device,
+   * store beacons and static devices included, and empty ones): which scanners were listening
+   * when a closed device was not heard (ZoneEvidence `reports`).
+   */
+  reports: ScanReport[];
   /** Sightings of new devices dropped since the last boundary because the window was full (`window_full`). */
   droppedFull: number;
 }
@@ -82,6 +88,8 @@ export interface StoreWindowState {
   clock: { at: number; stepMs: number; phaseMs: number; offsets: Array<[sensor: string, ms: number]> } | null;
   /** Devices classed staff per local day, and their time heard that day (absent in states written before). */
   staffDays?: StaffDaysState;
+  /** Each scanner's scan report stamps still needed by an open device (absent in states written before). */
+  reports?: Array<[sensor: string, stamps: number[]]>;
 }
 
 /** Why a sighting was dropped: stamped before a boundary already processed, or a new device with the window full. */
@@ -100,6 +108,8 @@ export class StoreWindow {
   private readonly sources = new Map<string, number>();
   /** Static devices, with their recent sightings (kept to tell when they left, then dropped). */
   private readonly statics = new Map<string, BleObservation[]>();
+  /** Scanner → stamps of its scan reports not yet before every open device's first sighting (pruned at each boundary). */
+  private readonly reports = new Map<string, Set<number>>();
   /** Sightings dropped with `window_full` since the last boundary (reported with the next one; not persisted). */
   private droppedFull = 0;
   /** The last boundary processed (null: none yet). */
@@ -133,6 +143,17 @@ export class StoreWindow {
       if (newest === undefined || ts > newest) this.sources.set(source, ts);
     }
     if (this.occupancyFrom === null) this.occupancyFrom = Math.floor(ts / 60_000) * 60_000;
+  }
+
+  /**
+   * A scanner's scan report, whatever it heard (empty, store beacons, visitors): the scanner was
+   * listening then. One stamped before a boundary already processed is dropped, as its sightings are.
+   */
+  addReport(sensor: string, ts: number): void {
+    if (this.boundary !== null && ts < this.boundary) return;
+    const stamps = this.reports.get(sensor) ?? new Set<number>();
+    stamps.add(ts);
+    this.reports.set(sensor, stamps);
   }
 
   /** A BLE sighting; returns why it was dropped, or undefined when kept. */
@@ -189,7 +210,17 @@ export class StoreWindow {
   close(boundary: number): ClosedDevices {
     this.boundary = boundary;
     const { maxGapMs, maxVisitMs } = this.options;
-    const out: ClosedDevices = { boundary, rows: [], interactions: [], devices: [], statics: [], staff: [], clockRows: [], droppedFull: this.droppedFull };
+    const out: ClosedDevices = {
+      boundary,
+      rows: [],
+      interactions: [],
+      devices: [],
+      statics: [],
+      staff: [],
+      clockRows: [],
+      reports: [],
+      droppedFull: this.droppedFull,
+    };
     this.droppedFull = 0;
     // a track closing from here on started after this (else it would be static): older days are done
     this.staffDays.prune(boundary - maxVisitMs - maxGapMs - this.options.finalizeEveryMs);
@@ -239,7 +270,30 @@ export class StoreWindow {
     out.interactions.sort((a, b) => a.ts - b.ts || (a.touchpoint < b.touchpoint ? -1 : a.touchpoint > b.touchpoint ? 1 : 0));
     out.rows.sort(byTs);
     out.clockRows.sort(byTs);
+    out.reports = this.reportsBetween(out.rows[0]?.ts ?? boundary, boundary);
+    this.pruneReports(boundary);
     return out;
+  }
+
+  /** The scan reports stamped in [from, to), by stamp then scanner. */
+  private reportsBetween(from: number, to: number): ScanReport[] {
+    const out: ScanReport[] = [];
+    for (const [sensor, stamps] of this.reports) for (const ts of stamps) if (ts >= from && ts < to) out.push({ ts, sensor });
+    return out.sort((a, b) => a.ts - b.ts || (a.sensor < b.sensor ? -1 : a.sensor > b.sensor ? 1 : 0));
+  }
+
+  /**
+   * Drops the scan reports no open device can need: before the earliest sighting of an open device,
+   * and before `boundary − maxGapMs` (a static device that leaves starts a visit from its sightings
+   * since then; a new device's are stamped after the boundary).
+   */
+  private pruneReports(boundary: number): void {
+    let from = boundary - this.options.maxGapMs;
+    for (const rows of this.devices.values()) for (const r of rows) from = Math.min(from, r.ts);
+    for (const [sensor, stamps] of this.reports) {
+      for (const ts of stamps) if (ts < from) stamps.delete(ts);
+      if (stamps.size === 0) this.reports.delete(sensor);
+    }
   }
 
   /**
@@ -290,6 +344,7 @@ export class StoreWindow {
           ? null
           : { at: this.clock.at, stepMs: this.clock.clock.stepMs, phaseMs: this.clock.clock.phaseMs, offsets: [...this.clock.clock.offsets] },
       staffDays: this.staffDays.toState(),
+      reports: [...this.reports].map(([sensor, stamps]) => [sensor, [...stamps].sort((a, b) => a - b)]),
     };
   }
 
@@ -300,6 +355,7 @@ export class StoreWindow {
     window.occupancyFrom = state.occupancyFrom;
     for (const [source, ts] of state.sources) window.sources.set(source, ts);
     for (const [device, rows] of state.statics) window.statics.set(device, rows.map(fromRow));
+    for (const [sensor, stamps] of state.reports ?? []) window.reports.set(sensor, new Set(stamps));
     for (const row of state.ble) {
       const r = fromRow(row);
       const rows = window.devices.get(r.device);
