@@ -8,10 +8,14 @@
  * The fused footfall (the figure the metrics API shows analysts) is checked against the issue's ±5 %
  * with a margin for the run's one or two whole clock hours (the window ends when the test runs).
  *
- * What it asserts is what the engine reaches today with the margin a two-hour run needs, not the
- * issue's targets (zone ≥ 90 %, dwell ≤ 15 %): those are not reached yet (docs/analytics.md gives the
- * figures per seed). A zone share near 80 % over a run's ~50 compared app visits varies by about
- * ±6 pp from run to run (visits, not minutes, are the independent units), dwell MdAPE by a few pp.
+ * Dwell is checked against the issue's target (MdAPE ≤ 15 %) with the margin a two-hour run needs:
+ * the engine's three-hour runs spread by 2.2 pp at one standard deviation from seed to seed (12.8 %
+ * on average over seeds 301-320, 8.9-16.6 %), a two-hour run's by about 2.7 pp (an estimate: two
+ * thirds of the visits, √1.5 times the spread), so 20 %. Zone accuracy is checked at what the engine
+ * reaches with a margin, not at the issue's 90 %, which is out of reach with this sensor set
+ * (docs/analytics.md, "What misses the targets, and why"). A zone share near 85 % over a run's ~50
+ * compared app visits varies by about ±6 pp from run to run (visits, not minutes, are the
+ * independent units).
  */
 import { execFile } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -127,7 +131,7 @@ describe('experience engine accuracy through the real gateway and InfluxDB', () 
     const engine = report.engine;
     expect(engine['engine_zone_accuracy_pct']).toBeGreaterThanOrEqual(70);
     expect(engine['engine_zone_accuracy_pct']).toBeGreaterThanOrEqual((report['zone_accuracy_pct'] as number) + 10);
-    expect(engine['engine_dwell_mdape_pct']).toBeLessThanOrEqual(30);
+    expect(engine['engine_dwell_mdape_pct']).toBeLessThanOrEqual(20);
     expect(engine['engine_dwell_mdape_pct']).toBeLessThan(report['dwell_mdape_pct'] as number);
     expect(Math.abs(engine['engine_visits_error_pct'] as number)).toBeLessThanOrEqual(20);
     expect(engine['engine_engagement_error_pp']).toBeLessThanOrEqual(15);
