@@ -41,6 +41,7 @@ describe('visit events', () => {
     // the parameters the stays depend on are stored with them, the emission's weight among them
     expect(events?.visit.params).toContain(`emissionWeight=${DEFAULT_PRESENCE_PARAMS.emissionWeight}`);
     expect(events?.visit.params).toContain(`mergeSpell=${DEFAULT_PRESENCE_PARAMS.mergeSpellMs / 1000}s`);
+    expect(events?.visit.params).toContain('listened=scan-reports');
     expect(events?.stays[0]?.params).toBe(events?.visit.params);
     expect(events?.stays.map((s) => [s.zone, (s.exit - s.enter) / S, s.passing])).toEqual([
       ['entrance', 40, false],

@@ -52,6 +52,9 @@ export function definitionParams(params: PresenceParams, maxVisitMs?: number): s
   return [
     `engine=hmm-${params.posteriorPath ? 'posterior' : 'viterbi'}`,
     'anchors=touchpoints',
+    // which scanners listened in a step: every scan report in the window (points without this key: only
+    // the sightings of the devices decoded together; docs/analytics.md, "Dwell: met")
+    'listened=scan-reports',
     `minutes=${params.minutePosterior ? 'posterior' : 'path'}`,
     `step=${seconds(params.stepMs)}`,
     `maxGap=${seconds(params.maxGapMs)}`,
