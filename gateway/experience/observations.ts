@@ -57,16 +57,15 @@ export interface ObservationWindows {
 export function observationWindows(rows: Iterable<BleObservation>, clock: StepClock, reports: Iterable<ScanReport> = []): ObservationWindows {
   const sums = new Map<string, Map<number, Map<string, { sum: number; n: number }>>>();
   const reporting = new Map<number, Set<string>>();
-  const reported = (sensor: string, ts: number) => {
-    const step = stepOf(clock, sensor, ts);
+  const reported = (sensor: string, step: number) => {
     const bySensor = reporting.get(step) ?? new Set<string>();
     bySensor.add(sensor);
     reporting.set(step, bySensor);
   };
-  for (const report of reports) reported(report.sensor, report.ts);
+  for (const report of reports) reported(report.sensor, stepOf(clock, report.sensor, report.ts));
   for (const row of rows) {
     const step = stepOf(clock, row.sensor, row.ts);
-    reported(row.sensor, row.ts);
+    reported(row.sensor, step);
     const steps = sums.get(row.device) ?? new Map<number, Map<string, { sum: number; n: number }>>();
     sums.set(row.device, steps);
     const cell = steps.get(step) ?? new Map<string, { sum: number; n: number }>();
